@@ -1,0 +1,33 @@
+/* OCF resource agent API constants shared by the agents and by clusterd, which runs them.
+ * Values are those of the OCF Resource Agent API 1.1 and Pacemaker's ocf-returncodes. */
+#pragma once
+
+typedef enum {
+    OCF_SUCCESS = 0,
+    OCF_ERR_GENERIC = 1,
+    OCF_ERR_ARGS = 2,
+    OCF_ERR_UNIMPLEMENTED = 3,
+    OCF_ERR_PERM = 4,
+    OCF_ERR_INSTALLED = 5,
+    OCF_ERR_CONFIGURED = 6,
+    OCF_NOT_RUNNING = 7,
+    OCF_RUNNING_PROMOTED = 8,
+    OCF_FAILED_PROMOTED = 9,
+    OCF_DEGRADED = 190,
+    OCF_DEGRADED_PROMOTED = 191,
+} OcfExitCode;
+
+/* Where agents are installed below OCF_ROOT, and our provider's name. */
+#define VMHA_OCF_PROVIDER "vmha"
+#define VMHA_OCF_AGENT_VM "vm"
+
+const char *vmha_ocf_exit_to_string(int code);
+/* Hard errors make a resource ineligible on the node (OCF_ERR_ARGS..OCF_ERR_INSTALLED) or anywhere
+ * (OCF_ERR_CONFIGURED); soft ones only count towards migration-threshold. */
+typedef enum {
+    VMHA_OCF_FAILURE_NONE,
+    VMHA_OCF_FAILURE_SOFT,
+    VMHA_OCF_FAILURE_HARD_NODE,
+    VMHA_OCF_FAILURE_HARD_CLUSTER,
+} VmhaOcfFailureScope;
+VmhaOcfFailureScope vmha_ocf_failure_scope(int code);

@@ -1,0 +1,109 @@
+#include "config.h"
+
+#include <getopt.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmctl.h"
+
+/* Command table: one line per command; a name is one or two words, matched exactly. */
+static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
+{
+    printf("vmctl %s\n", VMHA_VERSION);
+    return VMCTL_EXIT_OK;
+}
+
+static const VmctlCommand commands[] = {
+        {"version", cmd_version, "", "print vmctl's version"},
+};
+
+int vmctl_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("vmctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "Usage: vmctl [--json] [--socket PATH] COMMAND [ARGS...]\n\nCommands:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  %-14s %-40s %s\n", commands[i].name, commands[i].usage,
+                commands[i].summary);
+}
+
+static const VmctlCommand *find_command(int argc, char **argv, int *ret_words)
+{
+    for (int words = 2; words >= 1; words--) {
+        if (argc < words)
+            continue;
+        char name[128] = "";
+        for (int i = 0; i < words; i++) {
+            if (i > 0)
+                g_strlcat(name, " ", sizeof(name));
+            g_strlcat(name, argv[i], sizeof(name));
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+            if (strcmp(commands[i].name, name) == 0) {
+                *ret_words = words;
+                return &commands[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    VmctlOptions opts = {.socket = VMHA_RUN_DIR "/clusterd.sock"};
+    static const struct option long_options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"socket", required_argument, NULL, 's'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    /* '+': stop at the command name; each command parses its own options. */
+    while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            opts.json = true;
+            break;
+        case 's':
+            opts.socket = optarg;
+            break;
+        case 'h':
+            print_usage(stdout);
+            return VMCTL_EXIT_OK;
+        case 'V':
+            printf("vmctl %s\n", VMHA_VERSION);
+            return VMCTL_EXIT_OK;
+        default:
+            return vmctl_fail(VMCTL_EXIT_USAGE, "unknown option; see 'vmctl --help'");
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc == 0) {
+        print_usage(stderr);
+        return VMCTL_EXIT_USAGE;
+    }
+
+    int words = 0;
+    const VmctlCommand *cmd = find_command(argc, argv, &words);
+    if (!cmd)
+        return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s'; see 'vmctl --help'", argv[0]);
+
+    /* The handler sees its name as argv[0], so getopt_long works unchanged inside it. */
+    return cmd->run(&opts, argc - words + 1, argv + words - 1);
+}
