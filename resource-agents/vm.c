@@ -103,9 +103,15 @@ static char *cache_read(const VmAgent *a)
 
 /* ---- config and connection */
 
+static int load_config_full(VmAgent *a, gboolean quiet);
+static int load_config(VmAgent *a)
+{
+    return load_config_full(a, FALSE);
+}
+
 /* Returns OCF_SUCCESS, OCF_ERR_INSTALLED when the file cannot be read (shared storage not mounted
  * here?), OCF_ERR_CONFIGURED when it is not a usable definition. */
-static int load_config(VmAgent *a)
+static int load_config_full(VmAgent *a, gboolean quiet)
 {
     g_autoptr(GError) err = NULL;
     gsize len;
@@ -116,11 +122,13 @@ static int load_config(VmAgent *a)
     if (!g_path_is_absolute(a->params->config))
         return fail(a, OCF_ERR_CONFIGURED, "config '%s' is not an absolute path",
                     a->params->config);
-    if (stat(a->params->config, &st) < 0)
+    if (stat(a->params->config, &st) < 0 ||
+        !g_file_get_contents(a->params->config, &a->xml, &len, &err)) {
+        if (quiet)
+            return OCF_ERR_INSTALLED;
         return fail(a, OCF_ERR_INSTALLED, "cannot read config %s: %s", a->params->config,
-                    g_strerror(errno));
-    if (!g_file_get_contents(a->params->config, &a->xml, &len, &err))
-        return fail(a, OCF_ERR_INSTALLED, "%s", err->message);
+                    err ? err->message : g_strerror(errno));
+    }
     a->config_mtime_us = (int64_t)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
     if (vmha_domxml_parse(a->xml, len, &a->dom, &err) < 0)
         return fail(a, OCF_ERR_CONFIGURED, "config %s: %s", a->params->config, err->message);
@@ -175,14 +183,19 @@ static int action_monitor(VmAgent *a)
     const char *name;
     int r;
 
-    r = load_config(a);
+    r = load_config_full(a, TRUE);
     if (r == OCF_ERR_CONFIGURED)
         return r;
     /* The config may be on storage not mounted here: fall back to what this host started. */
     cached = cache_read(a);
     name = a->dom ? a->dom->name : cached;
     if (!name)
-        return probe ? OCF_NOT_RUNNING : r;
+        return probe ? OCF_NOT_RUNNING
+                     : fail(a, r, "cannot read config %s and no record of a start here",
+                            a->params->config);
+    if (!a->dom)
+        note(a, "config %s unreadable; checking domain %s recorded at start", a->params->config,
+             name);
     if ((r = connect_hypervisor(a)) != OCF_SUCCESS)
         return r;
     return domain_status(a, name);
@@ -330,11 +343,16 @@ static int action_stop(VmAgent *a)
     const char *name;
     int r;
 
-    r = load_config(a);
+    r = load_config_full(a, TRUE);
+    if (r == OCF_ERR_CONFIGURED)
+        return r;
     name = a->dom ? a->dom->name : cached;
     /* Neither the config nor a record of a start here: this host never ran it. */
     if (!name)
-        return r == OCF_ERR_CONFIGURED ? r : OCF_SUCCESS;
+        return OCF_SUCCESS;
+    if (!a->dom)
+        note(a, "config %s unreadable; stopping domain %s recorded at start", a->params->config,
+             name);
     if ((r = connect_hypervisor(a)) != OCF_SUCCESS)
         return r;
     return stop_domain(a, name);
