@@ -17,9 +17,11 @@ char *vm_image_meta_path(const char *dir, const char *name)
     return g_strdup_printf("%s/%s.save.meta", dir, name);
 }
 
+/* Host names and PIDs can repeat across containers or PID namespaces sharing one storage: the
+ * random part keeps temporary and claimed names unique anyway. */
 static char *host_pid_tag(void)
 {
-    return g_strdup_printf("%s-%d", g_get_host_name(), (int)getpid());
+    return g_strdup_printf("%s-%d-%08x", g_get_host_name(), (int)getpid(), g_random_int());
 }
 
 char *vm_image_tmp_path(const char *dir, const char *name)
@@ -55,7 +57,8 @@ static int fsync_path(const char *path, int flags, char **ret_error)
 int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *meta, char **ret_error)
 {
     g_autofree char *path = vm_image_meta_path(dir, name);
-    g_autofree char *tmp = g_strdup_printf("%s.tmp-%d", path, (int)getpid());
+    g_autofree char *tag = host_pid_tag();
+    g_autofree char *tmp = g_strdup_printf("%s.tmp-%s", path, tag);
     g_autofree char *data = vm_save_meta_format(meta);
     g_autoptr(GError) err = NULL;
 
