@@ -131,8 +131,10 @@ static int parse_vcpus(xmlXPathContext *ctx, unsigned int *ret_vcpus, GError **e
     g_autofree char *current = xpath_string(ctx, "string(/domain/vcpu/@current)");
     uint64_t v = 1;
 
-    if (current)
+    if (current) {
+        g_free(text);
         text = g_steal_pointer(&current);
+    }
     if (text && parse_uint(text, "vcpu count", G_MAXUINT, &v, error) < 0)
         return -1;
     if (v == 0) {
