@@ -204,14 +204,15 @@ static int action_monitor(VmAgent *a)
 static int record_started(VmAgent *a)
 {
     g_autoptr(virDomain) dom = NULL;
-    g_autofree char *error = NULL;
+    g_autofree char *error = NULL, *recorded = NULL;
     int r;
 
     cache_write(a);
     if ((r = vm_virt_lookup(a->conn, a->dom->name, &dom, &error)) <= 0)
         return fail(a, OCF_ERR_GENERIC, "domain %s vanished right after starting%s%s", a->dom->name,
                     error ? ": " : "", error ? error : "");
-    if (!vm_virt_get_digest(dom) && vm_virt_set_digest(dom, a->dom->digest, &error) < 0)
+    recorded = vm_virt_get_digest(dom);
+    if (!recorded && vm_virt_set_digest(dom, a->dom->digest, &error) < 0)
         note(a, "%s", error); /* only the save-image check loses precision */
     r = domain_status(a, a->dom->name);
     if (r == OCF_NOT_RUNNING)
