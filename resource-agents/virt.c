@@ -122,9 +122,73 @@ int vm_virt_stop(virDomainPtr dom, unsigned int timeout_s, char **ret_error)
     return 0;
 }
 
-int vm_virt_save(virDomainPtr dom, const char *path, char **ret_error)
+/* Aborts the domain's job (save, migration) at a deadline, so that the agent reports a clean
+ * failure with the VM still running here instead of being killed at its operation timeout while
+ * libvirt carries on. */
+typedef struct {
+    virDomainPtr dom;
+    gint64 deadline;
+    GMutex lock;
+    GCond cond;
+    gboolean done;
+    gboolean aborted;
+    GThread *thread;
+} JobGuard;
+
+static gpointer job_guard_run(gpointer data)
 {
-    if (virDomainSave(dom, path) < 0) {
+    JobGuard *g = data;
+
+    g_mutex_lock(&g->lock);
+    while (!g->done) {
+        if (!g_cond_wait_until(&g->cond, &g->lock, g->deadline)) {
+            if (!g->done && virDomainAbortJob(g->dom) == 0)
+                g->aborted = TRUE;
+            break;
+        }
+    }
+    g_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+static void job_guard_start(JobGuard *g, virDomainPtr dom, gint64 deadline)
+{
+    *g = (JobGuard){.dom = dom, .deadline = deadline};
+    g_mutex_init(&g->lock);
+    g_cond_init(&g->cond);
+    if (deadline > 0)
+        g->thread = g_thread_new("job-guard", job_guard_run, g);
+}
+
+/* Returns whether the guard aborted the job. */
+static gboolean job_guard_stop(JobGuard *g)
+{
+    gboolean aborted;
+
+    g_mutex_lock(&g->lock);
+    g->done = TRUE;
+    g_cond_signal(&g->cond);
+    g_mutex_unlock(&g->lock);
+    if (g->thread)
+        g_thread_join(g->thread);
+    aborted = g->aborted;
+    g_mutex_clear(&g->lock);
+    g_cond_clear(&g->cond);
+    return aborted;
+}
+
+int vm_virt_save(virDomainPtr dom, const char *path, gint64 deadline, char **ret_error)
+{
+    JobGuard guard;
+    int r;
+
+    job_guard_start(&guard, dom, deadline);
+    r = virDomainSave(dom, path);
+    if (job_guard_stop(&guard) && r < 0) {
+        *ret_error = last_error("save aborted to finish before the operation timeout");
+        return -1;
+    }
+    if (r < 0) {
         *ret_error = last_error("cannot save the domain");
         return -1;
     }
@@ -140,13 +204,23 @@ int vm_virt_restore(virConnectPtr conn, const char *path, char **ret_error)
     return 0;
 }
 
-int vm_virt_migrate_live(virDomainPtr dom, const char *dest_uri, gboolean unsafe, char **ret_error)
+int vm_virt_migrate_live(virDomainPtr dom, const char *dest_uri, gboolean unsafe, gint64 deadline,
+                         char **ret_error)
 {
     unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_ABORT_ON_ERROR;
+    JobGuard guard;
+    int r;
 
     if (unsafe)
         flags |= VIR_MIGRATE_UNSAFE;
-    if (virDomainMigrateToURI3(dom, dest_uri, NULL, 0, flags) < 0) {
+    job_guard_start(&guard, dom, deadline);
+    r = virDomainMigrateToURI3(dom, dest_uri, NULL, 0, flags);
+    if (job_guard_stop(&guard) && r < 0) {
+        *ret_error = last_error("migration to %s aborted to finish before the operation timeout",
+                                dest_uri);
+        return -1;
+    }
+    if (r < 0) {
         *ret_error = last_error("cannot migrate the domain to %s", dest_uri);
         return -1;
     }

@@ -29,15 +29,18 @@ G_GNUC_WARN_UNUSED_RESULT int vm_virt_resume(virDomainPtr dom, char **ret_error)
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_stop(virDomainPtr dom, unsigned int timeout_s,
                                            char **ret_error);
 
-/* Saves the domain's memory to @path and stops it; on failure the domain keeps running. */
-G_GNUC_WARN_UNUSED_RESULT int vm_virt_save(virDomainPtr dom, const char *path, char **ret_error);
+/* Saves the domain's memory to @path and stops it; on failure the domain keeps running. The save is
+ * aborted at @deadline (monotonic microseconds; 0: none). */
+G_GNUC_WARN_UNUSED_RESULT int vm_virt_save(virDomainPtr dom, const char *path, gint64 deadline,
+                                           char **ret_error);
 
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_restore(virConnectPtr conn, const char *path,
                                               char **ret_error);
 
-/* Live-migrates peer-to-peer to @dest_uri. */
+/* Live-migrates peer-to-peer to @dest_uri, aborting at @deadline as vm_virt_save does. */
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_migrate_live(virDomainPtr dom, const char *dest_uri,
-                                                   gboolean unsafe, char **ret_error);
+                                                   gboolean unsafe, gint64 deadline,
+                                                   char **ret_error);
 
 /* The digest of the definition a running domain was started from, kept in the domain's own
  * <metadata> so that it travels with save images and live migrations. */

@@ -22,6 +22,7 @@ typedef struct {
     VmhaDomXml *dom;
     int64_t config_mtime_us;
     virConnectPtr conn;
+    gint64 start_us; /* monotonic time the agent started */
 } VmAgent;
 
 static void vm_agent_clear(VmAgent *a)
@@ -163,6 +164,15 @@ static int domain_status(VmAgent *a, const char *name)
     if (r == OCF_ERR_GENERIC)
         return fail(a, r, "domain %s is %s (reason %d)", name, vm_state_to_string(state), reason);
     return r;
+}
+
+/* When a save or live migration must give up so that the agent still reports before the operation
+ * times out: 5 s before, or never when no timeout is known. */
+static gint64 job_deadline(const VmAgent *a)
+{
+    if (a->params->timeout_ms <= 10000)
+        return 0;
+    return a->start_us + (gint64)(a->params->timeout_ms - 5000) * 1000;
 }
 
 static unsigned int shutdown_timeout(const VmAgent *a)
@@ -376,7 +386,7 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
     tmp = vm_image_tmp_path(a->params->state_dir, a->dom->name);
 
     meta->saved_at_us = g_get_real_time();
-    if (vm_virt_save(dom, tmp, &error) < 0) {
+    if (vm_virt_save(dom, tmp, job_deadline(a), &error) < 0) {
         unlink(tmp);
         return fail(a, OCF_ERR_GENERIC, "%s; the domain keeps running here", error);
     }
@@ -425,7 +435,7 @@ static int action_migrate_to(VmAgent *a)
         return quick_save(a, dom);
     case VM_MIGRATION_LIVE: {
         g_autofree char *uri = vm_params_migration_uri(a->params, target);
-        if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, &error) < 0)
+        if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, job_deadline(a), &error) < 0)
             return fail(a, OCF_ERR_GENERIC, "%s", error);
         cache_remove(a);
         return OCF_SUCCESS;
@@ -510,6 +520,7 @@ int main(int argc, char **argv)
     g_auto(VmAgent) a = {0};
     g_autofree char *error = NULL;
 
+    a.start_us = g_get_monotonic_time();
     a.action = argc > 1 ? argv[1] : "";
     if (strcmp(a.action, "meta-data") == 0) {
         fputs(vm_metadata_xml(), stdout);
