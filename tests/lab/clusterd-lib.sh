@@ -85,6 +85,7 @@ cl_up() {
         cl_start "$i"
     done
     trap cl_down EXIT
+    trap 'exit 1' INT TERM
 }
 
 cl_find_holder() {
@@ -97,13 +98,14 @@ cl_find_holder() {
 
 cl_start_corosync() {
     local n=$1
-    cl_exec "$n" corosync -f </dev/null >>"$CL_DIR/n$n/log/corosync.out" 2>&1 &
+    # nsenter itself (not a function's subshell) in the background, so $! is the daemon's pid.
+    nsenter -t "$(cl_holder "$n")" -m -n -- corosync -f </dev/null >>"$CL_DIR/n$n/log/corosync.out" 2>&1 &
     echo $! >"$CL_DIR/n$n/corosync.pid"
 }
 
 cl_start_clusterd() {
     local n=$1
-    cl_exec "$n" "$CLUSTERD" </dev/null >>"$CL_DIR/n$n/log/clusterd.out" 2>&1 &
+    nsenter -t "$(cl_holder "$n")" -m -n -- "$CLUSTERD" </dev/null >>"$CL_DIR/n$n/log/clusterd.out" 2>&1 &
     echo $! >"$CL_DIR/n$n/clusterd.pid"
 }
 
@@ -181,6 +183,9 @@ print("%d.%d.%d %s %s" % (d["admin_epoch"], d["epoch"], d["num_updates"], d["dig
 cl_status_field() { # cl_status_field NODE PYEXPR(d)
     vmctl_on "$1" status --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
+
+# cl_check NODE PYEXPR: true when PYEXPR holds for d = NODE's `vmctl status --json`.
+cl_check() { [ "$(cl_status_field "$1" "bool($2)")" = True ]; }
 
 cl_quorate_in_sync() {
     [ "$(cl_status_field "$1" 'd["quorate"] and d["database"]["in_sync"] and d["leader"] is not None')" = True ]

@@ -51,7 +51,7 @@ cl_log "2: concurrent writers on n1, n2, n3 converge"
 
 # 3. kill n3, write on n1, start n3: n3 catches up.
 cl_kill 3
-cl_wait 20 "n1 sees n3 gone" test "$(cl_status_field 1 'len(d["members"])')" = 2
+cl_wait 20 "n1 sees n3 gone" cl_check 1 'len(d["members"]) == 2'
 vmctl_on 1 vm add late1 --config "$(cl_domain_xml late1)" || cl_fail "write with n3 down"
 vmctl_on 2 vm remove a1 || cl_fail "remove with n3 down"
 cl_start 3
@@ -63,7 +63,7 @@ cl_log "3: n3 caught up after restart"
 
 # 4. Partition n3: the minority refuses writes, the majority accepts, all agree after heal.
 cl_partition 3
-cl_wait 30 "n3 loses quorum" test "$(cl_status_field 3 'd["quorate"]')" = False
+cl_wait 30 "n3 loses quorum" cl_check 3 'not d["quorate"]'
 set +e
 vmctl_on 3 vm add minority1 --config "$(cl_domain_xml minority1)" 2>"$CL_DIR/minority.err"; rc=$?
 set -e
@@ -91,7 +91,7 @@ leader=$(cl_status_field 1 'd["leader"]["id"]')
 other=$((leader % 3 + 1))
 vmctl_on "$leader" vm add beforekill --config "$(cl_domain_xml beforekill)" || cl_fail "write on the leader"
 cl_kill_clusterd "$leader"
-cl_wait 30 "a new leader" test "$(cl_status_field "$other" 'd["leader"] and d["leader"]["id"]')" != "$leader"
+cl_wait 30 "a new leader" cl_check "$other" "d['leader'] is not None and d['leader']['id'] != $leader"
 vmctl_on "$other" vm add afterkill --config "$(cl_domain_xml afterkill)" || cl_fail "write after leader kill"
 cl_start_clusterd "$leader"
 cl_wait 60 "old leader back in sync" cl_quorate_in_sync "$leader"
