@@ -20,7 +20,9 @@ cl_wait 10 "agree after one write" cl_agree 1 2 3
 # The file is a valid Pacemaker CIB that Pacemaker's own tools read.
 cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep -q 'id="web1"' ||
     cl_fail "cibadmin cannot read web1 on n2"
-cl_exec 2 crm_verify -x /var/lib/vmha/cib.xml 2>&1 | grep -qi "error.*schema" && cl_fail "n2 CIB fails schema"
+xmllint --noout --relaxng /usr/share/pacemaker/pacemaker-3.9.rng "$CL_DIR/n2/var-lib-vmha/cib.xml" 2>/dev/null ||
+    cl_fail "n2's CIB does not validate against Pacemaker's schema"
+cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml crm_mon -1 -r 2>&1 | grep -q "web1" || cl_fail "crm_mon cannot show web1"
 cl_log "1: write on n1 visible on n2, n3"
 
 # Errors are one line with the documented exit codes.
@@ -108,4 +110,36 @@ set -e
 [ $rc -eq 5 ] || cl_fail "nobody's write: rc $rc $(cat "$CL_DIR/denied.err")"
 cl_has_vm 1 web1 || cl_fail "web1 removed by nobody"
 cl_log "7: non-root reads, cannot write"
+
+# 8. Garbage and oversized requests on the socket harm nobody.
+cl_exec 2 python3 - <<'PY' || cl_fail "malformed requests"
+import socket, struct
+def send(data):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect("/run/vmha/clusterd.sock")
+    try:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        return s.recv(65536)
+    except OSError:
+        return b""
+    finally:
+        s.close()
+send(b"\x00" * 64)
+send(b"VMHA" + struct.pack("<HHHHI", 1, 16, 1, 0, 0x7fffffff))  # announces 2 GiB
+send(b"VMHA" + struct.pack("<HHHHI", 1, 16, 3, 0, 8) + b"\x01\x00\x00\x00\xff\xff\x00\x00")
+send(b"VMHA")
+PY
+vmctl_on 2 status >/dev/null || cl_fail "n2's clusterd does not answer after garbage"
+cl_log "8: malformed and oversized requests rejected, daemon fine"
+
+# 9. corosync restarts under a running clusterd: it reconnects and syncs.
+cl_stop_pidfile "$CL_DIR/n2/corosync.pid" KILL
+cl_wait 20 "n2 sees corosync gone" cl_check 2 'not d["corosync"]'
+cl_start_corosync 2
+cl_wait 60 "n2 reconnected and in sync" cl_quorate_in_sync 2
+cl_wait 20 "agree after corosync restart" cl_agree 1 2 3
+vmctl_on 2 vm set web1 target-role=Stopped || cl_fail "write after reconnect"
+cl_wait 10 "agree after write on n2" cl_agree 1 2 3
+cl_log "9: clusterd reconnected after corosync restart"
 cl_log "PASS"
