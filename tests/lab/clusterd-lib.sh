@@ -1,8 +1,9 @@
 # Shared helpers for tests/lab/test-clusterd-*.sh: a small N-node cluster on this host, each node
 # in its own network + mount namespace (private /run, /var/lib/vmha, /etc/corosync, ...), linked
 # through a bridge in a namespace of its own, addresses 169.254.77.0/24 only.
-# When the project's lab (tests/lab/lab) exists these tests could drive it instead; this keeps
-# them runnable on their own.
+# By default the tests drive the project's lab (tests/lab/lab: nodes with their own PID namespace,
+# corosync, libvirtd and clusterd); CLUSTERD_LAB=own selects the small built-in cluster below,
+# which needs nothing but corosync.
 set -euo pipefail
 
 : "${VMHA_BUILD_DIR:?VMHA_BUILD_DIR must name the build directory}"
@@ -135,6 +136,7 @@ cl_kill() {
 }
 
 cl_kill_clusterd() { cl_stop_pidfile "$CL_DIR/n$1/clusterd.pid" KILL; }
+cl_kill_corosync() { cl_stop_pidfile "$CL_DIR/n$1/corosync.pid" KILL; }
 
 cl_partition() { # cl_partition NODE...: cut these nodes off the bridge
     for n in "$@"; do ip -n "$CL_BR" link set "vcl${CL_ID}n$n" down; done
@@ -213,3 +215,61 @@ cl_domain_xml() {
 XML
     echo "$f"
 }
+
+# ---- the project's lab as backend ----------------------------------------------------------------
+CL_LAB_TOOL="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab"
+if [ "${CLUSTERD_LAB:-lab}" = lab ] && [ -x "$CL_LAB_TOOL" ]; then
+    export VMHA_BUILD_DIR
+    VMHA_LAB="cd$(echo "$VMHA_BUILD_DIR" | md5sum | cut -c1-4)"
+    export VMHA_LAB
+    CL_LABVAR=/var/lib/vmha-lab/$VMHA_LAB
+
+    cl_skip_unless_possible() {
+        if [ "$(id -u)" -ne 0 ] || ! unshare --net --mount --pid --fork true 2>/dev/null; then
+            echo "SKIP: need root and namespaces" >&2
+            exit 77
+        fi
+    }
+    cl_up() {
+        CL_N=$1
+        trap cl_down EXIT
+        trap 'exit 1' INT TERM
+        "$CL_LAB_TOOL" up --nodes "$1" >"$CL_DIR/lab-up.log" 2>&1 || { cat "$CL_DIR/lab-up.log" >&2; cl_fail "lab up"; }
+    }
+    cl_exec() {
+        local n=$1
+        shift
+        "$CL_LAB_TOOL" exec "n$n" "$@"
+    }
+    cl_kill() { "$CL_LAB_TOOL" kill "n$1"; }
+    cl_start() { "$CL_LAB_TOOL" start "n$1"; }
+    # Inside the node's PID namespace, so pidof sees that node's daemon only.
+    cl_kill_clusterd() {
+        cl_exec "$1" sh -c 'p=$(pidof clusterd) && kill -9 $p; for i in $(seq 50); do pidof clusterd >/dev/null || exit 0; sleep 0.1; done; exit 1'
+    }
+    cl_start_clusterd() {
+        cl_exec "$1" sh -c "setsid '$CLUSTERD' </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
+    }
+    cl_kill_corosync() {
+        cl_exec "$1" sh -c 'p=$(pidof corosync) && kill -9 $p; for i in $(seq 50); do pidof corosync >/dev/null || exit 0; sleep 0.1; done; exit 1'
+    }
+    cl_start_corosync() { cl_exec "$1" corosync; }
+    cl_partition() { for n in "$@"; do "$CL_LAB_TOOL" partition "n$n"; done; }
+    cl_heal() { "$CL_LAB_TOOL" heal; }
+    cl_down() {
+        set +e
+        if [ -n "${VMHA_KEEP_LAB:-}" ]; then
+            cl_log "kept lab $VMHA_LAB ($CL_LABVAR) and $CL_DIR"
+            return
+        fi
+        "$CL_LAB_TOOL" down --purge >/dev/null 2>&1
+        rm -rf "$CL_DIR"
+    }
+    cl_fail() {
+        cl_log "FAIL: $*"
+        for d in "$CL_LABVAR"/nodes/n*; do
+            [ -f "$d/var/log/vmha/clusterd.log" ] && { echo "--- $(basename "$d") clusterd.log" >&2; tail -n 30 "$d/var/log/vmha/clusterd.log" >&2; }
+        done
+        exit 1
+    }
+fi

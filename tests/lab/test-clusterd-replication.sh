@@ -20,7 +20,8 @@ cl_wait 10 "agree after one write" cl_agree 1 2 3
 # The file is a valid Pacemaker CIB that Pacemaker's own tools read.
 cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep -q 'id="web1"' ||
     cl_fail "cibadmin cannot read web1 on n2"
-xmllint --noout --relaxng /usr/share/pacemaker/pacemaker-3.9.rng "$CL_DIR/n2/var-lib-vmha/cib.xml" 2>/dev/null ||
+cl_exec 2 cat /var/lib/vmha/cib.xml >"$CL_DIR/n2-cib.xml"
+xmllint --noout --relaxng /usr/share/pacemaker/pacemaker-3.9.rng "$CL_DIR/n2-cib.xml" 2>/dev/null ||
     cl_fail "n2's CIB does not validate against Pacemaker's schema"
 cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml crm_mon -1 -r 2>&1 | grep -q "web1" || cl_fail "crm_mon cannot show web1"
 cl_log "1: write on n1 visible on n2, n3"
@@ -134,7 +135,7 @@ vmctl_on 2 status >/dev/null || cl_fail "n2's clusterd does not answer after gar
 cl_log "8: malformed and oversized requests rejected, daemon fine"
 
 # 9. corosync restarts under a running clusterd: it reconnects and syncs.
-cl_stop_pidfile "$CL_DIR/n2/corosync.pid" KILL
+cl_kill_corosync 2
 cl_wait 20 "n2 sees corosync gone" cl_check 2 'not d["corosync"]'
 cl_start_corosync 2
 cl_wait 60 "n2 reconnected and in sync" cl_quorate_in_sync 2
