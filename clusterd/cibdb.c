@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <libxml/parser.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,6 +87,18 @@ static int connect_cib(void)
     if (!g_file_get_contents(db.path, &content, NULL, &error)) {
         g_warning("cannot read %s: %s", db.path, error->message);
         return -EIO;
+    }
+    /* libcib's parser recovers from broken XML (a truncated file would be taken with its
+     * version); parse strictly first. */
+    xmlDoc *doc = xmlReadMemory(content, (int)strlen(content), db.path, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    bool ok = root && g_str_equal((const char *)root->name, XML_TAG_CIB);
+    if (doc)
+        xmlFreeDoc(doc);
+    if (!ok) {
+        g_warning("%s is not a well-formed CIB document", db.path);
+        return -EBADMSG;
     }
     if ((rc = write_file_atomic(db.work_path, content)) < 0) {
         g_warning("cannot write %s: %s", db.work_path, g_strerror(-rc));
