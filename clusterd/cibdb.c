@@ -231,9 +231,16 @@ int cd_cibdb_dump(char **ret_xml)
 
 int cd_cibdb_replace(const char *xml)
 {
-    xmlNode *doc = string2xml(xml);
+    /* Parse strictly first: libcib's parser recovers from broken XML (and leaks doing so). */
+    xmlDoc *strict = xmlReadMemory(xml, (int)strlen(xml), "sync", NULL,
+                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *doc = NULL;
     int r;
 
+    if (strict) {
+        xmlFreeDoc(strict);
+        doc = string2xml(xml);
+    }
     if (!doc || !g_str_equal((const char *)doc->name, XML_TAG_CIB)) {
         if (doc)
             free_xml(doc);
