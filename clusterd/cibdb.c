@@ -257,6 +257,20 @@ int cd_cibdb_replace(const char *xml)
     return connect_cib();
 }
 
+int cd_cibdb_bump(void)
+{
+    int rc;
+
+    if (!db.cib)
+        return -EIO;
+    rc = db.cib->cmds->bump_epoch(db.cib, cib_sync_call);
+    if (rc != pcmk_ok) {
+        g_warning("cannot bump the database epoch: %s", pcmk_strerror(rc));
+        return -EIO;
+    }
+    return save();
+}
+
 int cd_cibdb_seed_nodes(const GPtrArray *nodes)
 {
     xmlNode *cib = cd_cibdb_query();

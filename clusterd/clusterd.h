@@ -47,6 +47,9 @@ void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_L
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error);
 int cd_cibdb_dump(char **ret_xml) G_GNUC_WARN_UNUSED_RESULT;
 int cd_cibdb_replace(const char *xml) G_GNUC_WARN_UNUSED_RESULT;
+/* epoch + 1, saved: a quorate view starts its writes above anything an earlier view left half
+ * applied. */
+int cd_cibdb_bump(void) G_GNUC_WARN_UNUSED_RESULT;
 xmlNode *cd_cibdb_query(void); /* a copy of the whole CIB; free_xml() it */
 /* Adds nodes from cmap missing from the initial CIB (only when it was just created). */
 int cd_cibdb_seed_nodes(const GPtrArray *nodes) G_GNUC_WARN_UNUSED_RESULT;

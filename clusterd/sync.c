@@ -10,7 +10,10 @@
  *    answers APPLIED. The origin acknowledges to vmctl once it applied the write itself and a
  *    quorum of nodes did, so any later quorate partition holds at least one copy of it.
  *  - a view with fewer distinct nodes than quorum needs applies no write at all, so a minority
- *    never moves its version ahead of the majority's. */
+ *    never moves its version ahead of the majority's.
+ *  - a quorate view, once its copies agree, bumps the epoch (BUMP from the leader, in total order)
+ *    before it applies writes: a write some node applied in an earlier view but nobody
+ *    acknowledged can then never tie with (and win over) an acknowledged write of this view. */
 #include "config.h"
 
 #include <errno.h>
@@ -39,7 +42,8 @@ static struct {
     size_t n;
     char *key; /* "nodeid:pid,..." of the current view */
     bool synced;
-    int source; /* chosen sync source, -1 before all states are in */
+    bool awaiting_bump; /* copies agree; a quorate view waits for the leader's BUMP */
+    int source;         /* chosen sync source, -1 before all states are in */
     uint64_t next_req;
     GHashTable *pending; /* req_id -> Pending */
     uint32_t last_leader;
@@ -114,19 +118,50 @@ static void flush_waiting(void)
     g_list_free(values);
 }
 
-static void finish_sync(void)
+static void become_synced(void)
 {
-    S.synced = true;
-    for (size_t i = 0; i < S.n; i++)
-        S.members[i].in_sync = true;
     VmhaCibVersion v;
     char digest[VMHA_DIGEST_LEN + 1];
+
+    S.synced = true;
+    S.awaiting_bump = false;
+    for (size_t i = 0; i < S.n; i++)
+        S.members[i].in_sync = true;
     cd_cibdb_version(&v, digest);
     g_message("in sync with %zu members at version %" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT
               ".%" G_GUINT64_FORMAT " (%.12s)",
               S.n, v.admin_epoch, v.epoch, v.num_updates, digest);
     log_leader();
     flush_waiting();
+}
+
+static void finish_sync(void)
+{
+    if (!view_has_quorum()) {
+        become_synced(); /* no write is applied in this view anyway */
+        return;
+    }
+    S.awaiting_bump = true;
+    /* The leader to be: members are sorted, every one of them is about to be in sync. */
+    if (S.members[0].nodeid != cd_local_nodeid() || S.members[0].pid != (uint32_t)getpid())
+        return;
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_BUMP);
+    if (vmha_msg_add_str(m, VMHA_F_MEMBERS, S.key) < 0 || cd_cpg_send(m) < 0)
+        g_warning("cannot send the epoch bump; the view stays out of sync");
+}
+
+static void on_bump(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
+{
+    g_autofree char *key = NULL;
+
+    if (!S.awaiting_bump || vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 ||
+        g_strcmp0(key, S.key) != 0 || S.members[0].nodeid != nodeid || S.members[0].pid != pid)
+        return;
+    if (cd_cibdb_bump() < 0) {
+        g_critical("cannot bump the database epoch; staying out of sync");
+        return;
+    }
+    become_synced();
 }
 
 static int send_state(void)
@@ -162,6 +197,7 @@ void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
     S.got_state = g_new0(bool, MAX(n, 1));
     S.n = n;
     S.synced = false;
+    S.awaiting_bump = false;
     S.source = -1;
 
     GString *key = g_string_new(NULL);
@@ -224,7 +260,7 @@ static void on_data(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
 {
     g_autofree char *key = NULL, *xml = NULL;
 
-    if (S.synced || S.source < 0)
+    if (S.synced || S.awaiting_bump || S.source < 0)
         return;
     if (vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 || g_strcmp0(key, S.key) != 0)
         return;
@@ -342,6 +378,9 @@ void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
     case VMHA_MSG_APPLIED:
         on_applied(nodeid, msg);
         break;
+    case VMHA_MSG_BUMP:
+        on_bump(nodeid, pid, msg);
+        break;
     default:
         if (vmha_msg_type_is_write(msg->type))
             on_write(nodeid, msg);
@@ -364,6 +403,7 @@ void cd_sync_on_disconnect(void)
 {
     S.n = 0;
     S.synced = false;
+    S.awaiting_bump = false;
     S.source = -1;
     g_clear_pointer(&S.key, g_free);
     fail_all("lost the connection to corosync; the write may or may not have been applied");

@@ -258,6 +258,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "sync-data";
     case VMHA_MSG_APPLIED:
         return "applied";
+    case VMHA_MSG_BUMP:
+        return "bump";
     }
     return "unknown";
 }

@@ -32,6 +32,7 @@ typedef enum {
     VMHA_MSG_SYNC_STATE = 64, /* my database version and digest, after a membership change */
     VMHA_MSG_SYNC_DATA = 65,  /* the newest database, from the chosen source */
     VMHA_MSG_APPLIED = 66,    /* I applied (or refused) write ORIGIN/REQ_ID and made it durable */
+    VMHA_MSG_BUMP = 67,       /* from the leader after a quorate view synced: epoch + 1 */
 } VmhaMsgType;
 
 typedef enum {

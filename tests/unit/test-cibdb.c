@@ -146,6 +146,19 @@ static void test_writes_and_errors(void **state)
     assert_null(strstr(text, "prefer-web1-n2"));
     assert_non_null(strstr(text, "id=\"prefer-web1-n1\""));
 
+    /* A bump raises the epoch and nothing else, durably. */
+    VmhaCibVersion vb1, vb2;
+    char db1[VMHA_DIGEST_LEN + 1], db2[VMHA_DIGEST_LEN + 1];
+    cd_cibdb_version(&vb1, db1);
+    assert_int_equal(cd_cibdb_bump(), 0);
+    cd_cibdb_version(&vb2, db2);
+    assert_true(vb2.epoch == vb1.epoch + 1 && vb2.admin_epoch == vb1.admin_epoch);
+    assert_string_not_equal(db1, db2);
+    g_free(text);
+    text = file_text("a");
+    g_autofree char *epoch_attr = g_strdup_printf("epoch=\"%" G_GUINT64_FORMAT "\"", vb2.epoch);
+    assert_non_null(strstr(text, epoch_attr));
+
     assert_int_equal(apply(remove_msg("web1")), 0);
     g_free(text);
     text = file_text("a");
