@@ -38,6 +38,36 @@ static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *
     fflush(out);
 }
 
+static const char *log_path = "/var/log/vmha/clusterd.log";
+
+static void open_log(void)
+{
+    g_autofree char *dir = g_path_get_dirname(log_path);
+    FILE *f = NULL;
+
+    g_mkdir_with_parents(dir, 0755);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd >= 0)
+        f = fdopen(fd, "a");
+    if (!f) {
+        fprintf(stderr, "clusterd: cannot open %s: %s; logging to stderr\n", log_path,
+                g_strerror(errno));
+        return;
+    }
+    if (log_file)
+        fclose(log_file);
+    log_file = f;
+}
+
+/* SIGHUP: reopen the log file (after logrotate moved it). */
+static gboolean on_hup(gpointer user_data)
+{
+    if (log_file)
+        open_log();
+    g_message("log reopened");
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_term(gpointer user_data)
 {
     g_message("terminating on signal");
@@ -73,7 +103,6 @@ int main(int argc, char **argv)
             {NULL, 0, NULL, 0},
     };
     bool foreground = false;
-    const char *log_path = "/var/log/vmha/clusterd.log";
     int c, rc = EXIT_FAILURE;
 
     cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
@@ -120,21 +149,14 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (!foreground) {
-        g_autofree char *dir = g_path_get_dirname(log_path);
-        g_mkdir_with_parents(dir, 0755);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (fd >= 0)
-            log_file = fdopen(fd, "a");
-        if (!log_file)
-            fprintf(stderr, "clusterd: cannot open %s: %s; logging to stderr\n", log_path,
-                    g_strerror(errno));
-    }
+    if (!foreground)
+        open_log();
     g_log_set_default_handler(log_handler, NULL);
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_term, loop);
     g_unix_signal_add(SIGINT, on_term, loop);
+    g_unix_signal_add(SIGHUP, on_hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     g_message("clusterd %s starting (state %s, socket %s)", VMHA_VERSION, cd_config.state_dir,

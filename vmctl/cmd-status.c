@@ -91,17 +91,18 @@ int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
     json_object *local = get(o, "local_node"), *leader = get(o, "leader"), *db = get(o, "database");
     printf("Node:     %s (id %" PRId64 ")\n", local ? str(local, "name") : "?",
            local ? integer(local, "id") : 0);
-    printf("Quorum:   %s (%" PRId64 " of %" PRId64 " votes needed)\n",
-           boolean(o, "quorate") ? "yes" : "NO", integer(o, "quorum_votes"),
-           integer(o, "expected_votes"));
+    if (boolean(o, "corosync"))
+        printf("Quorum:   %s (%" PRId64 " votes needed of %" PRId64 " expected)\n",
+               boolean(o, "quorate") ? "yes" : "NO", integer(o, "quorum_votes"),
+               integer(o, "expected_votes"));
+    else
+        printf("Quorum:   NO (not connected to corosync)\n");
     printf("Leader:   %s\n", leader ? str(leader, "name") : "none");
     printf("Database: %s, version %" PRId64 ".%" PRId64 ".%" PRId64 ", digest %.12s, %" PRId64
            " VMs\n",
            boolean(db, "in_sync") ? "in sync" : "NOT in sync", integer(db, "admin_epoch"),
            integer(db, "epoch"), integer(db, "num_updates"), str(db, "digest"),
            integer(o, "vm_count"));
-    if (!boolean(o, "corosync"))
-        printf("Corosync: not connected\n");
     printf("\n");
     print_nodes(get(o, "nodes"));
     json_object_put(o);
