@@ -146,4 +146,35 @@ cl_wait 20 "agree after corosync restart" cl_agree 1 2 3
 vmctl_on 2 vm set web1 target-role=Stopped || cl_fail "write after reconnect"
 cl_wait 10 "agree after write on n2" cl_agree 1 2 3
 cl_log "9: clusterd reconnected after corosync restart"
+
+# 10. Killed at any point: a stream of writes while clusterd is killed on a non-origin node, then
+# on the origin, then every node loses power. Every write vmctl acknowledged is there afterwards.
+for i in $(seq 1 60); do cl_domain_xml "k$i" >/dev/null; done
+# writer NODE FIRST LAST: vm add kFIRST..kLAST on NODE; prints the acknowledged names.
+writer() {
+    cl_exec "$1" sh -c "for i in \$(seq $2 $3); do '$VMCTL' vm add k\$i --config '$CL_DIR'/k\$i.xml >/dev/null 2>&1 && echo k\$i; done; true"
+}
+acked_count() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+writer 1 1 30 >"$CL_DIR/acked1" &
+w1=$!
+cl_wait 60 "5 writes acknowledged" acked_count "$CL_DIR/acked1" 5
+cl_kill_clusterd 2
+cl_start_clusterd 2
+cl_wait 60 "15 writes acknowledged" acked_count "$CL_DIR/acked1" 15
+cl_kill_clusterd 1
+cl_start_clusterd 1
+wait $w1 || true
+cl_log "10: writer on n1 done ($(wc -l <"$CL_DIR/acked1") acknowledged)"
+writer 2 31 60 >"$CL_DIR/acked2" &
+w2=$!
+cl_wait 60 "3 writes acknowledged on n2" acked_count "$CL_DIR/acked2" 3
+for n in 1 2 3; do cl_kill "$n"; done
+wait $w2 || true
+cl_log "10: all nodes powered off"
+for n in 1 2 3; do cl_start "$n"; done
+for n in 1 2 3; do cl_wait 60 "n$n back after power loss" cl_quorate_in_sync "$n"; done
+cl_wait 30 "agree after kills" cl_agree 1 2 3
+acked=$(cat "$CL_DIR/acked1" "$CL_DIR/acked2")
+for vm in $acked; do cl_has_vm 3 "$vm" || cl_fail "acknowledged write $vm lost"; done
+cl_log "10: $(echo "$acked" | wc -w) acknowledged writes all survived kills of clusterd and of every node"
 cl_log "PASS"
