@@ -18,6 +18,8 @@ static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
 
 static const VmctlCommand commands[] = {
         {"version", cmd_version, "", "print vmctl's version"},
+        {"simulate", vmctl_simulate, "[--cib FILE] [--fail NODE]... [--drain NODE]... [--json]",
+         "plan without touching anything"},
 };
 
 int vmctl_fail(int code, const char *fmt, ...)
