@@ -44,10 +44,11 @@ typedef struct {
     size_t *node_order;           /* nodes sorted once, for the item comparison */
     Item *items;
     size_t n_items;
-    ssize_t *item_of_vm;    /* [n_vms] -> item index or -1 */
-    ssize_t *placement;     /* [n_vms] */
-    char **reasons;         /* [n_vms] */
-    bool *moving_off_drain; /* [n_vms] */
+    ssize_t *item_of_vm; /* [n_vms] -> item index or -1 */
+    ssize_t *placement;  /* [n_vms] */
+    char **reasons;      /* [n_vms] */
+    size_t *coloc_start; /* [n_vms + 1]: a VM's colocations are coloc_index[start[v]..start[v+1]) */
+    size_t *coloc_index; /* [2 * n_colocations], document order per VM */
     GArray *actions;
 } Engine;
 
@@ -202,12 +203,10 @@ static int compare_nodes(const Engine *e, const int *score, ssize_t current, siz
     return strcmp(e->m->nodes[a].name, e->m->nodes[b].name);
 }
 
-static const Engine *sort_engine; /* qsort has no user data; the engine is single-threaded */
-
-static int cmp_node_order(const void *x, const void *y)
+static gint cmp_node_order(gconstpointer x, gconstpointer y, gpointer data)
 {
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    const Engine *e = sort_engine;
+    const Engine *e = data;
     int sa = e->can_host[a] ? 0 : -INF, sb = e->can_host[b] ? 0 : -INF;
     if (sa != sb)
         return sa > sb ? -1 : 1;
@@ -227,10 +226,10 @@ static int raw(int s)
 /* The allocation order: priority, then (Pacemaker's cmp_resources, used for every strategy but
  * `default`) the score on the node it runs on, then the scores node by node in the sorted node
  * order; last, document order. */
-static int cmp_items(const void *x, const void *y)
+static gint cmp_items(gconstpointer x, gconstpointer y, gpointer data)
 {
     const Item *a = x, *b = y;
-    const Engine *e = sort_engine;
+    const Engine *e = data;
     if (a->priority != b->priority)
         return a->priority > b->priority ? -1 : 1;
     /* Pacemaker sorts by scores only for the utilization-aware strategies. */
@@ -285,8 +284,8 @@ static void assign_item(Engine *e, size_t idx)
     /* Anti-affinity: Pacemaker places the with-rsc (primary) before its dependent. vmha keeps
      * that order only where it does not let a lower priority go first. */
     if (vm) {
-        for (size_t c = 0; c < m->n_colocations; c++) {
-            const VmhaColocation *col = &m->colocations[c];
+        for (size_t k = e->coloc_start[it->vm]; k < e->coloc_start[it->vm + 1]; k++) {
+            const VmhaColocation *col = &m->colocations[e->coloc_index[k]];
             if (col->rsc != (size_t)it->vm)
                 continue;
             ssize_t p = e->item_of_vm[col->with_rsc];
@@ -299,8 +298,8 @@ static void assign_item(Engine *e, size_t idx)
     g_autofree Why *why = g_new0(Why, e->n);
     g_autoptr(GString) partners = g_string_new(NULL);
     if (vm) {
-        for (size_t c = 0; c < m->n_colocations; c++) {
-            const VmhaColocation *col = &m->colocations[c];
+        for (size_t k = e->coloc_start[it->vm]; k < e->coloc_start[it->vm + 1]; k++) {
+            const VmhaColocation *col = &m->colocations[e->coloc_index[k]];
             size_t other;
             if (col->rsc == (size_t)it->vm)
                 other = col->with_rsc;
@@ -409,10 +408,10 @@ static int action_rank(const VmhaActionType t)
     return t; /* fence < stop < migrate < start, as the enum is ordered */
 }
 
-static int cmp_actions(const void *x, const void *y)
+static gint cmp_actions(gconstpointer x, gconstpointer y, gpointer data)
 {
     const VmhaAction *a = x, *b = y;
-    const VmhaModel *m = sort_engine->m;
+    const VmhaModel *m = ((const Engine *)data)->m;
     if (a->type != b->type)
         return action_rank(a->type) - action_rank(b->type);
     if (a->type == VMHA_ACTION_FENCE)
@@ -443,7 +442,22 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
     e.item_of_vm = g_new(ssize_t, m->n_vms);
     e.placement = g_new(ssize_t, m->n_vms);
     e.reasons = g_new0(char *, m->n_vms);
-    e.moving_off_drain = g_new0(bool, m->n_vms);
+    /* Each VM's colocations (either side), so placing costs O(its own constraints). */
+    e.coloc_start = g_new0(size_t, m->n_vms + 1);
+    e.coloc_index = g_new(size_t, 2 * m->n_colocations + 1);
+    for (size_t c = 0; c < m->n_colocations; c++) {
+        e.coloc_start[m->colocations[c].rsc + 1]++;
+        e.coloc_start[m->colocations[c].with_rsc + 1]++;
+    }
+    for (size_t v = 0; v < m->n_vms; v++)
+        e.coloc_start[v + 1] += e.coloc_start[v];
+    {
+        g_autofree size_t *fill = g_memdup2(e.coloc_start, sizeof(size_t) * (m->n_vms + 1));
+        for (size_t c = 0; c < m->n_colocations; c++) {
+            e.coloc_index[fill[m->colocations[c].rsc]++] = c;
+            e.coloc_index[fill[m->colocations[c].with_rsc]++] = c;
+        }
+    }
     e.actions = g_array_new(false, false, sizeof(VmhaAction));
 
     bool quorate = m->have_quorum || m->no_quorum_policy == VMHA_NO_QUORUM_IGNORE;
@@ -571,9 +585,10 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
         item_scores(&e, &e.items[i]);
     for (size_t i = 0; i < n; i++)
         e.node_order[i] = i;
-    sort_engine = &e;
-    qsort(e.node_order, n, sizeof(size_t), cmp_node_order);
-    qsort(e.items, e.n_items, sizeof(Item), cmp_items);
+    if (n > 0)
+        g_qsort_with_data(e.node_order, (gint)n, sizeof(size_t), cmp_node_order, &e);
+    if (e.n_items > 0)
+        g_qsort_with_data(e.items, (gint)e.n_items, sizeof(Item), cmp_items, &e);
     for (size_t i = 0; i < e.n_items; i++)
         if (e.items[i].vm >= 0)
             e.item_of_vm[e.items[i].vm] = (ssize_t)i;
@@ -618,8 +633,9 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
         if (target >= 0)
             add_action(&e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
     }
-    qsort(e.actions->data, e.actions->len, sizeof(VmhaAction), cmp_actions);
-    sort_engine = NULL;
+    if (e.actions->len > 0)
+        g_qsort_with_data(e.actions->data, (gint)e.actions->len, sizeof(VmhaAction), cmp_actions,
+                          &e);
 
     VmhaPlan *plan = g_new0(VmhaPlan, 1);
     plan->n_vms = m->n_vms;
@@ -638,7 +654,8 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
     g_free(e.count);
     g_free(e.node_order);
     g_free(e.item_of_vm);
-    g_free(e.moving_off_drain);
+    g_free(e.coloc_start);
+    g_free(e.coloc_index);
     *ret_plan = plan;
     return 0;
 }
