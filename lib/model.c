@@ -1,5 +1,6 @@
 /* CIB document -> VmhaModel. See model.h and docs/CIB.md. */
 #include "model.h"
+#include "xmltree.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
@@ -8,7 +9,9 @@
 
 G_DEFINE_QUARK(vmha - model - error - quark, vmha_model_error)
 
-#define NAME_EQ(node, s) (xmlStrcmp((node)->name, BAD_CAST(s)) == 0)
+#define NAME_EQ(node, s) (strcmp((node)->name, (s)) == 0)
+
+typedef VmhaXmlElem Elem;
 
 /* Loader state: the model under construction and the first error. */
 typedef struct {
@@ -23,22 +26,14 @@ typedef struct {
     GHashTable *foreign; /* ids of primitives vmha does not manage */
 } Loader;
 
-static const char *attr(xmlNode *node, const char *name)
+static const char *attr(const Elem *node, const char *name)
 {
-    /* Attribute text nodes are owned by the tree, so no copy is needed. */
-    for (xmlAttr *a = node->properties; a; a = a->next) {
-        if (xmlStrcmp(a->name, BAD_CAST name) == 0) {
-            if (a->children && a->children->type == XML_TEXT_NODE && !a->children->next)
-                return (const char *)a->children->content;
-            return "";
-        }
-    }
-    return NULL;
+    return vmha_xml_elem_attr(node, name);
 }
 
-static int fail(Loader *l, VmhaModelError code, xmlNode *where, const char *fmt, ...)
+static int fail(Loader *l, VmhaModelError code, Elem *where, const char *fmt, ...)
         G_GNUC_PRINTF(4, 5);
-static int fail(Loader *l, VmhaModelError code, xmlNode *where, const char *fmt, ...)
+static int fail(Loader *l, VmhaModelError code, Elem *where, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
@@ -48,9 +43,8 @@ static int fail(Loader *l, VmhaModelError code, xmlNode *where, const char *fmt,
     va_end(ap);
     if (where) {
         const char *id = attr(where, "id");
-        g_set_error(l->error, VMHA_MODEL_ERROR, code, "<%s%s%s%s> (line %ld): %s",
-                    (const char *)where->name, id ? " id=\"" : "", id ? id : "", id ? "\"" : "",
-                    xmlGetLineNo(where), msg);
+        g_set_error(l->error, VMHA_MODEL_ERROR, code, "<%s%s%s%s> (line %ld): %s", where->name,
+                    id ? " id=\"" : "", id ? id : "", id ? "\"" : "", where->line, msg);
     } else {
         g_set_error_literal(l->error, VMHA_MODEL_ERROR, code, msg);
     }
@@ -156,20 +150,16 @@ static int parse_duration(const char *s, int64_t *ret)
 
 /* Calls fn for every nvpair of every set named `set_name` directly under `parent`. Sets with rules
  * or references would need Pacemaker's rule engine: rejected rather than misread. */
-typedef int (*NvpairFn)(Loader *l, xmlNode *nvpair, const char *name, const char *value,
-                        void *data);
+typedef int (*NvpairFn)(Loader *l, Elem *nvpair, const char *name, const char *value, void *data);
 
-static int for_each_nvpair(Loader *l, xmlNode *parent, const char *set_name, NvpairFn fn,
-                           void *data)
+static int for_each_nvpair(Loader *l, Elem *parent, const char *set_name, NvpairFn fn, void *data)
 {
-    for (xmlNode *set = parent->children; set; set = set->next) {
-        if (set->type != XML_ELEMENT_NODE || !NAME_EQ(set, set_name))
+    for (Elem *set = parent->children; set; set = set->next) {
+        if (!NAME_EQ(set, set_name))
             continue;
         if (attr(set, "id-ref"))
             return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, set, "id-ref sets are not supported");
-        for (xmlNode *nv = set->children; nv; nv = nv->next) {
-            if (nv->type != XML_ELEMENT_NODE)
-                continue;
+        for (Elem *nv = set->children; nv; nv = nv->next) {
             if (NAME_EQ(nv, "rule"))
                 return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, set,
                             "rules in attribute sets are not supported");
@@ -188,14 +178,14 @@ static int for_each_nvpair(Loader *l, xmlNode *parent, const char *set_name, Nvp
     return 0;
 }
 
-static int bad_value(Loader *l, xmlNode *nv, const char *name, const char *value, const char *what)
+static int bad_value(Loader *l, Elem *nv, const char *name, const char *value, const char *what)
 {
     return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "'%s' = '%s' is not %s", name, value, what);
 }
 
 /* ---- crm_config and rsc_defaults ---- */
 
-static int on_property(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_property(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaModel *m = l->m;
     int64_t v;
@@ -242,7 +232,7 @@ static int on_property(Loader *l, xmlNode *nv, const char *name, const char *val
     return 0;
 }
 
-static int on_rsc_default(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_rsc_default(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     int score;
     if (strcmp(name, "resource-stickiness") == 0 || strcmp(name, "stickiness") == 0) {
@@ -262,7 +252,7 @@ static int on_rsc_default(Loader *l, xmlNode *nv, const char *name, const char *
 
 /* ---- nodes ---- */
 
-static int on_node_attr(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaNode *n = data;
     bool b;
@@ -280,7 +270,7 @@ static int on_node_attr(Loader *l, xmlNode *nv, const char *name, const char *va
     return 0;
 }
 
-static int on_capacity(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_capacity(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     int64_t *caps = data; /* [0] memory, [1] cpu */
     int64_t v;
@@ -293,14 +283,14 @@ static int on_capacity(Loader *l, xmlNode *nv, const char *name, const char *val
     return 0;
 }
 
-static int load_nodes(Loader *l, xmlNode *nodes)
+static int load_nodes(Loader *l, Elem *nodes)
 {
     VmhaModel *m = l->m;
     GArray *arr = g_array_new(false, true, sizeof(VmhaNode));
     int r = 0;
 
-    for (xmlNode *x = nodes ? nodes->children : NULL; x && r == 0; x = x->next) {
-        if (x->type != XML_ELEMENT_NODE || !NAME_EQ(x, "node"))
+    for (Elem *x = nodes ? nodes->children : NULL; x && r == 0; x = x->next) {
+        if (!NAME_EQ(x, "node"))
             continue;
         const char *uname = attr(x, "uname");
         const char *id = attr(x, "id");
@@ -348,7 +338,7 @@ typedef struct {
     bool has_stickiness, has_threshold, has_timeout;
 } VmAttrs;
 
-static int on_vm_instance(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmAttrs *a = data;
     if (strcmp(name, "config") == 0) {
@@ -363,7 +353,7 @@ static int on_vm_instance(Loader *l, xmlNode *nv, const char *name, const char *
     return 0;
 }
 
-static int on_vm_meta(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmAttrs *a = data;
     VmhaVm *vm = a->vm;
@@ -417,8 +407,7 @@ static int on_vm_meta(Loader *l, xmlNode *nv, const char *name, const char *valu
     return 0;
 }
 
-static int on_vm_utilization(Loader *l, xmlNode *nv, const char *name, const char *value,
-                             void *data)
+static int on_vm_utilization(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaVm *vm = data;
     int64_t v;
@@ -433,7 +422,7 @@ static int on_vm_utilization(Loader *l, xmlNode *nv, const char *name, const cha
     return 0;
 }
 
-static int on_fence_attr(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_fence_attr(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaFenceDevice *d = data;
     if (strcmp(name, "pcmk_host_list") == 0) {
@@ -443,7 +432,7 @@ static int on_fence_attr(Loader *l, xmlNode *nv, const char *name, const char *v
     return 0;
 }
 
-static int on_fence_meta(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_fence_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaFenceDevice *d = data;
     if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &d->priority) < 0)
@@ -451,7 +440,7 @@ static int on_fence_meta(Loader *l, xmlNode *nv, const char *name, const char *v
     return 0;
 }
 
-static int on_foreign_meta(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_foreign_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaForeign *f = data;
     if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &f->priority) < 0)
@@ -461,7 +450,7 @@ static int on_foreign_meta(Loader *l, xmlNode *nv, const char *name, const char 
     return 0;
 }
 
-static bool is_vm_primitive(xmlNode *x)
+static bool is_vm_primitive(Elem *x)
 {
     const char *cls = attr(x, "class"), *prov = attr(x, "provider"), *type = attr(x, "type");
     return cls && prov && type && strcmp(cls, "ocf") == 0 && strcmp(prov, "vmha") == 0 &&
@@ -487,7 +476,7 @@ static void fence_clear(VmhaFenceDevice *d)
     g_strfreev(d->hosts);
 }
 
-static int load_resources(Loader *l, xmlNode *resources)
+static int load_resources(Loader *l, Elem *resources)
 {
     VmhaModel *m = l->m;
     GArray *vms = g_array_new(false, true, sizeof(VmhaVm));
@@ -496,9 +485,7 @@ static int load_resources(Loader *l, xmlNode *resources)
     size_t position = 0;
     int r = 0;
 
-    for (xmlNode *x = resources ? resources->children : NULL; x && r == 0; x = x->next) {
-        if (x->type != XML_ELEMENT_NODE)
-            continue;
+    for (Elem *x = resources ? resources->children : NULL; x && r == 0; x = x->next) {
         const char *id = attr(x, "id");
         if (!NAME_EQ(x, "primitive")) {
             /* group, clone, bundle: Pacemaker's, never vmha's. Kept out of planning. */
@@ -506,11 +493,10 @@ static int load_resources(Loader *l, xmlNode *resources)
                 NAME_EQ(x, "master")) {
                 if (id)
                     g_hash_table_add(l->foreign, g_strdup(id));
-                for (xmlNode *c = x->children; c; c = c->next) {
-                    if (c->type == XML_ELEMENT_NODE && NAME_EQ(c, "primitive") &&
-                        is_vm_primitive(c)) {
+                for (Elem *c = x->children; c; c = c->next) {
+                    if (NAME_EQ(c, "primitive") && is_vm_primitive(c)) {
                         r = fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
-                                 "vmha VMs cannot be inside a %s", (const char *)x->name);
+                                 "vmha VMs cannot be inside a %s", x->name);
                         break;
                     }
                 }
@@ -596,7 +582,7 @@ static int load_resources(Loader *l, xmlNode *resources)
 /* ---- constraints ---- */
 
 /* Resolves a resource reference: 1 = a VM (index in *ret), 0 = a resource vmha ignores. */
-static int resolve_rsc(Loader *l, xmlNode *x, const char *attr_name, size_t *ret)
+static int resolve_rsc(Loader *l, Elem *x, const char *attr_name, size_t *ret)
 {
     const char *id = attr(x, attr_name);
     if (!id || !*id)
@@ -612,17 +598,15 @@ static int resolve_rsc(Loader *l, xmlNode *x, const char *attr_name, size_t *ret
                 attr_name, id);
 }
 
-static int load_constraints(Loader *l, xmlNode *constraints)
+static int load_constraints(Loader *l, Elem *constraints)
 {
     VmhaModel *m = l->m;
-    for (xmlNode *x = constraints ? constraints->children : NULL; x; x = x->next) {
-        if (x->type != XML_ELEMENT_NODE)
-            continue;
+    for (Elem *x = constraints ? constraints->children : NULL; x; x = x->next) {
         if (!attr(x, "id"))
             return fail(l, VMHA_MODEL_ERROR_INVALID, x, "a constraint needs an id");
         bool has_set = false;
-        for (xmlNode *c = x->children; c; c = c->next)
-            if (c->type == XML_ELEMENT_NODE && (NAME_EQ(c, "resource_set") || NAME_EQ(c, "rule")))
+        for (Elem *c = x->children; c; c = c->next)
+            if ((NAME_EQ(c, "resource_set") || NAME_EQ(c, "rule")))
                 has_set = true;
         if (NAME_EQ(x, "rsc_location")) {
             size_t vm;
@@ -702,11 +686,11 @@ static gint cmp_ops(gconstpointer a, gconstpointer b)
 }
 
 /* Replays one resource's history on one node in call order, as Pacemaker's unpacker does. */
-static int unpack_history(Loader *l, xmlNode *lrm_rsc, VmhaRscState *ret)
+static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret)
 {
     g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
-    for (xmlNode *op = lrm_rsc->children; op; op = op->next) {
-        if (op->type != XML_ELEMENT_NODE || !NAME_EQ(op, "lrm_rsc_op"))
+    for (Elem *op = lrm_rsc->children; op; op = op->next) {
+        if (!NAME_EQ(op, "lrm_rsc_op"))
             continue;
         int64_t call_id = -1, rc = 0, status = 0, interval = 0;
         const char *name = attr(op, "operation");
@@ -766,7 +750,7 @@ typedef struct {
     GHashTable *counts; /* vm index+1 -> (count, last) accumulated in failure arrays */
 } FailCtx;
 
-static int on_transient(Loader *l, xmlNode *nv, const char *name, const char *value, void *data)
+static int on_transient(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     FailCtx *fc = data;
     bool is_count = g_str_has_prefix(name, "fail-count-");
@@ -802,11 +786,11 @@ static int on_transient(Loader *l, xmlNode *nv, const char *name, const char *va
     return 0;
 }
 
-static int load_status(Loader *l, xmlNode *status)
+static int load_status(Loader *l, Elem *status)
 {
     VmhaModel *m = l->m;
-    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
-        if (ns->type != XML_ELEMENT_NODE || !NAME_EQ(ns, "node_state"))
+    for (Elem *ns = status ? status->children : NULL; ns; ns = ns->next) {
+        if (!NAME_EQ(ns, "node_state"))
             continue;
         const char *id = attr(ns, "id"), *uname = attr(ns, "uname");
         ssize_t idx = -1;
@@ -836,9 +820,7 @@ static int load_status(Loader *l, xmlNode *status)
         else
             n->state = VMHA_NODE_OFFLINE;
 
-        for (xmlNode *c = ns->children; c; c = c->next) {
-            if (c->type != XML_ELEMENT_NODE)
-                continue;
+        for (Elem *c = ns->children; c; c = c->next) {
             if (NAME_EQ(c, "transient_attributes")) {
                 FailCtx fc = {.node = (size_t)idx};
                 if (for_each_nvpair(l, c, "instance_attributes", on_transient, &fc) < 0)
@@ -847,11 +829,11 @@ static int load_status(Loader *l, xmlNode *status)
                 if (for_each_nvpair(l, c, "instance_attributes", on_node_attr, n) < 0)
                     return -1;
             } else if (NAME_EQ(c, "lrm")) {
-                for (xmlNode *rs = c->children; rs; rs = rs->next) {
-                    if (rs->type != XML_ELEMENT_NODE || !NAME_EQ(rs, "lrm_resources"))
+                for (Elem *rs = c->children; rs; rs = rs->next) {
+                    if (!NAME_EQ(rs, "lrm_resources"))
                         continue;
-                    for (xmlNode *r = rs->children; r; r = r->next) {
-                        if (r->type != XML_ELEMENT_NODE || !NAME_EQ(r, "lrm_resource"))
+                    for (Elem *r = rs->children; r; r = r->next) {
+                        if (!NAME_EQ(r, "lrm_resource"))
                             continue;
                         const char *rid = attr(r, "id");
                         if (!rid)
@@ -889,22 +871,22 @@ static int load_status(Loader *l, xmlNode *status)
     return 0;
 }
 
-static xmlNode *child(xmlNode *parent, const char *name)
+static Elem *child(Elem *parent, const char *name)
 {
-    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && NAME_EQ(c, name))
+    for (Elem *c = parent ? parent->children : NULL; c; c = c->next)
+        if (NAME_EQ(c, name))
             return c;
     return NULL;
 }
 
-static int load_config_sets(Loader *l, xmlNode *crm_config, const char *set, NvpairFn fn)
+static int load_config_sets(Loader *l, Elem *crm_config, const char *set, NvpairFn fn)
 {
     if (!crm_config)
         return 0;
     return for_each_nvpair(l, crm_config, set, fn, NULL);
 }
 
-int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
+static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
 {
     g_autoptr(VmhaModel) m = g_new0(VmhaModel, 1);
     Loader l = {
@@ -928,7 +910,7 @@ int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
     m->node_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m->vm_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-    if (!cib || cib->type != XML_ELEMENT_NODE || !NAME_EQ(cib, "cib")) {
+    if (!cib || !NAME_EQ(cib, "cib")) {
         fail(&l, VMHA_MODEL_ERROR_INVALID, NULL, "the document's root element is not <cib>");
         goto out;
     }
@@ -937,15 +919,15 @@ int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
         fail(&l, VMHA_MODEL_ERROR_INVALID, cib, "have-quorum='%s' is not a boolean", q);
         goto out;
     }
-    xmlNode *conf = child(cib, "configuration");
+    Elem *conf = child(cib, "configuration");
     if (!conf) {
         fail(&l, VMHA_MODEL_ERROR_INVALID, cib, "no <configuration>");
         goto out;
     }
-    xmlNode *crm_config = child(conf, "crm_config");
+    Elem *crm_config = child(conf, "crm_config");
     if (load_config_sets(&l, crm_config, "cluster_property_set", on_property) < 0)
         goto out;
-    xmlNode *defaults = child(conf, "rsc_defaults");
+    Elem *defaults = child(conf, "rsc_defaults");
     if (defaults && for_each_nvpair(&l, defaults, "meta_attributes", on_rsc_default, NULL) < 0)
         goto out;
     if (load_nodes(&l, child(conf, "nodes")) < 0)
@@ -978,32 +960,26 @@ out:
     return r;
 }
 
+int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
+{
+    g_autoptr(VmhaXmlTree) tree = vmha_xml_tree_from_node(cib);
+    return load_tree(vmha_xml_tree_root(tree), ret_model, error);
+}
+
 int vmha_model_parse(const char *xml, size_t len, VmhaModel **ret_model, GError **error)
 {
-    if (!xml || len > G_MAXINT) {
+    g_autoptr(VmhaXmlTree) tree = NULL;
+    g_autofree char *msg = NULL;
+
+    if (!xml) {
         g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, "no document");
         return -1;
     }
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
-        g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, "out of memory");
+    if (vmha_xml_tree_parse(xml, len, &tree, &msg) < 0) {
+        g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, msg);
         return -1;
     }
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "cib.xml", NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        g_autofree char *msg = g_strdup(e && e->message ? e->message : "unknown error");
-        g_strchomp(msg);
-        g_set_error(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML,
-                    "not well-formed XML: %s (line %d)", msg, e ? e->line : 0);
-        xmlFreeParserCtxt(ctxt);
-        return -1;
-    }
-    int r = vmha_model_from_xml(xmlDocGetRootElement(doc), ret_model, error);
-    xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
-    return r;
+    return load_tree(vmha_xml_tree_root(tree), ret_model, error);
 }
 
 void vmha_model_free(VmhaModel *m)

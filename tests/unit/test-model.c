@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libxml/parser.h>
 
 #include "engine.h"
 #include "model.h"
@@ -136,6 +137,28 @@ static void test_load_everything(void **state)
     assert_int_equal(m->colocations[0].rsc, vmha_model_find_vm(m, "db"));
     assert_int_equal(m->colocations[0].score, -VMHA_SCORE_INFINITY);
     assert_int_equal(vmha_model_find_node(m, "nope"), -1);
+}
+
+/* clusterd holds the CIB as a libxml2 tree (from libcib): the same document, the same model. */
+static void test_from_dom(void **state)
+{
+    xmlDocPtr doc = xmlReadMemory(good, (int)strlen(good), "good.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_from_xml(xmlDocGetRootElement(doc), &m, &error), 0);
+    g_autoptr(VmhaModel) ref = load_ok(good);
+    assert_int_equal(m->n_nodes, ref->n_nodes);
+    assert_int_equal(m->n_vms, ref->n_vms);
+    assert_int_equal(m->vms[0].priority, ref->vms[0].priority);
+    assert_int_equal(m->vms[0].state[0], ref->vms[0].state[0]);
+    assert_int_equal(m->nodes[1].state, ref->nodes[1].state);
+    xmlFreeDoc(doc);
+
+    g_autoptr(GError) error2 = NULL;
+    VmhaModel *none = NULL;
+    assert_int_equal(vmha_model_from_xml(NULL, &none, &error2), -1);
+    assert_null(none);
 }
 
 static void test_events(void **state)
@@ -294,9 +317,9 @@ static void test_plan_on_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_load_everything), cmocka_unit_test(test_events),
-            cmocka_unit_test(test_scores),          cmocka_unit_test(test_rejects),
-            cmocka_unit_test(test_plan_on_example),
+            cmocka_unit_test(test_load_everything), cmocka_unit_test(test_from_dom),
+            cmocka_unit_test(test_events),          cmocka_unit_test(test_scores),
+            cmocka_unit_test(test_rejects),         cmocka_unit_test(test_plan_on_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
