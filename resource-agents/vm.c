@@ -1,0 +1,555 @@
+/* vm: OCF resource agent for one libvirt VM with quick migration. See vm.8. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "domxml.h"
+#include "imagestore.h"
+#include "metadata.h"
+#include "params.h"
+#include "saveimage.h"
+#include "virt.h"
+#include "vmha/ocf.h"
+#include "vmstate.h"
+
+typedef struct {
+    VmParams *params;
+    const char *action;
+    char *xml; /* the config file's text */
+    VmhaDomXml *dom;
+    int64_t config_mtime_us;
+    virConnectPtr conn;
+    gint64 start_us; /* monotonic time the agent started */
+} VmAgent;
+
+static void vm_agent_clear(VmAgent *a)
+{
+    vm_params_free(a->params);
+    g_free(a->xml);
+    vmha_domxml_free(a->dom);
+    if (a->conn)
+        virConnectClose(a->conn);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmAgent, vm_agent_clear)
+
+/* One line per failure on stderr; Pacemaker and clusterd keep it with the operation's result. */
+static int fail(const VmAgent *a, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static int fail(const VmAgent *a, int code, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vm[%s] %s: %s\n", a->params && a->params->instance ? a->params->instance : "-",
+            a->action, msg);
+    return code;
+}
+
+static void note(const VmAgent *a, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void note(const VmAgent *a, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vm[%s] %s: %s\n", a->params->instance ? a->params->instance : "-", a->action,
+            msg);
+}
+
+/* ---- the local record of which domain this resource runs (so stop works without the config) */
+
+static char *cache_path(const VmAgent *a)
+{
+    if (!a->params->instance || strchr(a->params->instance, '/'))
+        return NULL;
+    return g_strdup_printf("%s/vm/%s", VMHA_RUN_DIR, a->params->instance);
+}
+
+static void cache_write(const VmAgent *a)
+{
+    g_autofree char *path = cache_path(a);
+    g_autofree char *dir = NULL;
+
+    if (!path)
+        return;
+    dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0700) == 0)
+        (void)g_file_set_contents(path, a->dom->name, -1, NULL);
+}
+
+static void cache_remove(const VmAgent *a)
+{
+    g_autofree char *path = cache_path(a);
+    if (path)
+        unlink(path);
+}
+
+static char *cache_read(const VmAgent *a)
+{
+    g_autofree char *path = cache_path(a);
+    char *name = NULL;
+
+    if (path && g_file_get_contents(path, &name, NULL, NULL) && *name)
+        return name;
+    g_free(name);
+    return NULL;
+}
+
+/* ---- config and connection */
+
+static int load_config_full(VmAgent *a, gboolean quiet);
+static int load_config(VmAgent *a)
+{
+    return load_config_full(a, FALSE);
+}
+
+/* Returns OCF_SUCCESS, OCF_ERR_INSTALLED when the file cannot be read (shared storage not mounted
+ * here?), OCF_ERR_CONFIGURED when it is not a usable definition. */
+static int load_config_full(VmAgent *a, gboolean quiet)
+{
+    g_autoptr(GError) err = NULL;
+    gsize len;
+    struct stat st;
+
+    if (!a->params->config)
+        return fail(a, OCF_ERR_CONFIGURED, "parameter 'config' is required");
+    if (!g_path_is_absolute(a->params->config))
+        return fail(a, OCF_ERR_CONFIGURED, "config '%s' is not an absolute path",
+                    a->params->config);
+    if (stat(a->params->config, &st) < 0 ||
+        !g_file_get_contents(a->params->config, &a->xml, &len, &err)) {
+        if (quiet)
+            return OCF_ERR_INSTALLED;
+        return fail(a, OCF_ERR_INSTALLED, "cannot read config %s: %s", a->params->config,
+                    err ? err->message : g_strerror(errno));
+    }
+    a->config_mtime_us = (int64_t)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+    if (vmha_domxml_parse(a->xml, len, &a->dom, &err) < 0)
+        return fail(a, OCF_ERR_CONFIGURED, "config %s: %s", a->params->config, err->message);
+    return OCF_SUCCESS;
+}
+
+static int connect_hypervisor(VmAgent *a)
+{
+    g_autofree char *error = NULL;
+
+    if (vm_virt_open(a->params->hypervisor, &a->conn, &error) < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    return OCF_SUCCESS;
+}
+
+/* OCF result for domain @name on this host; OCF_ERR_GENERIC when libvirt cannot tell, because a
+ * VM that may be running must never be reported as stopped. */
+static int domain_status(VmAgent *a, const char *name)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL;
+    int state, reason, r;
+
+    r = vm_virt_lookup(a->conn, name, &dom, &error);
+    if (r < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    if (r == 0)
+        return OCF_NOT_RUNNING;
+    if (vm_virt_state(dom, &state, &reason, &error) < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    r = vm_state_to_ocf(state, reason);
+    if (r == OCF_ERR_GENERIC)
+        return fail(a, r, "domain %s is %s (reason %d)", name, vm_state_to_string(state), reason);
+    return r;
+}
+
+/* When a save or live migration must give up so that the agent still reports before the operation
+ * times out: 5 s before, or never when no timeout is known. */
+static gint64 job_deadline(const VmAgent *a)
+{
+    if (a->params->timeout_ms <= 10000)
+        return 0;
+    return a->start_us + (gint64)(a->params->timeout_ms - 5000) * 1000;
+}
+
+static unsigned int shutdown_timeout(const VmAgent *a)
+{
+    if (a->params->shutdown_timeout > 0)
+        return a->params->shutdown_timeout;
+    if (a->params->timeout_ms >= 11000)
+        return (unsigned int)(a->params->timeout_ms / 1000 - 10);
+    return 1;
+}
+
+/* ---- actions */
+
+static int action_monitor(VmAgent *a)
+{
+    gboolean probe = a->params->interval_ms == 0;
+    g_autofree char *cached = NULL;
+    const char *name;
+    int r;
+
+    r = load_config_full(a, TRUE);
+    if (r == OCF_ERR_CONFIGURED)
+        return r;
+    /* The config may be on storage not mounted here: fall back to what this host started. */
+    cached = cache_read(a);
+    name = a->dom ? a->dom->name : cached;
+    if (!name)
+        return probe ? OCF_NOT_RUNNING
+                     : fail(a, r, "cannot read config %s and no record of a start here",
+                            a->params->config);
+    if (!a->dom)
+        note(a, "config %s unreadable; checking domain %s recorded at start", a->params->config,
+             name);
+    if ((r = connect_hypervisor(a)) != OCF_SUCCESS)
+        return r;
+    return domain_status(a, name);
+}
+
+static int record_started(VmAgent *a)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL, *recorded = NULL;
+    int r;
+
+    cache_write(a);
+    if ((r = vm_virt_lookup(a->conn, a->dom->name, &dom, &error)) <= 0)
+        return fail(a, OCF_ERR_GENERIC, "domain %s vanished right after starting%s%s", a->dom->name,
+                    error ? ": " : "", error ? error : "");
+    recorded = vm_virt_get_digest(dom);
+    if (!recorded && vm_virt_set_digest(dom, a->dom->digest, &error) < 0)
+        note(a, "%s", error); /* only the save-image check loses precision */
+    r = domain_status(a, a->dom->name);
+    if (r == OCF_NOT_RUNNING)
+        return fail(a, OCF_ERR_GENERIC, "domain %s stopped right after starting", a->dom->name);
+    return r;
+}
+
+static int cold_start(VmAgent *a)
+{
+    g_autofree char *error = NULL;
+
+    if (vm_virt_create(a->conn, a->xml, &error) < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    return record_started(a);
+}
+
+static void set_aside(VmAgent *a, const char *image, const char *why)
+{
+    g_autofree char *aside = NULL, *error = NULL;
+
+    if (vm_image_set_aside(a->params->state_dir, a->dom->name, image, &aside, &error) < 0)
+        note(a, "%s", error);
+    else
+        note(a, "save image not restored (%s); moved aside to %s; cold start", why, aside);
+}
+
+/* Restores the committed save image if there is one that matches the definition; cold-starts
+ * otherwise. A mismatching or unrestorable image is moved aside, never deleted. */
+static int start_from_image_or_cold(VmAgent *a, gboolean expect_image)
+{
+    g_autoptr(VmSaveMeta) meta = NULL;
+    g_autofree char *problem = NULL, *error = NULL, *claimed = NULL;
+    uint64_t size = 0;
+    int r;
+
+    r = vm_image_lookup(a->params->state_dir, a->dom->name, &meta, &size, &problem, &error);
+    if (r < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    if (r == 0) {
+        if (expect_image)
+            note(a, "no save image in %s; cold start", a->params->state_dir);
+        return cold_start(a);
+    }
+    r = vm_image_claim(a->params->state_dir, a->dom->name, &claimed, &error);
+    if (r < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    if (r == 1)
+        return fail(a, OCF_ERR_GENERIC, "save image of %s was claimed by another host meanwhile",
+                    a->dom->name);
+    if (meta && !vm_save_meta_matches(meta, a->dom, a->config_mtime_us, size, &problem))
+        g_clear_pointer(&meta, vm_save_meta_free);
+    if (!meta) {
+        set_aside(a, claimed, problem);
+        return cold_start(a);
+    }
+    if (vm_virt_restore(a->conn, claimed, &error) < 0) {
+        set_aside(a, claimed, error);
+        return cold_start(a);
+    }
+    vm_image_remove(a->params->state_dir, a->dom->name, claimed);
+    return record_started(a);
+}
+
+static int action_start(VmAgent *a, gboolean expect_image)
+{
+    g_autofree char *error = NULL;
+    int r;
+
+    if ((r = load_config(a)) != OCF_SUCCESS || (r = connect_hypervisor(a)) != OCF_SUCCESS)
+        return r;
+    r = domain_status(a, a->dom->name);
+    if (r == OCF_SUCCESS) {
+        g_autoptr(virDomain) dom = NULL;
+        int state, reason;
+
+        /* Already here. A domain paused by a user or an aborted save is resumed. */
+        if (vm_virt_lookup(a->conn, a->dom->name, &dom, &error) > 0 &&
+            vm_virt_state(dom, &state, &reason, &error) == 0 && state == VIR_DOMAIN_PAUSED &&
+            vm_virt_resume(dom, &error) < 0)
+            return fail(a, OCF_ERR_GENERIC, "%s", error);
+        cache_write(a);
+        return OCF_SUCCESS;
+    }
+    if (r != OCF_NOT_RUNNING)
+        return r;
+    if (vm_image_ensure_dir(a->params->state_dir, &error) < 0)
+        return fail(a, OCF_ERR_INSTALLED, "%s", error);
+    return start_from_image_or_cold(a, expect_image);
+}
+
+/* A save image found while the domain runs here is stale: the running domain did not come from
+ * it (a start always consumes images). Restoring it later would roll memory back against disks
+ * that moved on, so it is moved aside. */
+static void discard_stale_image(VmAgent *a)
+{
+    g_autofree char *image = vm_image_path(a->params->state_dir, a->dom->name);
+    g_autofree char *aside = NULL, *error = NULL;
+
+    if (access(image, F_OK) < 0)
+        return;
+    if (vm_image_set_aside(a->params->state_dir, a->dom->name, image, &aside, &error) < 0)
+        note(a, "%s", error);
+    else
+        note(a, "stale save image moved aside to %s", aside);
+}
+
+static int stop_domain(VmAgent *a, const char *name)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL;
+    int r;
+
+    r = vm_virt_lookup(a->conn, name, &dom, &error);
+    if (r < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    if (r == 1) {
+        if (a->dom)
+            discard_stale_image(a);
+        if (vm_virt_stop(dom, shutdown_timeout(a), &error) < 0)
+            return fail(a, OCF_ERR_GENERIC, "%s", error);
+    }
+    cache_remove(a);
+    return OCF_SUCCESS;
+}
+
+static int action_stop(VmAgent *a)
+{
+    g_autofree char *cached = cache_read(a);
+    const char *name;
+    int r;
+
+    r = load_config_full(a, TRUE);
+    if (r == OCF_ERR_CONFIGURED)
+        return r;
+    name = a->dom ? a->dom->name : cached;
+    /* Neither the config nor a record of a start here: this host never ran it. */
+    if (!name)
+        return OCF_SUCCESS;
+    if (!a->dom)
+        note(a, "config %s unreadable; stopping domain %s recorded at start", a->params->config,
+             name);
+    if ((r = connect_hypervisor(a)) != OCF_SUCCESS)
+        return r;
+    return stop_domain(a, name);
+}
+
+static int quick_save(VmAgent *a, virDomainPtr dom)
+{
+    g_autoptr(VmSaveMeta) meta = g_new0(VmSaveMeta, 1);
+    g_autofree char *tmp = NULL, *error = NULL, *restore_error = NULL;
+    uint64_t size;
+
+    if (vm_image_ensure_dir(a->params->state_dir, &error) < 0)
+        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    meta->name = g_strdup(a->dom->name);
+    meta->uuid = vm_virt_get_uuid(dom);
+    meta->digest = vm_virt_get_digest(dom);
+    if (!meta->digest) /* started by something other than this agent */
+        meta->digest = g_strdup(a->dom->digest);
+    meta->saved_on = g_strdup(g_get_host_name());
+    tmp = vm_image_tmp_path(a->params->state_dir, a->dom->name);
+
+    meta->saved_at_us = g_get_real_time();
+    if (vm_virt_save(dom, tmp, job_deadline(a), &error) < 0) {
+        unlink(tmp);
+        return fail(a, OCF_ERR_GENERIC, "%s; the domain keeps running here", error);
+    }
+    /* Commit: meta first, then the image under its final name. */
+    meta->image_size = 0;
+    {
+        struct stat st;
+        if (stat(tmp, &st) == 0)
+            meta->image_size = (uint64_t)st.st_size;
+    }
+    if (vm_image_write_meta(a->params->state_dir, a->dom->name, meta, &error) < 0 ||
+        vm_image_commit(tmp, a->params->state_dir, a->dom->name, &size, &error) < 0) {
+        /* Nothing half-done: bring the domain back here from the uncommitted image. */
+        if (vm_virt_restore(a->conn, tmp, &restore_error) == 0) {
+            unlink(tmp);
+            return fail(a, OCF_ERR_GENERIC, "%s; the domain was restored here", error);
+        }
+        return fail(a, OCF_ERR_GENERIC, "%s; restoring it here failed too (%s), image kept at %s",
+                    error, restore_error, tmp);
+    }
+    cache_remove(a);
+    return OCF_SUCCESS;
+}
+
+static int action_migrate_to(VmAgent *a)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL;
+    const char *target = a->params->migrate_target;
+    int r;
+
+    if (!target)
+        return fail(a, OCF_ERR_ARGS, "OCF_RESKEY_CRM_meta_migrate_target is not set");
+    if ((r = load_config(a)) != OCF_SUCCESS || (r = connect_hypervisor(a)) != OCF_SUCCESS)
+        return r;
+    r = domain_status(a, a->dom->name);
+    if (r == OCF_NOT_RUNNING)
+        return fail(a, OCF_ERR_GENERIC, "domain %s is not running here", a->dom->name);
+    if (r != OCF_SUCCESS)
+        return r;
+    if (vm_virt_lookup(a->conn, a->dom->name, &dom, &error) <= 0)
+        return fail(a, OCF_ERR_GENERIC, "domain %s vanished", a->dom->name);
+
+    switch (a->params->migration_method) {
+    case VM_MIGRATION_QUICK:
+        return quick_save(a, dom);
+    case VM_MIGRATION_LIVE: {
+        g_autofree char *uri = vm_params_migration_uri(a->params, target);
+        if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, job_deadline(a), &error) < 0)
+            return fail(a, OCF_ERR_GENERIC, "%s", error);
+        cache_remove(a);
+        return OCF_SUCCESS;
+    }
+    case VM_MIGRATION_COLD:
+        return stop_domain(a, a->dom->name);
+    }
+    return OCF_ERR_GENERIC;
+}
+
+static int action_migrate_from(VmAgent *a)
+{
+    int r;
+
+    if (a->params->migration_method != VM_MIGRATION_LIVE)
+        return action_start(a, a->params->migration_method == VM_MIGRATION_QUICK);
+    /* Live: the domain must have arrived. Never start it here: a partial live migration may have
+     * left it running at the source. */
+    if ((r = load_config(a)) != OCF_SUCCESS || (r = connect_hypervisor(a)) != OCF_SUCCESS)
+        return r;
+    r = domain_status(a, a->dom->name);
+    if (r == OCF_NOT_RUNNING)
+        return fail(a, OCF_ERR_GENERIC, "domain %s did not arrive by live migration", a->dom->name);
+    if (r == OCF_SUCCESS)
+        cache_write(a);
+    return r;
+}
+
+/* Whether @path lies on the file system of @ref_dev or below one of the shared directories. */
+static gboolean on_shared_storage(const VmAgent *a, const char *path, dev_t ref_dev)
+{
+    struct stat st;
+
+    for (char **d = a->params->shared_dirs; *d; d++) {
+        g_autofree char *prefix =
+                g_str_has_suffix(*d, "/") ? g_strdup(*d) : g_strconcat(*d, "/", NULL);
+        if (**d && g_str_has_prefix(path, prefix))
+            return TRUE;
+    }
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == ref_dev;
+}
+
+static int action_validate(VmAgent *a)
+{
+    struct stat cst;
+    int r;
+
+    if ((r = load_config(a)) != OCF_SUCCESS)
+        return r;
+    if (stat(a->params->config, &cst) < 0)
+        return fail(a, OCF_ERR_INSTALLED, "cannot stat %s: %s", a->params->config,
+                    g_strerror(errno));
+    for (guint i = 0; i < a->dom->disks->len; i++) {
+        const char *disk = g_ptr_array_index(a->dom->disks, i);
+        struct stat st;
+
+        if (stat(disk, &st) < 0)
+            return fail(a, OCF_ERR_INSTALLED, "disk %s: %s", disk, g_strerror(errno));
+        if (S_ISBLK(st.st_mode))
+            continue; /* a LUN or multipath device: reachability is the storage's business */
+        if (!on_shared_storage(a, disk, cst.st_dev))
+            return fail(a, OCF_ERR_CONFIGURED,
+                        "disk %s is neither on the file system of %s nor below shared_dirs", disk,
+                        a->params->config);
+    }
+    if (strcmp(a->dom->type, "kvm") == 0 && access("/dev/kvm", R_OK | W_OK) < 0)
+        return fail(a, OCF_ERR_INSTALLED, "domain type is kvm but /dev/kvm is not usable here");
+    if (a->params->migration_method == VM_MIGRATION_LIVE && !strstr(a->params->migration_uri, "%t"))
+        return fail(a, OCF_ERR_CONFIGURED, "migration_uri '%s' lacks %%t",
+                    a->params->migration_uri);
+    return OCF_SUCCESS;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vm {start|stop|monitor|status|migrate_to|migrate_from|validate-all|"
+               "meta-data|usage}\n");
+}
+
+int main(int argc, char **argv)
+{
+    g_auto(VmAgent) a = {0};
+    g_autofree char *error = NULL;
+
+    a.start_us = g_get_monotonic_time();
+    a.action = argc > 1 ? argv[1] : "";
+    if (strcmp(a.action, "meta-data") == 0) {
+        fputs(vm_metadata_xml(), stdout);
+        return OCF_SUCCESS;
+    }
+    if (strcmp(a.action, "usage") == 0 || strcmp(a.action, "help") == 0) {
+        usage(stdout);
+        return OCF_SUCCESS;
+    }
+    if (argc != 2) {
+        usage(stderr);
+        return OCF_ERR_ARGS;
+    }
+    if (vm_params_load(&a.params, &error) < 0)
+        return fail(&a, OCF_ERR_CONFIGURED, "%s", error);
+    vm_virt_init();
+
+    if (strcmp(a.action, "start") == 0)
+        return action_start(&a, FALSE);
+    if (strcmp(a.action, "stop") == 0)
+        return action_stop(&a);
+    if (strcmp(a.action, "monitor") == 0 || strcmp(a.action, "status") == 0)
+        return action_monitor(&a);
+    if (strcmp(a.action, "migrate_to") == 0)
+        return action_migrate_to(&a);
+    if (strcmp(a.action, "migrate_from") == 0)
+        return action_migrate_from(&a);
+    if (strcmp(a.action, "validate-all") == 0)
+        return action_validate(&a);
+    usage(stderr);
+    return OCF_ERR_UNIMPLEMENTED;
+}
