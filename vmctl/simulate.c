@@ -109,6 +109,7 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
     int c;
 
     optind = 1;
+    opterr = 0; /* one line of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (c) {
         case 'c':
@@ -134,8 +135,10 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
             break;
         }
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "usage: vmctl simulate [--cib FILE] "
-                                                "[--fail NODE]... [--drain NODE]... [--json]");
+            return vmctl_fail(VMCTL_EXIT_USAGE,
+                              "simulate: bad option '%s'; usage: vmctl simulate [--cib FILE] "
+                              "[--fail NODE]... [--drain NODE]... [--json] [--now SECONDS]",
+                              argv[optind - 1]);
         }
     }
     if (optind < argc)
