@@ -3,6 +3,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define BLOCK_SIZE (256 * 1024)
@@ -17,6 +18,7 @@ struct VmhaXmlTree {
     GPtrArray *stack; /* open elements */
     GPtrArray *last;  /* last child of each open element */
     xmlParserCtxtPtr ctxt;
+    bool has_dtd;
 };
 
 static void *arena_alloc(VmhaXmlTree *t, size_t size)
@@ -91,6 +93,15 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     }
 }
 
+/* A CIB never has a document type; refusing one keeps entity expansion out of the loader. */
+static void on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                               const xmlChar *system_id)
+{
+    VmhaXmlTree *t = ctx;
+    t->has_dtd = true;
+    xmlStopParser(t->ctxt);
+}
+
 static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
 {
     pop_elem(ctx);
@@ -103,6 +114,7 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
     sax.initialized = XML_SAX2_MAGIC;
     sax.startElementNs = on_start;
     sax.endElementNs = on_end;
+    sax.internalSubset = on_internal_subset;
 
     if (len > G_MAXINT) {
         *ret_error = g_strdup("document too large");
@@ -116,6 +128,10 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
     }
     xmlCtxtUseOptions(t->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     int rc = xmlParseChunk(t->ctxt, buf, (int)len, 1);
+    if (t->has_dtd) {
+        *ret_error = g_strdup("a document type declaration (DOCTYPE) is not accepted in a CIB");
+        return -1;
+    }
     if (rc != 0 || !t->ctxt->wellFormed || !t->root) {
         const xmlError *e = xmlCtxtGetLastError(t->ctxt);
         g_autofree char *msg = g_strdup(e && e->message ? e->message : "no root element");
@@ -123,6 +139,8 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
         *ret_error = g_strdup_printf("not well-formed XML: %s (line %d)", msg, e ? e->line : 0);
         return -1;
     }
+    if (t->ctxt->myDoc)
+        xmlFreeDoc(t->ctxt->myDoc);
     xmlFreeParserCtxt(t->ctxt);
     t->ctxt = NULL;
     *ret_tree = g_steal_pointer(&t);
@@ -165,8 +183,12 @@ void vmha_xml_tree_free(VmhaXmlTree *t)
 {
     if (!t)
         return;
-    if (t->ctxt)
+    if (t->ctxt) {
+        /* The parser may have started a document (a DTD does); it is ours to free. */
+        if (t->ctxt->myDoc)
+            xmlFreeDoc(t->ctxt->myDoc);
         xmlFreeParserCtxt(t->ctxt);
+    }
     g_slist_free_full(t->blocks, g_free);
     g_string_chunk_free(t->strings);
     g_ptr_array_free(t->stack, true);

@@ -205,6 +205,8 @@ static void test_rejects(void **state)
             {"", VMHA_MODEL_ERROR_XML, "not well-formed"},
             {"<cib><configuration>", VMHA_MODEL_ERROR_XML, "not well-formed"},
             {"<notcib/>", VMHA_MODEL_ERROR_INVALID, "root element is not <cib>"},
+            {"<!DOCTYPE cib [<!ENTITY a \"aaaa\">]><cib>&a;</cib>", VMHA_MODEL_ERROR_XML,
+             "DOCTYPE"},
             {"<cib/>", VMHA_MODEL_ERROR_INVALID, "no <configuration>"},
             {"<cib have-quorum=\"maybe\"><configuration/></cib>", VMHA_MODEL_ERROR_INVALID,
              "have-quorum='maybe'"},
