@@ -27,6 +27,8 @@ static const VmctlCommand commands[] = {
         {"vm set", vmctl_cmd_vm_set, "NAME KEY=VALUE...", "change a VM's settings"},
         {"vm list", vmctl_cmd_vm_list, "[--json]", "list the VMs in the cluster database"},
         {"config show", vmctl_cmd_config_show, "[--json]", "cluster properties"},
+        {"simulate", vmctl_simulate, "[--cib FILE] [--fail NODE]... [--drain NODE]... [--json]",
+         "plan without touching anything"},
 };
 
 int vmctl_fail(int code, const char *fmt, ...)

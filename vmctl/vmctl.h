@@ -31,3 +31,6 @@ typedef struct {
 
 /* Prints "vmctl: <message>" to stderr and returns code, for `return vmctl_fail(...)`. */
 int vmctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Command handlers, one file each. */
+int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv); /* simulate.c */

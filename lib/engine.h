@@ -1,0 +1,45 @@
+/* The policy engine: where every VM should run, and the actions that get it there.
+ *
+ * vmha_engine_plan() is a pure function of its inputs: the model (configuration + membership +
+ * quorum + drain/standby marks + where VMs run + failures, see model.h) and `now`. It reads no
+ * clock, no file, no randomness; the same input gives a byte-identical plan on every node.
+ * Semantics follow Pacemaker's scheduler for the same CIB vocabulary; where vmha differs on
+ * purpose it is written in docs/ARCHITECTURE.md, section "Policy engine", with the tie-break rules.
+ * Cost: O(VMs x nodes) plus sorting.
+ */
+#pragma once
+
+#include "model.h"
+
+typedef enum {
+    VMHA_ACTION_FENCE,
+    VMHA_ACTION_STOP,
+    VMHA_ACTION_MIGRATE,
+    VMHA_ACTION_START,
+} VmhaActionType;
+
+typedef struct {
+    VmhaActionType type;
+    ssize_t vm;         /* -1 for fence */
+    ssize_t node;       /* fence, stop, start: the node; migrate: the source */
+    ssize_t to;         /* migrate: the target; else -1 */
+    const char *method; /* migrate: "quick" or "live" (owned by the model or static) */
+} VmhaAction;
+
+typedef struct {
+    size_t n_vms;
+    ssize_t *placement; /* [n_vms]: node index the VM runs on after the plan, -1 = stopped */
+    char **reasons;     /* [n_vms]: why a VM is stopped, or kept on a draining node; else NULL */
+    VmhaAction *actions;
+    size_t n_actions;
+} VmhaPlan;
+
+/* Plans; returns 0. Actions are ordered: fences (node order), stops (lowest priority first),
+ * migrations and starts (highest priority first); ties by VM name. */
+int vmha_engine_plan(const VmhaModel *model, int64_t now, VmhaPlan **ret_plan);
+
+void vmha_plan_free(VmhaPlan *plan);
+
+const char *vmha_action_type_to_string(VmhaActionType type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaPlan, vmha_plan_free)

@@ -1,0 +1,1076 @@
+/* CIB document -> VmhaModel. See model.h and docs/CIB.md. */
+#include "model.h"
+#include "xmltree.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK(vmha - model - error - quark, vmha_model_error)
+
+#define NAME_EQ(node, s) (strcmp((node)->name, (s)) == 0)
+
+typedef VmhaXmlElem Elem;
+
+/* Loader state: the model under construction and the first error. */
+typedef struct {
+    VmhaModel *m;
+    GError **error;
+    /* rsc_defaults */
+    int default_stickiness;
+    int default_threshold;
+    int64_t default_failure_timeout;
+    GPtrArray *vm_locations; /* per VM: GArray of VmhaLocation */
+    GArray *colocations;
+    GHashTable *foreign; /* ids of primitives vmha does not manage */
+} Loader;
+
+static const char *attr(const Elem *node, const char *name)
+{
+    return vmha_xml_elem_attr(node, name);
+}
+
+static int fail(Loader *l, VmhaModelError code, Elem *where, const char *fmt, ...)
+        G_GNUC_PRINTF(4, 5);
+static int fail(Loader *l, VmhaModelError code, Elem *where, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (where) {
+        const char *id = attr(where, "id");
+        g_set_error(l->error, VMHA_MODEL_ERROR, code, "<%s%s%s%s> (line %ld): %s", where->name,
+                    id ? " id=\"" : "", id ? id : "", id ? "\"" : "", where->line, msg);
+    } else {
+        g_set_error_literal(l->error, VMHA_MODEL_ERROR, code, msg);
+    }
+    return -1;
+}
+
+int vmha_score_add(int a, int b)
+{
+    if (a <= -VMHA_SCORE_INFINITY || b <= -VMHA_SCORE_INFINITY)
+        return -VMHA_SCORE_INFINITY;
+    if (a >= VMHA_SCORE_INFINITY || b >= VMHA_SCORE_INFINITY)
+        return VMHA_SCORE_INFINITY;
+    long sum = (long)a + b;
+    if (sum >= VMHA_SCORE_INFINITY)
+        return VMHA_SCORE_INFINITY;
+    if (sum <= -VMHA_SCORE_INFINITY)
+        return -VMHA_SCORE_INFINITY;
+    return (int)sum;
+}
+
+int vmha_score_parse(const char *s, int *ret_score)
+{
+    if (!s || !*s)
+        return -1;
+    if (g_ascii_strcasecmp(s, "INFINITY") == 0 || g_ascii_strcasecmp(s, "+INFINITY") == 0) {
+        *ret_score = VMHA_SCORE_INFINITY;
+        return 0;
+    }
+    if (g_ascii_strcasecmp(s, "-INFINITY") == 0) {
+        *ret_score = -VMHA_SCORE_INFINITY;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0')
+        return -1;
+    if (errno == ERANGE || v >= VMHA_SCORE_INFINITY)
+        v = v < 0 ? -VMHA_SCORE_INFINITY : VMHA_SCORE_INFINITY;
+    else if (v <= -VMHA_SCORE_INFINITY)
+        v = -VMHA_SCORE_INFINITY;
+    *ret_score = (int)v;
+    return 0;
+}
+
+static int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+    char *end = NULL;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+/* Pacemaker's crm_is_true / crm_str_to_boolean. */
+static int parse_bool(const char *s, bool *ret)
+{
+    static const char *const yes[] = {"true", "on", "yes", "y", "1"};
+    static const char *const no[] = {"false", "off", "no", "n", "0"};
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+        if (g_ascii_strcasecmp(s, yes[i]) == 0) {
+            *ret = true;
+            return 0;
+        }
+        if (g_ascii_strcasecmp(s, no[i]) == 0) {
+            *ret = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A duration in seconds: "90", "90s", "2min", "2m", "1h", "500ms" (rounded up), "PT1M" is not. */
+static int parse_duration(const char *s, int64_t *ret)
+{
+    char *end = NULL;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || v < 0 || errno == ERANGE || v > G_MAXINT32)
+        return -1;
+    while (*end == ' ')
+        end++;
+    if (*end == '\0' || g_ascii_strcasecmp(end, "s") == 0 || g_ascii_strcasecmp(end, "sec") == 0)
+        *ret = v;
+    else if (g_ascii_strcasecmp(end, "ms") == 0 || g_ascii_strcasecmp(end, "msec") == 0)
+        *ret = (v + 999) / 1000;
+    else if (g_ascii_strcasecmp(end, "m") == 0 || g_ascii_strcasecmp(end, "min") == 0)
+        *ret = v * 60;
+    else if (g_ascii_strcasecmp(end, "h") == 0 || g_ascii_strcasecmp(end, "hr") == 0)
+        *ret = v * 3600;
+    else
+        return -1;
+    return 0;
+}
+
+/* Calls fn for every nvpair of every set named `set_name` directly under `parent`. Sets with rules
+ * or references would need Pacemaker's rule engine: rejected rather than misread. */
+typedef int (*NvpairFn)(Loader *l, Elem *nvpair, const char *name, const char *value, void *data);
+
+static int for_each_nvpair(Loader *l, Elem *parent, const char *set_name, NvpairFn fn, void *data)
+{
+    for (Elem *set = parent->children; set; set = set->next) {
+        if (!NAME_EQ(set, set_name))
+            continue;
+        if (attr(set, "id-ref"))
+            return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, set, "id-ref sets are not supported");
+        for (Elem *nv = set->children; nv; nv = nv->next) {
+            if (NAME_EQ(nv, "rule"))
+                return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, set,
+                            "rules in attribute sets are not supported");
+            if (!NAME_EQ(nv, "nvpair"))
+                continue;
+            const char *name = attr(nv, "name");
+            const char *value = attr(nv, "value");
+            if (!name)
+                return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "nvpair without a name");
+            if (!value)
+                value = "";
+            if (fn(l, nv, name, value, data) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int bad_value(Loader *l, Elem *nv, const char *name, const char *value, const char *what)
+{
+    return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "'%s' = '%s' is not %s", name, value, what);
+}
+
+/* ---- crm_config and rsc_defaults ---- */
+
+static int on_property(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaModel *m = l->m;
+    int64_t v;
+
+    if (strcmp(name, "stonith-enabled") == 0) {
+        if (parse_bool(value, &m->stonith_enabled) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "symmetric-cluster") == 0) {
+        if (parse_bool(value, &m->symmetric_cluster) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "no-quorum-policy") == 0) {
+        if (strcmp(value, "stop") == 0 || strcmp(value, "suicide") == 0 ||
+            strcmp(value, "demote") == 0)
+            m->no_quorum_policy = VMHA_NO_QUORUM_STOP;
+        else if (strcmp(value, "freeze") == 0)
+            m->no_quorum_policy = VMHA_NO_QUORUM_FREEZE;
+        else if (strcmp(value, "ignore") == 0)
+            m->no_quorum_policy = VMHA_NO_QUORUM_IGNORE;
+        else
+            return bad_value(l, nv, name, value, "stop, freeze or ignore");
+    } else if (strcmp(name, "placement-strategy") == 0) {
+        if (strcmp(value, "default") == 0)
+            m->placement_strategy = VMHA_STRATEGY_DEFAULT;
+        else if (strcmp(value, "utilization") == 0)
+            m->placement_strategy = VMHA_STRATEGY_UTILIZATION;
+        else if (strcmp(value, "balanced") == 0)
+            m->placement_strategy = VMHA_STRATEGY_BALANCED;
+        else if (strcmp(value, "minimal") == 0)
+            m->placement_strategy = VMHA_STRATEGY_MINIMAL;
+        else
+            return bad_value(l, nv, name, value, "default, utilization, balanced or minimal");
+    } else if (strcmp(name, "migration-limit") == 0) {
+        if (parse_int64(value, -1, 10000, &v) < 0)
+            return bad_value(l, nv, name, value, "an integer");
+        m->migration_limit = (int)v;
+    } else if (strcmp(name, "vmha-self-fence-timeout") == 0) {
+        if (parse_duration(value, &m->self_fence_timeout) < 0)
+            return bad_value(l, nv, name, value, "a duration");
+    } else if (strcmp(name, "vmha-fence-watchdog-timeout") == 0) {
+        if (parse_duration(value, &m->fence_watchdog_timeout) < 0)
+            return bad_value(l, nv, name, value, "a duration");
+    }
+    /* Every other property (cluster-name, dc-version, ...) means nothing to placement. */
+    return 0;
+}
+
+static int on_rsc_default(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    int score;
+    if (strcmp(name, "resource-stickiness") == 0 || strcmp(name, "stickiness") == 0) {
+        if (vmha_score_parse(value, &score) < 0)
+            return bad_value(l, nv, name, value, "a score");
+        l->default_stickiness = score;
+    } else if (strcmp(name, "migration-threshold") == 0) {
+        if (vmha_score_parse(value, &score) < 0 || score < 0)
+            return bad_value(l, nv, name, value, "a non-negative score");
+        l->default_threshold = score;
+    } else if (strcmp(name, "failure-timeout") == 0) {
+        if (parse_duration(value, &l->default_failure_timeout) < 0)
+            return bad_value(l, nv, name, value, "a duration");
+    }
+    return 0;
+}
+
+/* ---- nodes ---- */
+
+static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaNode *n = data;
+    bool b;
+    if (strcmp(name, "standby") == 0 || strcmp(name, "maintenance") == 0 ||
+        strcmp(name, "vmha-drain") == 0) {
+        if (parse_bool(value, &b) < 0)
+            return bad_value(l, nv, name, value, "on or off");
+        if (name[0] == 's')
+            n->standby = b;
+        else if (name[0] == 'm')
+            n->maintenance = b;
+        else
+            n->drain = b;
+    }
+    return 0;
+}
+
+static int on_capacity(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    int64_t *caps = data; /* [0] memory, [1] cpu */
+    int64_t v;
+    int i = strcmp(name, "memory") == 0 ? 0 : strcmp(name, "cpu") == 0 ? 1 : -1;
+    if (i < 0)
+        return 0; /* other utilization attributes are not vmha's */
+    if (parse_int64(value, 0, INT64_C(1) << 40, &v) < 0)
+        return bad_value(l, nv, name, value, "a non-negative integer");
+    caps[i] = v;
+    return 0;
+}
+
+static int load_nodes(Loader *l, Elem *nodes)
+{
+    VmhaModel *m = l->m;
+    GArray *arr = g_array_new(false, true, sizeof(VmhaNode));
+    int r = 0;
+
+    for (Elem *x = nodes ? nodes->children : NULL; x && r == 0; x = x->next) {
+        if (!NAME_EQ(x, "node"))
+            continue;
+        const char *uname = attr(x, "uname");
+        const char *id = attr(x, "id");
+        const char *type = attr(x, "type");
+        if (type && strcmp(type, "member") != 0 && strcmp(type, "normal") != 0) {
+            r = fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x, "node type '%s' is not supported", type);
+            break;
+        }
+        if (!uname || !*uname || !id || !*id) {
+            r = fail(l, VMHA_MODEL_ERROR_INVALID, x, "a node needs both id and uname");
+            break;
+        }
+        if (g_hash_table_contains(m->node_index, uname)) {
+            r = fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "duplicate node '%s'", uname);
+            break;
+        }
+        for (size_t i = 0; i < arr->len; i++) {
+            if (strcmp(g_array_index(arr, VmhaNode, i).id, id) == 0) {
+                r = fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "duplicate node id '%s'", id);
+                break;
+            }
+        }
+        if (r < 0)
+            break;
+        VmhaNode n = {.name = g_strdup(uname), .id = g_strdup(id), .state = VMHA_NODE_ONLINE};
+        int64_t caps[2] = {-1, -1};
+        g_array_append_val(arr, n);
+        g_hash_table_insert(m->node_index, g_strdup(uname), GSIZE_TO_POINTER(arr->len));
+        VmhaNode *np = &g_array_index(arr, VmhaNode, arr->len - 1);
+        if (for_each_nvpair(l, x, "instance_attributes", on_node_attr, np) < 0 ||
+            for_each_nvpair(l, x, "utilization", on_capacity, caps) < 0)
+            r = -1;
+        np->memory = caps[0];
+        np->cpu = caps[1];
+    }
+    m->n_nodes = arr->len;
+    m->nodes = (VmhaNode *)g_array_free(arr, false);
+    return r;
+}
+
+/* ---- resources ---- */
+
+typedef struct {
+    VmhaVm *vm;
+    bool has_stickiness, has_threshold, has_timeout;
+} VmAttrs;
+
+static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmAttrs *a = data;
+    if (strcmp(name, "config") == 0) {
+        g_free(a->vm->config);
+        a->vm->config = g_strdup(value);
+    } else if (strcmp(name, "migration_method") == 0) {
+        if (strcmp(value, "quick") != 0 && strcmp(value, "live") != 0)
+            return bad_value(l, nv, name, value, "quick or live");
+        g_free(a->vm->migration_method);
+        a->vm->migration_method = g_strdup(value);
+    }
+    return 0;
+}
+
+static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmAttrs *a = data;
+    VmhaVm *vm = a->vm;
+    int score;
+
+    if (strcmp(name, "priority") == 0) {
+        if (vmha_score_parse(value, &score) < 0)
+            return bad_value(l, nv, name, value, "an integer");
+        vm->priority = score;
+    } else if (strcmp(name, "target-role") == 0) {
+        if (g_ascii_strcasecmp(value, "Stopped") == 0)
+            vm->target_stopped = true;
+        else if (g_ascii_strcasecmp(value, "Started") == 0 ||
+                 g_ascii_strcasecmp(value, "Unpromoted") == 0 ||
+                 g_ascii_strcasecmp(value, "Promoted") == 0 ||
+                 g_ascii_strcasecmp(value, "Slave") == 0 ||
+                 g_ascii_strcasecmp(value, "Master") == 0)
+            vm->target_stopped = false;
+        else
+            return bad_value(l, nv, name, value, "Started or Stopped");
+    } else if (strcmp(name, "is-managed") == 0) {
+        if (parse_bool(value, &vm->managed) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "resource-stickiness") == 0 || strcmp(name, "stickiness") == 0) {
+        if (vmha_score_parse(value, &score) < 0)
+            return bad_value(l, nv, name, value, "a score");
+        vm->stickiness = score;
+        a->has_stickiness = true;
+    } else if (strcmp(name, "migration-threshold") == 0) {
+        if (vmha_score_parse(value, &score) < 0 || score < 0)
+            return bad_value(l, nv, name, value, "a non-negative score");
+        vm->migration_threshold = score;
+        a->has_threshold = true;
+    } else if (strcmp(name, "failure-timeout") == 0) {
+        if (parse_duration(value, &vm->failure_timeout) < 0)
+            return bad_value(l, nv, name, value, "a duration");
+        a->has_timeout = true;
+    } else if (strcmp(name, "allow-migrate") == 0) {
+        if (parse_bool(value, &vm->allow_migrate) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "vmha-failback") == 0) {
+        g_free(vm->failback);
+        vm->failback = g_strdup(value);
+    } else if (strcmp(name, "vmha-shutdown-policy") == 0) {
+        if (strcmp(value, "migrate") != 0 && strcmp(value, "stop") != 0 &&
+            strcmp(value, "freeze") != 0)
+            return bad_value(l, nv, name, value, "migrate, stop or freeze");
+        g_free(vm->shutdown_policy);
+        vm->shutdown_policy = g_strdup(value);
+    }
+    return 0;
+}
+
+static int on_vm_utilization(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaVm *vm = data;
+    int64_t v;
+    if (strcmp(name, "memory") != 0 && strcmp(name, "cpu") != 0)
+        return 0;
+    if (parse_int64(value, 0, INT64_C(1) << 40, &v) < 0)
+        return bad_value(l, nv, name, value, "a non-negative integer");
+    if (name[0] == 'm')
+        vm->memory = v;
+    else
+        vm->cpu = v;
+    return 0;
+}
+
+static int on_fence_attr(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaFenceDevice *d = data;
+    if (strcmp(name, "pcmk_host_list") == 0) {
+        g_strfreev(d->hosts);
+        d->hosts = g_strsplit_set(value, " ,;:", -1);
+    }
+    return 0;
+}
+
+static int on_fence_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaFenceDevice *d = data;
+    if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &d->priority) < 0)
+        return bad_value(l, nv, name, value, "an integer");
+    return 0;
+}
+
+static int on_foreign_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    VmhaForeign *f = data;
+    if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &f->priority) < 0)
+        return bad_value(l, nv, name, value, "an integer");
+    if (strcmp(name, "target-role") == 0)
+        f->target_stopped = g_ascii_strcasecmp(value, "Stopped") == 0;
+    return 0;
+}
+
+static bool is_vm_primitive(Elem *x)
+{
+    const char *cls = attr(x, "class"), *prov = attr(x, "provider"), *type = attr(x, "type");
+    return cls && prov && type && strcmp(cls, "ocf") == 0 && strcmp(prov, "vmha") == 0 &&
+           strcmp(type, "vm") == 0;
+}
+
+static void vm_clear(VmhaVm *vm)
+{
+    g_free(vm->name);
+    g_free(vm->config);
+    g_free(vm->migration_method);
+    g_free(vm->failback);
+    g_free(vm->shutdown_policy);
+    g_free(vm->locations);
+    g_free(vm->state);
+    g_free(vm->failures);
+}
+
+static void fence_clear(VmhaFenceDevice *d)
+{
+    g_free(d->name);
+    g_free(d->agent);
+    g_strfreev(d->hosts);
+}
+
+static int load_resources(Loader *l, Elem *resources)
+{
+    VmhaModel *m = l->m;
+    GArray *vms = g_array_new(false, true, sizeof(VmhaVm));
+    GArray *fence = g_array_new(false, true, sizeof(VmhaFenceDevice));
+    GArray *foreign = g_array_new(false, true, sizeof(VmhaForeign));
+    size_t position = 0;
+    int r = 0;
+
+    for (Elem *x = resources ? resources->children : NULL; x && r == 0; x = x->next) {
+        const char *id = attr(x, "id");
+        if (!NAME_EQ(x, "primitive")) {
+            /* group, clone, bundle: Pacemaker's, never vmha's. Kept out of planning. */
+            if (NAME_EQ(x, "group") || NAME_EQ(x, "clone") || NAME_EQ(x, "bundle") ||
+                NAME_EQ(x, "master")) {
+                if (id)
+                    g_hash_table_add(l->foreign, g_strdup(id));
+                for (Elem *c = x->children; c; c = c->next) {
+                    if (NAME_EQ(c, "primitive") && is_vm_primitive(c)) {
+                        r = fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
+                                 "vmha VMs cannot be inside a %s", x->name);
+                        break;
+                    }
+                }
+                m->n_foreign_collections++;
+            }
+            continue;
+        }
+        if (!id || !*id) {
+            r = fail(l, VMHA_MODEL_ERROR_INVALID, x, "a primitive needs an id");
+            break;
+        }
+        if (g_hash_table_contains(m->vm_index, id) || g_hash_table_contains(l->foreign, id)) {
+            r = fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "duplicate resource id '%s'", id);
+            break;
+        }
+        const char *cls = attr(x, "class");
+        if (!cls) {
+            r = fail(l, VMHA_MODEL_ERROR_INVALID, x, "a primitive needs a class");
+            break;
+        }
+        if (strcmp(cls, "stonith") == 0) {
+            VmhaFenceDevice d = {.name = g_strdup(id),
+                                 .agent = g_strdup(attr(x, "type")),
+                                 .running_on = -1,
+                                 .position = position++};
+            g_array_append_val(fence, d);
+            g_hash_table_add(l->foreign, g_strdup(id));
+            VmhaFenceDevice *dp = &g_array_index(fence, VmhaFenceDevice, fence->len - 1);
+            if (for_each_nvpair(l, x, "instance_attributes", on_fence_attr, dp) < 0 ||
+                for_each_nvpair(l, x, "meta_attributes", on_fence_meta, dp) < 0)
+                r = -1;
+            continue;
+        }
+        if (!is_vm_primitive(x)) {
+            /* Another agent's resource: the CIB may hold them, vmha does not plan them. */
+            const char *prov = attr(x, "provider");
+            VmhaForeign f = {.name = g_strdup(id),
+                             .agent = g_strdup_printf("%s%s%s:%s", cls, prov ? ":" : "",
+                                                      prov ? prov : "", attr(x, "type") ?: ""),
+                             .position = position++,
+                             .running_on = -1};
+            g_array_append_val(foreign, f);
+            g_hash_table_add(l->foreign, g_strdup(id));
+            if (for_each_nvpair(l, x, "meta_attributes", on_foreign_meta,
+                                &g_array_index(foreign, VmhaForeign, foreign->len - 1)) < 0)
+                r = -1;
+            continue;
+        }
+        VmhaVm vm = {
+                .name = g_strdup(id),
+                .position = position++,
+                .managed = true,
+                .migration_threshold = VMHA_SCORE_INFINITY,
+                .state = g_new0(VmhaRscState, MAX(m->n_nodes, 1)),
+        };
+        g_array_append_val(vms, vm);
+        g_hash_table_insert(m->vm_index, g_strdup(id), GSIZE_TO_POINTER(vms->len));
+        VmAttrs a = {.vm = &g_array_index(vms, VmhaVm, vms->len - 1)};
+        if (for_each_nvpair(l, x, "instance_attributes", on_vm_instance, &a) < 0 ||
+            for_each_nvpair(l, x, "meta_attributes", on_vm_meta, &a) < 0 ||
+            for_each_nvpair(l, x, "utilization", on_vm_utilization, a.vm) < 0) {
+            r = -1;
+            break;
+        }
+        if (!a.has_stickiness)
+            a.vm->stickiness = l->default_stickiness;
+        if (!a.has_threshold)
+            a.vm->migration_threshold = l->default_threshold;
+        if (!a.has_timeout)
+            a.vm->failure_timeout = l->default_failure_timeout;
+    }
+    m->n_vms = vms->len;
+    m->vms = (VmhaVm *)g_array_free(vms, false);
+    m->n_fence_devices = fence->len;
+    m->fence_devices = (VmhaFenceDevice *)g_array_free(fence, false);
+    m->n_foreign = foreign->len;
+    m->foreign = (VmhaForeign *)g_array_free(foreign, false);
+    for (size_t i = 0; i < m->n_vms; i++)
+        g_ptr_array_add(l->vm_locations, g_array_new(false, false, sizeof(VmhaLocation)));
+    return r;
+}
+
+/* ---- constraints ---- */
+
+/* Resolves a resource reference: 1 = a VM (index in *ret), 0 = a resource vmha ignores. */
+static int resolve_rsc(Loader *l, Elem *x, const char *attr_name, size_t *ret)
+{
+    const char *id = attr(x, attr_name);
+    if (!id || !*id)
+        return fail(l, VMHA_MODEL_ERROR_INVALID, x, "missing '%s'", attr_name);
+    gpointer v = g_hash_table_lookup(l->m->vm_index, id);
+    if (v) {
+        *ret = GPOINTER_TO_SIZE(v) - 1;
+        return 1;
+    }
+    if (g_hash_table_contains(l->foreign, id))
+        return 0;
+    return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "'%s' refers to unknown resource '%s'",
+                attr_name, id);
+}
+
+static int load_constraints(Loader *l, Elem *constraints)
+{
+    VmhaModel *m = l->m;
+    for (Elem *x = constraints ? constraints->children : NULL; x; x = x->next) {
+        if (!attr(x, "id"))
+            return fail(l, VMHA_MODEL_ERROR_INVALID, x, "a constraint needs an id");
+        bool has_set = false;
+        for (Elem *c = x->children; c; c = c->next)
+            if ((NAME_EQ(c, "resource_set") || NAME_EQ(c, "rule")))
+                has_set = true;
+        if (NAME_EQ(x, "rsc_location")) {
+            size_t vm;
+            int score, r;
+            if (has_set || attr(x, "rsc-pattern") || attr(x, "role"))
+                return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
+                            "only rsc/node/score locations are supported");
+            if ((r = resolve_rsc(l, x, "rsc", &vm)) < 0)
+                return -1;
+            const char *node = attr(x, "node");
+            const char *s = attr(x, "score");
+            if (!node)
+                return fail(l, VMHA_MODEL_ERROR_INVALID, x, "missing 'node'");
+            if (!s || vmha_score_parse(s, &score) < 0)
+                return fail(l, VMHA_MODEL_ERROR_INVALID, x, "missing or invalid 'score'");
+            ssize_t n = vmha_model_find_node(m, node);
+            if (n < 0)
+                return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "unknown node '%s'", node);
+            if (r == 0)
+                continue;
+            VmhaLocation loc = {.node = (size_t)n, .score = score};
+            g_array_append_val((GArray *)l->vm_locations->pdata[vm], loc);
+        } else if (NAME_EQ(x, "rsc_colocation")) {
+            size_t a, b;
+            int score, ra, rb;
+            if (has_set || attr(x, "node-attribute") || attr(x, "rsc-role") ||
+                attr(x, "with-rsc-role"))
+                return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
+                            "only rsc/with-rsc/score colocations are supported");
+            if ((ra = resolve_rsc(l, x, "rsc", &a)) < 0 ||
+                (rb = resolve_rsc(l, x, "with-rsc", &b)) < 0)
+                return -1;
+            const char *s = attr(x, "score");
+            if (!s || vmha_score_parse(s, &score) < 0)
+                return fail(l, VMHA_MODEL_ERROR_INVALID, x, "missing or invalid 'score'");
+            if (ra == 0 || rb == 0 || score == 0)
+                continue;
+            if (score > 0)
+                return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
+                            "positive colocation (VMs kept together) is not supported");
+            if (a == b)
+                return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "a VM colocated with itself");
+            VmhaColocation c = {
+                    .id = g_strdup(attr(x, "id")), .rsc = a, .with_rsc = b, .score = score};
+            g_array_append_val(l->colocations, c);
+        }
+        /* rsc_order, rsc_ticket: ordering is the executor's business, not placement's. */
+    }
+    return 0;
+}
+
+/* ---- status ---- */
+
+static bool is_true_or_stamp(const char *s)
+{
+    bool b;
+    int64_t v;
+    if (!s)
+        return false;
+    if (parse_bool(s, &b) == 0)
+        return b;
+    return parse_int64(s, 1, INT64_MAX, &v) == 0; /* newer Pacemaker writes a timestamp */
+}
+
+typedef struct {
+    int call_id;
+    const char *op;
+    int rc;
+    int status;
+    int64_t interval;
+} OpRecord;
+
+static gint cmp_ops(gconstpointer a, gconstpointer b)
+{
+    const OpRecord *x = a, *y = b;
+    return (x->call_id > y->call_id) - (x->call_id < y->call_id);
+}
+
+/* Replays one resource's history on one node in call order, as Pacemaker's unpacker does. */
+static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret)
+{
+    g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
+    for (Elem *op = lrm_rsc->children; op; op = op->next) {
+        if (!NAME_EQ(op, "lrm_rsc_op"))
+            continue;
+        int64_t call_id = -1, rc = 0, status = 0, interval = 0;
+        const char *name = attr(op, "operation");
+        const char *s;
+        if (!name)
+            return fail(l, VMHA_MODEL_ERROR_INVALID, op, "missing 'operation'");
+        if ((s = attr(op, "call-id")) && parse_int64(s, -1, G_MAXINT32, &call_id) < 0)
+            return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid call-id '%s'", s);
+        if ((s = attr(op, "rc-code")) && parse_int64(s, -1, 255, &rc) < 0)
+            return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid rc-code '%s'", s);
+        if ((s = attr(op, "op-status")) && parse_int64(s, -1, 255, &status) < 0)
+            return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid op-status '%s'", s);
+        if ((s = attr(op, "interval")) && parse_int64(s, 0, INT64_MAX, &interval) < 0)
+            return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid interval '%s'", s);
+        OpRecord rec = {(int)call_id, name, (int)rc, (int)status, interval};
+        g_array_append_val(ops, rec);
+    }
+    g_array_sort(ops, cmp_ops);
+
+    VmhaRscState st = VMHA_RSC_INACTIVE;
+    for (size_t i = 0; i < ops->len; i++) {
+        const OpRecord *o = &g_array_index(ops, OpRecord, i);
+        bool pending = o->call_id < 0 || o->status == -1;
+        bool ok = !pending && o->status == 0 && (o->rc == 0 || o->rc == 8);
+        bool not_running = !pending && o->status == 0 && o->rc == 7;
+        if (strcmp(o->op, "stop") == 0) {
+            if (pending)
+                continue;
+            st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_STOP_FAILED;
+        } else if (strcmp(o->op, "start") == 0 || strcmp(o->op, "migrate_from") == 0 ||
+                   strcmp(o->op, "promote") == 0 || strcmp(o->op, "demote") == 0) {
+            st = pending || ok ? VMHA_RSC_ACTIVE : VMHA_RSC_FAILED;
+        } else if (strcmp(o->op, "monitor") == 0) {
+            if (pending)
+                continue;
+            if (not_running)
+                st = o->interval > 0 && st != VMHA_RSC_INACTIVE ? VMHA_RSC_FAILED
+                                                                : VMHA_RSC_INACTIVE;
+            else
+                st = ok ? (st == VMHA_RSC_FAILED && o->interval > 0 ? st : VMHA_RSC_ACTIVE)
+                        : VMHA_RSC_FAILED;
+        } else if (strcmp(o->op, "migrate_to") == 0) {
+            if (pending)
+                continue;
+            /* A completed migrate_to hands the VM to the target, whose migrate_from says so. */
+            st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_FAILED;
+        }
+        if (st == VMHA_RSC_STOP_FAILED)
+            break; /* nothing but fencing clears a failed stop */
+    }
+    *ret = st;
+    return 0;
+}
+
+typedef struct {
+    size_t node;
+    GHashTable *counts; /* vm index+1 -> (count, last) accumulated in failure arrays */
+} FailCtx;
+
+static int on_transient(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    FailCtx *fc = data;
+    bool is_count = g_str_has_prefix(name, "fail-count-");
+    bool is_last = g_str_has_prefix(name, "last-failure-");
+    if (!is_count && !is_last)
+        return 0;
+    const char *rsc = name + (is_count ? strlen("fail-count-") : strlen("last-failure-"));
+    g_autofree char *id = g_strndup(rsc, strcspn(rsc, "#"));
+    gpointer v = g_hash_table_lookup(l->m->vm_index, id);
+    if (!v)
+        return 0;
+    VmhaVm *vm = &l->m->vms[GPOINTER_TO_SIZE(v) - 1];
+    VmhaFailure *f = NULL;
+    for (size_t i = 0; i < vm->n_failures; i++)
+        if (vm->failures[i].node == fc->node)
+            f = &vm->failures[i];
+    if (!f) {
+        vm->failures = g_renew(VmhaFailure, vm->failures, vm->n_failures + 1);
+        f = &vm->failures[vm->n_failures++];
+        *f = (VmhaFailure){.node = fc->node};
+    }
+    if (is_count) {
+        int c;
+        if (vmha_score_parse(value, &c) < 0 || c < 0)
+            return bad_value(l, nv, name, value, "a fail count");
+        f->count = vmha_score_add(f->count, c);
+    } else {
+        int64_t t;
+        if (parse_int64(value, 0, INT64_MAX, &t) < 0)
+            return bad_value(l, nv, name, value, "a time in seconds");
+        f->last_failure = MAX(f->last_failure, t);
+    }
+    return 0;
+}
+
+static int load_status(Loader *l, Elem *status)
+{
+    VmhaModel *m = l->m;
+    for (Elem *ns = status ? status->children : NULL; ns; ns = ns->next) {
+        if (!NAME_EQ(ns, "node_state"))
+            continue;
+        const char *id = attr(ns, "id"), *uname = attr(ns, "uname");
+        ssize_t idx = -1;
+        for (size_t i = 0; id && i < m->n_nodes; i++)
+            if (strcmp(m->nodes[i].id, id) == 0)
+                idx = (ssize_t)i;
+        if (idx < 0 && uname)
+            idx = vmha_model_find_node(m, uname);
+        if (idx < 0)
+            return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, ns,
+                        "node_state for a node not in <nodes>");
+        VmhaNode *n = &m->nodes[idx];
+        if (n->has_node_state)
+            return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, ns, "second node_state for '%s'",
+                        n->name);
+        n->has_node_state = true;
+
+        bool in_ccm = is_true_or_stamp(attr(ns, "in_ccm"));
+        const char *crmd = attr(ns, "crmd");
+        bool crmd_online = crmd && (strcmp(crmd, "online") == 0 || is_true_or_stamp(crmd));
+        const char *join = attr(ns, "join");
+        const char *expected = attr(ns, "expected");
+        if (in_ccm && crmd_online && (!join || strcmp(join, "member") == 0))
+            n->state = VMHA_NODE_ONLINE;
+        else if (!in_ccm && expected && strcmp(expected, "member") == 0)
+            n->state = VMHA_NODE_LOST; /* left without saying goodbye: unclean */
+        else
+            n->state = VMHA_NODE_OFFLINE;
+
+        for (Elem *c = ns->children; c; c = c->next) {
+            if (NAME_EQ(c, "transient_attributes")) {
+                FailCtx fc = {.node = (size_t)idx};
+                if (for_each_nvpair(l, c, "instance_attributes", on_transient, &fc) < 0)
+                    return -1;
+                /* standby can be transient too (crm_standby --lifetime reboot) */
+                if (for_each_nvpair(l, c, "instance_attributes", on_node_attr, n) < 0)
+                    return -1;
+            } else if (NAME_EQ(c, "lrm")) {
+                for (Elem *rs = c->children; rs; rs = rs->next) {
+                    if (!NAME_EQ(rs, "lrm_resources"))
+                        continue;
+                    for (Elem *r = rs->children; r; r = r->next) {
+                        if (!NAME_EQ(r, "lrm_resource"))
+                            continue;
+                        const char *rid = attr(r, "id");
+                        if (!rid)
+                            return fail(l, VMHA_MODEL_ERROR_INVALID, r, "missing 'id'");
+                        VmhaRscState st = VMHA_RSC_INACTIVE;
+                        if (unpack_history(l, r, &st) < 0)
+                            return -1;
+                        gpointer v = g_hash_table_lookup(m->vm_index, rid);
+                        if (v) {
+                            m->vms[GPOINTER_TO_SIZE(v) - 1].state[idx] = st;
+                            continue;
+                        }
+                        for (size_t f = 0; f < m->n_fence_devices; f++)
+                            if (strcmp(m->fence_devices[f].name, rid) == 0 && st == VMHA_RSC_ACTIVE)
+                                m->fence_devices[f].running_on = idx;
+                        /* History of a deleted resource (an orphan) plans nothing. */
+                    }
+                }
+            }
+        }
+    }
+    /* A node down cleanly runs nothing, whatever its last history says. */
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        if (m->nodes[i].state != VMHA_NODE_OFFLINE)
+            continue;
+        for (size_t v = 0; v < m->n_vms; v++)
+            m->vms[v].state[i] = VMHA_RSC_INACTIVE;
+        for (size_t f = 0; f < m->n_fence_devices; f++)
+            if (m->fence_devices[f].running_on == (ssize_t)i)
+                m->fence_devices[f].running_on = -1;
+        for (size_t f = 0; f < m->n_foreign; f++)
+            if (m->foreign[f].running_on == (ssize_t)i)
+                m->foreign[f].running_on = -1;
+    }
+    return 0;
+}
+
+static Elem *child(Elem *parent, const char *name)
+{
+    for (Elem *c = parent ? parent->children : NULL; c; c = c->next)
+        if (NAME_EQ(c, name))
+            return c;
+    return NULL;
+}
+
+static int load_config_sets(Loader *l, Elem *crm_config, const char *set, NvpairFn fn)
+{
+    if (!crm_config)
+        return 0;
+    return for_each_nvpair(l, crm_config, set, fn, NULL);
+}
+
+static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
+{
+    g_autoptr(VmhaModel) m = g_new0(VmhaModel, 1);
+    Loader l = {
+            .m = m,
+            .error = error,
+            .default_threshold = VMHA_SCORE_INFINITY,
+            .vm_locations = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref),
+            .colocations = g_array_new(false, true, sizeof(VmhaColocation)),
+            .foreign = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+    };
+    int r = -1;
+
+    m->stonith_enabled = true;
+    m->symmetric_cluster = true;
+    m->no_quorum_policy = VMHA_NO_QUORUM_STOP;
+    m->placement_strategy = VMHA_STRATEGY_DEFAULT;
+    m->migration_limit = 1;
+    m->self_fence_timeout = 10;
+    m->fence_watchdog_timeout = 20;
+    m->have_quorum = true;
+    m->node_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    m->vm_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    if (!cib || !NAME_EQ(cib, "cib")) {
+        fail(&l, VMHA_MODEL_ERROR_INVALID, NULL, "the document's root element is not <cib>");
+        goto out;
+    }
+    const char *q = attr(cib, "have-quorum");
+    if (q && parse_bool(q, &m->have_quorum) < 0) {
+        fail(&l, VMHA_MODEL_ERROR_INVALID, cib, "have-quorum='%s' is not a boolean", q);
+        goto out;
+    }
+    Elem *conf = child(cib, "configuration");
+    if (!conf) {
+        fail(&l, VMHA_MODEL_ERROR_INVALID, cib, "no <configuration>");
+        goto out;
+    }
+    Elem *crm_config = child(conf, "crm_config");
+    if (load_config_sets(&l, crm_config, "cluster_property_set", on_property) < 0)
+        goto out;
+    Elem *defaults = child(conf, "rsc_defaults");
+    if (defaults && for_each_nvpair(&l, defaults, "meta_attributes", on_rsc_default, NULL) < 0)
+        goto out;
+    if (load_nodes(&l, child(conf, "nodes")) < 0)
+        goto out;
+    if (load_resources(&l, child(conf, "resources")) < 0)
+        goto out;
+    if (load_constraints(&l, child(conf, "constraints")) < 0)
+        goto out;
+    if (load_status(&l, child(cib, "status")) < 0)
+        goto out;
+
+    for (size_t i = 0; i < m->n_vms; i++) {
+        gsize len = 0;
+        m->vms[i].locations = g_array_steal(l.vm_locations->pdata[i], &len);
+        m->vms[i].n_locations = len;
+    }
+    m->n_colocations = l.colocations->len;
+    m->colocations = (VmhaColocation *)g_array_free(l.colocations, false);
+    l.colocations = NULL;
+    *ret_model = g_steal_pointer(&m);
+    r = 0;
+out:
+    if (l.colocations) {
+        for (size_t i = 0; i < l.colocations->len; i++)
+            g_free(g_array_index(l.colocations, VmhaColocation, i).id);
+        g_array_free(l.colocations, true);
+    }
+    g_ptr_array_free(l.vm_locations, true);
+    g_hash_table_destroy(l.foreign);
+    return r;
+}
+
+int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
+{
+    g_autoptr(VmhaXmlTree) tree = vmha_xml_tree_from_node(cib);
+    return load_tree(vmha_xml_tree_root(tree), ret_model, error);
+}
+
+int vmha_model_parse(const char *xml, size_t len, VmhaModel **ret_model, GError **error)
+{
+    g_autoptr(VmhaXmlTree) tree = NULL;
+    g_autofree char *msg = NULL;
+
+    if (!xml) {
+        g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, "no document");
+        return -1;
+    }
+    if (vmha_xml_tree_parse(xml, len, &tree, &msg) < 0) {
+        g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, msg);
+        return -1;
+    }
+    return load_tree(vmha_xml_tree_root(tree), ret_model, error);
+}
+
+void vmha_model_free(VmhaModel *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        g_free(m->nodes[i].name);
+        g_free(m->nodes[i].id);
+    }
+    g_free(m->nodes);
+    for (size_t i = 0; i < m->n_vms; i++)
+        vm_clear(&m->vms[i]);
+    g_free(m->vms);
+    for (size_t i = 0; i < m->n_colocations; i++)
+        g_free(m->colocations[i].id);
+    g_free(m->colocations);
+    for (size_t i = 0; i < m->n_fence_devices; i++)
+        fence_clear(&m->fence_devices[i]);
+    g_free(m->fence_devices);
+    for (size_t i = 0; i < m->n_foreign; i++) {
+        g_free(m->foreign[i].name);
+        g_free(m->foreign[i].agent);
+    }
+    g_free(m->foreign);
+    if (m->node_index)
+        g_hash_table_destroy(m->node_index);
+    if (m->vm_index)
+        g_hash_table_destroy(m->vm_index);
+    g_free(m);
+}
+
+ssize_t vmha_model_find_node(const VmhaModel *m, const char *name)
+{
+    gpointer v = name ? g_hash_table_lookup(m->node_index, name) : NULL;
+    return v ? (ssize_t)GPOINTER_TO_SIZE(v) - 1 : -1;
+}
+
+ssize_t vmha_model_find_vm(const VmhaModel *m, const char *name)
+{
+    gpointer v = name ? g_hash_table_lookup(m->vm_index, name) : NULL;
+    return v ? (ssize_t)GPOINTER_TO_SIZE(v) - 1 : -1;
+}
+
+void vmha_model_fail_node(VmhaModel *m, size_t node, int64_t now)
+{
+    if (node >= m->n_nodes)
+        return;
+    m->nodes[node].state = VMHA_NODE_LOST;
+    m->nodes[node].lost_since = now;
+}
+
+void vmha_model_node_down(VmhaModel *m, size_t node)
+{
+    if (node >= m->n_nodes)
+        return;
+    m->nodes[node].state = VMHA_NODE_OFFLINE;
+    for (size_t v = 0; v < m->n_vms; v++)
+        m->vms[v].state[node] = VMHA_RSC_INACTIVE;
+}
+
+void vmha_model_set_drain(VmhaModel *m, size_t node, bool drain)
+{
+    if (node < m->n_nodes)
+        m->nodes[node].drain = drain;
+}
+
+bool vmha_model_node_has_fence_device(const VmhaModel *m, size_t node)
+{
+    for (size_t i = 0; i < m->n_fence_devices; i++) {
+        char **hosts = m->fence_devices[i].hosts;
+        if (!hosts)
+            return true;
+        for (size_t h = 0; hosts[h]; h++)
+            if (strcmp(hosts[h], m->nodes[node].name) == 0)
+                return true;
+    }
+    return false;
+}
+
+const char *vmha_placement_strategy_to_string(VmhaPlacementStrategy s)
+{
+    switch (s) {
+    case VMHA_STRATEGY_UTILIZATION:
+        return "utilization";
+    case VMHA_STRATEGY_BALANCED:
+        return "balanced";
+    case VMHA_STRATEGY_MINIMAL:
+        return "minimal";
+    case VMHA_STRATEGY_DEFAULT:
+    default:
+        return "default";
+    }
+}

@@ -1,0 +1,205 @@
+/* SAX2 -> arena element tree. See xmltree.h. */
+#include "xmltree.h"
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define BLOCK_SIZE (256 * 1024)
+
+struct VmhaXmlTree {
+    GSList *blocks; /* arena blocks, freed together */
+    char *cur;
+    size_t left;
+    GStringChunk *strings;
+    VmhaXmlElem *root;
+    /* while parsing */
+    GPtrArray *stack; /* open elements */
+    GPtrArray *last;  /* last child of each open element */
+    xmlParserCtxtPtr ctxt;
+    bool has_dtd;
+};
+
+static void *arena_alloc(VmhaXmlTree *t, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    if (size > t->left) {
+        size_t block = MAX(size, BLOCK_SIZE);
+        t->cur = g_malloc(block);
+        t->blocks = g_slist_prepend(t->blocks, t->cur);
+        t->left = block;
+    }
+    void *p = t->cur;
+    t->cur += size;
+    t->left -= size;
+    return p;
+}
+
+static VmhaXmlTree *tree_new(void)
+{
+    VmhaXmlTree *t = g_new0(VmhaXmlTree, 1);
+    t->strings = g_string_chunk_new(BLOCK_SIZE);
+    t->stack = g_ptr_array_new();
+    t->last = g_ptr_array_new();
+    return t;
+}
+
+static VmhaXmlElem *add_elem(VmhaXmlTree *t, const char *name, size_t n_attrs, long line)
+{
+    VmhaXmlElem *e = arena_alloc(t, sizeof(VmhaXmlElem));
+    *e = (VmhaXmlElem){.name = g_string_chunk_insert_const(t->strings, name), .line = line};
+    e->attrs = arena_alloc(t, sizeof(char *) * (2 * n_attrs + 1));
+    e->attrs[2 * n_attrs] = NULL;
+    if (t->stack->len == 0) {
+        if (!t->root)
+            t->root = e;
+    } else {
+        guint top = t->stack->len - 1;
+        VmhaXmlElem *parent = t->stack->pdata[top];
+        VmhaXmlElem *prev = t->last->pdata[top];
+        if (prev)
+            prev->next = e;
+        else
+            parent->children = e;
+        t->last->pdata[top] = e;
+    }
+    g_ptr_array_add(t->stack, e);
+    g_ptr_array_add(t->last, NULL);
+    return e;
+}
+
+static void pop_elem(VmhaXmlTree *t)
+{
+    if (t->stack->len == 0)
+        return;
+    g_ptr_array_set_size(t->stack, t->stack->len - 1);
+    g_ptr_array_set_size(t->last, t->last->len - 1);
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes)
+{
+    VmhaXmlTree *t = ctx;
+    VmhaXmlElem *e = add_elem(t, (const char *)localname, (size_t)MAX(nb_attributes, 0),
+                              (long)xmlSAX2GetLineNumber(t->ctxt));
+    /* Each attribute is (localname, prefix, URI, value, end); the value is not terminated. */
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attributes + 5 * i;
+        e->attrs[2 * i] = g_string_chunk_insert_const(t->strings, (const char *)a[0]);
+        e->attrs[2 * i + 1] =
+                g_string_chunk_insert_len(t->strings, (const char *)a[3], (gssize)(a[4] - a[3]));
+    }
+}
+
+/* A CIB never has a document type; refusing one keeps entity expansion out of the loader. */
+static void on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                               const xmlChar *system_id)
+{
+    VmhaXmlTree *t = ctx;
+    t->has_dtd = true;
+    xmlStopParser(t->ctxt);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    pop_elem(ctx);
+}
+
+int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, char **ret_error)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof(sax));
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = on_start;
+    sax.endElementNs = on_end;
+    sax.internalSubset = on_internal_subset;
+
+    if (len > G_MAXINT) {
+        *ret_error = g_strdup("document too large");
+        return -1;
+    }
+    g_autoptr(VmhaXmlTree) t = tree_new();
+    t->ctxt = xmlCreatePushParserCtxt(&sax, t, NULL, 0, "cib.xml");
+    if (!t->ctxt) {
+        *ret_error = g_strdup("out of memory");
+        return -1;
+    }
+    xmlCtxtUseOptions(t->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    int rc = xmlParseChunk(t->ctxt, buf, (int)len, 1);
+    if (t->has_dtd) {
+        *ret_error = g_strdup("a document type declaration (DOCTYPE) is not accepted in a CIB");
+        return -1;
+    }
+    if (rc != 0 || !t->ctxt->wellFormed || !t->root) {
+        const xmlError *e = xmlCtxtGetLastError(t->ctxt);
+        g_autofree char *msg = g_strdup(e && e->message ? e->message : "no root element");
+        g_strchomp(msg);
+        *ret_error = g_strdup_printf("not well-formed XML: %s (line %d)", msg, e ? e->line : 0);
+        return -1;
+    }
+    if (t->ctxt->myDoc)
+        xmlFreeDoc(t->ctxt->myDoc);
+    xmlFreeParserCtxt(t->ctxt);
+    t->ctxt = NULL;
+    *ret_tree = g_steal_pointer(&t);
+    return 0;
+}
+
+static void copy_node(VmhaXmlTree *t, xmlNode *n)
+{
+    size_t n_attrs = 0;
+    for (xmlAttr *a = n->properties; a; a = a->next)
+        n_attrs++;
+    VmhaXmlElem *e = add_elem(t, (const char *)n->name, n_attrs, xmlGetLineNo(n));
+    size_t i = 0;
+    for (xmlAttr *a = n->properties; a; a = a->next, i++) {
+        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+        e->attrs[2 * i] = g_string_chunk_insert_const(t->strings, (const char *)a->name);
+        e->attrs[2 * i + 1] = g_string_chunk_insert(t->strings, v ? (const char *)v : "");
+        xmlFree(v);
+    }
+    for (xmlNode *c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            copy_node(t, c);
+    pop_elem(t);
+}
+
+VmhaXmlTree *vmha_xml_tree_from_node(xmlNode *root)
+{
+    VmhaXmlTree *t = tree_new();
+    if (root && root->type == XML_ELEMENT_NODE)
+        copy_node(t, root);
+    return t;
+}
+
+VmhaXmlElem *vmha_xml_tree_root(VmhaXmlTree *t)
+{
+    return t->root;
+}
+
+void vmha_xml_tree_free(VmhaXmlTree *t)
+{
+    if (!t)
+        return;
+    if (t->ctxt) {
+        /* The parser may have started a document (a DTD does); it is ours to free. */
+        if (t->ctxt->myDoc)
+            xmlFreeDoc(t->ctxt->myDoc);
+        xmlFreeParserCtxt(t->ctxt);
+    }
+    g_slist_free_full(t->blocks, g_free);
+    g_string_chunk_free(t->strings);
+    g_ptr_array_free(t->stack, true);
+    g_ptr_array_free(t->last, true);
+    g_free(t);
+}
+
+const char *vmha_xml_elem_attr(const VmhaXmlElem *e, const char *name)
+{
+    for (const char **a = e->attrs; *a; a += 2)
+        if (strcmp(a[0], name) == 0)
+            return a[1];
+    return NULL;
+}
