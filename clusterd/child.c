@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define PIPE_DRAIN_MAX (1024 * 1024)
+
 typedef struct {
     int fd; /* -1 once closed */
     guint source;
@@ -201,12 +203,13 @@ static void on_child_exit(GPid pid, gint wait_status, gpointer user_data)
         res.exit_code = WEXITSTATUS(wait_status);
     }
 
-    /* Everything the leader wrote before it exited is in the pipes; a descendant that keeps
-     * them open does not delay the result. */
+    /* Everything the leader wrote before it exited is in the pipes (at most a pipe's capacity,
+     * 1 MiB at the most); a descendant that keeps them open, even writing without end, does not
+     * delay the result. */
     if (child->out.fd >= 0)
-        capture_read(&child->out, SIZE_MAX);
+        capture_read(&child->out, PIPE_DRAIN_MAX);
     if (child->err.fd >= 0)
-        capture_read(&child->err, SIZE_MAX);
+        capture_read(&child->err, PIPE_DRAIN_MAX);
     capture_take(&child->out, &res.out);
     capture_take(&child->err, &res.err);
 

@@ -141,6 +141,12 @@ static const char agent_slowmon[] = "#!/bin/sh\n"
                                     "esac\n"
                                     "exit 0\n";
 
+/* Exits at once, leaving behind a descendant that writes to our pipe without end. */
+static const char agent_leaver[] = "#!/bin/sh\n"
+                                   "yes garbage &\n"
+                                   "echo $! > \"$OCF_RESKEY_pidfile\"\n"
+                                   "exit 0\n";
+
 /* ---- results ---- */
 
 typedef struct {
@@ -279,6 +285,7 @@ static int setup(void **state)
     write_agent("wait", agent_wait);
     write_agent("state", agent_state);
     write_agent("slowmon", agent_slowmon);
+    write_agent("leaver", agent_leaver);
     g_autofree char *notexec = g_build_filename(tmp, "resource.d", "test", "notexec", NULL);
     g_free(write_file(notexec, agent_exitcode, 0644));
     if (cd_executor_init(tmp) < 0)
@@ -421,6 +428,25 @@ static void test_garbage_and_huge_output(void **state)
     static const char last[] = "ocf-exit-reason:bad \001\033[31mthing\n";
     assert_memory_equal(got.err + got.err_len - strlen(last), last, strlen(last));
     assert_string_equal(got.reason, "bad [31mthing");
+    got_clear(&got);
+}
+
+static void test_descendant_keeps_writing(void **state)
+{
+    g_autoptr(GHashTable) params = params_new();
+    g_autofree char *pidfile = scratch("yes.pid");
+    param(params, "pidfile", pidfile);
+    CdAgentAction a = action_for("r-leaver", "leaver", "start", params);
+    Got got = {0};
+
+    assert_int_equal(cd_executor_run(&a, on_done, &got), 0);
+    assert_true(run_until(got_called, &got, DEADLINE_MS));
+    assert_int_equal(got.status, CD_EXEC_DONE);
+    assert_int_equal(got.rc, 0);
+    assert_true(got.out_len <= 4096);
+    /* Our end of the pipe is closed: the writer dies of SIGPIPE. */
+    pid_t writer = read_pid(pidfile);
+    assert_true(run_until(process_gone, &writer, DEADLINE_MS));
     got_clear(&got);
 }
 
@@ -796,6 +822,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_timeout_kills_group, setup, teardown),
             cmocka_unit_test_setup_teardown(test_timeout_sigkill_after_grace, setup, teardown),
             cmocka_unit_test_setup_teardown(test_garbage_and_huge_output, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_descendant_keeps_writing, setup, teardown),
             cmocka_unit_test_setup_teardown(test_killed_by_signal, setup, teardown),
             cmocka_unit_test_setup_teardown(test_meta_data_not_truncated, setup, teardown),
             cmocka_unit_test_setup_teardown(test_not_installed_and_invalid, setup, teardown),
