@@ -115,14 +115,26 @@ static bool valid_component(const char *s)
     return true;
 }
 
-static bool valid_name(const char *s)
+static bool valid_chars(const char *s, const char *extra)
 {
     if (!s || !*s)
         return false;
     for (const char *c = s; *c; c++)
-        if (!g_ascii_isalnum(*c) && *c != '_' && *c != '-' && *c != '.')
+        if (!g_ascii_isalnum(*c) && !strchr(extra, *c))
             return false;
     return true;
+}
+
+/* Parameter names become environment variable names. */
+static bool valid_name(const char *s)
+{
+    return valid_chars(s, "_-.");
+}
+
+/* Resource ids are XML IDs as Pacemaker writes them (clone instances: "vm:0"). */
+static bool valid_rsc(const char *s)
+{
+    return valid_chars(s, "_-.:");
 }
 
 static bool known_action(const char *action)
@@ -177,7 +189,7 @@ static int prepare(const CdAgentAction *a, const char *action, unsigned interval
         g_warning("agent action %s without a resource", action);
         return -EINVAL;
     }
-    if (a->rsc && !valid_name(a->rsc)) {
+    if (a->rsc && !valid_rsc(a->rsc)) {
         g_warning("invalid resource id '%s'", a->rsc);
         return -EINVAL;
     }

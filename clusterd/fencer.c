@@ -99,20 +99,22 @@ char *cd_fence_stdin(const CdFenceDevice *dev, const char *node, const char *act
 
 static int check(const CdFenceDevice *dev, const char *node, const char *action)
 {
+    const char *id = dev->id ? dev->id : "(unnamed)";
+
     if (!dev->agent || !*dev->agent || dev->timeout_ms == 0) {
-        g_warning("fence device %s: no agent or no timeout", dev->id ? dev->id : "?");
+        g_warning("fence device %s: no agent or no timeout", id);
         return -EINVAL;
     }
     if (!strchr(dev->agent, '/') && !g_str_has_prefix(dev->agent, "fence_")) {
-        g_warning("fence device %s: '%s' is not a fence agent name", dev->id, dev->agent);
+        g_warning("fence device %s: '%s' is not a fence agent name", id, dev->agent);
         return -EINVAL;
     }
     if (strchr(dev->agent, '/') && !g_path_is_absolute(dev->agent)) {
-        g_warning("fence device %s: agent path '%s' is not absolute", dev->id, dev->agent);
+        g_warning("fence device %s: agent path '%s' is not absolute", id, dev->agent);
         return -EINVAL;
     }
     if (!one_line(node) || !*node || !one_line(action) || !*action) {
-        g_warning("fence device %s: invalid node or action", dev->id);
+        g_warning("fence device %s: invalid node or action", id);
         return -EINVAL;
     }
     if (dev->options) {
@@ -121,13 +123,13 @@ static int check(const CdFenceDevice *dev, const char *node, const char *action)
         g_hash_table_iter_init(&it, dev->options);
         while (g_hash_table_iter_next(&it, &k, &v)) {
             if (!one_line(k) || !*(const char *)k || strchr(k, '=') || !one_line(v)) {
-                g_warning("fence device %s: invalid option '%s'", dev->id, (const char *)k);
+                g_warning("fence device %s: invalid option '%s'", id, (const char *)k);
                 return -EINVAL;
             }
         }
     }
     if (!cd_fence_device_covers(dev, node)) {
-        g_warning("fence device %s does not cover node %s", dev->id, node);
+        g_warning("fence device %s does not cover node %s", id, node);
         return -EINVAL;
     }
     return 0;
