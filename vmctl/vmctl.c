@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "vmctl.h"
 
 /* Command table: one line per command; a name is one or two words, matched exactly. */
@@ -18,6 +19,14 @@ static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
 
 static const VmctlCommand commands[] = {
         {"version", cmd_version, "", "print vmctl's version"},
+        {"status", vmctl_cmd_status, "[--json]", "cluster, quorum, leader and database state"},
+        {"node list", vmctl_cmd_node_list, "[--json]", "configured nodes and who is up"},
+        {"vm add", vmctl_cmd_vm_add, "NAME --config PATH [--priority N] [--prefer N1,N2]",
+         "add a VM (reads memory and vCPUs from its domain XML)"},
+        {"vm remove", vmctl_cmd_vm_remove, "NAME", "remove a VM and its preferences"},
+        {"vm set", vmctl_cmd_vm_set, "NAME KEY=VALUE...", "change a VM's settings"},
+        {"vm list", vmctl_cmd_vm_list, "[--json]", "list the VMs in the cluster database"},
+        {"config show", vmctl_cmd_config_show, "[--json]", "cluster properties"},
         {"simulate", vmctl_simulate, "[--cib FILE] [--fail NODE]... [--drain NODE]... [--json]",
          "plan without touching anything"},
 };

@@ -1,0 +1,602 @@
+/* The local copy of the cluster database. libcib's file backend edits a working copy
+ * (cib.work.xml) in memory and only writes it on signoff, so after every applied write we save
+ * the whole document ourselves to cib.xml: temporary file, fsync, rename, fsync of the directory.
+ * cib.xml is therefore always a complete document, whenever clusterd is killed. */
+#include "config.h"
+
+#include <crm/cib.h>
+#include <crm/cib/util.h>
+#include <crm/common/xml.h>
+#include <crm/crm.h>
+#include <crm/msg_xml.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clusterd.h"
+#include "vmattr.h"
+#include "vmctl/vmctl.h"
+
+/* Debian 12's Pacemaker refuses documents with a newer feature set. */
+#define VMHA_CRM_FEATURE_SET "3.16.1"
+
+static struct {
+    char *dir;
+    char *path;      /* cib.xml: the durable copy */
+    char *work_path; /* cib.work.xml: libcib's working copy */
+    cib_t *cib;
+} db;
+
+static int write_file_atomic(const char *path, const char *content)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    g_autofree char *dir = g_path_get_dirname(path);
+    size_t len = strlen(content), off = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return -errno;
+    while (off < len) {
+        ssize_t n = write(fd, content + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int r = -errno;
+            close(fd);
+            unlink(tmp);
+            return r;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        int r = -errno;
+        unlink(tmp);
+        return r;
+    }
+    if (rename(tmp, path) < 0)
+        return -errno;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static void disconnect(void)
+{
+    if (!db.cib)
+        return;
+    db.cib->cmds->signoff(db.cib);
+    cib_delete(db.cib);
+    db.cib = NULL;
+}
+
+/* (Re)opens libcib on a fresh working copy of cib.xml. */
+static int connect_cib(void)
+{
+    g_autofree char *content = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc;
+
+    disconnect();
+    if (!g_file_get_contents(db.path, &content, NULL, &error)) {
+        g_warning("cannot read %s: %s", db.path, error->message);
+        return -EIO;
+    }
+    /* libcib's parser recovers from broken XML (a truncated file would be taken with its
+     * version); parse strictly first. */
+    xmlDoc *doc = xmlReadMemory(content, (int)strlen(content), db.path, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    bool ok = root && g_str_equal((const char *)root->name, XML_TAG_CIB);
+    if (doc)
+        xmlFreeDoc(doc);
+    if (!ok) {
+        g_warning("%s is not a well-formed CIB document", db.path);
+        return -EBADMSG;
+    }
+    if ((rc = write_file_atomic(db.work_path, content)) < 0) {
+        g_warning("cannot write %s: %s", db.work_path, g_strerror(-rc));
+        return rc;
+    }
+    db.cib = cib_file_new(db.work_path);
+    if (!db.cib)
+        return -ENOMEM;
+    rc = db.cib->cmds->signon(db.cib, "clusterd", cib_command);
+    if (rc != pcmk_ok) {
+        g_warning("libcib cannot open %s: %s", db.work_path, pcmk_strerror(rc));
+        cib_delete(db.cib);
+        db.cib = NULL;
+        return -EINVAL;
+    }
+    return 0;
+}
+
+xmlNode *cd_cibdb_query(void)
+{
+    xmlNode *out = NULL;
+
+    if (!db.cib)
+        return NULL;
+    if (db.cib->cmds->query(db.cib, NULL, &out, cib_sync_call) != pcmk_ok)
+        return NULL;
+    return out;
+}
+
+static int save(void)
+{
+    xmlNode *xml = cd_cibdb_query();
+    if (!xml)
+        return -EIO;
+    g_autofree char *s = dump_xml_formatted(xml);
+    free_xml(xml);
+    int r = write_file_atomic(db.path, s);
+    if (r < 0)
+        g_warning("cannot save %s: %s", db.path, g_strerror(-r));
+    return r;
+}
+
+static int create_initial(void)
+{
+    xmlNode *cib = createEmptyCib(0);
+    crm_xml_add(cib, XML_ATTR_CRM_VERSION, VMHA_CRM_FEATURE_SET);
+    g_autofree char *s = dump_xml_formatted(cib);
+    free_xml(cib);
+    g_message("creating an empty cluster database in %s", db.path);
+    return write_file_atomic(db.path, s);
+}
+
+int cd_cibdb_init(const char *state_dir)
+{
+    int r;
+
+    crm_xml_init(); /* loads the schemas; without it libcib rejects every document */
+    db.dir = g_strdup(state_dir);
+    db.path = g_build_filename(state_dir, "cib.xml", NULL);
+    db.work_path = g_build_filename(state_dir, "cib.work.xml", NULL);
+    if (g_mkdir_with_parents(state_dir, 0700) < 0) {
+        g_warning("cannot create %s: %s", state_dir, g_strerror(errno));
+        return -errno;
+    }
+    if (access(db.path, F_OK) < 0 && (r = create_initial()) < 0) {
+        g_warning("cannot create %s: %s", db.path, g_strerror(-r));
+        return r;
+    }
+    if (connect_cib() < 0) {
+        /* A copy we cannot read is worth nothing to the cluster: keep it for inspection and start
+         * empty (version 0), so the next sync brings the cluster's newest copy. */
+        g_autofree char *aside = g_strdup_printf("%s.bad-%" G_GINT64_FORMAT, db.path,
+                                                 g_get_real_time() / G_USEC_PER_SEC);
+        g_warning("%s is unusable; moved to %s", db.path, aside);
+        if (rename(db.path, aside) < 0 || create_initial() < 0 || connect_cib() < 0)
+            return -EIO;
+    }
+    return 0;
+}
+
+void cd_cibdb_finalise(void)
+{
+    disconnect();
+    g_clear_pointer(&db.dir, g_free);
+    g_clear_pointer(&db.path, g_free);
+    g_clear_pointer(&db.work_path, g_free);
+}
+
+static void version_of(xmlNode *cib, VmhaCibVersion *v)
+{
+    int a = 0, e = 0, u = 0;
+
+    cib_version_details(cib, &a, &e, &u);
+    v->admin_epoch = (uint64_t)MAX(a, 0);
+    v->epoch = (uint64_t)MAX(e, 0);
+    v->num_updates = (uint64_t)MAX(u, 0);
+}
+
+void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1])
+{
+    xmlNode *cib = cd_cibdb_query();
+
+    memset(ret_version, 0, sizeof(*ret_version));
+    g_strlcpy(ret_digest, "", VMHA_DIGEST_LEN + 1);
+    if (!cib)
+        return;
+    version_of(cib, ret_version);
+    /* Attributes that record who wrote last and when differ between nodes for the same data. */
+    static const char *const volatile_attrs[] = {"cib-last-written", "update-origin",
+                                                 "update-client",    "update-user",
+                                                 "have-quorum",      "dc-uuid"};
+    for (size_t i = 0; i < G_N_ELEMENTS(volatile_attrs); i++)
+        xml_remove_prop(cib, volatile_attrs[i]);
+    g_autofree char *s = dump_xml_unformatted(cib);
+    free_xml(cib);
+    g_autofree char *d = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s, -1);
+    g_strlcpy(ret_digest, d, VMHA_DIGEST_LEN + 1);
+}
+
+int cd_cibdb_dump(char **ret_xml)
+{
+    xmlNode *cib = cd_cibdb_query();
+
+    if (!cib)
+        return -EIO;
+    *ret_xml = dump_xml_unformatted(cib);
+    free_xml(cib);
+    return 0;
+}
+
+int cd_cibdb_replace(const char *xml)
+{
+    /* Parse strictly first: libcib's parser recovers from broken XML (and leaks doing so). */
+    xmlDoc *strict = xmlReadMemory(xml, (int)strlen(xml), "sync", NULL,
+                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *doc = NULL;
+    int r;
+
+    if (strict) {
+        xmlFreeDoc(strict);
+        doc = string2xml(xml);
+    }
+    if (!doc || !g_str_equal((const char *)doc->name, XML_TAG_CIB)) {
+        if (doc)
+            free_xml(doc);
+        g_warning("refusing a sync copy that is not a CIB document");
+        return -EBADMSG;
+    }
+    g_autofree char *formatted = dump_xml_formatted(doc);
+    free_xml(doc);
+    disconnect();
+    if ((r = write_file_atomic(db.path, formatted)) < 0) {
+        g_warning("cannot save %s: %s", db.path, g_strerror(-r));
+        return r;
+    }
+    return connect_cib();
+}
+
+int cd_cibdb_bump(void)
+{
+    int rc;
+
+    if (!db.cib)
+        return -EIO;
+    rc = db.cib->cmds->bump_epoch(db.cib, cib_sync_call);
+    if (rc != pcmk_ok) {
+        g_warning("cannot bump the database epoch: %s", pcmk_strerror(rc));
+        return -EIO;
+    }
+    return save();
+}
+
+int cd_cibdb_seed_nodes(const GPtrArray *nodes)
+{
+    xmlNode *cib = cd_cibdb_query();
+    VmhaCibVersion v;
+    int rc = 0;
+
+    if (!cib)
+        return -EIO;
+    version_of(cib, &v);
+    xmlNode *section = pcmk_find_cib_element(cib, XML_CIB_TAG_NODES);
+    bool empty = !section || !first_named_child(section, XML_CIB_TAG_NODE);
+    free_xml(cib);
+    /* Only a database nobody has written yet: every node seeds the same list from cmap, so the
+     * copies stay identical. */
+    if (!empty || v.admin_epoch || v.epoch || v.num_updates || !nodes || nodes->len == 0)
+        return 0;
+
+    xmlNode *xml = create_xml_node(NULL, XML_CIB_TAG_NODES);
+    for (guint i = 0; i < nodes->len; i++) {
+        const CdNode *n = g_ptr_array_index(nodes, i);
+        xmlNode *node = create_xml_node(xml, XML_CIB_TAG_NODE);
+        g_autofree char *id = g_strdup_printf("%u", n->nodeid);
+        crm_xml_add(node, XML_ATTR_ID, id);
+        crm_xml_add(node, XML_ATTR_UNAME, n->name);
+    }
+    rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, xml, cib_sync_call);
+    free_xml(xml);
+    if (rc != pcmk_ok) {
+        g_warning("cannot add the nodes to the database: %s", pcmk_strerror(rc));
+        return -EIO;
+    }
+    return save();
+}
+
+/* ---- writes ---- */
+
+static xmlNode *find_vm(xmlNode *cib, const char *name)
+{
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", name);
+    return get_xpath_object(xpath, cib, LOG_NEVER);
+}
+
+static bool node_known(xmlNode *cib, const char *uname)
+{
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    return get_xpath_object(xpath, cib, LOG_NEVER) != NULL;
+}
+
+static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value)
+{
+    g_autofree char *id = g_strdup_printf("%s-%s", set_id, name);
+    xmlNode *nv = create_xml_node(set, XML_CIB_TAG_NVPAIR);
+    crm_xml_add(nv, XML_ATTR_ID, id);
+    crm_xml_add(nv, XML_NVPAIR_ATTR_NAME, name);
+    crm_xml_add(nv, XML_NVPAIR_ATTR_VALUE, value);
+}
+
+static xmlNode *add_set(xmlNode *parent, const char *tag, const char *vm, const char *suffix)
+{
+    g_autofree char *id = g_strdup_printf("%s-%s", vm, suffix);
+    xmlNode *set = create_xml_node(parent, tag);
+    crm_xml_add(set, XML_ATTR_ID, id);
+    return set;
+}
+
+static int fail(char **ret_error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static int fail(char **ret_error, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    *ret_error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int cib_call_result(int rc, char **ret_error, const char *what)
+{
+    if (rc == pcmk_ok)
+        return 0;
+    return fail(ret_error, VMCTL_EXIT_FAILURE, "%s: %s", what, pcmk_strerror(rc));
+}
+
+static int remove_preferences(xmlNode *cib, const char *vm, char **ret_error)
+{
+    xmlNode *cons = pcmk_find_cib_element(cib, XML_CIB_TAG_CONSTRAINTS);
+
+    for (xmlNode *c = cons ? cons->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *rsc = crm_element_value(c, "rsc");
+        const char *with = crm_element_value(c, "with-rsc");
+        if (g_strcmp0(rsc, vm) != 0 && g_strcmp0(with, vm) != 0)
+            continue;
+        const char *id = crm_element_value(c, XML_ATTR_ID);
+        /* For `vm set prefer=` only our own preferences go; bans and colocations stay. */
+        if (ret_error && (!id || !g_str_has_prefix(id, "prefer-")))
+            continue;
+        xmlNode *del = create_xml_node(NULL, (const char *)c->name);
+        crm_xml_add(del, XML_ATTR_ID, id);
+        int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_CONSTRAINTS, del, cib_sync_call);
+        free_xml(del);
+        if (rc != pcmk_ok) {
+            char *dummy = NULL;
+            return cib_call_result(rc, ret_error ? ret_error : &dummy,
+                                   "cannot remove a constraint");
+        }
+    }
+    return 0;
+}
+
+static int add_preferences(xmlNode *cib, const char *vm, const char *list, char **ret_error)
+{
+    g_auto(GStrv) nodes = NULL;
+
+    if (!list || !*list)
+        return 0;
+    if (vmha_prefer_parse(list, &nodes) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", list);
+    for (size_t i = 0; nodes[i]; i++)
+        if (!node_known(cib, nodes[i]))
+            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[i]);
+    for (size_t i = 0; nodes[i]; i++) {
+        g_autofree char *id = g_strdup_printf("prefer-%s-%s", vm, nodes[i]);
+        g_autofree char *score = g_strdup_printf("%d", vmha_prefer_score((unsigned)i));
+        xmlNode *loc = create_xml_node(NULL, XML_CONS_TAG_RSC_LOCATION);
+        crm_xml_add(loc, XML_ATTR_ID, id);
+        crm_xml_add(loc, "rsc", vm);
+        crm_xml_add(loc, "node", nodes[i]);
+        crm_xml_add(loc, XML_RULE_ATTR_SCORE, score);
+        int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_CONSTRAINTS, loc, cib_sync_call);
+        free_xml(loc);
+        if (cib_call_result(rc, ret_error, "cannot add a preference") != 0)
+            return VMCTL_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL, *config = NULL, *priority = NULL, *prefer = NULL;
+    uint64_t memory = 0, vcpus = 0;
+    const char *canon, *err;
+    VmhaAttrSection sec;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (vmha_msg_get_str(m, VMHA_F_CONFIG, &config) < 0 ||
+        vmha_vm_attr_check("config", config, &canon, &sec, &err) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "config must be an absolute path");
+    if (vmha_msg_get_str(m, VMHA_F_PRIORITY, &priority) == 0 &&
+        vmha_vm_attr_check("priority", priority, &canon, &sec, &err) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "%s", err);
+    if (vmha_msg_get_u64(m, VMHA_F_MEMORY, &memory) < 0 || memory == 0 || memory > (1u << 30))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad memory size");
+    if (vmha_msg_get_u64(m, VMHA_F_VCPUS, &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad vCPU count");
+    if (vmha_msg_get_str(m, VMHA_F_PREFER, &prefer) < 0)
+        prefer = NULL;
+    if (find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "VM '%s' already exists", name);
+    if (prefer) {
+        g_auto(GStrv) nodes = NULL;
+        if (vmha_prefer_parse(prefer, &nodes) < 0)
+            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", prefer);
+        for (size_t i = 0; nodes[i]; i++)
+            if (!node_known(cib, nodes[i]))
+                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[i]);
+    }
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, name);
+    crm_xml_add(prim, XML_AGENT_ATTR_CLASS, "ocf");
+    crm_xml_add(prim, XML_AGENT_ATTR_PROVIDER, "vmha");
+    crm_xml_add(prim, XML_ATTR_TYPE, "vm");
+    xmlNode *inst = add_set(prim, XML_TAG_ATTR_SETS, name, "instance_attributes");
+    add_nvpair(inst, (const char *)crm_element_value(inst, XML_ATTR_ID), "config", config);
+    xmlNode *meta = add_set(prim, XML_TAG_META_SETS, name, "meta_attributes");
+    add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "priority", priority ? priority : "0");
+    xmlNode *util = add_set(prim, XML_TAG_UTILIZATION, name, "utilization");
+    g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, memory);
+    g_autofree char *cpu = g_strdup_printf("%" G_GUINT64_FORMAT, vcpus);
+    add_nvpair(util, crm_element_value(util, XML_ATTR_ID), "memory", mem);
+    add_nvpair(util, crm_element_value(util, XML_ATTR_ID), "cpu", cpu);
+    int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    if (rc != pcmk_ok)
+        return cib_call_result(rc, ret_error, "cannot add the VM") ? VMCTL_EXIT_FAILURE : 0;
+    return add_preferences(cib, name, prefer, ret_error);
+}
+
+static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+    int r = remove_preferences(cib, name, NULL);
+    if (r != 0)
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the VM's constraints");
+    xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(del, XML_ATTR_ID, name);
+    int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
+    free_xml(del);
+    return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMCTL_EXIT_FAILURE : 0;
+}
+
+static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_error)
+{
+    const char *eq = strchr(kv, '=');
+    const char *canon, *err;
+    VmhaAttrSection sec;
+    g_autofree char *key = g_strndup(kv, eq - kv);
+
+    if (vmha_vm_attr_check(key, eq + 1, &canon, &sec, &err) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "%s: %s", key, err);
+    if (sec == VMHA_ATTR_PREFER) {
+        int r = remove_preferences(cib, name, ret_error);
+        if (r == 0)
+            r = add_preferences(cib, name, eq + 1, ret_error);
+        return r;
+    }
+    const char *tag = sec == VMHA_ATTR_INSTANCE ? XML_TAG_ATTR_SETS
+                      : sec == VMHA_ATTR_META   ? XML_TAG_META_SETS
+                                                : XML_TAG_UTILIZATION;
+    /* An existing set keeps its id; a VM written by another tool may use other ids than ours. */
+    g_autofree char *xpath = g_strdup_printf(
+            "//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']/%s", name, tag);
+    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *suffix = sec == VMHA_ATTR_INSTANCE ? "instance_attributes"
+                         : sec == VMHA_ATTR_META   ? "meta_attributes"
+                                                   : "utilization";
+    g_autofree char *set_id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
+                                       : g_strdup_printf("%s-%s", name, suffix);
+    const char *nv_id = NULL;
+    for (xmlNode *nv = existing ? first_named_child(existing, XML_CIB_TAG_NVPAIR) : NULL; nv;
+         nv = crm_next_same_xml(nv))
+        if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), canon) == 0)
+            nv_id = crm_element_value(nv, XML_ATTR_ID);
+    g_autofree char *fresh_id = g_strdup_printf("%s-%s", set_id, canon);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, name);
+    xmlNode *set = create_xml_node(prim, tag);
+    crm_xml_add(set, XML_ATTR_ID, set_id);
+    xmlNode *nv = create_xml_node(set, XML_CIB_TAG_NVPAIR);
+    crm_xml_add(nv, XML_ATTR_ID, nv_id ? nv_id : fresh_id);
+    crm_xml_add(nv, XML_NVPAIR_ATTR_NAME, canon);
+    crm_xml_add(nv, XML_NVPAIR_ATTR_VALUE, eq + 1);
+    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+}
+
+static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL;
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+
+    /* Validate everything first so that a bad pair changes nothing. */
+    for (size_t i = 0; kvs[i]; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        const char *canon, *err;
+        VmhaAttrSection sec;
+        if (!eq)
+            return fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+        g_autofree char *key = g_strndup(kvs[i], eq - kvs[i]);
+        if (vmha_vm_attr_check(key, eq + 1, &canon, &sec, &err) < 0)
+            return fail(ret_error, VMCTL_EXIT_USAGE, "%s: %s", key, err);
+        if (sec == VMHA_ATTR_PREFER && *(eq + 1)) {
+            g_auto(GStrv) nodes = NULL;
+            if (vmha_prefer_parse(eq + 1, &nodes) < 0)
+                return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list");
+            for (size_t j = 0; nodes[j]; j++)
+                if (!node_known(cib, nodes[j]))
+                    return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[j]);
+        }
+    }
+
+    for (size_t i = 0; kvs[i]; i++) {
+        /* Each pair sees the database as the previous pair left it. */
+        xmlNode *cur = cd_cibdb_query();
+        if (!cur)
+            return fail(ret_error, VMCTL_EXIT_FAILURE, "the local database is not available");
+        int r = set_one(cur, name, kvs[i], ret_error);
+        free_xml(cur);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
+{
+    xmlNode *cib = cd_cibdb_query();
+    int rc;
+
+    if (!cib)
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "the local database is not available");
+    switch (write->type) {
+    case VMHA_MSG_VM_ADD:
+        rc = apply_add(cib, write, ret_error);
+        break;
+    case VMHA_MSG_VM_REMOVE:
+        rc = apply_remove(cib, write, ret_error);
+        break;
+    case VMHA_MSG_VM_SET:
+        rc = apply_set(cib, write, ret_error);
+        break;
+    default:
+        rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");
+    }
+    free_xml(cib);
+    /* Save whatever libcib holds now, also after a partial failure, so that the durable copy
+     * never lags behind the version we report to peers. */
+    if (save() < 0 && rc == 0)
+        rc = fail(ret_error, VMCTL_EXIT_FAILURE, "cannot save the database");
+    return rc;
+}

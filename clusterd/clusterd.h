@@ -1,0 +1,83 @@
+/* clusterd's modules and how they call each other. Each module has an _init and a _finalise,
+ * called by main.c in dependency order. */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dbsync.h"
+#include "vmha/wire.h"
+
+typedef struct {
+    uint32_t nodeid;
+    char *name;
+} CdNode;
+
+typedef struct {
+    char *state_dir;
+    char *socket_path;
+    char *admin_group; /* members may write; NULL: root only */
+    char *cpg_group;
+} CdConfig;
+
+extern CdConfig cd_config;
+
+/* corosync.c: CPG, quorum, votequorum and cmap on the main loop; reconnects when corosync
+ * restarts. */
+int cd_corosync_init(void);
+void cd_corosync_finalise(void);
+bool cd_corosync_connected(void);
+uint32_t cd_local_nodeid(void);
+bool cd_quorate(void);
+uint32_t cd_quorum_needed(void); /* votes needed for quorum (votequorum), or a majority */
+uint32_t cd_expected_votes(void);
+bool cd_node_in_quorum_view(uint32_t nodeid);
+const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist */
+const char *cd_node_name(uint32_t nodeid);
+uint32_t cd_node_id_by_name(const char *name);
+int cd_cpg_send(const VmhaMsg *msg) G_GNUC_WARN_UNUSED_RESULT;
+
+/* cibdb.c: the local copy of the cluster database, through libcib's file backend. */
+int cd_cibdb_init(const char *state_dir) G_GNUC_WARN_UNUSED_RESULT;
+void cd_cibdb_finalise(void);
+void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1]);
+/* Applies one write; returns a VMCTL_EXIT_* code, *ret_error set when non-zero. */
+int cd_cibdb_apply(const VmhaMsg *write, char **ret_error);
+int cd_cibdb_dump(char **ret_xml) G_GNUC_WARN_UNUSED_RESULT;
+int cd_cibdb_replace(const char *xml) G_GNUC_WARN_UNUSED_RESULT;
+/* epoch + 1, saved: a quorate view starts its writes above anything an earlier view left half
+ * applied. */
+int cd_cibdb_bump(void) G_GNUC_WARN_UNUSED_RESULT;
+xmlNode *cd_cibdb_query(void); /* a copy of the whole CIB; free_xml() it */
+/* Adds nodes from cmap missing from the initial CIB (only when it was just created). */
+int cd_cibdb_seed_nodes(const GPtrArray *nodes) G_GNUC_WARN_UNUSED_RESULT;
+
+/* sync.c: replication over CPG in total order; sync on membership changes; writes. */
+void cd_sync_init(void);
+void cd_sync_finalise(void);
+void cd_sync_on_confchg(const VmhaPeerState *members, size_t n);
+void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg);
+void cd_sync_on_disconnect(void);
+void cd_sync_on_quorum(void);
+bool cd_sync_in_sync(void);
+uint32_t cd_sync_leader(void);
+/* Members of the current CPG view, with their sync flags. */
+const VmhaPeerState *cd_sync_members(size_t *ret_n);
+
+typedef void (*CdWriteDone)(void *ctx, int rc, const char *message);
+/* Replicates a write request from vmctl; done is called exactly once (maybe synchronously). */
+void cd_sync_submit(const VmhaMsg *request, CdWriteDone done, void *ctx);
+/* The client went away: done must not be called for ctx any more. */
+void cd_sync_forget(void *ctx);
+
+/* views.c: JSON answers for read requests. */
+char *cd_view_status(void);
+char *cd_view_nodes(void);
+char *cd_view_vms(void);
+char *cd_view_config(void);
+
+/* ipc.c: the local socket for vmctl. */
+int cd_ipc_init(const char *path) G_GNUC_WARN_UNUSED_RESULT;
+void cd_ipc_finalise(void);

@@ -1,0 +1,186 @@
+/* clusterd: one per host; see docs/clusterd.md. Modules start in dependency order (database,
+ * replication, corosync, socket) and stop in reverse. */
+#include "config.h"
+
+#include <crm/common/xml.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clusterd.h"
+
+CdConfig cd_config;
+
+static FILE *log_file;
+
+static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                        gpointer user_data)
+{
+    FILE *out = log_file ? log_file : stderr;
+    const char *lvl = (level & G_LOG_LEVEL_ERROR)      ? "error"
+                      : (level & G_LOG_LEVEL_CRITICAL) ? "critical"
+                      : (level & G_LOG_LEVEL_WARNING)  ? "warning"
+                      : (level & G_LOG_LEVEL_MESSAGE)  ? "notice"
+                      : (level & G_LOG_LEVEL_INFO)     ? "info"
+                                                       : "debug";
+    if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv("VMHA_DEBUG"))
+        return;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
+    fprintf(out, "%s clusterd[%d]: %s: %s\n", ts, (int)getpid(), lvl, message);
+    fflush(out);
+}
+
+static const char *log_path = "/var/log/vmha/clusterd.log";
+
+static void open_log(void)
+{
+    g_autofree char *dir = g_path_get_dirname(log_path);
+    FILE *f = NULL;
+
+    g_mkdir_with_parents(dir, 0755);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd >= 0)
+        f = fdopen(fd, "a");
+    if (!f) {
+        fprintf(stderr, "clusterd: cannot open %s: %s; logging to stderr\n", log_path,
+                g_strerror(errno));
+        return;
+    }
+    if (log_file)
+        fclose(log_file);
+    log_file = f;
+}
+
+/* SIGHUP: reopen the log file (after logrotate moved it). */
+static gboolean on_hup(gpointer user_data)
+{
+    if (log_file)
+        open_log();
+    g_message("log reopened");
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_term(gpointer user_data)
+{
+    g_message("terminating on signal");
+    g_main_loop_quit(user_data);
+    return G_SOURCE_CONTINUE;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: clusterd [OPTIONS]\n"
+            "  -f, --foreground        log to stderr instead of the log file\n"
+            "  -s, --state-dir DIR     cluster database directory (default %s)\n"
+            "  -S, --socket PATH       vmctl socket (default %s/clusterd.sock)\n"
+            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log)\n"
+            "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
+            "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
+            "  -V, --version\n",
+            VMHA_STATE_DIR, VMHA_RUN_DIR);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+            {"foreground", no_argument, NULL, 'f'},
+            {"state-dir", required_argument, NULL, 's'},
+            {"socket", required_argument, NULL, 'S'},
+            {"log", required_argument, NULL, 'l'},
+            {"admin-group", required_argument, NULL, 'g'},
+            {"cpg-group", required_argument, NULL, 'G'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
+    };
+    bool foreground = false;
+    int c, rc = EXIT_FAILURE;
+
+    cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
+    cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
+    cd_config.admin_group = g_strdup("vmha");
+    cd_config.cpg_group = g_strdup("vmha");
+    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            foreground = true;
+            break;
+        case 's':
+            g_free(cd_config.state_dir);
+            cd_config.state_dir = g_strdup(optarg);
+            break;
+        case 'S':
+            g_free(cd_config.socket_path);
+            cd_config.socket_path = g_strdup(optarg);
+            break;
+        case 'l':
+            log_path = optarg;
+            break;
+        case 'g':
+            g_free(cd_config.admin_group);
+            cd_config.admin_group = *optarg ? g_strdup(optarg) : NULL;
+            break;
+        case 'G':
+            g_free(cd_config.cpg_group);
+            cd_config.cpg_group = g_strdup(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_SUCCESS;
+        case 'V':
+            printf("clusterd %s\n", VMHA_VERSION);
+            return EXIT_SUCCESS;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    if (!foreground)
+        open_log();
+    g_log_set_default_handler(log_handler, NULL);
+
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, on_term, loop);
+    g_unix_signal_add(SIGINT, on_term, loop);
+    g_unix_signal_add(SIGHUP, on_hup, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    g_message("clusterd %s starting (state %s, socket %s)", VMHA_VERSION, cd_config.state_dir,
+              cd_config.socket_path);
+    if (cd_cibdb_init(cd_config.state_dir) < 0)
+        goto out_db;
+    cd_sync_init();
+    if (cd_corosync_init() < 0)
+        goto out_sync;
+    if (cd_ipc_init(cd_config.socket_path) < 0)
+        goto out_corosync;
+
+    g_main_loop_run(loop);
+    rc = EXIT_SUCCESS;
+
+    cd_ipc_finalise();
+out_corosync:
+    cd_corosync_finalise();
+out_sync:
+    cd_sync_finalise();
+out_db:
+    cd_cibdb_finalise();
+    g_message("clusterd stopped");
+    if (log_file)
+        fclose(log_file);
+    return rc;
+}

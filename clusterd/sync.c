@@ -1,0 +1,505 @@
+/* Replication of the cluster database over CPG.
+ *
+ * CPG delivers every message and every membership change to all members in the same total order
+ * (extended virtual synchrony), so every member makes the same decisions from the same inputs:
+ *  - after each membership change every member sends SYNC_STATE (version, digest); once all states
+ *    of the view are in, all pick the same source (newest version, lowest node id); when some
+ *    copy differs the source sends SYNC_DATA and the others adopt it. Until then nobody is in sync
+ *    and writes delivered in between are ignored by everyone (their origin sends them again).
+ *  - a write is applied by every member in delivery order, saved with fsync, and each member
+ *    answers APPLIED. The origin acknowledges to vmctl once it applied the write itself and a
+ *    quorum of nodes did, so any later quorate partition holds at least one copy of it.
+ *  - a view with fewer distinct nodes than quorum needs applies no write at all, so a minority
+ *    never moves its version ahead of the majority's.
+ *  - a quorate view, once its copies agree, bumps the epoch (BUMP from the leader, in total order)
+ *    before it applies writes: a write some node applied in an earlier view but nobody
+ *    acknowledged can then never tie with (and win over) an acknowledged write of this view. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clusterd.h"
+#include "vmctl/vmctl.h"
+
+#define WRITE_TIMEOUT_S 30
+
+typedef struct {
+    uint64_t req_id;
+    VmhaMsg *msg; /* the request with origin fields */
+    CdWriteDone done;
+    void *ctx;
+    bool sent;
+    bool applied_local;
+    GHashTable *acks; /* node ids that applied it */
+    guint timeout_src;
+} Pending;
+
+static struct {
+    VmhaPeerState *members;
+    bool *got_state;
+    size_t n;
+    char *key; /* "nodeid:pid,..." of the current view */
+    bool synced;
+    bool awaiting_bump; /* copies agree; a quorate view waits for the leader's BUMP */
+    int source;         /* chosen sync source, -1 before all states are in */
+    uint64_t next_req;
+    GHashTable *pending; /* req_id -> Pending */
+    uint32_t last_leader;
+} S;
+
+static void pending_free(gpointer p)
+{
+    Pending *w = p;
+
+    if (w->timeout_src)
+        g_source_remove(w->timeout_src);
+    vmha_msg_free(w->msg);
+    g_hash_table_unref(w->acks);
+    g_free(w);
+}
+
+static void finish(Pending *w, int rc, const char *message)
+{
+    uint64_t id = w->req_id;
+
+    if (w->done)
+        w->done(w->ctx, rc, message);
+    w->done = NULL;
+    g_hash_table_remove(S.pending, &id);
+}
+
+static void log_leader(void)
+{
+    uint32_t leader = cd_sync_leader();
+
+    if (leader != S.last_leader) {
+        if (leader)
+            g_message("leader is node %u (%s)%s", leader, cd_node_name(leader) ?: "?",
+                      leader == cd_local_nodeid() ? ": this node" : "");
+        else
+            g_message("no leader (no quorum or not in sync)");
+        S.last_leader = leader;
+    }
+}
+
+static int member_index(uint32_t nodeid, uint32_t pid)
+{
+    for (size_t i = 0; i < S.n; i++)
+        if (S.members[i].nodeid == nodeid && S.members[i].pid == pid)
+            return (int)i;
+    return -1;
+}
+
+static bool view_has_quorum(void)
+{
+    return vmha_distinct_nodes(S.members, S.n) >= cd_quorum_needed();
+}
+
+static void send_write(Pending *w)
+{
+    if (cd_cpg_send(w->msg) < 0) {
+        finish(w, VMCTL_EXIT_FAILURE, "cannot send the write to the cluster");
+        return;
+    }
+    w->sent = true;
+}
+
+static void flush_waiting(void)
+{
+    GList *values = g_hash_table_get_values(S.pending);
+
+    for (GList *l = values; l; l = l->next) {
+        Pending *w = l->data;
+        if (!w->sent)
+            send_write(w);
+    }
+    g_list_free(values);
+}
+
+static void become_synced(void)
+{
+    VmhaCibVersion v;
+    char digest[VMHA_DIGEST_LEN + 1];
+
+    S.synced = true;
+    S.awaiting_bump = false;
+    for (size_t i = 0; i < S.n; i++)
+        S.members[i].in_sync = true;
+    cd_cibdb_version(&v, digest);
+    g_message("in sync with %zu members at version %" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT
+              ".%" G_GUINT64_FORMAT " (%.12s)",
+              S.n, v.admin_epoch, v.epoch, v.num_updates, digest);
+    log_leader();
+    flush_waiting();
+}
+
+static void finish_sync(void)
+{
+    if (!view_has_quorum()) {
+        become_synced(); /* no write is applied in this view anyway */
+        return;
+    }
+    S.awaiting_bump = true;
+    /* The leader to be: members are sorted, every one of them is about to be in sync. */
+    if (S.members[0].nodeid != cd_local_nodeid() || S.members[0].pid != (uint32_t)getpid())
+        return;
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_BUMP);
+    if (vmha_msg_add_str(m, VMHA_F_MEMBERS, S.key) < 0 || cd_cpg_send(m) < 0)
+        g_warning("cannot send the epoch bump; the view stays out of sync");
+}
+
+static void on_bump(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
+{
+    g_autofree char *key = NULL;
+
+    if (!S.awaiting_bump || vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 ||
+        g_strcmp0(key, S.key) != 0 || S.members[0].nodeid != nodeid || S.members[0].pid != pid)
+        return;
+    if (cd_cibdb_bump() < 0) {
+        g_critical("cannot bump the database epoch; staying out of sync");
+        return;
+    }
+    become_synced();
+}
+
+static int send_state(void)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_SYNC_STATE);
+    VmhaCibVersion v;
+    char digest[VMHA_DIGEST_LEN + 1];
+
+    cd_cibdb_version(&v, digest);
+    if (vmha_msg_add_str(m, VMHA_F_MEMBERS, S.key) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_ADMIN_EPOCH, v.admin_epoch) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_EPOCH, v.epoch) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_NUM_UPDATES, v.num_updates) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_DIGEST, digest) < 0)
+        return -E2BIG;
+    return cd_cpg_send(m);
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    const VmhaPeerState *x = a, *y = b;
+    if (x->nodeid != y->nodeid)
+        return x->nodeid < y->nodeid ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
+{
+    g_free(S.members);
+    g_free(S.got_state);
+    S.members = g_memdup2(members, sizeof(*members) * MAX(n, 1));
+    qsort(S.members, n, sizeof(*S.members), cmp_member);
+    S.got_state = g_new0(bool, MAX(n, 1));
+    S.n = n;
+    S.synced = false;
+    S.awaiting_bump = false;
+    S.source = -1;
+
+    GString *key = g_string_new(NULL);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(key, "%s%u:%u", i ? "," : "", S.members[i].nodeid, S.members[i].pid);
+    g_free(S.key);
+    S.key = g_string_free(key, FALSE);
+
+    if (cd_cibdb_seed_nodes(cd_nodes()) < 0)
+        g_warning("could not add the configured nodes to the new database");
+    log_leader();
+    if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
+        return; /* we left (or have not joined yet) */
+    if (send_state() < 0)
+        g_warning("cannot send the database state to the group");
+}
+
+static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
+{
+    g_autofree char *key = NULL, *digest = NULL;
+    VmhaPeerState st = {0};
+    int i = member_index(nodeid, pid);
+
+    if (vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 || g_strcmp0(key, S.key) != 0 || i < 0)
+        return; /* from an earlier view */
+    if (vmha_msg_get_u64(m, VMHA_F_ADMIN_EPOCH, &st.version.admin_epoch) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_EPOCH, &st.version.epoch) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_NUM_UPDATES, &st.version.num_updates) < 0 ||
+        vmha_msg_get_str(m, VMHA_F_DIGEST, &digest) < 0 || strlen(digest) > VMHA_DIGEST_LEN) {
+        g_warning("malformed sync state from node %u", nodeid);
+        return;
+    }
+    S.members[i].version = st.version;
+    g_strlcpy(S.members[i].digest, digest, sizeof(S.members[i].digest));
+    S.got_state[i] = true;
+
+    for (size_t j = 0; j < S.n; j++)
+        if (!S.got_state[j])
+            return;
+    S.source = vmha_sync_source_choose(S.members, S.n);
+    if (!vmha_sync_data_needed(S.members, S.n, (size_t)S.source)) {
+        finish_sync();
+        return;
+    }
+    const VmhaPeerState *src = &S.members[S.source];
+    g_message("copies differ; node %u sends version %" G_GUINT64_FORMAT ".%" G_GUINT64_FORMAT
+              ".%" G_GUINT64_FORMAT,
+              src->nodeid, src->version.admin_epoch, src->version.epoch, src->version.num_updates);
+    if (src->nodeid != cd_local_nodeid() || src->pid != (uint32_t)getpid())
+        return;
+
+    g_autofree char *xml = NULL;
+    g_autoptr(VmhaMsg) data = vmha_msg_new(VMHA_MSG_SYNC_DATA);
+    if (cd_cibdb_dump(&xml) < 0 || vmha_msg_add_str(data, VMHA_F_MEMBERS, S.key) < 0 ||
+        vmha_msg_add_str(data, VMHA_F_CIB, xml) < 0 || cd_cpg_send(data) < 0)
+        g_warning("cannot send the database to the group");
+}
+
+static void on_data(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
+{
+    g_autofree char *key = NULL, *xml = NULL;
+
+    if (S.synced || S.awaiting_bump || S.source < 0)
+        return;
+    if (vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 || g_strcmp0(key, S.key) != 0)
+        return;
+    if (S.members[S.source].nodeid != nodeid || S.members[S.source].pid != pid)
+        return;
+    if (vmha_msg_get_str(m, VMHA_F_CIB, &xml) < 0) {
+        g_warning("malformed sync data from node %u", nodeid);
+        return;
+    }
+    VmhaCibVersion v;
+    char digest[VMHA_DIGEST_LEN + 1];
+    cd_cibdb_version(&v, digest);
+    if (g_strcmp0(digest, S.members[S.source].digest) != 0 ||
+        vmha_cib_version_compare(&v, &S.members[S.source].version) != 0) {
+        if (cd_cibdb_replace(xml) < 0) {
+            /* Serving a stale copy would be worse than not serving at all. */
+            g_critical("cannot adopt the cluster's database; staying out of sync");
+            return;
+        }
+        g_message("adopted the database from node %u", nodeid);
+    }
+    finish_sync();
+}
+
+static void send_applied(uint64_t origin, uint64_t origin_pid, uint64_t req, int rc,
+                         const char *message)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_APPLIED);
+
+    if (vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, origin) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_ORIGIN_PID, origin_pid) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_REQ_ID, req) < 0 || vmha_msg_add_u64(m, VMHA_F_RC, rc) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_MESSAGE, message ? message : "") < 0 || cd_cpg_send(m) < 0)
+        g_warning("cannot confirm write %" G_GUINT64_FORMAT " of node %" G_GUINT64_FORMAT, req,
+                  origin);
+}
+
+static void check_acks(Pending *w)
+{
+    if (w->applied_local && g_hash_table_size(w->acks) >= cd_quorum_needed())
+        finish(w, VMCTL_EXIT_OK, "ok");
+}
+
+static bool is_mine(uint64_t origin, uint64_t origin_pid)
+{
+    return origin == cd_local_nodeid() && origin_pid == (uint64_t)getpid();
+}
+
+static void on_write(uint32_t nodeid, const VmhaMsg *m)
+{
+    uint64_t origin = 0, origin_pid = 0, req = 0;
+    g_autofree char *error = NULL;
+    int rc;
+
+    if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_ORIGIN_PID, &origin_pid) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_REQ_ID, &req) < 0 || origin != nodeid) {
+        g_warning("dropping a write without a valid origin from node %u", nodeid);
+        return;
+    }
+    Pending *w = is_mine(origin, origin_pid) ? g_hash_table_lookup(S.pending, &req) : NULL;
+
+    if (!S.synced) {
+        /* Every member of this view is out of sync at this point: nobody applies it. */
+        if (w)
+            w->sent = false;
+        return;
+    }
+    if (!view_has_quorum()) {
+        rc = VMCTL_EXIT_NO_QUORUM;
+        error = g_strdup("the cluster has no quorum");
+    } else {
+        rc = cd_cibdb_apply(m, &error);
+    }
+    if (rc == 0)
+        g_message("applied %s %" G_GUINT64_FORMAT " from node %" G_GUINT64_FORMAT,
+                  vmha_msg_type_to_str(m->type), req, origin);
+    send_applied(origin, origin_pid, req, rc, error);
+    if (!w)
+        return;
+    if (rc != 0) {
+        finish(w, rc, error);
+        return;
+    }
+    w->applied_local = true;
+    check_acks(w);
+}
+
+static void on_applied(uint32_t nodeid, const VmhaMsg *m)
+{
+    uint64_t origin = 0, origin_pid = 0, req = 0, rc = 0;
+
+    if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_ORIGIN_PID, &origin_pid) < 0 ||
+        vmha_msg_get_u64(m, VMHA_F_REQ_ID, &req) < 0 || vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0)
+        return;
+    if (!is_mine(origin, origin_pid))
+        return;
+    Pending *w = g_hash_table_lookup(S.pending, &req);
+    if (!w || rc != 0)
+        return;
+    g_hash_table_add(w->acks, GUINT_TO_POINTER(nodeid));
+    check_acks(w);
+}
+
+void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
+{
+    switch (msg->type) {
+    case VMHA_MSG_SYNC_STATE:
+        on_state(nodeid, pid, msg);
+        break;
+    case VMHA_MSG_SYNC_DATA:
+        on_data(nodeid, pid, msg);
+        break;
+    case VMHA_MSG_APPLIED:
+        on_applied(nodeid, msg);
+        break;
+    case VMHA_MSG_BUMP:
+        on_bump(nodeid, pid, msg);
+        break;
+    default:
+        if (vmha_msg_type_is_write(msg->type))
+            on_write(nodeid, msg);
+        else
+            g_warning("ignoring a %s message from node %u", vmha_msg_type_to_str(msg->type),
+                      nodeid);
+    }
+}
+
+static void fail_all(const char *message)
+{
+    GList *values = g_hash_table_get_values(S.pending);
+
+    for (GList *l = values; l; l = l->next)
+        finish(l->data, VMCTL_EXIT_FAILURE, message);
+    g_list_free(values);
+}
+
+void cd_sync_on_disconnect(void)
+{
+    S.n = 0;
+    S.synced = false;
+    S.awaiting_bump = false;
+    S.source = -1;
+    g_clear_pointer(&S.key, g_free);
+    fail_all("lost the connection to corosync; the write may or may not have been applied");
+    log_leader();
+}
+
+void cd_sync_on_quorum(void)
+{
+    log_leader();
+}
+
+bool cd_sync_in_sync(void)
+{
+    return S.synced;
+}
+
+uint32_t cd_sync_leader(void)
+{
+    if (!S.synced)
+        return 0;
+    return vmha_leader_choose(S.members, S.n, cd_quorate() && view_has_quorum());
+}
+
+const VmhaPeerState *cd_sync_members(size_t *ret_n)
+{
+    *ret_n = S.n;
+    return S.members;
+}
+
+static gboolean on_write_timeout(gpointer user_data)
+{
+    Pending *w = user_data;
+
+    w->timeout_src = 0;
+    finish(w, VMCTL_EXIT_FAILURE,
+           w->sent ? "the write was not confirmed by a quorum in time; it may still be applied"
+                   : "the cluster database did not get in sync in time");
+    return G_SOURCE_REMOVE;
+}
+
+void cd_sync_submit(const VmhaMsg *request, CdWriteDone done, void *ctx)
+{
+    if (!cd_corosync_connected()) {
+        done(ctx, VMCTL_EXIT_NO_QUORUM, "not connected to corosync; the cluster has no quorum");
+        return;
+    }
+    if (!cd_quorate()) {
+        done(ctx, VMCTL_EXIT_NO_QUORUM, "the cluster has no quorum");
+        return;
+    }
+    Pending *w = g_new0(Pending, 1);
+    w->req_id = ++S.next_req;
+    w->done = done;
+    w->ctx = ctx;
+    w->acks = g_hash_table_new(g_direct_hash, g_direct_equal);
+    w->msg = vmha_msg_new(request->type);
+    if (vmha_msg_copy_fields(w->msg, request) < 0 ||
+        vmha_msg_add_u64(w->msg, VMHA_F_ORIGIN_NODE, cd_local_nodeid()) < 0 ||
+        vmha_msg_add_u64(w->msg, VMHA_F_ORIGIN_PID, (uint64_t)getpid()) < 0 ||
+        vmha_msg_add_u64(w->msg, VMHA_F_REQ_ID, w->req_id) < 0) {
+        pending_free(w);
+        done(ctx, VMCTL_EXIT_USAGE, "the request is too large");
+        return;
+    }
+    g_hash_table_insert(S.pending, &w->req_id, w);
+    w->timeout_src = g_timeout_add_seconds(WRITE_TIMEOUT_S, on_write_timeout, w);
+    if (S.synced)
+        send_write(w);
+}
+
+void cd_sync_forget(void *ctx)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, S.pending);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        Pending *w = value;
+        if (w->ctx == ctx)
+            w->done = NULL;
+    }
+}
+
+void cd_sync_init(void)
+{
+    S.pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, pending_free);
+    S.source = -1;
+}
+
+void cd_sync_finalise(void)
+{
+    if (S.pending)
+        fail_all("clusterd is shutting down");
+    g_clear_pointer(&S.pending, g_hash_table_unref);
+    g_clear_pointer(&S.members, g_free);
+    g_clear_pointer(&S.got_state, g_free);
+    g_clear_pointer(&S.key, g_free);
+    S.n = 0;
+}

@@ -1,0 +1,270 @@
+/* JSON answers to vmctl's read requests. The schemas are documented in docs/vmctl.md; change
+ * them only additively. */
+#include "config.h"
+
+#include <crm/cib.h>
+#include <crm/common/xml.h>
+#include <crm/msg_xml.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusterd.h"
+
+static json_object *node_ref(uint32_t nodeid)
+{
+    if (!nodeid)
+        return NULL;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "id", json_object_new_int64(nodeid));
+    const char *name = cd_node_name(nodeid);
+    json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
+    return o;
+}
+
+static bool is_member(uint32_t nodeid)
+{
+    size_t n = 0;
+    const VmhaPeerState *m = cd_sync_members(&n);
+
+    for (size_t i = 0; i < n; i++)
+        if (m[i].nodeid == nodeid)
+            return true;
+    return false;
+}
+
+static json_object *database_json(void)
+{
+    VmhaCibVersion v;
+    char digest[VMHA_DIGEST_LEN + 1];
+    json_object *o = json_object_new_object();
+
+    cd_cibdb_version(&v, digest);
+    json_object_object_add(o, "admin_epoch", json_object_new_int64((int64_t)v.admin_epoch));
+    json_object_object_add(o, "epoch", json_object_new_int64((int64_t)v.epoch));
+    json_object_object_add(o, "num_updates", json_object_new_int64((int64_t)v.num_updates));
+    json_object_object_add(o, "digest", json_object_new_string(digest));
+    json_object_object_add(o, "in_sync", json_object_new_boolean(cd_sync_in_sync()));
+    return o;
+}
+
+static char *finish_json(json_object *o)
+{
+    char *s = g_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+static json_object *nodes_json(void)
+{
+    const GPtrArray *nodes = cd_nodes();
+    uint32_t leader = cd_sync_leader();
+    json_object *arr = json_object_new_array();
+
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        const CdNode *n = g_ptr_array_index(nodes, i);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_int64(n->nodeid));
+        json_object_object_add(o, "name", json_object_new_string(n->name));
+        json_object_object_add(o, "online",
+                               json_object_new_boolean(cd_node_in_quorum_view(n->nodeid)));
+        json_object_object_add(o, "clusterd", json_object_new_boolean(is_member(n->nodeid)));
+        json_object_object_add(o, "leader", json_object_new_boolean(leader == n->nodeid));
+        json_object_object_add(o, "local", json_object_new_boolean(n->nodeid == cd_local_nodeid()));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+static const char *nvpair_value(xmlNode *prim, const char *set_tag, const char *name)
+{
+    for (xmlNode *set = first_named_child(prim, set_tag); set; set = crm_next_same_xml(set))
+        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+             nv = crm_next_same_xml(nv))
+            if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), name) == 0)
+                return crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
+    return NULL;
+}
+
+static json_object *set_json(xmlNode *prim, const char *set_tag)
+{
+    json_object *o = json_object_new_object();
+
+    for (xmlNode *set = first_named_child(prim, set_tag); set; set = crm_next_same_xml(set))
+        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+             nv = crm_next_same_xml(nv)) {
+            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
+            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
+            if (name && value)
+                json_object_object_add(o, name, json_object_new_string(value));
+        }
+    return o;
+}
+
+static json_object *int_or_null(const char *s)
+{
+    char *end = NULL;
+    if (!s)
+        return NULL;
+    long long v = strtoll(s, &end, 10);
+    if (*s && end && *end == '\0')
+        return json_object_new_int64(v);
+    return json_object_new_string(s);
+}
+
+static int count_vms(xmlNode *cib)
+{
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+    int n = 0;
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p))
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
+            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") == 0)
+            n++;
+    return n;
+}
+
+char *cd_view_status(void)
+{
+    json_object *o = json_object_new_object();
+    xmlNode *cib = cd_cibdb_query();
+    size_t n = 0;
+    const VmhaPeerState *m = cd_sync_members(&n);
+
+    json_object_object_add(o, "local_node", node_ref(cd_local_nodeid()));
+    json_object_object_add(o, "corosync", json_object_new_boolean(cd_corosync_connected()));
+    json_object_object_add(o, "quorate", json_object_new_boolean(cd_quorate()));
+    json_object_object_add(o, "expected_votes", json_object_new_int64(cd_expected_votes()));
+    json_object_object_add(o, "quorum_votes", json_object_new_int64(cd_quorum_needed()));
+    json_object_object_add(o, "leader", node_ref(cd_sync_leader()));
+    json_object *members = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        json_object *mo = json_object_new_object();
+        json_object_object_add(mo, "id", json_object_new_int64(m[i].nodeid));
+        const char *name = cd_node_name(m[i].nodeid);
+        json_object_object_add(mo, "name", name ? json_object_new_string(name) : NULL);
+        json_object_object_add(mo, "pid", json_object_new_int64(m[i].pid));
+        json_object_object_add(mo, "in_sync", json_object_new_boolean(m[i].in_sync));
+        json_object_array_add(members, mo);
+    }
+    json_object_object_add(o, "members", members);
+    json_object_object_add(o, "nodes", nodes_json());
+    json_object_object_add(o, "database", database_json());
+    json_object_object_add(o, "vm_count", json_object_new_int(count_vms(cib)));
+    if (cib)
+        free_xml(cib);
+    return finish_json(o);
+}
+
+char *cd_view_nodes(void)
+{
+    json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "nodes", nodes_json());
+    return finish_json(o);
+}
+
+char *cd_view_vms(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *arr = json_object_new_array();
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+    xmlNode *cons = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CONSTRAINTS) : NULL;
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
+            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
+            continue;
+        const char *name = crm_element_value(p, XML_ATTR_ID);
+        json_object *vm = json_object_new_object();
+        json_object_object_add(vm, "name", json_object_new_string(name));
+        const char *config = nvpair_value(p, XML_TAG_ATTR_SETS, "config");
+        json_object_object_add(vm, "config", config ? json_object_new_string(config) : NULL);
+        json_object_object_add(vm, "priority",
+                               int_or_null(nvpair_value(p, XML_TAG_META_SETS, "priority")));
+        json_object_object_add(vm, "memory_mib",
+                               int_or_null(nvpair_value(p, XML_TAG_UTILIZATION, "memory")));
+        json_object_object_add(vm, "vcpus",
+                               int_or_null(nvpair_value(p, XML_TAG_UTILIZATION, "cpu")));
+        const char *role = nvpair_value(p, XML_TAG_META_SETS, "target-role");
+        json_object_object_add(vm, "target_role", json_object_new_string(role ? role : "Started"));
+
+        /* Preferences in score order (highest first). */
+        json_object *prefer = json_object_new_array();
+        GPtrArray *locs = g_ptr_array_new();
+        for (xmlNode *c = cons ? first_named_child(cons, XML_CONS_TAG_RSC_LOCATION) : NULL; c;
+             c = crm_next_same_xml(c))
+            if (g_strcmp0(crm_element_value(c, "rsc"), name) == 0 && crm_element_value(c, "node") &&
+                atoi(crm_element_value(c, XML_RULE_ATTR_SCORE) ?: "0") > 0)
+                g_ptr_array_add(locs, c);
+        while (locs->len) {
+            guint best = 0;
+            for (guint i = 1; i < locs->len; i++)
+                if (atoi(crm_element_value(g_ptr_array_index(locs, i), XML_RULE_ATTR_SCORE)) >
+                    atoi(crm_element_value(g_ptr_array_index(locs, best), XML_RULE_ATTR_SCORE)))
+                    best = i;
+            json_object_array_add(prefer, json_object_new_string(crm_element_value(
+                                                  g_ptr_array_index(locs, best), "node")));
+            g_ptr_array_remove_index(locs, best);
+        }
+        g_ptr_array_free(locs, TRUE);
+        json_object_object_add(vm, "prefer", prefer);
+        json_object_object_add(vm, "instance_attributes", set_json(p, XML_TAG_ATTR_SETS));
+        json_object_object_add(vm, "meta_attributes", set_json(p, XML_TAG_META_SETS));
+        json_object_object_add(vm, "utilization", set_json(p, XML_TAG_UTILIZATION));
+        json_object_array_add(arr, vm);
+    }
+    if (cib)
+        free_xml(cib);
+    json_object_object_add(o, "vms", arr);
+    return finish_json(o);
+}
+
+/* Defaults from docs/CIB.md: shown when the property is not set. */
+static const char *const property_defaults[][2] = {
+        {"stonith-enabled", "true"},       {"no-quorum-policy", "stop"},
+        {"placement-strategy", "default"}, {"migration-limit", "1"},
+        {"vmha-self-fence-timeout", "10"}, {"vmha-fence-watchdog-timeout", "20"},
+};
+
+char *cd_view_config(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *props = json_object_new_object();
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *crm = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CRMCONFIG) : NULL;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(property_defaults); i++) {
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "value", json_object_new_string(property_defaults[i][1]));
+        json_object_object_add(p, "default", json_object_new_boolean(true));
+        json_object_object_add(props, property_defaults[i][0], p);
+    }
+    for (xmlNode *set = crm ? first_named_child(crm, XML_CIB_TAG_PROPSET) : NULL; set;
+         set = crm_next_same_xml(set))
+        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+             nv = crm_next_same_xml(nv)) {
+            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
+            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
+            if (!name || !value)
+                continue;
+            json_object *p = json_object_new_object();
+            json_object_object_add(p, "value", json_object_new_string(value));
+            json_object_object_add(p, "default", json_object_new_boolean(false));
+            json_object_object_add(props, name, p);
+        }
+    if (cib)
+        free_xml(cib);
+    json_object_object_add(o, "properties", props);
+    json_object_object_add(o, "database", database_json());
+    json_object_object_add(o, "state_dir", json_object_new_string(cd_config.state_dir));
+    json_object_object_add(o, "socket", json_object_new_string(cd_config.socket_path));
+    json_object_object_add(o, "admin_group",
+                           cd_config.admin_group ? json_object_new_string(cd_config.admin_group)
+                                                 : NULL);
+    return finish_json(o);
+}

@@ -1,0 +1,102 @@
+/* vmha wire protocol: messages between vmctl and clusterd (unix socket) and between clusterd
+ * instances (CPG). A message is a fixed header followed by tagged fields; all integers are
+ * little-endian. See docs/clusterd.md for the exchange rules. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMHA_WIRE_MAGIC             0x41484d56u /* "VMHA" */
+#define VMHA_WIRE_VERSION           1
+#define VMHA_WIRE_HEADER_SIZE       16
+#define VMHA_WIRE_FIELD_HEADER_SIZE 8
+/* A whole CIB travels in one message during sync: 4 MiB bounds it and every other message. */
+#define VMHA_WIRE_MAX_SIZE   (4u * 1024 * 1024)
+#define VMHA_WIRE_MAX_FIELDS 512
+
+typedef enum {
+    /* vmctl -> clusterd: reads */
+    VMHA_MSG_STATUS = 1,
+    VMHA_MSG_NODE_LIST = 2,
+    VMHA_MSG_VM_LIST = 3,
+    VMHA_MSG_CONFIG_SHOW = 4,
+    /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
+    VMHA_MSG_VM_ADD = 16,
+    VMHA_MSG_VM_REMOVE = 17,
+    VMHA_MSG_VM_SET = 18,
+    /* clusterd -> vmctl */
+    VMHA_MSG_REPLY = 32,
+    /* clusterd <-> clusterd over CPG */
+    VMHA_MSG_SYNC_STATE = 64, /* my database version and digest, after a membership change */
+    VMHA_MSG_SYNC_DATA = 65,  /* the newest database, from the chosen source */
+    VMHA_MSG_APPLIED = 66,    /* I applied (or refused) write ORIGIN/REQ_ID and made it durable */
+    VMHA_MSG_BUMP = 67,       /* from the leader after a quorate view synced: epoch + 1 */
+} VmhaMsgType;
+
+typedef enum {
+    VMHA_F_NAME = 1,     /* VM name */
+    VMHA_F_CONFIG = 2,   /* domain XML path */
+    VMHA_F_PRIORITY = 3, /* decimal integer */
+    VMHA_F_PREFER = 4,   /* comma-separated node names */
+    VMHA_F_MEMORY = 5,   /* MiB, u64 */
+    VMHA_F_VCPUS = 6,    /* u64 */
+    VMHA_F_KV = 7,       /* "key=value", repeated */
+    VMHA_F_RC = 8,       /* reply: a VMCTL_EXIT_* code, u64 */
+    VMHA_F_MESSAGE = 9,  /* reply: one-line reason */
+    VMHA_F_JSON = 10,    /* reply: JSON document */
+    VMHA_F_ORIGIN_NODE = 11,
+    VMHA_F_ORIGIN_PID = 12,
+    VMHA_F_REQ_ID = 13,
+    VMHA_F_MEMBERS = 14, /* sync: the CPG view the message belongs to, "nodeid:pid,..." */
+    VMHA_F_ADMIN_EPOCH = 15,
+    VMHA_F_EPOCH = 16,
+    VMHA_F_NUM_UPDATES = 17,
+    VMHA_F_DIGEST = 18,
+    VMHA_F_CIB = 19, /* sync: the whole CIB document */
+    VMHA_F_NODE = 20,
+} VmhaField;
+
+typedef struct {
+    uint16_t tag;
+    uint32_t len;
+    uint8_t *data; /* owned, len bytes plus a NUL so strings can be read in place */
+} VmhaWireField;
+
+typedef struct {
+    uint16_t type;
+    GPtrArray *fields; /* VmhaWireField*, in order */
+    size_t size;       /* encoded size so far */
+} VmhaMsg;
+
+VmhaMsg *vmha_msg_new(uint16_t type);
+void vmha_msg_free(VmhaMsg *msg);
+
+int vmha_msg_add_bytes(VmhaMsg *msg, uint16_t tag, const void *data,
+                       size_t len) G_GNUC_WARN_UNUSED_RESULT;
+int vmha_msg_add_str(VmhaMsg *msg, uint16_t tag, const char *s) G_GNUC_WARN_UNUSED_RESULT;
+int vmha_msg_add_u64(VmhaMsg *msg, uint16_t tag, uint64_t v) G_GNUC_WARN_UNUSED_RESULT;
+/* Appends copies of every field of src to dst. */
+int vmha_msg_copy_fields(VmhaMsg *dst, const VmhaMsg *src) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Serialises msg; -E2BIG when it would exceed VMHA_WIRE_MAX_SIZE. */
+int vmha_msg_encode(const VmhaMsg *msg, uint8_t **ret_buf,
+                    size_t *ret_len) G_GNUC_WARN_UNUSED_RESULT;
+/* Reads the total message length from a header; -EBADMSG for a bad header, -E2BIG when too big. */
+int vmha_msg_peek_length(const uint8_t *buf, size_t len,
+                         size_t *ret_total) G_GNUC_WARN_UNUSED_RESULT;
+/* Parses one whole message; -EBADMSG on any inconsistency, -E2BIG when oversized. */
+int vmha_msg_decode(const uint8_t *buf, size_t len, VmhaMsg **ret_msg) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Getters. get_str fails for fields holding NUL bytes or invalid UTF-8. */
+const VmhaWireField *vmha_msg_get(const VmhaMsg *msg, uint16_t tag);
+int vmha_msg_get_str(const VmhaMsg *msg, uint16_t tag, char **ret) G_GNUC_WARN_UNUSED_RESULT;
+int vmha_msg_get_u64(const VmhaMsg *msg, uint16_t tag, uint64_t *ret) G_GNUC_WARN_UNUSED_RESULT;
+/* All string fields with tag, in order (NULL-terminated vector). */
+int vmha_msg_get_strv(const VmhaMsg *msg, uint16_t tag, char ***ret) G_GNUC_WARN_UNUSED_RESULT;
+
+const char *vmha_msg_type_to_str(uint16_t type);
+bool vmha_msg_type_is_write(uint16_t type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaMsg, vmha_msg_free)

@@ -1,0 +1,40 @@
+/* Pure decisions of the replicated cluster database: version order, sync source, leader. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t admin_epoch;
+    uint64_t epoch;
+    uint64_t num_updates;
+} VmhaCibVersion;
+
+#define VMHA_DIGEST_LEN 64 /* hex SHA-256 */
+
+typedef struct {
+    uint32_t nodeid;
+    uint32_t pid;
+    VmhaCibVersion version;
+    char digest[VMHA_DIGEST_LEN + 1];
+    bool in_sync;
+} VmhaPeerState;
+
+/* <0, 0, >0 like strcmp: (admin_epoch, epoch, num_updates) compared in that order. */
+int vmha_cib_version_compare(const VmhaCibVersion *a, const VmhaCibVersion *b);
+
+/* Index of the peer whose database every member adopts: the newest version, ties broken by the
+ * lowest node id (then pid) so every member picks the same one. -1 when n == 0. */
+int vmha_sync_source_choose(const VmhaPeerState *peers, size_t n);
+
+/* true when some peer's digest differs from the source's, i.e. the source must send its data. */
+bool vmha_sync_data_needed(const VmhaPeerState *peers, size_t n, size_t source);
+
+/* The leader of a quorate partition: the lowest node id among members in sync. 0 when there is
+ * none or the partition is not quorate. */
+uint32_t vmha_leader_choose(const VmhaPeerState *peers, size_t n, bool quorate);
+
+/* Members with distinct node ids in the view; a node votes once however many processes it has. */
+size_t vmha_distinct_nodes(const VmhaPeerState *peers, size_t n);

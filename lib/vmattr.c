@@ -1,0 +1,207 @@
+#include "vmattr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool vmha_vm_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 64)
+        return false;
+    if (!g_ascii_isalpha(name[0]) && name[0] != '_')
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        char c = name[i];
+        if (!g_ascii_isalnum(c) && c != '_' && c != '.' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+bool vmha_node_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 255)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!g_ascii_isalnum(c) && c != '_' && c != '.' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+static bool parse_int(const char *s, long long min, long long max)
+{
+    char *end = NULL;
+
+    if (!*s || g_ascii_isspace(*s))
+        return false;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    return errno == 0 && *end == '\0' && v >= min && v <= max;
+}
+
+static bool is_int_or_infinity(const char *s)
+{
+    return parse_int(s, -1000000, 1000000) || g_str_equal(s, "INFINITY") ||
+           g_str_equal(s, "-INFINITY");
+}
+
+static bool is_hhmm(const char *s)
+{
+    return strlen(s) == 5 && g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && s[2] == ':' &&
+           g_ascii_isdigit(s[3]) && g_ascii_isdigit(s[4]) &&
+           (s[0] - '0') * 10 + (s[1] - '0') < 24 && (s[3] - '0') * 10 + (s[4] - '0') < 60;
+}
+
+static bool is_failback(const char *s)
+{
+    if (g_str_equal(s, "never") || g_str_equal(s, "immediate"))
+        return true;
+    if (strlen(s) != 11 || s[5] != '-')
+        return false;
+    char a[6], b[6];
+    memcpy(a, s, 5);
+    a[5] = '\0';
+    memcpy(b, s + 6, 5);
+    b[5] = '\0';
+    return is_hhmm(a) && is_hhmm(b);
+}
+
+static bool is_abs_path(const char *s)
+{
+    return s[0] == '/' && strlen(s) < 4096;
+}
+
+static bool is_word(const char *s)
+{
+    return *s && vmha_node_name_valid(s);
+}
+
+typedef struct {
+    const char *key;
+    const char *name; /* canonical name in the CIB */
+    VmhaAttrSection section;
+    bool (*valid)(const char *value);
+    const char *error;
+} AttrSpec;
+
+static bool v_priority(const char *s)
+{
+    return parse_int(s, -1000000, 1000000);
+}
+static bool v_positive(const char *s)
+{
+    return parse_int(s, 1, 1LL << 40);
+}
+static bool v_nonneg(const char *s)
+{
+    return parse_int(s, 0, 1LL << 40);
+}
+static bool v_target_role(const char *s)
+{
+    return g_str_equal(s, "Started") || g_str_equal(s, "Stopped");
+}
+static bool v_bool(const char *s)
+{
+    return g_str_equal(s, "true") || g_str_equal(s, "false");
+}
+static bool v_shutdown_policy(const char *s)
+{
+    return g_str_equal(s, "migrate") || g_str_equal(s, "stop") || g_str_equal(s, "freeze");
+}
+static bool v_migration_method(const char *s)
+{
+    return g_str_equal(s, "save") || g_str_equal(s, "live");
+}
+static bool v_threshold(const char *s)
+{
+    return v_nonneg(s) || g_str_equal(s, "INFINITY");
+}
+static bool v_prefer(const char *s)
+{
+    g_auto(GStrv) nodes = NULL;
+    return *s == '\0' || vmha_prefer_parse(s, &nodes) == 0;
+}
+
+static const AttrSpec attrs[] = {
+        {"config", "config", VMHA_ATTR_INSTANCE, is_abs_path, "config must be an absolute path"},
+        {"hypervisor", "hypervisor", VMHA_ATTR_INSTANCE, is_word, "bad hypervisor URI"},
+        {"state_dir", "state_dir", VMHA_ATTR_INSTANCE, is_abs_path,
+         "state_dir must be an absolute path"},
+        {"shutdown_timeout", "shutdown_timeout", VMHA_ATTR_INSTANCE, v_positive,
+         "shutdown_timeout must be a positive number of seconds"},
+        {"migration_method", "migration_method", VMHA_ATTR_INSTANCE, v_migration_method,
+         "migration_method must be save or live"},
+        {"priority", "priority", VMHA_ATTR_META, v_priority, "priority must be an integer"},
+        {"target-role", "target-role", VMHA_ATTR_META, v_target_role,
+         "target-role must be Started or Stopped"},
+        {"resource-stickiness", "resource-stickiness", VMHA_ATTR_META, is_int_or_infinity,
+         "resource-stickiness must be an integer or INFINITY"},
+        {"stickiness", "resource-stickiness", VMHA_ATTR_META, is_int_or_infinity,
+         "stickiness must be an integer or INFINITY"},
+        {"migration-threshold", "migration-threshold", VMHA_ATTR_META, v_threshold,
+         "migration-threshold must be a non-negative integer or INFINITY"},
+        {"failure-timeout", "failure-timeout", VMHA_ATTR_META, v_nonneg,
+         "failure-timeout must be a non-negative number of seconds"},
+        {"allow-migrate", "allow-migrate", VMHA_ATTR_META, v_bool,
+         "allow-migrate must be true or false"},
+        {"failback", "vmha-failback", VMHA_ATTR_META, is_failback,
+         "failback must be never, immediate or HH:MM-HH:MM"},
+        {"vmha-failback", "vmha-failback", VMHA_ATTR_META, is_failback,
+         "vmha-failback must be never, immediate or HH:MM-HH:MM"},
+        {"shutdown-policy", "vmha-shutdown-policy", VMHA_ATTR_META, v_shutdown_policy,
+         "shutdown-policy must be migrate, stop or freeze"},
+        {"vmha-shutdown-policy", "vmha-shutdown-policy", VMHA_ATTR_META, v_shutdown_policy,
+         "vmha-shutdown-policy must be migrate, stop or freeze"},
+        {"memory", "memory", VMHA_ATTR_UTILIZATION, v_positive,
+         "memory must be a positive number of MiB"},
+        {"cpu", "cpu", VMHA_ATTR_UTILIZATION, v_positive, "cpu must be a positive number of vCPUs"},
+        {"prefer", "prefer", VMHA_ATTR_PREFER, v_prefer,
+         "prefer must be a list of node names: a,b,c"},
+};
+
+int vmha_vm_attr_check(const char *key, const char *value, const char **ret_name,
+                       VmhaAttrSection *ret_section, const char **ret_error)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(attrs); i++) {
+        if (!g_str_equal(attrs[i].key, key))
+            continue;
+        if (!attrs[i].valid(value)) {
+            *ret_error = attrs[i].error;
+            return -EINVAL;
+        }
+        *ret_name = attrs[i].name;
+        *ret_section = attrs[i].section;
+        return 0;
+    }
+    *ret_error = "unknown key (see 'vmctl vm set --help')";
+    return -EINVAL;
+}
+
+int vmha_prefer_parse(const char *list, char ***ret_nodes)
+{
+    g_auto(GStrv) nodes = g_strsplit(list, ",", -1);
+
+    if (!nodes[0])
+        return -EINVAL;
+    for (size_t i = 0; nodes[i]; i++) {
+        if (!vmha_node_name_valid(nodes[i]))
+            return -EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (g_str_equal(nodes[i], nodes[j]))
+                return -EINVAL;
+    }
+    *ret_nodes = g_steal_pointer(&nodes);
+    return 0;
+}
+
+int vmha_prefer_score(unsigned i)
+{
+    int s = 100 - 10 * (int)MIN(i, 9u);
+    return s;
+}

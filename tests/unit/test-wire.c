@@ -1,0 +1,149 @@
+/* The wire codec: round trips, and every kind of malformed or oversized input is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "vmha/wire.h"
+
+static VmhaMsg *sample(void)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_SET);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, "web1"), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "priority=5"), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "target-role=Stopped"), 0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_MEMORY, 0x0102030405060708ull), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_MESSAGE, ""), 0);
+    return m;
+}
+
+static void test_roundtrip(void **state)
+{
+    g_autoptr(VmhaMsg) m = sample();
+    g_autoptr(VmhaMsg) d = NULL;
+    g_autofree uint8_t *buf = NULL;
+    g_autofree char *name = NULL, *empty = NULL;
+    g_auto(GStrv) kv = NULL;
+    size_t len = 0, total = 0;
+    uint64_t mem = 0;
+
+    assert_int_equal(vmha_msg_encode(m, &buf, &len), 0);
+    assert_int_equal(vmha_msg_peek_length(buf, len, &total), 0);
+    assert_int_equal(total, len);
+    assert_int_equal(vmha_msg_decode(buf, len, &d), 0);
+    assert_int_equal(d->type, VMHA_MSG_VM_SET);
+    assert_int_equal(vmha_msg_get_str(d, VMHA_F_NAME, &name), 0);
+    assert_string_equal(name, "web1");
+    assert_int_equal(vmha_msg_get_strv(d, VMHA_F_KV, &kv), 0);
+    assert_int_equal(g_strv_length(kv), 2);
+    assert_string_equal(kv[1], "target-role=Stopped");
+    assert_int_equal(vmha_msg_get_u64(d, VMHA_F_MEMORY, &mem), 0);
+    assert_true(mem == 0x0102030405060708ull);
+    assert_int_equal(vmha_msg_get_str(d, VMHA_F_MESSAGE, &empty), 0);
+    assert_string_equal(empty, "");
+    assert_int_equal(vmha_msg_get_str(d, VMHA_F_CIB, &name), -ENOENT);
+    /* A string field is not an integer. */
+    assert_int_equal(vmha_msg_get_u64(d, VMHA_F_NAME, &mem), -EBADMSG);
+    assert_true(vmha_msg_type_is_write(d->type));
+    assert_false(vmha_msg_type_is_write(VMHA_MSG_STATUS));
+}
+
+static void test_truncated_and_garbage(void **state)
+{
+    g_autoptr(VmhaMsg) m = sample();
+    g_autofree uint8_t *buf = NULL;
+    size_t len = 0;
+
+    assert_int_equal(vmha_msg_encode(m, &buf, &len), 0);
+    /* Every strict prefix and every longer buffer is refused. */
+    for (size_t i = 0; i < len; i++) {
+        VmhaMsg *d = NULL;
+        assert_int_equal(vmha_msg_decode(buf, i, &d), -EBADMSG);
+        assert_null(d);
+    }
+    g_autofree uint8_t *longer = g_malloc0(len + 1);
+    memcpy(longer, buf, len);
+    VmhaMsg *d = NULL;
+    assert_int_equal(vmha_msg_decode(longer, len + 1, &d), -EBADMSG);
+
+    /* Bad magic, bad version, non-zero reserved bits. */
+    for (size_t off = 0; off < 12; off++) {
+        if (off >= 6 && off < 10)
+            continue; /* type and field count: checked below */
+        g_autofree uint8_t *bad = g_memdup2(buf, len);
+        bad[off] ^= 0x5a;
+        assert_int_not_equal(vmha_msg_decode(bad, len, &d), 0);
+    }
+    /* A field count larger than the fields present. */
+    g_autofree uint8_t *more = g_memdup2(buf, len);
+    more[8]++;
+    assert_int_equal(vmha_msg_decode(more, len, &d), -EBADMSG);
+    /* A field length running past the end. */
+    g_autofree uint8_t *flen = g_memdup2(buf, len);
+    flen[VMHA_WIRE_HEADER_SIZE + 4] = 0xff;
+    assert_int_equal(vmha_msg_decode(flen, len, &d), -EBADMSG);
+    /* A random flip anywhere never crashes; the result either decodes or is refused. */
+    for (size_t i = 0; i < len * 8; i++) {
+        g_autofree uint8_t *flip = g_memdup2(buf, len);
+        flip[i / 8] ^= (uint8_t)(1u << (i % 8));
+        VmhaMsg *x = NULL;
+        if (vmha_msg_decode(flip, len, &x) == 0)
+            vmha_msg_free(x);
+    }
+}
+
+static void test_oversized(void **state)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_SYNC_DATA);
+    g_autofree char *big = g_malloc(VMHA_WIRE_MAX_SIZE + 1);
+    uint8_t hdr[VMHA_WIRE_HEADER_SIZE] = {'V', 'M', 'H', 'A', 1,    0,    65,   0,
+                                          1,   0,   0,   0,   0xff, 0xff, 0xff, 0x7f};
+    size_t total = 0;
+    VmhaMsg *d = NULL;
+
+    memset(big, 'x', VMHA_WIRE_MAX_SIZE);
+    big[VMHA_WIRE_MAX_SIZE] = '\0';
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_CIB, big), -E2BIG);
+    big[VMHA_WIRE_MAX_SIZE - 40] = '\0';
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_CIB, big), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_CIB, "more than fits in what is left"), -E2BIG);
+    /* A header announcing 2 GiB is refused before anything is read. */
+    assert_int_equal(vmha_msg_peek_length(hdr, sizeof(hdr), &total), -E2BIG);
+    assert_int_equal(vmha_msg_decode(hdr, sizeof(hdr), &d), -E2BIG);
+    /* Too many fields. */
+    g_autoptr(VmhaMsg) many = vmha_msg_new(VMHA_MSG_VM_SET);
+    for (int i = 0; i < VMHA_WIRE_MAX_FIELDS; i++)
+        assert_int_equal(vmha_msg_add_str(many, VMHA_F_KV, "a=b"), 0);
+    assert_int_equal(vmha_msg_add_str(many, VMHA_F_KV, "a=b"), -E2BIG);
+}
+
+static void test_bad_strings(void **state)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_VM_ADD);
+    char *s = NULL;
+    char **v = NULL;
+
+    assert_int_equal(vmha_msg_add_bytes(m, VMHA_F_NAME, "we\0b", 4), 0);
+    assert_int_equal(vmha_msg_add_bytes(m, VMHA_F_CONFIG, "\xff\xfe", 2), 0);
+    assert_int_equal(vmha_msg_get_str(m, VMHA_F_NAME, &s), -EBADMSG);
+    assert_int_equal(vmha_msg_get_str(m, VMHA_F_CONFIG, &s), -EBADMSG);
+    assert_int_equal(vmha_msg_get_strv(m, VMHA_F_NAME, &v), -EBADMSG);
+    assert_null(s);
+    assert_null(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_roundtrip),
+            cmocka_unit_test(test_truncated_and_garbage),
+            cmocka_unit_test(test_oversized),
+            cmocka_unit_test(test_bad_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,135 @@
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+
+/* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
+#define REPLY_TIMEOUT_MS 60000
+
+int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (opts->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "ok", json_object_new_boolean(false));
+        json_object_object_add(o, "exit_code", json_object_new_int(code));
+        json_object_object_add(o, "error", json_object_new_string(msg));
+        vmctl_print_json(o);
+        json_object_put(o);
+    }
+    return vmctl_fail(code, "%s", msg);
+}
+
+void vmctl_print_json(json_object *o)
+{
+    puts(json_object_to_json_string_ext(o,
+                                        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void vmctl_print_ok(const VmctlOptions *opts, const char *what)
+{
+    if (!opts->json)
+        return;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ok", json_object_new_boolean(true));
+    json_object_object_add(o, "result", json_object_new_string(what));
+    vmctl_print_json(o);
+    json_object_put(o);
+}
+
+static int read_all(int fd, GByteArray *in)
+{
+    size_t total = 0;
+
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, REPLY_TIMEOUT_MS);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -ETIMEDOUT;
+        uint8_t buf[65536];
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -ECONNRESET;
+        g_byte_array_append(in, buf, (guint)n);
+        if (in->len < VMHA_WIRE_HEADER_SIZE)
+            continue;
+        if ((r = vmha_msg_peek_length(in->data, in->len, &total)) < 0)
+            return r;
+        if (in->len >= total)
+            return in->len == total ? 0 : -EBADMSG;
+    }
+}
+
+int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    g_autofree uint8_t *buf = NULL;
+    size_t len = 0, off = 0;
+    int fd, r;
+
+    if (strlen(opts->socket) >= sizeof(sa.sun_path))
+        return vmctl_error(opts, VMCTL_EXIT_USAGE, "socket path too long");
+    if (vmha_msg_encode(req, &buf, &len) < 0)
+        return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+    g_strlcpy(sa.sun_path, opts->socket, sizeof(sa.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "clusterd is not running (%s: %s)",
+                           opts->socket, g_strerror(e));
+    }
+    while (off < len) {
+        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "lost the connection to clusterd");
+        }
+        off += (size_t)n;
+    }
+    g_autoptr(GByteArray) in = g_byte_array_new();
+    r = read_all(fd, in);
+    close(fd);
+    if (r == -ETIMEDOUT)
+        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "clusterd did not answer in time");
+    if (r < 0)
+        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON,
+                           "clusterd closed the connection without an answer");
+
+    g_autoptr(VmhaMsg) reply = NULL;
+    uint64_t rc = 0;
+    g_autofree char *message = NULL, *json = NULL;
+    if (vmha_msg_decode(in->data, in->len, &reply) < 0 || reply->type != VMHA_MSG_REPLY ||
+        vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
+        vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
+        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
+    if (rc != VMCTL_EXIT_OK)
+        return vmctl_error(opts, (int)rc, "%s", message);
+    if (ret_json && vmha_msg_get_str(reply, VMHA_F_JSON, &json) == 0) {
+        json_object *o = json_tokener_parse(json);
+        if (!o)
+            return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed JSON from clusterd");
+        *ret_json = o;
+    }
+    return VMCTL_EXIT_OK;
+}

@@ -1,0 +1,27 @@
+/* vmctl's connection to the local clusterd. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "vmctl.h"
+#include "vmha/wire.h"
+
+/* Sends req and waits for the reply. Returns a VMCTL_EXIT_* code; on failure the one-line reason
+ * has been printed (or, with --json, an {"error": ...} object). On success *ret_json holds the
+ * reply's JSON document when it carried one. */
+int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
+
+/* Prints a JSON document (for --json). */
+void vmctl_print_json(json_object *o);
+
+/* Reports an error: one line on stderr, and with --json an {"error": ...} object on stdout. */
+int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Prints {"ok": true} for --json after a successful write. */
+void vmctl_print_ok(const VmctlOptions *opts, const char *what);
+
+/* Reads a libvirt domain XML for `vm add`: name, memory in MiB and vCPUs. Returns 0, or a
+ * VMCTL_EXIT_* code with the reason printed. */
+int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_name,
+                      unsigned long long *ret_memory_mib, unsigned *ret_vcpus);

@@ -1,0 +1,16 @@
+/* vmctl command handlers, listed in vmctl.c's table. */
+#pragma once
+
+#include "vmctl.h"
+
+/* Parses the options every command shares (--json); returns the index of the first operand or
+ * -1 on a usage error (also when more than max_args operands follow). */
+int vmctl_parse_common(VmctlOptions *opts, int argc, char **argv, int max_args);
+
+int vmctl_cmd_status(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_list(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_config_show(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_add(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_remove(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_set(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv);
