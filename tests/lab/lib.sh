@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared by the lab tests: sourced, not run. Gives each test its own lab instance, a trap that takes
 # the lab down on any exit, and polling with deadlines.
 # Usage: . lib.sh PREFIX    (PREFIX: two letters naming the test; the lab is PREFIX + 4 hex digits)
