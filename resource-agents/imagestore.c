@@ -74,13 +74,13 @@ int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *met
     return fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error);
 }
 
-int vm_image_commit(const char *tmp, const char *dir, const char *name, uint64_t *ret_size,
-                    char **ret_error)
+int vm_image_commit(const char *tmp, const char *dir, const char *name, gboolean sync_data,
+                    uint64_t *ret_size, char **ret_error)
 {
     g_autofree char *path = vm_image_path(dir, name);
     struct stat st;
 
-    if (fsync_path(tmp, O_RDONLY, ret_error) < 0)
+    if (sync_data && fsync_path(tmp, O_RDONLY, ret_error) < 0)
         return -1;
     if (stat(tmp, &st) < 0) {
         *ret_error = g_strdup_printf("cannot stat %s: %s", tmp, g_strerror(errno));

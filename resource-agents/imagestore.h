@@ -23,9 +23,11 @@ G_GNUC_WARN_UNUSED_RESULT int vm_image_ensure_dir(const char *dir, char **ret_er
 G_GNUC_WARN_UNUSED_RESULT int vm_image_write_meta(const char *dir, const char *name,
                                                   const VmSaveMeta *meta, char **ret_error);
 
-/* Fsyncs @tmp and renames it to the final image name, then fsyncs the directory. */
+/* Renames @tmp to the final image name (after an fsync of its data when @sync_data), then fsyncs
+ * the directory. */
 G_GNUC_WARN_UNUSED_RESULT int vm_image_commit(const char *tmp, const char *dir, const char *name,
-                                              uint64_t *ret_size, char **ret_error);
+                                              gboolean sync_data, uint64_t *ret_size,
+                                              char **ret_error);
 
 /* Looks for a committed image. Returns 0 when there is none, 1 when there is one: *ret_meta is its
  * metadata, or NULL with *ret_problem saying why it is unusable; -1 on an I/O error. */
