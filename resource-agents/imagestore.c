@@ -54,7 +54,8 @@ static int fsync_path(const char *path, int flags, char **ret_error)
     return 0;
 }
 
-int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *meta, char **ret_error)
+int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *meta, gboolean sync,
+                        char **ret_error)
 {
     g_autofree char *path = vm_image_meta_path(dir, name);
     g_autofree char *tag = host_pid_tag();
@@ -62,7 +63,9 @@ int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *met
     g_autofree char *data = vm_save_meta_format(meta);
     g_autoptr(GError) err = NULL;
 
-    if (!g_file_set_contents_full(tmp, data, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
+    if (!g_file_set_contents_full(tmp, data, -1,
+                                  sync ? G_FILE_SET_CONTENTS_CONSISTENT : G_FILE_SET_CONTENTS_NONE,
+                                  0600, &err)) {
         *ret_error = g_strdup_printf("cannot write %s: %s", tmp, err->message);
         return -1;
     }
@@ -71,16 +74,16 @@ int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *met
         unlink(tmp);
         return -1;
     }
-    return fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error);
+    return sync ? fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error) : 0;
 }
 
-int vm_image_commit(const char *tmp, const char *dir, const char *name, uint64_t *ret_size,
-                    char **ret_error)
+int vm_image_commit(const char *tmp, const char *dir, const char *name, gboolean sync_data,
+                    uint64_t *ret_size, char **ret_error)
 {
     g_autofree char *path = vm_image_path(dir, name);
     struct stat st;
 
-    if (fsync_path(tmp, O_RDONLY, ret_error) < 0)
+    if (sync_data && fsync_path(tmp, O_RDONLY, ret_error) < 0)
         return -1;
     if (stat(tmp, &st) < 0) {
         *ret_error = g_strdup_printf("cannot stat %s: %s", tmp, g_strerror(errno));
@@ -90,7 +93,7 @@ int vm_image_commit(const char *tmp, const char *dir, const char *name, uint64_t
         *ret_error = g_strdup_printf("cannot rename %s to %s: %s", tmp, path, g_strerror(errno));
         return -1;
     }
-    if (fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error) < 0)
+    if (sync_data && fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error) < 0)
         return -1;
     *ret_size = (uint64_t)st.st_size;
     return 0;

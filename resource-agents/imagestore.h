@@ -1,10 +1,14 @@
 /* The save images in a VM's state directory on shared storage.
  *
  * A complete image is two files: NAME.save (libvirt's save image) and NAME.save.meta (VmSaveMeta).
- * The meta file is written first (temporary name, fsync, rename); renaming the fsynced image from
- * its temporary name to NAME.save is the commit point, so a half-written image is never seen
- * under the final name. A restore first claims the image by renaming it to a per-host name, so two
- * hosts can never restore the same image. Rejected images are renamed aside, never deleted. */
+ * The meta file is written first (temporary name, rename); renaming the image from its temporary
+ * name to NAME.save once libvirt has written and closed it is the commit point, so a half-written
+ * image is never seen under the final name. Whether data is also fsynced is the caller's choice: on
+ * file systems that extend a file's on-disk size only as its data lands (ext4, XFS; NFS commits on
+ * close), a crash that loses unsynced data leaves a meta file or image that fails the checks (size,
+ * parse), which costs a cold start rather than a wrong restore. A restore first claims the image by
+ * renaming it to a per-host name, so two hosts can never restore the same image. Rejected images
+ * are renamed aside, never deleted. */
 #pragma once
 
 #include <glib.h>
@@ -19,13 +23,17 @@ char *vm_image_tmp_path(const char *dir, const char *name);
 
 G_GNUC_WARN_UNUSED_RESULT int vm_image_ensure_dir(const char *dir, char **ret_error);
 
-/* Writes the meta file atomically. */
+/* Writes the meta file atomically (temporary name, rename; fsynced with the directory when @sync).
+ */
 G_GNUC_WARN_UNUSED_RESULT int vm_image_write_meta(const char *dir, const char *name,
-                                                  const VmSaveMeta *meta, char **ret_error);
+                                                  const VmSaveMeta *meta, gboolean sync,
+                                                  char **ret_error);
 
-/* Fsyncs @tmp and renames it to the final image name, then fsyncs the directory. */
+/* Renames @tmp to the final image name; with @sync_data, fsyncs its data before and the directory
+ * after. (On ext4 any fsync in the directory flushes the whole image anyway.) */
 G_GNUC_WARN_UNUSED_RESULT int vm_image_commit(const char *tmp, const char *dir, const char *name,
-                                              uint64_t *ret_size, char **ret_error);
+                                              gboolean sync_data, uint64_t *ret_size,
+                                              char **ret_error);
 
 /* Looks for a committed image. Returns 0 when there is none, 1 when there is one: *ret_meta is its
  * metadata, or NULL with *ret_problem saying why it is unusable; -1 on an I/O error. */

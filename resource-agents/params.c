@@ -93,7 +93,8 @@ int vm_params_load(VmParams **ret_params, char **ret_error)
     if (env_uint("OCF_RESKEY_shutdown_timeout", 24 * 3600, &shutdown, ret_error) < 0 ||
         env_uint("OCF_RESKEY_CRM_meta_interval", G_MAXUINT64, &p->interval_ms, ret_error) < 0 ||
         env_uint("OCF_RESKEY_CRM_meta_timeout", G_MAXUINT64, &p->timeout_ms, ret_error) < 0 ||
-        env_bool("OCF_RESKEY_live_unsafe", &p->live_unsafe, ret_error) < 0)
+        env_bool("OCF_RESKEY_live_unsafe", &p->live_unsafe, ret_error) < 0 ||
+        env_bool("OCF_RESKEY_sync_image", &p->sync_image, ret_error) < 0)
         return -1;
     p->shutdown_timeout = (unsigned int)shutdown;
 

@@ -19,6 +19,7 @@ typedef struct {
     char *migration_uri;  /* "%t" stands for the target node name */
     char **shared_dirs;   /* where disks may live besides the config's file system */
     gboolean live_unsafe; /* allow live migration with caches libvirt deems unsafe */
+    gboolean sync_image;  /* fsync a save image's data before committing it */
 
     char *instance;       /* OCF_RESOURCE_INSTANCE */
     char *migrate_target; /* OCF_RESKEY_CRM_meta_migrate_target */

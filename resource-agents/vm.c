@@ -397,8 +397,10 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
         if (stat(tmp, &st) == 0)
             meta->image_size = (uint64_t)st.st_size;
     }
-    if (vm_image_write_meta(a->params->state_dir, a->dom->name, meta, &error) < 0 ||
-        vm_image_commit(tmp, a->params->state_dir, a->dom->name, &size, &error) < 0) {
+    if (vm_image_write_meta(a->params->state_dir, a->dom->name, meta, a->params->sync_image,
+                            &error) < 0 ||
+        vm_image_commit(tmp, a->params->state_dir, a->dom->name, a->params->sync_image, &size,
+                        &error) < 0) {
         /* Nothing half-done: bring the domain back here from the uncommitted image. */
         if (vm_virt_restore(a->conn, tmp, &restore_error) == 0) {
             unlink(tmp);

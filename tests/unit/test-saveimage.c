@@ -160,18 +160,14 @@ static void test_state_mapping(void **state)
 
 static void clear_env(void)
 {
-    static const char *keys[] = {"OCF_RESKEY_config",
-                                 "OCF_RESKEY_hypervisor",
-                                 "OCF_RESKEY_state_dir",
-                                 "OCF_RESKEY_shutdown_timeout",
-                                 "OCF_RESKEY_migration_method",
-                                 "OCF_RESKEY_migration_uri",
-                                 "OCF_RESKEY_shared_dirs",
-                                 "OCF_RESKEY_live_unsafe",
-                                 "OCF_RESKEY_CRM_meta_interval",
-                                 "OCF_RESKEY_CRM_meta_timeout",
-                                 "OCF_RESKEY_CRM_meta_migrate_target",
-                                 "OCF_RESOURCE_INSTANCE"};
+    static const char *keys[] = {
+            "OCF_RESKEY_config",           "OCF_RESKEY_hypervisor",
+            "OCF_RESKEY_state_dir",        "OCF_RESKEY_shutdown_timeout",
+            "OCF_RESKEY_migration_method", "OCF_RESKEY_migration_uri",
+            "OCF_RESKEY_shared_dirs",      "OCF_RESKEY_live_unsafe",
+            "OCF_RESKEY_sync_image",       "OCF_RESKEY_CRM_meta_interval",
+            "OCF_RESKEY_CRM_meta_timeout", "OCF_RESKEY_CRM_meta_migrate_target",
+            "OCF_RESOURCE_INSTANCE"};
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
         unsetenv(keys[i]);
 }
@@ -185,6 +181,7 @@ static void test_params(void **state)
     setenv("OCF_RESKEY_config", "/shared/vms/web1.xml", 1);
     setenv("OCF_RESKEY_CRM_meta_interval", "10000", 1);
     setenv("OCF_RESKEY_live_unsafe", "true", 1);
+    setenv("OCF_RESKEY_sync_image", "no", 1);
     setenv("OCF_RESKEY_shared_dirs", "/a:/b", 1);
     assert_int_equal(vm_params_load(&p, &error), 0);
     assert_string_equal(p->hypervisor, "qemu:///system");
@@ -192,6 +189,7 @@ static void test_params(void **state)
     assert_int_equal(p->migration_method, VM_MIGRATION_QUICK);
     assert_int_equal(p->interval_ms, 10000);
     assert_true(p->live_unsafe);
+    assert_false(p->sync_image);
     assert_int_equal(g_strv_length(p->shared_dirs), 2);
     uri = vm_params_migration_uri(p, "n2");
     assert_string_equal(uri, "qemu+tcp://n2/system");
