@@ -116,7 +116,8 @@ static bool v_shutdown_policy(const char *s)
 }
 static bool v_migration_method(const char *s)
 {
-    return g_str_equal(s, "save") || g_str_equal(s, "live");
+    /* The vm agent's values (resource-agents/vm.8). */
+    return g_str_equal(s, "quick") || g_str_equal(s, "live") || g_str_equal(s, "cold");
 }
 static bool v_threshold(const char *s)
 {

@@ -1,0 +1,63 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "vmattr.h"
+
+/* Every key vmctl vm set documents, with a value it must take and one it must refuse. */
+static void test_attr_table(void **state)
+{
+    static const struct {
+        const char *key, *good, *bad, *name;
+        VmhaAttrSection section;
+    } cases[] = {
+            {"config", "/shared/vm1.xml", "relative.xml", "config", VMHA_ATTR_INSTANCE},
+            {"migration_method", "quick", "save", "migration_method", VMHA_ATTR_INSTANCE},
+            {"migration_method", "cold", "", "migration_method", VMHA_ATTR_INSTANCE},
+            {"migration_method", "live", "LIVE", "migration_method", VMHA_ATTR_INSTANCE},
+            {"shutdown_timeout", "30", "0", "shutdown_timeout", VMHA_ATTR_INSTANCE},
+            {"priority", "-5", "high", "priority", VMHA_ATTR_META},
+            {"target-role", "Stopped", "stopped", "target-role", VMHA_ATTR_META},
+            {"stickiness", "INFINITY", "sticky", "resource-stickiness", VMHA_ATTR_META},
+            {"migration-threshold", "3", "-1", "migration-threshold", VMHA_ATTR_META},
+            {"failback", "22:00-06:00", "25:00-06:00", "vmha-failback", VMHA_ATTR_META},
+            {"shutdown-policy", "freeze", "hibernate", "vmha-shutdown-policy", VMHA_ATTR_META},
+            {"memory", "4096", "0", "memory", VMHA_ATTR_UTILIZATION},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *name = NULL, *error = NULL;
+        VmhaAttrSection section = VMHA_ATTR_PREFER;
+
+        assert_int_equal(vmha_vm_attr_check(cases[i].key, cases[i].good, &name, &section, &error),
+                         0);
+        assert_string_equal(name, cases[i].name);
+        assert_int_equal(section, cases[i].section);
+
+        error = NULL;
+        assert_int_equal(vmha_vm_attr_check(cases[i].key, cases[i].bad, &name, &section, &error),
+                         -EINVAL);
+        assert_non_null(error);
+    }
+}
+
+static void test_unknown_key(void **state)
+{
+    const char *name = NULL, *error = NULL;
+    VmhaAttrSection section;
+
+    assert_int_equal(vmha_vm_attr_check("colour", "blue", &name, &section, &error), -EINVAL);
+    assert_non_null(error);
+    assert_null(name);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_attr_table),
+            cmocka_unit_test(test_unknown_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
