@@ -77,6 +77,10 @@ char *cd_view_status(void);
 char *cd_view_nodes(void);
 char *cd_view_vms(void);
 char *cd_view_config(void);
+/* The CIB as the policy engine reads it here and now: the stored copy with have-quorum and a
+ * node_state per configured node from the current membership. -EAGAIN while out of sync;
+ * *ret_error says why on failure. */
+int cd_view_cib(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* ipc.c: the local socket for vmctl. */
 int cd_ipc_init(const char *path) G_GNUC_WARN_UNUSED_RESULT;

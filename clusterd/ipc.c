@@ -54,7 +54,9 @@ static void client_close(Client *c)
     client_free(c);
 }
 
-static void send_reply(Client *c, int rc, const char *message, const char *json)
+/* A reply with an optional payload field (tag, value); -E2BIG when it does not fit in a message. */
+static int send_reply_payload(Client *c, int rc, const char *message, uint16_t tag,
+                              const char *value)
 {
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
     g_autofree uint8_t *buf = NULL;
@@ -62,12 +64,12 @@ static void send_reply(Client *c, int rc, const char *message, const char *json)
 
     if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)rc) < 0 ||
         vmha_msg_add_str(m, VMHA_F_MESSAGE, message ? message : "") < 0 ||
-        (json && vmha_msg_add_str(m, VMHA_F_JSON, json) < 0) ||
-        vmha_msg_encode(m, &buf, &len) < 0) {
+        (value && vmha_msg_add_str(m, tag, value) < 0) || vmha_msg_encode(m, &buf, &len) < 0) {
         g_warning("cannot encode a reply");
-        return;
+        return -E2BIG;
     }
-    /* Replies are small; a client that does not read within the send timeout is dropped. */
+    /* Most replies are small, a CIB is up to 4 MiB; a client that does not read within the send
+     * timeout is dropped. */
     while (off < len) {
         ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -75,13 +77,19 @@ static void send_reply(Client *c, int rc, const char *message, const char *json)
         if (n < 0 && errno == EAGAIN) {
             GPollFD p = {.fd = c->fd, .events = G_IO_OUT};
             if (g_poll(&p, 1, 5000) <= 0)
-                return;
+                return 0;
             continue;
         }
         if (n <= 0)
-            return;
+            return 0;
         off += (size_t)n;
     }
+    return 0;
+}
+
+static void send_reply(Client *c, int rc, const char *message, const char *json)
+{
+    (void)send_reply_payload(c, rc, message, VMHA_F_JSON, json);
 }
 
 static bool may_write(const struct ucred *cred)
@@ -133,6 +141,15 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_CONFIG_SHOW:
         json = cd_view_config();
         break;
+    case VMHA_MSG_CIB_QUERY: {
+        g_autofree char *xml = NULL, *error = NULL;
+        if (cd_view_cib(&xml, &error) < 0)
+            send_reply(c, VMCTL_EXIT_FAILURE, error, NULL);
+        else if (send_reply_payload(c, VMCTL_EXIT_OK, "ok", VMHA_F_CIB, xml) < 0)
+            send_reply(c, VMCTL_EXIT_FAILURE, "the database is too large for one reply", NULL);
+        client_close(c);
+        return;
+    }
     case VMHA_MSG_VM_ADD:
     case VMHA_MSG_VM_REMOVE:
     case VMHA_MSG_VM_SET:

@@ -5,6 +5,7 @@
 #include <crm/cib.h>
 #include <crm/common/xml.h>
 #include <crm/msg_xml.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,4 +268,62 @@ char *cd_view_config(void)
                            cd_config.admin_group ? json_object_new_string(cd_config.admin_group)
                                                  : NULL);
     return finish_json(o);
+}
+
+/* Finds the node_state of a configured node, matching the way lib/model.c does (id, then uname). */
+static xmlNode *find_node_state(xmlNode *status, const char *id, const char *uname)
+{
+    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
+        if (id && g_strcmp0(crm_element_value(ns, XML_ATTR_ID), id) == 0)
+            return ns;
+    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
+        if (uname && g_strcmp0(crm_element_value(ns, XML_ATTR_UNAME), uname) == 0)
+            return ns;
+    return NULL;
+}
+
+int cd_view_cib(char **ret_xml, char **ret_error)
+{
+    /* Between a membership change and the end of its sync this copy may be older than the
+     * cluster's: a plan made from it would be about a cluster that no longer exists. */
+    if (!cd_sync_in_sync()) {
+        *ret_error = g_strdup("this node's copy of the database is not in sync with the cluster; "
+                              "try again in a moment");
+        return -EAGAIN;
+    }
+    /* A copy: the live facts below never go into the stored database, whose copies must stay
+     * identical on every node. */
+    xmlNode *cib = cd_cibdb_query();
+    if (!cib) {
+        *ret_error = g_strdup("cannot read the database");
+        return -EIO;
+    }
+    crm_xml_add(cib, XML_ATTR_HAVE_QUORUM, cd_quorate() ? "1" : "0");
+    xmlNode *nodes = pcmk_find_cib_element(cib, XML_CIB_TAG_NODES);
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    if (!status)
+        status = create_xml_node(cib, XML_CIB_TAG_STATUS);
+    for (xmlNode *n = nodes ? first_named_child(nodes, XML_CIB_TAG_NODE) : NULL; n;
+         n = crm_next_same_xml(n)) {
+        const char *id = crm_element_value(n, XML_ATTR_ID);
+        const char *uname = crm_element_value(n, XML_ATTR_UNAME);
+        uint32_t nodeid = uname ? cd_node_id_by_name(uname) : 0;
+        bool online = nodeid && cd_node_in_quorum_view(nodeid);
+        xmlNode *ns = find_node_state(status, id, uname);
+        if (!ns) {
+            ns = create_xml_node(status, XML_CIB_TAG_STATE);
+            crm_xml_add(ns, XML_ATTR_ID, id);
+            crm_xml_add(ns, XML_ATTR_UNAME, uname);
+        }
+        crm_xml_add(ns, XML_NODE_IN_CLUSTER, online ? XML_BOOLEAN_TRUE : XML_BOOLEAN_FALSE);
+        crm_xml_add(ns, XML_NODE_IS_PEER, online ? "online" : "offline");
+        crm_xml_add(ns, XML_NODE_JOIN_STATE, online ? "member" : "down");
+        /* Nobody tells clusterd that a node left on purpose, so a node outside the membership is
+         * one that may still run its VMs: Pacemaker's "unclean" (with startup-fencing, the same
+         * holds for a node never seen), which waits for fencing before its VMs move. */
+        crm_xml_add(ns, XML_NODE_EXPECTED, "member");
+    }
+    *ret_xml = dump_xml_unformatted(cib);
+    free_xml(cib);
+    return 0;
 }

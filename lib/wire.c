@@ -244,6 +244,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "vm-list";
     case VMHA_MSG_CONFIG_SHOW:
         return "config-show";
+    case VMHA_MSG_CIB_QUERY:
+        return "cib-query";
     case VMHA_MSG_VM_ADD:
         return "vm-add";
     case VMHA_MSG_VM_REMOVE:

@@ -77,7 +77,7 @@ static int read_all(int fd, GByteArray *in)
     }
 }
 
-int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json)
+int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     g_autofree uint8_t *buf = NULL;
@@ -118,13 +118,25 @@ int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_j
 
     g_autoptr(VmhaMsg) reply = NULL;
     uint64_t rc = 0;
-    g_autofree char *message = NULL, *json = NULL;
+    g_autofree char *message = NULL;
     if (vmha_msg_decode(in->data, in->len, &reply) < 0 || reply->type != VMHA_MSG_REPLY ||
         vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
     if (rc != VMCTL_EXIT_OK)
         return vmctl_error(opts, (int)rc, "%s", message);
+    *ret_reply = g_steal_pointer(&reply);
+    return VMCTL_EXIT_OK;
+}
+
+int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json)
+{
+    g_autoptr(VmhaMsg) reply = NULL;
+    g_autofree char *json = NULL;
+    int rc = vmctl_request(opts, req, &reply);
+
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
     if (ret_json && vmha_msg_get_str(reply, VMHA_F_JSON, &json) == 0) {
         json_object *o = json_tokener_parse(json);
         if (!o)

@@ -10,6 +10,8 @@
  * has been printed (or, with --json, an {"error": ...} object). On success *ret_json holds the
  * reply's JSON document when it carried one. */
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
+/* The same, handing back the whole reply (for payloads other than JSON). */
+int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
 
 /* Prints a JSON document (for --json). */
 void vmctl_print_json(json_object *o);

@@ -1,4 +1,5 @@
-/* vmctl simulate: run the policy engine on a CIB plus events, print the plan, touch nothing. */
+/* vmctl simulate: run the policy engine on a CIB (a file, or the live one from clusterd) plus
+ * events, print the plan, touch nothing. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client.h"
 #include "engine.h"
 #include "model.h"
 #include "vmctl.h"
@@ -94,6 +96,37 @@ static void print_human(const VmhaModel *m, const VmhaPlan *plan)
     }
 }
 
+static int load_file(const char *path, VmhaModel **ret_model)
+{
+    g_autoptr(GError) error = NULL;
+    /* Mapped, not read: a 5,000-VM CIB is megabytes, and the loader parses it in place. */
+    g_autoptr(GMappedFile) file = g_mapped_file_new(path, false, &error);
+    if (!file)
+        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s", error->message);
+    if (vmha_model_parse(g_mapped_file_get_contents(file) ?: "", g_mapped_file_get_length(file),
+                         ret_model, &error) < 0)
+        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s: %s", path, error->message);
+    return VMCTL_EXIT_OK;
+}
+
+/* The live database, with quorum and node states as clusterd sees them now: from here on the
+ * plan is made exactly as for a file. */
+static int load_live(const VmctlOptions *opts, VmhaModel **ret_model)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CIB_QUERY);
+    g_autoptr(VmhaMsg) reply = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc = vmctl_request(opts, req, &reply);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    const VmhaWireField *cib = vmha_msg_get(reply, VMHA_F_CIB);
+    if (!cib)
+        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: clusterd sent no database");
+    if (vmha_model_parse((const char *)cib->data, cib->len, ret_model, &error) < 0)
+        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: the live database: %s", error->message);
+    return VMCTL_EXIT_OK;
+}
+
 int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -143,21 +176,10 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
     }
     if (optind < argc)
         return vmctl_fail(VMCTL_EXIT_USAGE, "simulate: unexpected argument '%s'", argv[optind]);
-    if (!cib_path)
-        return vmctl_fail(VMCTL_EXIT_NO_DAEMON,
-                          "simulate: the live cluster is not reachable (clusterd at %s); "
-                          "use --cib FILE",
-                          opts->socket);
-
-    g_autoptr(GError) error = NULL;
-    /* Mapped, not read: a 5,000-VM CIB is megabytes, and the loader parses it in place. */
-    g_autoptr(GMappedFile) file = g_mapped_file_new(cib_path, false, &error);
-    if (!file)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s", error->message);
     g_autoptr(VmhaModel) model = NULL;
-    if (vmha_model_parse(g_mapped_file_get_contents(file) ?: "", g_mapped_file_get_length(file),
-                         &model, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s: %s", cib_path, error->message);
+    int r = cib_path ? load_file(cib_path, &model) : load_live(opts, &model);
+    if (r != VMCTL_EXIT_OK)
+        return r;
 
     for (guint i = 0; i < fails->len; i++) {
         ssize_t n = vmha_model_find_node(model, fails->pdata[i]);

@@ -22,6 +22,8 @@ typedef enum {
     VMHA_MSG_NODE_LIST = 2,
     VMHA_MSG_VM_LIST = 3,
     VMHA_MSG_CONFIG_SHOW = 4,
+    /* The CIB with the live facts (quorum, node states) put in: reply field VMHA_F_CIB. */
+    VMHA_MSG_CIB_QUERY = 5,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
@@ -54,7 +56,7 @@ typedef enum {
     VMHA_F_EPOCH = 16,
     VMHA_F_NUM_UPDATES = 17,
     VMHA_F_DIGEST = 18,
-    VMHA_F_CIB = 19, /* sync: the whole CIB document */
+    VMHA_F_CIB = 19, /* sync, and the reply to CIB_QUERY: the whole CIB document */
     VMHA_F_NODE = 20,
 } VmhaField;
 

@@ -137,13 +137,64 @@ static void test_bad_strings(void **state)
     assert_null(v);
 }
 
+/* CIB_QUERY: an empty read request; its reply carries the whole CIB in VMHA_F_CIB. */
+static void test_cib_query(void **state)
+{
+    static const char cib[] = "<cib have-quorum=\"1\"><configuration/><status>"
+                              "<node_state id=\"1\" uname=\"n1\" in_ccm=\"true\"/>"
+                              "</status></cib>";
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CIB_QUERY);
+    g_autoptr(VmhaMsg) reply = vmha_msg_new(VMHA_MSG_REPLY);
+    g_autoptr(VmhaMsg) d = NULL, dr = NULL;
+    g_autofree uint8_t *buf = NULL, *rbuf = NULL;
+    g_autofree char *got = NULL;
+    size_t len = 0, rlen = 0;
+    uint64_t rc = 1;
+
+    assert_string_equal(vmha_msg_type_to_str(VMHA_MSG_CIB_QUERY), "cib-query");
+    assert_false(vmha_msg_type_is_write(VMHA_MSG_CIB_QUERY));
+    assert_int_equal(vmha_msg_encode(req, &buf, &len), 0);
+    assert_int_equal(len, VMHA_WIRE_HEADER_SIZE);
+    assert_int_equal(vmha_msg_decode(buf, len, &d), 0);
+    assert_int_equal(d->type, VMHA_MSG_CIB_QUERY);
+    assert_int_equal(d->fields->len, 0);
+
+    assert_int_equal(vmha_msg_add_u64(reply, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(reply, VMHA_F_MESSAGE, "ok"), 0);
+    assert_int_equal(vmha_msg_add_str(reply, VMHA_F_CIB, cib), 0);
+    assert_int_equal(vmha_msg_encode(reply, &rbuf, &rlen), 0);
+    assert_int_equal(vmha_msg_decode(rbuf, rlen, &dr), 0);
+    assert_int_equal(dr->type, VMHA_MSG_REPLY);
+    assert_int_equal(vmha_msg_get_u64(dr, VMHA_F_RC, &rc), 0);
+    assert_true(rc == 0);
+    assert_int_equal(vmha_msg_get_str(dr, VMHA_F_CIB, &got), 0);
+    assert_string_equal(got, cib);
+    const VmhaWireField *f = vmha_msg_get(dr, VMHA_F_CIB);
+    assert_non_null(f);
+    assert_int_equal(f->len, strlen(cib));
+    assert_int_equal(f->data[f->len], '\0'); /* the loader parses it in place */
+
+    /* A truncated reply is refused, never half a CIB. */
+    VmhaMsg *x = NULL;
+    assert_int_equal(vmha_msg_decode(rbuf, rlen - 1, &x), -EBADMSG);
+    assert_null(x);
+
+    /* A CIB that does not fit beside the reply's other fields is refused when added. */
+    g_autoptr(VmhaMsg) big_reply = vmha_msg_new(VMHA_MSG_REPLY);
+    g_autofree char *big = g_malloc(VMHA_WIRE_MAX_SIZE);
+    memset(big, 'x', VMHA_WIRE_MAX_SIZE - 1);
+    big[VMHA_WIRE_MAX_SIZE - 1] = '\0';
+    assert_int_equal(vmha_msg_add_u64(big_reply, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(big_reply, VMHA_F_MESSAGE, "ok"), 0);
+    assert_int_equal(vmha_msg_add_str(big_reply, VMHA_F_CIB, big), -E2BIG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_roundtrip),
-            cmocka_unit_test(test_truncated_and_garbage),
-            cmocka_unit_test(test_oversized),
-            cmocka_unit_test(test_bad_strings),
+            cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_truncated_and_garbage),
+            cmocka_unit_test(test_oversized), cmocka_unit_test(test_bad_strings),
+            cmocka_unit_test(test_cib_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
