@@ -58,6 +58,21 @@ cl_log "2: --fail n2 moves vmb to $(python3 -c 'import json,sys; print(json.load
 cl_exec 1 grep -q -e node_state -e have-quorum /var/lib/vmha/cib.xml && cl_fail "live facts in n1's cib.xml"
 cl_log "database unchanged by simulate"
 
+# A minority plans nothing: cut off, n3 has no quorum, and with the default no-quorum-policy
+# (stop) its plan starts nothing. (sim_check asks n1; this one asks n3.)
+cl_partition 3
+cl_wait 30 "n3 loses quorum, in sync with itself" cl_check 3 'not d["quorate"] and d["database"]["in_sync"]'
+vmctl_on 3 simulate --json >"$CL_DIR/minority.json" || cl_fail "simulate on the minority"
+python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+sys.exit(0 if p["actions"] == [] and all(v is None for v in p["placement"].values())
+         and all("no quorum" in r for r in p["reasons"].values()) and len(p["reasons"]) == 2 else 1)' \
+    "$CL_DIR/minority.json" || { cat "$CL_DIR/minority.json" >&2; cl_fail "minority plan"; }
+cl_heal
+for n in 1 2 3; do cl_wait 60 "n$n quorate and in sync after heal" cl_quorate_in_sync "$n"; done
+cl_log "minority n3 plans nothing (no quorum)"
+
 # 3. n3 really dies: once n1 sees it offline, the live plan keeps everything off n3 while the
 # two survivors stay quorate.
 cl_kill 3
@@ -70,6 +85,38 @@ cl_wait 30 "n1 quorate and in sync without n3" cl_quorate_in_sync 1
 sim_check "n3 lost: vmc off n3" \
     'place["vmb"] == "n2" and place["vmc"] in ("n1", "n2") and ("start", "vmc", place["vmc"]) in acts and not any(a[2] == "n3" for a in acts)'
 cl_log "3: n3 killed; live plan puts vmc on $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["placement"]["vmc"])' "$CL_DIR/plan.json")"
+
+# The live CIB itself, fetched with CIB_QUERY by a client of our own (the wire format of
+# include/vmha/wire.h): valid for Pacemaker's schema, and Pacemaker's scheduler reads the node
+# states as we do (n3 unclean, so it waits for fencing; n1 and n2 online).
+cl_exec 1 python3 - >"$CL_DIR/live.xml" <<'PY' || cl_fail "CIB_QUERY by hand"
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("/run/vmha/clusterd.sock")
+s.sendall(struct.pack("<IHHHHI", 0x41484d56, 1, 5, 0, 0, 0))
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+magic, ver, typ, nf, _, plen = struct.unpack_from("<IHHHHI", buf)
+assert magic == 0x41484d56 and typ == 32 and len(buf) == 16 + plen, "bad reply"
+off, fields = 16, {}
+for _ in range(nf):
+    tag, _, ln = struct.unpack_from("<HHI", buf, off)
+    fields[tag] = buf[off + 8:off + 8 + ln]
+    off += 8 + ln
+assert struct.unpack("<Q", fields[8])[0] == 0, fields[9]
+sys.stdout.write(fields[19].decode())
+PY
+xmllint --noout --relaxng /usr/share/pacemaker/pacemaker-3.9.rng "$CL_DIR/live.xml" 2>/dev/null ||
+    cl_fail "the live CIB does not validate against Pacemaker's schema"
+grep -q 'have-quorum="1"' "$CL_DIR/live.xml" || cl_fail "live CIB without have-quorum=1"
+crm_simulate -x "$CL_DIR/live.xml" -S >"$CL_DIR/crm_simulate.out" 2>&1 || cl_fail "crm_simulate on the live CIB"
+grep -q "Node n3: UNCLEAN (offline)" "$CL_DIR/crm_simulate.out" && grep -q "Online: \[ n1 n2 \]" "$CL_DIR/crm_simulate.out" ||
+    { cat "$CL_DIR/crm_simulate.out" >&2; cl_fail "crm_simulate reads other node states"; }
+cl_log "live CIB: valid, crm_simulate sees n3 unclean, n1 n2 online"
 
 # 4. A non-root user may simulate (a read), with the same plan.
 cp "$CL_DIR/plan.json" "$CL_DIR/plan-root.json"
