@@ -94,8 +94,10 @@ static void finish_round(Round *r)
             g_message("recording %u changed probe result(s)", n);
             cd_sync_submit(m, on_written, NULL);
         } else {
-            g_debug("probe round: nothing changed");
+            g_info("probe round: nothing changed");
         }
+    } else if (!r->lines->len) {
+        g_info("probe round: nothing changed");
     }
     round_free(r);
     if (P.again) {

@@ -341,6 +341,10 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
                   vmha_msg_type_to_str(m->type), req, origin);
     if (rc == 0 && m->type == VMHA_MSG_PROBE)
         cd_probe_check_duplicates();
+    /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
+     * does for a new resource. */
+    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET))
+        cd_probe_trigger();
     send_applied(origin, origin_pid, req, rc, error);
     if (!w)
         return;

@@ -226,6 +226,13 @@ char *cd_view_vms(void)
                                   json_object_new_string(maybe[i]));
         json_object_object_add(vm, "running_on", ron);
         json_object_object_add(vm, "failed_on", fon);
+        json_object *pon = json_object_new_array();
+        for (xmlNode *ns = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; ns;
+             ns = crm_next_same_xml(ns))
+            if (vmha_lrm_state(ns, name) != VMHA_LRM_UNKNOWN)
+                json_object_array_add(
+                        pon, json_object_new_string(crm_element_value(ns, XML_ATTR_UNAME) ?: "?"));
+        json_object_object_add(vm, "probed_on", pon);
         json_object_object_add(vm, "instance_attributes", set_json(p, XML_TAG_ATTR_SETS));
         json_object_object_add(vm, "meta_attributes", set_json(p, XML_TAG_META_SETS));
         json_object_object_add(vm, "utilization", set_json(p, XML_TAG_UTILIZATION));
