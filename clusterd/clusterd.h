@@ -89,6 +89,8 @@ void cd_probe_init(void);
 void cd_probe_finalise(void);
 /* Asks for a probe round (run from the main loop; ignored while out of sync or not quorate). */
 void cd_probe_trigger(void);
+/* Asks for a probe of one VM (added, or its settings changed). */
+void cd_probe_trigger_vm(const char *name);
 /* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
 void cd_probe_check_duplicates(void);
 

@@ -24,16 +24,27 @@
 
 #define PROBE_TIMEOUT_MS 20000
 #define RETRY_S          5
+/* Agents of one round running at once: a round after a membership change probes every VM, and
+ * dozens of agents connecting to libvirtd at once would starve this node's main loop (and
+ * libvirtd) on a small host, delaying everything the cluster waits for from it. */
+#define PROBE_PARALLEL 4
 
 typedef struct {
-    guint outstanding;
+    char *rsc;
+    GHashTable *params; /* instance attributes, owned copies */
+} Item;
+
+typedef struct {
+    GQueue todo; /* Item*, not started yet */
+    guint running;
     GPtrArray *lines; /* results in wire form, for the write */
 } Round;
 
 static struct {
-    Round *round;   /* the round in flight, or NULL */
-    bool again;     /* a trigger came while a round ran, or a VM was busy */
-    guint idle_src; /* a trigger waiting for the main loop */
+    Round *round;     /* the round in flight, or NULL */
+    bool want_all;    /* probe every VM at the next round */
+    GHashTable *want; /* VM names to probe at the next round */
+    guint idle_src;   /* a trigger waiting for the main loop */
     guint retry_src;
     GHashTable *reported; /* VM -> "n1,n2": duplicates already logged */
 } P;
@@ -43,13 +54,24 @@ static bool may_probe(void)
     return cd_sync_in_sync() && cd_quorate() && cd_sync_leader() != 0;
 }
 
+static void item_free(gpointer p)
+{
+    Item *it = p;
+
+    g_free(it->rsc);
+    g_hash_table_unref(it->params);
+    g_free(it);
+}
+
 static void round_free(Round *r)
 {
+    g_queue_clear_full(&r->todo, item_free);
     g_ptr_array_unref(r->lines);
     g_free(r);
 }
 
 static void on_written(void *ctx, int rc, const char *message);
+static void kick(void);
 
 static gboolean on_retry(gpointer user_data)
 {
@@ -100,10 +122,8 @@ static void finish_round(Round *r)
         g_info("probe round: nothing changed");
     }
     round_free(r);
-    if (P.again) {
-        P.again = false;
-        cd_probe_trigger();
-    }
+    if (P.want_all || g_hash_table_size(P.want))
+        kick();
 }
 
 static int op_status_of(const CdExecResult *res)
@@ -121,6 +141,8 @@ static int op_status_of(const CdExecResult *res)
     }
     return VMHA_OP_STATUS_ERROR;
 }
+
+static void pump(Round *r);
 
 static void on_probe_done(const CdExecResult *res, void *ctx)
 {
@@ -140,13 +162,40 @@ static void on_probe_done(const CdExecResult *res, void *ctx)
         g_debug("probe of %s: rc %d", res->rsc, res->rc);
     if (pr.rc >= 0 && pr.rc <= 255)
         g_ptr_array_add(r->lines, vmha_probe_result_format(&pr));
-    if (--r->outstanding == 0)
+    r->running--;
+    pump(r);
+}
+
+/* Starts queued probes up to PROBE_PARALLEL; finishes the round when none is left. */
+static void pump(Round *r)
+{
+    Item *it;
+
+    while (r->running < PROBE_PARALLEL && (it = g_queue_pop_head(&r->todo))) {
+        CdAgentAction a = {
+                .rsc = it->rsc,
+                .provider = "vmha",
+                .type = "vm",
+                .action = "monitor",
+                .params = it->params,
+                .timeout_ms = PROBE_TIMEOUT_MS,
+        };
+        int rc = cd_executor_run(&a, on_probe_done, r);
+        if (rc == -EBUSY) /* an action of the VM runs here: probe it in the next round */
+            g_hash_table_add(P.want, g_strdup(it->rsc));
+        else if (rc < 0)
+            g_warning("cannot probe %s: %s", it->rsc, g_strerror(-rc));
+        else
+            r->running++;
+        item_free(it);
+    }
+    if (r->running == 0 && g_queue_is_empty(&r->todo))
         finish_round(r);
 }
 
 static GHashTable *instance_params(xmlNode *prim)
 {
-    GHashTable *t = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
     for (xmlNode *set = first_named_child(prim, XML_TAG_ATTR_SETS); set;
          set = crm_next_same_xml(set))
@@ -155,7 +204,7 @@ static GHashTable *instance_params(xmlNode *prim)
             const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
             const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
             if (name && value)
-                g_hash_table_insert(t, (char *)name, (char *)value);
+                g_hash_table_insert(t, g_strdup(name), g_strdup(value));
         }
     return t;
 }
@@ -165,41 +214,32 @@ static void start_round(void)
     xmlNode *cib = cd_cibdb_query();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     Round *r = g_new0(Round, 1);
+    bool all = P.want_all;
+    g_autoptr(GHashTable) want = g_steal_pointer(&P.want);
 
+    P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    P.want_all = false;
+    g_queue_init(&r->todo);
     r->lines = g_ptr_array_new_with_free_func(g_free);
-    /* Counted from 1 so that a done cannot finish the round while VMs are still being started. */
-    r->outstanding = 1;
     P.round = r;
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
-        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") != 0 ||
+        const char *id = crm_element_value(p, XML_ATTR_ID);
+        if (!id || g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") != 0 ||
             g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
             g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
             continue;
-        g_autoptr(GHashTable) params = instance_params(p);
-        CdAgentAction a = {
-                .rsc = crm_element_value(p, XML_ATTR_ID),
-                .provider = "vmha",
-                .type = "vm",
-                .action = "monitor",
-                .params = params,
-                .timeout_ms = PROBE_TIMEOUT_MS,
-        };
-        int rc = cd_executor_run(&a, on_probe_done, r);
-        if (rc == -EBUSY) {
-            /* An action of the VM runs here: probe it again once this round is over. */
-            P.again = true;
-        } else if (rc < 0) {
-            g_warning("cannot probe %s: %s", a.rsc, g_strerror(-rc));
-        } else {
-            r->outstanding++;
-        }
+        if (!all && !g_hash_table_contains(want, id))
+            continue;
+        Item *it = g_new0(Item, 1);
+        it->rsc = g_strdup(id);
+        it->params = instance_params(p);
+        g_queue_push_tail(&r->todo, it);
     }
     if (cib)
         free_xml(cib);
-    g_message("probing %u VM(s)", r->outstanding - 1);
-    if (--r->outstanding == 0)
-        finish_round(r);
+    g_message("probing %u VM(s)", g_queue_get_length(&r->todo));
+    pump(r);
 }
 
 static void on_written(void *ctx, int rc, const char *message)
@@ -213,21 +253,35 @@ static void on_written(void *ctx, int rc, const char *message)
 static gboolean on_idle(gpointer user_data)
 {
     P.idle_src = 0;
-    if (!may_probe())
+    /* A round in flight starts the next one when it ends; wants wait for sync and quorum (the
+     * next membership or quorum change asks for every VM anyway). */
+    if (!may_probe() || P.round)
         return G_SOURCE_REMOVE;
-    if (P.round) {
-        P.again = true;
-        return G_SOURCE_REMOVE;
-    }
     start_round();
     return G_SOURCE_REMOVE;
 }
 
-void cd_probe_trigger(void)
+/* From the main loop, not from inside CPG's dispatch that brought the change. */
+static void kick(void)
 {
-    /* From the main loop, not from inside CPG's dispatch that brought the change. */
     if (!P.idle_src && P.reported)
         P.idle_src = g_idle_add(on_idle, NULL);
+}
+
+void cd_probe_trigger(void)
+{
+    if (!P.reported)
+        return;
+    P.want_all = true;
+    kick();
+}
+
+void cd_probe_trigger_vm(const char *name)
+{
+    if (!P.reported || !name)
+        return;
+    g_hash_table_add(P.want, g_strdup(name));
+    kick();
 }
 
 void cd_probe_check_duplicates(void)
@@ -262,6 +316,7 @@ void cd_probe_check_duplicates(void)
 void cd_probe_init(void)
 {
     P.reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 void cd_probe_finalise(void)
@@ -274,5 +329,6 @@ void cd_probe_finalise(void)
     if (P.round)
         round_free(P.round);
     g_clear_pointer(&P.reported, g_hash_table_unref);
+    g_clear_pointer(&P.want, g_hash_table_unref);
     memset(&P, 0, sizeof(P));
 }
