@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "lrmstatus.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
@@ -573,6 +574,49 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return 0;
 }
 
+/* A probe round of the origin node: its results go into that node's resource history. The node
+ * comes from the origin field (set by clusterd, checked against the sender by sync.c), never
+ * from the message body. */
+static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_auto(GStrv) entries = NULL;
+    uint64_t origin = 0;
+
+    if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 || origin == 0 ||
+        vmha_msg_get_strv(m, VMHA_F_PROBE, &entries) < 0 || !entries[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed probe results");
+    g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@id='%s']", node_id);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *uname = node ? crm_element_value(node, XML_ATTR_UNAME) : NULL;
+    if (!uname)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
+
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+    int changed = 0, rc = 0;
+    for (size_t i = 0; entries[i]; i++) {
+        g_autofree char *buf = NULL;
+        VmhaProbeResult r;
+        int c = -1;
+        if (vmha_probe_result_parse(entries[i], &r, &buf) == 0 && vmha_vm_name_valid(r.rsc)) {
+            /* A VM removed since the probe ran: its history would be an orphan. */
+            c = find_vm(cib, r.rsc) ? vmha_lrm_record_probe(copy, node_id, uname, &r) : 0;
+        }
+        if (c < 0) {
+            free_xml(copy);
+            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed probe result '%s'", entries[i]);
+        }
+        changed += c;
+    }
+    if (changed)
+        rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call);
+    free_xml(copy);
+    return cib_call_result(rc, ret_error, "cannot record the probe results") ? VMCTL_EXIT_FAILURE
+                                                                             : 0;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -589,6 +633,9 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_VM_SET:
         rc = apply_set(cib, write, ret_error);
+        break;
+    case VMHA_MSG_PROBE:
+        rc = apply_probe(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

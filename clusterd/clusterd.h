@@ -82,6 +82,18 @@ char *cd_view_config(void);
  * *ret_error says why on failure. */
 int cd_view_cib(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* probe.c: probes every VM on this node once in sync with a quorate cluster (start-up,
+ * membership and quorum changes) and records the results in the status section through a
+ * replicated write. */
+void cd_probe_init(void);
+void cd_probe_finalise(void);
+/* Asks for a probe round (run from the main loop; ignored while out of sync or not quorate). */
+void cd_probe_trigger(void);
+/* Asks for a probe of one VM (added, or its settings changed). */
+void cd_probe_trigger_vm(const char *name);
+/* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
+void cd_probe_check_duplicates(void);
+
 /* ipc.c: the local socket for vmctl. */
 int cd_ipc_init(const char *path) G_GNUC_WARN_UNUSED_RESULT;
 void cd_ipc_finalise(void);

@@ -1,5 +1,5 @@
 /* clusterd: one per host; see docs/clusterd.md. Modules start in dependency order (database,
- * replication, corosync, socket) and stop in reverse. */
+ * executor, replication, probes, corosync, socket) and stop in reverse. */
 #include "config.h"
 
 #include <crm/common/xml.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "executor.h"
 
 CdConfig cd_config;
 
@@ -163,9 +164,13 @@ int main(int argc, char **argv)
               cd_config.socket_path);
     if (cd_cibdb_init(cd_config.state_dir) < 0)
         goto out_db;
+    /* OCF root from the build: the agents live where Pacemaker would look for them too. */
+    if (cd_executor_init(NULL) < 0)
+        goto out_db;
     cd_sync_init();
+    cd_probe_init();
     if (cd_corosync_init() < 0)
-        goto out_sync;
+        goto out_probe;
     if (cd_ipc_init(cd_config.socket_path) < 0)
         goto out_corosync;
 
@@ -175,8 +180,10 @@ int main(int argc, char **argv)
     cd_ipc_finalise();
 out_corosync:
     cd_corosync_finalise();
-out_sync:
+out_probe:
+    cd_probe_finalise();
     cd_sync_finalise();
+    cd_executor_finalise();
 out_db:
     cd_cibdb_finalise();
     g_message("clusterd stopped");

@@ -133,6 +133,7 @@ static void become_synced(void)
               S.n, v.admin_epoch, v.epoch, v.num_updates, digest);
     log_leader();
     flush_waiting();
+    cd_probe_trigger();
 }
 
 static void finish_sync(void)
@@ -338,6 +339,15 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
     if (rc == 0)
         g_message("applied %s %" G_GUINT64_FORMAT " from node %" G_GUINT64_FORMAT,
                   vmha_msg_type_to_str(m->type), req, origin);
+    if (rc == 0 && m->type == VMHA_MSG_PROBE)
+        cd_probe_check_duplicates();
+    /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
+     * does for a new resource. */
+    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET)) {
+        g_autofree char *name = NULL;
+        if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
+            cd_probe_trigger_vm(name);
+    }
     send_applied(origin, origin_pid, req, rc, error);
     if (!w)
         return;
@@ -413,6 +423,7 @@ void cd_sync_on_disconnect(void)
 void cd_sync_on_quorum(void)
 {
     log_leader();
+    cd_probe_trigger();
 }
 
 bool cd_sync_in_sync(void)

@@ -252,6 +252,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "vm-remove";
     case VMHA_MSG_VM_SET:
         return "vm-set";
+    case VMHA_MSG_PROBE:
+        return "probe";
     case VMHA_MSG_REPLY:
         return "reply";
     case VMHA_MSG_SYNC_STATE:
@@ -268,5 +270,6 @@ const char *vmha_msg_type_to_str(uint16_t type)
 
 bool vmha_msg_type_is_write(uint16_t type)
 {
-    return type == VMHA_MSG_VM_ADD || type == VMHA_MSG_VM_REMOVE || type == VMHA_MSG_VM_SET;
+    return type == VMHA_MSG_VM_ADD || type == VMHA_MSG_VM_REMOVE || type == VMHA_MSG_VM_SET ||
+           type == VMHA_MSG_PROBE;
 }

@@ -141,6 +141,23 @@ static const char *field(json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
+/* "n2", "n1,n3", "n1,n2(failed)" or "-": where the status section says the VM runs. */
+static char *nodes_of(json_object *vm)
+{
+    static const char *const keys[] = {"running_on", "failed_on"};
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        json_object *arr = NULL;
+        json_object_object_get_ex(vm, keys[k], &arr);
+        for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+            g_string_append_printf(s, "%s%s%s", s->len ? "," : "",
+                                   json_object_get_string(json_object_array_get_idx(arr, i)),
+                                   k ? "(failed)" : "");
+    }
+    return s->len ? g_strdup(s->str) : g_strdup("-");
+}
+
 int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
 {
     VmctlOptions opts = *gopts;
@@ -158,8 +175,8 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
         return VMCTL_EXIT_OK;
     }
     json_object_object_get_ex(o, "vms", &vms);
-    printf("%-20s %-8s %-10s %-6s %-8s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS", "ROLE",
-           "PREFER", "CONFIG");
+    printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS",
+           "ROLE", "PREFER", "RUNNING ON", "CONFIG");
     for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
         json_object *vm = json_object_array_get_idx(vms, i), *prefer = NULL;
         g_autoptr(GString) p = g_string_new(NULL);
@@ -168,9 +185,10 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
             g_string_append_printf(p, "%s%s", j ? "," : "",
                                    json_object_get_string(json_object_array_get_idx(prefer, j)));
         g_autofree char *mem = g_strdup_printf("%sMiB", field(vm, "memory_mib"));
-        printf("%-20s %-8s %-10s %-6s %-8s %-16s %s\n", field(vm, "name"), field(vm, "priority"),
-               mem, field(vm, "vcpus"), field(vm, "target_role"), p->len ? p->str : "-",
-               field(vm, "config"));
+        g_autofree char *on = nodes_of(vm);
+        printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", field(vm, "name"),
+               field(vm, "priority"), mem, field(vm, "vcpus"), field(vm, "target_role"),
+               p->len ? p->str : "-", on, field(vm, "config"));
     }
     json_object_put(o);
     return VMCTL_EXIT_OK;

@@ -28,6 +28,9 @@ typedef enum {
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
     VMHA_MSG_VM_SET = 18,
+    /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
+     * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */
+    VMHA_MSG_PROBE = 19,
     /* clusterd -> vmctl */
     VMHA_MSG_REPLY = 32,
     /* clusterd <-> clusterd over CPG */
@@ -58,6 +61,7 @@ typedef enum {
     VMHA_F_DIGEST = 18,
     VMHA_F_CIB = 19, /* sync, and the reply to CIB_QUERY: the whole CIB document */
     VMHA_F_NODE = 20,
+    VMHA_F_PROBE = 21, /* "VM RC OP_STATUS EXEC_MS WHEN", decimal, space-separated */
 } VmhaField;
 
 typedef struct {

@@ -19,6 +19,13 @@ for vm in vmb vmc; do
 done
 vmctl_on 1 vm add vmb --config "$CL_LABVAR/shared/guests/vmb/vmb.xml" --prefer n2 || cl_fail "vm add vmb"
 vmctl_on 1 vm add vmc --config "$CL_LABVAR/shared/guests/vmc/vmc.xml" --prefer n3 || cl_fail "vm add vmc"
+# The adds make every node probe both VMs (docs/clusterd.md, probes); wait for their records.
+probed() {
+    vmctl_on 1 vm list --json | python3 -c '
+import json, sys
+sys.exit(0 if all(sorted(v["probed_on"]) == ["n1", "n2", "n3"] for v in json.load(sys.stdin)["vms"]) else 1)'
+}
+cl_wait 30 "both VMs probed on every node" probed
 cl_wait 20 "all agree after the adds" cl_agree 1 2 3
 
 # sim_check NAME PYEXPR [vmctl simulate args]: PYEXPR holds for p = the JSON plan from n1, where
@@ -53,9 +60,10 @@ sim_check "--fail n2: vmb on a survivor" \
 cl_log "2: --fail n2 moves vmb to $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["placement"]["vmb"])' "$CL_DIR/plan.json")"
 
 # Simulating touched nothing: same version and digest (compared before the membership changes,
-# which bumps the epoch), and the live facts never reached the file.
+# which bumps the epoch), and the live facts never reached the file (its node_state elements
+# hold the probes' resource history only).
 [ "$(cl_dbid 1)" = "$dbid_before" ] || cl_fail "the database changed: $dbid_before -> $(cl_dbid 1)"
-cl_exec 1 grep -q -e node_state -e have-quorum /var/lib/vmha/cib.xml && cl_fail "live facts in n1's cib.xml"
+cl_exec 1 grep -q -e in_ccm -e crmd= -e have-quorum /var/lib/vmha/cib.xml && cl_fail "live facts in n1's cib.xml"
 cl_log "database unchanged by simulate"
 
 # A minority plans nothing: cut off, n3 has no quorum, and with the default no-quorum-policy

@@ -210,6 +210,64 @@ static void test_determinism_and_replace(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *probe_msg(uint64_t origin, const char *r1, const char *r2)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_PROBE);
+    if (r1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_PROBE, r1), 0);
+    if (r2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_PROBE, r2), 0);
+    if (origin)
+        assert_int_equal(vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, origin), 0);
+    return m;
+}
+
+/* A probe write goes into the origin's node_state through libcib, the same on every copy;
+ * an unchanged result changes nothing, not even the version. */
+static void test_probe_write(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "p", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v0, v1;
+    char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v0, d0);
+    /* A VM removed meanwhile ("gone") is skipped, not an error. */
+    assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", "gone 7 0 1 100")), 0);
+    cd_cibdb_version(&v1, d1);
+    assert_true(vmha_cib_version_compare(&v1, &v0) > 0);
+    g_autofree char *text = file_text("p");
+    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\">"));
+    assert_non_null(strstr(text, "id=\"web1_last_0\""));
+    assert_non_null(strstr(text, "on_node=\"n2\""));
+    assert_null(strstr(text, "gone"));
+
+    /* The same again: nothing to record. */
+    assert_int_equal(apply(probe_msg(2, "web1 0 0 12 200", NULL)), 0);
+    cd_cibdb_version(&v0, d0);
+    assert_int_equal(vmha_cib_version_compare(&v1, &v0), 0);
+    assert_string_equal(d0, d1);
+
+    /* Refused, changing nothing: unknown origin node, no origin, malformed entries. */
+    assert_int_equal(apply(probe_msg(9, "web1 7 0 1 300", NULL)), VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(probe_msg(0, "web1 7 0 1 300", NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(probe_msg(2, "web1 7 0 1 300", "web1 x")), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(probe_msg(2, NULL, NULL)), VMCTL_EXIT_USAGE);
+    cd_cibdb_version(&v0, d0);
+    assert_int_equal(vmha_cib_version_compare(&v1, &v0), 0);
+    assert_string_equal(d0, d1);
+
+    /* A changed result replaces the record. */
+    assert_int_equal(apply(probe_msg(2, "web1 7 0 1 300", NULL)), 0);
+    g_autofree char *after = file_text("p");
+    assert_non_null(strstr(after, "rc-code=\"7\""));
+    assert_null(strstr(after, "rc-code=\"0\""));
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -236,6 +294,7 @@ int main(void)
             cmocka_unit_test(test_writes_and_errors),
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
+            cmocka_unit_test(test_probe_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,334 @@
+/* Probes: where do the VMs really run?
+ *
+ * Once this node is in sync with a quorate cluster (after start-up, after every membership
+ * change, and when quorum comes back) it runs the vm agent's monitor with interval 0 (a probe,
+ * as Pacemaker calls it) for every VM of the database, and sends the results that differ from
+ * what its history in the status section already says as one write (VMHA_MSG_PROBE). Every
+ * member applies that write in CPG order like any other (cibdb.c), so every copy holds the same
+ * history and a new leader starts from it.
+ *
+ * A VM found running on two nodes is logged at critical level by the leader. Stopping it on all
+ * but one is the leader's job once it dispatches actions (issue 6, a later step); probes only
+ * find and record. */
+#include "config.h"
+
+#include <crm/common/xml.h>
+#include <crm/msg_xml.h>
+#include <errno.h>
+#include <string.h>
+
+#include "clusterd.h"
+#include "executor.h"
+#include "lrmstatus.h"
+#include "vmctl/vmctl.h"
+
+#define PROBE_TIMEOUT_MS 20000
+#define RETRY_S          5
+/* Agents of one round running at once: a round after a membership change probes every VM, and
+ * dozens of agents connecting to libvirtd at once would starve this node's main loop (and
+ * libvirtd) on a small host, delaying everything the cluster waits for from it. */
+#define PROBE_PARALLEL 4
+
+typedef struct {
+    char *rsc;
+    GHashTable *params; /* instance attributes, owned copies */
+} Item;
+
+typedef struct {
+    GQueue todo; /* Item*, not started yet */
+    guint running;
+    GPtrArray *lines; /* results in wire form, for the write */
+} Round;
+
+static struct {
+    Round *round;     /* the round in flight, or NULL */
+    bool want_all;    /* probe every VM at the next round */
+    GHashTable *want; /* VM names to probe at the next round */
+    guint idle_src;   /* a trigger waiting for the main loop */
+    guint retry_src;
+    GHashTable *reported; /* VM -> "n1,n2": duplicates already logged */
+} P;
+
+static bool may_probe(void)
+{
+    return cd_sync_in_sync() && cd_quorate() && cd_sync_leader() != 0;
+}
+
+static void item_free(gpointer p)
+{
+    Item *it = p;
+
+    g_free(it->rsc);
+    g_hash_table_unref(it->params);
+    g_free(it);
+}
+
+static void round_free(Round *r)
+{
+    g_queue_clear_full(&r->todo, item_free);
+    g_ptr_array_unref(r->lines);
+    g_free(r);
+}
+
+static void on_written(void *ctx, int rc, const char *message);
+static void kick(void);
+
+static gboolean on_retry(gpointer user_data)
+{
+    P.retry_src = 0;
+    cd_probe_trigger();
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_retry(void)
+{
+    if (!P.retry_src)
+        P.retry_src = g_timeout_add_seconds(RETRY_S, on_retry, NULL);
+}
+
+static void finish_round(Round *r)
+{
+    P.round = NULL;
+    if (r->lines->len && may_probe()) {
+        /* Compare again: another write may have recorded the same meanwhile. */
+        g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_PROBE);
+        xmlNode *cib = cd_cibdb_query();
+        xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
+        g_autofree char *node_id = g_strdup_printf("%u", cd_local_nodeid());
+        guint n = 0;
+        for (guint i = 0; i < r->lines->len; i++) {
+            g_autofree char *buf = NULL;
+            VmhaProbeResult res;
+            const char *line = g_ptr_array_index(r->lines, i);
+            if (vmha_probe_result_parse(line, &res, &buf) < 0)
+                continue;
+            if (status && vmha_lrm_probe_unchanged(status, node_id, &res))
+                continue;
+            if (vmha_msg_add_str(m, VMHA_F_PROBE, line) < 0) {
+                g_warning("probe results do not fit in one message");
+                break;
+            }
+            n++;
+        }
+        if (cib)
+            free_xml(cib);
+        if (n) {
+            g_message("recording %u changed probe result(s)", n);
+            cd_sync_submit(m, on_written, NULL);
+        } else {
+            g_info("probe round: nothing changed");
+        }
+    } else if (!r->lines->len) {
+        g_info("probe round: nothing changed");
+    }
+    round_free(r);
+    if (P.want_all || g_hash_table_size(P.want))
+        kick();
+}
+
+static int op_status_of(const CdExecResult *res)
+{
+    switch (res->status) {
+    case CD_EXEC_DONE:
+        return VMHA_OP_STATUS_DONE;
+    case CD_EXEC_TIMEOUT:
+        return VMHA_OP_STATUS_TIMEOUT;
+    case CD_EXEC_NOT_INSTALLED:
+        return VMHA_OP_STATUS_NOT_INSTALLED;
+    case CD_EXEC_SIGNALED:
+    case CD_EXEC_ERROR:
+        break;
+    }
+    return VMHA_OP_STATUS_ERROR;
+}
+
+static void pump(Round *r);
+
+static void on_probe_done(const CdExecResult *res, void *ctx)
+{
+    Round *r = ctx;
+    VmhaProbeResult pr = {
+            .rsc = res->rsc,
+            .rc = res->rc,
+            .op_status = op_status_of(res),
+            .exec_ms = res->duration_ms,
+            .when = g_get_real_time() / G_USEC_PER_SEC,
+    };
+
+    if (res->rc != 0 && res->rc != 7)
+        g_warning("probe of %s: %s, rc %d%s%s", res->rsc, cd_exec_status_to_string(res->status),
+                  res->rc, *res->exit_reason ? ": " : "", res->exit_reason);
+    else
+        g_debug("probe of %s: rc %d", res->rsc, res->rc);
+    if (pr.rc >= 0 && pr.rc <= 255)
+        g_ptr_array_add(r->lines, vmha_probe_result_format(&pr));
+    r->running--;
+    pump(r);
+}
+
+/* Starts queued probes up to PROBE_PARALLEL; finishes the round when none is left. */
+static void pump(Round *r)
+{
+    Item *it;
+
+    while (r->running < PROBE_PARALLEL && (it = g_queue_pop_head(&r->todo))) {
+        CdAgentAction a = {
+                .rsc = it->rsc,
+                .provider = "vmha",
+                .type = "vm",
+                .action = "monitor",
+                .params = it->params,
+                .timeout_ms = PROBE_TIMEOUT_MS,
+        };
+        int rc = cd_executor_run(&a, on_probe_done, r);
+        if (rc == -EBUSY) /* an action of the VM runs here: probe it in the next round */
+            g_hash_table_add(P.want, g_strdup(it->rsc));
+        else if (rc < 0)
+            g_warning("cannot probe %s: %s", it->rsc, g_strerror(-rc));
+        else
+            r->running++;
+        item_free(it);
+    }
+    if (r->running == 0 && g_queue_is_empty(&r->todo))
+        finish_round(r);
+}
+
+static GHashTable *instance_params(xmlNode *prim)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    for (xmlNode *set = first_named_child(prim, XML_TAG_ATTR_SETS); set;
+         set = crm_next_same_xml(set))
+        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+             nv = crm_next_same_xml(nv)) {
+            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
+            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
+            if (name && value)
+                g_hash_table_insert(t, g_strdup(name), g_strdup(value));
+        }
+    return t;
+}
+
+static void start_round(void)
+{
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+    Round *r = g_new0(Round, 1);
+    bool all = P.want_all;
+    g_autoptr(GHashTable) want = g_steal_pointer(&P.want);
+
+    P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    P.want_all = false;
+    g_queue_init(&r->todo);
+    r->lines = g_ptr_array_new_with_free_func(g_free);
+    P.round = r;
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        const char *id = crm_element_value(p, XML_ATTR_ID);
+        if (!id || g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") != 0 ||
+            g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
+            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
+            continue;
+        if (!all && !g_hash_table_contains(want, id))
+            continue;
+        Item *it = g_new0(Item, 1);
+        it->rsc = g_strdup(id);
+        it->params = instance_params(p);
+        g_queue_push_tail(&r->todo, it);
+    }
+    if (cib)
+        free_xml(cib);
+    g_message("probing %u VM(s)", g_queue_get_length(&r->todo));
+    pump(r);
+}
+
+static void on_written(void *ctx, int rc, const char *message)
+{
+    if (rc == VMCTL_EXIT_OK)
+        return;
+    g_warning("probe results not recorded: %s; probing again in %d s", message, RETRY_S);
+    schedule_retry();
+}
+
+static gboolean on_idle(gpointer user_data)
+{
+    P.idle_src = 0;
+    /* A round in flight starts the next one when it ends; wants wait for sync and quorum (the
+     * next membership or quorum change asks for every VM anyway). */
+    if (!may_probe() || P.round)
+        return G_SOURCE_REMOVE;
+    start_round();
+    return G_SOURCE_REMOVE;
+}
+
+/* From the main loop, not from inside CPG's dispatch that brought the change. */
+static void kick(void)
+{
+    if (!P.idle_src && P.reported)
+        P.idle_src = g_idle_add(on_idle, NULL);
+}
+
+void cd_probe_trigger(void)
+{
+    if (!P.reported)
+        return;
+    P.want_all = true;
+    kick();
+}
+
+void cd_probe_trigger_vm(const char *name)
+{
+    if (!P.reported || !name)
+        return;
+    g_hash_table_add(P.want, g_strdup(name));
+    kick();
+}
+
+void cd_probe_check_duplicates(void)
+{
+    if (!P.reported || cd_sync_leader() != cd_local_nodeid())
+        return;
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+    xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        const char *vm = crm_element_value(p, XML_ATTR_ID);
+        g_auto(GStrv) nodes = vm ? vmha_lrm_running_on(status, vm, false) : NULL;
+        if (!nodes || g_strv_length(nodes) < 2) {
+            if (vm)
+                g_hash_table_remove(P.reported, vm);
+            continue;
+        }
+        g_autofree char *list = g_strjoinv(" and ", nodes);
+        if (g_strcmp0(g_hash_table_lookup(P.reported, vm), list) == 0)
+            continue;
+        /* The one unforgivable event: its disk is being written by two hosts. The leader will
+         * stop all but one copy once it dispatches actions; until then a human must. */
+        g_critical("vm %s found running on %s", vm, list);
+        g_hash_table_insert(P.reported, g_strdup(vm), g_strdup(list));
+    }
+    if (cib)
+        free_xml(cib);
+}
+
+void cd_probe_init(void)
+{
+    P.reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void cd_probe_finalise(void)
+{
+    if (P.idle_src)
+        g_source_remove(P.idle_src);
+    if (P.retry_src)
+        g_source_remove(P.retry_src);
+    /* The executor, finalised after us, kills the agents without calling done. */
+    if (P.round)
+        round_free(P.round);
+    g_clear_pointer(&P.reported, g_hash_table_unref);
+    g_clear_pointer(&P.want, g_hash_table_unref);
+    memset(&P, 0, sizeof(P));
+}

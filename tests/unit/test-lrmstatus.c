@@ -1,0 +1,238 @@
+/* Unit tests of lib/lrmstatus.c: recording probe results in the status section the way
+ * Pacemaker's controller does, and reading them back, also through lib/model.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "lrmstatus.h"
+#include "model.h"
+
+static const char cib_head[] =
+        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+        "num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\"><configuration><crm_config/>"
+        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
+        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
+        "<primitive id=\"a\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+        "<primitive id=\"b\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+        "</resources><constraints/></configuration><status/></cib>";
+
+typedef struct {
+    xmlDoc *doc;
+    xmlNode *status;
+} Fix;
+
+static int setup(void **state)
+{
+    Fix *f = g_new0(Fix, 1);
+    f->doc = xmlReadMemory(cib_head, sizeof(cib_head) - 1, "t", NULL, 0);
+    xmlNode *root = xmlDocGetRootElement(f->doc);
+    for (xmlNode *c = root->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "status") == 0)
+            f->status = c;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fix *f = *state;
+    xmlFreeDoc(f->doc);
+    g_free(f);
+    return 0;
+}
+
+static int count(xmlDoc *doc, const char *xpath)
+{
+    xmlXPathContext *ctx = xmlXPathNewContext(doc);
+    xmlXPathObject *o = xmlXPathEvalExpression((const xmlChar *)xpath, ctx);
+    int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(ctx);
+    return n;
+}
+
+static char *value(xmlDoc *doc, const char *xpath)
+{
+    xmlXPathContext *ctx = xmlXPathNewContext(doc);
+    xmlXPathObject *o = xmlXPathEvalExpression((const xmlChar *)xpath, ctx);
+    char *r = NULL;
+    if (o && o->nodesetval && o->nodesetval->nodeNr == 1) {
+        xmlChar *s = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+        r = g_strdup((const char *)s);
+        xmlFree(s);
+    }
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(ctx);
+    return r;
+}
+
+static VmhaModel *model_of(Fix *f)
+{
+    VmhaModel *m = NULL;
+    g_autoptr(GError) err = NULL;
+    int rc = vmha_model_from_xml(xmlDocGetRootElement(f->doc), &m, &err);
+    if (rc < 0)
+        fail_msg("model: %s", err->message);
+    return m;
+}
+
+static void test_record_new(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult r = {"a", 0, VMHA_OP_STATUS_DONE, 123, 1700000000};
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &r), 1);
+    assert_int_equal(count(f->doc, "/cib/status/node_state[@id='2'][@uname='n2']/lrm[@id='2']"
+                                   "/lrm_resources/lrm_resource[@id='a'][@type='vm']"
+                                   "[@class='ocf'][@provider='vmha']/lrm_rsc_op"),
+                     1);
+    const char *op = "/cib/status/node_state/lrm/lrm_resources/lrm_resource/lrm_rsc_op";
+    static const char *const expect[][2] = {
+            {"id", "a_last_0"},
+            {"operation", "monitor"},
+            {"operation_key", "a_monitor_0"},
+            {"interval", "0"},
+            {"rc-code", "0"},
+            {"op-status", "0"},
+            {"call-id", "1"},
+            {"on_node", "n2"},
+            {"exec-time", "123"},
+            {"last-run", "1700000000"},
+            {"crm_feature_set", "3.16.1"},
+            {"last-rc-change", "1700000000"},
+            {"transition-magic", "0:0;0:0:7:00000000-0000-0000-0000-000000000000"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(expect); i++) {
+        g_autofree char *xp = g_strdup_printf("%s/@%s", op, expect[i][0]);
+        g_autofree char *v = value(f->doc, xp);
+        assert_non_null(v);
+        assert_string_equal(v, expect[i][1]);
+    }
+
+    /* The same result again changes nothing: no write is needed. */
+    r.when += 10;
+    assert_true(vmha_lrm_probe_unchanged(f->status, "2", &r));
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &r), 0);
+    g_autofree char *run = value(f->doc, "//lrm_rsc_op/@last-run");
+    assert_string_equal(run, "1700000000");
+    assert_false(vmha_lrm_probe_unchanged(f->status, "1", &r));
+
+    g_autoptr(VmhaModel) m = model_of(f);
+    ssize_t vm = vmha_model_find_vm(m, "a"), n2 = vmha_model_find_node(m, "n2");
+    assert_true(vm >= 0 && n2 >= 0);
+    /* The stored node_state carries no membership facts: read as is, n2 is down and runs
+     * nothing; with them (as clusterd's CIB_QUERY adds) the probe says a runs on n2. */
+    xmlNode *ns = NULL;
+    for (xmlNode *c = f->status->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            ns = c;
+    xmlSetProp(ns, (const xmlChar *)"in_ccm", (const xmlChar *)"true");
+    xmlSetProp(ns, (const xmlChar *)"crmd", (const xmlChar *)"online");
+    xmlSetProp(ns, (const xmlChar *)"join", (const xmlChar *)"member");
+    xmlSetProp(ns, (const xmlChar *)"expected", (const xmlChar *)"member");
+    g_autoptr(VmhaModel) live = model_of(f);
+    assert_int_equal(live->vms[vm].state[n2], VMHA_RSC_ACTIVE);
+    assert_int_equal(live->vms[vmha_model_find_vm(live, "b")].state[n2], VMHA_RSC_INACTIVE);
+}
+
+static void test_replace_older(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult run = {"a", 0, VMHA_OP_STATUS_DONE, 5, 100};
+    VmhaProbeResult stopped = {"a", 7, VMHA_OP_STATUS_DONE, 6, 200};
+    VmhaProbeResult b = {"b", 7, VMHA_OP_STATUS_DONE, 7, 150};
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &run), 1);
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &b), 1);
+    g_auto(GStrv) on = vmha_lrm_running_on(f->status, "a", false);
+    assert_int_equal(g_strv_length(on), 1);
+    assert_string_equal(on[0], "n1");
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &stopped), 1);
+    /* One record per resource and node: the older one was replaced, not kept beside. */
+    assert_int_equal(count(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op"), 1);
+    assert_int_equal(count(f->doc, "//node_state"), 1);
+    assert_int_equal(count(f->doc, "//lrm_resource"), 2);
+    g_autofree char *rc = value(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op/@rc-code");
+    g_autofree char *call = value(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op/@call-id");
+    g_autofree char *change = value(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op/@last-rc-change");
+    assert_string_equal(rc, "7");
+    assert_string_equal(call, "3"); /* after both earlier calls on n1 */
+    assert_string_equal(change, "200");
+    g_auto(GStrv) none = vmha_lrm_running_on(f->status, "a", true);
+    assert_int_equal(g_strv_length(none), 0);
+
+    /* A failed probe is recorded as it is, and read as "may run there". */
+    VmhaProbeResult err = {"a", 1, VMHA_OP_STATUS_DONE, 9, 300};
+    VmhaProbeResult tmo = {"a", 1, VMHA_OP_STATUS_TIMEOUT, 20000, 400};
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &err), 1);
+    assert_int_equal(vmha_lrm_state(f->status->children, "a"), VMHA_LRM_FAILED);
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &tmo), 1);
+    g_autofree char *st = value(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op/@op-status");
+    g_autofree char *ch2 = value(f->doc, "//lrm_resource[@id='a']/lrm_rsc_op/@last-rc-change");
+    assert_string_equal(st, "2");
+    assert_string_equal(ch2, "300"); /* same rc: the change time stays */
+    g_auto(GStrv) failed = vmha_lrm_running_on(f->status, "a", true);
+    g_auto(GStrv) running = vmha_lrm_running_on(f->status, "a", false);
+    assert_int_equal(g_strv_length(failed), 1);
+    assert_int_equal(g_strv_length(running), 0);
+}
+
+static void test_two_nodes(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult run = {"a", 0, VMHA_OP_STATUS_DONE, 5, 100};
+    VmhaProbeResult stopped = {"a", 7, VMHA_OP_STATUS_DONE, 5, 100};
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &run), 1);
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &stopped), 1);
+    assert_int_equal(vmha_lrm_record_probe(f->status, "3", "n3", &run), 1);
+    g_auto(GStrv) on = vmha_lrm_running_on(f->status, "a", false);
+    assert_int_equal(g_strv_length(on), 2);
+    assert_string_equal(on[0], "n1");
+    assert_string_equal(on[1], "n3");
+    assert_int_equal(vmha_lrm_state(f->status->children, "b"), VMHA_LRM_UNKNOWN);
+}
+
+static void test_wire_form(void **state)
+{
+    VmhaProbeResult r = {"web-1", 7, 0, 42, 1700000000}, back;
+    g_autofree char *s = vmha_probe_result_format(&r);
+    g_autofree char *buf = NULL;
+
+    assert_string_equal(s, "web-1 7 0 42 1700000000");
+    assert_int_equal(vmha_probe_result_parse(s, &back, &buf), 0);
+    assert_string_equal(back.rsc, "web-1");
+    assert_int_equal(back.rc, 7);
+    assert_int_equal(back.exec_ms, 42);
+    assert_int_equal(back.when, 1700000000);
+    static const char *const bad[] = {"",          "a",           "a 1 2 3",    "a 1 2 3 4 5",
+                                      "a x 0 0 0", "a 256 0 0 0", "a -1 0 0 0", " 0 0 0 0",
+                                      "a 0 0 0 1x"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *b = NULL;
+        VmhaProbeResult untouched = {"keep", 0, 0, 0, 0};
+        assert_int_equal(vmha_probe_result_parse(bad[i], &untouched, &b), -1);
+        assert_string_equal(untouched.rsc, "keep");
+    }
+    VmhaProbeResult neg = {"a", -1, 0, 0, 0};
+    xmlNode *st = xmlNewNode(NULL, (const xmlChar *)"status");
+    assert_int_equal(vmha_lrm_record_probe(st, "1", "n1", &neg), -1);
+    assert_null(st->children);
+    xmlFreeNode(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_record_new, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_replace_older, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_two_nodes, setup, teardown),
+            cmocka_unit_test(test_wire_form),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
