@@ -246,6 +246,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "config-show";
     case VMHA_MSG_CIB_QUERY:
         return "cib-query";
+    case VMHA_MSG_FENCE_LIST:
+        return "fence-list";
     case VMHA_MSG_VM_ADD:
         return "vm-add";
     case VMHA_MSG_VM_REMOVE:
@@ -254,6 +256,20 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "vm-set";
     case VMHA_MSG_PROBE:
         return "probe";
+    case VMHA_MSG_VM_CLEANUP:
+        return "vm-cleanup";
+    case VMHA_MSG_NODE_FENCE:
+        return "node-fence";
+    case VMHA_MSG_FENCE_ADD:
+        return "fence-add";
+    case VMHA_MSG_FENCE_REMOVE:
+        return "fence-remove";
+    case VMHA_MSG_ACTIONS:
+        return "actions";
+    case VMHA_MSG_RESULT:
+        return "result";
+    case VMHA_MSG_FENCED:
+        return "fenced";
     case VMHA_MSG_REPLY:
         return "reply";
     case VMHA_MSG_SYNC_STATE:
@@ -270,6 +286,27 @@ const char *vmha_msg_type_to_str(uint16_t type)
 
 bool vmha_msg_type_is_write(uint16_t type)
 {
-    return type == VMHA_MSG_VM_ADD || type == VMHA_MSG_VM_REMOVE || type == VMHA_MSG_VM_SET ||
-           type == VMHA_MSG_PROBE;
+    switch (type) {
+    case VMHA_MSG_VM_ADD:
+    case VMHA_MSG_VM_REMOVE:
+    case VMHA_MSG_VM_SET:
+    case VMHA_MSG_PROBE:
+    case VMHA_MSG_VM_CLEANUP:
+    case VMHA_MSG_NODE_FENCE:
+    case VMHA_MSG_FENCE_ADD:
+    case VMHA_MSG_FENCE_REMOVE:
+    case VMHA_MSG_ACTIONS:
+    case VMHA_MSG_RESULT:
+    case VMHA_MSG_FENCED:
+        return true;
+    }
+    return false;
+}
+
+bool vmha_msg_type_is_internal(uint16_t type)
+{
+    /* Written by clusterd for itself; accepted from vmctl, they would let any writer forge
+     * agent results or fencing outcomes. */
+    return type == VMHA_MSG_PROBE || type == VMHA_MSG_ACTIONS || type == VMHA_MSG_RESULT ||
+           type == VMHA_MSG_FENCED || type >= VMHA_MSG_REPLY;
 }

@@ -24,13 +24,26 @@ typedef enum {
     VMHA_MSG_CONFIG_SHOW = 4,
     /* The CIB with the live facts (quorum, node states) put in: reply field VMHA_F_CIB. */
     VMHA_MSG_CIB_QUERY = 5,
+    VMHA_MSG_FENCE_LIST = 6, /* stonith primitives: reply VMHA_F_JSON */
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
     VMHA_MSG_VM_SET = 18,
+    VMHA_MSG_VM_CLEANUP = 20,  /* VMHA_F_NAME: forget its history and failures, probe again */
+    VMHA_MSG_NODE_FENCE = 21,  /* VMHA_F_NODE: a fence request (root only); the leader runs it */
+    VMHA_MSG_FENCE_ADD = 22,   /* VMHA_F_NAME device id, VMHA_F_KV agent=..., options */
+    VMHA_MSG_FENCE_REMOVE = 23, /* VMHA_F_NAME */
     /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
      * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */
     VMHA_MSG_PROBE = 19,
+    /* clusterd -> clusterd only, replicated writes like PROBE:
+     * the leader's actions (VMHA_F_ACTION repeated, VMHA_F_MEMBERS the view they were planned in),
+     * recorded as pending operations; the node named in each runs it once it applied the write */
+    VMHA_MSG_ACTIONS = 24,
+    /* an operation's result from the node that ran it (VMHA_F_RESULT, VMHA_F_MESSAGE reason) */
+    VMHA_MSG_RESULT = 25,
+    /* the leader's fencing outcome: VMHA_F_NODE, VMHA_F_RC 0 = fenced, else VMHA_F_MESSAGE */
+    VMHA_MSG_FENCED = 26,
     /* clusterd -> vmctl */
     VMHA_MSG_REPLY = 32,
     /* clusterd <-> clusterd over CPG */
@@ -62,6 +75,8 @@ typedef enum {
     VMHA_F_CIB = 19, /* sync, and the reply to CIB_QUERY: the whole CIB document */
     VMHA_F_NODE = 20,
     VMHA_F_PROBE = 21, /* "VM RC OP_STATUS EXEC_MS WHEN", decimal, space-separated */
+    VMHA_F_ACTION = 22, /* "KEY OP VM NODE [TARGET]", see lib/lrmstatus.h */
+    VMHA_F_RESULT = 23, /* "KEY OP INTERVAL_MS VM RC OP_STATUS EXEC_MS WHEN", see lib/lrmstatus.h */
 } VmhaField;
 
 typedef struct {
@@ -104,5 +119,7 @@ int vmha_msg_get_strv(const VmhaMsg *msg, uint16_t tag, char ***ret) G_GNUC_WARN
 
 const char *vmha_msg_type_to_str(uint16_t type);
 bool vmha_msg_type_is_write(uint16_t type);
+/* Messages only clusterd may originate: never accepted on the local socket. */
+bool vmha_msg_type_is_internal(uint16_t type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaMsg, vmha_msg_free)
