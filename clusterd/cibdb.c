@@ -142,10 +142,21 @@ static int save(void)
     return r;
 }
 
+static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value);
+static xmlNode *add_set(xmlNode *parent, const char *tag, const char *vm, const char *suffix);
+
 static int create_initial(void)
 {
     xmlNode *cib = createEmptyCib(0);
     crm_xml_add(cib, XML_ATTR_CRM_VERSION, VMHA_CRM_FEATURE_SET);
+    /* A VM stays where it runs unless told otherwise (vmha-failback, a drain): a node coming
+     * back must not pull VMs over, each move being a pause. Pacemaker reads it the same way. */
+    xmlNode *config = first_named_child(cib, XML_CIB_TAG_CONFIGURATION);
+    xmlNode *defaults = first_named_child(config, XML_CIB_TAG_RSCCONFIG);
+    if (!defaults)
+        defaults = create_xml_node(config, XML_CIB_TAG_RSCCONFIG);
+    xmlNode *meta = add_set(defaults, XML_TAG_META_SETS, "rsc", "options");
+    add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "resource-stickiness", "INFINITY");
     g_autofree char *s = dump_xml_formatted(cib);
     free_xml(cib);
     g_message("creating an empty cluster database in %s", db.path);
