@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "fencedev.h"
 #include "lrmstatus.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
@@ -617,6 +618,92 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
                                                                              : 0;
 }
 
+/* ---- fence devices (vmctl fence add|remove) ---- */
+
+static bool id_taken(xmlNode *cib, const char *id)
+{
+    g_autofree char *xpath = g_strdup_printf("//*[@id='%s']", id);
+    return get_xpath_object(xpath, cib, LOG_NEVER) != NULL;
+}
+
+static xmlNode *find_fence_device(xmlNode *cib, const char *id)
+{
+    xmlNode *p = find_vm(cib, id);
+    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
+}
+
+/* VMHA_F_NAME the device id, VMHA_F_KV "agent=AGENT" first and then the options, VMHA_F_NODE
+ * the nodes it fences, repeated. One create call, so a refusal (here or by the schema) leaves
+ * nothing behind. */
+static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+    g_auto(GStrv) kvs = NULL, hosts = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0] || !g_str_has_prefix(kvs[0], "agent="))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+    const char *agent = kvs[0] + strlen("agent=");
+    if (!vmha_fence_agent_valid(agent))
+        return fail(ret_error, VMCTL_EXIT_USAGE,
+                    "bad fence agent '%s': fence_NAME or an absolute path", agent);
+    if (vmha_fence_options_check((const char *const *)kvs + 1, ret_error) < 0)
+        return VMCTL_EXIT_USAGE;
+    if (vmha_msg_get_strv(m, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence device needs the nodes it fences");
+    for (size_t i = 0; hosts[i]; i++) {
+        if (!vmha_node_name_valid(hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name '%s'", hosts[i]);
+        for (size_t j = 0; j < i; j++)
+            if (g_str_equal(hosts[i], hosts[j]))
+                return fail(ret_error, VMCTL_EXIT_USAGE, "node '%s' given twice", hosts[i]);
+        if (!node_known(cib, hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", hosts[i]);
+    }
+    if (find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "fence device '%s' already exists", id);
+    if (id_taken(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "the id '%s' is already used in the database",
+                    id);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, id);
+    crm_xml_add(prim, XML_AGENT_ATTR_CLASS, "stonith");
+    crm_xml_add(prim, XML_ATTR_TYPE, agent);
+    xmlNode *inst = add_set(prim, XML_TAG_ATTR_SETS, id, "instance_attributes");
+    const char *set_id = crm_element_value(inst, XML_ATTR_ID);
+    g_autofree char *list = g_strjoinv(" ", hosts);
+    add_nvpair(inst, set_id, "pcmk_host_list", list);
+    for (size_t i = 1; kvs[i]; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        g_autofree char *name = g_strndup(kvs[i], eq - kvs[i]);
+        add_nvpair(inst, set_id, name, eq + 1);
+    }
+    int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot add the fence device") ? VMCTL_EXIT_FAILURE : 0;
+}
+
+static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (!find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown fence device '%s'", id);
+    /* Constraints naming it (a location for the device) would refer to nothing. */
+    if (remove_preferences(cib, id, NULL) != 0)
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the device's constraints");
+    xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(del, XML_ATTR_ID, id);
+    int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
+    free_xml(del);
+    return cib_call_result(rc, ret_error, "cannot remove the fence device") ? VMCTL_EXIT_FAILURE
+                                                                            : 0;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -636,6 +723,12 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_PROBE:
         rc = apply_probe(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCE_ADD:
+        rc = apply_fence_add(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCE_REMOVE:
+        rc = apply_fence_remove(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

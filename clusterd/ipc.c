@@ -141,6 +141,9 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_CONFIG_SHOW:
         json = cd_view_config();
         break;
+    case VMHA_MSG_FENCE_LIST:
+        json = cd_view_fences();
+        break;
     case VMHA_MSG_CIB_QUERY: {
         g_autofree char *xml = NULL, *error = NULL;
         if (cd_view_cib(&xml, &error) < 0)
@@ -153,6 +156,8 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_VM_ADD:
     case VMHA_MSG_VM_REMOVE:
     case VMHA_MSG_VM_SET:
+    case VMHA_MSG_FENCE_ADD:
+    case VMHA_MSG_FENCE_REMOVE:
         if (!may_write(&c->cred)) {
             send_reply(c, VMCTL_EXIT_DENIED,
                        "permission denied: only root or the admin group may change the cluster",

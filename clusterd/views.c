@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clusterd.h"
+#include "fencedev.h"
 #include "lrmstatus.h"
 
 static json_object *node_ref(uint32_t nodeid)
@@ -241,6 +242,48 @@ char *cd_view_vms(void)
     if (cib)
         free_xml(cib);
     json_object_object_add(o, "vms", arr);
+    return finish_json(o);
+}
+
+char *cd_view_fences(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *arr = json_object_new_array();
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0)
+            continue;
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "id", json_object_new_string(crm_element_value(p, XML_ATTR_ID)));
+        const char *agent = crm_element_value(p, XML_ATTR_TYPE);
+        json_object_object_add(d, "agent", agent ? json_object_new_string(agent) : NULL);
+        /* Split as lib/model.c and the fencer read pcmk_host_list. */
+        json_object *hosts = json_object_new_array();
+        const char *list = nvpair_value(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
+        for (size_t i = 0; split[i]; i++)
+            if (*split[i])
+                json_object_array_add(hosts, json_object_new_string(split[i]));
+        json_object_object_add(d, "hosts", hosts);
+        json_object *opts = set_json(p, XML_TAG_ATTR_SETS);
+        json_object_object_del(opts, "pcmk_host_list");
+        /* Anyone may read: credentials for the power controllers stay in the database. */
+        json_object_object_foreach(opts, key, val)
+        {
+            (void)val;
+            if (vmha_fence_option_is_secret(key))
+                json_object_object_add(opts, key, json_object_new_string("(hidden)"));
+        }
+        json_object_object_add(d, "options", opts);
+        json_object_object_add(d, "meta_attributes", set_json(p, XML_TAG_META_SETS));
+        json_object_array_add(arr, d);
+    }
+    if (cib)
+        free_xml(cib);
+    json_object_object_add(o, "devices", arr);
     return finish_json(o);
 }
 

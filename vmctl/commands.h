@@ -14,3 +14,6 @@ int vmctl_cmd_vm_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_remove(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_set(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_fence_add(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_fence_remove(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv);

@@ -14,7 +14,10 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 
+#include <libxml/relaxng.h>
+
 #include "clusterd/clusterd.h"
+#include "model.h"
 #include "vmctl/vmctl.h"
 
 static char *dir;
@@ -268,6 +271,181 @@ static void test_probe_write(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *fence_add_msg(const char *id, const char *agent, const char *hosts,
+                              const char *opt1, const char *opt2)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_ADD);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    if (agent) {
+        g_autofree char *kv = g_strdup_printf("agent=%s", agent);
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    }
+    if (opt1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, opt1), 0);
+    if (opt2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, opt2), 0);
+    g_auto(GStrv) h = g_strsplit(hosts ? hosts : "", ",", -1);
+    for (size_t i = 0; h[i]; i++)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_NODE, h[i]), 0);
+    return m;
+}
+
+static VmhaMsg *fence_remove_msg(const char *id)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    return m;
+}
+
+/* The saved file is valid against Pacemaker's own schema, as cibadmin and crm_mon need. */
+static void assert_pacemaker_schema_valid(const char *text)
+{
+    const char *rng = "/usr/share/pacemaker/pacemaker-3.9.rng";
+    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(rng);
+    xmlRelaxNGPtr schema = xmlRelaxNGParse(pctx);
+    assert_non_null(schema);
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "cib.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    assert_int_equal(xmlRelaxNGValidateDoc(vctx, doc), 0);
+    xmlFreeDoc(doc);
+    xmlRelaxNGFreeValidCtxt(vctx);
+    xmlRelaxNGFree(schema);
+    xmlRelaxNGFreeParserCtxt(pctx);
+}
+
+/* Pacemaker's own checker finds nothing wrong with it (it checks more than the schema). A stored
+ * copy has no quorum or node states (CIB_QUERY adds them), which crm_verify would warn about:
+ * they are added here as CIB_QUERY does for online nodes. */
+static void assert_crm_verify_ok(const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, "verify.xml", NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    char *argv[] = {(char *)"crm_verify", (char *)"-V", (char *)"-x", path, NULL};
+    int status = -1;
+
+    if (!g_file_test("/usr/sbin/crm_verify", G_FILE_TEST_IS_EXECUTABLE))
+        return; /* pacemaker-cli-utils comes with scripts/install-deps */
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "cib.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlNodePtr cib = xmlDocGetRootElement(doc), conf = NULL, status_el = NULL;
+    xmlSetProp(cib, BAD_CAST "have-quorum", BAD_CAST "1");
+    for (xmlNodePtr c = cib->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "configuration"))
+            conf = c;
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "status"))
+            status_el = c;
+    }
+    assert_non_null(conf);
+    if (!status_el)
+        status_el = xmlNewChild(cib, NULL, BAD_CAST "status", NULL);
+    for (xmlNodePtr c = conf->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, BAD_CAST "nodes"))
+            continue;
+        for (xmlNodePtr n = c->children; n; n = n->next) {
+            if (n->type != XML_ELEMENT_NODE)
+                continue;
+            xmlChar *id = xmlGetProp(n, BAD_CAST "id"), *uname = xmlGetProp(n, BAD_CAST "uname");
+            xmlNodePtr ns = xmlNewChild(status_el, NULL, BAD_CAST "node_state", NULL);
+            xmlSetProp(ns, BAD_CAST "id", id);
+            xmlSetProp(ns, BAD_CAST "uname", uname);
+            xmlSetProp(ns, BAD_CAST "in_ccm", BAD_CAST "true");
+            xmlSetProp(ns, BAD_CAST "crmd", BAD_CAST "online");
+            xmlSetProp(ns, BAD_CAST "join", BAD_CAST "member");
+            xmlSetProp(ns, BAD_CAST "expected", BAD_CAST "member");
+            xmlFree(id);
+            xmlFree(uname);
+        }
+    }
+    assert_int_equal(xmlSaveFile(path, doc) > 0, 1);
+    xmlFreeDoc(doc);
+    assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                             NULL));
+    if (!g_spawn_check_wait_status(status, NULL))
+        fail_msg("crm_verify: %s%s", out, err);
+}
+
+static void assert_unchanged(const VmhaCibVersion *v, const char *d)
+{
+    VmhaCibVersion now;
+    char dn[VMHA_DIGEST_LEN + 1];
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(v, &now), 0);
+    assert_string_equal(d, dn);
+}
+
+/* vmctl fence add/remove: a stonith primitive lib/model.c reads as a fence device; every
+ * refusal changes nothing. */
+static void test_fence_write(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "f", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2", "lab=vb1", "passwd=s3cr=t")),
+                     0);
+    g_autofree char *text = file_text("f");
+    assert_non_null(strstr(text, "<primitive id=\"lab1\" class=\"stonith\" type=\"fence_lab\""));
+    assert_non_null(strstr(text, "name=\"pcmk_host_list\" value=\"n1 n2\""));
+    assert_non_null(strstr(text, "id=\"lab1-instance_attributes-lab\" name=\"lab\" value=\"vb1\""));
+    assert_non_null(strstr(text, "name=\"passwd\" value=\"s3cr=t\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &model, &error), 0);
+    assert_int_equal(model->n_fence_devices, 1);
+    assert_int_equal(model->n_vms, 1);
+    assert_string_equal(model->fence_devices[0].name, "lab1");
+    assert_string_equal(model->fence_devices[0].agent, "fence_lab");
+    assert_true(vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n2")));
+    assert_false(
+            vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n3")));
+
+    /* An absolute path is an agent too. */
+    assert_int_equal(apply(fence_add_msg("lab3", "/opt/lab/fence_lab", "n3", NULL, NULL)), 0);
+
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(apply(fence_add_msg("web1", "fence_lab", "n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(
+            apply(fence_add_msg("web1-instance_attributes", "fence_lab", "n3", NULL, NULL)),
+            VMCTL_EXIT_FAILURE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n9", NULL, NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1\nplug=n3", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "action=off", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1", "ip=2")),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(fence_remove_msg("web1")), VMCTL_EXIT_NOT_FOUND);
+    assert_unchanged(&v, d);
+
+    assert_int_equal(apply(fence_remove_msg("lab1")), 0);
+    g_free(text);
+    text = file_text("f");
+    assert_null(strstr(text, "lab1"));
+    assert_non_null(strstr(text, "id=\"lab3\""));
+    assert_non_null(strstr(text, "id=\"web1\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -295,6 +473,7 @@ int main(void)
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
             cmocka_unit_test(test_probe_write),
+            cmocka_unit_test(test_fence_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
