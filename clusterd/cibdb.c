@@ -20,6 +20,7 @@
 #include "clusterd.h"
 #include "fencedev.h"
 #include "lrmstatus.h"
+#include "statusclean.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
@@ -483,6 +484,32 @@ static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMCTL_EXIT_FAILURE : 0;
 }
 
+/* `<operations><op id="VM-monitor" name="monitor" interval="5s" timeout="30s"/></operations>`:
+ * an existing op of that name keeps its id (and stays the only one). */
+static int set_operation(xmlNode *cib, const char *vm, const char *op, const char *interval,
+                         char **ret_error)
+{
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE
+                                             "[@id='%s']/operations/op[@name='%s']",
+                                             vm, op);
+    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
+    g_autofree char *id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
+                                   : g_strdup_printf("%s-%s", vm, op);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, vm);
+    xmlNode *ops = create_xml_node(prim, "operations");
+    xmlNode *o = create_xml_node(ops, "op");
+    crm_xml_add(o, XML_ATTR_ID, id);
+    crm_xml_add(o, "name", op);
+    crm_xml_add(o, "interval", interval);
+    if (!existing || !crm_element_value(existing, "timeout"))
+        crm_xml_add(o, "timeout", "30s");
+    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+}
+
 static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_error)
 {
     const char *eq = strchr(kv, '=');
@@ -498,6 +525,8 @@ static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_er
             r = add_preferences(cib, name, eq + 1, ret_error);
         return r;
     }
+    if (sec == VMHA_ATTR_OPERATION)
+        return set_operation(cib, name, canon, eq + 1, ret_error);
     const char *tag = sec == VMHA_ATTR_INSTANCE ? XML_TAG_ATTR_SETS
                       : sec == VMHA_ATTR_META   ? XML_TAG_META_SETS
                                                 : XML_TAG_UTILIZATION;
@@ -704,6 +733,75 @@ static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
                                                                             : 0;
 }
 
+/* ---- vmctl vm cleanup, vmctl node fence ---- */
+
+static int replace_status(xmlNode *status, char **ret_error, const char *what)
+{
+    int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, status, cib_sync_call);
+    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+}
+
+/* Forgets the VM's history and failures on every node; sync.c then has every node probe it, as
+ * Pacemaker's cleanup does. */
+static int apply_vm_cleanup(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL;
+    const char *busy = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    /* Forgetting an operation in flight would let the leader plan the VM again while it may be
+     * starting: the one thing that must never happen. */
+    if (vmha_status_vm_pending(status, name, &busy))
+        return fail(ret_error, VMCTL_EXIT_FAILURE,
+                    "VM '%s' has an operation in progress on %s; try again when it is done", name,
+                    busy);
+    if (!status)
+        return 0;
+    xmlNode *copy = copy_xml(status);
+    int rc = 0;
+    if (vmha_status_cleanup_vm(copy, name) > 0)
+        rc = replace_status(copy, ret_error, "cannot clean up the VM");
+    free_xml(copy);
+    return rc;
+}
+
+/* Records a fence request on the node (transient attribute vmha-fence-requested = the time the
+ * origin's clusterd received it, VMHA_F_KV "requested=SECONDS"); the leader fences it. */
+static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+    const char *when = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++)
+            if (g_str_has_prefix(kvs[i], "requested="))
+                when = kvs[i] + strlen("requested=");
+    gint64 t = 0;
+    if (!when || !g_ascii_string_to_signed(when, 10, 1, G_MAXINT64, &t, NULL))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence request needs its time");
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *id = node ? crm_element_value(node, XML_ATTR_ID) : NULL;
+    if (!id)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+    int rc = 0;
+    if (vmha_status_set_node_attr(copy, id, uname, "vmha-fence-requested", when) > 0)
+        rc = replace_status(copy, ret_error, "cannot record the fence request");
+    free_xml(copy);
+    return rc;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -729,6 +827,12 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_FENCE_REMOVE:
         rc = apply_fence_remove(cib, write, ret_error);
+        break;
+    case VMHA_MSG_VM_CLEANUP:
+        rc = apply_vm_cleanup(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODE_FENCE:
+        rc = apply_node_fence(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

@@ -17,3 +17,7 @@ int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_remove(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_start(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_stop(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_cleanup(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_fence(const VmctlOptions *opts, int argc, char **argv);

@@ -446,6 +446,88 @@ static void test_fence_write(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *name_msg(uint16_t type, uint16_t tag, const char *name, const char *kv)
+{
+    VmhaMsg *m = vmha_msg_new(type);
+    assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    if (kv)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    return m;
+}
+
+/* vm cleanup forgets the VM's history on every node and nothing else; node fence records the
+ * request on the node; monitor-interval writes an op the schema and lib/model accept. */
+static void test_cleanup_fence_request_monitor(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "g", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2,n3", NULL, NULL)), 0);
+    assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", "db1 7 0 10 100")), 0);
+    assert_int_equal(apply(probe_msg(3, "web1 7 0 10 100", NULL)), 0);
+
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    g_autofree char *text = file_text("g");
+    assert_null(strstr(text, "web1_last_0"));
+    assert_non_null(strstr(text, "db1_last_0"));
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    /* Nothing left to forget: no change, not even the version. */
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_unchanged(&v, d);
+
+    /* An operation in flight (op-status -1) is never forgotten under the VM. */
+    g_autofree char *xml = NULL;
+    assert_int_equal(cd_cibdb_dump(&xml), 0);
+    /* db1's probe on n2 is the only record left: make it an operation in flight. */
+    g_auto(GStrv) parts = g_strsplit(xml, "op-status=\"0\"", -1);
+    assert_int_equal(g_strv_length(parts), 2);
+    g_autofree char *pending2 = g_strjoinv("op-status=\"-1\"", parts);
+    assert_int_equal(cd_cibdb_replace(pending2), 0);
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(cd_cibdb_replace(xml), 0);
+
+    /* node fence: the time comes with the request (ipc.c adds it). */
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700")), 0);
+    g_free(text);
+    text = file_text("g");
+    assert_non_null(strstr(text, "<transient_attributes id=\"3\">"));
+    assert_non_null(strstr(text, "<instance_attributes id=\"status-3\">"));
+    assert_non_null(strstr(text, "name=\"vmha-fence-requested\" value=\"1700\""));
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700")),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x")),
+                     VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    /* monitor-interval: one op, changed in place. */
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=5s", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=1min", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=0", NULL)), VMCTL_EXIT_USAGE);
+    g_free(text);
+    text = file_text("g");
+    assert_non_null(strstr(text, "<op id=\"web1-monitor\" name=\"monitor\" interval=\"1min\" "
+                                 "timeout=\"30s\"/>"));
+    assert_null(strstr(text, "interval=\"5s\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    g_autoptr(VmhaModel) model = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &model, NULL), 0);
+    assert_int_equal(model->n_vms, 2);
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -474,6 +556,7 @@ int main(void)
             cmocka_unit_test(test_unreadable_file),
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
+            cmocka_unit_test(test_cleanup_fence_request_monitor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
