@@ -19,7 +19,8 @@ static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
 
 static const VmctlCommand commands[] = {
         {"version", cmd_version, "", "print vmctl's version"},
-        {"status", vmctl_cmd_status, "[--json]", "cluster, quorum, leader and database state"},
+        {"status", vmctl_cmd_status, "[--json] [--watch [S]]",
+         "nodes and VMs: state, where, why; quorum, leader, database"},
         {"node list", vmctl_cmd_node_list, "[--json]", "configured nodes and who is up"},
         {"vm add", vmctl_cmd_vm_add, "NAME --config PATH [--priority N] [--prefer N1,N2]",
          "add a VM (reads memory and vCPUs from its domain XML)"},
