@@ -185,14 +185,20 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
 }
 
 /* Every VM with its state, nodes, why and failures, from the live model and its plan. */
-static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
+static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan, xmlNode *status)
 {
     json_object *arr = json_object_new_array();
 
     for (size_t v = 0; v < model->n_vms; v++) {
         const VmhaVm *vm = &model->vms[v];
         VmhaShowVm show;
-        vmha_show_vm(model, plan, v, &show);
+        const char *pnode = NULL, *pop = NULL;
+        VmhaShowPending pending = {.node = -1};
+        if (vmha_status_vm_pending_op(status, vm->name, &pnode, &pop)) {
+            pending.op = pop;
+            pending.node = vmha_model_find_node(model, pnode);
+        }
+        vmha_show_vm(model, plan, v, pending.node >= 0 ? &pending : NULL, &show);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(vm->name));
         json_object_object_add(o, "state",
@@ -202,6 +208,14 @@ static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
             json_object_array_add(nodes, json_object_new_string(show.nodes[i]));
         json_object_object_add(o, "nodes", nodes);
         json_object_object_add(o, "why", show.why ? json_object_new_string(show.why) : NULL);
+        json_object *po = NULL;
+        if (pending.node >= 0) {
+            po = json_object_new_object();
+            json_object_object_add(po, "op", json_object_new_string(pending.op));
+            json_object_object_add(po, "node",
+                                   json_object_new_string(model->nodes[pending.node].name));
+        }
+        json_object_object_add(o, "pending", po);
         ssize_t to = plan->placement[v];
         json_object_object_add(o, "planned_node",
                                to >= 0 ? json_object_new_string(model->nodes[to].name) : NULL);
@@ -281,7 +295,11 @@ char *cd_view_status(void)
     json_object_object_add(o, "nodes", nodes);
     json_object_object_add(o, "database", database_json());
     json_object_object_add(o, "vm_count", json_object_new_int(count_vms(cib)));
-    json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
+    json_object_object_add(
+            o, "vms",
+            model ? vms_json(model, plan,
+                             cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL)
+                  : NULL);
     json_object_object_add(o, "vms_error",
                            model_error ? json_object_new_string(model_error) : NULL);
     if (cib)

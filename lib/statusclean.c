@@ -99,7 +99,19 @@ int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
     return removed;
 }
 
+static const char *prop_in_doc(xmlNode *n, const char *name)
+{
+    const xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
+    return a && a->children ? (const char *)a->children->content : NULL;
+}
+
 bool vmha_status_vm_pending(xmlNode *status, const char *rsc, const char **ret_node)
+{
+    return vmha_status_vm_pending_op(status, rsc, ret_node, NULL);
+}
+
+bool vmha_status_vm_pending_op(xmlNode *status, const char *rsc, const char **ret_node,
+                               const char **ret_op)
 {
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
         if (!name_is(ns, "node_state"))
@@ -110,11 +122,12 @@ bool vmha_status_vm_pending(xmlNode *status, const char *rsc, const char **ret_n
             if (!name_is(op, "lrm_rsc_op") || !prop_is(op, "op-status", "-1"))
                 continue;
             if (ret_node) {
-                const xmlAttr *a = xmlHasProp(ns, (const xmlChar *)"uname");
-                if (!a)
-                    a = xmlHasProp(ns, (const xmlChar *)"id");
-                *ret_node = a && a->children ? (const char *)a->children->content : "?";
+                *ret_node = prop_in_doc(ns, "uname") ?: prop_in_doc(ns, "id");
+                if (!*ret_node)
+                    *ret_node = "?";
             }
+            if (ret_op)
+                *ret_op = prop_in_doc(op, "operation") ?: "?";
             return true;
         }
     }

@@ -15,8 +15,11 @@
 int vmha_status_cleanup_vm(xmlNode *status, const char *rsc);
 
 /* Whether some node records an operation of rsc in flight (op-status -1, Pacemaker's pending):
- * its history must not be forgotten under it. Stores that node's uname (or id) when asked. */
+ * its history must not be forgotten under it. Stores that node's uname (or id) and the
+ * operation's name when asked (pointers into the document). */
 bool vmha_status_vm_pending(xmlNode *status, const char *rsc, const char **ret_node);
+bool vmha_status_vm_pending_op(xmlNode *status, const char *rsc, const char **ret_node,
+                               const char **ret_op);
 
 /* Sets the transient attribute name=value of node node_id (uname written when the node_state is
  * created): node_state id=NODEID > transient_attributes id=NODEID > instance_attributes

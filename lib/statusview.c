@@ -63,7 +63,8 @@ static char *describe_actions(const VmhaModel *m, const VmhaPlan *p, size_t vm)
     return s->len ? g_strdup(s->str) : NULL;
 }
 
-void vmha_show_vm(const VmhaModel *m, const VmhaPlan *p, size_t v, VmhaShowVm *ret)
+void vmha_show_vm(const VmhaModel *m, const VmhaPlan *p, size_t v, const VmhaShowPending *pending,
+                  VmhaShowVm *ret)
 {
     const VmhaVm *vm = &m->vms[v];
     g_autoptr(GPtrArray) nodes = g_ptr_array_new();
@@ -85,8 +86,22 @@ void vmha_show_vm(const VmhaModel *m, const VmhaPlan *p, size_t v, VmhaShowVm *r
     }
 
     memset(ret, 0, sizeof(*ret));
-    if (stop_failed || (active == 0 && p->placement[v] < 0 && reason &&
-                        g_str_has_prefix(reason, "failed too often"))) {
+    if (pending && pending->op && pending->node >= 0 && (size_t)pending->node < m->n_nodes) {
+        const char *where = m->nodes[pending->node].name;
+        if (strcmp(pending->op, "start") == 0)
+            ret->state = VMHA_SHOW_STARTING;
+        else if (strcmp(pending->op, "stop") == 0)
+            ret->state = VMHA_SHOW_STOPPING;
+        else
+            ret->state = VMHA_SHOW_MIGRATING;
+        ret->why = g_strdup_printf("%s on %s in progress", pending->op, where);
+        bool listed = false;
+        for (guint i = 0; i < nodes->len; i++)
+            listed = listed || strcmp(g_ptr_array_index(nodes, i), where) == 0;
+        if (!listed)
+            g_ptr_array_add(nodes, g_strdup(where));
+    } else if (stop_failed || (active == 0 && p->placement[v] < 0 && reason &&
+                               g_str_has_prefix(reason, "failed too often"))) {
         ret->state = VMHA_SHOW_FAILED;
         ret->why = g_strdup(reason);
     } else if (has_actions || failed_somewhere || on_lost) {

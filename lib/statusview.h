@@ -39,9 +39,17 @@ typedef struct {
     char *why;    /* one line, or NULL: the engine's reason, or what the plan will do */
 } VmhaShowVm;
 
-/* Describes VM vm of model as plan (vmha_engine_plan of the same model) sees it. Fills *ret;
- * release with vmha_show_vm_clear. */
-void vmha_show_vm(const VmhaModel *model, const VmhaPlan *plan, size_t vm, VmhaShowVm *ret);
+/* An operation in flight: the status section's pending record (op-status -1), as the leader's
+ * ACTIONS write records it. */
+typedef struct {
+    const char *op; /* "start", "stop", "migrate_to", "migrate_from" */
+    ssize_t node;   /* where it runs, index into model->nodes */
+} VmhaShowPending;
+
+/* Describes VM vm of model as plan (vmha_engine_plan of the same model) sees it, with its
+ * operation in flight (NULL: none). Fills *ret; release with vmha_show_vm_clear. */
+void vmha_show_vm(const VmhaModel *model, const VmhaPlan *plan, size_t vm,
+                  const VmhaShowPending *pending, VmhaShowVm *ret);
 void vmha_show_vm_clear(VmhaShowVm *v);
 
 const char *vmha_show_vm_state_to_string(VmhaShowVmState state);

@@ -78,6 +78,9 @@ static void test_cleanup(void **state)
     assert_false(vmha_status_vm_pending(status, "web", &busy));
     assert_true(vmha_status_vm_pending(status, "web2", &busy));
     assert_string_equal(busy, "n1");
+    const char *op = NULL;
+    assert_true(vmha_status_vm_pending_op(status, "web2", NULL, &op));
+    assert_string_equal(op, "start");
 
     /* Two lrm_resources and three attributes (both forms); web2's and webx's stay. */
     assert_int_equal(vmha_status_cleanup_vm(status, "web"), 5);

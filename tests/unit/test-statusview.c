@@ -82,7 +82,7 @@ static void expect_vm(const VmhaModel *m, const VmhaPlan *p, const char *name,
     ssize_t i = vmha_model_find_vm(m, name);
 
     assert_true(i >= 0);
-    vmha_show_vm(m, p, (size_t)i, &v);
+    vmha_show_vm(m, p, (size_t)i, NULL, &v);
     if (v.state != state)
         fail_msg("%s: %s, wanted %s (%s)", name, vmha_show_vm_state_to_string(v.state),
                  vmha_show_vm_state_to_string(state), v.why ? v.why : "-");
@@ -110,6 +110,38 @@ static void test_vm_states(void **state)
     expect_vm(m, p, "old", VMHA_SHOW_RECOVERING, "n3", "waiting for n3 to be fenced");
     expect_vm(m, p, "stuck", VMHA_SHOW_FAILED, "n2", "waiting for n2 to be fenced");
     expect_vm(m, p, "flaky", VMHA_SHOW_FAILED, "", "failed too often");
+}
+
+/* An operation in flight decides over everything else the history says. */
+static void test_pending(void **state)
+{
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(VmhaPlan) p = NULL;
+    VmhaShowVm v;
+
+    assert_int_equal(vmha_model_parse(cib, sizeof(cib) - 1, &m, NULL), 0);
+    assert_int_equal(vmha_engine_plan(m, 1000, &p), 0);
+    static const struct {
+        const char *vm, *op;
+        size_t node;
+        VmhaShowVmState state;
+        const char *nodes, *why;
+    } cases[] = {
+            {"app", "start", 1, VMHA_SHOW_STARTING, "n2", "start on n2 in progress"},
+            {"web", "stop", 0, VMHA_SHOW_STOPPING, "n1", "stop on n1 in progress"},
+            {"web", "migrate_to", 0, VMHA_SHOW_MIGRATING, "n1", "migrate_to on n1 in progress"},
+            {"web", "migrate_from", 1, VMHA_SHOW_MIGRATING, "n1,n2",
+             "migrate_from on n2 in progress"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        VmhaShowPending pending = {.op = cases[i].op, .node = (ssize_t)cases[i].node};
+        vmha_show_vm(m, p, (size_t)vmha_model_find_vm(m, cases[i].vm), &pending, &v);
+        assert_int_equal(v.state, cases[i].state);
+        g_autofree char *joined = g_strjoinv(",", v.nodes);
+        assert_string_equal(joined, cases[i].nodes);
+        assert_string_equal(v.why, cases[i].why);
+        vmha_show_vm_clear(&v);
+    }
 }
 
 static void test_node_states(void **state)
@@ -141,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_vm_states),
             cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
