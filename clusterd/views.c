@@ -383,6 +383,15 @@ char *cd_view_vms(void)
         json_object_object_add(vm, "instance_attributes", set_json(p, XML_TAG_ATTR_SETS));
         json_object_object_add(vm, "meta_attributes", set_json(p, XML_TAG_META_SETS));
         json_object_object_add(vm, "utilization", set_json(p, XML_TAG_UTILIZATION));
+        /* `vm set NAME monitor-interval=`; null: clusterd's default. */
+        const char *interval = NULL;
+        xmlNode *ops = first_named_child(p, "operations");
+        for (xmlNode *op = ops ? first_named_child(ops, "op") : NULL; op && !interval;
+             op = crm_next_same_xml(op))
+            if (g_strcmp0(crm_element_value(op, "name"), "monitor") == 0)
+                interval = crm_element_value(op, "interval");
+        json_object_object_add(vm, "monitor_interval",
+                               interval ? json_object_new_string(interval) : NULL);
         json_object_array_add(arr, vm);
     }
     if (cib)

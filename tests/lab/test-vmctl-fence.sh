@@ -77,6 +77,10 @@ grep -q "vmx: stopped" "$CL_DIR/out" || cl_fail "vm stop --wait printed no progr
 [ "$(vmctl_on 1 vm list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["target_role"])')" = Stopped ] ||
     cl_fail "target-role not Stopped"
 
+expect_rc 0 "vm set monitor-interval" 2 vm set vmx monitor-interval=5s
+[ "$(vmctl_on 1 vm list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["monitor_interval"])')" = 5s ] ||
+    cl_fail "monitor_interval not 5s in vm list"
+
 # vmctl status: every node and VM with its state.
 vmctl_on 2 status --json >"$CL_DIR/status.json" || cl_fail "status --json"
 python3 - "$CL_DIR/status.json" <<'PY' || { cat "$CL_DIR/status.json" >&2; cl_fail "status --json"; }
