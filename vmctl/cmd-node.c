@@ -15,7 +15,9 @@
 
 typedef struct {
     const char *node;
-    int64_t since; /* seconds: outcomes older than the request do not count */
+    /* The node's record before the request: only a newer outcome answers it. Compared for
+     * change rather than against our clock, since the leader's clock writes them. */
+    int64_t fenced_before, attempt_before;
 } FenceWait;
 
 static int64_t int_of(json_object *o, const char *key)
@@ -33,11 +35,11 @@ static int check_fence(json_object *status, void *ctx, char **ret_line)
     int64_t failures = int_of(f, "failures");
     json_object *err = vmctl_json_get(f, "last_error");
 
-    if (int_of(f, "fenced") >= w->since) {
+    if (int_of(f, "fenced") > 0 && int_of(f, "fenced") != w->fenced_before) {
         *ret_line = g_strdup_printf("%s: fenced", w->node);
         return 1;
     }
-    if (failures > 0 && int_of(f, "last_attempt") >= w->since) {
+    if (failures > 0 && int_of(f, "last_attempt") != w->attempt_before) {
         *ret_line =
                 g_strdup_printf("%s: fencing failed (attempt %" G_GINT64_FORMAT "): %s", w->node,
                                 failures, err ? json_object_get_string(err) : "no reason given");
@@ -110,12 +112,22 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
             return vmctl_error(&opts, VMCTL_EXIT_USAGE, "not fencing %s", node);
     }
 
-    /* clusterd stamps the request with its own clock, which is this host's: not earlier. */
-    FenceWait w = {.node = node, .since = (int64_t)time(NULL)};
+    FenceWait w = {.node = node};
+    json_object *before = NULL;
+    g_autoptr(VmhaMsg) sreq = vmha_msg_new(VMHA_MSG_STATUS);
+    int rc = vmctl_call(&opts, sreq, &before);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    json_object *bf =
+            vmctl_json_get(vmctl_find_named(vmctl_json_get(before, "nodes"), node), "fence");
+    w.fenced_before = int_of(bf, "fenced");
+    w.attempt_before = int_of(bf, "last_attempt");
+    json_object_put(before);
+
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_FENCE);
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
+    rc = vmctl_call(&opts, req, NULL);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     if (wait) {
