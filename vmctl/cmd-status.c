@@ -104,9 +104,10 @@ static void append_nodes_table(GString *out, json_object *nodes)
         const char *state = str(n, "state");
         if (!state)
             state = boolean(n, "online") ? "online" : "offline";
-        g_string_append_printf(out, "%-14s %4" PRId64 "  %-9s %-8s %-14s %s\n", str(n, "name"),
-                               integer(n, "id"), state, boolean(n, "clusterd") ? "yes" : "no",
-                               role->len ? role->str : "-", fence->len ? fence->str : "-");
+        g_string_append_printf(out, "%-14s %4" PRId64 "  %-9s %-8s %-14s %s\n",
+                               str(n, "name") ?: "?", integer(n, "id"), state,
+                               boolean(n, "clusterd") ? "yes" : "no", role->len ? role->str : "-",
+                               fence->len ? fence->str : "-");
     }
 }
 
@@ -126,16 +127,20 @@ static void append_vms_table(GString *out, json_object *status)
         for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++)
             g_string_append_printf(on, "%s%s", j ? "," : "",
                                    json_object_get_string(json_object_array_get_idx(nodes, j)));
-        json_object_object_foreach(get(vm, "fail_counts"), node, fc)
-        {
-            int64_t c = integer(fc, "count");
-            if (c >= 1000000)
-                g_string_append_printf(fails, "%s%s:INF", fails->len ? "," : "", node);
-            else
-                g_string_append_printf(fails, "%s%s:%" PRId64, fails->len ? "," : "", node, c);
+        json_object *fcs = get(vm, "fail_counts");
+        if (fcs && json_object_is_type(fcs, json_type_object)) {
+            json_object_object_foreach(fcs, node, fc)
+            {
+                int64_t c = integer(fc, "count");
+                if (c >= 1000000)
+                    g_string_append_printf(fails, "%s%s:INF", fails->len ? "," : "", node);
+                else
+                    g_string_append_printf(fails, "%s%s:%" PRId64, fails->len ? "," : "", node, c);
+            }
         }
-        g_string_append_printf(out, "%-20s %-10s %-12s %5" PRId64 " %-10s %s\n", str(vm, "name"),
-                               str(vm, "state"), on->len ? on->str : "-", integer(vm, "priority"),
+        g_string_append_printf(out, "%-20s %-10s %-12s %5" PRId64 " %-10s %s\n",
+                               str(vm, "name") ?: "?", str(vm, "state") ?: "?",
+                               on->len ? on->str : "-", integer(vm, "priority"),
                                fails->len ? fails->str : "-", str(vm, "why") ?: "-");
     }
 }
@@ -146,7 +151,8 @@ static char *render_status(json_object *o)
     json_object *local = get(o, "local_node"), *leader = get(o, "leader"), *db = get(o, "database");
     g_autoptr(GString) out = g_string_new(NULL);
 
-    g_string_append_printf(out, "Node:     %s (id %" PRId64 ")\n", local ? str(local, "name") : "?",
+    g_string_append_printf(out, "Node:     %s (id %" PRId64 ")\n",
+                           local ? str(local, "name") ?: "?" : "?",
                            local ? integer(local, "id") : 0);
     if (boolean(o, "corosync"))
         g_string_append_printf(out,
@@ -155,13 +161,14 @@ static char *render_status(json_object *o)
                                integer(o, "expected_votes"));
     else
         g_string_append(out, "Quorum:   NO (not connected to corosync)\n");
-    g_string_append_printf(out, "Leader:   %s\n", leader ? str(leader, "name") : "none");
+    g_string_append_printf(out, "Leader:   %s\n", leader ? str(leader, "name") ?: "?" : "none");
     g_string_append_printf(out,
                            "Database: %s, version %" PRId64 ".%" PRId64 ".%" PRId64
                            ", digest %.12s, %" PRId64 " VMs\n\n",
                            boolean(db, "in_sync") ? "in sync" : "NOT in sync",
                            integer(db, "admin_epoch"), integer(db, "epoch"),
-                           integer(db, "num_updates"), str(db, "digest"), integer(o, "vm_count"));
+                           integer(db, "num_updates"), str(db, "digest") ?: "?",
+                           integer(o, "vm_count"));
     append_nodes_table(out, get(o, "nodes"));
     g_string_append_c(out, '\n');
     append_vms_table(out, o);
