@@ -76,6 +76,30 @@ static void print_nodes(json_object *nodes)
     }
 }
 
+/* Appends head (the fixed columns) and then text as the last column, wrapped at word boundaries
+ * so that no line exceeds 100 columns; continuation lines are indented to that column. */
+static void append_row(GString *out, const char *head, const char *text)
+{
+    const size_t width = 100, indent = strlen(head);
+    size_t col = indent;
+
+    g_string_append(out, head);
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    for (size_t i = 0; words[i]; i++) {
+        size_t len = strlen(words[i]);
+        if (col > indent && col + 1 + len > width) {
+            g_string_append_printf(out, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, words[i]);
+        col += len;
+    }
+    g_string_append_c(out, '\n');
+}
+
 static void append_nodes_table(GString *out, json_object *nodes)
 {
     g_string_append_printf(out, "%-14s %4s  %-9s %-8s %-14s %s\n", "NODE", "ID", "STATE",
@@ -104,10 +128,10 @@ static void append_nodes_table(GString *out, json_object *nodes)
         const char *state = str(n, "state");
         if (!state)
             state = boolean(n, "online") ? "online" : "offline";
-        g_string_append_printf(out, "%-14s %4" PRId64 "  %-9s %-8s %-14s %s\n",
-                               str(n, "name") ?: "?", integer(n, "id"), state,
-                               boolean(n, "clusterd") ? "yes" : "no", role->len ? role->str : "-",
-                               fence->len ? fence->str : "-");
+        g_autofree char *head = g_strdup_printf(
+                "%-14s %4" PRId64 "  %-9s %-8s %-14s ", str(n, "name") ?: "?", integer(n, "id"),
+                state, boolean(n, "clusterd") ? "yes" : "no", role->len ? role->str : "-");
+        append_row(out, head, fence->len ? fence->str : "-");
     }
 }
 
@@ -138,10 +162,11 @@ static void append_vms_table(GString *out, json_object *status)
                     g_string_append_printf(fails, "%s%s:%" PRId64, fails->len ? "," : "", node, c);
             }
         }
-        g_string_append_printf(out, "%-20s %-10s %-12s %5" PRId64 " %-10s %s\n",
-                               str(vm, "name") ?: "?", str(vm, "state") ?: "?",
-                               on->len ? on->str : "-", integer(vm, "priority"),
-                               fails->len ? fails->str : "-", str(vm, "why") ?: "-");
+        g_autofree char *head =
+                g_strdup_printf("%-20s %-10s %-12s %5" PRId64 " %-10s ", str(vm, "name") ?: "?",
+                                str(vm, "state") ?: "?", on->len ? on->str : "-",
+                                integer(vm, "priority"), fails->len ? fails->str : "-");
+        append_row(out, head, str(vm, "why") ?: "-");
     }
 }
 
