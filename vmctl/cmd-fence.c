@@ -54,6 +54,16 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
     if (vmha_fence_options_check((const char *const *)options, &err) < 0)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
 
+    /* Only the leader runs the agent, wherever it is; missing here is worth a word, not a
+     * refusal (this node may not be where it is installed yet). */
+    g_autofree char *path =
+            agent[0] == '/' ? g_strdup(agent) : g_build_filename("/usr/sbin", agent, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+        fprintf(stderr,
+                "vmctl: warning: %s is not installed on this node; every node that may "
+                "lead needs it\n",
+                path);
+
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_ADD);
     g_autofree char *agent_kv = g_strdup_printf("agent=%s", agent);
     if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
