@@ -185,19 +185,15 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
 }
 
 /* Every VM with its state, nodes, why and failures, from the live model and its plan. */
-static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan, xmlNode *status)
+static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
 {
     json_object *arr = json_object_new_array();
 
     for (size_t v = 0; v < model->n_vms; v++) {
         const VmhaVm *vm = &model->vms[v];
         VmhaShowVm show;
-        const char *pnode = NULL, *pop = NULL;
-        VmhaShowPending pending = {.node = -1};
-        if (vmha_status_vm_pending_op(status, vm->name, &pnode, &pop)) {
-            pending.op = pop;
-            pending.node = vmha_model_find_node(model, pnode);
-        }
+        VmhaShowPending pending = {.op = vm->pending_op,
+                                   .node = vm->pending_op ? vm->pending_node : -1};
         vmha_show_vm(model, plan, v, pending.node >= 0 ? &pending : NULL, &show);
         json_object *o = json_object_new_object();
         json_object_object_add(o, "name", json_object_new_string(vm->name));
@@ -295,11 +291,7 @@ char *cd_view_status(void)
     json_object_object_add(o, "nodes", nodes);
     json_object_object_add(o, "database", database_json());
     json_object_object_add(o, "vm_count", json_object_new_int(count_vms(cib)));
-    json_object_object_add(
-            o, "vms",
-            model ? vms_json(model, plan,
-                             cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL)
-                  : NULL);
+    json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
     json_object_object_add(o, "vms_error",
                            model_error ? json_object_new_string(model_error) : NULL);
     if (cib)
@@ -527,6 +519,11 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         uint32_t nodeid = uname ? cd_node_id_by_name(uname) : 0;
         bool online = nodeid && cd_node_in_quorum_view(nodeid);
         xmlNode *ns = find_node_state(status, id, uname);
+        /* The stored node_state says expected="member" from the first time anything was recorded
+         * about the node (a probe, an action) until it is fenced. Outside the membership such a
+         * node may still run VMs: Pacemaker's "unclean", which waits for fencing before its VMs
+         * move. A node never recorded, or fenced since, runs nothing of ours: "offline". */
+        bool may_run = ns && g_strcmp0(crm_element_value(ns, XML_NODE_EXPECTED), "down") != 0;
         if (!ns) {
             ns = create_xml_node(status, XML_CIB_TAG_STATE);
             crm_xml_add(ns, XML_ATTR_ID, id);
@@ -535,10 +532,7 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         crm_xml_add(ns, XML_NODE_IN_CLUSTER, online ? XML_BOOLEAN_TRUE : XML_BOOLEAN_FALSE);
         crm_xml_add(ns, XML_NODE_IS_PEER, online ? "online" : "offline");
         crm_xml_add(ns, XML_NODE_JOIN_STATE, online ? "member" : "down");
-        /* Nobody tells clusterd that a node left on purpose, so a node outside the membership is
-         * one that may still run its VMs: Pacemaker's "unclean" (with startup-fencing, the same
-         * holds for a node never seen), which waits for fencing before its VMs move. */
-        crm_xml_add(ns, XML_NODE_EXPECTED, "member");
+        crm_xml_add(ns, XML_NODE_EXPECTED, online || may_run ? "member" : "down");
     }
     *ret_xml = dump_xml_unformatted(cib);
     free_xml(cib);
