@@ -200,7 +200,10 @@ static int start_stop(Stop *s)
         unsigned sd =
                 cd_noquorum_shutdown_s(&SF.plan, now_ms(), (unsigned)configured, STOP_SHUTDOWN_S);
         g_hash_table_insert(params, g_strdup("shutdown_timeout"), g_strdup_printf("%u", sd));
-        timeout_ms = MAX(STOP_TIMEOUT_MS, (sd + 10) * 1000);
+        /* Before a self-fence deadline, a hung stop must not hold the VM (-EBUSY) for long past
+         * it: the destroy comes next. */
+        timeout_ms = SF.plan.deadline_ms >= 0 ? (sd + 10) * 1000
+                                              : MAX(STOP_TIMEOUT_MS, (sd + 10) * 1000);
     }
     CdAgentAction a = {
             .rsc = s->rsc,
@@ -350,6 +353,9 @@ void cd_selffence_on_quorum(void)
         SF.grace_src = 0;
     }
     SF.known = true;
+    /* Self-fenced is for good: the destroys go on until the watchdog resets the host. */
+    if (SF.self_fenced)
+        return;
     if (q) {
         if (!SF.h.quorate) {
             if (SF.deadline_src && !SF.self_fenced)

@@ -5,7 +5,7 @@
 # (no-quorum-policy stop), self-fences at vmha-self-fence-timeout (10 s) and stops feeding its
 # watchdog, which power-cuts it 5 s later (watchdog.log). The guests must be gone from n3 before
 # vmha-fence-watchdog-timeout (20 s) after n1/n2 saw n3 leave, and never run on n1 or n2 while they
-# still run on n3. When clusterd has its controller (issue 6), n1/n2 must restart them, after that.
+# still run on n3. First, a shorter cut: quorum back in time cancels the self-fence. When clusterd has its controller (issue 6), n1/n2 must restart them, after that.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" sf
 
@@ -36,6 +36,24 @@ for n in n1 n2 n3; do
     grep -q "$n armed" "$WD_LOG" || fail "$n's watchdog stand-in was not armed: $(cat "$WD_LOG")"
 done
 ok "3 nodes, every clusterd feeds its watchdog"
+
+# A short cut: quorum back before the self-fence deadline cancels it; n3 stays up.
+log3=/var/lib/vmha-lab/$VMHA_LAB/nodes/n3/var/log/vmha/clusterd.log
+"$LAB" partition n3
+wait_for 20 "n3 counts down to its self-fence" grep -q "self-fences in" "$log3"
+t_loss=$(now_ms)
+"$LAB" heal
+wait_for 20 "n3 quorate again" quorum_is n3 "Yes 3"
+wait_for 10 "n3 cancels its self-fence" grep -q "quorum is back: self-fence cancelled" "$log3"
+# Watch past the deadline it had (10 s) plus the watchdog's 5 s: no power cut, no self-fence.
+while [ $(($(now_ms) - t_loss)) -lt 17000 ]; do
+    ! grep -q "n3 fired" "$WD_LOG" || fail "n3 was power-cut after quorum came back"
+    sleep 0.5
+done
+"$LAB" status | grep -qx "n3: running, quorate, votes 3" || fail "n3 not up and quorate"
+! grep -q "SELF-FENCE" "$log3" || fail "n3 self-fenced although quorum came back"
+ok "quorum back within the self-fence timeout: cancelled, n3 stays up"
+wait_for 60 "clusterd on n3 quorate and in sync" in_sync n3
 
 # Two guests on n3, started there before vmha knows them: the probes record them on n3.
 for g in sfa sfb; do
@@ -87,7 +105,6 @@ while [ "$(now_ms)" -lt "$deadline" ]; do
     fi
     sleep 0.3
 done
-log3=/var/lib/vmha-lab/$VMHA_LAB/nodes/n3/var/log/vmha/clusterd.log
 [ -n "$lost_ms" ] || fail "n1 never saw n3 leave"
 [ -n "$gone_ms" ] || fail "n3 still runs its guests 90 s after the partition: $(guests_on n3)"
 [ -n "$fired_ms" ] || fail "n3's watchdog never fired: $(cat "$WD_LOG"); $(tail -n 5 "$log3")"
