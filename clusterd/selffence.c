@@ -37,6 +37,7 @@ typedef struct {
     char *rsc;
     GHashTable *params; /* instance attributes, owned copies */
     bool destroy;
+    int64_t not_before_ms; /* a retry after a failure waits */
 } Stop;
 
 static struct {
@@ -145,6 +146,7 @@ static gboolean on_retry(gpointer user_data)
 typedef struct {
     unsigned gen;
     bool destroy;
+    GHashTable *params;
 } StopCtx;
 
 static void on_stop_done(const CdExecResult *res, void *ctx)
@@ -165,12 +167,13 @@ static void on_stop_done(const CdExecResult *res, void *ctx)
         if (res->rc != 0 && c->destroy && SF.self_fenced) {
             Stop *s = g_new0(Stop, 1);
             s->rsc = g_strdup(res->rsc);
+            s->params = g_hash_table_ref(c->params);
             s->destroy = true;
+            s->not_before_ms = now_ms() + RETRY_MS * 4;
             g_queue_push_tail(&SF.todo, s);
-            if (!SF.retry_src)
-                SF.retry_src = g_timeout_add(RETRY_MS * 4, on_retry, NULL);
         }
     }
+    g_hash_table_unref(c->params);
     g_free(c);
     pump();
 }
@@ -219,6 +222,9 @@ static int start_stop(Stop *s)
     int r = cd_executor_run(&a, on_stop_done, c);
     if (r < 0)
         g_free(c);
+    else
+        c->params =
+                s->params ? g_hash_table_ref(s->params) : g_hash_table_new(g_str_hash, g_str_equal);
     return r;
 }
 
@@ -229,7 +235,7 @@ static void pump(void)
     Stop *s;
 
     while ((s = g_queue_pop_head(&SF.todo))) {
-        if (g_hash_table_contains(SF.running, s->rsc)) {
+        if (g_hash_table_contains(SF.running, s->rsc) || s->not_before_ms > now_ms()) {
             g_queue_push_tail(&later, s);
             continue;
         }
