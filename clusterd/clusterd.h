@@ -87,6 +87,8 @@ char *cd_view_fences(void); /* stonith primitives; secret option values hidden *
  * node_state per configured node from the current membership. -EAGAIN while out of sync;
  * *ret_error says why on failure. */
 int cd_view_cib(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
+/* The same for readers outside clusterd (any local user): fence device secrets hidden. */
+int cd_view_cib_redacted(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* probe.c: probes every VM on this node once in sync with a quorate cluster (start-up,
  * membership and quorum changes) and records the results in the status section through a
