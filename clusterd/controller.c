@@ -46,7 +46,8 @@
 
 typedef struct {
     char *node;
-    bool self;   /* a self-fence recorded; kept while the node stays lost */
+    bool done;   /* fenced, or its self-fence deadline passed: kept while the node is lost, so
+                  * that plans made before the record is applied do not fence it again */
     bool wanted; /* asked for by the current plan or a request */
     bool running;
     unsigned attempts;
@@ -528,8 +529,7 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
         vmha_msg_free(m);
         return;
     }
-    if (ok)
-        g_hash_table_remove(C.fences, node);
+    f->done = ok;
     write_reliably(m);
     schedule();
 }
@@ -560,7 +560,7 @@ static void fence_node(xmlNode *cib, const char *node)
         g_hash_table_insert(C.fences, f->node, f);
     }
     f->wanted = true;
-    if (f->running || g_get_monotonic_time() < f->next_try_us)
+    if (f->done || f->running || g_get_monotonic_time() < f->next_try_us)
         return;
     g_autoptr(GPtrArray) devs = fence_devices_for(cib, node);
     if (devs->len == 0) {
@@ -608,7 +608,7 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
             continue;
         Fence *f = g_new0(Fence, 1);
         f->node = g_strdup(n->name);
-        f->self = true;
+        f->done = true;
         g_hash_table_insert(C.fences, f->node, f);
         g_critical("%s: self-fence deadline passed (lost %" G_GINT64_FORMAT " s ago); recording it "
                    "as fenced",
@@ -737,7 +737,7 @@ static void transition(void)
         Fence *f = value;
         ssize_t i = vmha_model_find_node(m, f->node);
         bool lost = i >= 0 && m->nodes[i].state == VMHA_NODE_LOST;
-        if (!f->running && !f->wanted && !(f->self && lost))
+        if (!f->running && !f->wanted && !(f->done && lost))
             g_hash_table_iter_remove(&it);
     }
     record_self_fences(m, now);
