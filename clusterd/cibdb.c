@@ -476,6 +476,15 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad vCPU count");
     if (vmha_msg_get_str(m, VMHA_F_PREFER, &prefer) < 0)
         prefer = NULL;
+    /* The only setting at creation besides the above: added stopped (vmctl vm add --stopped). */
+    g_auto(GStrv) kvs = NULL;
+    const char *target_role = NULL;
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++) {
+            if (strcmp(kvs[i], "target-role=Stopped") != 0)
+                return fail(ret_error, VMCTL_EXIT_USAGE, "unexpected '%s'", kvs[i]);
+            target_role = "Stopped";
+        }
     if (find_primitive(cib, name))
         return fail(ret_error, VMCTL_EXIT_FAILURE, "a resource named '%s' already exists", name);
     if (prefer) {
@@ -496,6 +505,8 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     add_nvpair(inst, (const char *)crm_element_value(inst, XML_ATTR_ID), "config", config);
     xmlNode *meta = add_set(prim, XML_TAG_META_SETS, name, "meta_attributes");
     add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "priority", priority ? priority : "0");
+    if (target_role)
+        add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "target-role", target_role);
     xmlNode *util = add_set(prim, XML_TAG_UTILIZATION, name, "utilization");
     g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, memory);
     g_autofree char *cpu = g_strdup_printf("%" G_GUINT64_FORMAT, vcpus);

@@ -329,6 +329,16 @@ static void job_run(Job *j)
         job_free(j);
         return;
     }
+    /* A partition without quorum never starts anything, even what a quorate view asked for
+     * before the split: the probes after quorum returns write the operation off. */
+    if (!cd_quorate() && !g_str_equal(j->op, "stop")) {
+        g_warning("%s %s: not run, this node has no quorum", j->op, j->rsc);
+        g_hash_table_add(C.orphaned, g_strdup(j->key));
+        cd_probe_trigger_vm(j->rsc);
+        free_xml(cib);
+        job_free(j);
+        return;
+    }
     g_autoptr(GHashTable) params = instance_params(prim);
     g_autoptr(GHashTable) meta = g_hash_table_new(g_str_hash, g_str_equal);
     if (j->migrate_source)
