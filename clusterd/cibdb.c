@@ -574,6 +574,14 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return 0;
 }
 
+static xmlNode *find_node_state_by_id(xmlNode *status, const char *node_id)
+{
+    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
+        if (g_strcmp0(crm_element_value(ns, XML_ATTR_ID), node_id) == 0)
+            return ns;
+    return NULL;
+}
+
 /* A probe round of the origin node: its results go into that node's resource history. The node
  * comes from the origin field (set by clusterd, checked against the sender by sync.c), never
  * from the message body. */
@@ -593,6 +601,9 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (!uname)
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
 
+    g_auto(GStrv) kvs = NULL;
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
     xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
     int changed = 0, rc = 0;
@@ -601,8 +612,18 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         VmhaProbeResult r;
         int c = -1;
         if (vmha_probe_result_parse(entries[i], &r, &buf) == 0 && vmha_vm_name_valid(r.rsc)) {
-            /* A VM removed since the probe ran: its history would be an orphan. */
-            c = find_vm(cib, r.rsc) ? vmha_lrm_record_probe(copy, node_id, uname, &r) : 0;
+            /* A VM removed since the probe ran: its history would be an orphan. An operation
+             * in flight there is this node's own: the probe may have run before it started,
+             * and only its result may end it, unless the probing clusterd writes it off (it
+             * died with an earlier clusterd there: VMHA_PROBE_WRITEOFF). */
+            xmlNode *ns = find_node_state_by_id(copy, node_id);
+            xmlNode *pending = ns ? vmha_lrm_pending_op(ns, r.rsc) : NULL;
+            g_autofree char *writeoff =
+                    pending ? g_strconcat(VMHA_PROBE_WRITEOFF,
+                                          crm_element_value(pending, XML_ATTR_TRANSITION_KEY), NULL)
+                            : NULL;
+            bool ended = !pending || (kvs && g_strv_contains((const char *const *)kvs, writeoff));
+            c = find_vm(cib, r.rsc) && ended ? vmha_lrm_record_probe(copy, node_id, uname, &r) : 0;
         }
         if (c < 0) {
             free_xml(copy);
@@ -615,6 +636,130 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     free_xml(copy);
     return cib_call_result(rc, ret_error, "cannot record the probe results") ? VMCTL_EXIT_FAILURE
                                                                              : 0;
+}
+
+/* The node's id from <nodes>, or NULL. */
+static const char *node_id_of(xmlNode *cib, const char *uname)
+{
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    return node ? crm_element_value(node, XML_ATTR_ID) : NULL;
+}
+
+static xmlNode *status_copy(xmlNode *cib)
+{
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    return status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+}
+
+/* Replaces the status section with copy (consumed) when changed. */
+static int status_replace(xmlNode *copy, bool changed, char **ret_error, const char *what)
+{
+    int rc = changed ? db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call) : 0;
+    free_xml(copy);
+    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+}
+
+/* The leader's actions: each recorded pending on its node, unless the VM has an operation in
+ * flight already (whichever leader asked) or is unknown. The refusal is not an error: every
+ * member refuses the same actions, and the node that would run one never sees it pending. */
+static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_auto(GStrv) entries = NULL;
+
+    if (vmha_msg_get_strv(m, VMHA_F_ACTION, &entries) < 0 || !entries[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed actions");
+    xmlNode *copy = status_copy(cib);
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    bool changed = false;
+    for (size_t i = 0; entries[i]; i++) {
+        g_auto(GStrv) parts = NULL;
+        VmhaActionSpec a;
+        if (vmha_action_parse(entries[i], &a, &parts) < 0) {
+            free_xml(copy);
+            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed action '%s'", entries[i]);
+        }
+        const char *node_id = node_id_of(cib, a.node);
+        bool migrate = strcmp(a.op, "migrate") == 0;
+        if (!find_vm(cib, a.rsc) || !node_id || (migrate && !node_id_of(cib, a.target))) {
+            g_warning("refusing action '%s': unknown VM or node", entries[i]);
+            continue;
+        }
+        int r = vmha_lrm_record_pending(copy, node_id, a.node, a.rsc, migrate ? "migrate_to" : a.op,
+                                        a.key, migrate ? a.node : NULL, a.target, now);
+        if (r == 0)
+            g_message("refusing action '%s': %s has an operation in flight", entries[i], a.rsc);
+        changed |= r > 0;
+    }
+    return status_replace(copy, changed, ret_error, "cannot record the actions");
+}
+
+/* An operation's result from the origin node (never from the message body, as for probes). A
+ * completed migrate_to hands over to the target: its migrate_from is recorded pending in the
+ * same write, so no moment exists where neither node owns the VM's next step. */
+static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *line = NULL, *reason = NULL;
+    g_auto(GStrv) parts = NULL;
+    uint64_t origin = 0;
+    VmhaOpResult r;
+
+    if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
+        vmha_msg_get_str(m, VMHA_F_RESULT, &line) < 0 || vmha_op_result_parse(line, &r, &parts) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed result '%s'", line ? line : "");
+    if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &reason) == 0)
+        r.exit_reason = reason;
+    g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@id='%s']", node_id);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *uname = node ? crm_element_value(node, XML_ATTR_UNAME) : NULL;
+    if (!uname)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
+    if (!find_vm(cib, r.rsc))
+        return 0; /* removed meanwhile: its history would be an orphan */
+
+    xmlNode *copy = status_copy(cib);
+    g_autofree char *target = NULL;
+    int c = vmha_lrm_record_result(copy, node_id, uname, &r, &target);
+    if (c == 0)
+        g_message("ignoring a stale result: %s", line);
+    const char *target_id = target ? node_id_of(cib, target) : NULL;
+    if (c > 0 && target_id)
+        vmha_lrm_record_pending(copy, target_id, target, r.rsc, "migrate_from", r.key, uname,
+                                target, r.when);
+    return status_replace(copy, c > 0, ret_error, "cannot record the result");
+}
+
+/* The leader's fencing outcome, or a request to fence (vmctl node fence). */
+static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL, *message = NULL;
+    uint64_t rc = 0;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no node given");
+    const char *node_id = node_id_of(cib, uname);
+    if (!node_id)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    xmlNode *copy = status_copy(cib);
+    if (m->type == VMHA_MSG_NODE_FENCE) {
+        vmha_lrm_fence_requested(copy, node_id, uname, now);
+    } else {
+        if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0) {
+            free_xml(copy);
+            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
+        }
+        if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
+            message = NULL;
+        if (rc == 0)
+            vmha_lrm_node_fenced(copy, node_id, uname, now);
+        else
+            vmha_lrm_fence_failed(copy, node_id, uname, now, message);
+    }
+    return status_replace(copy, true, ret_error, "cannot record the fencing");
 }
 
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
@@ -636,6 +781,16 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_PROBE:
         rc = apply_probe(cib, write, ret_error);
+        break;
+    case VMHA_MSG_ACTIONS:
+        rc = apply_actions(cib, write, ret_error);
+        break;
+    case VMHA_MSG_RESULT:
+        rc = apply_result(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCED:
+    case VMHA_MSG_NODE_FENCE:
+        rc = apply_fence(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

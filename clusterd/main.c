@@ -201,6 +201,7 @@ int main(int argc, char **argv)
     cd_selffence_init();
     cd_sync_init();
     cd_probe_init();
+    cd_controller_init();
     if (cd_corosync_init() < 0)
         goto out_probe;
     if (cd_ipc_init(cd_config.socket_path) < 0)
@@ -213,6 +214,7 @@ int main(int argc, char **argv)
 out_corosync:
     cd_corosync_finalise();
 out_probe:
+    cd_controller_finalise();
     cd_probe_finalise();
     cd_sync_finalise();
     disarm = cd_selffence_may_disarm();

@@ -329,6 +329,11 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         uint32_t nodeid = uname ? cd_node_id_by_name(uname) : 0;
         bool online = nodeid && cd_node_in_quorum_view(nodeid);
         xmlNode *ns = find_node_state(status, id, uname);
+        /* The stored node_state says expected="member" from the first time anything was recorded
+         * about the node (a probe, an action) until it is fenced. Outside the membership such a
+         * node may still run VMs: Pacemaker's "unclean", which waits for fencing before its VMs
+         * move. A node never recorded, or fenced since, runs nothing of ours: "offline". */
+        bool may_run = ns && g_strcmp0(crm_element_value(ns, XML_NODE_EXPECTED), "down") != 0;
         if (!ns) {
             ns = create_xml_node(status, XML_CIB_TAG_STATE);
             crm_xml_add(ns, XML_ATTR_ID, id);
@@ -337,10 +342,7 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         crm_xml_add(ns, XML_NODE_IN_CLUSTER, online ? XML_BOOLEAN_TRUE : XML_BOOLEAN_FALSE);
         crm_xml_add(ns, XML_NODE_IS_PEER, online ? "online" : "offline");
         crm_xml_add(ns, XML_NODE_JOIN_STATE, online ? "member" : "down");
-        /* Nobody tells clusterd that a node left on purpose, so a node outside the membership is
-         * one that may still run its VMs: Pacemaker's "unclean" (with startup-fencing, the same
-         * holds for a node never seen), which waits for fencing before its VMs move. */
-        crm_xml_add(ns, XML_NODE_EXPECTED, "member");
+        crm_xml_add(ns, XML_NODE_EXPECTED, online || may_run ? "member" : "down");
     }
     *ret_xml = dump_xml_unformatted(cib);
     free_xml(cib);
