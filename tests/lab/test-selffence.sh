@@ -5,7 +5,8 @@
 # (no-quorum-policy stop), self-fences at vmha-self-fence-timeout (10 s) and stops feeding its
 # watchdog, which power-cuts it 5 s later (watchdog.log). The guests must be gone from n3 before
 # vmha-fence-watchdog-timeout (20 s) after n1/n2 saw n3 leave, and never run on n1 or n2 while they
-# still run on n3. First, a shorter cut: quorum back in time cancels the self-fence. When clusterd has its controller (issue 6), n1/n2 must restart them, after that.
+# still run on n3; n1/n2 restart them after the 20 s. First, a shorter cut: quorum back in time
+# cancels the self-fence.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh" sf
 
@@ -57,19 +58,18 @@ st=$("$LAB" status)
 ok "quorum back within the self-fence timeout: cancelled, n3 stays up"
 wait_for 60 "clusterd on n3 quorate and in sync" in_sync n3
 
-# Two guests on n3, started there before vmha knows them: the probes record them on n3.
+# Two guests the cluster starts on n3 (their preferred node).
 for g in sfa sfb; do
     xml=$(mk_guest $g)
-    "$LAB" exec n3 virsh create "$xml" >/dev/null || fail "virsh create $g on n3"
-    vmctl_on n1 vm add $g --config "$xml" >/dev/null || fail "vm add $g"
+    vmctl_on n1 vm add $g --config "$xml" --prefer n3 >/dev/null || fail "vm add $g"
 done
-for n in n1 n2 n3; do wait_for 60 "$n records sfa and sfb running on n3" running_on_n3 "$n"; done
+for n in n1 n2 n3; do wait_for 90 "$n records sfa and sfb running on n3" running_on_n3 "$n"; done
 [ "$(guests_on n3)" = "sfa sfb " ] || fail "guests on n3: '$(guests_on n3)'"
+[ -z "$(guests_on n1)$(guests_on n2)" ] || fail "guests also on n1/n2: '$(guests_on n1)$(guests_on n2)'"
 ok "sfa and sfb run on n3 and are recorded there"
 
-# A controller (issue 6) restarts lost VMs elsewhere; without it, only n3's side can be checked.
-have_controller=0
-[ ! -f "$REPO/clusterd/controller.c" ] || have_controller=1
+# The guests on n1 and n2 together, sorted.
+both_elsewhere() { echo $(guests_on n1) $(guests_on n2) | tr ' ' '\n' | grep . | sort | tr '\n' ' '; }
 
 t0=$(now_ms)
 echo "$(ts) partition n3"
@@ -101,8 +101,8 @@ while [ "$(now_ms)" -lt "$deadline" ]; do
         fired_ms=$now
         echo "$(ts) n3's watchdog fired (+$((now - t0)) ms)"
     fi
-    if [ -n "$fired_ms" ] && [ -n "$gone_ms" ] && [ -n "$lost_ms" ]; then
-        [ $have_controller = 0 ] || [ -n "$elsewhere_ms" ] || { sleep 0.3; continue; }
+    if [ -n "$fired_ms" ] && [ -n "$gone_ms" ] && [ -n "$lost_ms" ] && [ -n "$elsewhere_ms" ] &&
+        [ "$(both_elsewhere)" = "sfa sfb " ]; then
         break
     fi
     sleep 0.3
@@ -140,13 +140,9 @@ st=$("$LAB" status)
 [ $((fired_ms - lost_ms)) -lt 20000 ] || fail "n3 was reset only $((fired_ms - lost_ms)) ms after n1 saw it leave"
 ok "n3: guests gone $((gone_ms - lost_ms)) ms and power cut $((fired_ms - lost_ms)) ms after n1 saw it leave"
 
-if [ $have_controller = 1 ]; then
-    [ -n "$elsewhere_ms" ] || fail "n1/n2 did not restart the guests within 90 s"
-    [ $((elsewhere_ms - lost_ms)) -ge 20000 ] ||
-        fail "guests restarted $((elsewhere_ms - lost_ms)) ms after n3 left: before the 20 s watchdog timeout"
-    ok "n1/n2 restarted the guests $((elsewhere_ms - lost_ms)) ms after n3 left, after n3's were gone"
-else
-    [ -z "$elsewhere_ms" ] || fail "guests started on n1/n2 without a controller?"
-    echo "note: clusterd has no controller yet: restarting on n1/n2 not checked"
-fi
+[ -n "$elsewhere_ms" ] || fail "n1/n2 did not restart the guests within 90 s"
+[ "$(both_elsewhere)" = "sfa sfb " ] || fail "n1/n2 run '$(both_elsewhere)', not both guests once each"
+[ $((elsewhere_ms - lost_ms)) -ge 20000 ] ||
+    fail "guests restarted $((elsewhere_ms - lost_ms)) ms after n3 left: before the 20 s watchdog timeout"
+ok "n1/n2 restarted the guests $((elsewhere_ms - lost_ms)) ms after n3 left, after n3's were gone"
 ok "self-fencing"
