@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "fencedev.h"
 #include "lrmstatus.h"
+#include "statusclean.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
@@ -142,10 +144,21 @@ static int save(void)
     return r;
 }
 
+static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value);
+static xmlNode *add_set(xmlNode *parent, const char *tag, const char *vm, const char *suffix);
+
 static int create_initial(void)
 {
     xmlNode *cib = createEmptyCib(0);
     crm_xml_add(cib, XML_ATTR_CRM_VERSION, VMHA_CRM_FEATURE_SET);
+    /* A VM stays where it runs unless told otherwise (vmha-failback, a drain): a node coming
+     * back must not pull VMs over, each move being a pause. Pacemaker reads it the same way. */
+    xmlNode *config = first_named_child(cib, XML_CIB_TAG_CONFIGURATION);
+    xmlNode *defaults = first_named_child(config, XML_CIB_TAG_RSCCONFIG);
+    if (!defaults)
+        defaults = create_xml_node(config, XML_CIB_TAG_RSCCONFIG);
+    xmlNode *meta = add_set(defaults, XML_TAG_META_SETS, "rsc", "options");
+    add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "resource-stickiness", "INFINITY");
     g_autofree char *s = dump_xml_formatted(cib);
     free_xml(cib);
     g_message("creating an empty cluster database in %s", db.path);
@@ -308,11 +321,42 @@ int cd_cibdb_seed_nodes(const GPtrArray *nodes)
 
 /* ---- writes ---- */
 
-static xmlNode *find_vm(xmlNode *cib, const char *name)
+static xmlNode *find_primitive(xmlNode *cib, const char *id)
 {
     g_autofree char *xpath =
-            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", name);
+            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", id);
     return get_xpath_object(xpath, cib, LOG_NEVER);
+}
+
+/* A VM: a primitive of our agent, never a fence device or another agent's resource. */
+static xmlNode *find_vm(xmlNode *cib, const char *name)
+{
+    xmlNode *p = find_primitive(cib, name);
+    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") == 0 &&
+                           g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
+                           g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") == 0
+                   ? p
+                   : NULL;
+}
+
+/* The "time=SECONDS" the writer put in a write (VMHA_F_KV): every member records the same time,
+ * so that the copies stay identical. */
+static int msg_time(const VmhaMsg *m, int64_t *ret)
+{
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        return -1;
+    for (size_t i = 0; kvs[i]; i++) {
+        if (!g_str_has_prefix(kvs[i], "time="))
+            continue;
+        guint64 v;
+        if (!g_ascii_string_to_unsigned(kvs[i] + 5, 10, 0, G_MAXINT64, &v, NULL))
+            return -1;
+        *ret = (int64_t)v;
+        return 0;
+    }
+    return -1;
 }
 
 static bool node_known(xmlNode *cib, const char *uname)
@@ -432,8 +476,8 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad vCPU count");
     if (vmha_msg_get_str(m, VMHA_F_PREFER, &prefer) < 0)
         prefer = NULL;
-    if (find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "VM '%s' already exists", name);
+    if (find_primitive(cib, name))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "a resource named '%s' already exists", name);
     if (prefer) {
         g_auto(GStrv) nodes = NULL;
         if (vmha_prefer_parse(prefer, &nodes) < 0)
@@ -482,6 +526,32 @@ static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMCTL_EXIT_FAILURE : 0;
 }
 
+/* `<operations><op id="VM-monitor" name="monitor" interval="5s" timeout="30s"/></operations>`:
+ * an existing op of that name keeps its id (and stays the only one). */
+static int set_operation(xmlNode *cib, const char *vm, const char *op, const char *interval,
+                         char **ret_error)
+{
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE
+                                             "[@id='%s']/operations/op[@name='%s']",
+                                             vm, op);
+    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
+    g_autofree char *id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
+                                   : g_strdup_printf("%s-%s", vm, op);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, vm);
+    xmlNode *ops = create_xml_node(prim, "operations");
+    xmlNode *o = create_xml_node(ops, "op");
+    crm_xml_add(o, XML_ATTR_ID, id);
+    crm_xml_add(o, "name", op);
+    crm_xml_add(o, "interval", interval);
+    if (!existing || !crm_element_value(existing, "timeout"))
+        crm_xml_add(o, "timeout", "30s");
+    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+}
+
 static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_error)
 {
     const char *eq = strchr(kv, '=');
@@ -497,6 +567,8 @@ static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_er
             r = add_preferences(cib, name, eq + 1, ret_error);
         return r;
     }
+    if (sec == VMHA_ATTR_OPERATION)
+        return set_operation(cib, name, canon, eq + 1, ret_error);
     const char *tag = sec == VMHA_ATTR_INSTANCE ? XML_TAG_ATTR_SETS
                       : sec == VMHA_ATTR_META   ? XML_TAG_META_SETS
                                                 : XML_TAG_UTILIZATION;
@@ -638,6 +710,161 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
                                                                              : 0;
 }
 
+/* ---- fence devices (vmctl fence add|remove) ---- */
+
+static bool id_taken(xmlNode *cib, const char *id)
+{
+    g_autofree char *xpath = g_strdup_printf("//*[@id='%s']", id);
+    return get_xpath_object(xpath, cib, LOG_NEVER) != NULL;
+}
+
+static xmlNode *find_fence_device(xmlNode *cib, const char *id)
+{
+    xmlNode *p = find_primitive(cib, id);
+    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
+}
+
+/* VMHA_F_NAME the device id, VMHA_F_KV "agent=AGENT" first and then the options, VMHA_F_NODE
+ * the nodes it fences, repeated. One create call, so a refusal (here or by the schema) leaves
+ * nothing behind. */
+static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+    g_auto(GStrv) kvs = NULL, hosts = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0] || !g_str_has_prefix(kvs[0], "agent="))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+    const char *agent = kvs[0] + strlen("agent=");
+    if (!vmha_fence_agent_valid(agent))
+        return fail(ret_error, VMCTL_EXIT_USAGE,
+                    "bad fence agent '%s': fence_NAME or an absolute path", agent);
+    if (vmha_fence_options_check((const char *const *)kvs + 1, ret_error) < 0)
+        return VMCTL_EXIT_USAGE;
+    if (vmha_msg_get_strv(m, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence device needs the nodes it fences");
+    for (size_t i = 0; hosts[i]; i++) {
+        if (!vmha_node_name_valid(hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name '%s'", hosts[i]);
+        for (size_t j = 0; j < i; j++)
+            if (g_str_equal(hosts[i], hosts[j]))
+                return fail(ret_error, VMCTL_EXIT_USAGE, "node '%s' given twice", hosts[i]);
+        if (!node_known(cib, hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", hosts[i]);
+    }
+    if (find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "fence device '%s' already exists", id);
+    if (id_taken(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "the id '%s' is already used in the database",
+                    id);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, id);
+    crm_xml_add(prim, XML_AGENT_ATTR_CLASS, "stonith");
+    crm_xml_add(prim, XML_ATTR_TYPE, agent);
+    xmlNode *inst = add_set(prim, XML_TAG_ATTR_SETS, id, "instance_attributes");
+    const char *set_id = crm_element_value(inst, XML_ATTR_ID);
+    g_autofree char *list = g_strjoinv(" ", hosts);
+    add_nvpair(inst, set_id, "pcmk_host_list", list);
+    for (size_t i = 1; kvs[i]; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        g_autofree char *name = g_strndup(kvs[i], eq - kvs[i]);
+        add_nvpair(inst, set_id, name, eq + 1);
+    }
+    int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot add the fence device") ? VMCTL_EXIT_FAILURE : 0;
+}
+
+static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (!find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown fence device '%s'", id);
+    /* Constraints naming it (a location for the device) would refer to nothing. */
+    if (remove_preferences(cib, id, NULL) != 0)
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the device's constraints");
+    xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(del, XML_ATTR_ID, id);
+    int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
+    free_xml(del);
+    return cib_call_result(rc, ret_error, "cannot remove the fence device") ? VMCTL_EXIT_FAILURE
+                                                                            : 0;
+}
+
+/* ---- vmctl vm cleanup, vmctl node fence ---- */
+
+static int replace_status(xmlNode *status, char **ret_error, const char *what)
+{
+    int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, status, cib_sync_call);
+    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+}
+
+/* Forgets the VM's history and failures on every node; sync.c then has every node probe it, as
+ * Pacemaker's cleanup does. */
+static int apply_vm_cleanup(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL;
+    const char *busy = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    /* Forgetting an operation in flight would let the leader plan the VM again while it may be
+     * starting: the one thing that must never happen. */
+    if (vmha_status_vm_pending(status, name, &busy))
+        return fail(ret_error, VMCTL_EXIT_FAILURE,
+                    "VM '%s' has an operation in progress on %s; try again when it is done", name,
+                    busy);
+    if (!status)
+        return 0;
+    xmlNode *copy = copy_xml(status);
+    int rc = 0;
+    if (vmha_status_cleanup_vm(copy, name) > 0)
+        rc = replace_status(copy, ret_error, "cannot clean up the VM");
+    free_xml(copy);
+    return rc;
+}
+
+/* Records a fence request on the node (transient attribute vmha-fence-requested = the time the
+ * origin's clusterd received it, VMHA_F_KV "requested=SECONDS"); the leader fences it. */
+static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+    const char *when = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++)
+            if (g_str_has_prefix(kvs[i], "requested="))
+                when = kvs[i] + strlen("requested=");
+    gint64 t = 0;
+    if (!when || !g_ascii_string_to_signed(when, 10, 1, G_MAXINT64, &t, NULL))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence request needs its time");
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *id = node ? crm_element_value(node, XML_ATTR_ID) : NULL;
+    if (!id)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+    int rc = 0;
+    if (vmha_status_set_node_attr(copy, id, uname, "vmha-fence-requested", when) > 0)
+        rc = replace_status(copy, ret_error, "cannot record the fence request");
+    free_xml(copy);
+    return rc;
+}
+
 /* The node's id from <nodes>, or NULL. */
 static const char *node_id_of(xmlNode *cib, const char *uname)
 {
@@ -670,8 +897,10 @@ static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
     if (vmha_msg_get_strv(m, VMHA_F_ACTION, &entries) < 0 || !entries[0])
         return fail(ret_error, VMCTL_EXIT_USAGE, "malformed actions");
+    int64_t now;
+    if (msg_time(m, &now) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "actions without a time");
     xmlNode *copy = status_copy(cib);
-    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
     bool changed = false;
     for (size_t i = 0; entries[i]; i++) {
         g_auto(GStrv) parts = NULL;
@@ -732,7 +961,7 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return status_replace(copy, c > 0, ret_error, "cannot record the result");
 }
 
-/* The leader's fencing outcome, or a request to fence (vmctl node fence). */
+/* The leader's fencing outcome, timed by the leader. */
 static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 {
     g_autofree char *uname = NULL, *message = NULL;
@@ -743,22 +972,18 @@ static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *node_id = node_id_of(cib, uname);
     if (!node_id)
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
-    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    int64_t now;
+    if (msg_time(m, &now) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fencing record without a time");
+    if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
+    if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
+        message = NULL;
     xmlNode *copy = status_copy(cib);
-    if (m->type == VMHA_MSG_NODE_FENCE) {
-        vmha_lrm_fence_requested(copy, node_id, uname, now);
-    } else {
-        if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0) {
-            free_xml(copy);
-            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
-        }
-        if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
-            message = NULL;
-        if (rc == 0)
-            vmha_lrm_node_fenced(copy, node_id, uname, now);
-        else
-            vmha_lrm_fence_failed(copy, node_id, uname, now, message);
-    }
+    if (rc == 0)
+        vmha_lrm_node_fenced(copy, node_id, uname, now);
+    else
+        vmha_lrm_fence_failed(copy, node_id, uname, now, message);
     return status_replace(copy, true, ret_error, "cannot record the fencing");
 }
 
@@ -782,6 +1007,18 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
     case VMHA_MSG_PROBE:
         rc = apply_probe(cib, write, ret_error);
         break;
+    case VMHA_MSG_FENCE_ADD:
+        rc = apply_fence_add(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCE_REMOVE:
+        rc = apply_fence_remove(cib, write, ret_error);
+        break;
+    case VMHA_MSG_VM_CLEANUP:
+        rc = apply_vm_cleanup(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODE_FENCE:
+        rc = apply_node_fence(cib, write, ret_error);
+        break;
     case VMHA_MSG_ACTIONS:
         rc = apply_actions(cib, write, ret_error);
         break;
@@ -789,7 +1026,6 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         rc = apply_result(cib, write, ret_error);
         break;
     case VMHA_MSG_FENCED:
-    case VMHA_MSG_NODE_FENCE:
         rc = apply_fence(cib, write, ret_error);
         break;
     default:

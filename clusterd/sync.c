@@ -353,7 +353,8 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
         cd_controller_on_applied(m);
     /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
      * does for a new resource. */
-    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET)) {
+    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET ||
+                    m->type == VMHA_MSG_VM_CLEANUP)) {
         g_autofree char *name = NULL;
         if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
             cd_probe_trigger_vm(name);
