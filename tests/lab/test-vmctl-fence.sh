@@ -17,7 +17,7 @@ expect_rc() {
     local want=$1 what=$2 node=$3 rc=0
     shift 3
     vmctl_on "$node" "$@" >"$CL_DIR/out" 2>"$CL_DIR/err" || rc=$?
-    [ "$rc" -eq "$want" ] || cl_fail "$what: exit $rc, wanted $want: $(cat "$CL_DIR/err")"
+    [ "$rc" -eq "$want" ] || cl_fail "$what: exit $rc, wanted $want: $(cat "$CL_DIR/err") $(cat "$CL_DIR/out")"
 }
 
 expect_rc 0 "fence add" 1 fence add lab "$FENCE_LAB" --hosts n1,n2 "lab=$VMHA_LAB" passwd=s3cret
@@ -71,8 +71,14 @@ cl_wait 30 "vmx probed again after the cleanup" probed
 cl_wait 20 "both copies agree after the cleanup" cl_agree 1 2
 cl_log "vm cleanup: history forgotten and probed again"
 
-# vm stop --wait: the VM is not running, so it is stopped as soon as the write is in.
-expect_rc 0 "vm stop --wait" 1 vm stop vmx --wait --timeout 20
+# vm start --wait: the leader starts it (it may have done so already); then vm stop --wait.
+expect_rc 0 "vm start --wait" 1 vm start vmx --wait --timeout 60
+grep -q "vmx: running on n" "$CL_DIR/out" || cl_fail "vm start --wait printed no progress: $(cat "$CL_DIR/out")"
+# The test guest boots nothing that would answer an ACPI shutdown: let the agent destroy it
+# after 1 s instead of its default grace period.
+expect_rc 0 "vm set shutdown_timeout" 1 vm set vmx shutdown_timeout=1
+expect_rc 0 "vm stop --wait" 1 vm stop vmx --wait --timeout 60
+grep -q "vmx: stopping on n" "$CL_DIR/out" || cl_fail "vm stop --wait did not show it stopping: $(cat "$CL_DIR/out")"
 grep -q "vmx: stopped" "$CL_DIR/out" || cl_fail "vm stop --wait printed no progress: $(cat "$CL_DIR/out")"
 [ "$(vmctl_on 1 vm list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["target_role"])')" = Stopped ] ||
     cl_fail "target-role not Stopped"
