@@ -300,6 +300,7 @@ rl_counters_running() {
 rl_setup_six() {
     local t0
     rl_up
+    rl_fence_ensure
     rl_make_guests 32
     rl_dup_start
     t0=$(rl_now_ms)
@@ -308,4 +309,87 @@ rl_setup_six() {
     rl_wait 90 "all six VMs running on their preferred nodes" rl_placed "$(rl_home_spec)"
     rl_log "all six running at home ($(rl_where_now)) $(($(rl_now_ms) - t0)) ms after the adds"
     rl_counters_running $RL_VMS
+}
+
+# --- recovery helpers ---------------------------------------------------------------------------
+
+# rl_fence_ensure: fence_lab covers every node. `lab up` configures it when it knows how; else
+# (older lab) it is added here with `vmctl fence add`.
+rl_fence_ensure() {
+    local n
+    n=$(vmctl_on n1 fence list --json 2>/dev/null |
+        python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))' 2>/dev/null) || n=
+    if [ "$n" = 0 ]; then
+        vmctl_on n1 fence add lab "$RL_LAB_DIR/fence_lab" --hosts n1,n2,n3 "lab=$VMHA_LAB" >/dev/null ||
+            rl_fail "vmctl fence add"
+        rl_log "fence device fence_lab added with vmctl fence add"
+    elif [ -z "$n" ]; then
+        rl_log "note: vmctl fence list not available; relying on the lab's own fence configuration"
+    fi
+}
+
+# rl_kill_qemu NODE VM: SIGKILL of VM's qemu inside NODE (a crash of the guest's process).
+rl_kill_qemu() {
+    "$LAB" exec "$1" sh -c 'kill -9 "$(cat /run/libvirt/qemu/$1.pid)"' sh "$2"
+}
+
+# rl_really_elsewhere VM NODE: VM really runs on exactly one node, not NODE.
+rl_really_elsewhere() {
+    local w
+    w=$(awk -v v="$1" '$1 == v {print $2}' <(rl_real_where))
+    [ -n "$w" ] && [[ $w != *,* ]] && [ "$w" != "$2" ]
+}
+# rl_gone_since VM MS: the checker saw VM running nowhere at or after MS.
+rl_gone_since() { awk -v v="$1" -v t="$2" '$1 >= t && $2 == v && $3 == "-" {f = 1} END {exit !f}' "$RL_DUP/events"; }
+rl_node_of() { awk -v v="$1" '$1 == v {print $2}' <(rl_real_where); }
+
+# rl_plan_empty NODE: the live plan on NODE (vmctl simulate) has no action.
+rl_plan_empty() {
+    vmctl_on "$1" simulate --json 2>/dev/null |
+        python3 -c 'import json,sys; sys.exit(0 if not json.load(sys.stdin)["actions"] else 1)'
+}
+
+# rl_stable SECONDS: what really runs does not change for SECONDS (the checker's events).
+rl_stable() {
+    local n end
+    n=$(wc -l <"$RL_DUP/events")
+    end=$(($(rl_now_ms) + $1 * 1000))
+    while [ "$(rl_now_ms)" -lt "$end" ]; do
+        [ "$(wc -l <"$RL_DUP/events")" = "$n" ] || {
+            tail -n +$((n + 1)) "$RL_DUP/events"
+            rl_fail "VMs moved: $(rl_where_now)"
+        }
+        sleep 0.2
+    done
+}
+
+declare -A RL_BOOTS=()
+# rl_snap_boots: remember every guest's boot count (rl_check_recovered compares).
+rl_snap_boots() {
+    local vm
+    for vm in $RL_VMS; do RL_BOOTS[$vm]=$(rl_boots "$vm"); done
+}
+
+# rl_check_recovered SINCE_MS DEAD_NODE VM...: each VM runs on exactly one survivor and was
+# first seen there after DEAD_NODE's fence completed (fence log "done rc=0"); its guest booted
+# exactly once more since rl_snap_boots (a restart: the counter starts from zero) and counts.
+# Prints per-VM timings.
+rl_check_recovered() {
+    local since=$1 dead=$2 vm node seen fenced boots
+    shift 2
+    fenced=$(rl_fenced_at "$dead" "$since") || { cat "$RL_FENCE_LOG"; rl_fail "no completed fence of $dead in the fence log"; }
+    rl_log "$dead fenced (fence log 'done rc=0') at $(rl_fmt "$fenced"), +$((fenced - since)) ms after the cut:"
+    rl_fence_lines "$dead" | sed 's/^/    /'
+    for vm in "$@"; do
+        node=$(rl_node_of "$vm")
+        seen=$(rl_first_seen "$vm" "$node" "$since") || rl_fail "$vm: no start on $node recorded"
+        [ "$seen" -gt "$fenced" ] ||
+            rl_fail "$vm seen on $node at $(rl_fmt "$seen"), before $dead's fence completed at $(rl_fmt "$fenced")"
+        boots=$(rl_boots "$vm")
+        [ "$boots" = $((${RL_BOOTS[$vm]:-0} + 1)) ] ||
+            rl_fail "$vm: $boots boot(s) in its serial log, ${RL_BOOTS[$vm]:-0} before: expected one restart"
+        rl_log "  $vm on $node: first seen $(rl_fmt "$seen"), +$((seen - since)) ms after the cut," \
+            "+$((seen - fenced)) ms after the fence; boots $boots"
+    done
+    rl_counters_running "$@"
 }
