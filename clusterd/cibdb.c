@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "fencedev.h"
 #include "lrmstatus.h"
+#include "statusclean.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
@@ -142,10 +144,21 @@ static int save(void)
     return r;
 }
 
+static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value);
+static xmlNode *add_set(xmlNode *parent, const char *tag, const char *vm, const char *suffix);
+
 static int create_initial(void)
 {
     xmlNode *cib = createEmptyCib(0);
     crm_xml_add(cib, XML_ATTR_CRM_VERSION, VMHA_CRM_FEATURE_SET);
+    /* A VM stays where it runs unless told otherwise (vmha-failback, a drain): a node coming
+     * back must not pull VMs over, each move being a pause. Pacemaker reads it the same way. */
+    xmlNode *config = first_named_child(cib, XML_CIB_TAG_CONFIGURATION);
+    xmlNode *defaults = first_named_child(config, XML_CIB_TAG_RSCCONFIG);
+    if (!defaults)
+        defaults = create_xml_node(config, XML_CIB_TAG_RSCCONFIG);
+    xmlNode *meta = add_set(defaults, XML_TAG_META_SETS, "rsc", "options");
+    add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "resource-stickiness", "INFINITY");
     g_autofree char *s = dump_xml_formatted(cib);
     free_xml(cib);
     g_message("creating an empty cluster database in %s", db.path);
@@ -482,6 +495,32 @@ static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMCTL_EXIT_FAILURE : 0;
 }
 
+/* `<operations><op id="VM-monitor" name="monitor" interval="5s" timeout="30s"/></operations>`:
+ * an existing op of that name keeps its id (and stays the only one). */
+static int set_operation(xmlNode *cib, const char *vm, const char *op, const char *interval,
+                         char **ret_error)
+{
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE
+                                             "[@id='%s']/operations/op[@name='%s']",
+                                             vm, op);
+    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
+    g_autofree char *id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
+                                   : g_strdup_printf("%s-%s", vm, op);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, vm);
+    xmlNode *ops = create_xml_node(prim, "operations");
+    xmlNode *o = create_xml_node(ops, "op");
+    crm_xml_add(o, XML_ATTR_ID, id);
+    crm_xml_add(o, "name", op);
+    crm_xml_add(o, "interval", interval);
+    if (!existing || !crm_element_value(existing, "timeout"))
+        crm_xml_add(o, "timeout", "30s");
+    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+}
+
 static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_error)
 {
     const char *eq = strchr(kv, '=');
@@ -497,6 +536,8 @@ static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_er
             r = add_preferences(cib, name, eq + 1, ret_error);
         return r;
     }
+    if (sec == VMHA_ATTR_OPERATION)
+        return set_operation(cib, name, canon, eq + 1, ret_error);
     const char *tag = sec == VMHA_ATTR_INSTANCE ? XML_TAG_ATTR_SETS
                       : sec == VMHA_ATTR_META   ? XML_TAG_META_SETS
                                                 : XML_TAG_UTILIZATION;
@@ -574,6 +615,14 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return 0;
 }
 
+static xmlNode *find_node_state_by_id(xmlNode *status, const char *node_id)
+{
+    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
+        if (g_strcmp0(crm_element_value(ns, XML_ATTR_ID), node_id) == 0)
+            return ns;
+    return NULL;
+}
+
 /* A probe round of the origin node: its results go into that node's resource history. The node
  * comes from the origin field (set by clusterd, checked against the sender by sync.c), never
  * from the message body. */
@@ -593,6 +642,9 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (!uname)
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
 
+    g_auto(GStrv) kvs = NULL;
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
     xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
     int changed = 0, rc = 0;
@@ -601,8 +653,18 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         VmhaProbeResult r;
         int c = -1;
         if (vmha_probe_result_parse(entries[i], &r, &buf) == 0 && vmha_vm_name_valid(r.rsc)) {
-            /* A VM removed since the probe ran: its history would be an orphan. */
-            c = find_vm(cib, r.rsc) ? vmha_lrm_record_probe(copy, node_id, uname, &r) : 0;
+            /* A VM removed since the probe ran: its history would be an orphan. An operation
+             * in flight there is this node's own: the probe may have run before it started,
+             * and only its result may end it, unless the probing clusterd writes it off (it
+             * died with an earlier clusterd there: VMHA_PROBE_WRITEOFF). */
+            xmlNode *ns = find_node_state_by_id(copy, node_id);
+            xmlNode *pending = ns ? vmha_lrm_pending_op(ns, r.rsc) : NULL;
+            g_autofree char *writeoff =
+                    pending ? g_strconcat(VMHA_PROBE_WRITEOFF,
+                                          crm_element_value(pending, XML_ATTR_TRANSITION_KEY), NULL)
+                            : NULL;
+            bool ended = !pending || (kvs && g_strv_contains((const char *const *)kvs, writeoff));
+            c = find_vm(cib, r.rsc) && ended ? vmha_lrm_record_probe(copy, node_id, uname, &r) : 0;
         }
         if (c < 0) {
             free_xml(copy);
@@ -615,6 +677,285 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     free_xml(copy);
     return cib_call_result(rc, ret_error, "cannot record the probe results") ? VMCTL_EXIT_FAILURE
                                                                              : 0;
+}
+
+/* ---- fence devices (vmctl fence add|remove) ---- */
+
+static bool id_taken(xmlNode *cib, const char *id)
+{
+    g_autofree char *xpath = g_strdup_printf("//*[@id='%s']", id);
+    return get_xpath_object(xpath, cib, LOG_NEVER) != NULL;
+}
+
+static xmlNode *find_fence_device(xmlNode *cib, const char *id)
+{
+    xmlNode *p = find_vm(cib, id);
+    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
+}
+
+/* VMHA_F_NAME the device id, VMHA_F_KV "agent=AGENT" first and then the options, VMHA_F_NODE
+ * the nodes it fences, repeated. One create call, so a refusal (here or by the schema) leaves
+ * nothing behind. */
+static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+    g_auto(GStrv) kvs = NULL, hosts = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0] || !g_str_has_prefix(kvs[0], "agent="))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+    const char *agent = kvs[0] + strlen("agent=");
+    if (!vmha_fence_agent_valid(agent))
+        return fail(ret_error, VMCTL_EXIT_USAGE,
+                    "bad fence agent '%s': fence_NAME or an absolute path", agent);
+    if (vmha_fence_options_check((const char *const *)kvs + 1, ret_error) < 0)
+        return VMCTL_EXIT_USAGE;
+    if (vmha_msg_get_strv(m, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence device needs the nodes it fences");
+    for (size_t i = 0; hosts[i]; i++) {
+        if (!vmha_node_name_valid(hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name '%s'", hosts[i]);
+        for (size_t j = 0; j < i; j++)
+            if (g_str_equal(hosts[i], hosts[j]))
+                return fail(ret_error, VMCTL_EXIT_USAGE, "node '%s' given twice", hosts[i]);
+        if (!node_known(cib, hosts[i]))
+            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", hosts[i]);
+    }
+    if (find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "fence device '%s' already exists", id);
+    if (id_taken(cib, id))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "the id '%s' is already used in the database",
+                    id);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, id);
+    crm_xml_add(prim, XML_AGENT_ATTR_CLASS, "stonith");
+    crm_xml_add(prim, XML_ATTR_TYPE, agent);
+    xmlNode *inst = add_set(prim, XML_TAG_ATTR_SETS, id, "instance_attributes");
+    const char *set_id = crm_element_value(inst, XML_ATTR_ID);
+    g_autofree char *list = g_strjoinv(" ", hosts);
+    add_nvpair(inst, set_id, "pcmk_host_list", list);
+    for (size_t i = 1; kvs[i]; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        g_autofree char *name = g_strndup(kvs[i], eq - kvs[i]);
+        add_nvpair(inst, set_id, name, eq + 1);
+    }
+    int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+    free_xml(prim);
+    return cib_call_result(rc, ret_error, "cannot add the fence device") ? VMCTL_EXIT_FAILURE : 0;
+}
+
+static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *id = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (!find_fence_device(cib, id))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown fence device '%s'", id);
+    /* Constraints naming it (a location for the device) would refer to nothing. */
+    if (remove_preferences(cib, id, NULL) != 0)
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the device's constraints");
+    xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(del, XML_ATTR_ID, id);
+    int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
+    free_xml(del);
+    return cib_call_result(rc, ret_error, "cannot remove the fence device") ? VMCTL_EXIT_FAILURE
+                                                                            : 0;
+}
+
+/* ---- vmctl vm cleanup, vmctl node fence ---- */
+
+static int replace_status(xmlNode *status, char **ret_error, const char *what)
+{
+    int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, status, cib_sync_call);
+    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+}
+
+/* Forgets the VM's history and failures on every node; sync.c then has every node probe it, as
+ * Pacemaker's cleanup does. */
+static int apply_vm_cleanup(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL;
+    const char *busy = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    /* Forgetting an operation in flight would let the leader plan the VM again while it may be
+     * starting: the one thing that must never happen. */
+    if (vmha_status_vm_pending(status, name, &busy))
+        return fail(ret_error, VMCTL_EXIT_FAILURE,
+                    "VM '%s' has an operation in progress on %s; try again when it is done", name,
+                    busy);
+    if (!status)
+        return 0;
+    xmlNode *copy = copy_xml(status);
+    int rc = 0;
+    if (vmha_status_cleanup_vm(copy, name) > 0)
+        rc = replace_status(copy, ret_error, "cannot clean up the VM");
+    free_xml(copy);
+    return rc;
+}
+
+/* Records a fence request on the node (transient attribute vmha-fence-requested = the time the
+ * origin's clusterd received it, VMHA_F_KV "requested=SECONDS"); the leader fences it. */
+static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+    const char *when = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++)
+            if (g_str_has_prefix(kvs[i], "requested="))
+                when = kvs[i] + strlen("requested=");
+    gint64 t = 0;
+    if (!when || !g_ascii_string_to_signed(when, 10, 1, G_MAXINT64, &t, NULL))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence request needs its time");
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *id = node ? crm_element_value(node, XML_ATTR_ID) : NULL;
+    if (!id)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+    int rc = 0;
+    if (vmha_status_set_node_attr(copy, id, uname, "vmha-fence-requested", when) > 0)
+        rc = replace_status(copy, ret_error, "cannot record the fence request");
+    free_xml(copy);
+    return rc;
+}
+
+/* The node's id from <nodes>, or NULL. */
+static const char *node_id_of(xmlNode *cib, const char *uname)
+{
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    return node ? crm_element_value(node, XML_ATTR_ID) : NULL;
+}
+
+static xmlNode *status_copy(xmlNode *cib)
+{
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    return status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
+}
+
+/* Replaces the status section with copy (consumed) when changed. */
+static int status_replace(xmlNode *copy, bool changed, char **ret_error, const char *what)
+{
+    int rc = changed ? db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call) : 0;
+    free_xml(copy);
+    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+}
+
+/* The leader's actions: each recorded pending on its node, unless the VM has an operation in
+ * flight already (whichever leader asked) or is unknown. The refusal is not an error: every
+ * member refuses the same actions, and the node that would run one never sees it pending. */
+static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_auto(GStrv) entries = NULL;
+
+    if (vmha_msg_get_strv(m, VMHA_F_ACTION, &entries) < 0 || !entries[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed actions");
+    xmlNode *copy = status_copy(cib);
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    bool changed = false;
+    for (size_t i = 0; entries[i]; i++) {
+        g_auto(GStrv) parts = NULL;
+        VmhaActionSpec a;
+        if (vmha_action_parse(entries[i], &a, &parts) < 0) {
+            free_xml(copy);
+            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed action '%s'", entries[i]);
+        }
+        const char *node_id = node_id_of(cib, a.node);
+        bool migrate = strcmp(a.op, "migrate") == 0;
+        if (!find_vm(cib, a.rsc) || !node_id || (migrate && !node_id_of(cib, a.target))) {
+            g_warning("refusing action '%s': unknown VM or node", entries[i]);
+            continue;
+        }
+        int r = vmha_lrm_record_pending(copy, node_id, a.node, a.rsc, migrate ? "migrate_to" : a.op,
+                                        a.key, migrate ? a.node : NULL, a.target, now);
+        if (r == 0)
+            g_message("refusing action '%s': %s has an operation in flight", entries[i], a.rsc);
+        changed |= r > 0;
+    }
+    return status_replace(copy, changed, ret_error, "cannot record the actions");
+}
+
+/* An operation's result from the origin node (never from the message body, as for probes). A
+ * completed migrate_to hands over to the target: its migrate_from is recorded pending in the
+ * same write, so no moment exists where neither node owns the VM's next step. */
+static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *line = NULL, *reason = NULL;
+    g_auto(GStrv) parts = NULL;
+    uint64_t origin = 0;
+    VmhaOpResult r;
+
+    if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
+        vmha_msg_get_str(m, VMHA_F_RESULT, &line) < 0 || vmha_op_result_parse(line, &r, &parts) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed result '%s'", line ? line : "");
+    if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &reason) == 0)
+        r.exit_reason = reason;
+    g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
+    g_autofree char *xpath =
+            g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@id='%s']", node_id);
+    xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
+    const char *uname = node ? crm_element_value(node, XML_ATTR_UNAME) : NULL;
+    if (!uname)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
+    if (!find_vm(cib, r.rsc))
+        return 0; /* removed meanwhile: its history would be an orphan */
+
+    xmlNode *copy = status_copy(cib);
+    g_autofree char *target = NULL;
+    int c = vmha_lrm_record_result(copy, node_id, uname, &r, &target);
+    if (c == 0)
+        g_message("ignoring a stale result: %s", line);
+    const char *target_id = target ? node_id_of(cib, target) : NULL;
+    if (c > 0 && target_id)
+        vmha_lrm_record_pending(copy, target_id, target, r.rsc, "migrate_from", r.key, uname,
+                                target, r.when);
+    return status_replace(copy, c > 0, ret_error, "cannot record the result");
+}
+
+/* The leader's fencing outcome, or a request to fence (vmctl node fence). */
+static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL, *message = NULL;
+    uint64_t rc = 0;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no node given");
+    const char *node_id = node_id_of(cib, uname);
+    if (!node_id)
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    xmlNode *copy = status_copy(cib);
+    if (m->type == VMHA_MSG_NODE_FENCE) {
+        vmha_lrm_fence_requested(copy, node_id, uname, now);
+    } else {
+        if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0) {
+            free_xml(copy);
+            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
+        }
+        if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
+            message = NULL;
+        if (rc == 0)
+            vmha_lrm_node_fenced(copy, node_id, uname, now);
+        else
+            vmha_lrm_fence_failed(copy, node_id, uname, now, message);
+    }
+    return status_replace(copy, true, ret_error, "cannot record the fencing");
 }
 
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
@@ -636,6 +977,27 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_PROBE:
         rc = apply_probe(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCE_ADD:
+        rc = apply_fence_add(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCE_REMOVE:
+        rc = apply_fence_remove(cib, write, ret_error);
+        break;
+    case VMHA_MSG_VM_CLEANUP:
+        rc = apply_vm_cleanup(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODE_FENCE:
+        rc = apply_node_fence(cib, write, ret_error);
+        break;
+    case VMHA_MSG_ACTIONS:
+        rc = apply_actions(cib, write, ret_error);
+        break;
+    case VMHA_MSG_RESULT:
+        rc = apply_result(cib, write, ret_error);
+        break;
+    case VMHA_MSG_FENCED:
+        rc = apply_fence(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

@@ -20,6 +20,7 @@ typedef struct {
     char *socket_path;
     char *admin_group; /* members may write; NULL: root only */
     char *cpg_group;
+    char *fence_agent_dir; /* where bare fence agent names are found; NULL: /usr/sbin */
 } CdConfig;
 
 extern CdConfig cd_config;
@@ -62,6 +63,8 @@ void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg);
 void cd_sync_on_disconnect(void);
 void cd_sync_on_quorum(void);
 bool cd_sync_in_sync(void);
+/* The current CPG view, "nodeid:pid,...": actions planned in another view are refused. */
+const char *cd_sync_view_key(void);
 uint32_t cd_sync_leader(void);
 /* Members of the current CPG view, with their sync flags. */
 const VmhaPeerState *cd_sync_members(size_t *ret_n);
@@ -77,6 +80,7 @@ char *cd_view_status(void);
 char *cd_view_nodes(void);
 char *cd_view_vms(void);
 char *cd_view_config(void);
+char *cd_view_fences(void); /* stonith primitives; secret option values hidden */
 /* The CIB as the policy engine reads it here and now: the stored copy with have-quorum and a
  * node_state per configured node from the current membership. -EAGAIN while out of sync;
  * *ret_error says why on failure. */
@@ -85,6 +89,9 @@ int cd_view_cib(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
 /* probe.c: probes every VM on this node once in sync with a quorate cluster (start-up,
  * membership and quorum changes) and records the results in the status section through a
  * replicated write. */
+/* VMHA_F_KV "writeoff=KEY" of a probe write: the operation with that transition key, recorded
+ * in flight on the probing node, died with an earlier clusterd there; the probe result ends it. */
+#define VMHA_PROBE_WRITEOFF "writeoff="
 void cd_probe_init(void);
 void cd_probe_finalise(void);
 /* Asks for a probe round (run from the main loop; ignored while out of sync or not quorate). */
@@ -93,6 +100,22 @@ void cd_probe_trigger(void);
 void cd_probe_trigger_vm(const char *name);
 /* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
 void cd_probe_check_duplicates(void);
+
+/* controller.c: the leader turns plans into agent runs and fencing; every node runs what is
+ * recorded pending on it and records the results (docs/ARCHITECTURE.md, "Recovery"). */
+void cd_controller_init(void);
+void cd_controller_finalise(void);
+/* After a write was applied here (NULL: after a sync). */
+void cd_controller_on_applied(const VmhaMsg *write);
+/* After this node got in sync with a view. */
+void cd_controller_on_sync(void);
+/* After a membership or quorum change. */
+void cd_controller_on_membership(void);
+/* Whether an operation recorded pending here (by its transition key) was left by an earlier
+ * clusterd process: it died with that process, and this node's probe may write it off. */
+bool cd_controller_orphaned(const char *key);
+/* Something else changed: the leader plans again. */
+void cd_controller_trigger(void);
 
 /* ipc.c: the local socket for vmctl. */
 int cd_ipc_init(const char *path) G_GNUC_WARN_UNUSED_RESULT;

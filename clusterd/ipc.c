@@ -141,6 +141,9 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_CONFIG_SHOW:
         json = cd_view_config();
         break;
+    case VMHA_MSG_FENCE_LIST:
+        json = cd_view_fences();
+        break;
     case VMHA_MSG_CIB_QUERY: {
         g_autofree char *xml = NULL, *error = NULL;
         if (cd_view_cib(&xml, &error) < 0)
@@ -153,19 +156,42 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_VM_ADD:
     case VMHA_MSG_VM_REMOVE:
     case VMHA_MSG_VM_SET:
-        if (!may_write(&c->cred)) {
+    case VMHA_MSG_VM_CLEANUP:
+    case VMHA_MSG_FENCE_ADD:
+    case VMHA_MSG_FENCE_REMOVE:
+    case VMHA_MSG_NODE_FENCE: {
+        /* Powering a node off is for root alone, not for the admin group. */
+        bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cred.uid == 0 : may_write(&c->cred);
+        if (!allowed) {
             send_reply(c, VMCTL_EXIT_DENIED,
-                       "permission denied: only root or the admin group may change the cluster",
+                       req->type == VMHA_MSG_NODE_FENCE
+                               ? "permission denied: only root may fence a node"
+                               : "permission denied: only root or the admin group may change "
+                                 "the cluster",
                        NULL);
             client_close(c);
             return;
         }
         /* Origin fields are ours to add; a client must not forge them. */
         if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
-            vmha_msg_get(req, VMHA_F_REQ_ID)) {
+            vmha_msg_get(req, VMHA_F_REQ_ID) ||
+            (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
             send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
             client_close(c);
             return;
+        }
+        g_autoptr(VmhaMsg) stamped = NULL;
+        if (req->type == VMHA_MSG_NODE_FENCE) {
+            /* Every member records the same time: the one this node received the request. */
+            g_autofree char *kv = g_strdup_printf("requested=%" G_GINT64_FORMAT,
+                                                  g_get_real_time() / G_USEC_PER_SEC);
+            stamped = vmha_msg_new(req->type);
+            if (vmha_msg_copy_fields(stamped, req) < 0 ||
+                vmha_msg_add_str(stamped, VMHA_F_KV, kv) < 0) {
+                send_reply(c, VMCTL_EXIT_USAGE, "request too large", NULL);
+                client_close(c);
+                return;
+            }
         }
         g_message("%s request from uid %u (pid %d)", vmha_msg_type_to_str(req->type),
                   (unsigned)c->cred.uid, (int)c->cred.pid);
@@ -176,8 +202,9 @@ static void handle(Client *c, const VmhaMsg *req)
         if (c->timeout_src)
             g_source_remove(c->timeout_src);
         c->timeout_src = 0;
-        cd_sync_submit(req, on_write_done, c);
+        cd_sync_submit(stamped ? stamped : req, on_write_done, c);
         return;
+    }
     default:
         send_reply(c, VMCTL_EXIT_USAGE, "unknown request", NULL);
         client_close(c);

@@ -16,6 +16,7 @@
 
 #include "clusterd.h"
 #include "executor.h"
+#include "fencer.h"
 
 CdConfig cd_config;
 
@@ -86,6 +87,7 @@ static void usage(FILE *out)
             "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log)\n"
             "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
             "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
+            "  -F, --fence-agent-dir DIR  where fence agents named without a path are (/usr/sbin)\n"
             "  -V, --version\n",
             VMHA_STATE_DIR, VMHA_RUN_DIR);
 }
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
             {"log", required_argument, NULL, 'l'},
             {"admin-group", required_argument, NULL, 'g'},
             {"cpg-group", required_argument, NULL, 'G'},
+            {"fence-agent-dir", required_argument, NULL, 'F'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
@@ -110,7 +113,7 @@ int main(int argc, char **argv)
     cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
     cd_config.admin_group = g_strdup("vmha");
     cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:F:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
@@ -133,6 +136,10 @@ int main(int argc, char **argv)
         case 'G':
             g_free(cd_config.cpg_group);
             cd_config.cpg_group = g_strdup(optarg);
+            break;
+        case 'F':
+            g_free(cd_config.fence_agent_dir);
+            cd_config.fence_agent_dir = g_strdup(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -167,8 +174,11 @@ int main(int argc, char **argv)
     /* OCF root from the build: the agents live where Pacemaker would look for them too. */
     if (cd_executor_init(NULL) < 0)
         goto out_db;
+    if (cd_fencer_init(cd_config.fence_agent_dir) < 0)
+        goto out_executor;
     cd_sync_init();
     cd_probe_init();
+    cd_controller_init();
     if (cd_corosync_init() < 0)
         goto out_probe;
     if (cd_ipc_init(cd_config.socket_path) < 0)
@@ -181,8 +191,11 @@ int main(int argc, char **argv)
 out_corosync:
     cd_corosync_finalise();
 out_probe:
+    cd_controller_finalise();
     cd_probe_finalise();
     cd_sync_finalise();
+    cd_fencer_finalise();
+out_executor:
     cd_executor_finalise();
 out_db:
     cd_cibdb_finalise();

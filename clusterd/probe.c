@@ -86,6 +86,28 @@ static void schedule_retry(void)
         P.retry_src = g_timeout_add_seconds(RETRY_S, on_retry, NULL);
 }
 
+/* Operations recorded in flight here that an earlier clusterd left: this probe ends them. */
+static void add_writeoffs(VmhaMsg *m, xmlNode *status, const char *node_id)
+{
+    xmlNode *ns = NULL;
+    for (xmlNode *n = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; n;
+         n = crm_next_same_xml(n))
+        if (g_strcmp0(crm_element_value(n, XML_ATTR_ID), node_id) == 0)
+            ns = n;
+    xmlNode *lrm = ns ? first_named_child(ns, XML_CIB_TAG_LRM) : NULL;
+    xmlNode *rscs = lrm ? first_named_child(lrm, XML_LRM_TAG_RESOURCES) : NULL;
+    for (xmlNode *lr = rscs ? first_named_child(rscs, XML_LRM_TAG_RESOURCE) : NULL; lr;
+         lr = crm_next_same_xml(lr)) {
+        xmlNode *op = vmha_lrm_pending_op(ns, crm_element_value(lr, XML_ATTR_ID));
+        const char *key = op ? crm_element_value(op, XML_ATTR_TRANSITION_KEY) : NULL;
+        if (!cd_controller_orphaned(key))
+            continue;
+        g_autofree char *kv = g_strconcat(VMHA_PROBE_WRITEOFF, key, NULL);
+        if (vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)
+            g_warning("cannot write off %s", key);
+    }
+}
+
 static void finish_round(Round *r)
 {
     P.round = NULL;
@@ -110,6 +132,7 @@ static void finish_round(Round *r)
             }
             n++;
         }
+        add_writeoffs(m, status, node_id);
         if (cib)
             free_xml(cib);
         if (n) {

@@ -134,6 +134,7 @@ static void become_synced(void)
     log_leader();
     flush_waiting();
     cd_probe_trigger();
+    cd_controller_on_sync();
 }
 
 static void finish_sync(void)
@@ -210,6 +211,7 @@ void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
     if (cd_cibdb_seed_nodes(cd_nodes()) < 0)
         g_warning("could not add the configured nodes to the new database");
     log_leader();
+    cd_controller_on_membership();
     if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
         return; /* we left (or have not joined yet) */
     if (send_state() < 0)
@@ -330,9 +332,15 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
             w->sent = false;
         return;
     }
+    g_autofree char *view = NULL;
     if (!view_has_quorum()) {
         rc = VMCTL_EXIT_NO_QUORUM;
         error = g_strdup("the cluster has no quorum");
+    } else if (m->type == VMHA_MSG_ACTIONS &&
+               (vmha_msg_get_str(m, VMHA_F_MEMBERS, &view) < 0 || g_strcmp0(view, S.key) != 0)) {
+        /* Planned for a membership that no longer exists: the new view's leader plans again. */
+        rc = VMCTL_EXIT_FAILURE;
+        error = g_strdup("actions planned in an earlier membership view");
     } else {
         rc = cd_cibdb_apply(m, &error);
     }
@@ -341,9 +349,12 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
                   vmha_msg_type_to_str(m->type), req, origin);
     if (rc == 0 && m->type == VMHA_MSG_PROBE)
         cd_probe_check_duplicates();
+    if (rc == 0)
+        cd_controller_on_applied(m);
     /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
      * does for a new resource. */
-    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET)) {
+    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET ||
+                    m->type == VMHA_MSG_VM_CLEANUP)) {
         g_autofree char *name = NULL;
         if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
             cd_probe_trigger_vm(name);
@@ -424,6 +435,12 @@ void cd_sync_on_quorum(void)
 {
     log_leader();
     cd_probe_trigger();
+    cd_controller_on_membership();
+}
+
+const char *cd_sync_view_key(void)
+{
+    return S.key ? S.key : "";
 }
 
 bool cd_sync_in_sync(void)

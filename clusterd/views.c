@@ -11,7 +11,12 @@
 #include <string.h>
 
 #include "clusterd.h"
+#include "fencedev.h"
+#include "engine.h"
 #include "lrmstatus.h"
+#include "model.h"
+#include "statusclean.h"
+#include "statusview.h"
 
 static json_object *node_ref(uint32_t nodeid)
 {
@@ -128,6 +133,132 @@ static int count_vms(xmlNode *cib)
     return n;
 }
 
+static int64_t attr_int(xmlNode *ns, const char *name)
+{
+    const char *v = ns ? vmha_status_node_attr(ns, name) : NULL;
+    gint64 r = 0;
+    if (!v || !g_ascii_string_to_signed(v, 10, 0, G_MAXINT64, &r, NULL))
+        return 0;
+    return r;
+}
+
+static json_object *time_or_null(int64_t t)
+{
+    return t > 0 ? json_object_new_int64(t) : NULL;
+}
+
+static xmlNode *find_node_state(xmlNode *status, const char *id, const char *uname);
+
+/* Adds state, standby, drain and fence to each node of `vmctl status` (docs/vmctl.md). */
+static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode *status)
+{
+    for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        json_object *o = json_object_array_get_idx(nodes, i), *name = NULL;
+        json_object_object_get_ex(o, "name", &name);
+        ssize_t idx =
+                model && name ? vmha_model_find_node(model, json_object_get_string(name)) : -1;
+        if (idx < 0) {
+            json_object_object_add(o, "state", NULL);
+            continue;
+        }
+        const VmhaNode *n = &model->nodes[idx];
+        xmlNode *ns = status ? find_node_state(status, n->id, n->name) : NULL;
+        VmhaNodeFence f = {
+                .requested = attr_int(ns, "vmha-fence-requested"),
+                .fenced = attr_int(ns, "vmha-fenced"),
+                .failures = attr_int(ns, "vmha-fence-failures"),
+                .last_attempt = attr_int(ns, "vmha-fence-last-attempt"),
+                .last_error = ns ? vmha_status_node_attr(ns, "vmha-fence-last-error") : NULL,
+        };
+        json_object_object_add(o, "state", json_object_new_string(vmha_show_node_state(n, &f)));
+        json_object_object_add(o, "standby", json_object_new_boolean(n->standby));
+        json_object_object_add(o, "drain", json_object_new_boolean(n->drain));
+        json_object *fo = json_object_new_object();
+        json_object_object_add(fo, "requested", time_or_null(f.requested));
+        json_object_object_add(fo, "fenced", time_or_null(f.fenced));
+        json_object_object_add(fo, "failures", json_object_new_int64(f.failures));
+        json_object_object_add(fo, "last_attempt", time_or_null(f.last_attempt));
+        json_object_object_add(fo, "last_error",
+                               f.last_error ? json_object_new_string(f.last_error) : NULL);
+        json_object_object_add(o, "fence", fo);
+    }
+}
+
+/* Every VM with its state, nodes, why and failures, from the live model and its plan. */
+static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
+{
+    json_object *arr = json_object_new_array();
+
+    for (size_t v = 0; v < model->n_vms; v++) {
+        const VmhaVm *vm = &model->vms[v];
+        VmhaShowVm show;
+        VmhaShowPending pending = {.op = vm->pending_op,
+                                   .node = vm->pending_op ? vm->pending_node : -1};
+        vmha_show_vm(model, plan, v, pending.node >= 0 ? &pending : NULL, &show);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(vm->name));
+        json_object_object_add(o, "state",
+                               json_object_new_string(vmha_show_vm_state_to_string(show.state)));
+        json_object *nodes = json_object_new_array();
+        for (size_t i = 0; show.nodes[i]; i++)
+            json_object_array_add(nodes, json_object_new_string(show.nodes[i]));
+        json_object_object_add(o, "nodes", nodes);
+        json_object_object_add(o, "why", show.why ? json_object_new_string(show.why) : NULL);
+        json_object *po = NULL;
+        if (pending.node >= 0) {
+            po = json_object_new_object();
+            json_object_object_add(po, "op", json_object_new_string(pending.op));
+            json_object_object_add(po, "node",
+                                   json_object_new_string(model->nodes[pending.node].name));
+        }
+        json_object_object_add(o, "pending", po);
+        ssize_t to = plan->placement[v];
+        json_object_object_add(o, "planned_node",
+                               to >= 0 ? json_object_new_string(model->nodes[to].name) : NULL);
+        json_object_object_add(o, "target_role",
+                               json_object_new_string(vm->target_stopped ? "Stopped" : "Started"));
+        json_object_object_add(o, "priority", json_object_new_int(vm->priority));
+        json_object *fails = json_object_new_object();
+        for (size_t i = 0; i < vm->n_failures; i++) {
+            const VmhaFailure *f = &vm->failures[i];
+            if (f->count <= 0)
+                continue;
+            json_object *fo = json_object_new_object();
+            json_object_object_add(fo, "count", json_object_new_int(f->count));
+            json_object_object_add(fo, "last_failure", time_or_null(f->last_failure));
+            json_object_object_add(fails, model->nodes[f->node].name, fo);
+        }
+        json_object_object_add(o, "fail_counts", fails);
+        json_object_object_add(o, "migration_threshold",
+                               json_object_new_int(vm->migration_threshold));
+        json_object_array_add(arr, o);
+        vmha_show_vm_clear(&show);
+    }
+    return arr;
+}
+
+/* The live model and its plan for `vmctl status`; NULL (with the reason) while out of sync or
+ * when the database holds something the model refuses. */
+static VmhaModel *live_model(VmhaPlan **ret_plan, char **ret_error)
+{
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) error = NULL;
+    VmhaModel *model = NULL;
+
+    if (cd_view_cib(&xml, ret_error) < 0)
+        return NULL;
+    if (vmha_model_parse(xml, strlen(xml), &model, &error) < 0) {
+        *ret_error = g_strdup(error->message);
+        return NULL;
+    }
+    if (vmha_engine_plan(model, g_get_real_time() / G_USEC_PER_SEC, ret_plan) < 0) {
+        vmha_model_free(model);
+        *ret_error = g_strdup("the policy engine failed");
+        return NULL;
+    }
+    return model;
+}
+
 char *cd_view_status(void)
 {
     json_object *o = json_object_new_object();
@@ -152,9 +283,17 @@ char *cd_view_status(void)
         json_object_array_add(members, mo);
     }
     json_object_object_add(o, "members", members);
-    json_object_object_add(o, "nodes", nodes_json());
+    g_autofree char *model_error = NULL;
+    g_autoptr(VmhaPlan) plan = NULL;
+    g_autoptr(VmhaModel) model = live_model(&plan, &model_error);
+    json_object *nodes = nodes_json();
+    add_node_states(nodes, model, cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL);
+    json_object_object_add(o, "nodes", nodes);
     json_object_object_add(o, "database", database_json());
     json_object_object_add(o, "vm_count", json_object_new_int(count_vms(cib)));
+    json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
+    json_object_object_add(o, "vms_error",
+                           model_error ? json_object_new_string(model_error) : NULL);
     if (cib)
         free_xml(cib);
     return finish_json(o);
@@ -236,11 +375,62 @@ char *cd_view_vms(void)
         json_object_object_add(vm, "instance_attributes", set_json(p, XML_TAG_ATTR_SETS));
         json_object_object_add(vm, "meta_attributes", set_json(p, XML_TAG_META_SETS));
         json_object_object_add(vm, "utilization", set_json(p, XML_TAG_UTILIZATION));
+        /* `vm set NAME monitor-interval=`; null: clusterd's default. */
+        const char *interval = NULL;
+        xmlNode *ops = first_named_child(p, "operations");
+        for (xmlNode *op = ops ? first_named_child(ops, "op") : NULL; op && !interval;
+             op = crm_next_same_xml(op))
+            if (g_strcmp0(crm_element_value(op, "name"), "monitor") == 0)
+                interval = crm_element_value(op, "interval");
+        json_object_object_add(vm, "monitor_interval",
+                               interval ? json_object_new_string(interval) : NULL);
         json_object_array_add(arr, vm);
     }
     if (cib)
         free_xml(cib);
     json_object_object_add(o, "vms", arr);
+    return finish_json(o);
+}
+
+char *cd_view_fences(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *arr = json_object_new_array();
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0)
+            continue;
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "id", json_object_new_string(crm_element_value(p, XML_ATTR_ID)));
+        const char *agent = crm_element_value(p, XML_ATTR_TYPE);
+        json_object_object_add(d, "agent", agent ? json_object_new_string(agent) : NULL);
+        /* Split as lib/model.c and the fencer read pcmk_host_list. */
+        json_object *hosts = json_object_new_array();
+        const char *list = nvpair_value(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
+        for (size_t i = 0; split[i]; i++)
+            if (*split[i])
+                json_object_array_add(hosts, json_object_new_string(split[i]));
+        json_object_object_add(d, "hosts", hosts);
+        json_object *opts = set_json(p, XML_TAG_ATTR_SETS);
+        json_object_object_del(opts, "pcmk_host_list");
+        /* Anyone may read: credentials for the power controllers stay in the database. */
+        json_object_object_foreach(opts, key, val)
+        {
+            (void)val;
+            if (vmha_fence_option_is_secret(key))
+                json_object_object_add(opts, key, json_object_new_string("(hidden)"));
+        }
+        json_object_object_add(d, "options", opts);
+        json_object_object_add(d, "meta_attributes", set_json(p, XML_TAG_META_SETS));
+        json_object_array_add(arr, d);
+    }
+    if (cib)
+        free_xml(cib);
+    json_object_object_add(o, "devices", arr);
     return finish_json(o);
 }
 
@@ -329,6 +519,11 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         uint32_t nodeid = uname ? cd_node_id_by_name(uname) : 0;
         bool online = nodeid && cd_node_in_quorum_view(nodeid);
         xmlNode *ns = find_node_state(status, id, uname);
+        /* The stored node_state says expected="member" from the first time anything was recorded
+         * about the node (a probe, an action) until it is fenced. Outside the membership such a
+         * node may still run VMs: Pacemaker's "unclean", which waits for fencing before its VMs
+         * move. A node never recorded, or fenced since, runs nothing of ours: "offline". */
+        bool may_run = ns && g_strcmp0(crm_element_value(ns, XML_NODE_EXPECTED), "down") != 0;
         if (!ns) {
             ns = create_xml_node(status, XML_CIB_TAG_STATE);
             crm_xml_add(ns, XML_ATTR_ID, id);
@@ -337,10 +532,7 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         crm_xml_add(ns, XML_NODE_IN_CLUSTER, online ? XML_BOOLEAN_TRUE : XML_BOOLEAN_FALSE);
         crm_xml_add(ns, XML_NODE_IS_PEER, online ? "online" : "offline");
         crm_xml_add(ns, XML_NODE_JOIN_STATE, online ? "member" : "down");
-        /* Nobody tells clusterd that a node left on purpose, so a node outside the membership is
-         * one that may still run its VMs: Pacemaker's "unclean" (with startup-fencing, the same
-         * holds for a node never seen), which waits for fencing before its VMs move. */
-        crm_xml_add(ns, XML_NODE_EXPECTED, "member");
+        crm_xml_add(ns, XML_NODE_EXPECTED, online || may_run ? "member" : "down");
     }
     *ret_xml = dump_xml_unformatted(cib);
     free_xml(cib);

@@ -626,11 +626,14 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
                        vm->migration_method ? vm->migration_method : "quick");
             continue;
         }
-        /* Failed, running twice, or not migratable: stop everywhere, start once. */
+        /* Running twice with a healthy copy where it belongs: stop the others and leave that one
+         * alone. Failed, or not migratable: stop everywhere, start once. */
+        bool keep = running > 1 && target >= 0 && vm->state[target] == VMHA_RSC_ACTIVE;
         for (size_t i = 0; i < n; i++)
-            if (vm_active_on(vm, i) && m->nodes[i].state == VMHA_NODE_ONLINE && !self_fenced[i])
+            if (vm_active_on(vm, i) && m->nodes[i].state == VMHA_NODE_ONLINE && !self_fenced[i] &&
+                !(keep && (ssize_t)i == target))
                 add_action(&e, VMHA_ACTION_STOP, (ssize_t)v, (ssize_t)i, -1, NULL);
-        if (target >= 0)
+        if (target >= 0 && !keep)
             add_action(&e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
     }
     if (e.actions->len > 0)

@@ -246,3 +246,347 @@ int vmha_probe_result_parse(const char *s, VmhaProbeResult *ret, char **ret_buf)
     *ret = (VmhaProbeResult){*ret_buf, (int)v[0], (int)v[1], v[2], v[3]};
     return 0;
 }
+
+/* ---- actions and results ---- */
+
+static bool word_ok(const char *s)
+{
+    return s && *s && !strpbrk(s, " \t\r\n");
+}
+
+char *vmha_action_format(const VmhaActionSpec *a)
+{
+    return g_strdup_printf("%s %s %s %s%s%s", a->key, a->op, a->rsc, a->node, a->target ? " " : "",
+                           a->target ? a->target : "");
+}
+
+int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts)
+{
+    g_auto(GStrv) p = g_strsplit(s, " ", -1);
+    guint n = g_strv_length(p);
+
+    if (n < 4 || n > 5)
+        return -1;
+    for (guint i = 0; i < n; i++)
+        if (!word_ok(p[i]))
+            return -1;
+    bool migrate = strcmp(p[1], "migrate") == 0;
+    if (migrate != (n == 5) ||
+        (!migrate && strcmp(p[1], "start") != 0 && strcmp(p[1], "stop") != 0))
+        return -1;
+    *ret = (VmhaActionSpec){p[0], p[1], p[2], p[3], n == 5 ? p[4] : NULL};
+    *ret_parts = g_steal_pointer(&p);
+    return 0;
+}
+
+char *vmha_op_result_format(const VmhaOpResult *r)
+{
+    return g_strdup_printf(
+            "%s %s %" G_GINT64_FORMAT " %s %d %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT, r->key,
+            r->op, r->interval_ms, r->rsc, r->rc, r->op_status, r->exec_ms, r->when);
+}
+
+static bool parse_nonneg(const char *s, int64_t max, int64_t *ret)
+{
+    char *end = NULL;
+    long long x;
+
+    if (!s || !g_ascii_isdigit(*s))
+        return false;
+    x = strtoll(s, &end, 10);
+    if (!end || *end || x < 0 || x > max)
+        return false;
+    *ret = x;
+    return true;
+}
+
+static bool op_known(const char *op)
+{
+    static const char *const ops[] = {"start", "stop", "migrate_to", "migrate_from", "monitor"};
+    for (size_t i = 0; i < G_N_ELEMENTS(ops); i++)
+        if (strcmp(op, ops[i]) == 0)
+            return true;
+    return false;
+}
+
+int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts)
+{
+    g_auto(GStrv) p = g_strsplit(s, " ", -1);
+    int64_t interval, rc, st, exec, when;
+
+    if (g_strv_length(p) != 8)
+        return -1;
+    for (guint i = 0; i < 8; i++)
+        if (!word_ok(p[i]))
+            return -1;
+    if (!op_known(p[1]) || !parse_nonneg(p[2], G_MAXINT32, &interval) ||
+        !parse_nonneg(p[4], 255, &rc) || !parse_nonneg(p[5], 255, &st) ||
+        !parse_nonneg(p[6], INT64_MAX, &exec) || !parse_nonneg(p[7], INT64_MAX, &when))
+        return -1;
+    if ((interval > 0) != (strcmp(p[1], "monitor") == 0))
+        return -1; /* a probe is recorded by VMHA_MSG_PROBE, other actions never recur */
+    *ret = (VmhaOpResult){p[0], p[1], interval, p[3], (int)rc, (int)st, exec, when, NULL};
+    *ret_parts = g_steal_pointer(&p);
+    return 0;
+}
+
+bool vmha_op_result_failed(const VmhaOpResult *r)
+{
+    return r->op_status != VMHA_OP_STATUS_DONE || r->rc != 0;
+}
+
+xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
+{
+    g_autofree char *op_id = g_strdup_printf("%s_last_0", rsc);
+    xmlNode *op = child_named(find_rsc(node_state, rsc), "lrm_rsc_op", op_id);
+
+    return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
+}
+
+bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc)
+{
+    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next)
+        if (name_is(ns, "node_state") && vmha_lrm_pending_op(ns, rsc))
+            return true;
+    return false;
+}
+
+static xmlNode *node_state_or_new(xmlNode *status, const char *node_id, const char *node_uname)
+{
+    xmlNode *ns = find_node_state(status, node_id);
+
+    if (!ns) {
+        ns = child_or_new(status, "node_state", node_id);
+        set_str(ns, "uname", node_uname);
+    }
+    return ns;
+}
+
+static xmlNode *lrm_resource_or_new(xmlNode *ns, const char *node_id, const char *rsc)
+{
+    xmlNode *lrm = child_named(ns, "lrm", NULL);
+    if (!lrm)
+        lrm = child_or_new(ns, "lrm", node_id);
+    xmlNode *rscs = child_or_new(lrm, "lrm_resources", NULL);
+    xmlNode *lr = child_or_new(rscs, "lrm_resource", rsc);
+    set_str(lr, "type", "vm");
+    set_str(lr, "class", "ocf");
+    set_str(lr, "provider", "vmha");
+    return lr;
+}
+
+static void remove_child(xmlNode *parent, const char *name, const char *id)
+{
+    xmlNode *old = child_named(parent, name, id);
+
+    if (old) {
+        xmlUnlinkNode(old);
+        xmlFreeNode(old);
+    }
+}
+
+/* Writes one lrm_rsc_op record (replacing the one with the same id). */
+static xmlNode *write_op(xmlNode *lr, const char *op_id, const char *rsc, const char *op,
+                         int64_t interval_ms, const char *key, int rc, int op_status,
+                         int64_t call_id, int64_t when, int64_t exec_ms, const char *exit_reason,
+                         const char *node_uname)
+{
+    remove_child(lr, "lrm_rsc_op", op_id);
+    xmlNode *o = xmlNewChild(lr, NULL, (const xmlChar *)"lrm_rsc_op", NULL);
+    g_autofree char *magic = g_strdup_printf("%d:%d;%s", op_status, rc, key);
+    g_autofree char *op_key = g_strdup_printf("%s_%s_%" G_GINT64_FORMAT, rsc, op, interval_ms);
+    set_str(o, "id", op_id);
+    set_str(o, "operation_key", op_key);
+    set_str(o, "operation", op);
+    set_str(o, "crm-debug-origin", "vmha");
+    set_str(o, "crm_feature_set", LRM_FEATURE_SET);
+    set_str(o, "transition-key", key);
+    set_str(o, "transition-magic", magic);
+    set_str(o, "exit-reason", exit_reason ? exit_reason : "");
+    set_str(o, "on_node", node_uname);
+    set_int(o, "call-id", call_id);
+    set_int(o, "rc-code", rc);
+    set_int(o, "op-status", op_status);
+    set_int(o, "interval", interval_ms);
+    set_int(o, "last-rc-change", when);
+    set_int(o, "last-run", when);
+    set_int(o, "exec-time", MAX(exec_ms, 0));
+    set_int(o, "queue-time", 0);
+    return o;
+}
+
+int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
+                            const char *rsc, const char *op, const char *key,
+                            const char *migrate_source, const char *migrate_target, int64_t when)
+{
+    if (!status || !node_id || !node_uname || !rsc || !op || !key)
+        return -1;
+    if (vmha_lrm_pending_anywhere(status, rsc))
+        return 0;
+    xmlNode *ns = node_state_or_new(status, node_id, node_uname);
+    set_str(ns, "expected", "member");
+    int64_t call_id = max_call_id(ns) + 1;
+    xmlNode *lr = lrm_resource_or_new(ns, node_id, rsc);
+    g_autofree char *op_id = g_strdup_printf("%s_last_0", rsc);
+    /* rc 193 and op-status -1: Pacemaker's PCMK_OCF_UNKNOWN and PCMK_EXEC_PENDING. */
+    xmlNode *o = write_op(lr, op_id, rsc, op, 0, key, 193, -1, call_id, when, 0, NULL, node_uname);
+    if (migrate_source)
+        set_str(o, "migrate_source", migrate_source);
+    if (migrate_target)
+        set_str(o, "migrate_target", migrate_target);
+    return 1;
+}
+
+static xmlNode *transient_set(xmlNode *ns, const char *node_id)
+{
+    xmlNode *ta = child_or_new(ns, "transient_attributes", node_id);
+    g_autofree char *set_id = g_strdup_printf("status-%s", node_id);
+    return child_or_new(ta, "instance_attributes", set_id);
+}
+
+static xmlNode *find_nvpair(xmlNode *set, const char *name)
+{
+    for (xmlNode *nv = set ? set->children : NULL; nv; nv = nv->next)
+        if (name_is(nv, "nvpair") && prop_is(nv, "name", name))
+            return nv;
+    return NULL;
+}
+
+static void set_attr(xmlNode *ns, const char *node_id, const char *name, const char *value)
+{
+    xmlNode *set = transient_set(ns, node_id);
+    xmlNode *nv = find_nvpair(set, name);
+
+    if (!value) {
+        if (nv) {
+            xmlUnlinkNode(nv);
+            xmlFreeNode(nv);
+        }
+        return;
+    }
+    if (!nv) {
+        /* Pacemaker's attribute ids: '#' is not allowed in an XML id. */
+        g_autofree char *id = g_strdup_printf("status-%s-%s", node_id, name);
+        g_strdelimit(id, "#", '.');
+        nv = xmlNewChild(set, NULL, (const xmlChar *)"nvpair", NULL);
+        set_str(nv, "id", id);
+        set_str(nv, "name", name);
+    }
+    set_str(nv, "value", value);
+}
+
+char *vmha_lrm_node_attr(xmlNode *node_state, const char *name)
+{
+    xmlNode *ta = child_named(node_state, "transient_attributes", NULL);
+
+    for (xmlNode *set = ta ? ta->children : NULL; set; set = set->next) {
+        xmlNode *nv = name_is(set, "instance_attributes") ? find_nvpair(set, name) : NULL;
+        if (nv) {
+            xmlChar *v = xmlGetProp(nv, (const xmlChar *)"value");
+            char *r = g_strdup((const char *)v);
+            xmlFree(v);
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void set_attr_int(xmlNode *ns, const char *node_id, const char *name, int64_t value)
+{
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, value);
+    set_attr(ns, node_id, name, v);
+}
+
+static void count_failure(xmlNode *ns, const char *node_id, const VmhaOpResult *r)
+{
+    g_autofree char *suffix =
+            g_strdup_printf("%s#%s_%" G_GINT64_FORMAT, r->rsc, r->op, r->interval_ms);
+    g_autofree char *count_name = g_strdup_printf("fail-count-%s", suffix);
+    g_autofree char *last_name = g_strdup_printf("last-failure-%s", suffix);
+    g_autofree char *old = vmha_lrm_node_attr(ns, count_name);
+    bool fatal = strcmp(r->op, "start") == 0 || strcmp(r->op, "stop") == 0;
+    int64_t count = 0;
+
+    if (old && strcmp(old, "INFINITY") != 0)
+        parse_nonneg(old, G_MAXINT32, &count);
+    if (fatal || (old && strcmp(old, "INFINITY") == 0))
+        set_attr(ns, node_id, count_name, "INFINITY");
+    else
+        set_attr_int(ns, node_id, count_name, MIN(count + 1, 1000000));
+    set_attr_int(ns, node_id, last_name, r->when);
+}
+
+int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *node_uname,
+                           const VmhaOpResult *r, char **ret_migrate_target)
+{
+    if (ret_migrate_target)
+        *ret_migrate_target = NULL;
+    if (!status || !node_id || !node_uname || !r || !r->rsc || !r->op || !r->key)
+        return -1;
+    xmlNode *ns = find_node_state(status, node_id);
+    g_autofree char *target = NULL;
+    g_autofree char *op_id = NULL;
+    if (r->interval_ms == 0) {
+        xmlNode *pending = ns ? vmha_lrm_pending_op(ns, r->rsc) : NULL;
+        if (!pending || !prop_is(pending, "transition-key", r->key) ||
+            !prop_is(pending, "operation", r->op))
+            return 0;
+        xmlChar *t = xmlGetProp(pending, (const xmlChar *)"migrate_target");
+        target = g_strdup((const char *)t);
+        xmlFree(t);
+        op_id = g_strdup_printf("%s_last_0", r->rsc);
+    } else {
+        op_id = g_strdup_printf("%s_monitor_%" G_GINT64_FORMAT, r->rsc, r->interval_ms);
+    }
+    ns = node_state_or_new(status, node_id, node_uname);
+    set_str(ns, "expected", "member");
+    int64_t call_id = max_call_id(ns) + 1;
+    xmlNode *lr = lrm_resource_or_new(ns, node_id, r->rsc);
+    write_op(lr, op_id, r->rsc, r->op, r->interval_ms, r->key, r->rc, r->op_status, call_id,
+             r->when, r->exec_ms, r->exit_reason, node_uname);
+    if (vmha_op_result_failed(r)) {
+        g_autofree char *fail_id = g_strdup_printf("%s_last_failure_0", r->rsc);
+        write_op(lr, fail_id, r->rsc, r->op, r->interval_ms, r->key, r->rc, r->op_status, call_id,
+                 r->when, r->exec_ms, r->exit_reason, node_uname);
+        count_failure(ns, node_id, r);
+    } else if (ret_migrate_target && strcmp(r->op, "migrate_to") == 0) {
+        *ret_migrate_target = g_steal_pointer(&target);
+    }
+    return 1;
+}
+
+void vmha_lrm_node_fenced(xmlNode *status, const char *node_id, const char *node_uname,
+                          int64_t when)
+{
+    xmlNode *ns = node_state_or_new(status, node_id, node_uname);
+
+    remove_child(ns, "lrm", NULL);
+    remove_child(ns, "transient_attributes", NULL);
+    set_str(ns, "in_ccm", "false");
+    set_str(ns, "crmd", "offline");
+    set_str(ns, "join", "down");
+    set_str(ns, "expected", "down");
+    set_attr_int(ns, node_id, "vmha-fenced", when);
+}
+
+void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *node_uname,
+                           int64_t when, const char *error)
+{
+    xmlNode *ns = node_state_or_new(status, node_id, node_uname);
+    g_autofree char *old = vmha_lrm_node_attr(ns, "vmha-fence-failures");
+    int64_t failures = 0;
+
+    if (old)
+        parse_nonneg(old, G_MAXINT32, &failures);
+    set_attr_int(ns, node_id, "vmha-fence-failures", failures + 1);
+    set_attr(ns, node_id, "vmha-fence-last-error", error ? error : "failed");
+    set_attr_int(ns, node_id, "vmha-fence-last-attempt", when);
+    set_attr(ns, node_id, "vmha-fence-requested", NULL);
+}
+
+void vmha_lrm_fence_requested(xmlNode *status, const char *node_id, const char *node_uname,
+                              int64_t when)
+{
+    xmlNode *ns = node_state_or_new(status, node_id, node_uname);
+    set_attr_int(ns, node_id, "vmha-fence-requested", when);
+}

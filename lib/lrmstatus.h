@@ -54,3 +54,82 @@ char **vmha_lrm_running_on(xmlNode *status, const char *rsc, bool with_failed);
 char *vmha_probe_result_format(const VmhaProbeResult *r);
 /* Parses it; ret->rsc points into *ret_buf (freed by the caller). -1 when malformed. */
 int vmha_probe_result_parse(const char *s, VmhaProbeResult *ret, char **ret_buf);
+
+/* ---- actions and their results (clusterd's leader and executing nodes, issue 6) ----
+ *
+ * The leader's action for one VM travels as "KEY OP VM NODE [TARGET]" (VMHA_F_ACTION):
+ * KEY is the transition key Pacemaker writes as transition-key ("ACTION:TRANSITION:0:UUID", no
+ * spaces), OP is start, stop or migrate (NODE the source, TARGET the target). Applying it records
+ * a pending operation (op-status -1, rc 193) on NODE, which its clusterd then runs. */
+typedef struct {
+    const char *key;
+    const char *op; /* "start", "stop", "migrate" */
+    const char *rsc;
+    const char *node;   /* uname */
+    const char *target; /* migrate: uname; else NULL */
+} VmhaActionSpec;
+
+char *vmha_action_format(const VmhaActionSpec *a);
+/* Parses; the strings of *ret point into *ret_parts (g_strfreev it). -1 when malformed. */
+int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts);
+
+/* An operation's outcome, "KEY OP INTERVAL_MS VM RC OP_STATUS EXEC_MS WHEN" (VMHA_F_RESULT).
+ * OP is the agent action: start, stop, migrate_to, migrate_from, or monitor (interval > 0). */
+typedef struct {
+    const char *key;
+    const char *op;
+    int64_t interval_ms;
+    const char *rsc;
+    int rc;
+    int op_status;
+    int64_t exec_ms;
+    int64_t when;
+    const char *exit_reason; /* may be NULL */
+} VmhaOpResult;
+
+char *vmha_op_result_format(const VmhaOpResult *r);
+int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts);
+
+/* The pending operation of rsc on this node (its RSC_last_0 record with op-status -1), or NULL. */
+xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc);
+/* Whether rsc has an operation pending on any node. */
+bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc);
+
+/* Records `op` (start, stop, migrate_to, migrate_from) of rsc pending on node: RSC_last_0 with
+ * op-status -1, rc-code 193 and transition-key key; migrate_source/migrate_target as Pacemaker
+ * writes them on migration records (NULL otherwise). The node_state is marked expected="member":
+ * from now on the node may run the VM, so losing it means fencing it. Returns 1, or 0 without
+ * changing anything when rsc already has an operation pending anywhere (one at a time, whoever
+ * asks), -1 on bad arguments. */
+int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
+                            const char *rsc, const char *op, const char *key,
+                            const char *migrate_source, const char *migrate_target, int64_t when);
+
+/* Records a result from node. An interval-0 result replaces the pending record it answers (same
+ * transition key and operation) and is ignored (returns 0) when there is none: it answers an
+ * action that fencing, a cleanup or a restarted clusterd already wrote off. A recurring monitor's
+ * result replaces RSC_monitor_INTERVAL. A failure also writes RSC_last_failure_0 and raises
+ * fail-count-RSC#OP_INTERVAL (to INFINITY for start and stop, as Pacemaker's
+ * start-failure-is-fatal and failed stops do) and last-failure-RSC#OP_INTERVAL in the node's
+ * transient attributes. For a successful migrate_to, *ret_migrate_target (when not NULL) is set
+ * to the target recorded on the pending record (g_free it), else NULL. Returns 1 when recorded,
+ * 0 when ignored, -1 on bad arguments. */
+int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *node_uname,
+                           const VmhaOpResult *r, char **ret_migrate_target);
+
+/* Whether a result is a failure (not the expected rc 0, or not completed). */
+bool vmha_op_result_failed(const VmhaOpResult *r);
+
+/* The node was fenced at `when`: its resource history and transient attributes are erased (it
+ * runs nothing now), its node_state says down and expected="down", and vmha-fenced=when. */
+void vmha_lrm_node_fenced(xmlNode *status, const char *node_id, const char *node_uname,
+                          int64_t when);
+/* A fencing attempt failed: vmha-fence-failures + 1, vmha-fence-last-error, -last-attempt; a
+ * pending vmha-fence-requested is cleared (a request is answered by one attempt). */
+void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *node_uname,
+                           int64_t when, const char *error);
+/* vmctl node fence: vmha-fence-requested=when. */
+void vmha_lrm_fence_requested(xmlNode *status, const char *node_id, const char *node_uname,
+                              int64_t when);
+/* A transient attribute of the node (vmha-fenced, fail-count-..., ...), or NULL. */
+char *vmha_lrm_node_attr(xmlNode *node_state, const char *name); /* g_free */

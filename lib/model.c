@@ -466,6 +466,7 @@ static void vm_clear(VmhaVm *vm)
     g_free(vm->shutdown_policy);
     g_free(vm->locations);
     g_free(vm->state);
+    g_free(vm->pending_op);
     g_free(vm->failures);
 }
 
@@ -551,6 +552,7 @@ static int load_resources(Loader *l, Elem *resources)
                 .managed = true,
                 .migration_threshold = VMHA_SCORE_INFINITY,
                 .state = g_new0(VmhaRscState, MAX(m->n_nodes, 1)),
+                .pending_node = -1,
         };
         g_array_append_val(vms, vm);
         g_hash_table_insert(m->vm_index, g_strdup(id), GSIZE_TO_POINTER(vms->len));
@@ -686,7 +688,7 @@ static gint cmp_ops(gconstpointer a, gconstpointer b)
 }
 
 /* Replays one resource's history on one node in call order, as Pacemaker's unpacker does. */
-static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret)
+static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const char **ret_pending)
 {
     g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
     for (Elem *op = lrm_rsc->children; op; op = op->next) {
@@ -711,9 +713,11 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret)
     g_array_sort(ops, cmp_ops);
 
     VmhaRscState st = VMHA_RSC_INACTIVE;
+    const char *in_flight = NULL;
     for (size_t i = 0; i < ops->len; i++) {
         const OpRecord *o = &g_array_index(ops, OpRecord, i);
         bool pending = o->call_id < 0 || o->status == -1;
+        in_flight = pending && o->interval == 0 ? o->op : NULL;
         bool ok = !pending && o->status == 0 && (o->rc == 0 || o->rc == 8);
         bool not_running = !pending && o->status == 0 && o->rc == 7;
         if (strcmp(o->op, "stop") == 0) {
@@ -742,6 +746,7 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret)
             break; /* nothing but fencing clears a failed stop */
     }
     *ret = st;
+    *ret_pending = in_flight;
     return 0;
 }
 
@@ -839,11 +844,17 @@ static int load_status(Loader *l, Elem *status)
                         if (!rid)
                             return fail(l, VMHA_MODEL_ERROR_INVALID, r, "missing 'id'");
                         VmhaRscState st = VMHA_RSC_INACTIVE;
-                        if (unpack_history(l, r, &st) < 0)
+                        const char *pending = NULL;
+                        if (unpack_history(l, r, &st, &pending) < 0)
                             return -1;
                         gpointer v = g_hash_table_lookup(m->vm_index, rid);
                         if (v) {
-                            m->vms[GPOINTER_TO_SIZE(v) - 1].state[idx] = st;
+                            VmhaVm *vm = &m->vms[GPOINTER_TO_SIZE(v) - 1];
+                            vm->state[idx] = st;
+                            if (pending && !vm->pending_op) {
+                                vm->pending_op = g_strdup(pending);
+                                vm->pending_node = idx;
+                            }
                             continue;
                         }
                         for (size_t f = 0; f < m->n_fence_devices; f++)
@@ -859,8 +870,13 @@ static int load_status(Loader *l, Elem *status)
     for (size_t i = 0; i < m->n_nodes; i++) {
         if (m->nodes[i].state != VMHA_NODE_OFFLINE)
             continue;
-        for (size_t v = 0; v < m->n_vms; v++)
+        for (size_t v = 0; v < m->n_vms; v++) {
             m->vms[v].state[i] = VMHA_RSC_INACTIVE;
+            if (m->vms[v].pending_node == (ssize_t)i) {
+                g_clear_pointer(&m->vms[v].pending_op, g_free);
+                m->vms[v].pending_node = -1;
+            }
+        }
         for (size_t f = 0; f < m->n_fence_devices; f++)
             if (m->fence_devices[f].running_on == (ssize_t)i)
                 m->fence_devices[f].running_on = -1;

@@ -101,6 +101,10 @@ typedef struct {
     VmhaLocation *locations; /* rsc_location constraints, document order */
     size_t n_locations;
     VmhaRscState *state; /* [n_nodes]: what the status section says per node */
+    /* The operation in flight (recorded pending: op-status -1): "start", "stop", "migrate_to",
+     * "migrate_from"; NULL when none. pending_node is its node, else -1. */
+    char *pending_op;
+    ssize_t pending_node;
     VmhaFailure *failures;
     size_t n_failures;
 } VmhaVm;

@@ -129,6 +129,13 @@ static bool v_prefer(const char *s)
     return *s == '\0' || vmha_prefer_parse(s, &nodes) == 0;
 }
 
+static bool v_monitor_interval(const char *s)
+{
+    int64_t ms;
+    /* A monitor more often than once a second would keep the node busy: a typo. */
+    return vmha_interval_parse(s, &ms) == 0 && ms >= 1000;
+}
+
 static const AttrSpec attrs[] = {
         {"config", "config", VMHA_ATTR_INSTANCE, is_abs_path, "config must be an absolute path"},
         {"hypervisor", "hypervisor", VMHA_ATTR_INSTANCE, is_word, "bad hypervisor URI"},
@@ -162,6 +169,8 @@ static const AttrSpec attrs[] = {
         {"memory", "memory", VMHA_ATTR_UTILIZATION, v_positive,
          "memory must be a positive number of MiB"},
         {"cpu", "cpu", VMHA_ATTR_UTILIZATION, v_positive, "cpu must be a positive number of vCPUs"},
+        {"monitor-interval", "monitor", VMHA_ATTR_OPERATION, v_monitor_interval,
+         "monitor-interval must be a duration of at least 1s: 5s, 30, 2min"},
         {"prefer", "prefer", VMHA_ATTR_PREFER, v_prefer,
          "prefer must be a list of node names: a,b,c"},
 };
@@ -199,6 +208,32 @@ int vmha_prefer_parse(const char *list, char ***ret_nodes)
     }
     *ret_nodes = g_steal_pointer(&nodes);
     return 0;
+}
+
+int vmha_interval_parse(const char *s, int64_t *ret_ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
+    char *end = NULL;
+
+    if (!g_ascii_isdigit(s[0]))
+        return -EINVAL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || v <= 0 || v > 86400000)
+        return -EINVAL;
+    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+        if (strcmp(end, units[i].unit) != 0)
+            continue;
+        int64_t ms = (int64_t)v * units[i].ms;
+        if (ms > INT64_C(86400000))
+            return -EINVAL;
+        *ret_ms = ms;
+        return 0;
+    }
+    return -EINVAL;
 }
 
 int vmha_prefer_score(unsigned i)

@@ -4,12 +4,14 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum {
     VMHA_ATTR_INSTANCE,    /* instance_attributes: the agent's parameters */
     VMHA_ATTR_META,        /* meta_attributes */
     VMHA_ATTR_UTILIZATION, /* utilization */
     VMHA_ATTR_PREFER,      /* rsc_location preferences */
+    VMHA_ATTR_OPERATION,   /* an <op> of the primitive's <operations>: name = the op's name */
 } VmhaAttrSection;
 
 /* A VM name is an XML ID usable in CIB ids: [A-Za-z_][A-Za-z0-9_.-]*, at most 64 characters. */
@@ -26,6 +28,10 @@ int vmha_vm_attr_check(const char *key, const char *value, const char **ret_name
 
 /* Splits "a,b,c" into node names; -EINVAL on an empty or invalid name or a duplicate. */
 int vmha_prefer_parse(const char *list, char ***ret_nodes) G_GNUC_WARN_UNUSED_RESULT;
+
+/* A Pacemaker interval: an integer of seconds, or with a unit ms, s, m/min, h; stores it in ms.
+ * -EINVAL for anything else, zero, or more than a day. */
+int vmha_interval_parse(const char *s, int64_t *ret_ms) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Score of the i-th preferred node: 100, 90, ... never below 1. */
 int vmha_prefer_score(unsigned i);

@@ -3,7 +3,10 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "commands.h"
@@ -73,39 +76,239 @@ static void print_nodes(json_object *nodes)
     }
 }
 
-int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
+/* Appends head (the fixed columns) and then text as the last column, wrapped at word boundaries
+ * so that no line exceeds 100 columns; continuation lines are indented to that column. */
+static void append_row(GString *out, const char *head, const char *text)
 {
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL;
+    const size_t width = 100, indent = strlen(head);
+    size_t col = indent;
 
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "usage: vmctl status [--json]");
-    int rc = simple_call(&opts, VMHA_MSG_STATUS, &o);
+    g_string_append(out, head);
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    for (size_t i = 0; words[i]; i++) {
+        size_t len = strlen(words[i]);
+        if (col > indent && col + 1 + len > width) {
+            g_string_append_printf(out, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (col > indent) {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, words[i]);
+        col += len;
+    }
+    g_string_append_c(out, '\n');
+}
+
+static void append_nodes_table(GString *out, json_object *nodes)
+{
+    g_string_append_printf(out, "%-14s %4s  %-9s %-8s %-14s %s\n", "NODE", "ID", "STATE",
+                           "CLUSTERD", "ROLE", "FENCING");
+    for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+        json_object *n = json_object_array_get_idx(nodes, i), *f = get(n, "fence");
+        g_autoptr(GString) role = g_string_new(NULL), fence = g_string_new(NULL);
+        if (boolean(n, "leader"))
+            g_string_append(role, "leader");
+        if (boolean(n, "local"))
+            g_string_append_printf(role, "%slocal", role->len ? "," : "");
+        int64_t failures = f ? integer(f, "failures") : 0;
+        if (f && integer(f, "requested"))
+            g_string_append(fence, "requested");
+        if (failures)
+            g_string_append_printf(fence, "%s%" PRId64 " failed: %s", fence->len ? ", " : "",
+                                   failures, str(f, "last_error") ?: "?");
+        else if (f && integer(f, "fenced") && g_strcmp0(str(n, "state"), "fenced") == 0) {
+            time_t t = (time_t)integer(f, "fenced");
+            struct tm tm;
+            char when[32];
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+            g_string_append_printf(fence, "at %s", when);
+        }
+        /* Without the live model (out of sync) only membership is known. */
+        const char *state = str(n, "state");
+        if (!state)
+            state = boolean(n, "online") ? "online" : "offline";
+        g_autofree char *head = g_strdup_printf(
+                "%-14s %4" PRId64 "  %-9s %-8s %-14s ", str(n, "name") ?: "?", integer(n, "id"),
+                state, boolean(n, "clusterd") ? "yes" : "no", role->len ? role->str : "-");
+        append_row(out, head, fence->len ? fence->str : "-");
+    }
+}
+
+static void append_vms_table(GString *out, json_object *status)
+{
+    json_object *vms = get(status, "vms");
+
+    if (!vms) {
+        g_string_append_printf(out, "VMs: unknown (%s)\n", str(status, "vms_error") ?: "?");
+        return;
+    }
+    g_string_append_printf(out, "%-20s %-10s %-12s %5s %-10s %s\n", "VM", "STATE", "NODE", "PRIO",
+                           "FAILS", "WHY");
+    for (size_t i = 0; i < json_object_array_length(vms); i++) {
+        json_object *vm = json_object_array_get_idx(vms, i), *nodes = get(vm, "nodes");
+        g_autoptr(GString) on = g_string_new(NULL), fails = g_string_new(NULL);
+        for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++)
+            g_string_append_printf(on, "%s%s", j ? "," : "",
+                                   json_object_get_string(json_object_array_get_idx(nodes, j)));
+        json_object *fcs = get(vm, "fail_counts");
+        if (fcs && json_object_is_type(fcs, json_type_object)) {
+            json_object_object_foreach(fcs, node, fc)
+            {
+                int64_t c = integer(fc, "count");
+                if (c >= 1000000)
+                    g_string_append_printf(fails, "%s%s:INF", fails->len ? "," : "", node);
+                else
+                    g_string_append_printf(fails, "%s%s:%" PRId64, fails->len ? "," : "", node, c);
+            }
+        }
+        g_autofree char *head =
+                g_strdup_printf("%-20s %-10s %-12s %5" PRId64 " %-10s ", str(vm, "name") ?: "?",
+                                str(vm, "state") ?: "?", on->len ? on->str : "-",
+                                integer(vm, "priority"), fails->len ? fails->str : "-");
+        append_row(out, head, str(vm, "why") ?: "-");
+    }
+}
+
+/* The whole human-readable status. */
+static char *render_status(json_object *o)
+{
+    json_object *local = get(o, "local_node"), *leader = get(o, "leader"), *db = get(o, "database");
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    g_string_append_printf(out, "Node:     %s (id %" PRId64 ")\n",
+                           local ? str(local, "name") ?: "?" : "?",
+                           local ? integer(local, "id") : 0);
+    if (boolean(o, "corosync"))
+        g_string_append_printf(out,
+                               "Quorum:   %s (%" PRId64 " votes needed of %" PRId64 " expected)\n",
+                               boolean(o, "quorate") ? "yes" : "NO", integer(o, "quorum_votes"),
+                               integer(o, "expected_votes"));
+    else
+        g_string_append(out, "Quorum:   NO (not connected to corosync)\n");
+    g_string_append_printf(out, "Leader:   %s\n", leader ? str(leader, "name") ?: "?" : "none");
+    g_string_append_printf(out,
+                           "Database: %s, version %" PRId64 ".%" PRId64 ".%" PRId64
+                           ", digest %.12s, %" PRId64 " VMs\n\n",
+                           boolean(db, "in_sync") ? "in sync" : "NOT in sync",
+                           integer(db, "admin_epoch"), integer(db, "epoch"),
+                           integer(db, "num_updates"), str(db, "digest") ?: "?",
+                           integer(o, "vm_count"));
+    append_nodes_table(out, get(o, "nodes"));
+    g_string_append_c(out, '\n');
+    append_vms_table(out, o);
+    return g_string_free(g_steal_pointer(&out), false);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    interrupted = 1;
+}
+
+/* One snapshot as it would be printed: the JSON document or the tables. */
+static int snapshot(const VmctlOptions *opts, char **ret_text)
+{
+    json_object *o = NULL;
+    int rc = simple_call(opts, VMHA_MSG_STATUS, &o);
+
     if (rc != VMCTL_EXIT_OK)
         return rc;
-    if (opts.json) {
-        vmctl_print_json(o);
-        json_object_put(o);
-        return VMCTL_EXIT_OK;
-    }
-    json_object *local = get(o, "local_node"), *leader = get(o, "leader"), *db = get(o, "database");
-    printf("Node:     %s (id %" PRId64 ")\n", local ? str(local, "name") : "?",
-           local ? integer(local, "id") : 0);
-    if (boolean(o, "corosync"))
-        printf("Quorum:   %s (%" PRId64 " votes needed of %" PRId64 " expected)\n",
-               boolean(o, "quorate") ? "yes" : "NO", integer(o, "quorum_votes"),
-               integer(o, "expected_votes"));
-    else
-        printf("Quorum:   NO (not connected to corosync)\n");
-    printf("Leader:   %s\n", leader ? str(leader, "name") : "none");
-    printf("Database: %s, version %" PRId64 ".%" PRId64 ".%" PRId64 ", digest %.12s, %" PRId64
-           " VMs\n",
-           boolean(db, "in_sync") ? "in sync" : "NOT in sync", integer(db, "admin_epoch"),
-           integer(db, "epoch"), integer(db, "num_updates"), str(db, "digest"),
-           integer(o, "vm_count"));
-    printf("\n");
-    print_nodes(get(o, "nodes"));
+    *ret_text =
+            opts->json ? g_strdup_printf("%s\n", json_object_to_json_string_ext(
+                                                         o, JSON_C_TO_STRING_PRETTY |
+                                                                    JSON_C_TO_STRING_NOSLASHESCAPE))
+                       : render_status(o);
     json_object_put(o);
+    return VMCTL_EXIT_OK;
+}
+
+/* --watch: on a terminal the screen is redrawn every interval; otherwise (a log, a pipe) a new
+ * snapshot is printed only when it differs from the last. Ctrl-C ends it with success. */
+static int watch(const VmctlOptions *opts, unsigned interval_s)
+{
+    bool tty = isatty(STDOUT_FILENO);
+    g_autofree char *last = NULL;
+    struct sigaction sa = {.sa_handler = on_interrupt};
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!interrupted) {
+        g_autofree char *text = NULL;
+        int rc = snapshot(opts, &text);
+        if (rc != VMCTL_EXIT_OK && !interrupted)
+            return rc;
+        if (text && tty) {
+            time_t now = time(NULL);
+            struct tm tm;
+            char when[32];
+            strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&now, &tm));
+            printf("\033[H\033[2JEvery %us: vmctl status%*s%s\n\n%s", interval_s, 40, "", when,
+                   text);
+        } else if (text && g_strcmp0(text, last) != 0) {
+            fputs(text, stdout);
+            if (!opts->json)
+                fputs("\n", stdout);
+        }
+        fflush(stdout);
+        g_free(last);
+        last = g_steal_pointer(&text);
+        for (unsigned i = 0; i < interval_s * 10 && !interrupted; i++)
+            usleep(100 * 1000);
+    }
+    return VMCTL_EXIT_OK;
+}
+
+int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"watch", optional_argument, NULL, 'w'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *usage = "usage: vmctl status [--json] [--watch [SECONDS]]";
+    VmctlOptions opts = *gopts;
+    bool watching = false;
+    const char *interval = NULL;
+    unsigned interval_s = 2;
+    int c;
+
+    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            opts.json = true;
+            break;
+        case 'w':
+            watching = true;
+            interval = optarg;
+            break;
+        default:
+            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", usage);
+        }
+    }
+    /* `--watch 5` as well as `--watch=5`. */
+    if (watching && !interval && optind < argc)
+        interval = argv[optind++];
+    if (optind != argc)
+        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", usage);
+    if (interval) {
+        guint64 v = 0;
+        if (!g_ascii_string_to_unsigned(interval, 10, 1, 3600, &v, NULL))
+            return vmctl_fail(VMCTL_EXIT_USAGE, "bad --watch interval '%s': 1..3600 seconds",
+                              interval);
+        interval_s = (unsigned)v;
+    }
+    if (watching)
+        return watch(&opts, interval_s);
+
+    g_autofree char *text = NULL;
+    int rc = snapshot(&opts, &text);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    fputs(text, stdout);
     return VMCTL_EXIT_OK;
 }
 

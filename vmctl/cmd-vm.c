@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 
 #include "client.h"
 #include "commands.h"
 #include "vmattr.h"
+#include "wait.h"
 
 int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
 {
@@ -192,4 +194,141 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
     }
     json_object_put(o);
     return VMCTL_EXIT_OK;
+}
+
+typedef struct {
+    const char *name;
+    bool start;
+} VmWait;
+
+/* "web1: running on n2", "web1: recovering on n1 (will stop on n1, then start on n2)". */
+static char *vm_line(json_object *vm, const char *name)
+{
+    json_object *nodes = vmctl_json_get(vm, "nodes"), *why = vmctl_json_get(vm, "why");
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    g_string_append_printf(s, "%s: %s", name,
+                           json_object_get_string(vmctl_json_get(vm, "state")) ?: "?");
+    for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++)
+        g_string_append_printf(s, "%s%s", i ? "," : " on ",
+                               json_object_get_string(json_object_array_get_idx(nodes, i)));
+    if (why)
+        g_string_append_printf(s, " (%s)", json_object_get_string(why));
+    return g_string_free(g_steal_pointer(&s), false);
+}
+
+static int check_vm(json_object *status, void *ctx, char **ret_line)
+{
+    VmWait *w = ctx;
+    json_object *vm = vmctl_find_named(vmctl_json_get(status, "vms"), w->name);
+
+    if (!vm) {
+        json_object *err = vmctl_json_get(status, "vms_error");
+        *ret_line = g_strdup_printf("%s: not known yet (%s)", w->name,
+                                    err ? json_object_get_string(err) : "not in the database");
+        return 0;
+    }
+    *ret_line = vm_line(vm, w->name);
+    const char *state = json_object_get_string(vmctl_json_get(vm, "state"));
+    json_object *nodes = vmctl_json_get(vm, "nodes");
+    size_t n = nodes ? json_object_array_length(nodes) : 0;
+    if (w->start && g_strcmp0(state, "running") == 0 && n == 1)
+        return 1;
+    if (!w->start && g_strcmp0(state, "stopped") == 0 && n == 0)
+        return 1;
+    if (g_strcmp0(state, "failed") == 0)
+        return -1;
+    return 0;
+}
+
+/* vm start / vm stop: target-role through VM_SET, then optionally wait for it to happen. */
+static int vm_start_stop(const VmctlOptions *gopts, int argc, char **argv, bool start)
+{
+    static const struct option long_options[] = {
+            {"wait", no_argument, NULL, 'w'},
+            {"timeout", required_argument, NULL, 't'},
+            {"json", no_argument, NULL, 'j'},
+            {NULL, 0, NULL, 0},
+    };
+    g_autofree char *usage = g_strdup_printf("usage: vmctl vm %s NAME [--wait [--timeout SECONDS]]",
+                                             start ? "start" : "stop");
+    VmctlOptions opts = *gopts;
+    bool wait = false;
+    unsigned timeout = 120;
+    int c;
+
+    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            wait = true;
+            break;
+        case 't':
+            if (vmctl_parse_timeout(optarg, &timeout) < 0)
+                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                                   optarg);
+            break;
+        case 'j':
+            opts.json = true;
+            break;
+        default:
+            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        }
+    }
+    if (argc - optind != 1)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+    const char *name = argv[optind];
+    if (!vmha_vm_name_valid(name))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 ||
+        vmha_msg_add_str(req, VMHA_F_KV, start ? "target-role=Started" : "target-role=Stopped") < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    if (wait) {
+        VmWait w = {.name = name, .start = start};
+        rc = vmctl_wait(&opts, timeout, check_vm, &w);
+        if (rc == -ETIMEDOUT)
+            return vmctl_error(&opts, VMCTL_EXIT_FAILURE, "%s is not %s after %u s", name,
+                               start ? "running" : "stopped", timeout);
+        if (rc == VMCTL_EXIT_FAILURE)
+            return vmctl_error(&opts, rc,
+                               "%s failed (see 'vmctl status'; 'vmctl vm cleanup %s' "
+                               "clears its failures)",
+                               name, name);
+        if (rc != VMCTL_EXIT_OK)
+            return rc;
+    }
+    vmctl_print_ok(&opts, start ? (wait ? "running" : "started") : (wait ? "stopped" : "stopping"));
+    return VMCTL_EXIT_OK;
+}
+
+int vmctl_cmd_vm_start(const VmctlOptions *gopts, int argc, char **argv)
+{
+    return vm_start_stop(gopts, argc, argv, true);
+}
+
+int vmctl_cmd_vm_stop(const VmctlOptions *gopts, int argc, char **argv)
+{
+    return vm_start_stop(gopts, argc, argv, false);
+}
+
+int vmctl_cmd_vm_cleanup(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 1);
+
+    if (first < 0 || first >= argc)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl vm cleanup NAME");
+    if (!vmha_vm_name_valid(argv[first]))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", argv[first]);
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_CLEANUP);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc == VMCTL_EXIT_OK)
+        vmctl_print_ok(&opts, "cleaned");
+    return rc;
 }

@@ -31,7 +31,7 @@ typedef enum {
     VMHA_MSG_VM_SET = 18,
     VMHA_MSG_VM_CLEANUP = 20,  /* VMHA_F_NAME: forget its history and failures, probe again */
     VMHA_MSG_NODE_FENCE = 21,  /* VMHA_F_NODE: a fence request (root only); the leader runs it */
-    VMHA_MSG_FENCE_ADD = 22,   /* VMHA_F_NAME device id, VMHA_F_KV agent=..., options */
+    VMHA_MSG_FENCE_ADD = 22,   /* F_NAME id, F_KV agent=... then options, F_NODE hosts */
     VMHA_MSG_FENCE_REMOVE = 23, /* VMHA_F_NAME */
     /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
      * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */

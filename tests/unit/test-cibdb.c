@@ -14,7 +14,10 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 
+#include <libxml/relaxng.h>
+
 #include "clusterd/clusterd.h"
+#include "model.h"
 #include "vmctl/vmctl.h"
 
 static char *dir;
@@ -268,6 +271,263 @@ static void test_probe_write(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *fence_add_msg(const char *id, const char *agent, const char *hosts,
+                              const char *opt1, const char *opt2)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_ADD);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    if (agent) {
+        g_autofree char *kv = g_strdup_printf("agent=%s", agent);
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    }
+    if (opt1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, opt1), 0);
+    if (opt2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, opt2), 0);
+    g_auto(GStrv) h = g_strsplit(hosts ? hosts : "", ",", -1);
+    for (size_t i = 0; h[i]; i++)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_NODE, h[i]), 0);
+    return m;
+}
+
+static VmhaMsg *fence_remove_msg(const char *id)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    return m;
+}
+
+/* The saved file is valid against Pacemaker's own schema, as cibadmin and crm_mon need. */
+static void assert_pacemaker_schema_valid(const char *text)
+{
+    const char *rng = "/usr/share/pacemaker/pacemaker-3.9.rng";
+    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewParserCtxt(rng);
+    xmlRelaxNGPtr schema = xmlRelaxNGParse(pctx);
+    assert_non_null(schema);
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "cib.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    assert_int_equal(xmlRelaxNGValidateDoc(vctx, doc), 0);
+    xmlFreeDoc(doc);
+    xmlRelaxNGFreeValidCtxt(vctx);
+    xmlRelaxNGFree(schema);
+    xmlRelaxNGFreeParserCtxt(pctx);
+}
+
+/* Pacemaker's own checker finds nothing wrong with it (it checks more than the schema). A stored
+ * copy has no quorum or node states (CIB_QUERY adds them), which crm_verify would warn about:
+ * they are added here as CIB_QUERY does for online nodes. */
+static void assert_crm_verify_ok(const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, "verify.xml", NULL);
+    g_autofree char *out = NULL, *err = NULL;
+    char *argv[] = {(char *)"crm_verify", (char *)"-V", (char *)"-x", path, NULL};
+    int status = -1;
+
+    if (!g_file_test("/usr/sbin/crm_verify", G_FILE_TEST_IS_EXECUTABLE))
+        return; /* pacemaker-cli-utils comes with scripts/install-deps */
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "cib.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlNodePtr cib = xmlDocGetRootElement(doc), conf = NULL, status_el = NULL;
+    xmlSetProp(cib, BAD_CAST "have-quorum", BAD_CAST "1");
+    for (xmlNodePtr c = cib->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "configuration"))
+            conf = c;
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "status"))
+            status_el = c;
+    }
+    assert_non_null(conf);
+    if (!status_el)
+        status_el = xmlNewChild(cib, NULL, BAD_CAST "status", NULL);
+    for (xmlNodePtr c = conf->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, BAD_CAST "nodes"))
+            continue;
+        for (xmlNodePtr n = c->children; n; n = n->next) {
+            if (n->type != XML_ELEMENT_NODE)
+                continue;
+            xmlChar *id = xmlGetProp(n, BAD_CAST "id"), *uname = xmlGetProp(n, BAD_CAST "uname");
+            xmlNodePtr ns = xmlNewChild(status_el, NULL, BAD_CAST "node_state", NULL);
+            xmlSetProp(ns, BAD_CAST "id", id);
+            xmlSetProp(ns, BAD_CAST "uname", uname);
+            xmlSetProp(ns, BAD_CAST "in_ccm", BAD_CAST "true");
+            xmlSetProp(ns, BAD_CAST "crmd", BAD_CAST "online");
+            xmlSetProp(ns, BAD_CAST "join", BAD_CAST "member");
+            xmlSetProp(ns, BAD_CAST "expected", BAD_CAST "member");
+            xmlFree(id);
+            xmlFree(uname);
+        }
+    }
+    assert_int_equal(xmlSaveFile(path, doc) > 0, 1);
+    xmlFreeDoc(doc);
+    assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                             NULL));
+    if (!g_spawn_check_wait_status(status, NULL))
+        fail_msg("crm_verify: %s%s", out, err);
+}
+
+static void assert_unchanged(const VmhaCibVersion *v, const char *d)
+{
+    VmhaCibVersion now;
+    char dn[VMHA_DIGEST_LEN + 1];
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(v, &now), 0);
+    assert_string_equal(d, dn);
+}
+
+/* vmctl fence add/remove: a stonith primitive lib/model.c reads as a fence device; every
+ * refusal changes nothing. */
+static void test_fence_write(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "f", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2", "lab=vb1", "passwd=s3cr=t")),
+                     0);
+    g_autofree char *text = file_text("f");
+    assert_non_null(strstr(text, "<primitive id=\"lab1\" class=\"stonith\" type=\"fence_lab\""));
+    assert_non_null(strstr(text, "name=\"pcmk_host_list\" value=\"n1 n2\""));
+    assert_non_null(strstr(text, "id=\"lab1-instance_attributes-lab\" name=\"lab\" value=\"vb1\""));
+    assert_non_null(strstr(text, "name=\"passwd\" value=\"s3cr=t\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &model, &error), 0);
+    assert_int_equal(model->n_fence_devices, 1);
+    assert_int_equal(model->n_vms, 1);
+    assert_string_equal(model->fence_devices[0].name, "lab1");
+    assert_string_equal(model->fence_devices[0].agent, "fence_lab");
+    assert_true(vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n2")));
+    assert_false(
+            vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n3")));
+
+    /* An absolute path is an agent too. */
+    assert_int_equal(apply(fence_add_msg("lab3", "/opt/lab/fence_lab", "n3", NULL, NULL)), 0);
+
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(apply(fence_add_msg("web1", "fence_lab", "n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(
+            apply(fence_add_msg("web1-instance_attributes", "fence_lab", "n3", NULL, NULL)),
+            VMCTL_EXIT_FAILURE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n9", NULL, NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1\nplug=n3", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "action=off", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1", "ip=2")),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(fence_remove_msg("web1")), VMCTL_EXIT_NOT_FOUND);
+    assert_unchanged(&v, d);
+
+    assert_int_equal(apply(fence_remove_msg("lab1")), 0);
+    g_free(text);
+    text = file_text("f");
+    assert_null(strstr(text, "lab1"));
+    assert_non_null(strstr(text, "id=\"lab3\""));
+    assert_non_null(strstr(text, "id=\"web1\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    cd_cibdb_finalise();
+}
+
+static VmhaMsg *name_msg(uint16_t type, uint16_t tag, const char *name, const char *kv)
+{
+    VmhaMsg *m = vmha_msg_new(type);
+    assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    if (kv)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    return m;
+}
+
+/* vm cleanup forgets the VM's history on every node and nothing else; node fence records the
+ * request on the node; monitor-interval writes an op the schema and lib/model accept. */
+static void test_cleanup_fence_request_monitor(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "g", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2,n3", NULL, NULL)), 0);
+    assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", "db1 7 0 10 100")), 0);
+    assert_int_equal(apply(probe_msg(3, "web1 7 0 10 100", NULL)), 0);
+
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    g_autofree char *text = file_text("g");
+    assert_null(strstr(text, "web1_last_0"));
+    assert_non_null(strstr(text, "db1_last_0"));
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    /* Nothing left to forget: no change, not even the version. */
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_unchanged(&v, d);
+
+    /* An operation in flight (op-status -1) is never forgotten under the VM. */
+    g_autofree char *xml = NULL;
+    assert_int_equal(cd_cibdb_dump(&xml), 0);
+    /* db1's probe on n2 is the only record left: make it an operation in flight. */
+    g_auto(GStrv) parts = g_strsplit(xml, "op-status=\"0\"", -1);
+    assert_int_equal(g_strv_length(parts), 2);
+    g_autofree char *pending2 = g_strjoinv("op-status=\"-1\"", parts);
+    assert_int_equal(cd_cibdb_replace(pending2), 0);
+    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL)),
+                     VMCTL_EXIT_FAILURE);
+    assert_int_equal(cd_cibdb_replace(xml), 0);
+
+    /* node fence: the time comes with the request (ipc.c adds it). */
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700")), 0);
+    g_free(text);
+    text = file_text("g");
+    assert_non_null(strstr(text, "<transient_attributes id=\"3\">"));
+    assert_non_null(strstr(text, "<instance_attributes id=\"status-3\">"));
+    assert_non_null(strstr(text, "name=\"vmha-fence-requested\" value=\"1700\""));
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700")),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x")),
+                     VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    /* monitor-interval: one op, changed in place. */
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=5s", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=1min", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=0", NULL)), VMCTL_EXIT_USAGE);
+    g_free(text);
+    text = file_text("g");
+    assert_non_null(strstr(text, "<op id=\"web1-monitor\" name=\"monitor\" interval=\"1min\" "
+                                 "timeout=\"30s\"/>"));
+    assert_null(strstr(text, "interval=\"5s\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    g_autoptr(VmhaModel) model = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &model, NULL), 0);
+    assert_int_equal(model->n_vms, 2);
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -295,6 +555,8 @@ int main(void)
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
             cmocka_unit_test(test_probe_write),
+            cmocka_unit_test(test_fence_write),
+            cmocka_unit_test(test_cleanup_fence_request_monitor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

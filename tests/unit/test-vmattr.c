@@ -25,6 +25,9 @@ static void test_attr_table(void **state)
             {"failback", "22:00-06:00", "25:00-06:00", "vmha-failback", VMHA_ATTR_META},
             {"shutdown-policy", "freeze", "hibernate", "vmha-shutdown-policy", VMHA_ATTR_META},
             {"memory", "4096", "0", "memory", VMHA_ATTR_UTILIZATION},
+            {"monitor-interval", "5s", "500ms", "monitor", VMHA_ATTR_OPERATION},
+            {"monitor-interval", "2min", "5 s", "monitor", VMHA_ATTR_OPERATION},
+            {"monitor-interval", "30", "-5", "monitor", VMHA_ATTR_OPERATION},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -43,6 +46,29 @@ static void test_attr_table(void **state)
     }
 }
 
+static void test_interval(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t ms; /* -1: refused */
+    } cases[] = {{"10", 10000},    {"10s", 10000},  {"1500ms", 1500},  {"2m", 120000},
+                 {"2min", 120000}, {"1h", 3600000}, {"24h", 86400000}, {"25h", -1},
+                 {"0", -1},        {"", -1},        {"s", -1},         {"+5", -1},
+                 {"5x", -1},       {"P5S", -1}};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t ms = -7;
+        int r = vmha_interval_parse(cases[i].s, &ms);
+        if (cases[i].ms < 0) {
+            assert_int_equal(r, -EINVAL);
+            assert_int_equal(ms, -7);
+        } else {
+            assert_int_equal(r, 0);
+            assert_int_equal(ms, cases[i].ms);
+        }
+    }
+}
+
 static void test_unknown_key(void **state)
 {
     const char *name = NULL, *error = NULL;
@@ -58,6 +84,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_attr_table),
             cmocka_unit_test(test_unknown_key),
+            cmocka_unit_test(test_interval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,74 @@
+#include "dispatch.h"
+
+#include <string.h>
+
+static bool leaving(const char *op)
+{
+    return op && (strcmp(op, "stop") == 0 || strcmp(op, "migrate_to") == 0);
+}
+
+static bool migrating(const char *op)
+{
+    return op && (strcmp(op, "migrate_to") == 0 || strcmp(op, "migrate_from") == 0);
+}
+
+static gint cmp_index(gconstpointer a, gconstpointer b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+GArray *vmha_dispatch_select(const VmhaDispatchInput *in)
+{
+    const VmhaModel *m = in->model;
+    const VmhaPlan *plan = in->plan;
+    GArray *out = g_array_new(false, false, sizeof(size_t));
+    g_autofree bool *busy_vm = g_new0(bool, MAX(m->n_vms, 1));
+    g_autofree bool *vacating = g_new0(bool, MAX(m->n_nodes, 1));
+    int migrations = 0;
+
+    for (size_t v = 0; v < m->n_vms; v++) {
+        const VmhaVm *vm = &m->vms[v];
+        if (vm->pending_op) {
+            busy_vm[v] = true;
+            if (leaving(vm->pending_op) && vm->pending_node >= 0)
+                vacating[vm->pending_node] = true;
+            if (migrating(vm->pending_op))
+                migrations++;
+        }
+        if (in->dispatched && g_hash_table_contains(in->dispatched, vm->name))
+            busy_vm[v] = true;
+    }
+    /* Stops and migrations away first, so that the starts below see every node being vacated. */
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        const VmhaAction *a = &plan->actions[i];
+        if (a->type != VMHA_ACTION_STOP || busy_vm[a->vm])
+            continue;
+        busy_vm[a->vm] = true;
+        vacating[a->node] = true;
+        g_array_append_val(out, i);
+    }
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        const VmhaAction *a = &plan->actions[i];
+        if (a->type != VMHA_ACTION_MIGRATE || busy_vm[a->vm])
+            continue;
+        if (m->migration_limit > 0 && migrations >= m->migration_limit)
+            break;
+        if (vacating[a->to])
+            continue;
+        busy_vm[a->vm] = true;
+        vacating[a->node] = true;
+        migrations++;
+        g_array_append_val(out, i);
+    }
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        const VmhaAction *a = &plan->actions[i];
+        if (a->type != VMHA_ACTION_START || busy_vm[a->vm] || vacating[a->node])
+            continue;
+        busy_vm[a->vm] = true;
+        g_array_append_val(out, i);
+    }
+    /* Back in the engine's order (priority first), which is the order they are written in. */
+    g_array_sort(out, cmp_index);
+    return out;
+}

@@ -1,0 +1,183 @@
+#include "statusclean.h"
+
+#include <string.h>
+
+static bool name_is(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static bool prop_is(xmlNode *n, const char *name, const char *value)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    bool eq = v && value && strcmp((const char *)v, value) == 0;
+    xmlFree(v);
+    return eq;
+}
+
+static xmlNode *child_named(xmlNode *parent, const char *name, const char *id)
+{
+    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+        if (name_is(c, name) && (!id || prop_is(c, "id", id)))
+            return c;
+    return NULL;
+}
+
+static xmlNode *child_or_new(xmlNode *parent, const char *name, const char *id)
+{
+    xmlNode *c = child_named(parent, name, id);
+
+    if (c)
+        return c;
+    c = xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
+    if (id)
+        xmlSetProp(c, (const xmlChar *)"id", (const xmlChar *)id);
+    return c;
+}
+
+static void unlink_free(xmlNode *n)
+{
+    xmlUnlinkNode(n);
+    xmlFreeNode(n);
+}
+
+/* fail-count-RSC, fail-count-RSC#OP_INTERVAL, and the same for last-failure-. */
+static bool is_failure_attr(const char *attr, const char *rsc)
+{
+    static const char *const prefixes[] = {"fail-count-", "last-failure-"};
+
+    for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+        size_t pl = strlen(prefixes[i]), rl = strlen(rsc);
+        if (strncmp(attr, prefixes[i], pl) != 0 || strncmp(attr + pl, rsc, rl) != 0)
+            continue;
+        if (attr[pl + rl] == '\0' || attr[pl + rl] == '#')
+            return true;
+    }
+    return false;
+}
+
+int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
+{
+    int removed = 0;
+
+    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
+        if (!name_is(ns, "node_state"))
+            continue;
+        for (xmlNode *lrm = child_named(ns, "lrm", NULL); lrm; lrm = NULL) {
+            xmlNode *rs = child_named(lrm, "lrm_resources", NULL);
+            xmlNode *next = NULL;
+            for (xmlNode *r = rs ? rs->children : NULL; r; r = next) {
+                next = r->next;
+                if (name_is(r, "lrm_resource") && prop_is(r, "id", rsc)) {
+                    unlink_free(r);
+                    removed++;
+                }
+            }
+        }
+        for (xmlNode *ta = ns->children; ta; ta = ta->next) {
+            if (!name_is(ta, "transient_attributes"))
+                continue;
+            for (xmlNode *set = ta->children; set; set = set->next) {
+                if (!name_is(set, "instance_attributes"))
+                    continue;
+                xmlNode *next = NULL;
+                for (xmlNode *nv = set->children; nv; nv = next) {
+                    next = nv->next;
+                    if (!name_is(nv, "nvpair"))
+                        continue;
+                    xmlChar *name = xmlGetProp(nv, (const xmlChar *)"name");
+                    bool hit = name && is_failure_attr((const char *)name, rsc);
+                    xmlFree(name);
+                    if (hit) {
+                        unlink_free(nv);
+                        removed++;
+                    }
+                }
+            }
+        }
+    }
+    return removed;
+}
+
+static const char *prop_in_doc(xmlNode *n, const char *name)
+{
+    const xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
+    return a && a->children ? (const char *)a->children->content : NULL;
+}
+
+bool vmha_status_vm_pending(xmlNode *status, const char *rsc, const char **ret_node)
+{
+    return vmha_status_vm_pending_op(status, rsc, ret_node, NULL);
+}
+
+bool vmha_status_vm_pending_op(xmlNode *status, const char *rsc, const char **ret_node,
+                               const char **ret_op)
+{
+    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
+        if (!name_is(ns, "node_state"))
+            continue;
+        xmlNode *rs = child_named(child_named(ns, "lrm", NULL), "lrm_resources", NULL);
+        xmlNode *r = child_named(rs, "lrm_resource", rsc);
+        for (xmlNode *op = r ? r->children : NULL; op; op = op->next) {
+            if (!name_is(op, "lrm_rsc_op") || !prop_is(op, "op-status", "-1"))
+                continue;
+            if (ret_node) {
+                *ret_node = prop_in_doc(ns, "uname") ?: prop_in_doc(ns, "id");
+                if (!*ret_node)
+                    *ret_node = "?";
+            }
+            if (ret_op)
+                *ret_op = prop_in_doc(op, "operation") ?: "?";
+            return true;
+        }
+    }
+    return false;
+}
+
+int vmha_status_set_node_attr(xmlNode *status, const char *node_id, const char *node_uname,
+                              const char *name, const char *value)
+{
+    g_autofree char *set_id = g_strdup_printf("status-%s", node_id);
+    g_autofree char *nv_id = g_strdup_printf("status-%s-%s", node_id, name);
+    xmlNode *ns = child_named(status, "node_state", node_id);
+
+    if (!ns) {
+        ns = child_or_new(status, "node_state", node_id);
+        if (node_uname)
+            xmlSetProp(ns, (const xmlChar *)"uname", (const xmlChar *)node_uname);
+    }
+    xmlNode *ta = child_or_new(ns, "transient_attributes", node_id);
+    xmlNode *set = child_or_new(ta, "instance_attributes", set_id);
+    for (xmlNode *nv = set->children; nv; nv = nv->next) {
+        if (!name_is(nv, "nvpair") || !prop_is(nv, "name", name))
+            continue;
+        if (prop_is(nv, "value", value))
+            return 0;
+        xmlSetProp(nv, (const xmlChar *)"value", (const xmlChar *)value);
+        return 1;
+    }
+    xmlNode *nv = xmlNewChild(set, NULL, (const xmlChar *)"nvpair", NULL);
+    xmlSetProp(nv, (const xmlChar *)"id", (const xmlChar *)nv_id);
+    xmlSetProp(nv, (const xmlChar *)"name", (const xmlChar *)name);
+    xmlSetProp(nv, (const xmlChar *)"value", (const xmlChar *)value);
+    return 1;
+}
+
+const char *vmha_status_node_attr(xmlNode *node_state, const char *name)
+{
+    for (xmlNode *ta = node_state ? node_state->children : NULL; ta; ta = ta->next) {
+        if (!name_is(ta, "transient_attributes"))
+            continue;
+        for (xmlNode *set = ta->children; set; set = set->next) {
+            if (!name_is(set, "instance_attributes"))
+                continue;
+            for (xmlNode *nv = set->children; nv; nv = nv->next) {
+                if (!name_is(nv, "nvpair") || !prop_is(nv, "name", name))
+                    continue;
+                const xmlAttr *a = xmlHasProp(nv, (const xmlChar *)"value");
+                return a && a->children ? (const char *)a->children->content : "";
+            }
+        }
+    }
+    return NULL;
+}

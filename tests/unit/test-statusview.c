@@ -1,0 +1,179 @@
+/* lib/statusview: the node and VM states `vmctl status` shows, from a CIB through lib/model and
+ * the policy engine, as clusterd computes them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "statusview.h"
+
+#define UP   "in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\""
+#define LOST "in_ccm=\"false\" crmd=\"offline\" join=\"down\" expected=\"member\""
+#define VM(id, meta)                                                                               \
+    "<primitive id=\"" id "\" class=\"ocf\" provider=\"vmha\" type=\"vm\">" meta "</primitive>"
+#define OP(rsc, op, rc, call)                                                                      \
+    "<lrm_resource id=\"" rsc                                                                      \
+    "\" type=\"vm\" class=\"ocf\" provider=\"vmha\"><lrm_rsc_op id=\"" rsc                         \
+    "_last_0\" operation_key=\"" rsc "_" op "_0\" operation=\"" op                                 \
+    "\" interval=\"0\" rc-code=\"" rc "\" op-status=\"0\" call-id=\"" call "\"/></lrm_resource>"
+#define INF_FAILS(node, rsc)                                                                       \
+    "<nvpair id=\"f" node rsc "\" name=\"fail-count-" rsc "#start_0\" value=\"INFINITY\"/>"
+
+static const char cib[] =
+        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+        "num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\"><configuration><crm_config/>"
+        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
+        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
+        "<primitive id=\"fence\" class=\"stonith\" type=\"fence_lab\"><instance_attributes "
+        "id=\"fi\"><nvpair id=\"fh\" name=\"pcmk_host_list\" value=\"n1 n2 n3\"/>"
+        "</instance_attributes></primitive>" VM("web", "") VM(
+                "db",
+                "<meta_attributes id=\"dbm\"><nvpair id=\"dbt\" name=\"target-role\" "
+                "value=\"Stopped\"/></meta_attributes>") VM("app", "") VM("old", "") VM("stuck", "")
+                VM("flaky",
+                   "") "</resources><constraints/></configuration><status>"
+                       "<node_state id=\"1\" uname=\"n1\" " UP "><transient_attributes id=\"1\">"
+                       "<instance_attributes id=\"status-1\">" INF_FAILS(
+                               "1",
+                               "flaky") "</instance_attributes>"
+                                        "</transient_attributes><lrm id=\"1\"><lrm_resources>" OP(
+                                                "web", "monitor", "0",
+                                                "1") "</lrm_resources></lrm></node_state>"
+                                                     "<node_state id=\"2\" uname=\"n2\" " UP
+                                                     "><transient_attributes id=\"2\">"
+                                                     "<instance_attributes "
+                                                     "id=\"status-2\">" INF_FAILS(
+                                                             "2",
+                                                             "flaky") "</instance_attributes>"
+                                                                      "</transient_attributes><lrm "
+                                                                      "id=\"2\"><lrm_resources>" OP(
+                                                                              "stuck", "stop", "1",
+                                                                              "2") "</"
+                                                                                   "lrm_resources><"
+                                                                                   "/lrm></"
+                                                                                   "node_state>"
+                                                                                   "<node_state "
+                                                                                   "id=\"3\" "
+                                                                                   "uname="
+                                                                                   "\"n3\" " LOST
+                                                                                   "><transient_"
+                                                                                   "attributes "
+                                                                                   "id=\"3\">"
+                                                                                   "<instance_"
+                                                                                   "attributes "
+                                                                                   "id=\"status-"
+                                                                                   "3\">" INF_FAILS(
+                                                                                           "3",
+                                                                                           "flaky") "</instance_attributes>"
+                                                                                                    "</transient_attributes><lrm id=\"3\"><lrm_resources>" OP(
+                                                                                                            "old",
+                                                                                                            "start",
+                                                                                                            "0",
+                                                                                                            "3") "</lrm_resources></lrm></node_state>"
+                                                                                                                 "</status></cib>";
+
+static void expect_vm(const VmhaModel *m, const VmhaPlan *p, const char *name,
+                      VmhaShowVmState state, const char *nodes, const char *why_prefix)
+{
+    VmhaShowVm v;
+    ssize_t i = vmha_model_find_vm(m, name);
+
+    assert_true(i >= 0);
+    vmha_show_vm(m, p, (size_t)i, NULL, &v);
+    if (v.state != state)
+        fail_msg("%s: %s, wanted %s (%s)", name, vmha_show_vm_state_to_string(v.state),
+                 vmha_show_vm_state_to_string(state), v.why ? v.why : "-");
+    g_autofree char *joined = g_strjoinv(",", v.nodes);
+    assert_string_equal(joined, nodes);
+    if (!why_prefix)
+        assert_null(v.why);
+    else if (!v.why || !g_str_has_prefix(v.why, why_prefix))
+        fail_msg("%s: why '%s', wanted '%s...'", name, v.why ? v.why : "(null)", why_prefix);
+    vmha_show_vm_clear(&v);
+}
+
+static void test_vm_states(void **state)
+{
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(VmhaPlan) p = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (vmha_model_parse(cib, sizeof(cib) - 1, &m, &error) < 0)
+        fail_msg("%s", error->message);
+    assert_int_equal(vmha_engine_plan(m, 1000, &p), 0);
+    expect_vm(m, p, "web", VMHA_SHOW_RUNNING, "n1", NULL);
+    expect_vm(m, p, "db", VMHA_SHOW_STOPPED, "", "target-role is Stopped");
+    expect_vm(m, p, "app", VMHA_SHOW_RECOVERING, "", "will start on n");
+    expect_vm(m, p, "old", VMHA_SHOW_RECOVERING, "n3", "waiting for n3 to be fenced");
+    expect_vm(m, p, "stuck", VMHA_SHOW_FAILED, "n2", "waiting for n2 to be fenced");
+    expect_vm(m, p, "flaky", VMHA_SHOW_FAILED, "", "failed too often");
+}
+
+/* An operation in flight decides over everything else the history says. */
+static void test_pending(void **state)
+{
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(VmhaPlan) p = NULL;
+    VmhaShowVm v;
+
+    assert_int_equal(vmha_model_parse(cib, sizeof(cib) - 1, &m, NULL), 0);
+    assert_int_equal(vmha_engine_plan(m, 1000, &p), 0);
+    static const struct {
+        const char *vm, *op;
+        size_t node;
+        VmhaShowVmState state;
+        const char *nodes, *why;
+    } cases[] = {
+            {"app", "start", 1, VMHA_SHOW_STARTING, "n2", "start on n2 in progress"},
+            {"web", "stop", 0, VMHA_SHOW_STOPPING, "n1", "stop on n1 in progress"},
+            {"web", "migrate_to", 0, VMHA_SHOW_MIGRATING, "n1", "migrate_to on n1 in progress"},
+            {"web", "migrate_from", 1, VMHA_SHOW_MIGRATING, "n1,n2",
+             "migrate_from on n2 in progress"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        VmhaShowPending pending = {.op = cases[i].op, .node = (ssize_t)cases[i].node};
+        vmha_show_vm(m, p, (size_t)vmha_model_find_vm(m, cases[i].vm), &pending, &v);
+        assert_int_equal(v.state, cases[i].state);
+        g_autofree char *joined = g_strjoinv(",", v.nodes);
+        assert_string_equal(joined, cases[i].nodes);
+        assert_string_equal(v.why, cases[i].why);
+        vmha_show_vm_clear(&v);
+    }
+}
+
+static void test_node_states(void **state)
+{
+    VmhaNode n = {.name = (char *)"n1", .state = VMHA_NODE_ONLINE};
+    VmhaNodeFence none = {0}, requested = {.requested = 100}, failing = {.failures = 2},
+                  fenced = {.fenced = 100};
+
+    assert_string_equal(vmha_show_node_state(&n, &none), "online");
+    assert_string_equal(vmha_show_node_state(&n, NULL), "online");
+    assert_string_equal(vmha_show_node_state(&n, &requested), "fencing");
+    n.drain = true;
+    assert_string_equal(vmha_show_node_state(&n, &none), "draining");
+    n.standby = true;
+    assert_string_equal(vmha_show_node_state(&n, &none), "standby");
+    n.state = VMHA_NODE_LOST;
+    assert_string_equal(vmha_show_node_state(&n, &none), "unclean");
+    assert_string_equal(vmha_show_node_state(&n, &failing), "fencing");
+    assert_string_equal(vmha_show_node_state(&n, &requested), "fencing");
+    /* A fence long ago says nothing about a node lost now. */
+    assert_string_equal(vmha_show_node_state(&n, &fenced), "unclean");
+    n.state = VMHA_NODE_OFFLINE;
+    assert_string_equal(vmha_show_node_state(&n, &none), "offline");
+    assert_string_equal(vmha_show_node_state(&n, &fenced), "fenced");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_vm_states),
+            cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_pending),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

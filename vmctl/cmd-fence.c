@@ -1,0 +1,148 @@
+/* vmctl fence add|remove|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
+ * Values are checked here for a quick answer and again by clusterd, which is authoritative. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands.h"
+#include "fencedev.h"
+
+int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"hosts", required_argument, NULL, 'H'},
+            {"json", no_argument, NULL, 'j'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *usage = "usage: vmctl fence add ID AGENT --hosts NODE[,NODE...] [NAME=VALUE...]";
+    VmctlOptions opts = *gopts;
+    const char *hosts = NULL;
+    int c;
+
+    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+            hosts = optarg;
+            break;
+        case 'j':
+            opts.json = true;
+            break;
+        default:
+            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        }
+    }
+    if (argc - optind < 2 || !hosts)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+    const char *id = argv[optind], *agent = argv[optind + 1];
+    char **options = argv + optind + 2;
+    g_auto(GStrv) nodes = NULL;
+    g_autofree char *err = NULL;
+
+    if (!vmha_fence_id_valid(id))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+                           "bad device id '%s': letters, digits, '_', '.', '-' (64 at most)", id);
+    if (!vmha_fence_agent_valid(agent))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+                           "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
+                           agent);
+    if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node list '%s': n1,n2,...", hosts);
+    if (vmha_fence_options_check((const char *const *)options, &err) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
+
+    /* Only the leader runs the agent, wherever it is; missing here is worth a word, not a
+     * refusal (this node may not be where it is installed yet). */
+    g_autofree char *path =
+            agent[0] == '/' ? g_strdup(agent) : g_build_filename("/usr/sbin", agent, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+        fprintf(stderr,
+                "vmctl: warning: %s is not installed on this node; every node that may "
+                "lead needs it\n",
+                path);
+
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_ADD);
+    g_autofree char *agent_kv = g_strdup_printf("agent=%s", agent);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
+        vmha_msg_add_str(req, VMHA_F_KV, agent_kv) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    for (size_t i = 0; options[i]; i++)
+        if (vmha_msg_add_str(req, VMHA_F_KV, options[i]) < 0)
+            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    for (size_t i = 0; nodes[i]; i++)
+        if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
+            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc == VMCTL_EXIT_OK)
+        vmctl_print_ok(&opts, "added");
+    return rc;
+}
+
+int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 1);
+
+    if (first < 0 || first >= argc)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl fence remove ID");
+    if (!vmha_fence_id_valid(argv[first]))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad device id '%s'", argv[first]);
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc == VMCTL_EXIT_OK)
+        vmctl_print_ok(&opts, "removed");
+    return rc;
+}
+
+static const char *str_of(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || !v)
+        return "-";
+    return json_object_get_string(v);
+}
+
+int vmctl_cmd_fence_list(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    json_object *o = NULL, *devices = NULL;
+
+    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl fence list [--json]");
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_LIST);
+    int rc = vmctl_call(&opts, req, &o);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    if (opts.json) {
+        vmctl_print_json(o);
+        json_object_put(o);
+        return VMCTL_EXIT_OK;
+    }
+    json_object_object_get_ex(o, "devices", &devices);
+    printf("%-20s %-24s %-20s %s\n", "ID", "AGENT", "HOSTS", "OPTIONS");
+    for (size_t i = 0; devices && i < json_object_array_length(devices); i++) {
+        json_object *d = json_object_array_get_idx(devices, i), *hosts = NULL, *options = NULL;
+        g_autoptr(GString) h = g_string_new(NULL), op = g_string_new(NULL);
+        json_object_object_get_ex(d, "hosts", &hosts);
+        for (size_t j = 0; hosts && j < json_object_array_length(hosts); j++)
+            g_string_append_printf(h, "%s%s", j ? "," : "",
+                                   json_object_get_string(json_object_array_get_idx(hosts, j)));
+        json_object_object_get_ex(d, "options", &options);
+        if (options) {
+            json_object_object_foreach(options, key, val)
+            {
+                g_string_append_printf(op, "%s%s=%s", op->len ? " " : "", key,
+                                       json_object_get_string(val));
+            }
+        }
+        printf("%-20s %-24s %-20s %s\n", str_of(d, "id"), str_of(d, "agent"), h->len ? h->str : "-",
+               op->len ? op->str : "-");
+    }
+    json_object_put(o);
+    return VMCTL_EXIT_OK;
+}

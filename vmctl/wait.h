@@ -1,0 +1,20 @@
+/* --wait for vmctl commands: poll clusterd's status until done. */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "vmctl.h"
+
+/* Looks at one `status --json` snapshot: returns 1 when done, -1 when it failed for good, 0 to
+ * keep waiting; *ret_line is a progress line (printed when it differs from the last one). */
+typedef int (*VmctlWaitFn)(json_object *status, void *ctx, char **ret_line);
+
+/* Polls until check says done (VMCTL_EXIT_OK) or failed (VMCTL_EXIT_FAILURE); -ETIMEDOUT at the
+ * deadline; another VMCTL_EXIT_* when clusterd cannot be asked (reason printed). */
+int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, void *ctx);
+
+json_object *vmctl_json_get(json_object *o, const char *key);
+/* The element of an array of objects whose "name" is name, or NULL. */
+json_object *vmctl_find_named(json_object *arr, const char *name);
+/* Seconds, 1..86400. */
+int vmctl_parse_timeout(const char *s, unsigned *ret);
