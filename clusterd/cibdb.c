@@ -321,11 +321,42 @@ int cd_cibdb_seed_nodes(const GPtrArray *nodes)
 
 /* ---- writes ---- */
 
-static xmlNode *find_vm(xmlNode *cib, const char *name)
+static xmlNode *find_primitive(xmlNode *cib, const char *id)
 {
     g_autofree char *xpath =
-            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", name);
+            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", id);
     return get_xpath_object(xpath, cib, LOG_NEVER);
+}
+
+/* A VM: a primitive of our agent, never a fence device or another agent's resource. */
+static xmlNode *find_vm(xmlNode *cib, const char *name)
+{
+    xmlNode *p = find_primitive(cib, name);
+    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") == 0 &&
+                           g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
+                           g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") == 0
+                   ? p
+                   : NULL;
+}
+
+/* The "time=SECONDS" the writer put in a write (VMHA_F_KV): every member records the same time,
+ * so that the copies stay identical. */
+static int msg_time(const VmhaMsg *m, int64_t *ret)
+{
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        return -1;
+    for (size_t i = 0; kvs[i]; i++) {
+        if (!g_str_has_prefix(kvs[i], "time="))
+            continue;
+        guint64 v;
+        if (!g_ascii_string_to_unsigned(kvs[i] + 5, 10, 0, G_MAXINT64, &v, NULL))
+            return -1;
+        *ret = (int64_t)v;
+        return 0;
+    }
+    return -1;
 }
 
 static bool node_known(xmlNode *cib, const char *uname)
@@ -445,8 +476,17 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad vCPU count");
     if (vmha_msg_get_str(m, VMHA_F_PREFER, &prefer) < 0)
         prefer = NULL;
-    if (find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "VM '%s' already exists", name);
+    /* The only setting at creation besides the above: added stopped (vmctl vm add --stopped). */
+    g_auto(GStrv) kvs = NULL;
+    const char *target_role = NULL;
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++) {
+            if (strcmp(kvs[i], "target-role=Stopped") != 0)
+                return fail(ret_error, VMCTL_EXIT_USAGE, "unexpected '%s'", kvs[i]);
+            target_role = "Stopped";
+        }
+    if (find_primitive(cib, name))
+        return fail(ret_error, VMCTL_EXIT_FAILURE, "a resource named '%s' already exists", name);
     if (prefer) {
         g_auto(GStrv) nodes = NULL;
         if (vmha_prefer_parse(prefer, &nodes) < 0)
@@ -465,6 +505,8 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     add_nvpair(inst, (const char *)crm_element_value(inst, XML_ATTR_ID), "config", config);
     xmlNode *meta = add_set(prim, XML_TAG_META_SETS, name, "meta_attributes");
     add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "priority", priority ? priority : "0");
+    if (target_role)
+        add_nvpair(meta, crm_element_value(meta, XML_ATTR_ID), "target-role", target_role);
     xmlNode *util = add_set(prim, XML_TAG_UTILIZATION, name, "utilization");
     g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, memory);
     g_autofree char *cpu = g_strdup_printf("%" G_GUINT64_FORMAT, vcpus);
@@ -689,7 +731,7 @@ static bool id_taken(xmlNode *cib, const char *id)
 
 static xmlNode *find_fence_device(xmlNode *cib, const char *id)
 {
-    xmlNode *p = find_vm(cib, id);
+    xmlNode *p = find_primitive(cib, id);
     return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
 }
 
@@ -866,8 +908,10 @@ static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
     if (vmha_msg_get_strv(m, VMHA_F_ACTION, &entries) < 0 || !entries[0])
         return fail(ret_error, VMCTL_EXIT_USAGE, "malformed actions");
+    int64_t now;
+    if (msg_time(m, &now) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "actions without a time");
     xmlNode *copy = status_copy(cib);
-    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
     bool changed = false;
     for (size_t i = 0; entries[i]; i++) {
         g_auto(GStrv) parts = NULL;
@@ -928,7 +972,7 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return status_replace(copy, c > 0, ret_error, "cannot record the result");
 }
 
-/* The leader's fencing outcome, or a request to fence (vmctl node fence). */
+/* The leader's fencing outcome, timed by the leader. */
 static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 {
     g_autofree char *uname = NULL, *message = NULL;
@@ -939,22 +983,18 @@ static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *node_id = node_id_of(cib, uname);
     if (!node_id)
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
-    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    int64_t now;
+    if (msg_time(m, &now) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "a fencing record without a time");
+    if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
+    if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
+        message = NULL;
     xmlNode *copy = status_copy(cib);
-    if (m->type == VMHA_MSG_NODE_FENCE) {
-        vmha_lrm_fence_requested(copy, node_id, uname, now);
-    } else {
-        if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0) {
-            free_xml(copy);
-            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
-        }
-        if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
-            message = NULL;
-        if (rc == 0)
-            vmha_lrm_node_fenced(copy, node_id, uname, now);
-        else
-            vmha_lrm_fence_failed(copy, node_id, uname, now, message);
-    }
+    if (rc == 0)
+        vmha_lrm_node_fenced(copy, node_id, uname, now);
+    else
+        vmha_lrm_fence_failed(copy, node_id, uname, now, message);
     return status_replace(copy, true, ret_error, "cannot record the fencing");
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "dbsync.h"
+#include "model.h"
 #include "vmha/wire.h"
 
 typedef struct {
@@ -20,7 +21,8 @@ typedef struct {
     char *socket_path;
     char *admin_group; /* members may write; NULL: root only */
     char *cpg_group;
-    char *fence_agent_dir; /* where bare fence agent names are found; NULL: /usr/sbin */
+    char *watchdog;        /* watchdog device; NULL: none */
+    char *fence_agent_dir; /* fence agents named without a path; NULL: /usr/sbin */
 } CdConfig;
 
 extern CdConfig cd_config;
@@ -85,6 +87,8 @@ char *cd_view_fences(void); /* stonith primitives; secret option values hidden *
  * node_state per configured node from the current membership. -EAGAIN while out of sync;
  * *ret_error says why on failure. */
 int cd_view_cib(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
+/* The same for readers outside clusterd (any local user): fence device secrets hidden. */
+int cd_view_cib_redacted(char **ret_xml, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* probe.c: probes every VM on this node once in sync with a quorate cluster (start-up,
  * membership and quorum changes) and records the results in the status section through a
@@ -120,3 +124,25 @@ void cd_controller_trigger(void);
 /* ipc.c: the local socket for vmctl. */
 int cd_ipc_init(const char *path) G_GNUC_WARN_UNUSED_RESULT;
 void cd_ipc_finalise(void);
+
+/* watchdog.c: the host's watchdog device (or the lab's stand-in); see docs/ARCHITECTURE.md,
+ * "Self-fencing and the watchdog". */
+#define CD_WATCHDOG_TIMEOUT_S VMHA_WATCHDOG_TIMEOUT_S /* W: the model's validation assumes it */
+/* path NULL: no watchdog (returns 0). Opens and arms it, sets its timeout (character devices
+ * only), feeds it once. */
+int cd_watchdog_init(const char *path, unsigned timeout_s) G_GNUC_WARN_UNUSED_RESULT;
+/* disarm: magic close ('V', then close); else closed armed, so the host is reset. */
+void cd_watchdog_finalise(bool disarm);
+int cd_watchdog_feed(void);
+bool cd_watchdog_enabled(void);
+unsigned cd_watchdog_timeout(void); /* seconds; 0 without a watchdog */
+
+/* selffence.c: what a node does without quorum (no-quorum-policy, self-fencing). */
+void cd_selffence_init(void);
+void cd_selffence_finalise(void);
+/* Quorum may have changed (corosync's notification, or the connection to corosync lost). */
+void cd_selffence_on_quorum(void);
+/* Whether the watchdog may be fed: false once this node self-fenced. */
+bool cd_selffence_may_feed(void);
+/* Whether a clean exit may disarm the watchdog: not while VMs may run here without quorum. */
+bool cd_selffence_may_disarm(void);

@@ -46,7 +46,8 @@
 
 typedef struct {
     char *node;
-    bool self;   /* a self-fence recorded; kept while the node stays lost */
+    bool done;   /* fenced, or its self-fence deadline passed: kept while the node is lost, so
+                  * that plans made before the record is applied do not fence it again */
     bool wanted; /* asked for by the current plan or a request */
     bool running;
     unsigned attempts;
@@ -212,6 +213,14 @@ static void outbox_send(Outbox *o)
     cd_sync_submit(o->msg, on_outbox_written, o);
 }
 
+/* Writes that record a time carry the writer's: every member records the same. */
+static int add_time(VmhaMsg *m)
+{
+    g_autofree char *kv =
+            g_strdup_printf("time=%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
+    return vmha_msg_add_str(m, VMHA_F_KV, kv);
+}
+
 static void write_reliably(VmhaMsg *msg)
 {
     Outbox *o = g_new0(Outbox, 1);
@@ -317,6 +326,16 @@ static void job_run(Job *j)
                   prim ? "no longer pending here, not run" : "the VM is no longer configured");
         if (cib)
             free_xml(cib);
+        job_free(j);
+        return;
+    }
+    /* A partition without quorum never starts anything, even what a quorate view asked for
+     * before the split: the probes after quorum returns write the operation off. */
+    if (!cd_quorate() && !g_str_equal(j->op, "stop")) {
+        g_warning("%s %s: not run, this node has no quorum", j->op, j->rsc);
+        g_hash_table_add(C.orphaned, g_strdup(j->key));
+        cd_probe_trigger_vm(j->rsc);
+        free_xml(cib);
         job_free(j);
         return;
     }
@@ -515,13 +534,12 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
     }
     VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCED);
     if (vmha_msg_add_str(m, VMHA_F_NODE, node) < 0 ||
-        vmha_msg_add_u64(m, VMHA_F_RC, ok ? 0 : 1) < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_RC, ok ? 0 : 1) < 0 || add_time(m) < 0 ||
         (error && vmha_msg_add_str(m, VMHA_F_MESSAGE, error) < 0)) {
         vmha_msg_free(m);
         return;
     }
-    if (ok)
-        g_hash_table_remove(C.fences, node);
+    f->done = ok;
     write_reliably(m);
     schedule();
 }
@@ -552,7 +570,7 @@ static void fence_node(xmlNode *cib, const char *node)
         g_hash_table_insert(C.fences, f->node, f);
     }
     f->wanted = true;
-    if (f->running || g_get_monotonic_time() < f->next_try_us)
+    if (f->done || f->running || g_get_monotonic_time() < f->next_try_us)
         return;
     g_autoptr(GPtrArray) devs = fence_devices_for(cib, node);
     if (devs->len == 0) {
@@ -600,14 +618,14 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
             continue;
         Fence *f = g_new0(Fence, 1);
         f->node = g_strdup(n->name);
-        f->self = true;
+        f->done = true;
         g_hash_table_insert(C.fences, f->node, f);
         g_critical("%s: self-fence deadline passed (lost %" G_GINT64_FORMAT " s ago); recording it "
                    "as fenced",
                    n->name, now - n->lost_since);
         VmhaMsg *msg = vmha_msg_new(VMHA_MSG_FENCED);
         if (vmha_msg_add_str(msg, VMHA_F_NODE, n->name) < 0 ||
-            vmha_msg_add_u64(msg, VMHA_F_RC, 0) < 0) {
+            vmha_msg_add_u64(msg, VMHA_F_RC, 0) < 0 || add_time(msg) < 0) {
             vmha_msg_free(msg);
             continue;
         }
@@ -661,6 +679,27 @@ static void hold_nodes_without_clusterd(VmhaModel *m)
     }
 }
 
+/* VMs some node able to run them has no record of yet: its probe is still to come. */
+static GHashTable *unprobed_vms(const VmhaModel *m, xmlNode *status)
+{
+    GHashTable *out = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const VmhaNode *n = &m->nodes[i];
+        if (n->state != VMHA_NODE_ONLINE || n->maintenance)
+            continue;
+        xmlNode *ns = NULL;
+        for (xmlNode *x = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; x;
+             x = crm_next_same_xml(x))
+            if (g_strcmp0(crm_element_value(x, XML_ATTR_ID), n->id) == 0)
+                ns = x;
+        for (size_t v = 0; v < m->n_vms; v++)
+            if (!ns || !vmha_lrm_has_history(ns, m->vms[v].name))
+                g_hash_table_add(out, m->vms[v].name);
+    }
+    return out;
+}
+
 static void transition(void)
 {
     g_autofree char *xml = NULL, *error = NULL;
@@ -698,6 +737,7 @@ static void transition(void)
         if (requested && uname)
             fence_node(cib, uname);
     }
+    g_autoptr(GHashTable) hold = unprobed_vms(m, status);
     if (cib)
         free_xml(cib);
     /* Forget fencing nobody wants any more (the node came back, or is recorded fenced), except
@@ -707,12 +747,12 @@ static void transition(void)
         Fence *f = value;
         ssize_t i = vmha_model_find_node(m, f->node);
         bool lost = i >= 0 && m->nodes[i].state == VMHA_NODE_LOST;
-        if (!f->running && !f->wanted && !(f->self && lost))
+        if (!f->running && !f->wanted && !(f->done && lost))
             g_hash_table_iter_remove(&it);
     }
     record_self_fences(m, now);
 
-    VmhaDispatchInput in = {.model = m, .plan = plan, .dispatched = C.dispatched};
+    VmhaDispatchInput in = {.model = m, .plan = plan, .dispatched = C.dispatched, .hold = hold};
     g_autoptr(GArray) chosen = vmha_dispatch_select(&in);
     if (chosen->len == 0)
         return;
@@ -743,7 +783,7 @@ static void transition(void)
         }
     }
     g_ptr_array_add(vms, NULL);
-    if (vmha_msg_add_str(msg, VMHA_F_MEMBERS, cd_sync_view_key()) < 0) {
+    if (vmha_msg_add_str(msg, VMHA_F_MEMBERS, cd_sync_view_key()) < 0 || add_time(msg) < 0) {
         g_strfreev((char **)g_ptr_array_free(vms, false));
         return;
     }

@@ -146,7 +146,7 @@ static void handle(Client *c, const VmhaMsg *req)
         break;
     case VMHA_MSG_CIB_QUERY: {
         g_autofree char *xml = NULL, *error = NULL;
-        if (cd_view_cib(&xml, &error) < 0)
+        if (cd_view_cib_redacted(&xml, &error) < 0)
             send_reply(c, VMCTL_EXIT_FAILURE, error, NULL);
         else if (send_reply_payload(c, VMCTL_EXIT_OK, "ok", VMHA_F_CIB, xml) < 0)
             send_reply(c, VMCTL_EXIT_FAILURE, "the database is too large for one reply", NULL);

@@ -70,6 +70,15 @@ static gboolean on_hup(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+/* Every third of the watchdog's timeout, while this node has not self-fenced: a hung main loop
+ * (or a self-fence) stops the feeding and the watchdog resets the host. */
+static gboolean on_feed(gpointer user_data)
+{
+    if (cd_selffence_may_feed())
+        cd_watchdog_feed();
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_term(gpointer user_data)
 {
     g_message("terminating on signal");
@@ -87,7 +96,10 @@ static void usage(FILE *out)
             "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log)\n"
             "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
             "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
-            "  -F, --fence-agent-dir DIR  where fence agents named without a path are (/usr/sbin)\n"
+            "  -w, --watchdog PATH     watchdog device to feed (default: none); see\n"
+            "                          docs/ARCHITECTURE.md, self-fencing\n"
+            "  -F, --fence-agent-dir DIR  where fence agents named without a path are\n"
+            "                          (default /usr/sbin)\n"
             "  -V, --version\n",
             VMHA_STATE_DIR, VMHA_RUN_DIR);
 }
@@ -101,19 +113,20 @@ int main(int argc, char **argv)
             {"log", required_argument, NULL, 'l'},
             {"admin-group", required_argument, NULL, 'g'},
             {"cpg-group", required_argument, NULL, 'G'},
+            {"watchdog", required_argument, NULL, 'w'},
             {"fence-agent-dir", required_argument, NULL, 'F'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
-    bool foreground = false;
+    bool foreground = false, disarm = true;
     int c, rc = EXIT_FAILURE;
 
     cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
     cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
     cd_config.admin_group = g_strdup("vmha");
     cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:F:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:w:F:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
@@ -136,6 +149,10 @@ int main(int argc, char **argv)
         case 'G':
             g_free(cd_config.cpg_group);
             cd_config.cpg_group = g_strdup(optarg);
+            break;
+        case 'w':
+            g_free(cd_config.watchdog);
+            cd_config.watchdog = g_strdup(optarg);
             break;
         case 'F':
             g_free(cd_config.fence_agent_dir);
@@ -169,6 +186,11 @@ int main(int argc, char **argv)
 
     g_message("clusterd %s starting (state %s, socket %s)", VMHA_VERSION, cd_config.state_dir,
               cd_config.socket_path);
+    /* First: a watchdog that cannot be armed is a host that cannot self-fence. */
+    if (cd_watchdog_init(cd_config.watchdog, CD_WATCHDOG_TIMEOUT_S) < 0)
+        return EXIT_FAILURE;
+    if (cd_config.watchdog)
+        g_timeout_add(cd_watchdog_timeout() * 1000 / 3, on_feed, NULL);
     if (cd_cibdb_init(cd_config.state_dir) < 0)
         goto out_db;
     /* OCF root from the build: the agents live where Pacemaker would look for them too. */
@@ -176,6 +198,7 @@ int main(int argc, char **argv)
         goto out_db;
     if (cd_fencer_init(cd_config.fence_agent_dir) < 0)
         goto out_executor;
+    cd_selffence_init();
     cd_sync_init();
     cd_probe_init();
     cd_controller_init();
@@ -194,11 +217,14 @@ out_probe:
     cd_controller_finalise();
     cd_probe_finalise();
     cd_sync_finalise();
+    disarm = cd_selffence_may_disarm();
+    cd_selffence_finalise();
     cd_fencer_finalise();
 out_executor:
     cd_executor_finalise();
 out_db:
     cd_cibdb_finalise();
+    cd_watchdog_finalise(disarm);
     g_message("clusterd stopped");
     if (log_file)
         fclose(log_file);

@@ -7,9 +7,8 @@
  * member applies that write in CPG order like any other (cibdb.c), so every copy holds the same
  * history and a new leader starts from it.
  *
- * A VM found running on two nodes is logged at critical level by the leader. Stopping it on all
- * but one is the leader's job once it dispatches actions (issue 6, a later step); probes only
- * find and record. */
+ * A VM found running on two nodes is logged at critical level by the leader. The leader's plan
+ * stops all but one copy (controller.c); probes only find and record. */
 #include "config.h"
 
 #include <crm/common/xml.h>
@@ -327,8 +326,8 @@ void cd_probe_check_duplicates(void)
         g_autofree char *list = g_strjoinv(" and ", nodes);
         if (g_strcmp0(g_hash_table_lookup(P.reported, vm), list) == 0)
             continue;
-        /* The one unforgivable event: its disk is being written by two hosts. The leader will
-         * stop all but one copy once it dispatches actions; until then a human must. */
+        /* The one unforgivable event: its disk is being written by two hosts. The plan that
+         * follows this write stops every copy but one. */
         g_critical("vm %s found running on %s", vm, list);
         g_hash_table_insert(P.reported, g_strdup(vm), g_strdup(list));
     }

@@ -429,10 +429,12 @@ void cd_sync_on_disconnect(void)
     g_clear_pointer(&S.key, g_free);
     fail_all("lost the connection to corosync; the write may or may not have been applied");
     log_leader();
+    cd_selffence_on_quorum();
 }
 
 void cd_sync_on_quorum(void)
 {
+    cd_selffence_on_quorum();
     log_leader();
     cd_probe_trigger();
     cd_controller_on_membership();

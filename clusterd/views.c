@@ -538,3 +538,32 @@ int cd_view_cib(char **ret_xml, char **ret_error)
     free_xml(cib);
     return 0;
 }
+
+int cd_view_cib_redacted(char **ret_xml, char **ret_error)
+{
+    g_autofree char *xml = NULL;
+    int r = cd_view_cib(&xml, ret_error);
+
+    if (r < 0)
+        return r;
+    xmlNode *cib = string2xml(xml);
+    if (!cib) {
+        *ret_error = g_strdup("cannot read the database");
+        return -EIO;
+    }
+    xmlNode *res = pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES);
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0)
+            continue;
+        for (xmlNode *set = first_named_child(p, XML_TAG_ATTR_SETS); set;
+             set = crm_next_same_xml(set))
+            for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+                 nv = crm_next_same_xml(nv))
+                if (vmha_fence_option_is_secret(crm_element_value(nv, XML_NVPAIR_ATTR_NAME)))
+                    crm_xml_add(nv, XML_NVPAIR_ATTR_VALUE, "(hidden)");
+    }
+    *ret_xml = dump_xml_unformatted(cib);
+    free_xml(cib);
+    return 0;
+}

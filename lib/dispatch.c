@@ -36,7 +36,8 @@ GArray *vmha_dispatch_select(const VmhaDispatchInput *in)
             if (migrating(vm->pending_op))
                 migrations++;
         }
-        if (in->dispatched && g_hash_table_contains(in->dispatched, vm->name))
+        if ((in->dispatched && g_hash_table_contains(in->dispatched, vm->name)) ||
+            (in->hold && g_hash_table_contains(in->hold, vm->name)))
             busy_vm[v] = true;
     }
     /* Stops and migrations away first, so that the starts below see every node being vacated. */

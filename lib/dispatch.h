@@ -2,6 +2,8 @@
  *
  * The engine says where every VM should be; this says what may run at once without stepping on
  * an operation already in flight:
+ *  - a VM some online node has not probed yet gets nothing: it may run there (Pacemaker, too,
+ *    orders every action of a resource after its probes);
  *  - a VM with an operation in flight (recorded pending in the status section, or written by this
  *    leader and not yet acknowledged) gets nothing new;
  *  - one operation per VM at a time, in the engine's order: a VM to be stopped on one node and
@@ -18,6 +20,7 @@ typedef struct {
     const VmhaModel *model;
     const VmhaPlan *plan;
     GHashTable *dispatched; /* VM names written but not yet acknowledged; may be NULL */
+    GHashTable *hold;       /* VM names to leave alone for now (not yet probed everywhere) */
 } VmhaDispatchInput;
 
 /* Indexes into plan->actions (size_t), in plan order. */

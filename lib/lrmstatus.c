@@ -343,6 +343,11 @@ xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
     return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
 }
 
+bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc)
+{
+    return find_rsc(node_state, rsc) != NULL;
+}
+
 bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc)
 {
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next)
@@ -582,11 +587,4 @@ void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *nod
     set_attr(ns, node_id, "vmha-fence-last-error", error ? error : "failed");
     set_attr_int(ns, node_id, "vmha-fence-last-attempt", when);
     set_attr(ns, node_id, "vmha-fence-requested", NULL);
-}
-
-void vmha_lrm_fence_requested(xmlNode *status, const char *node_id, const char *node_uname,
-                              int64_t when)
-{
-    xmlNode *ns = node_state_or_new(status, node_id, node_uname);
-    set_attr_int(ns, node_id, "vmha-fence-requested", when);
 }

@@ -92,6 +92,8 @@ int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts);
 
 /* The pending operation of rsc on this node (its RSC_last_0 record with op-status -1), or NULL. */
 xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc);
+/* Whether the node has any record of rsc (a probe at least). */
+bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc);
 /* Whether rsc has an operation pending on any node. */
 bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc);
 
@@ -128,8 +130,5 @@ void vmha_lrm_node_fenced(xmlNode *status, const char *node_id, const char *node
  * pending vmha-fence-requested is cleared (a request is answered by one attempt). */
 void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *node_uname,
                            int64_t when, const char *error);
-/* vmctl node fence: vmha-fence-requested=when. */
-void vmha_lrm_fence_requested(xmlNode *status, const char *node_id, const char *node_uname,
-                              int64_t when);
 /* A transient attribute of the node (vmha-fenced, fail-count-..., ...), or NULL. */
 char *vmha_lrm_node_attr(xmlNode *node_state, const char *name); /* g_free */

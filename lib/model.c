@@ -943,6 +943,20 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
     Elem *crm_config = child(conf, "crm_config");
     if (load_config_sets(&l, crm_config, "cluster_property_set", on_property) < 0)
         goto out;
+    /* The quorate side restarts a lost node's VMs vmha-fence-watchdog-timeout after it saw the
+     * node go; the node destroys them vmha-self-fence-timeout after losing quorum and its
+     * watchdog resets it at most VMHA_WATCHDOG_TIMEOUT_S later: docs/ARCHITECTURE.md,
+     * "Self-fencing and the watchdog". A shorter wait could start a VM twice. */
+    if (m->stonith_enabled &&
+        m->fence_watchdog_timeout < m->self_fence_timeout + VMHA_SELF_FENCE_MARGIN_S) {
+        fail(&l, VMHA_MODEL_ERROR_INVALID, crm_config,
+             "vmha-fence-watchdog-timeout (%" G_GINT64_FORMAT
+             " s) must be at least vmha-self-fence-timeout (%" G_GINT64_FORMAT
+             " s) + %d s (watchdog %d s, membership and margin %d s)",
+             m->fence_watchdog_timeout, m->self_fence_timeout, VMHA_SELF_FENCE_MARGIN_S,
+             VMHA_WATCHDOG_TIMEOUT_S, VMHA_SELF_FENCE_MARGIN_S - VMHA_WATCHDOG_TIMEOUT_S);
+        goto out;
+    }
     Elem *defaults = child(conf, "rsc_defaults");
     if (defaults && for_each_nvpair(&l, defaults, "meta_attributes", on_rsc_default, NULL) < 0)
         goto out;

@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Self-fencing (docs/ARCHITECTURE.md, "Self-fencing and the watchdog"): clusterd's fixed watchdog
+ * timeout W, and the least vmha-fence-watchdog-timeout - vmha-self-fence-timeout the loader
+ * accepts: W + 5 s for the membership change (corosync token + consensus) and a margin. */
+#define VMHA_WATCHDOG_TIMEOUT_S  5
+#define VMHA_SELF_FENCE_MARGIN_S (VMHA_WATCHDOG_TIMEOUT_S + 5)
+
 /* Pacemaker's INFINITY: scores saturate here, and INFINITY + -INFINITY is -INFINITY. */
 #define VMHA_SCORE_INFINITY 1000000
 

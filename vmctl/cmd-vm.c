@@ -16,14 +16,13 @@
 int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
 {
     static const struct option long_options[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"priority", required_argument, NULL, 'p'},
-            {"prefer", required_argument, NULL, 'P'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, 'c'}, {"priority", required_argument, NULL, 'p'},
+            {"prefer", required_argument, NULL, 'P'}, {"stopped", no_argument, NULL, 's'},
+            {"json", no_argument, NULL, 'j'},         {NULL, 0, NULL, 0},
     };
-    const char *usage =
-            "usage: vmctl vm add NAME --config PATH [--priority N] [--prefer NODE[,NODE...]]";
+    const char *usage = "usage: vmctl vm add NAME --config PATH [--priority N] "
+                        "[--prefer NODE[,NODE...]] [--stopped]";
+    bool stopped = false;
     VmctlOptions opts = *gopts;
     const char *config = NULL, *priority = NULL, *prefer = NULL;
     const char *canon, *err;
@@ -41,6 +40,9 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
             break;
         case 'P':
             prefer = optarg;
+            break;
+        case 's':
+            stopped = true;
             break;
         case 'j':
             opts.json = true;
@@ -78,11 +80,12 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
         (priority && vmha_msg_add_str(req, VMHA_F_PRIORITY, priority) < 0) ||
         (prefer && vmha_msg_add_str(req, VMHA_F_PREFER, prefer) < 0) ||
         vmha_msg_add_u64(req, VMHA_F_MEMORY, memory) < 0 ||
-        vmha_msg_add_u64(req, VMHA_F_VCPUS, vcpus) < 0)
+        vmha_msg_add_u64(req, VMHA_F_VCPUS, vcpus) < 0 ||
+        (stopped && vmha_msg_add_str(req, VMHA_F_KV, "target-role=Stopped") < 0))
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
     rc = vmctl_call(&opts, req, NULL);
     if (rc == VMCTL_EXIT_OK)
-        vmctl_print_ok(&opts, "added");
+        vmctl_print_ok(&opts, stopped ? "added (stopped)" : "added");
     return rc;
 }
 

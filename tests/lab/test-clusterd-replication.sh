@@ -11,7 +11,7 @@ cl_wait 20 "all agree at start" cl_agree 1 2 3
 cl_log "3 nodes up, leader: $(cl_status_field 1 'd["leader"]["name"]')"
 
 # 1. A write on n1 is visible on n2 and n3.
-vmctl_on 1 vm add web1 --config "$(cl_domain_xml web1)" --priority 10 --prefer n2,n3 ||
+vmctl_on 1 vm add web1 --stopped --config "$(cl_domain_xml web1)" --priority 10 --prefer n2,n3 ||
     cl_fail "vm add on n1"
 for n in 2 3; do cl_wait 10 "web1 visible on n$n" cl_has_vm "$n" web1; done
 cl_wait 10 "agree after one write" cl_agree 1 2 3
@@ -28,7 +28,7 @@ cl_log "1: write on n1 visible on n2, n3"
 
 # Errors are one line with the documented exit codes.
 set +e
-vmctl_on 2 vm add web1 --config "$CL_DIR/web1.xml" 2>/dev/null; rc_dup=$?
+vmctl_on 2 vm add web1 --stopped --config "$CL_DIR/web1.xml" 2>/dev/null; rc_dup=$?
 vmctl_on 2 vm set nosuch priority=1 2>/dev/null; rc_unknown=$?
 vmctl_on 2 vm set web1 priority=high 2>/dev/null; rc_bad=$?
 set -e
@@ -37,9 +37,9 @@ set -e
 # 2. Two nodes writing at once converge.
 writers=()
 for i in 1 2 3 4 5; do
-    vmctl_on 1 vm add "a$i" --config "$(cl_domain_xml "a$i")" >/dev/null &
+    vmctl_on 1 vm add "a$i" --stopped --config "$(cl_domain_xml "a$i")" >/dev/null &
     writers+=($!)
-    vmctl_on 2 vm add "b$i" --config "$(cl_domain_xml "b$i")" >/dev/null &
+    vmctl_on 2 vm add "b$i" --stopped --config "$(cl_domain_xml "b$i")" >/dev/null &
     writers+=($!)
     vmctl_on 3 vm set web1 "priority=$i" >/dev/null &
     writers+=($!)
@@ -55,7 +55,7 @@ cl_log "2: concurrent writers on n1, n2, n3 converge"
 # 3. kill n3, write on n1, start n3: n3 catches up.
 cl_kill 3
 cl_wait 20 "n1 sees n3 gone" cl_check 1 'len(d["members"]) == 2'
-vmctl_on 1 vm add late1 --config "$(cl_domain_xml late1)" || cl_fail "write with n3 down"
+vmctl_on 1 vm add late1 --stopped --config "$(cl_domain_xml late1)" || cl_fail "write with n3 down"
 vmctl_on 2 vm remove a1 || cl_fail "remove with n3 down"
 cl_start 3
 cl_wait 60 "n3 back in sync" cl_quorate_in_sync 3
@@ -68,11 +68,11 @@ cl_log "3: n3 caught up after restart"
 cl_partition 3
 cl_wait 30 "n3 loses quorum" cl_check 3 'not d["quorate"]'
 set +e
-vmctl_on 3 vm add minority1 --config "$(cl_domain_xml minority1)" 2>"$CL_DIR/minority.err"; rc=$?
+vmctl_on 3 vm add minority1 --stopped --config "$(cl_domain_xml minority1)" 2>"$CL_DIR/minority.err"; rc=$?
 set -e
 [ $rc -eq 3 ] && grep -q "no quorum" "$CL_DIR/minority.err" || cl_fail "minority write: rc $rc $(cat "$CL_DIR/minority.err")"
 cl_wait 30 "majority quorate" cl_quorate_in_sync 1
-vmctl_on 1 vm add majority1 --config "$(cl_domain_xml majority1)" || cl_fail "majority write"
+vmctl_on 1 vm add majority1 --stopped --config "$(cl_domain_xml majority1)" || cl_fail "majority write"
 vmctl_on 3 status >/dev/null || cl_fail "status on the minority"
 cl_heal
 cl_wait 60 "all agree after heal" cl_agree 1 2 3
@@ -95,10 +95,10 @@ cl_log "5: full restart lost nothing ($before_id -> $(cl_dbid 2))"
 # 6. kill -9 clusterd on the leader: a new leader, no write lost.
 leader=$(cl_status_field 1 'd["leader"]["id"]')
 other=$((leader % 3 + 1))
-vmctl_on "$leader" vm add beforekill --config "$(cl_domain_xml beforekill)" || cl_fail "write on the leader"
+vmctl_on "$leader" vm add beforekill --stopped --config "$(cl_domain_xml beforekill)" || cl_fail "write on the leader"
 cl_kill_clusterd "$leader"
 cl_wait 30 "a new leader" cl_check "$other" "d['leader'] is not None and d['leader']['id'] != $leader"
-vmctl_on "$other" vm add afterkill --config "$(cl_domain_xml afterkill)" || cl_fail "write after leader kill"
+vmctl_on "$other" vm add afterkill --stopped --config "$(cl_domain_xml afterkill)" || cl_fail "write after leader kill"
 cl_start_clusterd "$leader"
 cl_wait 60 "old leader back in sync" cl_quorate_in_sync "$leader"
 cl_wait 20 "agree after leader kill" cl_agree 1 2 3
@@ -152,7 +152,7 @@ cl_log "9: clusterd reconnected after corosync restart"
 for i in $(seq 1 60); do cl_domain_xml "k$i" >/dev/null; done
 # writer NODE FIRST LAST: vm add kFIRST..kLAST on NODE; prints the acknowledged names.
 writer() {
-    cl_exec "$1" sh -c "for i in \$(seq $2 $3); do '$VMCTL' vm add k\$i --config '$CL_DIR'/k\$i.xml >/dev/null 2>&1 && echo k\$i; done; true"
+    cl_exec "$1" sh -c "for i in \$(seq $2 $3); do '$VMCTL' vm add k\$i --stopped --config '$CL_DIR'/k\$i.xml >/dev/null 2>&1 && echo k\$i; done; true"
 }
 acked_count() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 writer 1 1 30 >"$CL_DIR/acked1" &

@@ -226,6 +226,181 @@ static void test_wire_form(void **state)
     xmlFreeNode(st);
 }
 
+/* Marks every node_state online, as clusterd's live view does, so the model reads the history. */
+static void all_online(Fix *f)
+{
+    for (xmlNode *c = f->status->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        xmlSetProp(c, (const xmlChar *)"in_ccm", (const xmlChar *)"true");
+        xmlSetProp(c, (const xmlChar *)"crmd", (const xmlChar *)"online");
+        xmlSetProp(c, (const xmlChar *)"join", (const xmlChar *)"member");
+    }
+}
+
+static void test_action_and_result_wire(void **state)
+{
+    (void)state;
+    VmhaActionSpec a = {"0:3:0:vmha-1-42", "migrate", "a", "n1", "n2"}, back;
+    g_autofree char *line = vmha_action_format(&a);
+    g_auto(GStrv) parts = NULL;
+    assert_string_equal(line, "0:3:0:vmha-1-42 migrate a n1 n2");
+    assert_int_equal(vmha_action_parse(line, &back, &parts), 0);
+    assert_string_equal(back.target, "n2");
+    static const char *const bad_actions[] = {"",
+                                              "k start a",
+                                              "k start a n1 n2",
+                                              "k migrate a n1",
+                                              "k reboot a n1",
+                                              "k  start a n1",
+                                              "k start a n1 "};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_actions); i++) {
+        g_auto(GStrv) p = NULL;
+        assert_int_equal(vmha_action_parse(bad_actions[i], &back, &p), -1);
+        assert_null(p);
+    }
+
+    VmhaOpResult r = {"k", "monitor", 10000, "a", 7, 0, 12, 1700000000, NULL}, rb;
+    g_autofree char *rl = vmha_op_result_format(&r);
+    g_auto(GStrv) rp = NULL;
+    assert_int_equal(vmha_op_result_parse(rl, &rb, &rp), 0);
+    assert_int_equal(rb.interval_ms, 10000);
+    assert_int_equal(rb.rc, 7);
+    static const char *const bad_results[] = {
+            "k monitor 0 a 7 0 1 2",  /* a probe is not a result */
+            "k start 1000 a 0 0 1 2", /* only monitors recur */
+            "k start 0 a 256 0 1 2",  /* rc out of range */
+            "k start 0 a 0 -1 1 2",   /* negative */
+            "k promote 0 a 0 0 1 2",  /* not our operation */
+            "k start 0 a 0 0 1",      /* short */
+            "k start 0 a 0 0 1 2 3",  /* long */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_results); i++) {
+        g_auto(GStrv) p = NULL;
+        assert_int_equal(vmha_op_result_parse(bad_results[i], &rb, &p), -1);
+    }
+}
+
+static void test_pending_then_result(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
+                                             1700000000),
+                     1);
+    /* One operation per VM, whichever node or leader asks. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "start", "k2", NULL, NULL,
+                                             1700000000),
+                     0);
+    assert_true(vmha_lrm_pending_anywhere(f->status, "a"));
+    assert_false(vmha_lrm_pending_anywhere(f->status, "b"));
+    g_autofree char *expected = value(f->doc, "//node_state[@id='1']/@expected");
+    assert_string_equal(expected, "member");
+
+    all_online(f);
+    g_autoptr(VmhaModel) m = model_of(f);
+    ssize_t a = vmha_model_find_vm(m, "a");
+    assert_string_equal(m->vms[a].pending_op, "start");
+    assert_int_equal(m->vms[a].pending_node, vmha_model_find_node(m, "n1"));
+
+    /* A result for another key (an action written off meanwhile) is ignored. */
+    VmhaOpResult stale = {"k0", "start", 0, "a", 0, 0, 5, 1700000001, NULL};
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &stale, NULL), 0);
+    VmhaOpResult ok = {"k1", "start", 0, "a", 0, 0, 2300, 1700000002, NULL};
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &ok, NULL), 1);
+    assert_false(vmha_lrm_pending_anywhere(f->status, "a"));
+    all_online(f);
+    g_autoptr(VmhaModel) m2 = model_of(f);
+    assert_null(m2->vms[a].pending_op);
+    assert_int_equal(m2->vms[a].state[vmha_model_find_node(m2, "n1")], VMHA_RSC_ACTIVE);
+    /* Answered once: the same result again finds nothing pending. */
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &ok, NULL), 0);
+}
+
+static void test_failures_counted(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
+                                             1700000000),
+                     1);
+    VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL};
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &started, NULL), 1);
+    /* A crashed guest: the recurring monitor fails twice over time. */
+    VmhaOpResult mon = {"m", "monitor", 10000, "a", 7, 0, 3, 1700000010, "not running"};
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &mon, NULL), 1);
+    all_online(f);
+    g_autoptr(VmhaModel) m = model_of(f);
+    ssize_t a = vmha_model_find_vm(m, "a"), n1 = vmha_model_find_node(m, "n1");
+    assert_int_equal(m->vms[a].state[n1], VMHA_RSC_FAILED);
+    assert_int_equal(m->vms[a].n_failures, 1);
+    assert_int_equal(m->vms[a].failures[0].count, 1);
+    assert_int_equal(m->vms[a].failures[0].last_failure, 1700000010);
+    g_autofree char *reason = value(f->doc, "//lrm_rsc_op[@id='a_last_failure_0']/@exit-reason");
+    assert_string_equal(reason, "not running");
+    mon.when = 1700000020;
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &mon, NULL), 1);
+    g_autofree char *count2 = value(f->doc, "//nvpair[@name='fail-count-a#monitor_10000']/@value");
+    assert_string_equal(count2, "2");
+
+    /* A failed start bans the node at once (Pacemaker's start-failure-is-fatal). */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
+                                             1700000030),
+                     1);
+    VmhaOpResult failed = {"k2", "start", 0, "b", 1, 0, 1, 1700000031, NULL};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &failed, NULL), 1);
+    g_autofree char *fatal = value(f->doc, "//nvpair[@name='fail-count-b#start_0']/@value");
+    assert_string_equal(fatal, "INFINITY");
+    g_autofree char *id = value(f->doc, "//nvpair[@name='fail-count-b#start_0']/@id");
+    assert_string_equal(id, "status-2-fail-count-b.start_0");
+}
+
+static void test_migrate_hand_over(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
+                                             "n2", 1700000000),
+                     1);
+    VmhaOpResult saved = {"k", "migrate_to", 0, "a", 0, 0, 900, 1700000001, NULL};
+    g_autofree char *target = NULL;
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &saved, &target), 1);
+    assert_string_equal(target, "n2");
+    /* A failed migrate_to hands nothing over. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "migrate_to", "k2", "n1",
+                                             "n3", 1700000000),
+                     1);
+    VmhaOpResult failed = {"k2", "migrate_to", 0, "b", 1, 0, 900, 1700000001, NULL};
+    g_autofree char *none = NULL;
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &failed, &none), 1);
+    assert_null(none);
+}
+
+static void test_fencing_records(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult r = {"a", 0, VMHA_OP_STATUS_DONE, 1, 1700000000};
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "3", "n3", &r), 1);
+    vmha_lrm_fence_failed(f->status, "3", "n3", 1700000005, "fence_lab: timed out");
+    vmha_lrm_fence_failed(f->status, "3", "n3", 1700000007, "fence_lab: timed out");
+    g_autofree char *fails = value(f->doc, "//nvpair[@name='vmha-fence-failures']/@value");
+    assert_string_equal(fails, "2");
+    /* Still unclean: the history stays until a fence succeeds. */
+    assert_int_equal(count(f->doc, "//node_state[@id='3']/lrm//lrm_rsc_op"), 1);
+
+    vmha_lrm_node_fenced(f->status, "3", "n3", 1700000010);
+    assert_int_equal(count(f->doc, "//node_state[@id='3']/lrm"), 0);
+    assert_int_equal(count(f->doc, "//nvpair[@name='vmha-fence-failures']"), 0);
+    g_autofree char *fenced = value(f->doc, "//nvpair[@name='vmha-fenced']/@value");
+    assert_string_equal(fenced, "1700000010");
+    g_autofree char *expected = value(f->doc, "//node_state[@id='3']/@expected");
+    assert_string_equal(expected, "down");
+    g_autoptr(VmhaModel) m = model_of(f);
+    ssize_t n3 = vmha_model_find_node(m, "n3");
+    assert_int_equal(m->nodes[n3].state, VMHA_NODE_OFFLINE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +408,11 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_replace_older, setup, teardown),
             cmocka_unit_test_setup_teardown(test_two_nodes, setup, teardown),
             cmocka_unit_test(test_wire_form),
+            cmocka_unit_test(test_action_and_result_wire),
+            cmocka_unit_test_setup_teardown(test_pending_then_result, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_failures_counted, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_migrate_hand_over, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_fencing_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

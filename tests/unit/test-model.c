@@ -271,6 +271,18 @@ static void test_rejects(void **state)
              "<lrm_resource id=\"v\"><lrm_rsc_op id=\"o\" operation=\"start\" call-id=\"x\"/>"
              "</lrm_resource></lrm_resources></lrm></node_state></status></cib>",
              VMHA_MODEL_ERROR_INVALID, "invalid call-id 'x'"},
+            /* The quorate side would restart VMs before the lost node is provably reset. */
+            {"<cib><configuration><crm_config><cluster_property_set id=\"o\"><nvpair id=\"w\" "
+             "name=\"vmha-fence-watchdog-timeout\" value=\"19\"/></cluster_property_set>"
+             "</crm_config></configuration></cib>",
+             VMHA_MODEL_ERROR_INVALID,
+             "<crm_config> (line 1): vmha-fence-watchdog-timeout (19 s) must be at least "
+             "vmha-self-fence-timeout (10 s) + 10 s"},
+            {"<cib><configuration><crm_config><cluster_property_set id=\"o\"><nvpair id=\"s\" "
+             "name=\"vmha-self-fence-timeout\" value=\"1min\"/><nvpair id=\"w\" "
+             "name=\"vmha-fence-watchdog-timeout\" value=\"65\"/></cluster_property_set>"
+             "</crm_config></configuration></cib>",
+             VMHA_MODEL_ERROR_INVALID, "(65 s) must be at least vmha-self-fence-timeout (60 s)"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         VmhaModel *m = (VmhaModel *)0x1; /* untouched on failure */
@@ -282,6 +294,36 @@ static void test_rejects(void **state)
         if (error->code != cases[i].code || !strstr(error->message, cases[i].message))
             fail_msg("case %zu: got [%d] %s; wanted [%d] ...%s...", i, error->code, error->message,
                      cases[i].code, cases[i].message);
+    }
+}
+
+/* The self-fence timeouts: the defaults and the least accepted gap load; without fencing
+ * (stonith-enabled=false) neither is used and any values load. */
+static void test_self_fence_timeouts(void **state)
+{
+    static const struct {
+        const char *props;
+        int64_t self_fence, watchdog;
+    } cases[] = {
+            {"", 10, 20},
+            {"<nvpair id=\"s\" name=\"vmha-self-fence-timeout\" value=\"30\"/>"
+             "<nvpair id=\"w\" name=\"vmha-fence-watchdog-timeout\" value=\"40s\"/>",
+             30, 40},
+            {"<nvpair id=\"e\" name=\"stonith-enabled\" value=\"false\"/>"
+             "<nvpair id=\"w\" name=\"vmha-fence-watchdog-timeout\" value=\"5\"/>",
+             10, 5},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml =
+                g_strdup_printf("<cib><configuration><crm_config><cluster_property_set id=\"o\">%s"
+                                "</cluster_property_set></crm_config></configuration></cib>",
+                                cases[i].props);
+        g_autoptr(VmhaModel) m = NULL;
+        g_autoptr(GError) error = NULL;
+        if (vmha_model_parse(xml, strlen(xml), &m, &error) < 0)
+            fail_msg("case %zu refused: %s", i, error->message);
+        assert_int_equal(m->self_fence_timeout, cases[i].self_fence);
+        assert_int_equal(m->fence_watchdog_timeout, cases[i].watchdog);
     }
 }
 
@@ -319,9 +361,13 @@ static void test_plan_on_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_load_everything), cmocka_unit_test(test_from_dom),
-            cmocka_unit_test(test_events),          cmocka_unit_test(test_scores),
-            cmocka_unit_test(test_rejects),         cmocka_unit_test(test_plan_on_example),
+            cmocka_unit_test(test_load_everything),
+            cmocka_unit_test(test_from_dom),
+            cmocka_unit_test(test_events),
+            cmocka_unit_test(test_scores),
+            cmocka_unit_test(test_rejects),
+            cmocka_unit_test(test_plan_on_example),
+            cmocka_unit_test(test_self_fence_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
