@@ -396,10 +396,11 @@ rl_check_recovered() {
         seen=$(rl_first_seen "$vm" "$node" "$since") || rl_fail "$vm: no start on $node recorded"
         [ "$seen" -gt "$fenced" ] ||
             rl_fail "$vm seen on $node at $(rl_fmt "$seen"), before $dead's fence completed at $(rl_fmt "$fenced")"
+        # qemu may be up while the guest (TCG) has not printed its boot line yet
+        rl_wait 30 "$vm's guest booted" rl_booted "$vm" "$since"
         boots=$(rl_boots "$vm")
         [ "$boots" = $((${RL_BOOTS[$vm]:-0} + 1)) ] ||
             rl_fail "$vm: $boots boot(s) in its serial log, ${RL_BOOTS[$vm]:-0} before: expected one restart"
-        rl_wait 30 "$vm's guest booted" rl_booted "$vm" "$since"
         booted=$(rl_booted "$vm" "$since")
         rl_log "  $vm on $node: qemu seen $(rl_fmt "$seen") (+$((seen - since)) ms after the cut," \
             "+$((seen - fenced)) ms after the fence), guest booted +$((booted - since)) ms; boots $boots"

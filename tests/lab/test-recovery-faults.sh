@@ -76,6 +76,7 @@ for round in 1 2; do
         where=$(rl_node_of "$vm")
     fi
     seen=$(rl_first_seen "$vm" "$where" "$t0")
+    rl_wait 30 "$vm's guest booted" rl_booted "$vm" "$t0"
     [ "$(rl_boots "$vm")" = $((RL_BOOTS[$vm] + 1)) ] || rl_fail "$vm: expected exactly one more boot"
     rl_counters_running "$vm"
     rl_log "  $vm running again on $where at $(rl_fmt "$seen") (+$((seen - t0)) ms)"
