@@ -81,6 +81,7 @@ static struct {
     GHashTable *in_view;    /* node ids in the quorum view at the last change */
     GHashTable *fences;     /* node name -> Fence */
     GHashTable *monitors;   /* VM -> interval ms of the recurring monitor run here */
+    char *uuid;             /* this process's transition keys end with it, as Pacemaker's te_uuid */
     bool adopted;           /* the operations pending here at our first sync were set aside */
     GHashTable *orphaned;   /* their keys: an earlier clusterd's, which probes write off */
 } C;
@@ -380,8 +381,7 @@ static void job_run(Job *j)
         job_free(j);
         return;
     }
-    g_message("running %s %s%s%s", j->op, j->rsc, j->migrate_target ? " to " : "",
-              j->migrate_target && g_str_equal(j->op, "migrate_to") ? j->migrate_target : "");
+    g_message("running %s %s", j->op, j->rsc);
 }
 
 static char *attr_dup(xmlNode *n, const char *name)
@@ -393,6 +393,7 @@ static char *attr_dup(xmlNode *n, const char *name)
  * first sync, the ones already there belong to an earlier clusterd: probes write them off. */
 static void run_pending(xmlNode *status, bool adopt_only)
 {
+    g_autoptr(GHashTable) pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     xmlNode *ns = my_node_state(status);
     xmlNode *lrm = ns ? first_named_child(ns, XML_CIB_TAG_LRM) : NULL;
     xmlNode *rscs = lrm ? first_named_child(lrm, XML_LRM_TAG_RESOURCES) : NULL;
@@ -405,6 +406,7 @@ static void run_pending(xmlNode *status, bool adopt_only)
         if (!key || !task)
             continue;
         char *seen = g_strdup_printf("%s %s %s", key, task, rsc);
+        g_hash_table_add(pending, g_strdup(seen));
         if (!g_hash_table_add(C.seen, seen))
             continue;
         if (adopt_only) {
@@ -419,6 +421,14 @@ static void run_pending(xmlNode *status, bool adopt_only)
         j->migrate_target = attr_dup(op, "migrate_target");
         job_run(j);
     }
+    /* Forget what is answered: transition keys are never reused, so the set needs only the
+     * operations still recorded pending here. */
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, C.seen);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!g_hash_table_contains(pending, key))
+            g_hash_table_iter_remove(&it);
 }
 
 /* ---- node side: recurring monitors ---- */
@@ -762,8 +772,7 @@ static void transition(void)
     for (guint i = 0; i < chosen->len; i++) {
         const VmhaAction *a = &plan->actions[g_array_index(chosen, size_t, i)];
         const char *vm = m->vms[a->vm].name;
-        g_autofree char *key = g_strdup_printf("%u:%" G_GUINT64_FORMAT ":0:vmha-%u-%d", i, C.seq,
-                                               cd_local_nodeid(), (int)getpid());
+        g_autofree char *key = g_strdup_printf("%u:%" G_GUINT64_FORMAT ":0:%s", i, C.seq, C.uuid);
         VmhaActionSpec spec = {
                 .key = key,
                 .op = a->type == VMHA_ACTION_START  ? "start"
@@ -904,6 +913,7 @@ void cd_controller_init(void)
     C.monitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     C.orphaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     C.started_at = wall_s_ceil();
+    C.uuid = g_uuid_string_random();
     C.up = true;
     set_tick(TICK_IDLE_MS);
 }
@@ -924,5 +934,6 @@ void cd_controller_finalise(void)
     g_clear_pointer(&C.fences, g_hash_table_unref);
     g_clear_pointer(&C.monitors, g_hash_table_unref);
     g_clear_pointer(&C.orphaned, g_hash_table_unref);
+    g_clear_pointer(&C.uuid, g_free);
     memset(&C, 0, sizeof(C));
 }
