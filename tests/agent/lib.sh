@@ -16,10 +16,12 @@ expect() {
 mark() { stat -c %s "$log" 2>/dev/null || echo 0; }
 since() { tail -c +$(($1 + 1)) "$log"; }
 # first_tick MARK: the first tick the guest wrote after byte MARK of its log, with a deadline.
+# The last line may still be being written ("vmha-guest tick " without its number yet): only
+# lines followed by another count.
 first_tick() {
     local deadline=$((SECONDS + 30)) line
     while ((SECONDS < deadline)); do
-        line=$(since "$1" | grep -a -m1 -o 'vmha-guest tick [0-9]*$' || true)
+        line=$(since "$1" | head -n -1 | grep -a -m1 -o 'vmha-guest tick [0-9][0-9]*$' || true)
         if [ -n "$line" ]; then
             echo "${line##* }"
             return 0
