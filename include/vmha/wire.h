@@ -29,10 +29,18 @@ typedef enum {
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
     VMHA_MSG_VM_SET = 18,
-    VMHA_MSG_VM_CLEANUP = 20,  /* VMHA_F_NAME: forget its history and failures, probe again */
-    VMHA_MSG_NODE_FENCE = 21,  /* VMHA_F_NODE: a fence request (root only); the leader runs it */
-    VMHA_MSG_FENCE_ADD = 22,   /* F_NAME id, F_KV agent=... then options, F_NODE hosts */
+    VMHA_MSG_VM_CLEANUP = 20,   /* VMHA_F_NAME: forget its history and failures, probe again */
+    VMHA_MSG_NODE_FENCE = 21,   /* VMHA_F_NODE: a fence request (root only); the leader runs it */
+    VMHA_MSG_FENCE_ADD = 22,    /* F_NAME id, F_KV agent=... then options, F_NODE hosts */
     VMHA_MSG_FENCE_REMOVE = 23, /* VMHA_F_NAME */
+    /* F_NODE; F_KV method=quick|live|cold, force=on: the node gives up its VMs (docs/vmctl.md) */
+    VMHA_MSG_NODE_DRAIN = 27,
+    VMHA_MSG_NODE_RESUME = 28, /* F_NODE: the node takes VMs again */
+    /* F_NAME; F_NODE the target (optional); F_KV from=NODE (where it runs now), method=... */
+    VMHA_MSG_VM_MOVE = 29,
+    /* F_NODE, F_COMMAND: run COMMAND on NODE through its clusterd (root only, not a write);
+     * reply F_EXIT_STATUS, F_OUTPUT */
+    VMHA_MSG_NODE_EXEC = 30,
     /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
      * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */
     VMHA_MSG_PROBE = 19,
@@ -47,10 +55,12 @@ typedef enum {
     /* clusterd -> vmctl */
     VMHA_MSG_REPLY = 32,
     /* clusterd <-> clusterd over CPG */
-    VMHA_MSG_SYNC_STATE = 64, /* my database version and digest, after a membership change */
-    VMHA_MSG_SYNC_DATA = 65,  /* the newest database, from the chosen source */
-    VMHA_MSG_APPLIED = 66,    /* I applied (or refused) write ORIGIN/REQ_ID and made it durable */
-    VMHA_MSG_BUMP = 67,       /* from the leader after a quorate view synced: epoch + 1 */
+    VMHA_MSG_SYNC_STATE = 64,   /* my database version and digest, after a membership change */
+    VMHA_MSG_SYNC_DATA = 65,    /* the newest database, from the chosen source */
+    VMHA_MSG_APPLIED = 66,      /* I applied (or refused) write ORIGIN/REQ_ID and made it durable */
+    VMHA_MSG_BUMP = 67,         /* from the leader after a quorate view synced: epoch + 1 */
+    VMHA_MSG_EXEC_REQUEST = 68, /* NODE_EXEC relayed to the node that runs it */
+    VMHA_MSG_EXEC_RESULT = 69,  /* its outcome, back to the origin */
 } VmhaMsgType;
 
 typedef enum {
@@ -74,9 +84,12 @@ typedef enum {
     VMHA_F_DIGEST = 18,
     VMHA_F_CIB = 19, /* sync, and the reply to CIB_QUERY: the whole CIB document */
     VMHA_F_NODE = 20,
-    VMHA_F_PROBE = 21, /* "VM RC OP_STATUS EXEC_MS WHEN", decimal, space-separated */
+    VMHA_F_PROBE = 21,  /* "VM RC OP_STATUS EXEC_MS WHEN", decimal, space-separated */
     VMHA_F_ACTION = 22, /* "KEY OP VM NODE [TARGET]", see lib/lrmstatus.h */
     VMHA_F_RESULT = 23, /* "KEY OP INTERVAL_MS VM RC OP_STATUS EXEC_MS WHEN", see lib/lrmstatus.h */
+    VMHA_F_COMMAND = 24,     /* a shell command line */
+    VMHA_F_OUTPUT = 25,      /* a command's stdout and stderr, interleaved */
+    VMHA_F_EXIT_STATUS = 26, /* a command's exit status (128 + signal when killed), u64 */
 } VmhaField;
 
 typedef struct {
