@@ -1086,15 +1086,26 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
     if (method_arg && !method)
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
                     method_arg);
-    const char *force = kv_value(kvs, "force");
-    if (force && strcmp(force, "on") != 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad force '%s'", force);
+    const char *force = kv_value(kvs, "force"), *shutdown = kv_value(kvs, "shutdown");
+    if ((force && strcmp(force, "on") != 0) || (shutdown && strcmp(shutdown, "on") != 0))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad drain options");
     if (!node_id_of(cib, uname))
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    /* A clusterd shutting down on a node the administrator drained leaves that drain as it
+     * is: it must outlive the restart, where a shutdown's own drain ends. */
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
+                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
+                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
+                                             uname);
+    xmlNode *marked = get_xpath_object(xpath, cib, LOG_NEVER);
+    if (drain && shutdown && marked &&
+        crm_is_true(crm_element_value(marked, XML_NVPAIR_ATTR_VALUE)))
+        return 0;
     xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
     int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-method", drain ? method : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-force", drain ? force : NULL);
+    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-shutdown", drain ? shutdown : NULL);
     int rc = 0;
     if (changed > 0) {
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, nodes, cib_sync_call);
