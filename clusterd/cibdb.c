@@ -970,13 +970,10 @@ static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname,
     int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
     const char *own = primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
     const char *memory = primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
+    const char *effective = method ? method : own ? own : "quick";
     gint64 mib = 0;
-    if (migration &&
-        g_strcmp0(method ? method
-                  : own  ? own
-                         : "quick",
-                  "quick") == 0 &&
-        r->exec_ms > 0 && memory && g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
+    if (migration && strcmp(effective, "quick") == 0 && r->exec_ms > 0 && memory &&
+        g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
         double rate = (double)mib * 1000.0 / (double)r->exec_ms;
         xmlNode *crm_config = first_named_child(config, XML_CIB_TAG_CRMCONFIG);
         changed |= vmha_cib_measure(

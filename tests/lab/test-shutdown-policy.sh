@@ -5,7 +5,7 @@
 #     exits: vc arrives elsewhere by quick migration (same boot, counter continued), vd is
 #     stopped and started elsewhere (one more boot); n2 is shown drained while clusterd is gone;
 #  b. clusterd started again on n2: it ends its own shutdown drain, n2 is online, nothing moves;
-#  c. n3 with both VMs on freeze: clusterd exits at once, the VMs keep running on n3 and nobody
+#  c. n3 with every VM on it on freeze: clusterd exits at once, the VMs keep running on n3 and nobody
 #     recovers them; clusterd back, nothing moved.
 . "$(dirname "$0")/recovery-lib.sh" sd1
 
@@ -54,20 +54,22 @@ rl_stable 3
 [ "$(rl_where_now)" = "$before" ] || rl_fail "VMs moved: $before -> $(rl_where_now)"
 rl_log "n2 online, nothing moved: $(rl_where_now)"
 
-rl_log "--- c. SIGTERM to clusterd on n3 (ve, vf freeze)"
-for vm in ve vf; do vmctl_on n1 vm set "$vm" shutdown-policy=freeze >/dev/null || rl_fail "vm set $vm"; done
+frozen=$(awk '$2 == "n3" {print $1}' <(rl_real_where) | xargs)
+rl_log "--- c. SIGTERM to clusterd on n3 (its VMs $frozen on freeze)"
+for vm in $frozen; do vmctl_on n1 vm set "$vm" shutdown-policy=freeze >/dev/null || rl_fail "vm set $vm"; done
 before=$(rl_where_now)
 t0=$(rl_now_ms)
 stop_clusterd n3 10 || rl_fail "clusterd on n3 did not exit at once"
 rl_log "clusterd on n3 exited after $(($(rl_now_ms) - t0)) ms"
 rl_stable 5
 [ "$(rl_where_now)" = "$before" ] || rl_fail "VMs moved: $before -> $(rl_where_now)"
-rl_counters_running ve vf
+# shellcheck disable=SC2086
+rl_counters_running $frozen
 start_clusterd n3
 rl_wait 60 "n3 quorate and in sync" rl_quorate_in_sync n3
 rl_stable 3
 [ "$(rl_where_now)" = "$before" ] || rl_fail "VMs moved: $before -> $(rl_where_now)"
-rl_log "freeze: ve, vf kept running on n3 while its clusterd was gone; nothing moved"
+rl_log "freeze: $frozen kept running on n3 while its clusterd was gone; nothing moved"
 
 rl_dup_stop
 rl_log "PASS"
