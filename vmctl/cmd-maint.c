@@ -199,6 +199,15 @@ static int check_watch(json_object *status, void *ctx, char **ret_line)
     size_t arrived = 0, unsettled = 0;
     const char *current = NULL;
 
+    /* No VM list, or one from a database being synced (e.g. while the leader changes): a VM
+     * missing there is not removed. Ask again. */
+    json_object *in_sync = vmctl_json_get(vmctl_json_get(status, "database"), "in_sync");
+    if (!json_object_is_type(vmctl_json_get(status, "vms"), json_type_array) ||
+        !json_object_get_boolean(in_sync)) {
+        *ret_line = NULL;
+        return 0;
+    }
+
     for (guint i = 0; i < w->vms->len; i++) {
         Tracked *t = &g_array_index(w->vms, Tracked, i);
         json_object *vm = vmctl_find_named(vmctl_json_get(status, "vms"), t->vm);
