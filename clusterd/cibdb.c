@@ -1147,6 +1147,70 @@ static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return rc;
 }
 
+/* Cluster properties vmha reads (docs/CIB.md); `config set` writes no others. */
+static bool settable_property(const char *name)
+{
+    static const char *const names[] = {
+            "stonith-enabled",
+            "symmetric-cluster",
+            "no-quorum-policy",
+            "placement-strategy",
+            "migration-limit",
+            "vmha-self-fence-timeout",
+            "vmha-fence-watchdog-timeout",
+            "vmha-shutdown-policy",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* `vmctl config set` / `vmctl node set`: every pair is applied to a copy, and the copy must load
+ * (lib/model checks every value and the rules between them, such as the watchdog margin) before
+ * the configuration is replaced in one step. */
+static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
+        uname = NULL;
+    if (uname && !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
+    if (uname && !node_id_of(cib, uname))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    xmlNode *copy = copy_xml(cib);
+    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    int rc = 0;
+    for (size_t i = 0; kvs[i] && rc == 0; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        g_autofree char *key = eq ? g_strndup(kvs[i], eq - kvs[i]) : NULL;
+        const char *value = eq && eq[1] ? eq + 1 : NULL;
+        if (!key)
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+        else if (uname && strcmp(key, "memory") != 0 && strcmp(key, "cpu") != 0)
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown node setting '%s' (memory, cpu)", key);
+        else if (uname)
+            vmha_cib_node_utilization_set(first_named_child(config, XML_CIB_TAG_NODES), uname, key,
+                                          value);
+        else if (!settable_property(key))
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown cluster property '%s'", key);
+        else
+            vmha_cib_property_set(first_named_child(config, XML_CIB_TAG_CRMCONFIG), key, value);
+    }
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
+        rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+    if (rc == 0)
+        rc = replace_configuration(config, ret_error);
+    free_xml(copy);
+    return rc;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -1194,6 +1258,9 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_VM_MOVE:
         rc = apply_vm_move(cib, write, ret_error);
+        break;
+    case VMHA_MSG_CONFIG_SET:
+        rc = apply_config_set(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");
