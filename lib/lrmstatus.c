@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xmldom.h"
+
 /* Feature set written on each operation: Pacemaker compares it to decide how to read the
  * record; Debian 12's Pacemaker refuses newer ones. */
 #define LRM_FEATURE_SET "3.16.1"
@@ -13,39 +15,6 @@
  * of a Pacemaker transition: action 0 of transition 0 of an all-zero graph UUID, expecting 7
  * (not running) as Pacemaker's probes do. */
 #define PROBE_GRAPH_UUID "00000000-0000-0000-0000-000000000000"
-
-static bool name_is(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static bool prop_is(xmlNode *n, const char *name, const char *value)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    bool eq = v && value && strcmp((const char *)v, value) == 0;
-    xmlFree(v);
-    return eq;
-}
-
-static xmlNode *child_named(xmlNode *parent, const char *name, const char *id)
-{
-    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-        if (name_is(c, name) && (!id || prop_is(c, "id", id)))
-            return c;
-    return NULL;
-}
-
-static xmlNode *child_or_new(xmlNode *parent, const char *name, const char *id)
-{
-    xmlNode *c = child_named(parent, name, id);
-
-    if (c)
-        return c;
-    c = xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
-    if (id)
-        xmlSetProp(c, (const xmlChar *)"id", (const xmlChar *)id);
-    return c;
-}
 
 static int64_t prop_int(xmlNode *n, const char *name, int64_t dflt)
 {
@@ -77,36 +46,37 @@ static void set_str(xmlNode *n, const char *name, const char *value)
 
 static xmlNode *find_node_state(xmlNode *status, const char *node_id)
 {
-    return child_named(status, "node_state", node_id);
+    return vmha_dom_child(status, "node_state", node_id);
 }
 
 static xmlNode *find_rsc(xmlNode *node_state, const char *rsc)
 {
-    xmlNode *lrm = child_named(node_state, "lrm", NULL);
-    xmlNode *rscs = child_named(lrm, "lrm_resources", NULL);
+    xmlNode *lrm = vmha_dom_child(node_state, "lrm", NULL);
+    xmlNode *rscs = vmha_dom_child(lrm, "lrm_resources", NULL);
 
-    return child_named(rscs, "lrm_resource", rsc);
+    return vmha_dom_child(rscs, "lrm_resource", rsc);
 }
 
 bool vmha_lrm_probe_unchanged(xmlNode *status, const char *node_id, const VmhaProbeResult *r)
 {
     xmlNode *lr = find_rsc(find_node_state(status, node_id), r->rsc);
     g_autofree char *op_id = g_strdup_printf("%s_last_0", r->rsc);
-    xmlNode *op = child_named(lr, "lrm_rsc_op", op_id);
+    xmlNode *op = vmha_dom_child(lr, "lrm_rsc_op", op_id);
 
-    return op && prop_is(op, "operation", "monitor") && prop_int(op, "interval", -1) == 0 &&
-           prop_int(op, "rc-code", -1) == r->rc && prop_int(op, "op-status", -1) == r->op_status;
+    return op && vmha_dom_prop_is(op, "operation", "monitor") &&
+           prop_int(op, "interval", -1) == 0 && prop_int(op, "rc-code", -1) == r->rc &&
+           prop_int(op, "op-status", -1) == r->op_status;
 }
 
 static int64_t max_call_id(xmlNode *node_state)
 {
-    xmlNode *lrm = child_named(node_state, "lrm", NULL);
-    xmlNode *rscs = child_named(lrm, "lrm_resources", NULL);
+    xmlNode *lrm = vmha_dom_child(node_state, "lrm", NULL);
+    xmlNode *rscs = vmha_dom_child(lrm, "lrm_resources", NULL);
     int64_t max = 0;
 
     for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next)
-        for (xmlNode *op = name_is(lr, "lrm_resource") ? lr->children : NULL; op; op = op->next)
-            if (name_is(op, "lrm_rsc_op"))
+        for (xmlNode *op = vmha_dom_is(lr, "lrm_resource") ? lr->children : NULL; op; op = op->next)
+            if (vmha_dom_is(op, "lrm_rsc_op"))
                 max = MAX(max, prop_int(op, "call-id", 0));
     return max;
 }
@@ -121,24 +91,24 @@ int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node
 
     xmlNode *ns = find_node_state(status, node_id);
     if (!ns) {
-        ns = child_or_new(status, "node_state", node_id);
+        ns = vmha_dom_child_or_new(status, "node_state", node_id);
         set_str(ns, "uname", node_uname);
     }
     /* Anything but "not running" means losing the node needs fencing again. */
     if (r->rc != 7)
         set_str(ns, "expected", "member");
     int64_t call_id = max_call_id(ns) + 1;
-    xmlNode *lrm = child_named(ns, "lrm", NULL);
+    xmlNode *lrm = vmha_dom_child(ns, "lrm", NULL);
     if (!lrm)
-        lrm = child_or_new(ns, "lrm", node_id);
-    xmlNode *rscs = child_or_new(lrm, "lrm_resources", NULL);
-    xmlNode *lr = child_or_new(rscs, "lrm_resource", r->rsc);
+        lrm = vmha_dom_child_or_new(ns, "lrm", node_id);
+    xmlNode *rscs = vmha_dom_child_or_new(lrm, "lrm_resources", NULL);
+    xmlNode *lr = vmha_dom_child_or_new(rscs, "lrm_resource", r->rsc);
     set_str(lr, "type", "vm");
     set_str(lr, "class", "ocf");
     set_str(lr, "provider", "vmha");
 
     g_autofree char *op_id = g_strdup_printf("%s_last_0", r->rsc);
-    xmlNode *old = child_named(lr, "lrm_rsc_op", op_id);
+    xmlNode *old = vmha_dom_child(lr, "lrm_rsc_op", op_id);
     /* last-rc-change stays when only the op-status or the call changed, as Pacemaker keeps it. */
     int64_t rc_change = old && prop_int(old, "rc-code", -1) == r->rc
                                 ? prop_int(old, "last-rc-change", r->when)
@@ -180,7 +150,7 @@ VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc)
     if (!lr)
         return VMHA_LRM_UNKNOWN;
     for (xmlNode *op = lr->children; op; op = op->next) {
-        if (!name_is(op, "lrm_rsc_op"))
+        if (!vmha_dom_is(op, "lrm_rsc_op"))
             continue;
         int64_t id = prop_int(op, "call-id", -1);
         if (id < 0 || prop_int(op, "op-status", 0) == -1)
@@ -210,7 +180,7 @@ char **vmha_lrm_running_on(xmlNode *status, const char *rsc, bool with_failed)
     GPtrArray *out = g_ptr_array_new();
 
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
-        if (!name_is(ns, "node_state"))
+        if (!vmha_dom_is(ns, "node_state"))
             continue;
         VmhaLrmState st = vmha_lrm_state(ns, rsc);
         if (st != VMHA_LRM_RUNNING && !(with_failed && st == VMHA_LRM_FAILED))
@@ -348,7 +318,7 @@ bool vmha_op_result_failed(const VmhaOpResult *r)
 xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
 {
     g_autofree char *op_id = g_strdup_printf("%s_last_0", rsc);
-    xmlNode *op = child_named(find_rsc(node_state, rsc), "lrm_rsc_op", op_id);
+    xmlNode *op = vmha_dom_child(find_rsc(node_state, rsc), "lrm_rsc_op", op_id);
 
     return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
 }
@@ -361,13 +331,13 @@ bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc)
 bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id)
 {
     xmlNode *ns = find_node_state(status, node_id);
-    xmlNode *lrm = ns ? child_named(ns, "lrm", NULL) : NULL;
-    xmlNode *rscs = lrm ? child_named(lrm, "lrm_resources", NULL) : NULL;
+    xmlNode *lrm = ns ? vmha_dom_child(ns, "lrm", NULL) : NULL;
+    xmlNode *rscs = lrm ? vmha_dom_child(lrm, "lrm_resources", NULL) : NULL;
 
-    if (!ns || prop_is(ns, "expected", "down"))
+    if (!ns || vmha_dom_prop_is(ns, "expected", "down"))
         return false;
     for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
-        if (!name_is(lr, "lrm_resource"))
+        if (!vmha_dom_is(lr, "lrm_resource"))
             continue;
         xmlChar *rsc = xmlGetProp(lr, (const xmlChar *)"id");
         VmhaLrmState st = rsc ? vmha_lrm_state(ns, (const char *)rsc) : VMHA_LRM_UNKNOWN;
@@ -383,7 +353,7 @@ bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id)
 bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc)
 {
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next)
-        if (name_is(ns, "node_state") && vmha_lrm_pending_op(ns, rsc))
+        if (vmha_dom_is(ns, "node_state") && vmha_lrm_pending_op(ns, rsc))
             return true;
     return false;
 }
@@ -393,7 +363,7 @@ static xmlNode *node_state_or_new(xmlNode *status, const char *node_id, const ch
     xmlNode *ns = find_node_state(status, node_id);
 
     if (!ns) {
-        ns = child_or_new(status, "node_state", node_id);
+        ns = vmha_dom_child_or_new(status, "node_state", node_id);
         set_str(ns, "uname", node_uname);
     }
     return ns;
@@ -401,11 +371,11 @@ static xmlNode *node_state_or_new(xmlNode *status, const char *node_id, const ch
 
 static xmlNode *lrm_resource_or_new(xmlNode *ns, const char *node_id, const char *rsc)
 {
-    xmlNode *lrm = child_named(ns, "lrm", NULL);
+    xmlNode *lrm = vmha_dom_child(ns, "lrm", NULL);
     if (!lrm)
-        lrm = child_or_new(ns, "lrm", node_id);
-    xmlNode *rscs = child_or_new(lrm, "lrm_resources", NULL);
-    xmlNode *lr = child_or_new(rscs, "lrm_resource", rsc);
+        lrm = vmha_dom_child_or_new(ns, "lrm", node_id);
+    xmlNode *rscs = vmha_dom_child_or_new(lrm, "lrm_resources", NULL);
+    xmlNode *lr = vmha_dom_child_or_new(rscs, "lrm_resource", rsc);
     set_str(lr, "type", "vm");
     set_str(lr, "class", "ocf");
     set_str(lr, "provider", "vmha");
@@ -414,7 +384,7 @@ static xmlNode *lrm_resource_or_new(xmlNode *ns, const char *node_id, const char
 
 static void remove_child(xmlNode *parent, const char *name, const char *id)
 {
-    xmlNode *old = child_named(parent, name, id);
+    xmlNode *old = vmha_dom_child(parent, name, id);
 
     if (old) {
         xmlUnlinkNode(old);
@@ -479,15 +449,15 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
 
 static xmlNode *transient_set(xmlNode *ns, const char *node_id)
 {
-    xmlNode *ta = child_or_new(ns, "transient_attributes", node_id);
+    xmlNode *ta = vmha_dom_child_or_new(ns, "transient_attributes", node_id);
     g_autofree char *set_id = g_strdup_printf("status-%s", node_id);
-    return child_or_new(ta, "instance_attributes", set_id);
+    return vmha_dom_child_or_new(ta, "instance_attributes", set_id);
 }
 
 static xmlNode *find_nvpair(xmlNode *set, const char *name)
 {
     for (xmlNode *nv = set ? set->children : NULL; nv; nv = nv->next)
-        if (name_is(nv, "nvpair") && prop_is(nv, "name", name))
+        if (vmha_dom_is(nv, "nvpair") && vmha_dom_prop_is(nv, "name", name))
             return nv;
     return NULL;
 }
@@ -517,10 +487,10 @@ static void set_attr(xmlNode *ns, const char *node_id, const char *name, const c
 
 char *vmha_lrm_node_attr(xmlNode *node_state, const char *name)
 {
-    xmlNode *ta = child_named(node_state, "transient_attributes", NULL);
+    xmlNode *ta = vmha_dom_child(node_state, "transient_attributes", NULL);
 
     for (xmlNode *set = ta ? ta->children : NULL; set; set = set->next) {
-        xmlNode *nv = name_is(set, "instance_attributes") ? find_nvpair(set, name) : NULL;
+        xmlNode *nv = vmha_dom_is(set, "instance_attributes") ? find_nvpair(set, name) : NULL;
         if (nv) {
             xmlChar *v = xmlGetProp(nv, (const xmlChar *)"value");
             char *r = g_strdup((const char *)v);
@@ -573,8 +543,8 @@ int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *nod
     g_autofree char *op_id = NULL;
     if (r->interval_ms == 0) {
         xmlNode *pending = ns ? vmha_lrm_pending_op(ns, r->rsc) : NULL;
-        if (!pending || !prop_is(pending, "transition-key", r->key) ||
-            !prop_is(pending, "operation", r->op))
+        if (!pending || !vmha_dom_prop_is(pending, "transition-key", r->key) ||
+            !vmha_dom_prop_is(pending, "operation", r->op))
             return 0;
         for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
             xmlChar *v = xmlGetProp(pending, (const xmlChar *)kept[i]);

@@ -4,32 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_element(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
+#include "xmldom.h"
 
 /* The value of attribute name as a string compared without copying. */
-static bool prop_equals(xmlNode *n, const char *name, const char *value)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    bool same = v && value && strcmp((const char *)v, value) == 0;
-    xmlFree(v);
-    return same;
-}
-
 /* The first child element `name` whose attribute `attr` is `value` (any when attr is NULL). */
-static xmlNode *find_child(xmlNode *parent, const char *name, const char *attr, const char *value)
+/* The element's first set `name` (whatever its id: other tools name theirs), or a new one. */
+static xmlNode *set_or_new(xmlNode *parent, const char *name, const char *id)
 {
-    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-        if (is_element(c, name) && (!attr || prop_equals(c, attr, value)))
-            return c;
-    return NULL;
-}
-
-static xmlNode *child_or_new(xmlNode *parent, const char *name, const char *id)
-{
-    xmlNode *c = find_child(parent, name, NULL, NULL);
+    xmlNode *c = vmha_dom_child(parent, name, NULL);
     if (c)
         return c;
     c = xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
@@ -37,24 +19,18 @@ static xmlNode *child_or_new(xmlNode *parent, const char *name, const char *id)
     return c;
 }
 
-static void unlink_free(xmlNode *n)
-{
-    xmlUnlinkNode(n);
-    xmlFreeNode(n);
-}
-
 /* Sets or removes nvpair `name` in set (ids "SETID-NAME" for new pairs). Returns 1 on change. */
 static int set_nvpair(xmlNode *set, const char *name, const char *value)
 {
-    xmlNode *nv = find_child(set, "nvpair", "name", name);
+    xmlNode *nv = vmha_dom_child_where(set, "nvpair", "name", name);
 
     if (!value) {
         if (!nv)
             return 0;
-        unlink_free(nv);
+        vmha_dom_remove(nv);
         return 1;
     }
-    if (nv && prop_equals(nv, "value", value))
+    if (nv && vmha_dom_prop_is(nv, "value", value))
         return 0;
     if (!nv) {
         xmlChar *set_id = xmlGetProp(set, (const xmlChar *)"id");
@@ -73,10 +49,10 @@ static int set_nvpair(xmlNode *set, const char *name, const char *value)
 static int node_nvpair_set(xmlNode *nodes, const char *uname, const char *tag,
                            const char *id_suffix, const char *name, const char *value)
 {
-    xmlNode *node = find_child(nodes, "node", "uname", uname);
+    xmlNode *node = vmha_dom_child_where(nodes, "node", "uname", uname);
     if (!node)
         return -1;
-    xmlNode *set = find_child(node, tag, NULL, NULL);
+    xmlNode *set = vmha_dom_child(node, tag, NULL);
     if (!set && !value)
         return 0;
     if (!set) {
@@ -84,7 +60,7 @@ static int node_nvpair_set(xmlNode *nodes, const char *uname, const char *tag,
         g_autofree char *set_id =
                 g_strdup_printf("nodes-%s%s", id ? (const char *)id : uname, id_suffix);
         xmlFree(id);
-        set = child_or_new(node, tag, set_id);
+        set = set_or_new(node, tag, set_id);
     }
     return set_nvpair(set, name, value);
 }
@@ -97,11 +73,12 @@ int vmha_cib_node_attr_set(xmlNode *nodes, const char *uname, const char *name, 
 int vmha_cib_property_set(xmlNode *crm_config, const char *name, const char *value)
 {
     for (xmlNode *set = crm_config->children; set; set = set->next)
-        if (is_element(set, "cluster_property_set") && find_child(set, "nvpair", "name", name))
+        if (vmha_dom_is(set, "cluster_property_set") &&
+            vmha_dom_child_where(set, "nvpair", "name", name))
             return set_nvpair(set, name, value);
     if (!value)
         return 0;
-    xmlNode *set = find_child(crm_config, "cluster_property_set", "id", "cib-bootstrap-options");
+    xmlNode *set = vmha_dom_child(crm_config, "cluster_property_set", "cib-bootstrap-options");
     if (!set) {
         set = xmlNewChild(crm_config, NULL, (const xmlChar *)"cluster_property_set", NULL);
         xmlSetProp(set, (const xmlChar *)"id", (const xmlChar *)"cib-bootstrap-options");
@@ -117,8 +94,8 @@ int vmha_cib_node_utilization_set(xmlNode *nodes, const char *uname, const char 
 
 static xmlNode *find_primitive(xmlNode *configuration, const char *vm)
 {
-    xmlNode *resources = find_child(configuration, "resources", NULL, NULL);
-    return find_child(resources, "primitive", "id", vm);
+    xmlNode *resources = vmha_dom_child(configuration, "resources", NULL);
+    return vmha_dom_child(resources, "primitive", vm);
 }
 
 static void add_location(xmlNode *constraints, const char *id, const char *vm, const char *node,
@@ -134,21 +111,21 @@ static void add_location(xmlNode *constraints, const char *id, const char *vm, c
 /* Removes the move request's parts; returns 1 when there was any. */
 static int remove_move(xmlNode *configuration, xmlNode *prim, const char *vm)
 {
-    xmlNode *constraints = find_child(configuration, "constraints", NULL, NULL);
+    xmlNode *constraints = vmha_dom_child(configuration, "constraints", NULL);
     g_autofree char *ban_id = g_strdup_printf("vmha-move-%s", vm);
     g_autofree char *to_id = g_strdup_printf("vmha-move-%s-to", vm);
     const char *ids[] = {ban_id, to_id};
     int changed = 0;
 
     for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
-        xmlNode *loc = find_child(constraints, "rsc_location", "id", ids[i]);
+        xmlNode *loc = vmha_dom_child(constraints, "rsc_location", ids[i]);
         if (loc) {
-            unlink_free(loc);
+            vmha_dom_remove(loc);
             changed = 1;
         }
     }
     for (xmlNode *set = prim->children; set; set = set->next)
-        if (is_element(set, "meta_attributes"))
+        if (vmha_dom_is(set, "meta_attributes"))
             changed |= set_nvpair(set, "vmha-move-method", NULL);
     return changed;
 }
@@ -160,7 +137,7 @@ int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, 
     if (!prim || !from)
         return -1;
     remove_move(configuration, prim, vm);
-    xmlNode *constraints = find_child(configuration, "constraints", NULL, NULL);
+    xmlNode *constraints = vmha_dom_child(configuration, "constraints", NULL);
     if (!constraints)
         constraints = xmlNewChild(configuration, NULL, (const xmlChar *)"constraints", NULL);
     g_autofree char *ban_id = g_strdup_printf("vmha-move-%s", vm);
@@ -170,10 +147,10 @@ int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, 
         add_location(constraints, to_id, vm, to, "INFINITY");
     }
     if (method) {
-        xmlNode *meta = find_child(prim, "meta_attributes", NULL, NULL);
+        xmlNode *meta = vmha_dom_child(prim, "meta_attributes", NULL);
         if (!meta) {
             g_autofree char *set_id = g_strdup_printf("%s-meta_attributes", vm);
-            meta = child_or_new(prim, "meta_attributes", set_id);
+            meta = set_or_new(prim, "meta_attributes", set_id);
         }
         set_nvpair(meta, "vmha-move-method", method);
     }
@@ -183,11 +160,11 @@ int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, 
 int vmha_cib_move_clear(xmlNode *configuration, const char *vm, const char *node)
 {
     xmlNode *prim = find_primitive(configuration, vm);
-    xmlNode *constraints = find_child(configuration, "constraints", NULL, NULL);
+    xmlNode *constraints = vmha_dom_child(configuration, "constraints", NULL);
     g_autofree char *ban_id = g_strdup_printf("vmha-move-%s", vm);
-    xmlNode *ban = find_child(constraints, "rsc_location", "id", ban_id);
+    xmlNode *ban = vmha_dom_child(constraints, "rsc_location", ban_id);
 
-    if (!prim || (node && (!ban || prop_equals(ban, "node", node))))
+    if (!prim || (node && (!ban || vmha_dom_prop_is(ban, "node", node))))
         return 0;
     return remove_move(configuration, prim, vm);
 }
@@ -196,12 +173,12 @@ int vmha_cib_measure(xmlNode *crm_config, const char *name, double sample)
 {
     if (!crm_config || !(sample > 0) || !isfinite(sample))
         return 0;
-    xmlNode *set = find_child(crm_config, "cluster_property_set", "id", "vmha-measurements");
+    xmlNode *set = vmha_dom_child(crm_config, "cluster_property_set", "vmha-measurements");
     if (!set) {
         set = xmlNewChild(crm_config, NULL, (const xmlChar *)"cluster_property_set", NULL);
         xmlSetProp(set, (const xmlChar *)"id", (const xmlChar *)"vmha-measurements");
     }
-    xmlNode *nv = find_child(set, "nvpair", "name", name);
+    xmlNode *nv = vmha_dom_child_where(set, "nvpair", "name", name);
     xmlChar *old_text = nv ? xmlGetProp(nv, (const xmlChar *)"value") : NULL;
     double old = old_text ? g_ascii_strtod((const char *)old_text, NULL) : 0;
     xmlFree(old_text);

@@ -2,44 +2,7 @@
 
 #include <string.h>
 
-static bool name_is(const xmlNode *n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static bool prop_is(xmlNode *n, const char *name, const char *value)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    bool eq = v && value && strcmp((const char *)v, value) == 0;
-    xmlFree(v);
-    return eq;
-}
-
-static xmlNode *child_named(xmlNode *parent, const char *name, const char *id)
-{
-    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
-        if (name_is(c, name) && (!id || prop_is(c, "id", id)))
-            return c;
-    return NULL;
-}
-
-static xmlNode *child_or_new(xmlNode *parent, const char *name, const char *id)
-{
-    xmlNode *c = child_named(parent, name, id);
-
-    if (c)
-        return c;
-    c = xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
-    if (id)
-        xmlSetProp(c, (const xmlChar *)"id", (const xmlChar *)id);
-    return c;
-}
-
-static void unlink_free(xmlNode *n)
-{
-    xmlUnlinkNode(n);
-    xmlFreeNode(n);
-}
+#include "xmldom.h"
 
 /* fail-count-RSC, fail-count-RSC#OP_INTERVAL, and the same for last-failure-. */
 static bool is_failure_attr(const char *attr, const char *rsc)
@@ -61,35 +24,35 @@ int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
     int removed = 0;
 
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
-        if (!name_is(ns, "node_state"))
+        if (!vmha_dom_is(ns, "node_state"))
             continue;
-        for (xmlNode *lrm = child_named(ns, "lrm", NULL); lrm; lrm = NULL) {
-            xmlNode *rs = child_named(lrm, "lrm_resources", NULL);
+        for (xmlNode *lrm = vmha_dom_child(ns, "lrm", NULL); lrm; lrm = NULL) {
+            xmlNode *rs = vmha_dom_child(lrm, "lrm_resources", NULL);
             xmlNode *next = NULL;
             for (xmlNode *r = rs ? rs->children : NULL; r; r = next) {
                 next = r->next;
-                if (name_is(r, "lrm_resource") && prop_is(r, "id", rsc)) {
-                    unlink_free(r);
+                if (vmha_dom_is(r, "lrm_resource") && vmha_dom_prop_is(r, "id", rsc)) {
+                    vmha_dom_remove(r);
                     removed++;
                 }
             }
         }
         for (xmlNode *ta = ns->children; ta; ta = ta->next) {
-            if (!name_is(ta, "transient_attributes"))
+            if (!vmha_dom_is(ta, "transient_attributes"))
                 continue;
             for (xmlNode *set = ta->children; set; set = set->next) {
-                if (!name_is(set, "instance_attributes"))
+                if (!vmha_dom_is(set, "instance_attributes"))
                     continue;
                 xmlNode *next = NULL;
                 for (xmlNode *nv = set->children; nv; nv = next) {
                     next = nv->next;
-                    if (!name_is(nv, "nvpair"))
+                    if (!vmha_dom_is(nv, "nvpair"))
                         continue;
                     xmlChar *name = xmlGetProp(nv, (const xmlChar *)"name");
                     bool hit = name && is_failure_attr((const char *)name, rsc);
                     xmlFree(name);
                     if (hit) {
-                        unlink_free(nv);
+                        vmha_dom_remove(nv);
                         removed++;
                     }
                 }
@@ -114,12 +77,12 @@ bool vmha_status_vm_pending_op(xmlNode *status, const char *rsc, const char **re
                                const char **ret_op)
 {
     for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
-        if (!name_is(ns, "node_state"))
+        if (!vmha_dom_is(ns, "node_state"))
             continue;
-        xmlNode *rs = child_named(child_named(ns, "lrm", NULL), "lrm_resources", NULL);
-        xmlNode *r = child_named(rs, "lrm_resource", rsc);
+        xmlNode *rs = vmha_dom_child(vmha_dom_child(ns, "lrm", NULL), "lrm_resources", NULL);
+        xmlNode *r = vmha_dom_child(rs, "lrm_resource", rsc);
         for (xmlNode *op = r ? r->children : NULL; op; op = op->next) {
-            if (!name_is(op, "lrm_rsc_op") || !prop_is(op, "op-status", "-1"))
+            if (!vmha_dom_is(op, "lrm_rsc_op") || !vmha_dom_prop_is(op, "op-status", "-1"))
                 continue;
             if (ret_node) {
                 *ret_node = prop_in_doc(ns, "uname") ?: prop_in_doc(ns, "id");
@@ -139,19 +102,19 @@ int vmha_status_set_node_attr(xmlNode *status, const char *node_id, const char *
 {
     g_autofree char *set_id = g_strdup_printf("status-%s", node_id);
     g_autofree char *nv_id = g_strdup_printf("status-%s-%s", node_id, name);
-    xmlNode *ns = child_named(status, "node_state", node_id);
+    xmlNode *ns = vmha_dom_child(status, "node_state", node_id);
 
     if (!ns) {
-        ns = child_or_new(status, "node_state", node_id);
+        ns = vmha_dom_child_or_new(status, "node_state", node_id);
         if (node_uname)
             xmlSetProp(ns, (const xmlChar *)"uname", (const xmlChar *)node_uname);
     }
-    xmlNode *ta = child_or_new(ns, "transient_attributes", node_id);
-    xmlNode *set = child_or_new(ta, "instance_attributes", set_id);
+    xmlNode *ta = vmha_dom_child_or_new(ns, "transient_attributes", node_id);
+    xmlNode *set = vmha_dom_child_or_new(ta, "instance_attributes", set_id);
     for (xmlNode *nv = set->children; nv; nv = nv->next) {
-        if (!name_is(nv, "nvpair") || !prop_is(nv, "name", name))
+        if (!vmha_dom_is(nv, "nvpair") || !vmha_dom_prop_is(nv, "name", name))
             continue;
-        if (prop_is(nv, "value", value))
+        if (vmha_dom_prop_is(nv, "value", value))
             return 0;
         xmlSetProp(nv, (const xmlChar *)"value", (const xmlChar *)value);
         return 1;
@@ -166,13 +129,13 @@ int vmha_status_set_node_attr(xmlNode *status, const char *node_id, const char *
 const char *vmha_status_node_attr(xmlNode *node_state, const char *name)
 {
     for (xmlNode *ta = node_state ? node_state->children : NULL; ta; ta = ta->next) {
-        if (!name_is(ta, "transient_attributes"))
+        if (!vmha_dom_is(ta, "transient_attributes"))
             continue;
         for (xmlNode *set = ta->children; set; set = set->next) {
-            if (!name_is(set, "instance_attributes"))
+            if (!vmha_dom_is(set, "instance_attributes"))
                 continue;
             for (xmlNode *nv = set->children; nv; nv = nv->next) {
-                if (!name_is(nv, "nvpair") || !prop_is(nv, "name", name))
+                if (!vmha_dom_is(nv, "nvpair") || !vmha_dom_prop_is(nv, "name", name))
                     continue;
                 const xmlAttr *a = xmlHasProp(nv, (const xmlChar *)"value");
                 return a && a->children ? (const char *)a->children->content : "";
