@@ -35,6 +35,8 @@ static const VmctlCommand commands[] = {
         {"vm list", vmctl_cmd_vm_list, "[--json]", "list the VMs in the cluster database"},
         {"node fence", vmctl_cmd_node_fence, "NODE [--yes] [--timeout S]",
          "power a node off through its fence device (root)"},
+        {"node exec", vmctl_cmd_node_exec, "NODE [--timeout S] -- COMMAND...",
+         "run a shell command on a node through its clusterd (root)"},
         {"fence add", vmctl_cmd_fence_add, "ID AGENT --hosts N1,N2 [NAME=VALUE...]",
          "add a fence device (stonith primitive) for these nodes"},
         {"fence remove", vmctl_cmd_fence_remove, "ID", "remove a fence device"},
