@@ -41,6 +41,8 @@ static const VmctlCommand commands[] = {
          "let a drained node take VMs again"},
         {"node fence", vmctl_cmd_node_fence, "NODE [--yes] [--timeout S]",
          "power a node off through its fence device (root)"},
+        {"cluster update", vmctl_cmd_cluster_update, "--exec COMMAND [--timeout S]",
+         "rolling update: drain, run COMMAND, resume each node in turn (root)"},
         {"node exec", vmctl_cmd_node_exec, "NODE [--timeout S] -- COMMAND...",
          "run a shell command on a node through its clusterd (root)"},
         {"fence add", vmctl_cmd_fence_add, "ID AGENT --hosts N1,N2 [NAME=VALUE...]",
