@@ -226,6 +226,8 @@ void cd_rexec_forget(void *ctx)
 /* Every request whose target's clusterd is not in the view any more gets its answer now. */
 void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n)
 {
+    if (!R.pending)
+        return;
     GList *values = g_hash_table_get_values(R.pending);
 
     for (GList *l = values; l; l = l->next) {
@@ -244,6 +246,8 @@ void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n)
 
 void cd_rexec_on_disconnect(void)
 {
+    if (!R.pending)
+        return;
     GList *values = g_hash_table_get_values(R.pending);
 
     for (GList *l = values; l; l = l->next) {
@@ -452,6 +456,8 @@ static void on_result(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
 
 void cd_rexec_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
 {
+    if (!R.pending)
+        return; /* not initialised, or finalised */
     if (msg->type == VMHA_MSG_EXEC_REQUEST)
         on_request(nodeid, pid, msg);
     else if (msg->type == VMHA_MSG_EXEC_RESULT)

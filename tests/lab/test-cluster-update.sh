@@ -6,7 +6,9 @@
 #     restarted (its boot count unchanged, its counter continued), per-node summary printed;
 #  b. a command that fails on n2: n1 done, stopped at n2 with n2 resumed, n3 not started, exit 1,
 #     the cluster left healthy (every node online, every guest at home);
-#  c. refusals that change nothing: not root, --reboot, a node drained.
+#  c. refusals that change nothing: not root, --reboot, a node drained;
+#  d. --json: one document on stdout (stopped at n1, its exit status and output), progress on
+#     stderr.
 # No VM is ever seen on two nodes.
 . "$(dirname "$0")/recovery-lib.sh" "uu$(echo "${VMHA_BUILD_DIR:-}" | md5sum | cut -c1-4)"
 
@@ -101,6 +103,26 @@ vmctl_on n1 cluster update --exec "echo \$(hostname) >>$ran.c" >/dev/null 2>"$RL
 rl_log "refused: $(cat "$RL_DIR/c.err")"
 vmctl_on n1 node resume n3 --failback --wait --timeout 120 >/dev/null || rl_fail "node resume n3"
 rl_wait 60 "every guest at home" rl_placed "$(rl_home_spec)"
+
+rl_log "--- d. --json: stdout holds one document, progress goes to stderr"
+rc=0
+vmctl_on n1 cluster update --json --exec 'echo json on $(hostname); exit 3' --timeout 120 \
+    >"$RL_DIR/d.json" 2>"$RL_DIR/d.err" || rc=$?
+[ $rc = 1 ] || rl_fail "--json with a failing command: exit $rc"
+python3 - "$RL_DIR/d.json" <<'PY' || rl_fail "--json document: $(cat "$RL_DIR/d.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {x["name"]: x for x in d["nodes"]}
+assert d["ok"] is False and d["stopped_at"] == "n1", d
+assert n["n1"]["result"] == "failed" and n["n1"]["exit_status"] == 3, n["n1"]
+assert n["n1"]["output"] == "json on n1\n", n["n1"]
+assert n["n2"]["result"] == "not started" and n["n2"]["exit_status"] is None, n["n2"]
+assert n["n1"]["drain_s"] > 0 and n["n1"]["resume_s"] is None, n["n1"]
+PY
+grep -q "n1: drained in" "$RL_DIR/d.err" || rl_fail "no progress on stderr: $(cat "$RL_DIR/d.err")"
+rl_wait 60 "every guest at home" rl_placed "$(rl_home_spec)"
+rl_wait 30 "every node online" all_nodes_online
+rl_log "--json: stopped at n1 (exit status 3), n1 resumed"
 
 rl_dup_stop
 rl_log "PASS"

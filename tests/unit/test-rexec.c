@@ -180,9 +180,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    run_for(50); /* messages still in flight are delivered, as corosync would before it stops */
     cd_rexec_finalise();
     cd_child_finalise();
-    run_for(50); /* idle deliveries left over */
     g_queue_free_full(wire, (GDestroyNotify)g_bytes_unref);
     return 0;
 }
