@@ -86,6 +86,40 @@ int vmha_cib_node_attr_set(xmlNode *nodes, const char *uname, const char *name, 
     return set_nvpair(set, name, value);
 }
 
+int vmha_cib_property_set(xmlNode *crm_config, const char *name, const char *value)
+{
+    for (xmlNode *set = crm_config->children; set; set = set->next)
+        if (is_element(set, "cluster_property_set") && find_child(set, "nvpair", "name", name))
+            return set_nvpair(set, name, value);
+    if (!value)
+        return 0;
+    xmlNode *set = find_child(crm_config, "cluster_property_set", "id", "cib-bootstrap-options");
+    if (!set) {
+        set = xmlNewChild(crm_config, NULL, (const xmlChar *)"cluster_property_set", NULL);
+        xmlSetProp(set, (const xmlChar *)"id", (const xmlChar *)"cib-bootstrap-options");
+    }
+    return set_nvpair(set, name, value);
+}
+
+int vmha_cib_node_utilization_set(xmlNode *nodes, const char *uname, const char *name,
+                                  const char *value)
+{
+    xmlNode *node = find_child(nodes, "node", "uname", uname);
+    if (!node)
+        return -1;
+    xmlNode *set = find_child(node, "utilization", NULL, NULL);
+    if (!set && !value)
+        return 0;
+    if (!set) {
+        xmlChar *id = xmlGetProp(node, (const xmlChar *)"id");
+        g_autofree char *set_id =
+                g_strdup_printf("nodes-%s-utilization", id ? (const char *)id : uname);
+        xmlFree(id);
+        set = child_or_new(node, "utilization", set_id);
+    }
+    return set_nvpair(set, name, value);
+}
+
 static xmlNode *find_primitive(xmlNode *configuration, const char *vm)
 {
     xmlNode *resources = find_child(configuration, "resources", NULL, NULL);
