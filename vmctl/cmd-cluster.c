@@ -37,7 +37,10 @@ typedef struct {
 } NodeReport;
 
 typedef struct {
-    const VmctlOptions *opts; /* opts->json: progress goes to stderr, stdout holds the JSON */
+    /* For the steps: never --json (their errors are one line on stderr). With --json the whole
+     * update runs with stdout on stderr, and stdout gets the summary document alone. */
+    const VmctlOptions *opts;
+    bool json;
     const char *command;
     unsigned timeout;
 } Update;
@@ -45,7 +48,7 @@ typedef struct {
 static void progress(const Update *u, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void progress(const Update *u, const char *fmt, ...)
 {
-    FILE *out = u->opts->json ? stderr : stdout;
+    FILE *out = stdout;
     time_t now = time(NULL);
     struct tm tm;
     char ts[16];
@@ -65,29 +68,16 @@ static double seconds_since(gint64 start_us)
     return (double)(g_get_monotonic_time() - start_us) / G_USEC_PER_SEC;
 }
 
-/* Runs one of vmctl's own commands (argv[0] its name) with --json off; with --json its output
- * goes to stderr so that stdout carries only the update's JSON. */
+/* Runs one of vmctl's own commands (argv[0] its name). */
 static int run_command(const Update *u, VmctlCommandFn fn, const char *const *args)
 {
-    VmctlOptions sub = *u->opts;
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    int saved = -1;
 
-    sub.json = false;
     for (size_t i = 0; args[i]; i++)
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
+    int rc = fn(u->opts, (int)argv->len - 1, (char **)argv->pdata);
     fflush(stdout);
-    if (u->opts->json) {
-        saved = dup(STDOUT_FILENO);
-        dup2(STDERR_FILENO, STDOUT_FILENO);
-    }
-    int rc = fn(&sub, (int)argv->len - 1, (char **)argv->pdata);
-    fflush(stdout);
-    if (saved >= 0) {
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-    }
     return rc;
 }
 
@@ -138,13 +128,11 @@ static int settle(const Update *u, const char *node, char **ret_why)
 /* Whether node is fine right now (online, its clusterd in sync): then it may be resumed. */
 static bool node_fine(const Update *u, const char *node)
 {
-    VmctlOptions quiet = *u->opts;
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
     g_autofree char *line = NULL;
     json_object *status = NULL;
 
-    quiet.json = false;
-    if (vmctl_call(&quiet, req, &status) != VMCTL_EXIT_OK)
+    if (vmctl_call(u->opts, req, &status) != VMCTL_EXIT_OK)
         return false;
     bool back = vmctl_update_node_back(status, node, 0, &line);
     json_object_put(status);
@@ -154,7 +142,7 @@ static bool node_fine(const Update *u, const char *node)
 /* The output of the command, each line prefixed, so it reads apart from the progress lines. */
 static void show_output(const Update *u, const char *node, const char *out, size_t len)
 {
-    FILE *f = u->opts->json ? stderr : stdout;
+    FILE *f = stdout;
     const char *p = out, *end = out + len;
 
     while (p < end) {
@@ -273,7 +261,7 @@ static json_object *secs_or_null(double s)
 
 static void print_summary(const Update *u, NodeReport *reports, size_t n, const char *stopped_at)
 {
-    if (u->opts->json) {
+    if (u->json) {
         json_object *o = json_object_new_object();
         json_object *arr = json_object_new_array();
         json_object_object_add(o, "ok", json_object_new_boolean(stopped_at == NULL));
@@ -388,6 +376,17 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
         reports[i].exit_status = -1;
         reports[i].drain_s = reports[i].command_s = reports[i].back_s = reports[i].resume_s = -1;
     }
+    VmctlOptions steps = opts;
+    steps.json = false;
+    u.opts = &steps;
+    u.json = opts.json;
+    int saved_stdout = -1;
+    if (u.json) {
+        fflush(stdout);
+        saved_stdout = dup(STDOUT_FILENO);
+        if (saved_stdout >= 0)
+            dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
     progress(&u, "rolling update of %u nodes, one at a time: %s", nodes->len, u.command);
     const char *stopped_at = NULL;
     const char *stopped_why = NULL;
@@ -399,6 +398,11 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
             stopped_why = reports[i].what;
             progress(&u, "stopped at %s (%u/%u): %s", stopped_at, i + 1, nodes->len, stopped_why);
         }
+    }
+    if (saved_stdout >= 0) {
+        fflush(stdout);
+        dup2(saved_stdout, STDOUT_FILENO);
+        close(saved_stdout);
     }
     print_summary(&u, reports, nodes->len, stopped_at);
     if (stopped_at)
