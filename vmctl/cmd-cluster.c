@@ -199,7 +199,7 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     progress(u, "%s: drained in %.1f s; running: %s", node, r->drain_s, u->command);
     VmctlExecResult res = {0};
     t = g_get_monotonic_time();
-    rc = vmctl_node_exec(u->opts, node, u->command, u->timeout, &res);
+    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res);
     r->command_s = seconds_since(t);
     if (rc != VMCTL_EXIT_OK) {
         g_autofree char *after = leave_healthy(u, node);
@@ -333,9 +333,9 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
             reboot = true;
             break;
         case 't':
-            if (vmctl_parse_timeout(optarg, &u.timeout) < 0 || u.timeout > VMCTL_EXEC_TIMEOUT_S)
-                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..%u seconds",
-                                   optarg, VMCTL_EXEC_TIMEOUT_S);
+            if (vmctl_parse_timeout(optarg, &u.timeout) < 0)
+                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                                   optarg);
             break;
         case 'j':
             opts.json = true;
