@@ -21,6 +21,11 @@
 #include "updatecheck.h"
 #include "wait.h"
 
+/* A clean reboot through the init system; the node's clusterd answers before it goes, or does
+ * not (both are fine). */
+#define DEFAULT_REBOOT_COMMAND   "shutdown -r now"
+#define REBOOT_COMMAND_TIMEOUT_S 60
+
 typedef enum {
     STEP_PENDING, /* not started */
     STEP_DONE,
@@ -34,6 +39,7 @@ typedef struct {
     int exit_status; /* the command's; -1 when it did not run (or unknown) */
     char *output;
     double drain_s, command_s, back_s, resume_s; /* < 0: step not reached */
+    bool local; /* the node this vmctl runs on: not rebooted by it */
 } NodeReport;
 
 typedef struct {
@@ -42,6 +48,7 @@ typedef struct {
     const VmctlOptions *opts;
     bool json;
     const char *command;
+    const char *reboot_command; /* NULL: no reboot */
     unsigned timeout;
 } Update;
 
@@ -97,13 +104,15 @@ static int resume(const Update *u, const char *node)
 
 typedef struct {
     const char *node;
-    int64_t old_pid;
+    bool rebooted;
+    VmctlRebootWatch watch;
 } BackWait;
 
 static int check_back(json_object *status, void *ctx, char **ret_line)
 {
     BackWait *b = ctx;
-    return vmctl_update_node_back(status, b->node, b->old_pid, ret_line) ? 1 : 0;
+    return vmctl_update_node_back(status, b->node, b->rebooted ? &b->watch : NULL, ret_line) ? 1
+                                                                                             : 0;
 }
 
 static int check_settled(json_object *status, void *ctx, char **ret_line)
@@ -134,7 +143,7 @@ static bool node_fine(const Update *u, const char *node)
 
     if (vmctl_call(u->opts, req, &status) != VMCTL_EXIT_OK)
         return false;
-    bool back = vmctl_update_node_back(status, node, 0, &line);
+    bool back = vmctl_update_node_back(status, node, NULL, &line);
     json_object_put(status);
     return back;
 }
@@ -171,6 +180,42 @@ static char *leave_healthy(const Update *u, const char *node)
     if (settle(u, node, &why) < 0)
         return g_strdup_printf("%s resumed, but %s", node, why);
     return g_strdup_printf("%s resumed, its VMs back", node);
+}
+
+/* Asks node to reboot (--reboot-command through its clusterd); *ret_watch gets what the wait
+ * for its return compares with. */
+static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_watch,
+                       char **ret_why)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
+    json_object *status = NULL;
+    VmctlExecResult res = {0};
+
+    if (vmctl_call(u->opts, req, &status) != VMCTL_EXIT_OK) {
+        *ret_why = g_strdup("cannot ask clusterd before the reboot");
+        return VMCTL_EXIT_FAILURE;
+    }
+    int64_t pid = vmctl_update_member_pid(status, node);
+    int64_t fenced = vmctl_update_fenced(status, node);
+    json_object_put(status);
+    if (!pid) {
+        *ret_why = g_strdup_printf("%s's clusterd is not a member before the reboot", node);
+        return VMCTL_EXIT_FAILURE;
+    }
+    progress(u, "%s: rebooting: %s", node, u->reboot_command);
+    /* The node may go before it answers: then the answer is "left the cluster before
+     * answering", which is what a reboot looks like. */
+    int rc = vmctl_node_exec(u->opts, node, u->reboot_command, REBOOT_COMMAND_TIMEOUT_S, &res);
+    if (rc == VMCTL_EXIT_OK && res.exit_status != 0) {
+        show_output(u, node, res.output, res.output_len);
+        *ret_why = g_strdup_printf("the reboot command %s", res.message);
+        vmctl_exec_result_clear(&res);
+        return VMCTL_EXIT_FAILURE;
+    }
+    vmctl_exec_result_clear(&res);
+    progress(u, "%s: going down; waiting for it to come back", node);
+    *ret_watch = (VmctlRebootWatch){.old_pid = pid, .fenced_before = fenced};
+    return VMCTL_EXIT_OK;
 }
 
 /* One node's turn; VMCTL_EXIT_OK or the code the update ends with (r->what says why). */
@@ -220,6 +265,18 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
 
     BackWait b = {.node = node};
     t = g_get_monotonic_time();
+    if (u->reboot_command && r->local)
+        progress(u, "%s: not rebooted: it is the node this vmctl runs on", node);
+    if (u->reboot_command && !r->local) {
+        rc = reboot_node(u, node, &b.watch, &why);
+        b.rebooted = true;
+        if (rc != VMCTL_EXIT_OK) {
+            r->back_s = seconds_since(t);
+            g_autofree char *after = leave_healthy(u, node);
+            r->what = g_strdup_printf("%s; %s", why, after);
+            return rc;
+        }
+    }
     rc = vmctl_wait(u->opts, u->timeout, check_back, &b);
     r->back_s = seconds_since(t);
     if (rc != VMCTL_EXIT_OK) {
@@ -227,6 +284,8 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
                                   u->timeout);
         return rc == -ETIMEDOUT ? VMCTL_EXIT_FAILURE : rc;
     }
+    if (u->reboot_command && !r->local)
+        progress(u, "%s: rebooted and back in %.1f s", node, r->back_s);
 
     progress(u, "%s: resuming with failback", node);
     t = g_get_monotonic_time();
@@ -245,7 +304,8 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     progress(u, "%s: done (drain %.1f s, command %.1f s, resume %.1f s)", node, r->drain_s,
              r->command_s, r->resume_s);
     r->result = STEP_DONE;
-    r->what = g_strdup("done");
+    r->what = g_strdup(u->reboot_command && r->local ? "done; not rebooted (this vmctl runs here)"
+                                                     : "done");
     return VMCTL_EXIT_OK;
 }
 
@@ -291,18 +351,20 @@ static void print_summary(const Update *u, NodeReport *reports, size_t n, const 
         return;
     }
     printf("\nRolling update: %s\n", u->command);
-    printf("%-12s %-12s %8s %8s %8s  %s\n", "NODE", "RESULT", "DRAIN", "COMMAND", "RESUME",
-           "DETAIL");
+    printf("%-12s %-12s %8s %8s %8s %8s  %s\n", "NODE", "RESULT", "DRAIN", "COMMAND", "BACK",
+           "RESUME", "DETAIL");
     for (size_t i = 0; i < n; i++) {
         NodeReport *r = &reports[i];
-        char d[16] = "-", c[16] = "-", s[16] = "-";
+        char d[16] = "-", c[16] = "-", b[16] = "-", s[16] = "-";
         if (r->drain_s >= 0)
             g_snprintf(d, sizeof(d), "%.1f s", r->drain_s);
         if (r->command_s >= 0)
             g_snprintf(c, sizeof(c), "%.1f s", r->command_s);
+        if (r->back_s >= 0)
+            g_snprintf(b, sizeof(b), "%.1f s", r->back_s);
         if (r->resume_s >= 0)
             g_snprintf(s, sizeof(s), "%.1f s", r->resume_s);
-        printf("%-12s %-12s %8s %8s %8s  %s\n", r->name, result_str(r->result), d, c, s,
+        printf("%-12s %-12s %8s %8s %8s %8s  %s\n", r->name, result_str(r->result), d, c, b, s,
                r->what ? r->what : "");
     }
     fflush(stdout);
@@ -313,14 +375,17 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     static const struct option long_options[] = {
             {"exec", required_argument, NULL, 'e'},
             {"reboot", no_argument, NULL, 'r'},
+            {"reboot-command", required_argument, NULL, 'R'},
             {"timeout", required_argument, NULL, 't'},
             {"json", no_argument, NULL, 'j'},
             {NULL, 0, NULL, 0},
     };
-    const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot] [--timeout SECONDS]";
+    const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot [--reboot-command "
+                        "CMD]] [--timeout SECONDS]";
     VmctlOptions opts = *gopts;
     Update u = {.opts = &opts, .timeout = VMCTL_EXEC_TIMEOUT_S};
     bool reboot = false;
+    const char *reboot_command = NULL;
     int c;
 
     optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
@@ -331,6 +396,9 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
             break;
         case 'r':
             reboot = true;
+            break;
+        case 'R':
+            reboot_command = optarg;
             break;
         case 't':
             if (vmctl_parse_timeout(optarg, &u.timeout) < 0)
@@ -346,10 +414,10 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     }
     if (optind != argc || !u.command || !*u.command)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+    if (reboot_command && (!reboot || !*reboot_command))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
     if (reboot)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
-                           "--reboot is not supported yet: vmctl cannot yet have a node rebooted "
-                           "and wait for it; nothing was done");
+        u.reboot_command = reboot_command ? reboot_command : DEFAULT_REBOOT_COMMAND;
     json_object *status = NULL;
     g_autoptr(VmhaMsg) sreq = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(&opts, sreq, &status);
@@ -365,14 +433,18 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 
     g_autoptr(GPtrArray) nodes = NULL;
     g_autofree char *why = vmctl_update_preflight(status, &nodes);
+    g_autofree char *local = g_strdup(vmctl_update_local_node(status));
     json_object_put(status);
     if (why)
         return vmctl_error(&opts, VMCTL_EXIT_REFUSED, "not starting the update: %s; nothing done",
                            why);
 
+    if (u.reboot_command)
+        vmctl_update_local_last(nodes, local);
     g_autofree NodeReport *reports = g_new0(NodeReport, nodes->len);
     for (guint i = 0; i < nodes->len; i++) {
         reports[i].name = g_strdup(g_ptr_array_index(nodes, i));
+        reports[i].local = g_strcmp0(reports[i].name, local) == 0;
         reports[i].exit_status = -1;
         reports[i].drain_s = reports[i].command_s = reports[i].back_s = reports[i].resume_s = -1;
     }

@@ -112,28 +112,46 @@ char *vmctl_update_preflight(json_object *status, GPtrArray **ret_nodes)
     return NULL;
 }
 
-bool vmctl_update_node_back(json_object *status, const char *node, int64_t old_pid, char **ret_line)
+static json_object *find_node(json_object *status, const char *node)
 {
     json_object *nodes = array(status, "nodes");
-    json_object *n = NULL;
 
     for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++)
         if (g_strcmp0(get_str(json_object_array_get_idx(nodes, i), "name"), node) == 0)
-            n = json_object_array_get_idx(nodes, i);
+            return json_object_array_get_idx(nodes, i);
+    return NULL;
+}
+
+int64_t vmctl_update_fenced(json_object *status, const char *node)
+{
+    json_object *f = get(get(find_node(status, node), "fence"), "fenced");
+    return f && json_object_get_type(f) == json_type_int ? json_object_get_int64(f) : 0;
+}
+
+bool vmctl_update_node_back(json_object *status, const char *node, VmctlRebootWatch *w,
+                            char **ret_line)
+{
+    json_object *n = find_node(status, node);
+
     if (!n) {
         *ret_line = g_strdup_printf("%s: not in the status", node);
         return false;
     }
     if (!get_bool(n, "online")) {
+        if (w)
+            w->seen_gone = true;
         *ret_line = g_strdup_printf("%s: offline", node);
         return false;
     }
     int64_t pid = vmctl_update_member_pid(status, node);
     if (!get_bool(n, "clusterd") || pid == 0) {
+        if (w)
+            w->seen_gone = true;
         *ret_line = g_strdup_printf("%s: online, clusterd not a member yet", node);
         return false;
     }
-    if (old_pid && pid == old_pid) {
+    if (w && !w->seen_gone && pid == w->old_pid &&
+        vmctl_update_fenced(status, node) == w->fenced_before) {
         *ret_line = g_strdup_printf("%s: still the clusterd from before the reboot", node);
         return false;
     }
@@ -172,4 +190,19 @@ int vmctl_update_settled(json_object *status, char **ret_line)
     }
     *ret_line = g_strdup("every VM running or stopped");
     return 1;
+}
+
+void vmctl_update_local_last(GPtrArray *nodes, const char *local)
+{
+    for (guint i = 0; local && i < nodes->len; i++)
+        if (g_strcmp0(g_ptr_array_index(nodes, i), local) == 0) {
+            gpointer p = g_ptr_array_steal_index(nodes, i);
+            g_ptr_array_add(nodes, p);
+            return;
+        }
+}
+
+const char *vmctl_update_local_node(json_object *status)
+{
+    return get_str(get(status, "local_node"), "name");
 }

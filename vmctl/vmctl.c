@@ -41,7 +41,7 @@ static const VmctlCommand commands[] = {
          "let a drained node take VMs again"},
         {"node fence", vmctl_cmd_node_fence, "NODE [--yes] [--timeout S]",
          "power a node off through its fence device (root)"},
-        {"cluster update", vmctl_cmd_cluster_update, "--exec COMMAND [--timeout S]",
+        {"cluster update", vmctl_cmd_cluster_update, "--exec COMMAND [--reboot] [--timeout S]",
          "rolling update: drain, run COMMAND, resume each node in turn (root)"},
         {"node exec", vmctl_cmd_node_exec, "NODE [--timeout S] -- COMMAND...",
          "run a shell command on a node through its clusterd (root)"},

@@ -6,9 +6,12 @@
 #     restarted (its boot count unchanged, its counter continued), per-node summary printed;
 #  b. a command that fails on n2: n1 done, stopped at n2 with n2 resumed, n3 not started, exit 1,
 #     the cluster left healthy (every node online, every guest at home);
-#  c. refusals that change nothing: not root, --reboot, a node drained;
+#  c. refusals that change nothing: not root, a bad command line, a node drained;
 #  d. --json: one document on stdout (stopped at n1, its exit status and output), progress on
-#     stderr.
+#     stderr;
+#  e. --reboot: n2 and n3 rebooted (tests/lab/lab-reboot, powered on again by the cluster's fence)
+#     and back before their failback, n1 (where vmctl runs) last and not rebooted; guests never
+#     restarted.
 # No VM is ever seen on two nodes.
 . "$(dirname "$0")/recovery-lib.sh" "uu$(echo "${VMHA_BUILD_DIR:-}" | md5sum | cut -c1-4)"
 
@@ -91,8 +94,8 @@ rc=0
     >/dev/null 2>"$RL_DIR/c.err" || rc=$?
 [ $rc = 5 ] || rl_fail "non-root: exit $rc ($(cat "$RL_DIR/c.err"))"
 rc=0
-vmctl_on n1 cluster update --exec true --reboot >/dev/null 2>"$RL_DIR/c.err" || rc=$?
-[ $rc = 2 ] && grep -q "reboot is not supported yet" "$RL_DIR/c.err" || rl_fail "--reboot: exit $rc ($(cat "$RL_DIR/c.err"))"
+vmctl_on n1 cluster update --exec true --reboot-command true >/dev/null 2>"$RL_DIR/c.err" || rc=$?
+[ $rc = 2 ] || rl_fail "--reboot-command without --reboot: exit $rc ($(cat "$RL_DIR/c.err"))"
 vmctl_on n1 node drain n3 --wait --timeout 120 >/dev/null || rl_fail "node drain n3"
 # The drain returns once n3 is empty; its VM may still be on its way (failback skips it then).
 rl_wait 60 "every VM landed" rl_status_check n1 'all(v["state"] == "running" for v in d["vms"])'
@@ -123,6 +126,37 @@ grep -q "n1: drained in" "$RL_DIR/d.err" || rl_fail "no progress on stderr: $(ca
 rl_wait 60 "every guest at home" rl_placed "$(rl_home_spec)"
 rl_wait 30 "every node online" all_nodes_online
 rl_log "--json: stopped at n1 (exit status 3), n1 resumed"
+
+rl_log "--- e. --reboot: n2 and n3 rebooted and back, n1 (where vmctl runs) last, not rebooted"
+# A lab node reboots as a host does with `reboot -f` (tests/lab/lab-reboot: reboot(2) in its PID
+# namespace ends its init); the cluster, having lost it, fences it with fence_lab, whose reboot
+# powers it on again.
+snap_counters
+: >"$ran"
+hostns=$(readlink /proc/self/ns/pid)
+declare -A ON=()
+for n in n1 n2 n3; do ON[$n]=$(grep -c "power on" "$RL_VAR/nodes/$n/console.log" || true); done
+t0=$(rl_now_ms)
+rc=0
+vmctl_on n1 cluster update --exec "echo \$(hostname) >>$ran" --reboot \
+    --reboot-command "$RL_LAB_DIR/lab-reboot '$hostns'" --timeout 180 >"$RL_DIR/e.out" 2>&1 || rc=$?
+ms=$(($(rl_now_ms) - t0))
+sed 's/^/    /' "$RL_DIR/e.out"
+[ $rc = 0 ] || rl_fail "cluster update --reboot: exit $rc"
+[ "$(cat "$ran")" = $'n2\nn3\nn1' ] || rl_fail "the command ran: '$(tr '\n' ' ' <"$ran")', expected n2 n3 n1"
+for n in n2 n3; do
+    [ "$(grep -c "power on" "$RL_VAR/nodes/$n/console.log")" = $((${ON[$n]} + 1)) ] ||
+        rl_fail "$n was not powered on exactly once more"
+    grep -q "$n: rebooted and back in" "$RL_DIR/e.out" || rl_fail "no 'rebooted and back' for $n"
+    grep -Eq "^$n +done +.* done\$" "$RL_DIR/e.out" || rl_fail "$n not done in the summary"
+done
+[ "$(grep -c "power on" "$RL_VAR/nodes/n1/console.log")" = "${ON[n1]}" ] || rl_fail "n1 was rebooted"
+grep -Eq "^n1 +done .*not rebooted" "$RL_DIR/e.out" || rl_fail "n1 not reported done, not rebooted"
+rl_log "fence log:"
+sed 's/^/    /' "$RL_FENCE_LOG"
+rl_log "update with reboots done in $ms ms"
+check_continued
+rl_wait 30 "every node online" all_nodes_online
 
 rl_dup_stop
 rl_log "PASS"

@@ -148,44 +148,65 @@ static void test_node_back(void **state)
     json_object *o = snapshot();
     g_autofree char *line = NULL;
 
-    assert_true(vmctl_update_node_back(o, "n2", 0, &line));
+    assert_true(vmctl_update_node_back(o, "n2", NULL, &line));
     assert_string_equal(line, "n2: back (quorate, in sync)");
     g_clear_pointer(&line, g_free);
 
-    /* After a reboot: the same clusterd process is not back yet, a new one is. */
-    assert_false(vmctl_update_node_back(o, "n2", 72, &line));
+    /* After a reboot: the same clusterd process, not seen gone, not fenced since: not back
+     * yet. Back once seen gone (even with the same pid: a fresh PID namespace), or another
+     * process, or fenced since. */
+    VmctlRebootWatch w = {.old_pid = 72, .fenced_before = 0};
+    assert_false(vmctl_update_node_back(o, "n2", &w, &line));
     assert_non_null(strstr(line, "still the clusterd from before"));
     g_clear_pointer(&line, g_free);
-    assert_true(vmctl_update_node_back(o, "n2", 99, &line));
+    w.old_pid = 99;
+    assert_true(vmctl_update_node_back(o, "n2", &w, &line));
+    g_clear_pointer(&line, g_free);
+    w.old_pid = 72;
+    json_object *fence = json_object_new_object();
+    json_object_object_add(fence, "fenced", json_object_new_int64(1764000000));
+    json_object_object_add(at(o, "nodes", 2), "fence", fence);
+    assert_int_equal(vmctl_update_fenced(o, "n2"), 1764000000);
+    assert_true(vmctl_update_node_back(o, "n2", &w, &line));
+    g_clear_pointer(&line, g_free);
+    w.fenced_before = 1764000000;
+    assert_false(vmctl_update_node_back(o, "n2", &w, &line));
+    g_clear_pointer(&line, g_free);
+    set_bool(at(o, "nodes", 2), "online", false);
+    assert_false(vmctl_update_node_back(o, "n2", &w, &line));
+    assert_true(w.seen_gone);
+    g_clear_pointer(&line, g_free);
+    set_bool(at(o, "nodes", 2), "online", true);
+    assert_true(vmctl_update_node_back(o, "n2", &w, &line));
     g_clear_pointer(&line, g_free);
 
     /* A drained node counts as back: resume comes after. */
     set_str(at(o, "nodes", 2), "state", "drained");
-    assert_true(vmctl_update_node_back(o, "n2", 0, &line));
+    assert_true(vmctl_update_node_back(o, "n2", NULL, &line));
     g_clear_pointer(&line, g_free);
 
     set_bool(at(o, "members", 2), "in_sync", false);
-    assert_false(vmctl_update_node_back(o, "n2", 0, &line));
+    assert_false(vmctl_update_node_back(o, "n2", NULL, &line));
     assert_string_equal(line, "n2: online, waiting: n10 is not in sync yet");
     g_clear_pointer(&line, g_free);
     set_bool(at(o, "members", 2), "in_sync", true);
 
     set_bool(at(o, "nodes", 2), "clusterd", false);
-    assert_false(vmctl_update_node_back(o, "n2", 0, &line));
+    assert_false(vmctl_update_node_back(o, "n2", NULL, &line));
     assert_string_equal(line, "n2: online, clusterd not a member yet");
     g_clear_pointer(&line, g_free);
 
     set_bool(at(o, "nodes", 2), "online", false);
-    assert_false(vmctl_update_node_back(o, "n2", 0, &line));
+    assert_false(vmctl_update_node_back(o, "n2", NULL, &line));
     assert_string_equal(line, "n2: offline");
     g_clear_pointer(&line, g_free);
 
-    assert_false(vmctl_update_node_back(o, "n7", 0, &line));
+    assert_false(vmctl_update_node_back(o, "n7", NULL, &line));
     assert_string_equal(line, "n7: not in the status");
     g_clear_pointer(&line, g_free);
 
     set_bool(o, "quorate", false);
-    assert_false(vmctl_update_node_back(o, "n1", 0, &line));
+    assert_false(vmctl_update_node_back(o, "n1", NULL, &line));
     assert_string_equal(line, "n1: online, waiting: the cluster is not quorate");
     json_object_put(o);
 }
@@ -211,6 +232,31 @@ static void test_settled(void **state)
     json_object_put(o);
 }
 
+static void test_local_last(void **state)
+{
+    json_object *o = snapshot();
+    g_autoptr(GPtrArray) nodes = NULL;
+    g_autofree char *why = vmctl_update_preflight(o, &nodes);
+
+    assert_null(why);
+    assert_null(vmctl_update_local_node(o));
+    json_object *local = json_object_new_object();
+    json_object_object_add(local, "id", json_object_new_int(2));
+    json_object_object_add(local, "name", json_object_new_string("n2"));
+    json_object_object_add(o, "local_node", local);
+    assert_string_equal(vmctl_update_local_node(o), "n2");
+
+    vmctl_update_local_last(nodes, "n2");
+    assert_string_equal(g_ptr_array_index(nodes, 0), "n1");
+    assert_string_equal(g_ptr_array_index(nodes, 1), "n10");
+    assert_string_equal(g_ptr_array_index(nodes, 2), "n2");
+    vmctl_update_local_last(nodes, "n7");
+    vmctl_update_local_last(nodes, NULL);
+    assert_int_equal(nodes->len, 3);
+    assert_string_equal(g_ptr_array_index(nodes, 2), "n2");
+    json_object_put(o);
+}
+
 static void test_member_pid(void **state)
 {
     json_object *o = snapshot();
@@ -227,6 +273,7 @@ int main(void)
             cmocka_unit_test(test_preflight_refusals),
             cmocka_unit_test(test_node_back),
             cmocka_unit_test(test_settled),
+            cmocka_unit_test(test_local_last),
             cmocka_unit_test(test_member_pid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
