@@ -878,6 +878,17 @@ static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return rc;
 }
 
+/* Whether the node has vmha-drain=on. */
+static bool node_draining(xmlNode *cib, const char *uname)
+{
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
+                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
+                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
+                                             uname);
+    xmlNode *nv = get_xpath_object(xpath, cib, LOG_NEVER);
+    return nv && crm_is_true(crm_element_value(nv, XML_NVPAIR_ATTR_VALUE));
+}
+
 /* The node's id from <nodes>, or NULL. */
 static const char *node_id_of(xmlNode *cib, const char *uname)
 {
@@ -1025,6 +1036,10 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (c > 0 && target_id)
         vmha_lrm_record_pending(copy, target_id, target, r.rsc, "migrate_from", r.key, uname,
                                 target, method, r.when);
+    /* The last VM leaving a draining node: from now on losing it needs no fencing (a host
+     * patched and rebooted is not power-cut once more). */
+    if (c > 0 && node_draining(cib, uname))
+        vmha_lrm_mark_down_if_idle(copy, node_id);
     int rc = status_replace(copy, c > 0, ret_error, "cannot record the result");
     if (rc == 0 && c > 0 && r.interval_ms == 0 && !vmha_op_result_failed(&r))
         rc = after_success(cib, &r, uname, method, ret_error);
@@ -1090,13 +1105,7 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
     /* A clusterd shutting down on a node the administrator drained leaves that drain as it
      * is: it must outlive the restart, where a shutdown's own drain ends. */
-    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
-                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
-                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
-                                             uname);
-    xmlNode *marked = get_xpath_object(xpath, cib, LOG_NEVER);
-    if (drain && shutdown && marked &&
-        crm_is_true(crm_element_value(marked, XML_NVPAIR_ATTR_VALUE)))
+    if (drain && shutdown && node_draining(cib, uname))
         return 0;
     xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
     int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
@@ -1109,6 +1118,11 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
         rc = cib_call_result(rc, ret_error, "cannot change the node") ? VMCTL_EXIT_FAILURE : 0;
     }
     free_xml(nodes);
+    if (rc == 0 && drain) {
+        xmlNode *copy = status_copy(cib);
+        rc = status_replace(copy, vmha_lrm_mark_down_if_idle(copy, node_id_of(cib, uname)),
+                            ret_error, "cannot record the node's state");
+    }
     return rc;
 }
 

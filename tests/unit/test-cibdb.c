@@ -243,7 +243,8 @@ static void test_probe_write(void **state)
     cd_cibdb_version(&v1, d1);
     assert_true(vmha_cib_version_compare(&v1, &v0) > 0);
     g_autofree char *text = file_text("p");
-    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\">"));
+    /* A VM found running there: losing n2 needs fencing. */
+    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\" expected=\"member\">"));
     assert_non_null(strstr(text, "id=\"web1_last_0\""));
     assert_non_null(strstr(text, "on_node=\"n2\""));
     assert_null(strstr(text, "gone"));
