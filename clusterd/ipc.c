@@ -143,8 +143,10 @@ static void on_exec_done(void *ctx, const CdRexecResult *res)
     g_autofree char *kv = g_strdup_printf("duration_ms=%" G_GINT64_FORMAT, res->duration_ms);
     size_t len = 0;
 
+    /* target=left: the target's clusterd left first (a rebooting node does that). */
     if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)res->rc) < 0 ||
         vmha_msg_add_str(m, VMHA_F_MESSAGE, res->message ? res->message : "") < 0 ||
+        (res->target_left && vmha_msg_add_str(m, VMHA_F_KV, "target=left") < 0) ||
         (res->rc == VMCTL_EXIT_OK &&
          (vmha_msg_add_u64(m, VMHA_F_EXIT_STATUS, (uint64_t)(int64_t)res->exit_status) < 0 ||
           vmha_msg_add_bytes(m, VMHA_F_OUTPUT, res->output, res->output_len) < 0 ||

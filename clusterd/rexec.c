@@ -84,18 +84,35 @@ static void finish(Pending *w, const CdRexecResult *res)
     g_hash_table_remove(R.pending, &id);
 }
 
+static void finish_errorv(Pending *w, int rc, bool left, const char *fmt, va_list ap)
+        G_GNUC_PRINTF(4, 0);
+static void finish_errorv(Pending *w, int rc, bool left, const char *fmt, va_list ap)
+{
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+
+    g_message("exec %" PRIu64 " on %s: %s", w->req_id, w->target_name, msg);
+    CdRexecResult res = {.rc = rc, .message = msg, .exit_status = -1, .target_left = left};
+    finish(w, &res);
+}
+
 static void finish_error(Pending *w, int rc, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void finish_error(Pending *w, int rc, const char *fmt, ...)
 {
     va_list ap;
-    g_autofree char *msg = NULL;
 
     va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
+    finish_errorv(w, rc, false, fmt, ap);
     va_end(ap);
-    g_message("exec %" PRIu64 " on %s: %s", w->req_id, w->target_name, msg);
-    CdRexecResult res = {.rc = rc, .message = msg, .exit_status = -1};
-    finish(w, &res);
+}
+
+static void finish_left(Pending *w, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void finish_left(Pending *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    finish_errorv(w, VMCTL_EXIT_FAILURE, true, fmt, ap);
+    va_end(ap);
 }
 
 int cd_rexec_parse_timeout(const VmhaMsg *req, unsigned *ret_timeout_s)
@@ -236,10 +253,10 @@ void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n)
         for (size_t i = 0; i < n && !present; i++)
             present = members[i].nodeid == w->target_node && members[i].pid == w->target_pid;
         if (!present)
-            finish_error(w, VMCTL_EXIT_FAILURE,
-                         "%s left the cluster before answering; the command may or may not have "
-                         "run there",
-                         w->target_name);
+            finish_left(w,
+                        "%s left the cluster before answering; the command may or may not have "
+                        "run there",
+                        w->target_name);
     }
     g_list_free(values);
 }

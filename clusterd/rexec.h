@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ typedef struct {
     const char *output;  /* stdout and stderr as written, the last 64 KiB; may hold any byte */
     size_t output_len;
     int64_t duration_ms;
+    bool target_left; /* rc != OK because the target's clusterd left the view first */
 } CdRexecResult;
 
 /* Called exactly once per request, maybe synchronously; result valid during the call only. */

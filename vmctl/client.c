@@ -82,8 +82,8 @@ int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_re
     return vmctl_request_timeout(opts, req, REPLY_TIMEOUT_MS, ret_reply);
 }
 
-int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
-                          VmhaMsg **ret_reply)
+int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                      VmhaMsg **ret_reply, int *ret_rc, char **ret_message)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     g_autofree uint8_t *buf = NULL;
@@ -129,8 +129,24 @@ int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int time
         vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
+    *ret_rc = (int)rc;
+    *ret_message = g_steal_pointer(&message);
+    *ret_reply = g_steal_pointer(&reply);
+    return VMCTL_EXIT_OK;
+}
+
+int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                          VmhaMsg **ret_reply)
+{
+    g_autoptr(VmhaMsg) reply = NULL;
+    g_autofree char *message = NULL;
+    int rc = 0;
+    int r = vmctl_request_any(opts, req, timeout_ms, &reply, &rc, &message);
+
+    if (r != VMCTL_EXIT_OK)
+        return r;
     if (rc != VMCTL_EXIT_OK)
-        return vmctl_error(opts, (int)rc, "%s", message);
+        return vmctl_error(opts, rc, "%s", message);
     *ret_reply = g_steal_pointer(&reply);
     return VMCTL_EXIT_OK;
 }

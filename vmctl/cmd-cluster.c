@@ -205,7 +205,9 @@ static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_
     progress(u, "%s: rebooting: %s", node, u->reboot_command);
     /* The node may go before it answers: then the answer is "left the cluster before
      * answering", which is what a reboot looks like. */
-    int rc = vmctl_node_exec(u->opts, node, u->reboot_command, REBOOT_COMMAND_TIMEOUT_S, &res);
+    bool left = false;
+    int rc = vmctl_node_exec(u->opts, node, u->reboot_command, REBOOT_COMMAND_TIMEOUT_S, &res,
+                             &left);
     if (rc == VMCTL_EXIT_OK && res.exit_status != 0) {
         show_output(u, node, res.output, res.output_len);
         *ret_why = g_strdup_printf("the reboot command %s", res.message);
@@ -214,7 +216,9 @@ static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_
     }
     vmctl_exec_result_clear(&res);
     progress(u, "%s: going down; waiting for it to come back", node);
-    *ret_watch = (VmctlRebootWatch){.old_pid = pid, .fenced_before = fenced};
+    /* Its clusterd left the view: gone, even when it is back already by now, perhaps with the
+     * same pid (a fresh PID namespace). */
+    *ret_watch = (VmctlRebootWatch){.old_pid = pid, .fenced_before = fenced, .seen_gone = left};
     return VMCTL_EXIT_OK;
 }
 
@@ -244,7 +248,8 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     progress(u, "%s: drained in %.1f s; running: %s", node, r->drain_s, u->command);
     VmctlExecResult res = {0};
     t = g_get_monotonic_time();
-    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res);
+    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res,
+                         NULL);
     r->command_s = seconds_since(t);
     if (rc != VMCTL_EXIT_OK) {
         g_autofree char *after = leave_healthy(u, node);

@@ -24,7 +24,7 @@ void vmctl_exec_result_clear(VmctlExecResult *r)
 }
 
 int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *command,
-                    unsigned timeout_s, VmctlExecResult *ret)
+                    unsigned timeout_s, VmctlExecResult *ret, bool *ret_target_left)
 {
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_EXEC);
     g_autoptr(VmhaMsg) reply = NULL;
@@ -37,9 +37,19 @@ int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *comm
         vmha_msg_add_str(req, VMHA_F_COMMAND, command) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, kv) < 0)
         return vmctl_error(opts, VMCTL_EXIT_USAGE, "the command is too long");
-    int rc = vmctl_request_timeout(opts, req, (int)(timeout_s + EXEC_REPLY_SLACK_S) * 1000, &reply);
+    int answer = 0;
+    int rc = vmctl_request_any(opts, req, (int)(timeout_s + EXEC_REPLY_SLACK_S) * 1000, &reply,
+                               &answer, &message);
     if (rc != VMCTL_EXIT_OK)
         return rc;
+    if (answer != VMCTL_EXIT_OK) {
+        if (ret_target_left && vmha_msg_get(reply, VMHA_F_KV) &&
+            vmha_msg_get_strv(reply, VMHA_F_KV, &kvs) == 0 &&
+            g_strv_contains((const char *const *)kvs, "target=left"))
+            *ret_target_left = true;
+        return vmctl_error(opts, answer, "%s", message);
+    }
+    g_clear_pointer(&message, g_free);
     const VmhaWireField *out = vmha_msg_get(reply, VMHA_F_OUTPUT);
     if (vmha_msg_get_u64(reply, VMHA_F_EXIT_STATUS, &status) < 0 || !out ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
@@ -108,7 +118,7 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
     g_autofree char *command = g_strjoinv(" ", argv + optind);
     /* Whether the caller may is clusterd's decision (it checks the peer's credentials). */
     VmctlExecResult res = {0};
-    int rc = vmctl_node_exec(&opts, node, command, timeout, &res);
+    int rc = vmctl_node_exec(&opts, node, command, timeout, &res, NULL);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     if (opts.json) {

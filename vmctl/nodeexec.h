@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ void vmctl_exec_result_clear(VmctlExecResult *r);
 
 /* Runs command on node and waits for it (timeout_s: the command's timeout on the node). Returns
  * VMCTL_EXIT_OK when the command ran, whatever its exit status (*ret filled); else a VMCTL_EXIT_*
- * code with the reason printed (it did not run, or whether it ran is unknown). */
+ * code with the reason printed (it did not run, or whether it ran is unknown), and
+ * *ret_target_left (may be NULL) set when node's clusterd left the cluster before answering. */
 int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *command,
-                    unsigned timeout_s, VmctlExecResult *ret);
+                    unsigned timeout_s, VmctlExecResult *ret, bool *ret_target_left);

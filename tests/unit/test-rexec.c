@@ -100,6 +100,7 @@ typedef struct {
     int calls;
     int rc;
     int exit_status;
+    bool target_left;
     char *message;
     GByteArray *output;
 } Answer;
@@ -112,6 +113,7 @@ static void on_done(void *ctx, const CdRexecResult *res)
     a->calls++;
     a->rc = res->rc;
     a->exit_status = res->exit_status;
+    a->target_left = res->target_left;
     g_free(a->message);
     a->message = g_strdup(res->message);
     a->output = g_byte_array_new();
@@ -341,6 +343,7 @@ static void test_target_leaves(void **state)
     assert_true(a.done);
     assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
     assert_non_null(strstr(a.message, "n1 left the cluster before answering"));
+    assert_true(a.target_left);
     run_for(1500); /* the command ends and its result is delivered: nobody is called again */
     assert_int_equal(a.calls, 1);
     answer_clear(&a);
@@ -388,6 +391,7 @@ static void test_disconnect(void **state)
     assert_true(a.done);
     assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
     assert_non_null(strstr(a.message, "may or may not have run"));
+    assert_false(a.target_left);
     answer_clear(&a);
 }
 
