@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "rexec.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
@@ -39,6 +40,7 @@ static struct {
 static void client_free(Client *c)
 {
     cd_sync_forget(c);
+    cd_rexec_forget(c);
     if (c->io_src)
         g_source_remove(c->io_src);
     if (c->timeout_src)
@@ -54,22 +56,12 @@ static void client_close(Client *c)
     client_free(c);
 }
 
-/* A reply with an optional payload field (tag, value); -E2BIG when it does not fit in a message. */
-static int send_reply_payload(Client *c, int rc, const char *message, uint16_t tag,
-                              const char *value)
+/* Sends one encoded message; a client that does not read within the send timeout is dropped. */
+static void send_msg(Client *c, const uint8_t *buf, size_t len)
 {
-    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
-    g_autofree uint8_t *buf = NULL;
-    size_t len = 0, off = 0;
+    size_t off = 0;
 
-    if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)rc) < 0 ||
-        vmha_msg_add_str(m, VMHA_F_MESSAGE, message ? message : "") < 0 ||
-        (value && vmha_msg_add_str(m, tag, value) < 0) || vmha_msg_encode(m, &buf, &len) < 0) {
-        g_warning("cannot encode a reply");
-        return -E2BIG;
-    }
-    /* Most replies are small, a CIB is up to 4 MiB; a client that does not read within the send
-     * timeout is dropped. */
+    /* Most replies are small, a CIB is up to 4 MiB. */
     while (off < len) {
         ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -77,13 +69,30 @@ static int send_reply_payload(Client *c, int rc, const char *message, uint16_t t
         if (n < 0 && errno == EAGAIN) {
             GPollFD p = {.fd = c->fd, .events = G_IO_OUT};
             if (g_poll(&p, 1, 5000) <= 0)
-                return 0;
+                return;
             continue;
         }
         if (n <= 0)
-            return 0;
+            return;
         off += (size_t)n;
     }
+}
+
+/* A reply with an optional payload field (tag, value); -E2BIG when it does not fit in a message. */
+static int send_reply_payload(Client *c, int rc, const char *message, uint16_t tag,
+                              const char *value)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
+    g_autofree uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)rc) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_MESSAGE, message ? message : "") < 0 ||
+        (value && vmha_msg_add_str(m, tag, value) < 0) || vmha_msg_encode(m, &buf, &len) < 0) {
+        g_warning("cannot encode a reply");
+        return -E2BIG;
+    }
+    send_msg(c, buf, len);
     return 0;
 }
 
@@ -122,6 +131,43 @@ static void on_write_done(void *ctx, int rc, const char *message)
 
     send_reply(c, rc, message, NULL);
     client_close(c);
+}
+
+/* The answer to NODE_EXEC: rc and message, and when the command ran its exit status, output and
+ * duration. */
+static void on_exec_done(void *ctx, const CdRexecResult *res)
+{
+    Client *c = ctx;
+    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
+    g_autofree uint8_t *buf = NULL;
+    g_autofree char *kv = g_strdup_printf("duration_ms=%" G_GINT64_FORMAT, res->duration_ms);
+    size_t len = 0;
+
+    /* target=left: the target's clusterd left first (a rebooting node does that). */
+    if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)res->rc) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_MESSAGE, res->message ? res->message : "") < 0 ||
+        (res->target_left && vmha_msg_add_str(m, VMHA_F_KV, "target=left") < 0) ||
+        (res->rc == VMCTL_EXIT_OK &&
+         (vmha_msg_add_u64(m, VMHA_F_EXIT_STATUS, (uint64_t)(int64_t)res->exit_status) < 0 ||
+          vmha_msg_add_bytes(m, VMHA_F_OUTPUT, res->output, res->output_len) < 0 ||
+          vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)) ||
+        vmha_msg_encode(m, &buf, &len) < 0)
+        send_reply(c, VMCTL_EXIT_FAILURE, "cannot encode the command's result", NULL);
+    else
+        send_msg(c, buf, len);
+    client_close(c);
+}
+
+/* Stops reading and the idle timeout: the client waits for an answer that takes a while. */
+static void client_wait(Client *c)
+{
+    c->waiting = true;
+    if (c->io_src)
+        g_source_remove(c->io_src);
+    c->io_src = 0;
+    if (c->timeout_src)
+        g_source_remove(c->timeout_src);
+    c->timeout_src = 0;
 }
 
 static void handle(Client *c, const VmhaMsg *req)
@@ -199,16 +245,29 @@ static void handle(Client *c, const VmhaMsg *req)
         }
         g_message("%s request from uid %u (pid %d)", vmha_msg_type_to_str(req->type),
                   (unsigned)c->cred.uid, (int)c->cred.pid);
-        c->waiting = true;
-        if (c->io_src)
-            g_source_remove(c->io_src);
-        c->io_src = 0;
-        if (c->timeout_src)
-            g_source_remove(c->timeout_src);
-        c->timeout_src = 0;
+        client_wait(c);
         cd_sync_submit(stamped ? stamped : req, on_write_done, c);
         return;
     }
+    case VMHA_MSG_NODE_EXEC:
+        /* A shell on any node of the cluster: root alone, as for fencing. */
+        if (c->cred.uid != 0) {
+            send_reply(c, VMCTL_EXIT_DENIED,
+                       "permission denied: only root may run commands on a node", NULL);
+            client_close(c);
+            return;
+        }
+        if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
+            vmha_msg_get(req, VMHA_F_REQ_ID)) {
+            send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
+            client_close(c);
+            return;
+        }
+        g_message("node-exec request from uid %u (pid %d)", (unsigned)c->cred.uid,
+                  (int)c->cred.pid);
+        client_wait(c);
+        cd_rexec_submit(req, on_exec_done, c);
+        return;
     default:
         send_reply(c, VMCTL_EXIT_USAGE, "unknown request", NULL);
         client_close(c);

@@ -17,6 +17,7 @@
 #include "clusterd.h"
 #include "executor.h"
 #include "fencer.h"
+#include "rexec.h"
 
 CdConfig cd_config;
 
@@ -215,6 +216,7 @@ int main(int argc, char **argv)
     cd_sync_init();
     cd_probe_init();
     cd_controller_init();
+    cd_rexec_init();
     if (cd_corosync_init() < 0)
         goto out_probe;
     if (cd_ipc_init(cd_config.socket_path) < 0)
@@ -227,6 +229,7 @@ int main(int argc, char **argv)
 out_corosync:
     cd_corosync_finalise();
 out_probe:
+    cd_rexec_finalise();
     cd_controller_finalise();
     cd_probe_finalise();
     cd_sync_finalise();

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "rexec.h"
 #include "vmctl/vmctl.h"
 
 #define WRITE_TIMEOUT_S 30
@@ -208,6 +209,7 @@ void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
         g_string_append_printf(key, "%s%u:%u", i ? "," : "", S.members[i].nodeid, S.members[i].pid);
     g_free(S.key);
     S.key = g_string_free(key, FALSE);
+    cd_rexec_on_confchg(S.members, S.n);
 
     if (cd_cibdb_seed_nodes(cd_nodes()) < 0)
         g_warning("could not add the configured nodes to the new database");
@@ -403,6 +405,10 @@ void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
     case VMHA_MSG_BUMP:
         on_bump(nodeid, pid, msg);
         break;
+    case VMHA_MSG_EXEC_REQUEST:
+    case VMHA_MSG_EXEC_RESULT:
+        cd_rexec_on_deliver(nodeid, pid, msg);
+        break;
     default:
         if (vmha_msg_type_is_write(msg->type))
             on_write(nodeid, msg);
@@ -429,6 +435,7 @@ void cd_sync_on_disconnect(void)
     S.source = -1;
     g_clear_pointer(&S.key, g_free);
     fail_all("lost the connection to corosync; the write may or may not have been applied");
+    cd_rexec_on_disconnect();
     log_leader();
     cd_selffence_on_quorum();
 }

@@ -288,6 +288,12 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "applied";
     case VMHA_MSG_BUMP:
         return "bump";
+    case VMHA_MSG_NODE_EXEC:
+        return "node-exec";
+    case VMHA_MSG_EXEC_REQUEST:
+        return "exec-request";
+    case VMHA_MSG_EXEC_RESULT:
+        return "exec-result";
     }
     return "unknown";
 }

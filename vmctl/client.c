@@ -50,13 +50,13 @@ void vmctl_print_ok(const VmctlOptions *opts, const char *what)
     json_object_put(o);
 }
 
-static int read_all(int fd, GByteArray *in)
+static int read_all(int fd, GByteArray *in, int timeout_ms)
 {
     size_t total = 0;
 
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, REPLY_TIMEOUT_MS);
+        int r = poll(&p, 1, timeout_ms);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -78,6 +78,12 @@ static int read_all(int fd, GByteArray *in)
 }
 
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply)
+{
+    return vmctl_request_timeout(opts, req, REPLY_TIMEOUT_MS, ret_reply);
+}
+
+int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                      VmhaMsg **ret_reply, int *ret_rc, char **ret_message)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     g_autofree uint8_t *buf = NULL;
@@ -108,7 +114,7 @@ int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_re
         off += (size_t)n;
     }
     g_autoptr(GByteArray) in = g_byte_array_new();
-    r = read_all(fd, in);
+    r = read_all(fd, in, timeout_ms);
     close(fd);
     if (r == -ETIMEDOUT)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "clusterd did not answer in time");
@@ -123,8 +129,24 @@ int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_re
         vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
+    *ret_rc = (int)rc;
+    *ret_message = g_steal_pointer(&message);
+    *ret_reply = g_steal_pointer(&reply);
+    return VMCTL_EXIT_OK;
+}
+
+int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                          VmhaMsg **ret_reply)
+{
+    g_autoptr(VmhaMsg) reply = NULL;
+    g_autofree char *message = NULL;
+    int rc = 0;
+    int r = vmctl_request_any(opts, req, timeout_ms, &reply, &rc, &message);
+
+    if (r != VMCTL_EXIT_OK)
+        return r;
     if (rc != VMCTL_EXIT_OK)
-        return vmctl_error(opts, (int)rc, "%s", message);
+        return vmctl_error(opts, rc, "%s", message);
     *ret_reply = g_steal_pointer(&reply);
     return VMCTL_EXIT_OK;
 }

@@ -13,6 +13,13 @@
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
 /* The same, handing back the whole reply (for payloads other than JSON). */
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
+/* Any answer of clusterd, whatever its rc: VMCTL_EXIT_OK with the reply, its rc and its message;
+ * another VMCTL_EXIT_* code (reason printed) when there is no answer. */
+int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                      VmhaMsg **ret_reply, int *ret_rc, char **ret_message);
+/* The same, waiting up to timeout_ms for the reply (requests that run long, like node exec). */
+int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+                          VmhaMsg **ret_reply);
 
 /* Prints a JSON document (for --json). */
 void vmctl_print_json(json_object *o);
