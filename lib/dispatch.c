@@ -40,6 +40,18 @@ GArray *vmha_dispatch_select(const VmhaDispatchInput *in)
             (in->hold && g_hash_table_contains(in->hold, vm->name)))
             busy_vm[v] = true;
     }
+    /* Written but not applied yet, so not pending in the model: the plan still holds the same
+     * action for the VM, and it counts as if in flight. */
+    for (size_t i = 0; in->dispatched && i < plan->n_actions; i++) {
+        const VmhaAction *a = &plan->actions[i];
+        if (a->vm < 0 || m->vms[a->vm].pending_op ||
+            !g_hash_table_contains(in->dispatched, m->vms[a->vm].name))
+            continue;
+        if (a->type == VMHA_ACTION_MIGRATE)
+            migrations++;
+        if (a->type == VMHA_ACTION_MIGRATE || a->type == VMHA_ACTION_STOP)
+            vacating[a->node] = true;
+    }
     /* Stops and migrations away first, so that the starts below see every node being vacated. */
     for (size_t i = 0; i < plan->n_actions; i++) {
         const VmhaAction *a = &plan->actions[i];

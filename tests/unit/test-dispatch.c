@@ -133,6 +133,19 @@ static void test_migration_limit(void **state)
     g_autoptr(VmhaModel) unlimited = parse("-1", "");
     g_autofree char *all = choose(unlimited, acts, G_N_ELEMENTS(acts), NULL, NULL);
     assert_string_equal(all, "migrate a n1>n2, migrate b n1>n3, start c n3");
+
+    /* a's migration written in the previous round, not applied yet: it counts against the
+     * limit (the next plan still holds it), and n1 is being vacated. */
+    g_autoptr(GHashTable) dispatched = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_add(dispatched, "a");
+    Act next[] = {
+            {VMHA_ACTION_MIGRATE, "a", "n1", "n2"},
+            {VMHA_ACTION_MIGRATE, "b", "n1", "n3"},
+            {VMHA_ACTION_START, "c", "n1", NULL},
+            {VMHA_ACTION_START, "d", "n3", NULL},
+    };
+    g_autofree char *got_next = choose(one, next, G_N_ELEMENTS(next), dispatched, NULL);
+    assert_string_equal(got_next, "start d n3");
 }
 
 int main(void)
