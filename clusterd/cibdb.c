@@ -20,6 +20,8 @@
 #include "clusterd.h"
 #include "fencedev.h"
 #include "lrmstatus.h"
+#include "maintcib.h"
+#include "model.h"
 #include "statusclean.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
@@ -927,12 +929,63 @@ static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
             continue;
         }
         int r = vmha_lrm_record_pending(copy, node_id, a.node, a.rsc, migrate ? "migrate_to" : a.op,
-                                        a.key, migrate ? a.node : NULL, a.target, now);
+                                        a.key, migrate ? a.node : NULL, a.target, a.method, now);
         if (r == 0)
             g_message("refusing action '%s': %s has an operation in flight", entries[i], a.rsc);
         changed |= r > 0;
     }
     return status_replace(copy, changed, ret_error, "cannot record the actions");
+}
+
+/* The nvpair `name` of the primitive's first set `tag`, or NULL. */
+static const char *primitive_attr(xmlNode *prim, const char *tag, const char *name)
+{
+    for (xmlNode *set = first_named_child(prim, tag); set; set = crm_next_same_xml(set))
+        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
+             nv = crm_next_same_xml(nv))
+            if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), name) == 0)
+                return crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
+    return NULL;
+}
+
+static int replace_configuration(xmlNode *copy, char **ret_error)
+{
+    int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_CONFIGURATION, copy, cib_sync_call);
+    return cib_call_result(rc, ret_error, "cannot change the configuration") ? VMCTL_EXIT_FAILURE
+                                                                             : 0;
+}
+
+/* What a successful operation changes in the configuration: the VM now running away from the
+ * node a move request named answers that request; a quick migration's save (migrate_to) or
+ * restore (migrate_from) time measures the shared storage's throughput for `drain --dry-run`. */
+static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname, const char *method,
+                         char **ret_error)
+{
+    bool arrived = strcmp(r->op, "start") == 0 || strcmp(r->op, "migrate_from") == 0;
+    bool migration = strcmp(r->op, "migrate_to") == 0 || strcmp(r->op, "migrate_from") == 0;
+    xmlNode *prim = find_vm(cib, r->rsc);
+    if (!prim || !(arrived || migration))
+        return 0;
+    xmlNode *config = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_CONFIGURATION));
+    int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
+    const char *own = primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
+    const char *memory = primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
+    gint64 mib = 0;
+    if (migration &&
+        g_strcmp0(method ? method
+                  : own  ? own
+                         : "quick",
+                  "quick") == 0 &&
+        r->exec_ms > 0 && memory && g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
+        double rate = (double)mib * 1000.0 / (double)r->exec_ms;
+        xmlNode *crm_config = first_named_child(config, XML_CIB_TAG_CRMCONFIG);
+        changed |= vmha_cib_measure(
+                crm_config,
+                strcmp(r->op, "migrate_to") == 0 ? VMHA_MEASURE_SAVE : VMHA_MEASURE_RESTORE, rate);
+    }
+    int rc = changed > 0 ? replace_configuration(config, ret_error) : 0;
+    free_xml(config);
+    return rc;
 }
 
 /* An operation's result from the origin node (never from the message body, as for probes). A
@@ -960,6 +1013,12 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (!find_vm(cib, r.rsc))
         return 0; /* removed meanwhile: its history would be an orphan */
 
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *pending = r.interval_ms == 0
+                               ? vmha_lrm_pending_op(find_node_state_by_id(status, node_id), r.rsc)
+                               : NULL;
+    g_autofree char *method =
+            pending ? g_strdup(crm_element_value(pending, VMHA_LRM_METHOD)) : NULL;
     xmlNode *copy = status_copy(cib);
     g_autofree char *target = NULL;
     int c = vmha_lrm_record_result(copy, node_id, uname, &r, &target);
@@ -968,8 +1027,11 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *target_id = target ? node_id_of(cib, target) : NULL;
     if (c > 0 && target_id)
         vmha_lrm_record_pending(copy, target_id, target, r.rsc, "migrate_from", r.key, uname,
-                                target, r.when);
-    return status_replace(copy, c > 0, ret_error, "cannot record the result");
+                                target, method, r.when);
+    int rc = status_replace(copy, c > 0, ret_error, "cannot record the result");
+    if (rc == 0 && c > 0 && r.interval_ms == 0 && !vmha_op_result_failed(&r))
+        rc = after_success(cib, &r, uname, method, ret_error);
+    return rc;
 }
 
 /* The leader's fencing outcome, timed by the leader. */
@@ -996,6 +1058,85 @@ static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     else
         vmha_lrm_fence_failed(copy, node_id, uname, now, message);
     return status_replace(copy, true, ret_error, "cannot record the fencing");
+}
+
+/* The value of "key=VALUE" among the message's F_KV pairs, or NULL. */
+static const char *kv_value(GStrv kvs, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; kvs && kvs[i]; i++)
+        if (strncmp(kvs[i], key, n) == 0 && kvs[i][n] == '=')
+            return kvs[i] + n + 1;
+    return NULL;
+}
+
+/* Edits the drain marks of F_NODE: set for a drain (method and force from F_KV), all removed
+ * for a resume. One replace of <nodes>, so a drain is recorded whole or not at all. */
+static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
+    const char *method_arg = kv_value(kvs, "method");
+    const char *method = vmha_migration_method_canonical(method_arg);
+    if (method_arg && !method)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
+                    method_arg);
+    const char *force = kv_value(kvs, "force");
+    if (force && strcmp(force, "on") != 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad force '%s'", force);
+    if (!node_id_of(cib, uname))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
+    int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
+    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-method", drain ? method : NULL);
+    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-force", drain ? force : NULL);
+    int rc = 0;
+    if (changed > 0) {
+        rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, nodes, cib_sync_call);
+        rc = cib_call_result(rc, ret_error, "cannot change the node") ? VMCTL_EXIT_FAILURE : 0;
+    }
+    free_xml(nodes);
+    return rc;
+}
+
+/* A move request: F_NAME away from F_KV from=NODE (where the asker saw it run), to F_NODE when
+ * given, by F_KV method=... when given. */
+static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *name = NULL, *to = NULL;
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &to) < 0)
+        to = NULL;
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
+    const char *from = kv_value(kvs, "from");
+    const char *method_arg = kv_value(kvs, "method");
+    const char *method = vmha_migration_method_canonical(method_arg);
+    if (method_arg && !method)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
+                    method_arg);
+    if (!find_vm(cib, name))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+    if (!from || !node_id_of(cib, from))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", from ? from : "");
+    if (to && !node_id_of(cib, to))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", to);
+    if (to && strcmp(to, from) == 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "%s already runs on %s", name, to);
+    xmlNode *config = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_CONFIGURATION));
+    int rc = vmha_cib_move_set(config, name, from, to, method) < 0
+                     ? fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name)
+                     : replace_configuration(config, ret_error);
+    free_xml(config);
+    return rc;
 }
 
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
@@ -1038,6 +1179,13 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_FENCED:
         rc = apply_fence(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODE_DRAIN:
+    case VMHA_MSG_NODE_RESUME:
+        rc = apply_node_drain(cib, write, write->type == VMHA_MSG_NODE_DRAIN, ret_error);
+        break;
+    case VMHA_MSG_VM_MOVE:
+        rc = apply_vm_move(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

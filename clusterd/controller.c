@@ -60,6 +60,7 @@ typedef struct {
     char *rsc;
     char *migrate_source;
     char *migrate_target;
+    char *method; /* a migration's method when not the VM's own */
     guint retry_src;
 } Job;
 
@@ -255,6 +256,7 @@ static void job_free(Job *j)
     g_free(j->rsc);
     g_free(j->migrate_source);
     g_free(j->migrate_target);
+    g_free(j->method);
     g_free(j);
 }
 
@@ -341,6 +343,8 @@ static void job_run(Job *j)
         return;
     }
     g_autoptr(GHashTable) params = instance_params(prim);
+    if (j->method)
+        g_hash_table_insert(params, g_strdup("migration_method"), g_strdup(j->method));
     g_autoptr(GHashTable) meta = g_hash_table_new(g_str_hash, g_str_equal);
     if (j->migrate_source)
         g_hash_table_insert(meta, "migrate_source", j->migrate_source);
@@ -419,6 +423,7 @@ static void run_pending(xmlNode *status, bool adopt_only)
         j->rsc = g_strdup(rsc);
         j->migrate_source = attr_dup(op, "migrate_source");
         j->migrate_target = attr_dup(op, "migrate_target");
+        j->method = attr_dup(op, VMHA_LRM_METHOD);
         job_run(j);
     }
     /* Forget what is answered: transition keys are never reused, so the set needs only the
@@ -781,6 +786,7 @@ static void transition(void)
                 .rsc = vm,
                 .node = m->nodes[a->node].name,
                 .target = a->type == VMHA_ACTION_MIGRATE ? m->nodes[a->to].name : NULL,
+                .method = a->type == VMHA_ACTION_MIGRATE ? a->method : NULL,
         };
         g_autofree char *line = vmha_action_format(&spec);
         if (vmha_msg_add_str(msg, VMHA_F_ACTION, line) < 0)

@@ -170,7 +170,9 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
                 .last_attempt = attr_int(ns, "vmha-fence-last-attempt"),
                 .last_error = ns ? vmha_status_node_attr(ns, "vmha-fence-last-error") : NULL,
         };
-        json_object_object_add(o, "state", json_object_new_string(vmha_show_node_state(n, &f)));
+        json_object_object_add(
+                o, "state",
+                json_object_new_string(vmha_show_model_node_state(model, (size_t)idx, &f)));
         json_object_object_add(o, "standby", json_object_new_boolean(n->standby));
         json_object_object_add(o, "drain", json_object_new_boolean(n->drain));
         json_object *fo = json_object_new_object();

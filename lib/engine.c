@@ -355,8 +355,9 @@ static void assign_item(Engine *e, size_t idx)
         return;
     e->placement[it->vm] = -1;
 
-    /* A VM on a draining node that has nowhere to go stays where it is: drain never stops. */
-    if (it->current >= 0 && m->nodes[it->current].drain &&
+    /* A VM on a draining node that has nowhere to go stays where it is: a drain stops nothing
+     * unless forced. */
+    if (it->current >= 0 && m->nodes[it->current].drain && !m->nodes[it->current].drain_force &&
         m->nodes[it->current].state == VMHA_NODE_ONLINE && !m->nodes[it->current].standby &&
         !e->fencing[it->current] && vm->state[it->current] == VMHA_RSC_ACTIVE) {
         consume(e, vm, (size_t)it->current);
@@ -387,11 +388,13 @@ static void assign_item(Engine *e, size_t idx)
         reason = g_strdup("banned from every online node");
     else
         reason = g_strdup("no node can run VMs (all offline, standby, draining or in maintenance)");
-    if (e->placement[it->vm] >= 0) {
-        char *held =
-                g_strdup_printf("kept on draining node %s: %s", m->nodes[it->current].name, reason);
+    const char *held = e->placement[it->vm] >= 0 ? "kept on draining node" : NULL;
+    if (!held && it->current >= 0 && m->nodes[it->current].drain_force)
+        held = "forced drain of";
+    if (held) {
+        char *r = g_strdup_printf("%s %s: %s", held, m->nodes[it->current].name, reason);
         g_free(reason);
-        reason = held;
+        reason = r;
     }
     e->reasons[it->vm] = reason;
 }
@@ -620,10 +623,14 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
         }
         if (running == 1 && src == target && healthy)
             continue;
-        bool drain = m->nodes[src].drain;
-        if (running == 1 && target >= 0 && healthy && (vm->allow_migrate || drain)) {
-            add_action(&e, VMHA_ACTION_MIGRATE, (ssize_t)v, src, target,
-                       vm->migration_method ? vm->migration_method : "quick");
+        const VmhaNode *from = &m->nodes[src];
+        if (running == 1 && target >= 0 && healthy &&
+            (vm->allow_migrate || from->drain || vm->move_method)) {
+            const char *method = from->drain && from->drain_method ? from->drain_method
+                                 : vm->move_method                 ? vm->move_method
+                                 : vm->migration_method            ? vm->migration_method
+                                                                   : "quick";
+            add_action(&e, VMHA_ACTION_MIGRATE, (ssize_t)v, src, target, method);
             continue;
         }
         /* Running twice with a healthy copy where it belongs: stop the others and leave that one

@@ -1,5 +1,7 @@
 #include "lrmstatus.h"
 
+#include "model.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +258,10 @@ static bool word_ok(const char *s)
 
 char *vmha_action_format(const VmhaActionSpec *a)
 {
-    return g_strdup_printf("%s %s %s %s%s%s", a->key, a->op, a->rsc, a->node, a->target ? " " : "",
-                           a->target ? a->target : "");
+    return g_strdup_printf("%s %s %s %s%s%s%s%s", a->key, a->op, a->rsc, a->node,
+                           a->target ? " " : "", a->target ? a->target : "",
+                           a->target && a->method ? " " : "",
+                           a->target && a->method ? a->method : "");
 }
 
 int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts)
@@ -265,16 +269,19 @@ int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts)
     g_auto(GStrv) p = g_strsplit(s, " ", -1);
     guint n = g_strv_length(p);
 
-    if (n < 4 || n > 5)
+    if (n < 4 || n > 6)
         return -1;
     for (guint i = 0; i < n; i++)
         if (!word_ok(p[i]))
             return -1;
     bool migrate = strcmp(p[1], "migrate") == 0;
-    if (migrate != (n == 5) ||
+    if (migrate != (n >= 5) ||
         (!migrate && strcmp(p[1], "start") != 0 && strcmp(p[1], "stop") != 0))
         return -1;
-    *ret = (VmhaActionSpec){p[0], p[1], p[2], p[3], n == 5 ? p[4] : NULL};
+    const char *method = n == 6 ? vmha_migration_method_canonical(p[5]) : NULL;
+    if (n == 6 && !method)
+        return -1;
+    *ret = (VmhaActionSpec){p[0], p[1], p[2], p[3], n >= 5 ? p[4] : NULL, method};
     *ret_parts = g_steal_pointer(&p);
     return 0;
 }
@@ -422,7 +429,8 @@ static xmlNode *write_op(xmlNode *lr, const char *op_id, const char *rsc, const 
 
 int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
                             const char *rsc, const char *op, const char *key,
-                            const char *migrate_source, const char *migrate_target, int64_t when)
+                            const char *migrate_source, const char *migrate_target,
+                            const char *method, int64_t when)
 {
     if (!status || !node_id || !node_uname || !rsc || !op || !key)
         return -1;
@@ -439,6 +447,8 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
         set_str(o, "migrate_source", migrate_source);
     if (migrate_target)
         set_str(o, "migrate_target", migrate_target);
+    if (method)
+        set_str(o, VMHA_LRM_METHOD, method);
     return 1;
 }
 
@@ -528,6 +538,8 @@ int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *nod
         *ret_migrate_target = NULL;
     if (!status || !node_id || !node_uname || !r || !r->rsc || !r->op || !r->key)
         return -1;
+    static const char *const kept[] = {"migrate_source", "migrate_target", VMHA_LRM_METHOD};
+    char *kept_value[G_N_ELEMENTS(kept)] = {NULL};
     xmlNode *ns = find_node_state(status, node_id);
     g_autofree char *target = NULL;
     g_autofree char *op_id = NULL;
@@ -536,9 +548,12 @@ int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *nod
         if (!pending || !prop_is(pending, "transition-key", r->key) ||
             !prop_is(pending, "operation", r->op))
             return 0;
-        xmlChar *t = xmlGetProp(pending, (const xmlChar *)"migrate_target");
-        target = g_strdup((const char *)t);
-        xmlFree(t);
+        for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+            xmlChar *v = xmlGetProp(pending, (const xmlChar *)kept[i]);
+            kept_value[i] = g_strdup((const char *)v);
+            xmlFree(v);
+        }
+        target = g_strdup(kept_value[1]);
         op_id = g_strdup_printf("%s_last_0", r->rsc);
     } else {
         op_id = g_strdup_printf("%s_monitor_%" G_GINT64_FORMAT, r->rsc, r->interval_ms);
@@ -547,8 +562,13 @@ int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *nod
     set_str(ns, "expected", "member");
     int64_t call_id = max_call_id(ns) + 1;
     xmlNode *lr = lrm_resource_or_new(ns, node_id, r->rsc);
-    write_op(lr, op_id, r->rsc, r->op, r->interval_ms, r->key, r->rc, r->op_status, call_id,
-             r->when, r->exec_ms, r->exit_reason, node_uname);
+    xmlNode *o = write_op(lr, op_id, r->rsc, r->op, r->interval_ms, r->key, r->rc, r->op_status,
+                          call_id, r->when, r->exec_ms, r->exit_reason, node_uname);
+    for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+        if (kept_value[i])
+            set_str(o, kept[i], kept_value[i]);
+        g_free(kept_value[i]);
+    }
     if (vmha_op_result_failed(r)) {
         g_autofree char *fail_id = g_strdup_printf("%s_last_failure_0", r->rsc);
         write_op(lr, fail_id, r->rsc, r->op, r->interval_ms, r->key, r->rc, r->op_status, call_id,

@@ -57,16 +57,18 @@ int vmha_probe_result_parse(const char *s, VmhaProbeResult *ret, char **ret_buf)
 
 /* ---- actions and their results (clusterd's leader and executing nodes, issue 6) ----
  *
- * The leader's action for one VM travels as "KEY OP VM NODE [TARGET]" (VMHA_F_ACTION):
+ * The leader's action for one VM travels as "KEY OP VM NODE [TARGET [METHOD]]" (VMHA_F_ACTION):
  * KEY is the transition key Pacemaker writes as transition-key ("ACTION:TRANSITION:0:UUID", no
- * spaces), OP is start, stop or migrate (NODE the source, TARGET the target). Applying it records
- * a pending operation (op-status -1, rc 193) on NODE, which its clusterd then runs. */
+ * spaces), OP is start, stop or migrate (NODE the source, TARGET the target, METHOD quick, live
+ * or cold when not the VM's own). Applying it records a pending operation (op-status -1, rc 193)
+ * on NODE, which its clusterd then runs. */
 typedef struct {
     const char *key;
     const char *op; /* "start", "stop", "migrate" */
     const char *rsc;
     const char *node;   /* uname */
     const char *target; /* migrate: uname; else NULL */
+    const char *method; /* migrate: the method for this migration, NULL = the VM's own */
 } VmhaActionSpec;
 
 char *vmha_action_format(const VmhaActionSpec *a);
@@ -99,13 +101,17 @@ bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc);
 
 /* Records `op` (start, stop, migrate_to, migrate_from) of rsc pending on node: RSC_last_0 with
  * op-status -1, rc-code 193 and transition-key key; migrate_source/migrate_target as Pacemaker
- * writes them on migration records (NULL otherwise). The node_state is marked expected="member":
- * from now on the node may run the VM, so losing it means fencing it. Returns 1, or 0 without
- * changing anything when rsc already has an operation pending anywhere (one at a time, whoever
- * asks), -1 on bad arguments. */
+ * writes them on migration records (NULL otherwise), and the method of a migration that does not
+ * use the VM's own as vmha-migration-method (VMHA_LRM_METHOD; NULL otherwise). The node_state is
+ * marked expected="member": from now on the node may run the VM, so losing it means fencing it.
+ * Returns 1, or 0 without changing anything when rsc already has an operation pending anywhere (one
+ * at a time, whoever asks), -1 on bad arguments. */
 int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
                             const char *rsc, const char *op, const char *key,
-                            const char *migrate_source, const char *migrate_target, int64_t when);
+                            const char *migrate_source, const char *migrate_target,
+                            const char *method, int64_t when);
+
+#define VMHA_LRM_METHOD "vmha-migration-method"
 
 /* Records a result from node. An interval-0 result replaces the pending record it answers (same
  * transition key and operation) and is ignored (returns 0) when there is none: it answers an
@@ -113,8 +119,9 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
  * result replaces RSC_monitor_INTERVAL. A failure also writes RSC_last_failure_0 and raises
  * fail-count-RSC#OP_INTERVAL (to INFINITY for start and stop, as Pacemaker's
  * start-failure-is-fatal and failed stops do) and last-failure-RSC#OP_INTERVAL in the node's
- * transient attributes. For a successful migrate_to, *ret_migrate_target (when not NULL) is set
- * to the target recorded on the pending record (g_free it), else NULL. Returns 1 when recorded,
+ * transient attributes. The result keeps the pending record's migrate_source, migrate_target
+ * and vmha-migration-method. For a successful migrate_to, *ret_migrate_target (when not NULL) is
+ * set to the target recorded on the pending record (g_free it), else NULL. Returns 1 when recorded,
  * 0 when ignored, -1 on bad arguments. */
 int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *node_uname,
                            const VmhaOpResult *r, char **ret_migrate_target);

@@ -183,6 +183,15 @@ static int bad_value(Loader *l, Elem *nv, const char *name, const char *value, c
     return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "'%s' = '%s' is not %s", name, value, what);
 }
 
+const char *vmha_migration_method_canonical(const char *method)
+{
+    static const char *const methods[] = {"quick", "live", "cold"};
+    for (size_t i = 0; method && i < G_N_ELEMENTS(methods); i++)
+        if (strcmp(method, methods[i]) == 0)
+            return methods[i];
+    return NULL;
+}
+
 /* ---- crm_config and rsc_defaults ---- */
 
 static int on_property(Loader *l, Elem *nv, const char *name, const char *value, void *data)
@@ -221,6 +230,13 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
         if (parse_int64(value, -1, 10000, &v) < 0)
             return bad_value(l, nv, name, value, "an integer");
         m->migration_limit = (int)v;
+    } else if (strcmp(name, "vmha-save-mib-per-s") == 0 ||
+               strcmp(name, "vmha-restore-mib-per-s") == 0) {
+        char *end = NULL;
+        double rate = g_ascii_strtod(value, &end);
+        if (!end || *end || !(rate > 0 && rate < 1e9))
+            return bad_value(l, nv, name, value, "a positive rate");
+        *(name[5] == 's' ? &m->save_mib_per_s : &m->restore_mib_per_s) = rate;
     } else if (strcmp(name, "vmha-self-fence-timeout") == 0) {
         if (parse_duration(value, &m->self_fence_timeout) < 0)
             return bad_value(l, nv, name, value, "a duration");
@@ -256,16 +272,24 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
 {
     VmhaNode *n = data;
     bool b;
+    if (strcmp(name, "vmha-drain-method") == 0) {
+        n->drain_method = vmha_migration_method_canonical(value);
+        if (!n->drain_method)
+            return bad_value(l, nv, name, value, "quick, live or cold");
+        return 0;
+    }
     if (strcmp(name, "standby") == 0 || strcmp(name, "maintenance") == 0 ||
-        strcmp(name, "vmha-drain") == 0) {
+        strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0) {
         if (parse_bool(value, &b) < 0)
             return bad_value(l, nv, name, value, "on or off");
         if (name[0] == 's')
             n->standby = b;
         else if (name[0] == 'm')
             n->maintenance = b;
-        else
+        else if (strcmp(name, "vmha-drain") == 0)
             n->drain = b;
+        else
+            n->drain_force = b;
     }
     return 0;
 }
@@ -345,8 +369,8 @@ static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *val
         g_free(a->vm->config);
         a->vm->config = g_strdup(value);
     } else if (strcmp(name, "migration_method") == 0) {
-        if (strcmp(value, "quick") != 0 && strcmp(value, "live") != 0)
-            return bad_value(l, nv, name, value, "quick or live");
+        if (!vmha_migration_method_canonical(value))
+            return bad_value(l, nv, name, value, "quick, live or cold");
         g_free(a->vm->migration_method);
         a->vm->migration_method = g_strdup(value);
     }
@@ -403,6 +427,10 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
             return bad_value(l, nv, name, value, "migrate, stop or freeze");
         g_free(vm->shutdown_policy);
         vm->shutdown_policy = g_strdup(value);
+    } else if (strcmp(name, "vmha-move-method") == 0) {
+        vm->move_method = vmha_migration_method_canonical(value);
+        if (!vm->move_method)
+            return bad_value(l, nv, name, value, "quick, live or cold");
     }
     return 0;
 }

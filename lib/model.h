@@ -69,7 +69,10 @@ typedef struct {
     int64_t cpu;    /* capacity in cores; -1 when not configured */
     bool standby;
     bool maintenance;
-    bool drain;          /* vmha-drain=on */
+    bool drain; /* vmha-drain=on */
+    /* vmha-drain-method: "quick", "live" or "cold" (static strings); NULL = each VM's own */
+    const char *drain_method;
+    bool drain_force;    /* vmha-drain-force=on: VMs that fit nowhere are stopped, not kept */
     VmhaNodeState state; /* from node_state; ONLINE when the document has none */
     int64_t lost_since;  /* seconds since the epoch the node was lost; 0 when not known */
     bool has_node_state; /* the status section had a node_state for it */
@@ -92,7 +95,7 @@ typedef struct {
     char *name;
     size_t position;        /* among all primitives, document order (Pacemaker's last tie-break) */
     char *config;           /* instance attribute: domain XML path, may be NULL */
-    char *migration_method; /* instance attribute: "quick" (default) or "live" */
+    char *migration_method; /* instance attribute: "quick" (default), "live" or "cold" */
     int priority;
     bool target_stopped;     /* target-role=Stopped */
     bool managed;            /* is-managed (default true) */
@@ -100,8 +103,11 @@ typedef struct {
     int migration_threshold; /* resolved; INFINITY by default; 0 also means never ban */
     int64_t failure_timeout; /* seconds; 0 = failures never expire */
     bool allow_migrate;
-    char *failback;          /* vmha-failback, NULL = default */
-    char *shutdown_policy;   /* vmha-shutdown-policy, NULL = default */
+    char *failback;        /* vmha-failback, NULL = default */
+    char *shutdown_policy; /* vmha-shutdown-policy, NULL = default */
+    /* vmha-move-method, set with a move request (`vmctl vm move --method`): the VM migrates by
+     * this method even when allow-migrate is off; static string or NULL */
+    const char *move_method;
     int64_t memory;          /* needs, MiB; 0 when not given */
     int64_t cpu;             /* needs, vCPUs; 0 when not given */
     VmhaLocation *locations; /* rsc_location constraints, document order */
@@ -152,6 +158,9 @@ typedef struct {
     int migration_limit;
     int64_t self_fence_timeout;     /* vmha-self-fence-timeout, seconds */
     int64_t fence_watchdog_timeout; /* vmha-fence-watchdog-timeout, seconds */
+    /* Quick migration throughput measured on this cluster (vmha-save-mib-per-s,
+     * vmha-restore-mib-per-s); 0 = not measured yet */
+    double save_mib_per_s, restore_mib_per_s;
     /* <cib have-quorum=...>; true when absent */
     bool have_quorum;
 
@@ -192,6 +201,9 @@ void vmha_model_fail_node(VmhaModel *model, size_t node, int64_t now);
 /* The node was fenced (or left cleanly): OFFLINE, nothing of ours runs there any more. */
 void vmha_model_node_down(VmhaModel *model, size_t node);
 void vmha_model_set_drain(VmhaModel *model, size_t node, bool drain);
+
+/* The static string for "quick", "live" or "cold"; NULL for anything else. */
+const char *vmha_migration_method_canonical(const char *method);
 
 /* Whether a fence device can fence this node. */
 bool vmha_model_node_has_fence_device(const VmhaModel *model, size_t node);

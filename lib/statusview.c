@@ -24,6 +24,22 @@ const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fenc
     return "unknown";
 }
 
+const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
+                                       const VmhaNodeFence *fence)
+{
+    const char *state = vmha_show_node_state(&model->nodes[node], fence);
+
+    if (strcmp(state, "draining") != 0)
+        return state;
+    for (size_t v = 0; v < model->n_vms; v++) {
+        const VmhaVm *vm = &model->vms[v];
+        if (vm->state[node] != VMHA_RSC_INACTIVE ||
+            (vm->pending_op && vm->pending_node == (ssize_t)node))
+            return state;
+    }
+    return "drained";
+}
+
 const char *vmha_show_vm_state_to_string(VmhaShowVmState state)
 {
     static const char *const names[] = {

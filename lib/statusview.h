@@ -23,6 +23,11 @@ typedef struct {
  * fence). */
 const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fence);
 
+/* The same for node index `node` of model, where a draining node that holds no VM any more (none
+ * runs or may run there, none has an operation in flight there) is "drained". */
+const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
+                                       const VmhaNodeFence *fence);
+
 typedef enum {
     VMHA_SHOW_RUNNING,
     VMHA_SHOW_STARTING,

@@ -270,6 +270,12 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "result";
     case VMHA_MSG_FENCED:
         return "fenced";
+    case VMHA_MSG_NODE_DRAIN:
+        return "node-drain";
+    case VMHA_MSG_NODE_RESUME:
+        return "node-resume";
+    case VMHA_MSG_VM_MOVE:
+        return "vm-move";
     case VMHA_MSG_REPLY:
         return "reply";
     case VMHA_MSG_SYNC_STATE:
@@ -298,6 +304,9 @@ bool vmha_msg_type_is_write(uint16_t type)
     case VMHA_MSG_ACTIONS:
     case VMHA_MSG_RESULT:
     case VMHA_MSG_FENCED:
+    case VMHA_MSG_NODE_DRAIN:
+    case VMHA_MSG_NODE_RESUME:
+    case VMHA_MSG_VM_MOVE:
         return true;
     }
     return false;

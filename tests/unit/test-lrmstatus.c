@@ -241,19 +241,29 @@ static void all_online(Fix *f)
 static void test_action_and_result_wire(void **state)
 {
     (void)state;
-    VmhaActionSpec a = {"0:3:0:vmha-1-42", "migrate", "a", "n1", "n2"}, back;
+    VmhaActionSpec a = {"0:3:0:vmha-1-42", "migrate", "a", "n1", "n2", NULL}, back;
     g_autofree char *line = vmha_action_format(&a);
     g_auto(GStrv) parts = NULL;
     assert_string_equal(line, "0:3:0:vmha-1-42 migrate a n1 n2");
     assert_int_equal(vmha_action_parse(line, &back, &parts), 0);
     assert_string_equal(back.target, "n2");
+    assert_null(back.method);
+    a.method = "cold";
+    g_autofree char *with_method = vmha_action_format(&a);
+    assert_string_equal(with_method, "0:3:0:vmha-1-42 migrate a n1 n2 cold");
+    g_auto(GStrv) parts2 = NULL;
+    assert_int_equal(vmha_action_parse(with_method, &back, &parts2), 0);
+    assert_string_equal(back.method, "cold");
     static const char *const bad_actions[] = {"",
                                               "k start a",
                                               "k start a n1 n2",
                                               "k migrate a n1",
                                               "k reboot a n1",
                                               "k  start a n1",
-                                              "k start a n1 "};
+                                              "k start a n1 ",
+                                              "k migrate a n1 n2 warp",
+                                              "k start a n1 n2 quick",
+                                              "k migrate a n1 n2 quick x"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad_actions); i++) {
         g_auto(GStrv) p = NULL;
         assert_int_equal(vmha_action_parse(bad_actions[i], &back, &p), -1);
@@ -286,11 +296,11 @@ static void test_pending_then_result(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
-                                             1700000000),
+                                             NULL, 1700000000),
                      1);
     /* One operation per VM, whichever node or leader asks. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "start", "k2", NULL, NULL,
-                                             1700000000),
+                                             NULL, 1700000000),
                      0);
     assert_true(vmha_lrm_pending_anywhere(f->status, "a"));
     assert_false(vmha_lrm_pending_anywhere(f->status, "b"));
@@ -322,7 +332,7 @@ static void test_failures_counted(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
-                                             1700000000),
+                                             NULL, 1700000000),
                      1);
     VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &started, NULL), 1);
@@ -345,7 +355,7 @@ static void test_failures_counted(void **state)
 
     /* A failed start bans the node at once (Pacemaker's start-failure-is-fatal). */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
-                                             1700000030),
+                                             NULL, 1700000030),
                      1);
     VmhaOpResult failed = {"k2", "start", 0, "b", 1, 0, 1, 1700000031, NULL};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &failed, NULL), 1);
@@ -360,15 +370,20 @@ static void test_migrate_hand_over(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
-                                             "n2", 1700000000),
+                                             "n2", "cold", 1700000000),
                      1);
     VmhaOpResult saved = {"k", "migrate_to", 0, "a", 0, 0, 900, 1700000001, NULL};
     g_autofree char *target = NULL;
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &saved, &target), 1);
     assert_string_equal(target, "n2");
+    /* The completed record keeps what the pending one said about the migration. */
+    g_autofree char *method = value(f->doc, "//lrm_rsc_op[@id='a_last_0']/@vmha-migration-method");
+    assert_string_equal(method, "cold");
+    g_autofree char *source = value(f->doc, "//lrm_rsc_op[@id='a_last_0']/@migrate_source");
+    assert_string_equal(source, "n1");
     /* A failed migrate_to hands nothing over. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "migrate_to", "k2", "n1",
-                                             "n3", 1700000000),
+                                             "n3", NULL, 1700000000),
                      1);
     VmhaOpResult failed = {"k2", "migrate_to", 0, "b", 1, 0, 900, 1700000001, NULL};
     g_autofree char *none = NULL;

@@ -75,6 +75,29 @@ static const char cib[] =
                                                                                                             "3") "</lrm_resources></lrm></node_state>"
                                                                                                                  "</status></cib>";
 
+/* A draining node is drained once nothing of ours is on it or on its way there. */
+static void test_drained(void **state)
+{
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    VmhaNodeFence none = {0};
+
+    if (vmha_model_parse(cib, sizeof(cib) - 1, &m, &error) < 0)
+        fail_msg("%s", error->message);
+    size_t web = (size_t)vmha_model_find_vm(m, "web"), app = (size_t)vmha_model_find_vm(m, "app");
+    vmha_model_set_drain(m, 0, true);
+    assert_string_equal(vmha_show_model_node_state(m, 0, &none), "draining");
+    m->vms[web].state[0] = VMHA_RSC_INACTIVE;
+    assert_string_equal(vmha_show_model_node_state(m, 0, &none), "drained");
+    m->vms[app].pending_op = g_strdup("migrate_from");
+    m->vms[app].pending_node = 0;
+    assert_string_equal(vmha_show_model_node_state(m, 0, &none), "draining");
+    m->vms[app].pending_node = 1;
+    assert_string_equal(vmha_show_model_node_state(m, 0, &none), "drained");
+    /* Not draining: online whatever it holds. */
+    assert_string_equal(vmha_show_model_node_state(m, 2, &none), "unclean");
+}
+
 static void expect_vm(const VmhaModel *m, const VmhaPlan *p, const char *name,
                       VmhaShowVmState state, const char *nodes, const char *why_prefix)
 {
@@ -173,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_vm_states),
             cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_drained),
             cmocka_unit_test(test_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

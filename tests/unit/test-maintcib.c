@@ -1,0 +1,168 @@
+/* lib/maintcib: drain marks, move requests and measurements in the configuration, read back
+ * through lib/model as the engine sees them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlsave.h>
+
+#include "engine.h"
+#include "maintcib.h"
+#include "model.h"
+
+#define ONLINE "in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\""
+
+static const char cib_text[] =
+        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+        "num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/>"
+        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
+        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
+        "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+        "<utilization id=\"web-utilization\"><nvpair id=\"web-u-memory\" name=\"memory\" "
+        "value=\"512\"/></utilization></primitive>"
+        "</resources><constraints/><rsc_defaults><meta_attributes id=\"rsc-options\">"
+        "<nvpair id=\"rsc-options-resource-stickiness\" name=\"resource-stickiness\" "
+        "value=\"INFINITY\"/></meta_attributes></rsc_defaults></configuration><status>"
+        "<node_state id=\"1\" uname=\"n1\" " ONLINE "><lrm id=\"1\"><lrm_resources>"
+        "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+        "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_start_0\" operation=\"start\" "
+        "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"3\"/></lrm_resource>"
+        "</lrm_resources></lrm></node_state>"
+        "<node_state id=\"2\" uname=\"n2\" " ONLINE "/>"
+        "<node_state id=\"3\" uname=\"n3\" " ONLINE "/></status></cib>";
+
+typedef struct {
+    xmlDoc *doc;
+    xmlNode *config, *nodes, *crm_config;
+} Fix;
+
+static xmlNode *child(xmlNode *parent, const char *name)
+{
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    Fix *f = g_new0(Fix, 1);
+    f->doc = xmlReadMemory(cib_text, sizeof(cib_text) - 1, NULL, NULL, 0);
+    f->config = child(xmlDocGetRootElement(f->doc), "configuration");
+    f->nodes = child(f->config, "nodes");
+    f->crm_config = child(f->config, "crm_config");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fix *f = *state;
+    xmlFreeDoc(f->doc);
+    g_free(f);
+    return 0;
+}
+
+static VmhaModel *model_of(Fix *f)
+{
+    VmhaModel *m = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_from_xml(xmlDocGetRootElement(f->doc), &m, &error), 0);
+    return m;
+}
+
+static void test_drain_marks(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain", "on"), 1);
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain", "on"), 0);
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain-method", "cold"), 1);
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n9", "vmha-drain", "on"), -1);
+    /* Removing what is not there changes nothing. */
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n2", "vmha-drain", NULL), 0);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        assert_true(m->nodes[0].drain);
+        assert_string_equal(m->nodes[0].drain_method, "cold");
+        assert_false(m->nodes[0].drain_force);
+        g_autoptr(VmhaPlan) plan = NULL;
+        assert_int_equal(vmha_engine_plan(m, 1700000000, &plan), 0);
+        assert_int_equal(plan->n_actions, 1);
+        assert_int_equal(plan->actions[0].type, VMHA_ACTION_MIGRATE);
+        assert_string_equal(plan->actions[0].method, "cold");
+    }
+    /* crm_attribute's ids, so that `crm_attribute --node n1 --name vmha-drain` finds it. */
+    xmlNode *set = child(child(f->nodes, "node"), "instance_attributes");
+    xmlChar *id = xmlGetProp(set, (const xmlChar *)"id");
+    assert_string_equal((const char *)id, "nodes-1");
+    xmlFree(id);
+
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain", NULL), 1);
+    assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain-method", NULL), 1);
+    g_autoptr(VmhaModel) m = model_of(f);
+    assert_false(m->nodes[0].drain);
+    assert_null(m->nodes[0].drain_method);
+}
+
+static void test_move_request(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_cib_move_set(f->config, "nope", "n1", NULL, NULL), -1);
+    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", "n3", "quick"), 1);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        assert_string_equal(m->vms[0].move_method, "quick");
+        g_autoptr(VmhaPlan) plan = NULL;
+        assert_int_equal(vmha_engine_plan(m, 1700000000, &plan), 0);
+        /* Past INFINITY stickiness, by migration although allow-migrate is off. */
+        assert_int_equal(plan->n_actions, 1);
+        assert_int_equal(plan->actions[0].type, VMHA_ACTION_MIGRATE);
+        assert_int_equal(plan->actions[0].to, 2);
+    }
+    /* A second request replaces the first: one ban, no stale target. */
+    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", NULL, NULL), 1);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        assert_null(m->vms[0].move_method);
+        assert_int_equal(m->vms[0].n_locations, 1);
+        assert_int_equal(m->vms[0].locations[0].node, 0);
+    }
+    /* Running again on the node it was to leave answers nothing; anywhere else answers it. */
+    assert_int_equal(vmha_cib_move_clear(f->config, "web", "n1"), 0);
+    assert_int_equal(vmha_cib_move_clear(f->config, "web", "n2"), 1);
+    assert_int_equal(vmha_cib_move_clear(f->config, "web", "n2"), 0);
+    g_autoptr(VmhaModel) m = model_of(f);
+    assert_int_equal(m->vms[0].n_locations, 0);
+}
+
+static void test_measurements(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_SAVE, 100.0), 1);
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_SAVE, 200.0), 1);
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_RESTORE, 30.04), 1);
+    /* Nonsense is not folded in. */
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_SAVE, 0), 0);
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_SAVE, -5), 0);
+    g_autoptr(VmhaModel) m = model_of(f);
+    assert_true(m->save_mib_per_s == 125.0);
+    assert_true(m->restore_mib_per_s == 30.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_drain_marks, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_move_request, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_measurements, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
