@@ -131,3 +131,32 @@ void vmha_drain_plan_free(VmhaDrainPlan *d)
     g_free(d->free_after);
     g_free(d);
 }
+
+int vmha_move_check(VmhaModel *m, size_t v, ssize_t from, ssize_t to, const char *method,
+                    int64_t now, ssize_t *ret_target, char **ret_why)
+{
+    VmhaVm *vm = &m->vms[v];
+    size_t n_saved = vm->n_locations;
+    const char *method_saved = vm->move_method;
+
+    /* The move request as clusterd will write it (lib/maintcib), on top of the VM's own. */
+    vm->locations = g_renew(VmhaLocation, vm->locations, n_saved + 2);
+    vm->locations[vm->n_locations++] = (VmhaLocation){(size_t)from, -VMHA_SCORE_INFINITY};
+    if (to >= 0)
+        vm->locations[vm->n_locations++] = (VmhaLocation){(size_t)to, VMHA_SCORE_INFINITY};
+    vm->move_method = method ? method : "quick";
+    g_autoptr(VmhaPlan) plan = NULL;
+    vmha_engine_plan(m, now, &plan);
+    vm->n_locations = n_saved;
+    vm->move_method = method_saved;
+
+    ssize_t target = plan->placement[v];
+    *ret_target = target;
+    if (target >= 0 && (to < 0 || target == to))
+        return 0;
+    if (target >= 0)
+        *ret_why = g_strdup_printf("it would go to %s instead", m->nodes[target].name);
+    else
+        *ret_why = g_strdup(plan->reasons[v] ? plan->reasons[v] : "no node can take it");
+    return -1;
+}

@@ -44,3 +44,9 @@ int vmha_drain_plan(VmhaModel *model, size_t node, const char *method, int64_t n
 void vmha_drain_plan_free(VmhaDrainPlan *plan);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaDrainPlan, vmha_drain_plan_free)
+
+/* Where VM vm would go if asked to leave the node it runs on (`vmctl vm move`): to `to` when not
+ * -1. Sets *ret_target (node index) and, when it could not go there, *ret_why (g_free) and
+ * returns -1; returns 0 when the engine places it there. The model is left unchanged. */
+int vmha_move_check(VmhaModel *model, size_t vm, ssize_t from, ssize_t to, const char *method,
+                    int64_t now, ssize_t *ret_target, char **ret_why);

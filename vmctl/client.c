@@ -145,3 +145,20 @@ int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_j
     }
     return VMCTL_EXIT_OK;
 }
+
+int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CIB_QUERY);
+    g_autoptr(VmhaMsg) reply = NULL;
+    g_autoptr(GError) error = NULL;
+    int rc = vmctl_request(opts, req, &reply);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    const VmhaWireField *cib = vmha_msg_get(reply, VMHA_F_CIB);
+    if (!cib)
+        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "%s: clusterd sent no database", who);
+    if (vmha_model_parse((const char *)cib->data, cib->len, ret_model, &error) < 0)
+        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "%s: the live database: %s", who,
+                           error->message);
+    return VMCTL_EXIT_OK;
+}

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "model.h"
 #include "vmctl.h"
 #include "vmha/wire.h"
 
@@ -27,3 +28,7 @@ void vmctl_print_ok(const VmctlOptions *opts, const char *what);
  * VMCTL_EXIT_* code with the reason printed. */
 int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_name,
                       unsigned long long *ret_memory_mib, unsigned *ret_vcpus);
+
+/* The live database (CIB_QUERY: with quorum and node states as clusterd sees them now) as a
+ * model. Returns a VMCTL_EXIT_* code, the reason printed prefixed with `who`. */
+int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model);

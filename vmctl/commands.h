@@ -21,3 +21,6 @@ int vmctl_cmd_vm_start(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_stop(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_cleanup(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_fence(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_drain(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_resume(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_move(const VmctlOptions *opts, int argc, char **argv);

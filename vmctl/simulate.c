@@ -109,24 +109,6 @@ static int load_file(const char *path, VmhaModel **ret_model)
     return VMCTL_EXIT_OK;
 }
 
-/* The live database, with quorum and node states as clusterd sees them now: from here on the
- * plan is made exactly as for a file. */
-static int load_live(const VmctlOptions *opts, VmhaModel **ret_model)
-{
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CIB_QUERY);
-    g_autoptr(VmhaMsg) reply = NULL;
-    g_autoptr(GError) error = NULL;
-    int rc = vmctl_request(opts, req, &reply);
-    if (rc != VMCTL_EXIT_OK)
-        return rc;
-    const VmhaWireField *cib = vmha_msg_get(reply, VMHA_F_CIB);
-    if (!cib)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: clusterd sent no database");
-    if (vmha_model_parse((const char *)cib->data, cib->len, ret_model, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: the live database: %s", error->message);
-    return VMCTL_EXIT_OK;
-}
-
 int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
 {
     static const struct option long_options[] = {
@@ -177,7 +159,8 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
     if (optind < argc)
         return vmctl_fail(VMCTL_EXIT_USAGE, "simulate: unexpected argument '%s'", argv[optind]);
     g_autoptr(VmhaModel) model = NULL;
-    int r = cib_path ? load_file(cib_path, &model) : load_live(opts, &model);
+    int r = cib_path ? load_file(cib_path, &model)
+                     : vmctl_load_live_model(opts, "simulate", &model);
     if (r != VMCTL_EXIT_OK)
         return r;
 

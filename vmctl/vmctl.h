@@ -17,7 +17,7 @@ enum {
     VMCTL_EXIT_NO_DAEMON = 4, /* clusterd is not running or not reachable */
     VMCTL_EXIT_DENIED = 5,    /* not allowed for this user */
     VMCTL_EXIT_NOT_FOUND = 6, /* unknown VM or node */
-    VMCTL_EXIT_REFUSED = 7,   /* not done: unsafe or impossible now (reason given), nothing changed */
+    VMCTL_EXIT_REFUSED = 7, /* not done: unsafe or impossible now (reason given), nothing changed */
 };
 
 /* A command handler gets the arguments after its own name (argv[0] is the command's name). */
