@@ -60,6 +60,8 @@ rl_wait 30 "all six at home" rl_placed "$(rl_home_spec)" n2
 "$LAB" exec n2 sh -c "! '$QEMU' -version >/dev/null 2>&1" || rl_fail "qemu still runs in n2"
 rl_log "qemu made unstartable on n2 ($QEMU is /bin/false there)"
 dl_snap $MOVERS
+n2log=$RL_VAR/nodes/n2/var/log/vmha/clusterd.log
+n2lines=$(wc -l <"$n2log")
 t0=$(rl_now_ms)
 dl_run drain2 200 n1 node drain n3 --wait --timeout 180
 rc=0
@@ -71,7 +73,10 @@ dl_none_on n3 || rl_fail "VMs still on n3: $(dl_vms_on n3)"
 dl_none_on n2 || rl_fail "VMs on n2, where qemu cannot start: $(dl_vms_on n2)"
 for vm in $MOVERS; do rl_really_on "$vm" n1 || rl_fail "$vm is not on n1: $(rl_where_now)"; done
 rl_wait 15 "n3 drained as n1 sees it" dl_node_is n1 n3 drained
-rl_log "all of $MOVERS on n1: $(rl_where_now)"
+# The drain really sent some of them to n2, whose clusterd reported the restore failing there.
+failed=$(tail -n +"$((n2lines + 1))" "$n2log" | sed -n 's/.*: migrate_from \(v[a-f]\): done, rc [1-9].*/\1/p' | sort -u | xargs)
+[ -n "$failed" ] || rl_fail "no restore (migrate_from) failed on n2: the drain did not try n2"
+rl_log "restores that failed on n2: $failed; all of $MOVERS on n1: $(rl_where_now)"
 dl_check_continued $MOVERS
 
 rl_dup_stop
