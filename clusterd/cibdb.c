@@ -970,13 +970,10 @@ static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname,
     int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
     const char *own = primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
     const char *memory = primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
+    const char *effective = method ? method : own ? own : "quick";
     gint64 mib = 0;
-    if (migration &&
-        g_strcmp0(method ? method
-                  : own  ? own
-                         : "quick",
-                  "quick") == 0 &&
-        r->exec_ms > 0 && memory && g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
+    if (migration && strcmp(effective, "quick") == 0 && r->exec_ms > 0 && memory &&
+        g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
         double rate = (double)mib * 1000.0 / (double)r->exec_ms;
         xmlNode *crm_config = first_named_child(config, XML_CIB_TAG_CRMCONFIG);
         changed |= vmha_cib_measure(
@@ -1086,15 +1083,26 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
     if (method_arg && !method)
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
                     method_arg);
-    const char *force = kv_value(kvs, "force");
-    if (force && strcmp(force, "on") != 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad force '%s'", force);
+    const char *force = kv_value(kvs, "force"), *shutdown = kv_value(kvs, "shutdown");
+    if ((force && strcmp(force, "on") != 0) || (shutdown && strcmp(shutdown, "on") != 0))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad drain options");
     if (!node_id_of(cib, uname))
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    /* A clusterd shutting down on a node the administrator drained leaves that drain as it
+     * is: it must outlive the restart, where a shutdown's own drain ends. */
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
+                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
+                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
+                                             uname);
+    xmlNode *marked = get_xpath_object(xpath, cib, LOG_NEVER);
+    if (drain && shutdown && marked &&
+        crm_is_true(crm_element_value(marked, XML_NVPAIR_ATTR_VALUE)))
+        return 0;
     xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
     int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-method", drain ? method : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-force", drain ? force : NULL);
+    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-shutdown", drain ? shutdown : NULL);
     int rc = 0;
     if (changed > 0) {
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, nodes, cib_sync_call);

@@ -146,3 +146,9 @@ void cd_selffence_on_quorum(void);
 bool cd_selffence_may_feed(void);
 /* Whether a clean exit may disarm the watchdog: not while VMs may run here without quorum. */
 bool cd_selffence_may_disarm(void);
+
+/* shutdown.c: a planned shutdown drains this node first (shutdown policies). */
+extern unsigned cd_shutdown_timeout_s;   /* --shutdown-timeout */
+void cd_shutdown_begin(GMainLoop *loop); /* on SIGTERM/SIGINT; a second call quits at once */
+bool cd_shutdown_in_progress(void);
+void cd_shutdown_on_sync(void); /* in sync: end the drain this node's last shutdown left */

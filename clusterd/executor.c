@@ -322,8 +322,26 @@ static void fill_synthetic(CdExecResult *res, const Prepared *p, CdExecStatus st
     };
 }
 
+/* What an agent said on stderr besides its exit reason (vmha's agent notes events there, e.g. a
+ * cold start because the save image was lost): logged, at most a few lines per action. */
+static void log_agent_notes(const CdExecResult *res)
+{
+    if (!res->err || res->err_len == 0)
+        return;
+    g_autofree char *text = g_strndup(res->err, res->err_len);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", 9);
+    for (size_t i = 0; lines[i] && i < 8; i++)
+        if (*lines[i] && !g_str_has_prefix(lines[i], EXIT_REASON_TAG))
+            g_message("%s %s: agent: %s", res->action, res->rsc ? res->rsc : "-",
+                      g_strchomp(g_strcanon(lines[i],
+                                            G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS
+                                            " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+                                            '?')));
+}
+
 static void log_result(const CdExecResult *res)
 {
+    log_agent_notes(res);
     if (res->status == CD_EXEC_DONE)
         g_debug("%s %s: rc %d (%s) in %" G_GINT64_FORMAT " ms", res->action,
                 res->rsc ? res->rsc : "-", res->rc, vmha_ocf_exit_to_string(res->rc),

@@ -82,7 +82,7 @@ static gboolean on_feed(gpointer user_data)
 static gboolean on_term(gpointer user_data)
 {
     g_message("terminating on signal");
-    g_main_loop_quit(user_data);
+    cd_shutdown_begin(user_data);
     return G_SOURCE_CONTINUE;
 }
 
@@ -100,6 +100,8 @@ static void usage(FILE *out)
             "                          docs/ARCHITECTURE.md, self-fencing\n"
             "  -F, --fence-agent-dir DIR  where fence agents named without a path are\n"
             "                          (default /usr/sbin)\n"
+            "  -T, --shutdown-timeout S   how long a shutdown waits for this node's VMs to\n"
+            "                          leave (shutdown policies; default 300)\n"
             "  -V, --version\n",
             VMHA_STATE_DIR, VMHA_RUN_DIR);
 }
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
             {"cpg-group", required_argument, NULL, 'G'},
             {"watchdog", required_argument, NULL, 'w'},
             {"fence-agent-dir", required_argument, NULL, 'F'},
+            {"shutdown-timeout", required_argument, NULL, 'T'},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
@@ -126,7 +129,7 @@ int main(int argc, char **argv)
     cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
     cd_config.admin_group = g_strdup("vmha");
     cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:w:F:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
@@ -158,6 +161,16 @@ int main(int argc, char **argv)
             g_free(cd_config.fence_agent_dir);
             cd_config.fence_agent_dir = g_strdup(optarg);
             break;
+        case 'T': {
+            guint64 t = 0;
+            if (!g_ascii_string_to_unsigned(optarg, 10, 0, 86400, &t, NULL)) {
+                fprintf(stderr, "clusterd: bad --shutdown-timeout '%s': 0..86400 seconds\n",
+                        optarg);
+                return 2;
+            }
+            cd_shutdown_timeout_s = (unsigned)t;
+            break;
+        }
         case 'h':
             usage(stdout);
             return EXIT_SUCCESS;

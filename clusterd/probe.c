@@ -23,6 +23,8 @@
 
 #define PROBE_TIMEOUT_MS 20000
 #define RETRY_S          5
+/* A VM busy with an action here is probed again this much later, not in a loop meanwhile. */
+#define BUSY_RETRY_MS 500
 /* Agents of one round running at once: a round after a membership change probes every VM, and
  * dozens of agents connecting to libvirtd at once would starve this node's main loop (and
  * libvirtd) on a small host, delaying everything the cluster waits for from it. */
@@ -37,6 +39,7 @@ typedef struct {
     GQueue todo; /* Item*, not started yet */
     guint running;
     GPtrArray *lines; /* results in wire form, for the write */
+    bool deferred;    /* a VM was busy: it waits for a later round */
 } Round;
 
 static struct {
@@ -45,6 +48,7 @@ static struct {
     GHashTable *want; /* VM names to probe at the next round */
     guint idle_src;   /* a trigger waiting for the main loop */
     guint retry_src;
+    guint busy_src;
     GHashTable *reported; /* VM -> "n1,n2": duplicates already logged */
 } P;
 
@@ -76,6 +80,13 @@ static gboolean on_retry(gpointer user_data)
 {
     P.retry_src = 0;
     cd_probe_trigger();
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_busy_retry(gpointer user_data)
+{
+    P.busy_src = 0;
+    kick();
     return G_SOURCE_REMOVE;
 }
 
@@ -143,9 +154,14 @@ static void finish_round(Round *r)
     } else if (!r->lines->len) {
         g_info("probe round: nothing changed");
     }
+    bool deferred = r->deferred;
     round_free(r);
-    if (P.want_all || g_hash_table_size(P.want))
+    if (!P.want_all && deferred && g_hash_table_size(P.want)) {
+        if (!P.busy_src)
+            P.busy_src = g_timeout_add(BUSY_RETRY_MS, on_busy_retry, NULL);
+    } else if (P.want_all || g_hash_table_size(P.want)) {
         kick();
+    }
 }
 
 static int op_status_of(const CdExecResult *res)
@@ -203,9 +219,10 @@ static void pump(Round *r)
                 .timeout_ms = PROBE_TIMEOUT_MS,
         };
         int rc = cd_executor_run(&a, on_probe_done, r);
-        if (rc == -EBUSY) /* an action of the VM runs here: probe it in the next round */
+        if (rc == -EBUSY) { /* an action of the VM runs here: probe it in a later round */
             g_hash_table_add(P.want, g_strdup(it->rsc));
-        else if (rc < 0)
+            r->deferred = true;
+        } else if (rc < 0)
             g_warning("cannot probe %s: %s", it->rsc, g_strerror(-rc));
         else
             r->running++;
@@ -347,6 +364,8 @@ void cd_probe_finalise(void)
         g_source_remove(P.idle_src);
     if (P.retry_src)
         g_source_remove(P.retry_src);
+    if (P.busy_src)
+        g_source_remove(P.busy_src);
     /* The executor, finalised after us, kills the agents without calling done. */
     if (P.round)
         round_free(P.round);

@@ -135,6 +135,7 @@ static void become_synced(void)
     flush_waiting();
     cd_probe_trigger();
     cd_controller_on_sync();
+    cd_shutdown_on_sync();
 }
 
 static void finish_sync(void)

@@ -513,7 +513,9 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
                 continue;
             if (vm->state[i] == VMHA_RSC_STOP_FAILED && stuck < 0)
                 stuck = (ssize_t)i;
-            if (m->nodes[i].maintenance)
+            /* A clusterd shutting down leaves its freeze-policy VMs running as they are. */
+            if (m->nodes[i].maintenance || (m->nodes[i].drain_shutdown &&
+                                            strcmp(vmha_vm_shutdown_policy(m, vm), "freeze") == 0))
                 maintenance = true;
             if (current < 0)
                 current = (ssize_t)i;
@@ -626,10 +628,13 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
         const VmhaNode *from = &m->nodes[src];
         if (running == 1 && target >= 0 && healthy &&
             (vm->allow_migrate || from->drain || vm->move_method)) {
-            const char *method = from->drain && from->drain_method ? from->drain_method
-                                 : vm->move_method                 ? vm->move_method
-                                 : vm->migration_method            ? vm->migration_method
-                                                                   : "quick";
+            bool cold_stop =
+                    from->drain_shutdown && strcmp(vmha_vm_shutdown_policy(m, vm), "stop") == 0;
+            const char *method = cold_stop                           ? "cold"
+                                 : from->drain && from->drain_method ? from->drain_method
+                                 : vm->move_method                   ? vm->move_method
+                                 : vm->migration_method              ? vm->migration_method
+                                                                     : "quick";
             add_action(&e, VMHA_ACTION_MIGRATE, (ssize_t)v, src, target, method);
             continue;
         }

@@ -519,7 +519,10 @@ static void count_failure(xmlNode *ns, const char *node_id, const VmhaOpResult *
     g_autofree char *count_name = g_strdup_printf("fail-count-%s", suffix);
     g_autofree char *last_name = g_strdup_printf("last-failure-%s", suffix);
     g_autofree char *old = vmha_lrm_node_attr(ns, count_name);
-    bool fatal = strcmp(r->op, "start") == 0 || strcmp(r->op, "stop") == 0;
+    /* A failed restore (migrate_from) is a failed start on that node: the next try goes
+     * elsewhere. */
+    bool fatal = strcmp(r->op, "start") == 0 || strcmp(r->op, "stop") == 0 ||
+                 strcmp(r->op, "migrate_from") == 0;
     int64_t count = 0;
 
     if (old && strcmp(old, "INFINITY") != 0)

@@ -117,7 +117,7 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
  * transition key and operation) and is ignored (returns 0) when there is none: it answers an
  * action that fencing, a cleanup or a restarted clusterd already wrote off. A recurring monitor's
  * result replaces RSC_monitor_INTERVAL. A failure also writes RSC_last_failure_0 and raises
- * fail-count-RSC#OP_INTERVAL (to INFINITY for start and stop, as Pacemaker's
+ * fail-count-RSC#OP_INTERVAL (to INFINITY for start, migrate_from and stop, as Pacemaker's
  * start-failure-is-fatal and failed stops do) and last-failure-RSC#OP_INTERVAL in the node's
  * transient attributes. The result keeps the pending record's migrate_source, migrate_target
  * and vmha-migration-method. For a successful migrate_to, *ret_migrate_target (when not NULL) is

@@ -183,6 +183,13 @@ static int bad_value(Loader *l, Elem *nv, const char *name, const char *value, c
     return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "'%s' = '%s' is not %s", name, value, what);
 }
 
+const char *vmha_vm_shutdown_policy(const VmhaModel *m, const VmhaVm *vm)
+{
+    return vm->shutdown_policy  ? vm->shutdown_policy
+           : m->shutdown_policy ? m->shutdown_policy
+                                : "migrate";
+}
+
 const char *vmha_migration_method_canonical(const char *method)
 {
     static const char *const methods[] = {"quick", "live", "cold"};
@@ -237,6 +244,14 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
         if (!end || *end || !(rate > 0 && rate < 1e9))
             return bad_value(l, nv, name, value, "a positive rate");
         *(name[5] == 's' ? &m->save_mib_per_s : &m->restore_mib_per_s) = rate;
+    } else if (strcmp(name, "vmha-shutdown-policy") == 0) {
+        static const char *const policies[] = {"migrate", "stop", "freeze"};
+        m->shutdown_policy = NULL;
+        for (size_t i = 0; i < G_N_ELEMENTS(policies); i++)
+            if (strcmp(value, policies[i]) == 0)
+                m->shutdown_policy = policies[i];
+        if (!m->shutdown_policy)
+            return bad_value(l, nv, name, value, "migrate, stop or freeze");
     } else if (strcmp(name, "vmha-self-fence-timeout") == 0) {
         if (parse_duration(value, &m->self_fence_timeout) < 0)
             return bad_value(l, nv, name, value, "a duration");
@@ -279,7 +294,8 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
         return 0;
     }
     if (strcmp(name, "standby") == 0 || strcmp(name, "maintenance") == 0 ||
-        strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0) {
+        strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0 ||
+        strcmp(name, "vmha-drain-shutdown") == 0) {
         if (parse_bool(value, &b) < 0)
             return bad_value(l, nv, name, value, "on or off");
         if (name[0] == 's')
@@ -288,8 +304,10 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
             n->maintenance = b;
         else if (strcmp(name, "vmha-drain") == 0)
             n->drain = b;
-        else
+        else if (strcmp(name, "vmha-drain-force") == 0)
             n->drain_force = b;
+        else
+            n->drain_shutdown = b;
     }
     return 0;
 }

@@ -72,7 +72,10 @@ typedef struct {
     bool drain; /* vmha-drain=on */
     /* vmha-drain-method: "quick", "live" or "cold" (static strings); NULL = each VM's own */
     const char *drain_method;
-    bool drain_force;    /* vmha-drain-force=on: VMs that fit nowhere are stopped, not kept */
+    bool drain_force; /* vmha-drain-force=on: VMs that fit nowhere are stopped, not kept */
+    /* vmha-drain-shutdown=on: the drain of a clusterd shutting down; each VM leaves as its
+     * shutdown policy says (migrate, stop = cold move, freeze = stays) */
+    bool drain_shutdown;
     VmhaNodeState state; /* from node_state; ONLINE when the document has none */
     int64_t lost_since;  /* seconds since the epoch the node was lost; 0 when not known */
     bool has_node_state; /* the status section had a node_state for it */
@@ -158,6 +161,7 @@ typedef struct {
     int migration_limit;
     int64_t self_fence_timeout;     /* vmha-self-fence-timeout, seconds */
     int64_t fence_watchdog_timeout; /* vmha-fence-watchdog-timeout, seconds */
+    const char *shutdown_policy; /* vmha-shutdown-policy: "migrate" (default), "stop", "freeze" */
     /* Quick migration throughput measured on this cluster (vmha-save-mib-per-s,
      * vmha-restore-mib-per-s); 0 = not measured yet */
     double save_mib_per_s, restore_mib_per_s;
@@ -201,6 +205,9 @@ void vmha_model_fail_node(VmhaModel *model, size_t node, int64_t now);
 /* The node was fenced (or left cleanly): OFFLINE, nothing of ours runs there any more. */
 void vmha_model_node_down(VmhaModel *model, size_t node);
 void vmha_model_set_drain(VmhaModel *model, size_t node, bool drain);
+
+/* A VM's shutdown policy: its own, else the cluster's, else "migrate". */
+const char *vmha_vm_shutdown_policy(const VmhaModel *model, const VmhaVm *vm);
 
 /* The static string for "quick", "live" or "cold"; NULL for anything else. */
 const char *vmha_migration_method_canonical(const char *method);

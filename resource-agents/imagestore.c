@@ -142,6 +142,17 @@ int vm_image_claim(const char *dir, const char *name, char **ret_path, char **re
     return 0;
 }
 
+int vm_image_release(const char *dir, const char *name, const char *claimed, char **ret_error)
+{
+    g_autofree char *path = vm_image_path(dir, name);
+
+    if (rename(claimed, path) < 0) {
+        *ret_error = g_strdup_printf("cannot give %s back: %s", claimed, g_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int vm_image_set_aside(const char *dir, const char *name, const char *image, char **ret_aside,
                        char **ret_error)
 {

@@ -46,6 +46,10 @@ G_GNUC_WARN_UNUSED_RESULT int vm_image_lookup(const char *dir, const char *name,
 G_GNUC_WARN_UNUSED_RESULT int vm_image_claim(const char *dir, const char *name, char **ret_path,
                                              char **ret_error);
 
+/* Gives a claimed image back under its committed name, for another host to claim. */
+G_GNUC_WARN_UNUSED_RESULT int vm_image_release(const char *dir, const char *name,
+                                               const char *claimed, char **ret_error);
+
 /* Moves @image (the committed or a claimed image) and the meta file aside as
  * NAME.save.rejected-<UTC time>[.meta]; *ret_aside names the new image path. */
 G_GNUC_WARN_UNUSED_RESULT int vm_image_set_aside(const char *dir, const char *name,

@@ -279,8 +279,18 @@ static int start_from_image_or_cold(VmAgent *a, gboolean expect_image)
         return cold_start(a);
     }
     if (vm_virt_restore(a->conn, claimed, &error) < 0) {
+        /* A host that cannot run the domain at all must not cost the VM its memory: when a cold
+         * start fails here too, the image goes back for another node to restore. */
+        g_autofree char *cold_error = NULL, *release_error = NULL;
+        if (vm_virt_create(a->conn, a->xml, &cold_error) < 0) {
+            if (vm_image_release(a->params->state_dir, a->dom->name, claimed, &release_error) < 0)
+                note(a, "%s", release_error);
+            return fail(a, OCF_ERR_GENERIC,
+                        "cannot restore (%s) nor cold-start (%s) here; the save image is kept",
+                        error, cold_error);
+        }
         set_aside(a, claimed, error);
-        return cold_start(a);
+        return record_started(a);
     }
     vm_image_remove(a->params->state_dir, a->dom->name, claimed);
     return record_started(a);

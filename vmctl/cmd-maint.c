@@ -166,6 +166,9 @@ static void track(Watch *w, Tracked *t, json_object *vm)
         t->state = TRACK_ARRIVED;
         return;
     }
+    /* "recovering" is the plan's word for a VM about to move: it has not started moving yet. */
+    if (g_strcmp0(state, "recovering") == 0 && t->state == TRACK_WAITING)
+        return;
     if (g_strcmp0(state, "migrating") == 0 || g_strcmp0(state, "starting") == 0 ||
         g_strcmp0(state, "stopping") == 0 || g_strcmp0(state, "recovering") == 0) {
         if (t->state != TRACK_MOVING) {
@@ -193,8 +196,17 @@ static void track(Watch *w, Tracked *t, json_object *vm)
 static int check_watch(json_object *status, void *ctx, char **ret_line)
 {
     Watch *w = ctx;
-    size_t arrived = 0;
+    size_t arrived = 0, unsettled = 0;
     const char *current = NULL;
+
+    /* No VM list, or one from a database being synced (e.g. while the leader changes): a VM
+     * missing there is not removed. Ask again. */
+    json_object *in_sync = vmctl_json_get(vmctl_json_get(status, "database"), "in_sync");
+    if (!json_object_is_type(vmctl_json_get(status, "vms"), json_type_array) ||
+        !json_object_get_boolean(in_sync)) {
+        *ret_line = NULL;
+        return 0;
+    }
 
     for (guint i = 0; i < w->vms->len; i++) {
         Tracked *t = &g_array_index(w->vms, Tracked, i);
@@ -206,17 +218,21 @@ static int check_watch(json_object *status, void *ctx, char **ret_line)
             track(w, t, vm);
         }
         arrived += t->state == TRACK_ARRIVED;
+        unsettled += t->state == TRACK_WAITING || t->state == TRACK_MOVING;
         if (t->state == TRACK_MOVING && !current)
             current = t->vm;
     }
     json_object *node = vmctl_find_named(vmctl_json_get(status, "nodes"), w->node);
     const char *state = json_object_get_string(vmctl_json_get(node, "state"));
-    if (w->drain && g_strcmp0(state, "drained") == 0) {
+    /* Drained once the node holds nothing and every VM that left it has arrived (or stopped,
+     * said above): a migrate_from still running elsewhere is part of the drain. */
+    if (w->drain && g_strcmp0(state, "drained") == 0 && unsettled == 0) {
         watch_print(w, "%s: drained (%zu/%u VMs moved, %.1f s)", w->node, arrived, w->vms->len,
                     seconds_since(w->start));
         return 1;
     }
-    if (w->drain && state && g_strcmp0(state, "draining") != 0) {
+    if (w->drain && state && g_strcmp0(state, "draining") != 0 &&
+        g_strcmp0(state, "drained") != 0) {
         watch_print(w, "%s: %s: the drain did not finish", w->node, state);
         return -1;
     }
@@ -480,11 +496,12 @@ static int send_move(const VmctlOptions *opts, const char *vm, const char *from,
 {
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_MOVE);
     g_autofree char *from_kv = g_strdup_printf("from=%s", from);
-    g_autofree char *method_kv = method ? g_strdup_printf("method=%s", method) : NULL;
+    /* Always a method: a move is a migration even for a VM without allow-migrate. */
+    g_autofree char *method_kv = g_strdup_printf("method=%s", method ? method : "quick");
     if (vmha_msg_add_str(req, VMHA_F_NAME, vm) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
         (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
-        (method_kv && vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0))
+        vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0)
         return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
     return vmctl_call(opts, req, NULL);
 }

@@ -389,6 +389,18 @@ static void test_migrate_hand_over(void **state)
     g_autofree char *none = NULL;
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &failed, &none), 1);
     assert_null(none);
+    g_autofree char *save_fails =
+            value(f->doc, "//nvpair[@name='fail-count-b#migrate_to_0']/@value");
+    assert_string_equal(save_fails, "1");
+    /* A failed restore is a failed start there: the target is out for that VM. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "migrate_from", "k", "n1",
+                                             "n2", "cold", 1700000002),
+                     1);
+    VmhaOpResult restore = {"k", "migrate_from", 0, "a", 1, 0, 900, 1700000003, "no qemu"};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &restore, NULL), 1);
+    g_autofree char *restore_fails =
+            value(f->doc, "//nvpair[@name='fail-count-a#migrate_from_0']/@value");
+    assert_string_equal(restore_fails, "INFINITY");
 }
 
 static void test_fencing_records(void **state)
