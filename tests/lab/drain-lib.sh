@@ -14,15 +14,16 @@
 CLUSTERD=$VMHA_BUILD_DIR/clusterd/clusterd
 
 # dl_offline_config SETTING...: writes cluster settings that vmctl has no command for, the way an
-# administrator would with the cluster's daemons stopped: clusterd is stopped on every node, each
-# node's database gets the same edit (one epoch more), clusterd is started again and the function
-# returns once every node is quorate and in sync. SETTING is PROPERTY=VALUE (crm_config
+# administrator would with the cluster's daemons stopped: clusterd is killed on every node (SIGKILL:
+# a SIGTERM would drain the node first, as a planned shutdown), each node's database gets the same
+# edit (one epoch more), clusterd is started again and the function returns once every node is
+# quorate and in sync. SETTING is PROPERTY=VALUE (crm_config
 # cib-bootstrap-options, e.g. migration-limit=2) or NODE:ATTR=VALUE (the node's utilization, e.g.
 # n1:memory=2048). Only for the set-up: guests keep running, clusterd probes them when it starts.
 dl_offline_config() {
     local n
     for n in $RL_NODES; do
-        "$LAB" exec "$n" sh -c 'p=$(pidof clusterd) || exit 0; kill -TERM $p
+        "$LAB" exec "$n" sh -c 'p=$(pidof clusterd) || exit 0; kill -KILL $p
             for i in $(seq 150); do pidof clusterd >/dev/null || exit 0; sleep 0.1; done; exit 1' ||
             rl_fail "clusterd on $n did not stop"
     done
