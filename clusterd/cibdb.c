@@ -878,6 +878,17 @@ static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return rc;
 }
 
+/* Whether the node has vmha-drain=on. */
+static bool node_draining(xmlNode *cib, const char *uname)
+{
+    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
+                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
+                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
+                                             uname);
+    xmlNode *nv = get_xpath_object(xpath, cib, LOG_NEVER);
+    return nv && crm_is_true(crm_element_value(nv, XML_NVPAIR_ATTR_VALUE));
+}
+
 /* The node's id from <nodes>, or NULL. */
 static const char *node_id_of(xmlNode *cib, const char *uname)
 {
@@ -1025,6 +1036,10 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (c > 0 && target_id)
         vmha_lrm_record_pending(copy, target_id, target, r.rsc, "migrate_from", r.key, uname,
                                 target, method, r.when);
+    /* The last VM leaving a draining node: from now on losing it needs no fencing (a host
+     * patched and rebooted is not power-cut once more). */
+    if (c > 0 && node_draining(cib, uname))
+        vmha_lrm_mark_down_if_idle(copy, node_id);
     int rc = status_replace(copy, c > 0, ret_error, "cannot record the result");
     if (rc == 0 && c > 0 && r.interval_ms == 0 && !vmha_op_result_failed(&r))
         rc = after_success(cib, &r, uname, method, ret_error);
@@ -1090,13 +1105,7 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
     /* A clusterd shutting down on a node the administrator drained leaves that drain as it
      * is: it must outlive the restart, where a shutdown's own drain ends. */
-    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE
-                                             "[@uname='%s']/" XML_TAG_ATTR_SETS
-                                             "/" XML_CIB_TAG_NVPAIR "[@name='vmha-drain']",
-                                             uname);
-    xmlNode *marked = get_xpath_object(xpath, cib, LOG_NEVER);
-    if (drain && shutdown && marked &&
-        crm_is_true(crm_element_value(marked, XML_NVPAIR_ATTR_VALUE)))
+    if (drain && shutdown && node_draining(cib, uname))
         return 0;
     xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
     int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
@@ -1109,6 +1118,11 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
         rc = cib_call_result(rc, ret_error, "cannot change the node") ? VMCTL_EXIT_FAILURE : 0;
     }
     free_xml(nodes);
+    if (rc == 0 && drain) {
+        xmlNode *copy = status_copy(cib);
+        rc = status_replace(copy, vmha_lrm_mark_down_if_idle(copy, node_id_of(cib, uname)),
+                            ret_error, "cannot record the node's state");
+    }
     return rc;
 }
 
@@ -1144,6 +1158,70 @@ static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
                      ? fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name)
                      : replace_configuration(config, ret_error);
     free_xml(config);
+    return rc;
+}
+
+/* Cluster properties vmha reads (docs/CIB.md); `config set` writes no others. */
+static bool settable_property(const char *name)
+{
+    static const char *const names[] = {
+            "stonith-enabled",
+            "symmetric-cluster",
+            "no-quorum-policy",
+            "placement-strategy",
+            "migration-limit",
+            "vmha-self-fence-timeout",
+            "vmha-fence-watchdog-timeout",
+            "vmha-shutdown-policy",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* `vmctl config set` / `vmctl node set`: every pair is applied to a copy, and the copy must load
+ * (lib/model checks every value and the rules between them, such as the watchdog margin) before
+ * the configuration is replaced in one step. */
+static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autofree char *uname = NULL;
+    g_auto(GStrv) kvs = NULL;
+
+    if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
+        uname = NULL;
+    if (uname && !vmha_node_name_valid(uname))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
+    if (uname && !node_id_of(cib, uname))
+        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+    xmlNode *copy = copy_xml(cib);
+    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    int rc = 0;
+    for (size_t i = 0; kvs[i] && rc == 0; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        g_autofree char *key = eq ? g_strndup(kvs[i], eq - kvs[i]) : NULL;
+        const char *value = eq && eq[1] ? eq + 1 : NULL;
+        if (!key)
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+        else if (uname && strcmp(key, "memory") != 0 && strcmp(key, "cpu") != 0)
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown node setting '%s' (memory, cpu)", key);
+        else if (uname)
+            vmha_cib_node_utilization_set(first_named_child(config, XML_CIB_TAG_NODES), uname, key,
+                                          value);
+        else if (!settable_property(key))
+            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown cluster property '%s'", key);
+        else
+            vmha_cib_property_set(first_named_child(config, XML_CIB_TAG_CRMCONFIG), key, value);
+    }
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
+        rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+    if (rc == 0)
+        rc = replace_configuration(config, ret_error);
+    free_xml(copy);
     return rc;
 }
 
@@ -1194,6 +1272,9 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_VM_MOVE:
         rc = apply_vm_move(cib, write, ret_error);
+        break;
+    case VMHA_MSG_CONFIG_SET:
+        rc = apply_config_set(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

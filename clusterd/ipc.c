@@ -162,6 +162,7 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_NODE_DRAIN:
     case VMHA_MSG_NODE_RESUME:
     case VMHA_MSG_VM_MOVE:
+    case VMHA_MSG_CONFIG_SET:
     case VMHA_MSG_NODE_FENCE: {
         /* Powering a node off is for root alone, not for the admin group. */
         bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cred.uid == 0 : may_write(&c->cred);

@@ -441,6 +441,7 @@ static const char *const property_defaults[][2] = {
         {"stonith-enabled", "true"},       {"no-quorum-policy", "stop"},
         {"placement-strategy", "default"}, {"migration-limit", "1"},
         {"vmha-self-fence-timeout", "10"}, {"vmha-fence-watchdog-timeout", "20"},
+        {"symmetric-cluster", "true"},     {"vmha-shutdown-policy", "migrate"},
 };
 
 char *cd_view_config(void)

@@ -124,6 +124,9 @@ int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node
         ns = child_or_new(status, "node_state", node_id);
         set_str(ns, "uname", node_uname);
     }
+    /* Anything but "not running" means losing the node needs fencing again. */
+    if (r->rc != 7)
+        set_str(ns, "expected", "member");
     int64_t call_id = max_call_id(ns) + 1;
     xmlNode *lrm = child_named(ns, "lrm", NULL);
     if (!lrm)
@@ -353,6 +356,28 @@ xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
 bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc)
 {
     return find_rsc(node_state, rsc) != NULL;
+}
+
+bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id)
+{
+    xmlNode *ns = find_node_state(status, node_id);
+    xmlNode *lrm = ns ? child_named(ns, "lrm", NULL) : NULL;
+    xmlNode *rscs = lrm ? child_named(lrm, "lrm_resources", NULL) : NULL;
+
+    if (!ns || prop_is(ns, "expected", "down"))
+        return false;
+    for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
+        if (!name_is(lr, "lrm_resource"))
+            continue;
+        xmlChar *rsc = xmlGetProp(lr, (const xmlChar *)"id");
+        VmhaLrmState st = rsc ? vmha_lrm_state(ns, (const char *)rsc) : VMHA_LRM_UNKNOWN;
+        bool pending = rsc && vmha_lrm_pending_op(ns, (const char *)rsc);
+        xmlFree(rsc);
+        if (pending || st == VMHA_LRM_RUNNING || st == VMHA_LRM_FAILED)
+            return false;
+    }
+    set_str(ns, "expected", "down");
+    return true;
 }
 
 bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc)

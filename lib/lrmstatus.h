@@ -96,6 +96,12 @@ int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts);
 xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc);
 /* Whether the node has any record of rsc (a probe at least). */
 bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc);
+/* A node whose history shows nothing of ours running, failed or in flight gets expected="down":
+ * losing it then needs no fencing (clusterd/views.c shows it offline, not unclean), as Pacemaker
+ * treats a node that shut down cleanly. Called for drained nodes. Any later pending operation, or
+ * a probe finding a VM there, sets expected="member" again. Returns whether it changed. */
+bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id);
+
 /* Whether rsc has an operation pending on any node. */
 bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc);
 

@@ -68,22 +68,51 @@ static int set_nvpair(xmlNode *set, const char *name, const char *value)
     return 1;
 }
 
-int vmha_cib_node_attr_set(xmlNode *nodes, const char *uname, const char *name, const char *value)
+/* Sets or removes nvpair `name` in node uname's set `tag`, created as "nodes-ID" + id_suffix
+ * (crm_attribute's ids, so both tools edit the same pair). */
+static int node_nvpair_set(xmlNode *nodes, const char *uname, const char *tag,
+                           const char *id_suffix, const char *name, const char *value)
 {
     xmlNode *node = find_child(nodes, "node", "uname", uname);
     if (!node)
         return -1;
-    xmlNode *set = find_child(node, "instance_attributes", NULL, NULL);
+    xmlNode *set = find_child(node, tag, NULL, NULL);
     if (!set && !value)
         return 0;
     if (!set) {
-        /* crm_attribute's ids, so both tools edit the same pair */
         xmlChar *id = xmlGetProp(node, (const xmlChar *)"id");
-        g_autofree char *set_id = g_strdup_printf("nodes-%s", id ? (const char *)id : uname);
+        g_autofree char *set_id =
+                g_strdup_printf("nodes-%s%s", id ? (const char *)id : uname, id_suffix);
         xmlFree(id);
-        set = child_or_new(node, "instance_attributes", set_id);
+        set = child_or_new(node, tag, set_id);
     }
     return set_nvpair(set, name, value);
+}
+
+int vmha_cib_node_attr_set(xmlNode *nodes, const char *uname, const char *name, const char *value)
+{
+    return node_nvpair_set(nodes, uname, "instance_attributes", "", name, value);
+}
+
+int vmha_cib_property_set(xmlNode *crm_config, const char *name, const char *value)
+{
+    for (xmlNode *set = crm_config->children; set; set = set->next)
+        if (is_element(set, "cluster_property_set") && find_child(set, "nvpair", "name", name))
+            return set_nvpair(set, name, value);
+    if (!value)
+        return 0;
+    xmlNode *set = find_child(crm_config, "cluster_property_set", "id", "cib-bootstrap-options");
+    if (!set) {
+        set = xmlNewChild(crm_config, NULL, (const xmlChar *)"cluster_property_set", NULL);
+        xmlSetProp(set, (const xmlChar *)"id", (const xmlChar *)"cib-bootstrap-options");
+    }
+    return set_nvpair(set, name, value);
+}
+
+int vmha_cib_node_utilization_set(xmlNode *nodes, const char *uname, const char *name,
+                                  const char *value)
+{
+    return node_nvpair_set(nodes, uname, "utilization", "-utilization", name, value);
 }
 
 static xmlNode *find_primitive(xmlNode *configuration, const char *vm)

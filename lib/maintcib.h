@@ -23,6 +23,15 @@
  * node. */
 int vmha_cib_node_attr_set(xmlNode *nodes, const char *uname, const char *name, const char *value);
 
+/* Sets (value) or removes (NULL) a cluster property in crm_config's cib-bootstrap-options (an
+ * existing pair of that name in any set is changed in place). Returns 1 when changed, else 0. */
+int vmha_cib_property_set(xmlNode *crm_config, const char *name, const char *value);
+
+/* Sets (value) or removes (NULL) the utilization nvpair `name` (memory, cpu) of node `uname`.
+ * Returns 1 when changed, 0 when not, -1 for an unknown node. */
+int vmha_cib_node_utilization_set(xmlNode *nodes, const char *uname, const char *name,
+                                  const char *value);
+
 /* Records a move request of vm in <configuration>: away from `from`, to `to` when not NULL, by
  * `method` when not NULL; an earlier request of the same VM is replaced. -1 when the VM is
  * unknown. */

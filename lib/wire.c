@@ -276,6 +276,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "node-resume";
     case VMHA_MSG_VM_MOVE:
         return "vm-move";
+    case VMHA_MSG_CONFIG_SET:
+        return "config-set";
     case VMHA_MSG_REPLY:
         return "reply";
     case VMHA_MSG_SYNC_STATE:
@@ -307,6 +309,7 @@ bool vmha_msg_type_is_write(uint16_t type)
     case VMHA_MSG_NODE_DRAIN:
     case VMHA_MSG_NODE_RESUME:
     case VMHA_MSG_VM_MOVE:
+    case VMHA_MSG_CONFIG_SET:
         return true;
     }
     return false;

@@ -616,35 +616,54 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
     }
 
     /* Failback: every VM that prefers this node most and runs elsewhere is asked to come back.
-     * Read after the resume was applied, so the check sees the node taking VMs again. */
-    g_autoptr(VmhaModel) model = NULL;
-    rc = vmctl_load_live_model(&opts, "node resume", &model);
-    if (rc != VMCTL_EXIT_OK)
-        return rc;
-    ssize_t idx = vmha_model_find_node(model, node);
-    if (idx < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", node);
+     * Read after the resume was applied, so the check sees the node taking VMs again. A VM
+     * still on its way somewhere (a drain without --wait) is asked once it has landed. */
     Watch w = watch_new(&opts, node, false);
+    g_autoptr(GHashTable) asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    gint64 deadline = g_get_monotonic_time() + (gint64)mo.timeout * G_USEC_PER_SEC;
     int failed = 0;
-    for (size_t v = 0; v < model->n_vms; v++) {
-        const VmhaVm *vm = &model->vms[v];
-        ssize_t from = running_on(model, vm);
-        if (preferred_node(vm) != idx || from < 0 || from == idx || vm->pending_op)
-            continue;
-        ssize_t target = -1;
-        g_autofree char *why = NULL;
-        if (vmha_move_check(model, v, from, idx, NULL, (int64_t)time(NULL), &target, &why) < 0) {
-            watch_print(&w, "%s: stays on %s: %s", vm->name, model->nodes[from].name, why);
-            continue;
+    for (;;) {
+        g_autoptr(VmhaModel) model = NULL;
+        rc = vmctl_load_live_model(&opts, "node resume", &model);
+        if (rc != VMCTL_EXIT_OK)
+            break;
+        ssize_t idx = vmha_model_find_node(model, node);
+        if (idx < 0) {
+            rc = vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", node);
+            break;
         }
-        if (send_move(&opts, vm->name, model->nodes[from].name, node, NULL) != VMCTL_EXIT_OK) {
-            failed++;
-            continue;
+        size_t in_flight = 0;
+        for (size_t v = 0; v < model->n_vms; v++) {
+            const VmhaVm *vm = &model->vms[v];
+            if (preferred_node(vm) != idx || g_hash_table_contains(asked, vm->name))
+                continue;
+            if (vm->pending_op) {
+                in_flight++;
+                continue;
+            }
+            ssize_t from = running_on(model, vm);
+            if (from < 0 || from == idx)
+                continue;
+            g_hash_table_add(asked, g_strdup(vm->name));
+            ssize_t target = -1;
+            g_autofree char *why = NULL;
+            if (vmha_move_check(model, v, from, idx, NULL, (int64_t)time(NULL), &target, &why) <
+                0) {
+                watch_print(&w, "%s: stays on %s: %s", vm->name, model->nodes[from].name, why);
+                continue;
+            }
+            if (send_move(&opts, vm->name, model->nodes[from].name, node, NULL) != VMCTL_EXIT_OK) {
+                failed++;
+                continue;
+            }
+            watch_print(&w, "%s: failing back %s -> %s", vm->name, model->nodes[from].name, node);
+            watch_add(&w, vm->name, node);
         }
-        watch_print(&w, "%s: failing back %s -> %s", vm->name, model->nodes[from].name, node);
-        watch_add(&w, vm->name, node);
+        if (in_flight == 0 || g_get_monotonic_time() >= deadline)
+            break;
+        g_usleep(G_USEC_PER_SEC);
     }
-    if (mo.wait && w.vms->len > 0) {
+    if (rc == VMCTL_EXIT_OK && mo.wait && w.vms->len > 0) {
         g_autofree char *what = g_strdup_printf("the failback to %s", node);
         rc = watch_run(&w, mo.timeout, what);
     }

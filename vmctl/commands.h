@@ -24,3 +24,5 @@ int vmctl_cmd_node_fence(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_drain(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_resume(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_move(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_config_set(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_set(const VmctlOptions *opts, int argc, char **argv);

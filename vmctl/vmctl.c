@@ -46,6 +46,10 @@ static const VmctlCommand commands[] = {
         {"fence remove", vmctl_cmd_fence_remove, "ID", "remove a fence device"},
         {"fence list", vmctl_cmd_fence_list, "[--json]", "list the fence devices"},
         {"config show", vmctl_cmd_config_show, "[--json]", "cluster properties"},
+        {"config set", vmctl_cmd_config_set, "KEY=VALUE...",
+         "set cluster properties (empty value: default)"},
+        {"node set", vmctl_cmd_node_set, "NODE memory=MIB cpu=CORES",
+         "set a node's capacity for placement"},
         {"simulate", vmctl_simulate, "[--cib FILE] [--fail NODE]... [--drain NODE]... [--json]",
          "plan without touching anything"},
 };

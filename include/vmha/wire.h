@@ -41,6 +41,9 @@ typedef enum {
     /* F_NODE, F_COMMAND: run COMMAND on NODE through its clusterd (root only, not a write);
      * reply F_EXIT_STATUS, F_OUTPUT */
     VMHA_MSG_NODE_EXEC = 30,
+    /* F_KV KEY=VALUE (empty value: back to the default): cluster properties; with F_NODE, that
+     * node's capacity (memory, cpu) */
+    VMHA_MSG_CONFIG_SET = 31,
     /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
      * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */
     VMHA_MSG_PROBE = 19,

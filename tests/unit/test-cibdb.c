@@ -243,7 +243,8 @@ static void test_probe_write(void **state)
     cd_cibdb_version(&v1, d1);
     assert_true(vmha_cib_version_compare(&v1, &v0) > 0);
     g_autofree char *text = file_text("p");
-    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\">"));
+    /* A VM found running there: losing n2 needs fencing. */
+    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\" expected=\"member\">"));
     assert_non_null(strstr(text, "id=\"web1_last_0\""));
     assert_non_null(strstr(text, "on_node=\"n2\""));
     assert_null(strstr(text, "gone"));
@@ -528,6 +529,95 @@ static void test_cleanup_fence_request_monitor(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *kv_msg(uint16_t type, uint16_t tag, const char *name, const char *kv1,
+                       const char *kv2)
+{
+    VmhaMsg *m = vmha_msg_new(type);
+    if (name)
+        assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    if (kv1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv1), 0);
+    if (kv2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv2), 0);
+    return m;
+}
+
+/* Drain marks, move requests, properties and capacities: valid for Pacemaker's schema and
+ * crm_verify, all or nothing on a bad value. */
+static void test_maintenance_writes(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "m", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", "n1")), 0);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "method=cold", "force=on")), 0);
+    /* A shutdown's drain does not replace the administrator's. */
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "shutdown=on", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_MOVE, VMHA_F_NAME, "web1", "from=n1", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=2",
+                                  "placement-strategy=utilization")),
+                     0);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-enabled=false", NULL)),
+            0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "memory=4096", "cpu=8")),
+                     0);
+    g_autofree char *text = file_text("m");
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &m, &error), 0);
+    assert_true(m->nodes[1].drain);
+    assert_true(m->nodes[1].drain_force);
+    assert_false(m->nodes[1].drain_shutdown);
+    assert_string_equal(m->nodes[1].drain_method, "cold");
+    assert_int_equal(m->migration_limit, 2);
+    assert_int_equal(m->nodes[2].memory, 4096);
+    assert_int_equal(m->nodes[2].cpu, 8);
+    assert_non_null(
+            strstr(text, "id=\"vmha-move-web1\" rsc=\"web1\" node=\"n1\" score=\"-INFINITY\""));
+
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "method=warp", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n9", NULL, NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_VM_MOVE, VMHA_F_NAME, "web1", "from=n1", "method=teleport")),
+            VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_MOVE, VMHA_F_NAME, "nope", "from=n1", NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    /* One bad pair refuses the good one with it; so does a rule between properties. */
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=3", "bogus=1")),
+            VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=3",
+                                  "placement-strategy=best")),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-enabled=true",
+                                  "vmha-fence-watchdog-timeout=5")),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "disk=1", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_RESUME, VMHA_F_NODE, "n2", NULL, NULL)), 0);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=", NULL)), 0);
+    g_free(text);
+    text = file_text("m");
+    assert_null(strstr(text, "vmha-drain"));
+    assert_null(strstr(text, "migration-limit"));
+    assert_pacemaker_schema_valid(text);
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -557,6 +647,7 @@ int main(void)
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
+            cmocka_unit_test(test_maintenance_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

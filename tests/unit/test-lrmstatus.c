@@ -403,6 +403,36 @@ static void test_migrate_hand_over(void **state)
     assert_string_equal(restore_fails, "INFINITY");
 }
 
+/* A drained node holding nothing may leave without fencing; anything found there undoes it. */
+static void test_mark_down_if_idle(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult running = {"a", 0, VMHA_OP_STATUS_DONE, 1, 1700000000};
+    VmhaProbeResult stopped = {"a", 7, VMHA_OP_STATUS_DONE, 1, 1700000001};
+
+    assert_false(vmha_lrm_mark_down_if_idle(f->status, "9")); /* nothing recorded: no node_state */
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &running), 1);
+    assert_false(vmha_lrm_mark_down_if_idle(f->status, "1"));
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &stopped), 1);
+    assert_true(vmha_lrm_mark_down_if_idle(f->status, "1"));
+    assert_false(vmha_lrm_mark_down_if_idle(f->status, "1"));
+    g_autofree char *down = value(f->doc, "//node_state[@id='1']/@expected");
+    assert_string_equal(down, "down");
+    /* A pending operation or a VM found running there: fencing is needed again. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "start", "k", NULL, NULL,
+                                             NULL, 1700000002),
+                     1);
+    g_autofree char *member = value(f->doc, "//node_state[@id='1']/@expected");
+    assert_string_equal(member, "member");
+    assert_false(vmha_lrm_mark_down_if_idle(f->status, "1"));
+    VmhaProbeResult found = {"c", 0, VMHA_OP_STATUS_DONE, 1, 1700000003};
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &stopped), 1);
+    assert_true(vmha_lrm_mark_down_if_idle(f->status, "2"));
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &found), 1);
+    g_autofree char *again = value(f->doc, "//node_state[@id='2']/@expected");
+    assert_string_equal(again, "member");
+}
+
 static void test_fencing_records(void **state)
 {
     Fix *f = *state;
@@ -439,6 +469,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pending_then_result, setup, teardown),
             cmocka_unit_test_setup_teardown(test_failures_counted, setup, teardown),
             cmocka_unit_test_setup_teardown(test_migrate_hand_over, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_mark_down_if_idle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fencing_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

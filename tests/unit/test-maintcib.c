@@ -142,6 +142,34 @@ static void test_move_request(void **state)
     assert_int_equal(m->vms[0].n_locations, 0);
 }
 
+static void test_properties_and_capacity(void **state)
+{
+    Fix *f = *state;
+
+    assert_int_equal(vmha_cib_measure(f->crm_config, VMHA_MEASURE_SAVE, 50), 1);
+    /* Not in the measurements' set, which comes first now. */
+    assert_int_equal(vmha_cib_property_set(f->crm_config, "migration-limit", "3"), 1);
+    assert_int_equal(vmha_cib_property_set(f->crm_config, "migration-limit", "3"), 0);
+    assert_int_equal(vmha_cib_property_set(f->crm_config, "no-quorum-policy", NULL), 0);
+    assert_int_equal(vmha_cib_node_utilization_set(f->nodes, "n2", "memory", "2048"), 1);
+    assert_int_equal(vmha_cib_node_utilization_set(f->nodes, "n9", "memory", "2048"), -1);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        assert_int_equal(m->migration_limit, 3);
+        assert_int_equal(m->nodes[1].memory, 2048);
+        assert_int_equal(m->nodes[0].memory, -1);
+    }
+    xmlNode *set = child(f->crm_config, "cluster_property_set");
+    xmlChar *id = xmlGetProp(set, (const xmlChar *)"id");
+    assert_string_equal((const char *)id, "vmha-measurements");
+    xmlFree(id);
+    assert_int_equal(vmha_cib_property_set(f->crm_config, "migration-limit", NULL), 1);
+    assert_int_equal(vmha_cib_node_utilization_set(f->nodes, "n2", "memory", NULL), 1);
+    g_autoptr(VmhaModel) m = model_of(f);
+    assert_int_equal(m->migration_limit, 1);
+    assert_int_equal(m->nodes[1].memory, -1);
+}
+
 static void test_measurements(void **state)
 {
     Fix *f = *state;
@@ -163,6 +191,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_drain_marks, setup, teardown),
             cmocka_unit_test_setup_teardown(test_move_request, setup, teardown),
             cmocka_unit_test_setup_teardown(test_measurements, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_properties_and_capacity, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

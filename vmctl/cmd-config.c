@@ -1,0 +1,54 @@
+/* vmctl config set, node set: cluster properties and node capacities (docs/vmctl.md). clusterd
+ * checks every value against what the policy engine accepts and applies all pairs or none. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands.h"
+#include "vmattr.h"
+
+/* Sends KEY=VALUE pairs argv[first..] as one CONFIG_SET, for node (or the cluster when NULL). */
+static int send_settings(const VmctlOptions *opts, const char *node, int argc, char **argv,
+                         int first)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CONFIG_SET);
+
+    if (node && vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
+        return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+    for (int i = first; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        if (!eq || eq == argv[i])
+            return vmctl_error(opts, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", argv[i]);
+        if (vmha_msg_add_str(req, VMHA_F_KV, argv[i]) < 0)
+            return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+    }
+    int rc = vmctl_call(opts, req, NULL);
+    if (rc == VMCTL_EXIT_OK)
+        vmctl_print_ok(opts, "set");
+    return rc;
+}
+
+int vmctl_cmd_config_set(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 64);
+
+    if (first < 0 || first >= argc)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl config set KEY=VALUE...");
+    return send_settings(&opts, NULL, argc, argv, first);
+}
+
+int vmctl_cmd_node_set(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 64);
+
+    if (first < 0 || argc - first < 2)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+                           "usage: vmctl node set NODE memory=MIB|cpu=CORES...");
+    if (!vmha_node_name_valid(argv[first]))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", argv[first]);
+    return send_settings(&opts, argv[first], argc, argv, first + 1);
+}
