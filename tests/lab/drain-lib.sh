@@ -6,10 +6,13 @@
 # output and exit status are kept, and the check that a moved guest kept its memory (its counter
 # goes on, no boot line since).
 #
-# Usage: . drain-lib.sh LABNAME     (LABNAME: dl1..dl9, this work's own lab names)
+# Usage: . drain-lib.sh LABNAME     (LABNAME: dl1..dl9; the lab is LABNAME plus three hex digits of
+#                                    the build directory's hash, so that two checkouts running the
+#                                    same test at once do not share a lab; RL_LAB overrides)
 
+DL_BUILD=${VMHA_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 # shellcheck source=recovery-lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/recovery-lib.sh" "$1"
+. "$(dirname "${BASH_SOURCE[0]}")/recovery-lib.sh" "$1$(echo "$DL_BUILD" | md5sum | cut -c1-3)"
 
 CLUSTERD=$VMHA_BUILD_DIR/clusterd/clusterd
 
