@@ -14,57 +14,28 @@ DL_BUILD=${VMHA_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/b
 # shellcheck source=recovery-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/recovery-lib.sh" "$1$(echo "$DL_BUILD" | md5sum | cut -c1-3)"
 
-CLUSTERD=$VMHA_BUILD_DIR/clusterd/clusterd
-
-# dl_offline_config SETTING...: writes cluster settings that vmctl has no command for, the way an
-# administrator would with the cluster's daemons stopped: clusterd is killed on every node (SIGKILL:
-# a SIGTERM would drain the node first, as a planned shutdown), each node's database gets the same
-# edit (one epoch more), clusterd is started again and the function returns once every node is
-# quorate and in sync. SETTING is PROPERTY=VALUE (crm_config
-# cib-bootstrap-options, e.g. migration-limit=2) or NODE:ATTR=VALUE (the node's utilization, e.g.
-# n1:memory=2048). Only for the set-up: guests keep running, clusterd probes them when it starts.
-dl_offline_config() {
-    local n
-    for n in $RL_NODES; do
-        "$LAB" exec "$n" sh -c 'p=$(pidof clusterd) || exit 0; kill -KILL $p
-            for i in $(seq 150); do pidof clusterd >/dev/null || exit 0; sleep 0.1; done; exit 1' ||
-            rl_fail "clusterd on $n did not stop"
+# dl_config SETTING...: cluster settings through vmctl, one checked write each kind. SETTING is
+# PROPERTY=VALUE (`vmctl config set`, e.g. migration-limit=2) or NODE:ATTR=VALUE (`vmctl node set`,
+# the node's capacity, e.g. n1:memory=2048).
+dl_config() {
+    local arg props=() node
+    declare -A caps=()
+    for arg in "$@"; do
+        if [[ ${arg%%=*} == *:* ]]; then
+            node=${arg%%:*}
+            caps[$node]="${caps[$node]:-} ${arg#*:}"
+        else
+            props+=("$arg")
+        fi
     done
-    for n in $RL_NODES; do
-        "$LAB" exec "$n" python3 -c '
-import sys, xml.etree.ElementTree as ET
-path = "/var/lib/vmha/cib.xml"
-tree = ET.parse(path)
-cib = tree.getroot()
-conf = cib.find("configuration")
-def nvset(parent, tag, sid, name, value):
-    s = parent.find("%s[@id=\"%s\"]" % (tag, sid))
-    if s is None:
-        s = ET.SubElement(parent, tag, id=sid)
-    nv = s.find("nvpair[@name=\"%s\"]" % name)
-    if nv is None:
-        nv = ET.SubElement(s, "nvpair", id="%s-%s" % (sid, name), name=name)
-    nv.set("value", value)
-for arg in sys.argv[1:]:
-    key, value = arg.split("=", 1)
-    if ":" in key:
-        uname, name = key.split(":", 1)
-        node = conf.find("nodes/node[@uname=\"%s\"]" % uname)
-        nvset(node, "utilization", "nodes-%s-utilization" % node.get("id"), name, value)
-    else:
-        crm = conf.find("crm_config")
-        nvset(crm, "cluster_property_set", "cib-bootstrap-options", key, value)
-cib.set("epoch", str(int(cib.get("epoch")) + 1))
-cib.set("num_updates", "0")
-tree.write(path + ".new")' "$@" && "$LAB" exec "$n" mv /var/lib/vmha/cib.xml.new /var/lib/vmha/cib.xml ||
-            rl_fail "editing $n's database"
+    if [ ${#props[@]} -gt 0 ]; then
+        vmctl_on n1 config set "${props[@]}" >/dev/null || rl_fail "vmctl config set ${props[*]}"
+    fi
+    for node in "${!caps[@]}"; do
+        # shellcheck disable=SC2086
+        vmctl_on n1 node set "$node" ${caps[$node]} >/dev/null || rl_fail "vmctl node set $node${caps[$node]}"
     done
-    for n in $RL_NODES; do
-        "$LAB" exec "$n" sh -c "setsid '$CLUSTERD' --fence-agent-dir '$RL_VAR/fence-agents' \
-            </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
-    done
-    rl_wait 60 "every node quorate and in sync after the restart" rl_all_in_sync
-    rl_log "cluster settings written offline: $*"
+    rl_log "cluster settings: $*"
 }
 
 # dl_node_state ON NODE: NODE's state (online, draining, drained, ...) in ON's `vmctl status --json`.

@@ -16,7 +16,7 @@ declare -A RL_PREFER=([va]=n1,n2,n3 [vb]=n1,n3,n2 [vc]=n1,n2,n3 [vd]=n1,n3,n2 [v
 declare -A RL_HOME=([va]=n1 [vb]=n1 [vc]=n1 [vd]=n1 [ve]=n1 [vf]=n1)
 
 rl_up
-dl_offline_config placement-strategy=utilization n1:memory=2048 n1:cpu=16 \
+dl_config placement-strategy=utilization n1:memory=2048 n1:cpu=16 \
     n2:memory=512 n2:cpu=8 n3:memory=512 n3:cpu=8
 rl_fence_ensure
 rl_make_guests 32
