@@ -4,7 +4,8 @@
 #  a. n2 (vc: shutdown-policy migrate, the default; vd: stop): clusterd drains n2 before it
 #     exits: vc arrives elsewhere by quick migration (same boot, counter continued), vd is
 #     stopped and started elsewhere (one more boot); n2 is shown drained while clusterd is gone;
-#  b. clusterd started again on n2: it ends its own shutdown drain, n2 is online, nothing moves;
+#  b. n2 (empty, drained by its shutdown) power-cut: shown offline, not fenced; powered on, its
+#     clusterd ends its own shutdown drain, n2 is online, nothing moves;
 #  c. n3 with every VM on it on freeze: clusterd exits at once, the VMs keep running on n3 and nobody
 #     recovers them; clusterd back, nothing moved.
 . "$(dirname "$0")/recovery-lib.sh" sd1
@@ -45,10 +46,14 @@ rl_counters_running vc vd
 [ "$(node_field n1 n2 state)" = drained ] || rl_fail "n2 is $(node_field n1 n2 state), not drained"
 rl_log "n2 empty: vc migrated to $(rl_node_of vc) (same boot, counter $(rl_counter vc)), vd restarted on $(rl_node_of vd)"
 
-rl_log "--- b. clusterd back on n2"
+rl_log "--- b. n2, empty and drained by its shutdown, loses power: not fenced; it comes back"
 before=$(rl_where_now)
-start_clusterd n2
-rl_wait 60 "n2 quorate and in sync" rl_quorate_in_sync n2
+rl_kill n2
+rl_wait 30 "n2 offline (not unclean)" eval '[ "$(node_field n1 n2 state)" = offline ]'
+rl_stable 3
+[ -z "$(rl_fence_lines n2)" ] || rl_fail "n2 was fenced although nothing of ours ran there: $(rl_fence_lines n2)"
+rl_start n2
+rl_wait 90 "n2 quorate and in sync" rl_quorate_in_sync n2
 rl_wait 30 "n2 online again (its shutdown drain ended)" eval '[ "$(node_field n1 n2 state)" = online ]'
 rl_stable 3
 [ "$(rl_where_now)" = "$before" ] || rl_fail "VMs moved: $before -> $(rl_where_now)"
