@@ -14,6 +14,8 @@ DL_BUILD=${VMHA_BUILD_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/b
 # shellcheck source=recovery-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/recovery-lib.sh" "$1$(echo "$DL_BUILD" | md5sum | cut -c1-3)"
 
+CLUSTERD=$VMHA_BUILD_DIR/clusterd/clusterd
+
 # dl_config SETTING...: cluster settings through vmctl, one checked write each kind. SETTING is
 # PROPERTY=VALUE (`vmctl config set`, e.g. migration-limit=2) or NODE:ATTR=VALUE (`vmctl node set`,
 # the node's capacity, e.g. n1:memory=2048).
