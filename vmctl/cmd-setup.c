@@ -1048,15 +1048,17 @@ static int require_quorate(const VmctlOptions *opts)
                            "the cluster is not quorate and in sync here: try again when it is");
 }
 
-/* Writes conf on every member (index < n_members of run->nodes) and has corosync reload it
- * cluster-wide (corosync-cfgtool -R from this host). */
-static int install_conf_and_reload(Run *run, guint n_members, const char *conf, const char *what)
+/* Writes conf on every member (index < n_members of run->nodes), runs `others` (a script body,
+ * or NULL) on the rest at the same time, and has corosync reload the file cluster-wide
+ * (corosync-cfgtool -R from this host). */
+static int install_conf_and_reload(Run *run, guint n_members, const char *conf, const char *others,
+                                   const char *what)
 {
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
 
     for (guint i = 0; i < run->nodes->len; i++) {
         if (i >= n_members) {
-            g_ptr_array_add(scripts, NULL);
+            g_ptr_array_add(scripts, others ? script_of(others, true) : NULL);
             continue;
         }
         g_autoptr(GString) s = g_string_new("set -e\n");
@@ -1166,6 +1168,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     progress(&run, "checking %s and the %u members", nn->h.name, n_members);
     if ((rc = probe_all(&run, members)) != VMCTL_EXIT_OK)
         return rc;
+    progress(&run, "every host is reachable and ready");
     if (run.dry_run) {
         printf("would add %s (%s) as node %u, write this corosync.conf on every node and reload "
                "it:\n%s",
@@ -1196,19 +1199,17 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
         goto out;
     }
     g_string_append(s, "start_svc libvirtd-tls\n");
-    for (guint i = 0; i < nodes->len; i++)
-        g_ptr_array_add(scripts, i == n_members ? script_of(s->str, true) : NULL);
-    if (run_step(&run, "installing the configuration", (char **)scripts->pdata, true, NULL)) {
-        rc = fail_undo(&run, VMCTL_EXIT_FAILURE);
-        goto out;
-    }
-    progress(&run, "installed corosync.conf, authkey and certificates on %s", nn->h.name);
-    if (install_conf_and_reload(&run, n_members, text, "writing the new corosync.conf") < 0) {
+    /* The new host's files and the members' new corosync.conf at once; then the reload. */
+    if (install_conf_and_reload(&run, n_members, text, s->str, "installing the configuration") <
+        0) {
         undo_all(&run);
         reload_again(&run);
         goto out;
     }
-    progress(&run, "every member has %s in its corosync.conf (reloaded)", nn->h.name);
+    progress(&run,
+             "%s has corosync.conf, authkey and certificates; every member has it in its "
+             "corosync.conf (reloaded)",
+             nn->h.name);
     g_ptr_array_set_size(scripts, 0);
     for (guint i = 0; i < nodes->len; i++)
         g_ptr_array_add(scripts, i == n_members ? script_of("set -e\nstart_svc corosync\nstart_svc "
@@ -1380,6 +1381,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     rc = probe_all(&run, members);
     if (rc != VMCTL_EXIT_OK)
         return rc;
+    progress(&run, "every host is reachable and ready");
     if (run.force && undo_interrupted(&run) < 0)
         return VMCTL_EXIT_FAILURE;
 
@@ -1402,7 +1404,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         return rc;
     }
     progress(&run, "stopped clusterd and corosync on %s", name);
-    if (install_conf_and_reload(&run, n_members, text, "writing the new corosync.conf") < 0) {
+    if (install_conf_and_reload(&run, n_members, text, NULL, "writing the new corosync.conf") < 0) {
         undo_all(&run);
         reload_again(&run);
         return rc;
