@@ -298,6 +298,24 @@ static VmhaMsg *fence_remove_msg(const char *id)
     return m;
 }
 
+/* The same request with force=on first among its pairs, as vmctl --force sends it. */
+static VmhaMsg *fence_force_msg(VmhaMsg *m)
+{
+    VmhaMsg *forced = vmha_msg_new(m->type);
+    for (guint i = 0; i < m->fields->len; i++) {
+        const VmhaWireField *f = g_ptr_array_index(m->fields, i);
+        if (f->tag == VMHA_F_KV && !vmha_msg_get(forced, VMHA_F_KV))
+            assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+        if (f->tag == VMHA_F_NODE && !vmha_msg_get(forced, VMHA_F_KV))
+            assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+        assert_int_equal(vmha_msg_add_bytes(forced, f->tag, f->data, f->len), 0);
+    }
+    if (!vmha_msg_get(forced, VMHA_F_KV))
+        assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+    vmha_msg_free(m);
+    return forced;
+}
+
 /* The saved file is valid against Pacemaker's own schema, as cibadmin and crm_mon need. */
 static void assert_pacemaker_schema_valid(const char *text)
 {
@@ -408,8 +426,7 @@ static void test_fence_write(void **state)
     assert_false(
             vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n3")));
 
-    /* An absolute path is an agent too. */
-    assert_int_equal(apply(fence_add_msg("lab3", "/opt/lab/fence_lab", "n3", NULL, NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab3", "fence_lab", "n3", NULL, NULL)), 0);
 
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n3", NULL, NULL)),
@@ -425,6 +442,13 @@ static void test_fence_write(void **state)
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    /* Names only (issue 11, defect 3): whoever writes the database must not choose what root
+     * runs. */
+    assert_int_equal(apply(fence_add_msg("x", "/tmp/evil.sh", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "/usr/sbin/fence_ipmilan", "n1", NULL, NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_../../tmp/x", "n1", NULL, NULL)),
+                     VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1\nplug=n3", NULL)),
                      VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "action=off", NULL)),
@@ -434,9 +458,14 @@ static void test_fence_write(void **state)
     assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
     assert_int_equal(apply(fence_remove_msg("web1")), VMCTL_EXIT_NOT_FOUND);
+    /* lab1 is the only device of n1 and n2: removing it, or replacing it, needs root's --force
+     * (the submitting clusterd lets force=on through from root only). */
+    assert_int_equal(apply(fence_remove_msg("lab1")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_evil", "n1,n2", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
     assert_unchanged(&v, d);
 
-    assert_int_equal(apply(fence_remove_msg("lab1")), 0);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("lab1"))), 0);
     g_free(text);
     text = file_text("f");
     assert_null(strstr(text, "lab1"));
@@ -444,6 +473,59 @@ static void test_fence_write(void **state)
     assert_non_null(strstr(text, "id=\"web1\""));
     assert_pacemaker_schema_valid(text);
     assert_crm_verify_ok(text);
+    cd_cibdb_finalise();
+}
+
+/* The only fence device of a node is removed or replaced only when forced (root --force;
+ * issue 11, defect 3); a device another one backs up goes without. */
+static void test_fence_only_device(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "fo", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+    g_autofree char *err = NULL;
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(fence_add_msg("ipmi", "fence_ipmilan", "n1,n2,n3", "ip=1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
+    assert_int_equal(apply(fence_remove_msg("pdu")), 0);
+    assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
+
+    cd_cibdb_version(&v, d);
+    VmhaMsg *m = fence_remove_msg("ipmi");
+    assert_int_equal(cd_cibdb_apply(m, &err), VMCTL_EXIT_REFUSED);
+    vmha_msg_free(m);
+    assert_non_null(strstr(err, "only one fencing n2, n3"));
+    assert_non_null(strstr(err, "--force"));
+    assert_int_equal(apply(fence_add_msg("ipmi", "fence_xvm", "n1,n2,n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    m = fence_remove_msg("ipmi");
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "bogus=1"), 0);
+    assert_int_equal(apply(m), VMCTL_EXIT_USAGE);
+    /* Forced, a path is still no agent. */
+    assert_int_equal(
+            apply(fence_force_msg(fence_add_msg("ipmi", "/tmp/evil.sh", "n1,n2,n3", NULL, NULL))),
+            VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    /* Replaced in place, in one write. */
+    assert_int_equal(
+            apply(fence_force_msg(fence_add_msg("ipmi", "fence_xvm", "n2,n3", "port=7", NULL))), 0);
+    g_autofree char *text = file_text("fo");
+    assert_non_null(strstr(text, "<primitive id=\"ipmi\" class=\"stonith\" type=\"fence_xvm\""));
+    assert_null(strstr(text, "fence_ipmilan"));
+    assert_null(strstr(text, "name=\"ip\""));
+    assert_non_null(strstr(text, "name=\"pcmk_host_list\" value=\"n2 n3\""));
+    assert_pacemaker_schema_valid(text);
+    /* pdu is now n1's only device. */
+    assert_int_equal(apply(fence_remove_msg("pdu")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("ipmi"))), 0);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("pdu"))), 0);
+    g_free(text);
+    text = file_text("fo");
+    assert_null(strstr(text, "stonith"));
     cd_cibdb_finalise();
 }
 
@@ -646,6 +728,7 @@ int main(void)
             cmocka_unit_test(test_unreadable_file),
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
+            cmocka_unit_test(test_fence_only_device),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
     };
