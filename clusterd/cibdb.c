@@ -1,7 +1,12 @@
 /* The local copy of the cluster database. libcib's file backend edits a working copy
  * (cib.work.xml) in memory and only writes it on signoff, so after every applied write we save
  * the whole document ourselves to cib.xml: temporary file, fsync, rename, fsync of the directory.
- * cib.xml is therefore always a complete document, whenever clusterd is killed. */
+ * cib.xml is therefore always a complete document, whenever clusterd is killed.
+ *
+ * Beside it, cib.xml.sig (lib/cibsig.h) holds the digest of what clusterd saved, written before
+ * the file itself. At start a copy that does not match it was changed behind clusterd's back: it
+ * is moved aside and this node starts with an empty database, which any other node's copy
+ * replaces at the next sync, so a damaged copy never spreads (issue 11, defect 5). */
 #include "config.h"
 
 #include <crm/cib.h>
@@ -17,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cibsig.h"
 #include "clusterd.h"
 #include "fencedev.h"
 #include "fencer.h"
@@ -33,7 +39,9 @@
 static struct {
     char *dir;
     char *path;      /* cib.xml: the durable copy */
+    char *sig_path;  /* cib.xml.sig: its digest */
     char *work_path; /* cib.work.xml: libcib's working copy */
+    char *saved;     /* the digest of cib.xml as it is on disk (vmha_cibsig_digest) */
     cib_t *cib;
 } db;
 
@@ -70,6 +78,24 @@ static int write_file_atomic(const char *path, const char *content)
         fsync(dfd);
         close(dfd);
     }
+    return 0;
+}
+
+/* Saves a whole document: the signature naming it (and the copy it replaces, in case we stop
+ * between the two writes) first, then the file. */
+static int store(const char *content)
+{
+    g_autofree char *digest = vmha_cibsig_digest(content, strlen(content));
+    g_autofree char *sig = vmha_cibsig_format(digest, db.saved);
+    int r = write_file_atomic(db.sig_path, sig);
+
+    if (r < 0)
+        return r;
+    r = write_file_atomic(db.path, content);
+    if (r < 0)
+        return r;
+    g_free(db.saved);
+    db.saved = g_steal_pointer(&digest);
     return 0;
 }
 
@@ -141,7 +167,7 @@ static int save(void)
         return -EIO;
     g_autofree char *s = dump_xml_formatted(xml);
     free_xml(xml);
-    int r = write_file_atomic(db.path, s);
+    int r = store(s);
     if (r < 0)
         g_warning("cannot save %s: %s", db.path, g_strerror(-r));
     return r;
@@ -167,7 +193,70 @@ static int create_initial(void)
     g_autofree char *s = dump_xml_formatted(cib);
     free_xml(cib);
     g_message("creating an empty cluster database in %s", db.path);
-    return write_file_atomic(db.path, s);
+    return store(s);
+}
+
+/* Moves path aside as path.SUFFIX-SECONDS (-SECONDS.N when taken: an earlier copy set aside
+ * is never overwritten) for the administrator; returns the new name. */
+static char *move_aside(const char *path, const char *suffix, int64_t when)
+{
+    char *aside = g_strdup_printf("%s.%s-%" G_GINT64_FORMAT, path, suffix, when);
+    for (unsigned n = 1; g_file_test(aside, G_FILE_TEST_EXISTS) && n < 1000; n++) {
+        g_free(aside);
+        aside = g_strdup_printf("%s.%s-%" G_GINT64_FORMAT ".%u", path, suffix, when, n);
+    }
+    if (rename(path, aside) < 0 && errno != ENOENT) {
+        g_warning("cannot move %s to %s: %s", path, aside, g_strerror(errno));
+        g_clear_pointer(&aside, g_free);
+    }
+    return aside;
+}
+
+/* Takes cib.xml as clusterd last saved it, or quarantines it: a copy that does not match its
+ * signature was edited or damaged while clusterd was not looking, and whatever it says (a raised
+ * epoch, a VM's configuration) must not become the cluster's. This node then starts with an
+ * empty database: it adopts the cluster's copy at the next sync and, with version 0, is never
+ * chosen to send its own. A copy without a signature (saved before vmha signed its copies, or
+ * the signature deleted on purpose) is taken as it is and signed, as Pacemaker takes a cib.xml
+ * without cib.xml.sig. */
+static int check_signature(void)
+{
+    g_autofree char *content = NULL, *sig = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(db.path, &content, &len, NULL))
+        return 0; /* unreadable: connect_cib() moves it aside */
+    g_autofree char *actual = vmha_cibsig_digest(content, len);
+    if (!g_file_get_contents(db.sig_path, &sig, NULL, &error) &&
+        g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+        g_warning("%s has no signature %s: taking it as it is and signing it", db.path,
+                  db.sig_path);
+        g_autofree char *text = vmha_cibsig_format(actual, NULL);
+        int r = write_file_atomic(db.sig_path, text);
+        if (r < 0)
+            return r;
+        db.saved = g_steal_pointer(&actual);
+        return 0;
+    }
+    VmhaCibSigCheck check = vmha_cibsig_check(sig, content, len);
+    if (check == VMHA_CIBSIG_MATCH) {
+        db.saved = g_steal_pointer(&actual);
+        return 0;
+    }
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *expected = g_strndup(sig ? sig : "", strcspn(sig ? sig : "", "\n"));
+    g_autofree char *file_aside = move_aside(db.path, "quarantined", now);
+    g_autofree char *sig_aside = move_aside(db.sig_path, "quarantined", now);
+    g_critical("%s does not match its signature (%s %s, the file %s): changed or damaged outside "
+               "clusterd; moved to %s (signature %s) and starting with an empty database, which "
+               "the cluster's copy replaces at the next sync (docs/ARCHITECTURE.md, Security)",
+               db.path, check == VMHA_CIBSIG_MALFORMED ? "malformed:" : "expected",
+               *expected ? expected : "(empty)", actual, file_aside ? file_aside : "(not moved)",
+               sig_aside ? sig_aside : "(not moved)");
+    if (!file_aside)
+        return -EIO;
+    return create_initial();
 }
 
 int cd_cibdb_init(const char *state_dir)
@@ -177,12 +266,13 @@ int cd_cibdb_init(const char *state_dir)
     crm_xml_init(); /* loads the schemas; without it libcib rejects every document */
     db.dir = g_strdup(state_dir);
     db.path = g_build_filename(state_dir, "cib.xml", NULL);
+    db.sig_path = g_build_filename(state_dir, "cib.xml.sig", NULL);
     db.work_path = g_build_filename(state_dir, "cib.work.xml", NULL);
     if (g_mkdir_with_parents(state_dir, 0700) < 0) {
         g_warning("cannot create %s: %s", state_dir, g_strerror(errno));
         return -errno;
     }
-    if (access(db.path, F_OK) < 0 && (r = create_initial()) < 0) {
+    if (access(db.path, F_OK) < 0 ? (r = create_initial()) < 0 : (r = check_signature()) < 0) {
         g_warning("cannot create %s: %s", db.path, g_strerror(-r));
         return r;
     }
@@ -192,7 +282,10 @@ int cd_cibdb_init(const char *state_dir)
         g_autofree char *aside = g_strdup_printf("%s.bad-%" G_GINT64_FORMAT, db.path,
                                                  g_get_real_time() / G_USEC_PER_SEC);
         g_warning("%s is unusable; moved to %s", db.path, aside);
-        if (rename(db.path, aside) < 0 || create_initial() < 0 || connect_cib() < 0)
+        if (rename(db.path, aside) < 0)
+            return -EIO;
+        g_clear_pointer(&db.saved, g_free); /* its signature names a copy that is gone */
+        if (create_initial() < 0 || connect_cib() < 0)
             return -EIO;
     }
     return 0;
@@ -204,6 +297,8 @@ void cd_cibdb_finalise(void)
     g_clear_pointer(&db.dir, g_free);
     g_clear_pointer(&db.path, g_free);
     g_clear_pointer(&db.work_path, g_free);
+    g_clear_pointer(&db.sig_path, g_free);
+    g_clear_pointer(&db.saved, g_free);
 }
 
 static void version_of(xmlNode *cib, VmhaCibVersion *v)
@@ -269,7 +364,7 @@ int cd_cibdb_replace(const char *xml)
     g_autofree char *formatted = dump_xml_formatted(doc);
     free_xml(doc);
     disconnect();
-    if ((r = write_file_atomic(db.path, formatted)) < 0) {
+    if ((r = store(formatted)) < 0) {
         g_warning("cannot save %s: %s", db.path, g_strerror(-r));
         return r;
     }

@@ -720,12 +720,134 @@ static void test_unreadable_file(void **state)
     assert_true(aside);
 }
 
+/* Files in sub whose names start with prefix. */
+static int count_files(const char *sub, const char *prefix)
+{
+    g_autofree char *d = g_build_filename(dir, sub, NULL);
+    g_autoptr(GDir) gd = g_dir_open(d, 0, NULL);
+    int n = 0;
+    for (const char *name; gd && (name = g_dir_read_name(gd));)
+        n += g_str_has_prefix(name, prefix);
+    return n;
+}
+
+static void write_sub_file(const char *sub, const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, sub, name, NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* A copy changed behind clusterd's back (issue 11, defect 5: epoch raised and a VM's config path
+ * changed on a stopped node) is quarantined and the node starts empty, so it adopts the cluster's
+ * copy instead of spreading its own; an untouched copy is loaded as it was saved. */
+static void test_signature(void **state)
+{
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v, now;
+    char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
+    g_autofree char *sub = g_build_filename(dir, "sig", NULL);
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v, d);
+    cd_cibdb_finalise();
+    g_autofree char *sig = NULL;
+    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
+    assert_true(g_file_get_contents(sig_path, &sig, NULL, NULL));
+    assert_true(g_str_has_prefix(sig, "sha256 "));
+
+    /* Untouched: loaded as saved. */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    assert_string_equal(d, dn);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 0);
+
+    /* Tampered: a higher epoch and another config path, still a well-formed CIB. */
+    g_autofree char *text = file_text("sig");
+    g_autofree char *epoch = g_strdup_printf("epoch=\"%" G_GUINT64_FORMAT "\"", v.epoch);
+    assert_non_null(strstr(text, epoch));
+    assert_non_null(strstr(text, "/shared/vm.xml"));
+    GString *evil = g_string_new(text);
+    g_string_replace(evil, epoch, "epoch=\"999\"", 1);
+    g_string_replace(evil, "/shared/vm.xml", "/tmp/evil.xml", 1);
+    g_autofree char *tampered = g_string_free(evil, false);
+    write_sub_file("sig", "cib.xml", tampered);
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_true(now.admin_epoch == 0 && now.epoch == 0 && now.num_updates == 0);
+    g_autofree char *fresh = file_text("sig");
+    assert_null(strstr(fresh, "web1"));
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 1);
+    assert_int_equal(count_files("sig", "cib.xml.sig.quarantined-"), 1);
+    g_autoptr(GDir) gd = g_dir_open(sub, 0, NULL);
+    for (const char *name; (name = g_dir_read_name(gd));) {
+        if (!g_str_has_prefix(name, "cib.xml.quarantined-"))
+            continue;
+        g_autofree char *path = g_build_filename(sub, name, NULL), *kept = NULL;
+        assert_true(g_file_get_contents(path, &kept, NULL, NULL));
+        assert_string_equal(kept, tampered); /* kept for the administrator */
+    }
+    /* The fresh empty copy is signed: it loads again. */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 1);
+
+    /* A signature that is not ours counts as a mismatch. */
+    write_sub_file("sig", "cib.xml.sig", "0123\n");
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 2);
+}
+
+/* A stop between the signature and the file leaves the copy before, which the signature also
+ * names; a copy without a signature (written before vmha signed them) is taken and signed. */
+static void test_signature_crash_and_upgrade(void **state)
+{
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v, now;
+    char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
+    g_autofree char *sub = g_build_filename(dir, "sig2", NULL);
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v, d);
+    g_autofree char *before = file_text("sig2");
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    cd_cibdb_finalise();
+    write_sub_file("sig2", "cib.xml", before); /* the file's rename never happened */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig2", "cib.xml.quarantined-"), 0);
+
+    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
+    assert_int_equal(unlink(sig_path), 0);
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_true(g_file_test(sig_path, G_FILE_TEST_EXISTS));
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig2", "cib.xml.quarantined-"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_writes_and_errors),
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
+            cmocka_unit_test(test_signature),
+            cmocka_unit_test(test_signature_crash_and_upgrade),
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
             cmocka_unit_test(test_fence_only_device),
