@@ -720,6 +720,65 @@ static void test_unreadable_file(void **state)
     assert_true(aside);
 }
 
+static VmhaMsg *result_msg(uint64_t origin, const char *line, const char *kv)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_RESULT);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_RESULT, line), 0);
+    if (kv)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, origin), 0);
+    return m;
+}
+
+/* Results from before a node's fence are void (issue 11, defect 7): n2 ran web1, was fenced, and
+ * its clusterd, rejoining with its pre-fence copy, monitored web1 there and found nothing (rc 7).
+ * That failure carries the pre-fence epoch and changes nothing, on every copy alike; a failure
+ * from a monitor begun after the fence is recorded. */
+static void test_result_after_fence(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "rf", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    VmhaMsg *a = vmha_msg_new(VMHA_MSG_ACTIONS);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:1:0:u start web1 n2"), 0);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_KV, "time=1700000000"), 0);
+    assert_int_equal(apply(a), 0);
+    assert_int_equal(apply(result_msg(2, "0:1:0:u start 0 web1 0 0 10 1700000001", "fenced=0")), 0);
+    g_autofree char *text = file_text("rf");
+    assert_non_null(strstr(text, "web1_last_0"));
+
+    VmhaMsg *f = vmha_msg_new(VMHA_MSG_FENCED);
+    assert_int_equal(vmha_msg_add_str(f, VMHA_F_NODE, "n2"), 0);
+    assert_int_equal(vmha_msg_add_u64(f, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(f, VMHA_F_KV, "time=1700000100"), 0);
+    assert_int_equal(apply(f), 0);
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000105",
+                                      "fenced=0")),
+                     0);
+    assert_unchanged(&v, d);
+    g_free(text);
+    text = file_text("rf");
+    assert_null(strstr(text, "fail-count-web1"));
+    assert_null(strstr(text, "web1_monitor_2000"));
+
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000110",
+                                      "fenced=1700000100")),
+                     0);
+    g_free(text);
+    text = file_text("rf");
+    assert_non_null(strstr(text, "fail-count-web1#monitor_2000"));
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000111",
+                                      "fenced=x")),
+                     VMCTL_EXIT_USAGE);
+    cd_cibdb_finalise();
+}
+
 /* Files in sub whose names start with prefix. */
 static int count_files(const char *sub, const char *prefix)
 {
@@ -752,10 +811,6 @@ static void test_signature(void **state)
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     cd_cibdb_version(&v, d);
     cd_cibdb_finalise();
-    g_autofree char *sig = NULL;
-    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
-    assert_true(g_file_get_contents(sig_path, &sig, NULL, NULL));
-    assert_true(g_str_has_prefix(sig, "sha256 "));
 
     /* Untouched: loaded as saved. */
     assert_int_equal(cd_cibdb_init(sub), 0);
@@ -791,6 +846,10 @@ static void test_signature(void **state)
         assert_true(g_file_get_contents(path, &kept, NULL, NULL));
         assert_string_equal(kept, tampered); /* kept for the administrator */
     }
+    g_autofree char *sig = NULL;
+    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
+    assert_true(g_file_get_contents(sig_path, &sig, NULL, NULL));
+    assert_true(g_str_has_prefix(sig, "sha256 "));
     /* The fresh empty copy is signed: it loads again. */
     assert_int_equal(cd_cibdb_init(sub), 0);
     cd_cibdb_finalise();
@@ -846,6 +905,7 @@ int main(void)
             cmocka_unit_test(test_writes_and_errors),
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
+            cmocka_unit_test(test_result_after_fence),
             cmocka_unit_test(test_signature),
             cmocka_unit_test(test_signature_crash_and_upgrade),
             cmocka_unit_test(test_probe_write),
