@@ -478,8 +478,8 @@ static void on_monitor_report(const CdExecResult *res, void *ctx)
     };
     if (!vmha_op_result_failed(&r))
         return;
-    /* The series began from a copy of the database in which this node had been fenced so many
-     * times: a failure it finds after a later fence is void (issue 11, defect 7). */
+    /* Sent with this node's fence epoch in the copy the series began from: when the node was
+     * fenced since, what the monitor finds is void (issue 11, defect 7). */
     const int64_t *epoch = g_hash_table_lookup(C.monitor_epochs, res->rsc);
     r.has_fence_epoch = epoch != NULL;
     r.fence_epoch = epoch ? *epoch : 0;
