@@ -99,8 +99,8 @@ static void usage(FILE *out)
             "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
             "  -w, --watchdog PATH     watchdog device to feed (default: none); see\n"
             "                          docs/ARCHITECTURE.md, self-fencing\n"
-            "  -F, --fence-agent-dir DIR  where fence agents named without a path are\n"
-            "                          (default /usr/sbin)\n"
+            "  -F, --fence-agent-dir DIR  a trusted fence agent directory, searched\n"
+            "                          before /usr/sbin\n"
             "  -T, --shutdown-timeout S   how long a shutdown waits for this node's VMs to\n"
             "                          leave (shutdown policies; default 300)\n"
             "  -V, --version\n",
