@@ -17,56 +17,15 @@
 #include "clusterd.h"
 #include "executor.h"
 #include "fencer.h"
+#include "log.h"
 #include "rexec.h"
 
 CdConfig cd_config;
 
-static FILE *log_file;
-
-static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
-                        gpointer user_data)
-{
-    FILE *out = log_file ? log_file : stderr;
-    const char *lvl = (level & G_LOG_LEVEL_ERROR)      ? "error"
-                      : (level & G_LOG_LEVEL_CRITICAL) ? "critical"
-                      : (level & G_LOG_LEVEL_WARNING)  ? "warning"
-                      : (level & G_LOG_LEVEL_MESSAGE)  ? "notice"
-                      : (level & G_LOG_LEVEL_INFO)     ? "info"
-                                                       : "debug";
-    if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv("VMHA_DEBUG"))
-        return;
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
-    fprintf(out, "%s clusterd[%d]: %s: %s\n", ts, (int)getpid(), lvl, message);
-    fflush(out);
-}
-
-static const char *log_path = "/var/log/vmha/clusterd.log";
-
-static void open_log(void)
-{
-    g_autofree char *dir = g_path_get_dirname(log_path);
-    FILE *f = NULL;
-
-    g_mkdir_with_parents(dir, 0755);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd >= 0)
-        f = fdopen(fd, "a");
-    if (!f) {
-        fprintf(stderr, "clusterd: cannot open %s: %s; logging to stderr\n", log_path,
-                g_strerror(errno));
-        return;
-    }
-    if (log_file)
-        fclose(log_file);
-    log_file = f;
-}
-
 /* SIGHUP: reopen the log file (after logrotate moved it). */
 static gboolean on_hup(gpointer user_data)
 {
-    if (log_file)
-        open_log();
+    cd_log_reopen();
     g_message("log reopened");
     return G_SOURCE_CONTINUE;
 }
@@ -91,10 +50,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: clusterd [OPTIONS]\n"
-            "  -f, --foreground        log to stderr instead of the log file\n"
+            "  -f, --foreground        log to stderr instead of the log file (under systemd\n"
+            "                          both go to the journal)\n"
+            "  -d, --debug             debug messages too (as VMHA_DEBUG=1)\n"
             "  -s, --state-dir DIR     cluster database directory (default %s)\n"
             "  -S, --socket PATH       vmctl socket (default %s/clusterd.sock)\n"
-            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log)\n"
+            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log; given,\n"
+            "                          it is used even under systemd)\n"
             "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
             "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
             "  -w, --watchdog PATH     watchdog device to feed (default: none); see\n"
@@ -111,6 +73,7 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
             {"foreground", no_argument, NULL, 'f'},
+            {"debug", no_argument, NULL, 'd'},
             {"state-dir", required_argument, NULL, 's'},
             {"socket", required_argument, NULL, 'S'},
             {"log", required_argument, NULL, 'l'},
@@ -123,17 +86,21 @@ int main(int argc, char **argv)
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
-    bool foreground = false, disarm = true;
+    bool foreground = false, debug = false, disarm = true;
+    const char *log_path = NULL;
     int c, rc = EXIT_FAILURE;
 
     cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
     cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
     cd_config.admin_group = g_strdup("vmha");
     cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fds:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
+            break;
+        case 'd':
+            debug = true;
             break;
         case 's':
             g_free(cd_config.state_dir);
@@ -188,9 +155,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (!foreground)
-        open_log();
-    g_log_set_default_handler(log_handler, NULL);
+    cd_log_init(foreground ? CD_LOG_STDERR
+                : log_path ? CD_LOG_FILE
+                           : CD_LOG_AUTO,
+                log_path ? log_path : "/var/log/vmha/clusterd.log", debug);
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_term, loop);
@@ -198,8 +166,13 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    g_message("clusterd %s starting (state %s, socket %s)", VMHA_VERSION, cd_config.state_dir,
-              cd_config.socket_path);
+    g_message("clusterd %s starting (state %s, socket %s, log %s)", VMHA_VERSION,
+              cd_config.state_dir, cd_config.socket_path, cd_log_destination());
+    g_debug("admin group %s, CPG group %s, watchdog %s, fence agents in %s, shutdown timeout %u s",
+            cd_config.admin_group ? cd_config.admin_group : "(root only)", cd_config.cpg_group,
+            cd_config.watchdog ? cd_config.watchdog : "none",
+            cd_config.fence_agent_dir ? cd_config.fence_agent_dir : "/usr/sbin",
+            cd_shutdown_timeout_s);
     /* First: a watchdog that cannot be armed is a host that cannot self-fence. */
     if (cd_watchdog_init(cd_config.watchdog, CD_WATCHDOG_TIMEOUT_S) < 0)
         return EXIT_FAILURE;
@@ -242,7 +215,6 @@ out_db:
     cd_cibdb_finalise();
     cd_watchdog_finalise(disarm);
     g_message("clusterd stopped");
-    if (log_file)
-        fclose(log_file);
+    cd_log_finalise();
     return rc;
 }
