@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,28 @@
 #include "rexec.h"
 
 CdConfig cd_config;
+
+/* Tells systemd (Type=notify) how the service is doing; nothing outside systemd. The protocol
+ * of sd_notify(3): one datagram to $NOTIFY_SOCKET ('@' for the abstract namespace). */
+static void service_notify(const char *state)
+{
+    const char *path = g_getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len;
+
+    if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(sa.sun_path))
+        return;
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+        g_debug("cannot notify systemd: %s", g_strerror(errno));
+    close(fd);
+}
 
 /* SIGHUP: reopen the log file (after logrotate moved it). */
 static gboolean on_hup(gpointer user_data)
@@ -42,6 +67,12 @@ static gboolean on_feed(gpointer user_data)
 static gboolean on_term(gpointer user_data)
 {
     g_message("terminating on signal");
+    /* A drain may take --shutdown-timeout: systemd's stop timeout must outlast it (the unit's
+     * TimeoutStopSec covers the default). */
+    g_autofree char *state =
+            g_strdup_printf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%" G_GUINT64_FORMAT,
+                            ((guint64)cd_shutdown_timeout_s + 30) * G_USEC_PER_SEC);
+    service_notify(state);
     cd_shutdown_begin(user_data);
     return G_SOURCE_CONTINUE;
 }
@@ -195,6 +226,7 @@ int main(int argc, char **argv)
     if (cd_ipc_init(cd_config.socket_path) < 0)
         goto out_corosync;
 
+    service_notify("READY=1");
     g_main_loop_run(loop);
     rc = EXIT_SUCCESS;
 
