@@ -44,6 +44,11 @@
 #define STEP_TIMEOUT_S   120
 #define MAX_CLOCK_SKEW_S 2.0
 #define DEFAULT_WAIT_S   120
+/* The database a new member starts from: none (clusterd makes an empty one and adopts the
+ * cluster's); whatever was there is set aside, and what clusterd writes goes on undo. */
+#define FRESH_DATABASE                                                                             \
+    "fresh " VMHA_STATE_DIR "/cib.xml\nfresh " VMHA_STATE_DIR                                      \
+    "/cib.xml.sig\nfresh " VMHA_STATE_DIR "/cib.work.xml\n"
 
 /* ---- shell pieces every step script starts with ---- */
 
@@ -373,7 +378,12 @@ static char *probe_script(const char *storage, const char *token)
             "        svc installed \"$s\" >/dev/null 2>&1 || echo \"missing=$s service\"\n"
             "    done\n"
             "fi\n"
-            "if [ -e " COROSYNC_CONF " ]; then\n"
+            "# Debian's corosync package ships a corosync.conf (cluster_name debian, one node on\n"
+            "# 127.0.0.1): unchanged, it is no cluster.\n"
+            "stock=$(dpkg-query -W -f='${Conffiles}\\n' corosync 2>/dev/null |\n"
+            "    awk '$1 == \"" COROSYNC_CONF "\" {print $2}')\n"
+            "if [ -e " COROSYNC_CONF " ] && { [ -z \"$stock\" ] ||\n"
+            "    [ \"$(md5sum <" COROSYNC_CONF " | cut -d' ' -f1)\" != \"$stock\" ]; }; then\n"
             "    echo \"cluster=$(sed -n "
             "'s/^[[:space:]]*cluster_name:[[:space:]]*//p' " COROSYNC_CONF " | head -n1)\"\n"
             "elif [ -e " COROSYNC_AUTHKEY " ] || [ -e " VMHA_STATE_DIR "/cib.xml ]; then\n"
@@ -901,7 +911,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < nodes->len; i++)
         n_local += ((Node *)g_ptr_array_index(nodes, i))->h.local;
     if (n_local != 1)
-        return vmctl_fail(VMCTL_EXIT_USAGE,
+        return vmctl_fail(VMCTL_EXIT_REFUSED,
                           n_local ? "two of the nodes have addresses of this host"
                                   : "run this on one of the nodes: none of their addresses is "
                                     "this host's (give NODE=ADDR)");
@@ -953,8 +963,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         Node *n = g_ptr_array_index(nodes, i);
         g_autoptr(GString) s = g_string_new("set -e\nbegin\n");
         g_string_append(s, "stop_svc clusterd\nstop_svc corosync\n");
-        g_string_append(s, "fresh " VMHA_STATE_DIR "/cib.xml\nfresh " VMHA_STATE_DIR
-                           "/cib.work.xml\n");
+        g_string_append(s, FRESH_DATABASE);
         add_put(s, COROSYNC_CONF, "0644", conf, strlen(conf));
         if (add_put_file(s, COROSYNC_AUTHKEY, "0400", keyfile, &error) < 0 ||
             add_tls_files(s, dir, n, &error) < 0) {
@@ -1013,6 +1022,12 @@ static int load_cluster(const VmctlOptions *opts, VmhaCsConf **ret_conf, GPtrArr
     g_autoptr(GError) gerr = NULL;
     g_autoptr(GPtrArray) cs = NULL;
 
+    /* Debian's corosync package ships a corosync.conf, but no authkey: a cluster vmha made has
+     * both. */
+    if (access(COROSYNC_AUTHKEY, F_OK) < 0)
+        return vmctl_fail(VMCTL_EXIT_REFUSED,
+                          "this host is not in a cluster (no %s): run vmctl cluster setup first",
+                          COROSYNC_AUTHKEY);
     if (!g_file_get_contents(COROSYNC_CONF, &text, NULL, &gerr))
         return vmctl_fail(VMCTL_EXIT_REFUSED,
                           "this host is not in a cluster (%s): run vmctl cluster setup first",
@@ -1188,7 +1203,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     const char *cp_ca[] = {"cp", VMHA_PKI_DIR "/cacert.pem", ca, NULL};
     const char *cp_key[] = {"cp", VMHA_PKI_DIR "/cakey.pem", cakey, NULL};
     g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
-    g_string_append(s, "fresh " VMHA_STATE_DIR "/cib.xml\nfresh " VMHA_STATE_DIR "/cib.work.xml\n");
+    g_string_append(s, FRESH_DATABASE);
     add_put(s, COROSYNC_CONF, "0644", text, strlen(text));
     rc = VMCTL_EXIT_FAILURE;
     if (!dir || run_local(cp_ca, &error) < 0 || run_local(cp_key, &error) < 0 ||
@@ -1390,6 +1405,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     const char *const files[] = {COROSYNC_CONF,
                                  COROSYNC_AUTHKEY,
                                  VMHA_STATE_DIR "/cib.xml",
+                                 VMHA_STATE_DIR "/cib.xml.sig",
                                  VMHA_STATE_DIR "/cib.work.xml",
                                  VMHA_PKI_DIR "/cakey.pem",
                                  VMHA_PKI_DIR "/cacert.pem"};
