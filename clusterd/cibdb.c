@@ -947,8 +947,10 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
              p = crm_next_same_xml(p))
             if (g_strcmp0(crm_element_value(p, XML_ATTR_ID), id) == 0)
                 old = p;
-        xmlAddNextSibling(old, prim);
+        /* A copy owned by the resources' document: prim keeps its own document, freed below. */
+        xmlAddNextSibling(old, xmlDocCopyNode(prim, resources->doc, 1));
         free_xml(old);
+        free_xml(prim);
         g_message("fence device %s replaced (forced by root)", id);
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_RESOURCES, resources, cib_sync_call);
         free_xml(resources);
