@@ -126,7 +126,10 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
         *ret_error = g_strdup("out of memory");
         return -1;
     }
-    xmlCtxtUseOptions(t->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    /* XML_PARSE_HUGE: a CIB of more than about 12,000 VMs is over libxml2's 10 MB default
+     * limits; a DOCTYPE is refused below, so no entity can blow it up. */
+    xmlCtxtUseOptions(t->ctxt,
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     int rc = xmlParseChunk(t->ctxt, buf, (int)len, 1);
     if (t->has_dtd) {
         *ret_error = g_strdup("a document type declaration (DOCTYPE) is not accepted in a CIB");
