@@ -1736,7 +1736,8 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
             self_fenced[i] = true; /* the plan carried out: its fences are done */
         } else if (node->state == VMHA_NODE_LOST) {
             if (!fence_device[i] && node->lost_since > 0 &&
-                now >= node->lost_since + m->fence_watchdog_timeout && !m->maintenance_mode)
+                now >= node->lost_since + m->fence_watchdog_timeout && !m->maintenance_mode &&
+                !node->self_fence_disarmed)
                 self_fenced[i] = true;
             else
                 e->fencing[i] = true;
@@ -1799,17 +1800,26 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
                 e->reasons[v] = g_strdup_printf("maintenance mode: %s is lost and not fenced; "
                                                 "nothing is moved",
                                                 m->nodes[waiting_for].name);
-            else if (running == 0)
-                e->reasons[v] = g_strdup("cluster in maintenance mode (maintenance-mode=true)");
+            else
+                e->reasons[v] = g_strdup(running > 0 ? "cluster in maintenance mode: left as it is"
+                                                     : "cluster in maintenance mode "
+                                                       "(maintenance-mode=true)");
             continue;
         }
         if (waiting_for >= 0) {
             /* The one unforgivable bug is a VM running twice: never start it elsewhere while
              * the node it ran on may still be running it. Its room is held meanwhile: it is
              * placed as the plan after the fence will place it. */
-            const char *how = fence_device[waiting_for] ? "be fenced" : "self-fence";
-            e->reasons[v] =
-                    g_strdup_printf("waiting for %s to %s", m->nodes[waiting_for].name, how);
+            const VmhaNode *lost = &m->nodes[waiting_for];
+            if (fence_device[waiting_for])
+                e->reasons[v] = g_strdup_printf("waiting for %s to be fenced", lost->name);
+            else if (lost->self_fence_disarmed)
+                e->reasons[v] = g_strdup_printf(
+                        "waiting for %s: it was out of the cluster when maintenance mode "
+                        "ended and does not fence itself; bring it back or fence it",
+                        lost->name);
+            else
+                e->reasons[v] = g_strdup_printf("waiting for %s to self-fence", lost->name);
             it->kind = quorate ? ITEM_WAITING : ITEM_PINNED;
             it->stopped_role = stopped_role;
             continue;

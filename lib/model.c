@@ -358,7 +358,9 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
             return bad_value(l, nv, name, value, "quick, live or cold");
         return 0;
     }
-    if (strcmp(name, "standby") == 0) {
+    if (strcmp(name, "vmha-self-fence-disarmed") == 0) {
+        n->self_fence_disarmed = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "standby") == 0) {
         n->standby = attr_true(l, nv, name, value);
     } else if (strcmp(name, "maintenance") == 0) {
         n->maintenance = attr_true(l, nv, name, value);

@@ -79,6 +79,9 @@ typedef struct {
     VmhaNodeState state; /* from node_state; ONLINE when the document has none */
     int64_t lost_since;  /* seconds since the epoch the node was lost; 0 when not known */
     bool has_node_state; /* the status section had a node_state for it */
+    /* vmha-self-fence-disarmed: out of the cluster when maintenance mode ended, so its copy
+     * may still say maintenance-mode and it does not fence itself when lost */
+    bool self_fence_disarmed;
 } VmhaNode;
 
 typedef struct {

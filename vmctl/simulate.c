@@ -51,9 +51,15 @@ static void print_json(const VmhaModel *m, const VmhaPlan *plan)
             json_object_object_add(reasons, m->vms[v].name,
                                    json_object_new_string(plan->reasons[v]));
     }
+    json_object *held = json_object_new_object();
+    for (size_t v = 0; v < plan->n_vms; v++)
+        if (plan->held[v] >= 0)
+            json_object_object_add(held, m->vms[v].name,
+                                   json_object_new_string(m->nodes[plan->held[v]].name));
     json_object_object_add(root, "actions", actions);
     json_object_object_add(root, "placement", placement);
     json_object_object_add(root, "reasons", reasons);
+    json_object_object_add(root, "held", held);
     puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(root);
@@ -90,6 +96,9 @@ static void print_human(const VmhaModel *m, const VmhaPlan *plan)
             printf("%-*s  %s (%s)\n", width, m->vms[v].name, m->nodes[node].name, plan->reasons[v]);
         else if (node >= 0)
             printf("%-*s  %s\n", width, m->vms[v].name, m->nodes[node].name);
+        else if (plan->held[v] >= 0)
+            printf("%-*s  stopped: %s (room held on %s)\n", width, m->vms[v].name,
+                   plan->reasons[v] ? plan->reasons[v] : "waiting", m->nodes[plan->held[v]].name);
         else
             printf("%-*s  stopped: %s\n", width, m->vms[v].name,
                    plan->reasons[v] ? plan->reasons[v] : "not placed");
@@ -179,6 +188,9 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
         vmha_model_set_drain(model, (size_t)n, true);
     }
 
+    /* Values read as Pacemaker reads them, not as written ("priority '2.0' read as 2"). */
+    for (guint i = 0; i < model->warnings->len; i++)
+        fprintf(stderr, "vmctl: warning: %s\n", (const char *)model->warnings->pdata[i]);
     g_autoptr(VmhaPlan) plan = NULL;
     if (vmha_engine_plan(model, now, &plan) < 0)
         return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: planning failed");
