@@ -735,6 +735,14 @@ static bool role_limited(const char *role)
     return role && g_ascii_strcasecmp(role, "Started") != 0;
 }
 
+/* A role in a location: Pacemaker applies "Started" and "Unpromoted" (old name "Slave") to
+ * every role, as if no role were given (`crm_resource --ban` writes role="Started"). */
+static bool location_role_limited(const char *role)
+{
+    return role && g_ascii_strcasecmp(role, "Started") != 0 &&
+           g_ascii_strcasecmp(role, "Unpromoted") != 0 && g_ascii_strcasecmp(role, "Slave") != 0;
+}
+
 static int load_constraints(Loader *l, Elem *constraints)
 {
     VmhaModel *m = l->m;
@@ -748,7 +756,7 @@ static int load_constraints(Loader *l, Elem *constraints)
         if (NAME_EQ(x, "rsc_location")) {
             size_t vm;
             int score, r;
-            if (has_set || attr(x, "rsc-pattern") || attr(x, "role"))
+            if (has_set || attr(x, "rsc-pattern") || location_role_limited(attr(x, "role")))
                 return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
                             "only rsc/node/score locations are supported");
             if ((r = resolve_rsc(l, x, "rsc", &vm)) < 0)

@@ -257,6 +257,9 @@ static void test_pacemaker_numbers(void **state)
             "name=\"resource-stickiness\" value=\"100\"/><nvpair id=\"rd2\" name=\"priority\" "
             "value=\"7\"/></meta_attributes></rsc_defaults>"
             "<constraints><rsc_colocation id=\"c\" rsc=\"w\" with-rsc=\"v\" score=\"+INFINITY\"/>"
+            /* crm_resource --ban writes role="Started": Pacemaker applies it to every role */
+            "<rsc_location id=\"cli-ban-v-on-n1\" rsc=\"v\" node=\"n1\" score=\"-INFINITY\" "
+            "role=\"Started\"/>"
             "<rsc_colocation id=\"d\" rsc=\"v\" with-rsc=\"w\" score=\"-500\" "
             "influence=\"true\"/></constraints></configuration></cib>";
     g_autoptr(VmhaModel) m = NULL;
@@ -276,6 +279,8 @@ static void test_pacemaker_numbers(void **state)
     assert_int_equal(m->colocations[0].score, VMHA_SCORE_INFINITY);
     assert_false(m->colocations[0].influence); /* w is not critical */
     assert_true(m->colocations[1].influence);
+    assert_int_equal(v->n_locations, 1);
+    assert_int_equal(v->locations[0].score, -VMHA_SCORE_INFINITY);
     bool warned_priority = false;
     for (guint i = 0; i < m->warnings->len; i++)
         warned_priority |= strstr(m->warnings->pdata[i], "'priority' = '2.0' read as 2") != NULL;
@@ -343,6 +348,12 @@ static void test_rejects(void **state)
              "with-rsc=\"w\" score=\"INFINITY\" node-attribute=\"rack\"/></constraints>"
              "</configuration></cib>",
              VMHA_MODEL_ERROR_UNSUPPORTED, "only rsc/with-rsc/score/influence colocations"},
+            /* A location for the promoted role only: vmha has no promotable VMs. */
+            {"<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources>"
+             "<primitive id=\"v\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/></resources>"
+             "<constraints><rsc_location id=\"l\" rsc=\"v\" node=\"a\" score=\"1\" "
+             "role=\"Promoted\"/></constraints></configuration></cib>",
+             VMHA_MODEL_ERROR_UNSUPPORTED, "only rsc/node/score locations"},
             /* Pacemaker would place the VM with the other agent's resource: vmha cannot. */
             {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
              "provider=\"vmha\" type=\"vm\"/><primitive id=\"d\" class=\"ocf\" "
@@ -445,7 +456,16 @@ static void test_plan_on_example(void **state)
     assert_int_equal(vmha_engine_plan(m, 1700000000, &p2), 0);
     assert_string_equal(p2->reasons[db],
                         "no node can run VMs (all offline, standby, draining or in maintenance)");
+    /* ... unless n2 was out of the cluster when maintenance mode ended: its watchdog was
+     * disarmed then, so the deadline proves nothing and db waits for n2 or a fence. */
     m->nodes[0].standby = false;
+    m->nodes[1].self_fence_disarmed = true;
+    g_autoptr(VmhaPlan) p2b = NULL;
+    assert_int_equal(vmha_engine_plan(m, 1700000000, &p2b), 0);
+    assert_int_equal(p2b->placement[db], -1);
+    assert_non_null(strstr(p2b->reasons[db], "waiting for n2: it was out of the cluster when "
+                                             "maintenance mode ended"));
+    m->nodes[1].self_fence_disarmed = false;
     g_autoptr(VmhaPlan) p3 = NULL;
     assert_int_equal(vmha_engine_plan(m, 1700000000, &p3), 0);
     /* n1 bans db, and db's 3 failures there reach migration-threshold 3: the failures are named */
