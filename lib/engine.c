@@ -59,6 +59,7 @@ typedef struct {
     bool placed;     /* assignment done (Pacemaker: no longer provisional) */
     bool allocating; /* in assignment: a colocation loop stops here */
     bool merging;    /* in a colocated-score merge: a loop stops here */
+    size_t rank;     /* of its merged weights in the allocation order (rank_weights()) */
 } Item;
 
 typedef struct {
@@ -393,26 +394,88 @@ static int weight_in(const int *w, ssize_t n)
     return n < 0 || w[n] == NOT_ALLOWED ? -INF : w[n];
 }
 
+/* One item's weights as cmp_resources compares them: on the node it runs on, then node by node
+ * in the sorted node order. */
+static void weight_key(const Engine *e, const Item *it, int *key)
+{
+    key[0] = weight_in(it->merged, it->current);
+    for (size_t i = 0; i < e->n; i++)
+        key[i + 1] = weight_in(it->merged, (ssize_t)e->node_order[i]);
+}
+
+typedef struct {
+    const int *keys;
+    size_t len;
+} Keys;
+
+static gint cmp_keys(gconstpointer x, gconstpointer y, gpointer data)
+{
+    const Keys *k = data;
+    const int *a = k->keys + *(const size_t *)x * k->len,
+              *b = k->keys + *(const size_t *)y * k->len;
+    for (size_t i = 0; i < k->len; i++)
+        if (a[i] != b[i])
+            return a[i] > b[i] ? -1 : 1;
+    return 0;
+}
+
+/* Ranks the items' weight vectors, highest first: equal vectors share a rank. Most VMs have
+ * one of a few vectors (the same scores on the same nodes), so the vectors are told apart
+ * once, by hashing, and the allocation order then compares integers. */
+static void rank_weights(Engine *e)
+{
+    size_t ni = e->n_items, len = e->n + 1;
+    g_autofree int *keys = g_new(int, MAX(ni, 1) * len);
+    g_autofree size_t *uniq = g_new(size_t, MAX(ni, 1)); /* class -> its first item */
+    g_autofree size_t *cls = g_new(size_t, MAX(ni, 1));
+    size_t cap = 16;
+    while (cap < 2 * ni)
+        cap *= 2;
+    g_autofree ssize_t *slot = g_new(ssize_t, cap);
+    memset(slot, -1, sizeof(ssize_t) * cap);
+    size_t nu = 0;
+    for (size_t i = 0; i < ni; i++) {
+        int *key = keys + i * len;
+        weight_key(e, &e->items[i], key);
+        guint32 h = 2166136261u;
+        for (size_t k = 0; k < len; k++)
+            h = (h ^ (guint32)key[k]) * 16777619u;
+        for (size_t j = h & (cap - 1);; j = (j + 1) & (cap - 1)) {
+            if (slot[j] < 0) {
+                slot[j] = (ssize_t)nu;
+                uniq[nu] = i;
+                cls[i] = nu++;
+                break;
+            }
+            if (memcmp(keys + uniq[slot[j]] * len, key, sizeof(int) * len) == 0) {
+                cls[i] = (size_t)slot[j];
+                break;
+            }
+        }
+    }
+    /* Sort the classes' first items by their vectors; a class's rank is its place. */
+    g_autofree size_t *sorted = g_memdup2(uniq, sizeof(size_t) * MAX(nu, 1));
+    Keys k = {.keys = keys, .len = len};
+    if (nu > 1)
+        g_qsort_with_data(sorted, (gint)nu, sizeof(size_t), cmp_keys, &k);
+    g_autofree size_t *rank_of = g_new(size_t, MAX(nu, 1));
+    for (size_t j = 0; j < nu; j++)
+        rank_of[cls[sorted[j]]] = j;
+    for (size_t i = 0; i < ni; i++)
+        e->items[i].rank = rank_of[cls[i]];
+}
+
 /* Pacemaker's order: priority, then (cmp_resources, for every strategy but `default`) the
- * weight on the node it runs on, then the weights node by node in the sorted node order; last,
- * document order. */
+ * weight on the node it runs on, then the weights node by node in the sorted node order (the
+ * rank of those weights, rank_weights()); last, document order. */
 static gint cmp_items(gconstpointer x, gconstpointer y, gpointer data)
 {
     const Engine *e = data;
     const Item *a = &e->items[*(const size_t *)x], *b = &e->items[*(const size_t *)y];
     if (a->priority != b->priority)
         return a->priority > b->priority ? -1 : 1;
-    if (e->m->placement_strategy != VMHA_STRATEGY_DEFAULT) {
-        int ca = weight_in(a->merged, a->current), cb = weight_in(b->merged, b->current);
-        if (ca != cb)
-            return ca > cb ? -1 : 1;
-        for (size_t i = 0; i < e->n; i++) {
-            size_t n = e->node_order[i];
-            int sa = weight_in(a->merged, (ssize_t)n), sb = weight_in(b->merged, (ssize_t)n);
-            if (sa != sb)
-                return sa > sb ? -1 : 1;
-        }
-    }
+    if (a->rank != b->rank)
+        return a->rank < b->rank ? -1 : 1;
     return (a->position > b->position) - (a->position < b->position);
 }
 
@@ -446,29 +509,30 @@ static ssize_t ban_insufficient_capacity(Engine *e, Item *it)
 {
     if (!uses_capacity(e) || it->vm < 0)
         return -1;
-    const VmhaVm *vm = &e->m->vms[it->vm];
-    g_autoptr(GArray) group = g_array_new(false, false, sizeof(size_t));
-    collect_colocated(e, (size_t)it->vm, (size_t)it->vm, group);
-    int64_t mem = 0, cpu = 0;
-    for (guint i = 0; i < group->len; i++) {
-        size_t g = g_array_index(group, size_t, i);
-        if (item_of(e, g)->placed)
-            continue;
-        mem += MAX(e->m->vms[g].memory, 0);
-        cpu += MAX(e->m->vms[g].cpu, 0);
+    size_t v = (size_t)it->vm;
+    const VmhaVm *vm = &e->m->vms[v];
+    int64_t mem = MAX(vm->memory, 0), cpu = MAX(vm->cpu, 0);
+    if (e->tw_start[v] != e->tw_start[v + 1] || e->wt_start[v] != e->wt_start[v + 1]) {
+        g_autoptr(GArray) group = g_array_new(false, false, sizeof(size_t));
+        collect_colocated(e, v, v, group);
+        mem = cpu = 0;
+        for (guint i = 0; i < group->len; i++) {
+            size_t g = g_array_index(group, size_t, i);
+            if (item_of(e, g)->placed)
+                continue;
+            mem += MAX(e->m->vms[g].memory, 0);
+            cpu += MAX(e->m->vms[g].cpu, 0);
+        }
     }
     bool any_capable = false;
+    for (size_t n = 0; n < e->n && !any_capable; n++)
+        any_capable = available(e, it->w, n, true) && fits_amount(e, n, mem, cpu);
     ssize_t most = -1;
     for (size_t n = 0; n < e->n; n++) {
         if (!available(e, it->w, n, true))
             continue;
-        any_capable |= fits_amount(e, n, mem, cpu);
-        if (most < 0 || compare_capacity(e, n, (size_t)most) < 0)
+        if (!any_capable && (most < 0 || compare_capacity(e, n, (size_t)most) < 0))
             most = (ssize_t)n;
-    }
-    for (size_t n = 0; n < e->n; n++) {
-        if (!available(e, it->w, n, true))
-            continue;
         bool enough =
                 any_capable ? fits_amount(e, n, mem, cpu) : fits_amount(e, n, vm->memory, vm->cpu);
         if (!enough)
@@ -1554,6 +1618,17 @@ static bool better(const Engine *e, const Pass *a, const Pass *b)
     return false;
 }
 
+/* Whether p runs every VM that may run: then no placement is better (nor, on a tie, chosen). */
+static bool runs_all(const Engine *e, const Pass *p)
+{
+    for (size_t v = 0; v < e->m->n_vms; v++) {
+        ItemKind k = e->items[v].kind;
+        if ((k == ITEM_NORMAL || k == ITEM_WAITING) && p->node[v] < 0)
+            return false;
+    }
+    return true;
+}
+
 /* ---- actions ---- */
 
 static void add_action(Engine *e, VmhaActionType type, ssize_t vm, ssize_t node, ssize_t to,
@@ -1891,6 +1966,8 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
             memcpy(it->merged, merged ? merged : it->w, sizeof(int) * n);
         }
     }
+    if (m->placement_strategy != VMHA_STRATEGY_DEFAULT)
+        rank_weights(e);
     e->order = g_new(size_t, MAX(e->n_items, 1));
     for (size_t i = 0; i < e->n_items; i++)
         e->order[i] = i;
@@ -1900,9 +1977,10 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
      * the better by what runs (highest priorities first) wins, Pacemaker's on a tie. */
     e->fixed_reasons = e->reasons;
     Pass passes[2];
-    int n_passes = 2;
-    for (int k = 0; k < n_passes; k++)
-        run_pass(e, k == 1, &passes[k]);
+    int n_passes = 1;
+    run_pass(e, false, &passes[0]);
+    if (!runs_all(e, &passes[0]))
+        run_pass(e, true, &passes[n_passes++]);
     int chosen = n_passes > 1 && better(e, &passes[1], &passes[0]) ? 1 : 0;
     for (size_t i = 0; i < e->n_items; i++)
         e->items[i].node = passes[chosen].node[i];
