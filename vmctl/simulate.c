@@ -135,7 +135,10 @@ static void warm_heap(void)
     mallopt(M_TRIM_THRESHOLD, INT_MAX);
     mallopt(M_TOP_PAD, RESERVE);
     /* Grows the heap by RESERVE (address space only until touched) and keeps it. */
-    uintptr_t brk0 = (uintptr_t)sbrk(0);
+    void *brk = sbrk(0);
+    if (brk == (void *)-1)
+        return;
+    uintptr_t brk0 = (uintptr_t)brk;
     void *volatile grow = malloc(1024 * 1024); /* volatile: not optimized away */
     free(grow);
     uintptr_t start = (brk0 + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
