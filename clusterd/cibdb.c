@@ -30,8 +30,10 @@
 #include "lrmstatus.h"
 #include "maintcib.h"
 #include "model.h"
+#include "pcmknum.h"
 #include "statusclean.h"
 #include "vmattr.h"
+#include "vmcib.h"
 #include "vmctl/vmctl.h"
 
 /* Debian 12's Pacemaker refuses documents with a newer feature set. */
@@ -640,79 +642,68 @@ static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
 /* `<operations><op id="VM-monitor" name="monitor" interval="5s" timeout="30s"/></operations>`:
  * an existing op of that name keeps its id (and stays the only one). */
-static int set_operation(xmlNode *cib, const char *vm, const char *op, const char *interval,
-                         char **ret_error)
-{
-    g_autofree char *xpath = g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE
-                                             "[@id='%s']/operations/op[@name='%s']",
-                                             vm, op);
-    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
-    g_autofree char *id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
-                                   : g_strdup_printf("%s-%s", vm, op);
+static int replace_configuration(xmlNode *copy, char **ret_error);
 
-    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
-    crm_xml_add(prim, XML_ATTR_ID, vm);
-    xmlNode *ops = create_xml_node(prim, "operations");
-    xmlNode *o = create_xml_node(ops, "op");
-    crm_xml_add(o, XML_ATTR_ID, id);
-    crm_xml_add(o, "name", op);
-    crm_xml_add(o, "interval", interval);
-    if (!existing || !crm_element_value(existing, "timeout"))
-        crm_xml_add(o, "timeout", "30s");
-    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
-    free_xml(prim);
-    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+/* Whether the configuration copy names VM `name` as a VM. */
+static bool copy_has_vm(xmlNode *cib, const char *name)
+{
+    return find_vm(cib, name) != NULL;
 }
 
-static int set_one(xmlNode *cib, const char *name, const char *kv, char **ret_error)
+/* One KEY=VALUE of `vmctl vm set` (or ban=/unban= of vm ban / unban) on the configuration
+ * copy. */
+static int set_one(xmlNode *copy, xmlNode *config, const char *name, const char *kv,
+                   char **ret_error)
 {
     const char *eq = strchr(kv, '=');
-    const char *canon, *err;
+    const char *canon, *err, *value = eq + 1;
     VmhaAttrSection sec;
     g_autofree char *key = g_strndup(kv, eq - kv);
 
-    if (vmha_vm_attr_check(key, eq + 1, &canon, &sec, &err) < 0)
+    if (vmha_vm_attr_check(key, value, &canon, &sec, &err) < 0)
         return fail(ret_error, VMCTL_EXIT_USAGE, "%s: %s", key, err);
-    if (sec == VMHA_ATTR_PREFER) {
-        int r = remove_preferences(cib, name, ret_error);
-        if (r == 0)
-            r = add_preferences(cib, name, eq + 1, ret_error);
-        return r;
+    switch (sec) {
+    case VMHA_ATTR_PREFER: {
+        g_auto(GStrv) nodes = NULL;
+        if (*value && vmha_prefer_parse(value, &nodes) < 0)
+            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", value);
+        for (size_t j = 0; nodes && nodes[j]; j++)
+            if (!node_known(copy, nodes[j]))
+                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[j]);
+        vmha_cib_vm_prefer_set(config, name, nodes);
+        return 0;
     }
-    if (sec == VMHA_ATTR_OPERATION)
-        return set_operation(cib, name, canon, eq + 1, ret_error);
-    const char *tag = sec == VMHA_ATTR_INSTANCE ? XML_TAG_ATTR_SETS
-                      : sec == VMHA_ATTR_META   ? XML_TAG_META_SETS
-                                                : XML_TAG_UTILIZATION;
-    /* An existing set keeps its id; a VM written by another tool may use other ids than ours. */
-    g_autofree char *xpath = g_strdup_printf(
-            "//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']/%s", name, tag);
-    xmlNode *existing = get_xpath_object(xpath, cib, LOG_NEVER);
-    const char *suffix = sec == VMHA_ATTR_INSTANCE ? "instance_attributes"
-                         : sec == VMHA_ATTR_META   ? "meta_attributes"
-                                                   : "utilization";
-    g_autofree char *set_id = existing ? g_strdup(crm_element_value(existing, XML_ATTR_ID))
-                                       : g_strdup_printf("%s-%s", name, suffix);
-    const char *nv_id = NULL;
-    for (xmlNode *nv = existing ? first_named_child(existing, XML_CIB_TAG_NVPAIR) : NULL; nv;
-         nv = crm_next_same_xml(nv))
-        if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), canon) == 0)
-            nv_id = crm_element_value(nv, XML_ATTR_ID);
-    g_autofree char *fresh_id = g_strdup_printf("%s-%s", set_id, canon);
-
-    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
-    crm_xml_add(prim, XML_ATTR_ID, name);
-    xmlNode *set = create_xml_node(prim, tag);
-    crm_xml_add(set, XML_ATTR_ID, set_id);
-    xmlNode *nv = create_xml_node(set, XML_CIB_TAG_NVPAIR);
-    crm_xml_add(nv, XML_ATTR_ID, nv_id ? nv_id : fresh_id);
-    crm_xml_add(nv, XML_NVPAIR_ATTR_NAME, canon);
-    crm_xml_add(nv, XML_NVPAIR_ATTR_VALUE, eq + 1);
-    int rc = db.cib->cmds->modify(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
-    free_xml(prim);
-    return cib_call_result(rc, ret_error, "cannot change the VM") ? VMCTL_EXIT_FAILURE : 0;
+    case VMHA_ATTR_COLOCATION: {
+        g_auto(GStrv) others = NULL;
+        g_autofree int *scores = NULL;
+        bool together = strcmp(canon, "together") == 0;
+        if (vmha_coloc_list_parse(value, name, together, &others, &scores) < 0)
+            return fail(ret_error, VMCTL_EXIT_USAGE,
+                        "%s: bad list '%s' (VMs other than %s, each "
+                        "once, with an optional positive score)",
+                        key, value, name);
+        for (size_t j = 0; others[j]; j++)
+            if (!copy_has_vm(copy, others[j]))
+                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "%s: unknown VM '%s'", key, others[j]);
+        vmha_cib_vm_coloc_set(config, name, together, others, scores);
+        return 0;
+    }
+    case VMHA_ATTR_BAN: {
+        bool ban = strcmp(canon, "ban") == 0;
+        if (*value && !node_known(copy, value))
+            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", value);
+        vmha_cib_vm_ban(config, name, *value ? value : NULL, ban);
+        return 0;
+    }
+    default:
+        vmha_cib_vm_attr_set(config, name, sec, canon, value);
+        return 0;
+    }
 }
 
+/* `vmctl vm set` (and vm ban / unban): every pair is applied to a copy of the configuration,
+ * which must then load (lib/model checks what it means, e.g. that the VMs a colocation names
+ * exist) before it replaces the configuration in one step: all pairs or none. */
 static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 {
     g_autofree char *name = NULL;
@@ -724,38 +715,29 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
     if (!find_vm(cib, name))
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
-
-    /* Validate everything first so that a bad pair changes nothing. */
-    for (size_t i = 0; kvs[i]; i++) {
-        const char *eq = strchr(kvs[i], '=');
-        const char *canon, *err;
-        VmhaAttrSection sec;
-        if (!eq)
+    for (size_t i = 0; kvs[i]; i++)
+        if (!strchr(kvs[i], '=') || kvs[i][0] == '=')
             return fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
-        g_autofree char *key = g_strndup(kvs[i], eq - kvs[i]);
-        if (vmha_vm_attr_check(key, eq + 1, &canon, &sec, &err) < 0)
-            return fail(ret_error, VMCTL_EXIT_USAGE, "%s: %s", key, err);
-        if (sec == VMHA_ATTR_PREFER && *(eq + 1)) {
-            g_auto(GStrv) nodes = NULL;
-            if (vmha_prefer_parse(eq + 1, &nodes) < 0)
-                return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list");
-            for (size_t j = 0; nodes[j]; j++)
-                if (!node_known(cib, nodes[j]))
-                    return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[j]);
-        }
-    }
 
-    for (size_t i = 0; kvs[i]; i++) {
-        /* Each pair sees the database as the previous pair left it. */
-        xmlNode *cur = cd_cibdb_query();
-        if (!cur)
-            return fail(ret_error, VMCTL_EXIT_FAILURE, "the local database is not available");
-        int r = set_one(cur, name, kvs[i], ret_error);
-        free_xml(cur);
-        if (r != 0)
-            return r;
-    }
-    return 0;
+    xmlNode *copy = copy_xml(cib);
+    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    int rc = 0;
+    for (size_t i = 0; kvs[i] && rc == 0; i++)
+        rc = set_one(copy, config, name, kvs[i], ret_error);
+    g_autofree char *other = NULL;
+    if (rc == 0 && vmha_cib_vm_coloc_conflict(config, name, &other))
+        rc = fail(ret_error, VMCTL_EXIT_USAGE,
+                  "%s would be kept both together with and apart "
+                  "from %s",
+                  name, other);
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
+        rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+    if (rc == 0)
+        rc = replace_configuration(config, ret_error);
+    free_xml(copy);
+    return rc;
 }
 
 static xmlNode *find_node_state_by_id(xmlNode *status, const char *node_id)
@@ -815,6 +797,8 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         }
         changed += c;
     }
+    /* Back and probing: it has the current database, so it fences itself again if lost. */
+    changed += vmha_lrm_node_disarmed(copy, node_id, uname, false);
     if (changed)
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call);
     free_xml(copy);
@@ -1370,11 +1354,54 @@ static bool settable_property(const char *name)
             "vmha-self-fence-timeout",
             "vmha-fence-watchdog-timeout",
             "vmha-shutdown-policy",
+            "maintenance-mode",
+            "stop-all-resources",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
         if (strcmp(name, names[i]) == 0)
             return true;
     return false;
+}
+
+/* A node's standby or maintenance mark (Pacemaker's node attributes, on/off): "off" or empty
+ * removes it. */
+static int set_node_flag(xmlNode *nodes, const char *uname, const char *key, const char *value,
+                         char **ret_error)
+{
+    bool on = false;
+    if (value && vmha_pcmk_boolean(value, &on) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "%s: '%s' is not on or off", key, value);
+    vmha_cib_node_attr_set(nodes, uname, key, on ? "on" : NULL);
+    return 0;
+}
+
+/* Ending maintenance mode: a node out of this CPG view did not see it end. Its copy still says
+ * maintenance-mode, so if it is lost it does not fence itself (clusterd/noquorum.c): it is
+ * marked vmha-self-fence-disarmed, and its VMs wait for a real fence or its return rather than
+ * for a self-fence deadline that means nothing for it (the mark goes with its next probe, or
+ * its fence). Every member applies this write in the same view, so every copy gets the same
+ * marks. Returns whether the status changed. */
+static bool mark_disarmed_nodes(xmlNode *cib, xmlNode *status)
+{
+    size_t n_members = 0;
+    const VmhaPeerState *members = cd_sync_members(&n_members);
+    xmlNode *nodes = pcmk_find_cib_element(cib, XML_CIB_TAG_NODES);
+    bool changed = false;
+
+    for (xmlNode *n = nodes ? first_named_child(nodes, XML_CIB_TAG_NODE) : NULL; n;
+         n = crm_next_same_xml(n)) {
+        const char *id = crm_element_value(n, XML_ATTR_ID);
+        const char *uname = crm_element_value(n, XML_ATTR_UNAME);
+        gint64 nodeid = 0;
+        bool member = false;
+        if (!id || !uname || !g_ascii_string_to_signed(id, 10, 1, G_MAXUINT32, &nodeid, NULL))
+            continue;
+        for (size_t k = 0; k < n_members; k++)
+            member |= members[k].nodeid == (uint32_t)nodeid;
+        if (!member)
+            changed |= vmha_lrm_node_disarmed(status, id, uname, true);
+    }
+    return changed;
 }
 
 /* `vmctl config set` / `vmctl node set`: every pair is applied to a copy, and the copy must load
@@ -1402,8 +1429,12 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         const char *value = eq && eq[1] ? eq + 1 : NULL;
         if (!key)
             rc = fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+        else if (uname && (strcmp(key, "standby") == 0 || strcmp(key, "maintenance") == 0))
+            rc = set_node_flag(first_named_child(config, XML_CIB_TAG_NODES), uname, key, value,
+                               ret_error);
         else if (uname && strcmp(key, "memory") != 0 && strcmp(key, "cpu") != 0)
-            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown node setting '%s' (memory, cpu)", key);
+            rc = fail(ret_error, VMCTL_EXIT_USAGE,
+                      "unknown node setting '%s' (memory, cpu, standby, maintenance)", key);
         else if (uname)
             vmha_cib_node_utilization_set(first_named_child(config, XML_CIB_TAG_NODES), uname, key,
                                           value);
@@ -1416,8 +1447,18 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_autoptr(GError) error = NULL;
     if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
         rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+    /* maintenance-mode going from on to off */
+    g_autoptr(VmhaModel) before = NULL;
+    g_autoptr(GError) before_error = NULL;
+    bool ending = rc == 0 && !uname && !model->maintenance_mode &&
+                  vmha_model_from_xml(cib, &before, &before_error) == 0 && before->maintenance_mode;
     if (rc == 0)
         rc = replace_configuration(config, ret_error);
+    if (rc == 0 && ending) {
+        xmlNode *status = status_copy(cib);
+        rc = status_replace(status, mark_disarmed_nodes(cib, status), ret_error,
+                            "cannot record the nodes out of the view");
+    }
     free_xml(copy);
     return rc;
 }

@@ -654,7 +654,10 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
 {
     for (size_t i = 0; i < m->n_nodes; i++) {
         const VmhaNode *n = &m->nodes[i];
-        if (n->state != VMHA_NODE_LOST || n->lost_since <= 0 ||
+        /* In maintenance mode nodes do not fence themselves, nor does a node marked as not
+         * having seen it end (lib/engine.c decides the same). */
+        if (n->state != VMHA_NODE_LOST || n->lost_since <= 0 || m->maintenance_mode ||
+            n->self_fence_disarmed ||
             (m->stonith_enabled && vmha_model_node_has_fence_device(m, i)) ||
             now < n->lost_since + m->fence_watchdog_timeout ||
             g_hash_table_contains(C.fences, n->name))

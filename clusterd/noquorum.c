@@ -25,6 +25,14 @@ void cd_noquorum_plan(const VmhaModel *m, const char *node, const CdQuorumHistor
     if (!m) {
         p.stop_vms = true;
         p.self_fence = true;
+    } else if (m->maintenance_mode) {
+        /* Maintenance mode: the cluster starts, stops and fences nothing, and a node that
+         * loses quorum (corosync restarted for an upgrade, a network change) keeps its VMs.
+         * The quorate side never counts on this node's self-fence then: it moves nothing
+         * while maintenance lasts, and a node that did not see it end is marked so that
+         * its VMs wait for a real fence or its return (clusterd/cibdb.c). */
+        p.stop_vms = false;
+        p.self_fence = false;
     } else {
         p.stop_vms = m->no_quorum_policy == VMHA_NO_QUORUM_STOP;
         /* As the engine decides on the quorate side (lib/engine.c): a node no device covers is

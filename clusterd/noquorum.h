@@ -26,7 +26,7 @@ typedef struct {
 
 /* model: the local copy of the CIB, or NULL when it cannot be read (then the defaults apply and
  * self-fencing is assumed: the quorate side may have a valid configuration). node: this node's
- * name. */
+ * name. With maintenance-mode on, neither stops nor self-fences. */
 void cd_noquorum_plan(const VmhaModel *model, const char *node, const CdQuorumHistory *history,
                       CdNoQuorumPlan *ret_plan);
 

@@ -174,6 +174,7 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
                 o, "state",
                 json_object_new_string(vmha_show_model_node_state(model, (size_t)idx, &f)));
         json_object_object_add(o, "standby", json_object_new_boolean(n->standby));
+        json_object_object_add(o, "maintenance", json_object_new_boolean(n->maintenance));
         json_object_object_add(o, "drain", json_object_new_boolean(n->drain));
         json_object *fo = json_object_new_object();
         json_object_object_add(fo, "requested", time_or_null(f.requested));
@@ -293,6 +294,8 @@ char *cd_view_status(void)
     json_object_object_add(o, "nodes", nodes);
     json_object_object_add(o, "database", database_json());
     json_object_object_add(o, "vm_count", json_object_new_int(count_vms(cib)));
+    json_object_object_add(o, "maintenance_mode",
+                           json_object_new_boolean(model && model->maintenance_mode));
     json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
     json_object_object_add(o, "vms_error",
                            model_error ? json_object_new_string(model_error) : NULL);
@@ -307,6 +310,37 @@ char *cd_view_nodes(void)
 
     json_object_object_add(o, "nodes", nodes_json());
     return finish_json(o);
+}
+
+/* A VM's own placement rules, as `vm set` / `vm ban` write them: "together_with" and
+ * "apart_from" ("db", or "db:500" for a preference), "banned_from" (nodes). */
+static void add_rules(json_object *vm, xmlNode *cons, const char *name)
+{
+    json_object *with = json_object_new_array(), *apart = json_object_new_array();
+    json_object *banned = json_object_new_array();
+    for (xmlNode *c = cons ? cons->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || g_strcmp0(crm_element_value(c, "rsc"), name) != 0)
+            continue;
+        const char *score = crm_element_value(c, XML_RULE_ATTR_SCORE);
+        const char *other = crm_element_value(c, "with-rsc");
+        const char *node = crm_element_value(c, "node");
+        if (!score)
+            continue;
+        bool negative = score[0] == '-';
+        const char *magnitude = negative || score[0] == '+' ? score + 1 : score;
+        if (other && strcmp((const char *)c->name, XML_CONS_TAG_RSC_DEPEND) == 0) {
+            g_autofree char *entry = strcmp(magnitude, "INFINITY") == 0
+                                             ? g_strdup(other)
+                                             : g_strdup_printf("%s:%s", other, magnitude);
+            json_object_array_add(negative ? apart : with, json_object_new_string(entry));
+        } else if (node && strcmp(score, "-INFINITY") == 0 &&
+                   strcmp((const char *)c->name, XML_CONS_TAG_RSC_LOCATION) == 0) {
+            json_object_array_add(banned, json_object_new_string(node));
+        }
+    }
+    json_object_object_add(vm, "together_with", with);
+    json_object_object_add(vm, "apart_from", apart);
+    json_object_object_add(vm, "banned_from", banned);
 }
 
 char *cd_view_vms(void)
@@ -357,6 +391,7 @@ char *cd_view_vms(void)
         }
         g_ptr_array_free(locs, TRUE);
         json_object_object_add(vm, "prefer", prefer);
+        add_rules(vm, cons, name);
         /* From the status section: where probes (and later actions) last found it. */
         g_auto(GStrv) running = vmha_lrm_running_on(status, name, false);
         g_auto(GStrv) maybe = vmha_lrm_running_on(status, name, true);

@@ -29,7 +29,10 @@ typedef struct {
 typedef struct {
     size_t n_vms;
     ssize_t *placement; /* [n_vms]: node index the VM runs on after the plan, -1 = stopped */
-    char **reasons;     /* [n_vms]: why a VM is stopped, or kept on a draining node; else NULL */
+    /* [n_vms]: for a VM waiting on a fence, the node whose room is held for it (where the plan
+     * after the fence will start it), else -1 */
+    ssize_t *held;
+    char **reasons; /* [n_vms]: why a VM is stopped, or kept on a draining node; else NULL */
     VmhaAction *actions;
     size_t n_actions;
 } VmhaPlan;

@@ -609,6 +609,19 @@ void vmha_lrm_node_fenced(xmlNode *status, const char *node_id, const char *node
     set_attr_int(ns, node_id, "vmha-fenced", when);
 }
 
+bool vmha_lrm_node_disarmed(xmlNode *status, const char *node_id, const char *node_uname,
+                            bool disarmed)
+{
+    xmlNode *ns = disarmed ? node_state_or_new(status, node_id, node_uname)
+                           : find_node_state(status, node_id);
+    g_autofree char *old = ns ? vmha_lrm_node_attr(ns, VMHA_LRM_DISARMED) : NULL;
+
+    if ((old != NULL) == disarmed)
+        return false;
+    set_attr(ns, node_id, VMHA_LRM_DISARMED, disarmed ? "true" : NULL);
+    return true;
+}
+
 void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *node_uname,
                            int64_t when, const char *error)
 {

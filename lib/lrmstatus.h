@@ -162,3 +162,10 @@ void vmha_lrm_fence_failed(xmlNode *status, const char *node_id, const char *nod
                            int64_t when, const char *error);
 /* A transient attribute of the node (vmha-fenced, fail-count-..., ...), or NULL. */
 char *vmha_lrm_node_attr(xmlNode *node_state, const char *name); /* g_free */
+
+/* The transient mark "vmha-self-fence-disarmed" of a node that did not see maintenance mode
+ * end (docs/ARCHITECTURE.md, "Maintenance mode"): set (disarmed) or removed. Returns whether
+ * the status changed. */
+#define VMHA_LRM_DISARMED "vmha-self-fence-disarmed"
+bool vmha_lrm_node_disarmed(xmlNode *status, const char *node_id, const char *node_uname,
+                            bool disarmed);

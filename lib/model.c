@@ -1,5 +1,6 @@
 /* CIB document -> VmhaModel. See model.h and docs/CIB.md. */
 #include "model.h"
+#include "pcmknum.h"
 #include "xmltree.h"
 
 #include <errno.h>
@@ -9,7 +10,7 @@
 
 G_DEFINE_QUARK(vmha - model - error - quark, vmha_model_error)
 
-#define NAME_EQ(node, s) (strcmp((node)->name, (s)) == 0)
+#define NAME_EQ(node, s) ((node)->name[0] == (s)[0] && strcmp((node)->name, (s)) == 0)
 
 typedef VmhaXmlElem Elem;
 
@@ -17,10 +18,9 @@ typedef VmhaXmlElem Elem;
 typedef struct {
     VmhaModel *m;
     GError **error;
-    /* rsc_defaults */
-    int default_stickiness;
-    int default_threshold;
-    int64_t default_failure_timeout;
+    Elem *rsc_defaults;      /* merged into every VM's meta attributes, as Pacemaker does */
+    GArray *deferred;        /* Deferred: histories with failures that may expire */
+    GHashTable *warned;      /* nvpair elements warned about already (rsc_defaults apply often) */
     GPtrArray *vm_locations; /* per VM: GArray of VmhaLocation */
     GArray *colocations;
     GHashTable *foreign; /* ids of primitives vmha does not manage */
@@ -67,26 +67,10 @@ int vmha_score_add(int a, int b)
 
 int vmha_score_parse(const char *s, int *ret_score)
 {
-    if (!s || !*s)
+    if (!vmha_pcmk_score_valid(s))
         return -1;
-    if (g_ascii_strcasecmp(s, "INFINITY") == 0 || g_ascii_strcasecmp(s, "+INFINITY") == 0) {
-        *ret_score = VMHA_SCORE_INFINITY;
-        return 0;
-    }
-    if (g_ascii_strcasecmp(s, "-INFINITY") == 0) {
-        *ret_score = -VMHA_SCORE_INFINITY;
-        return 0;
-    }
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0')
-        return -1;
-    if (errno == ERANGE || v >= VMHA_SCORE_INFINITY)
-        v = v < 0 ? -VMHA_SCORE_INFINITY : VMHA_SCORE_INFINITY;
-    else if (v <= -VMHA_SCORE_INFINITY)
-        v = -VMHA_SCORE_INFINITY;
-    *ret_score = (int)v;
+    /* An integer beyond a long long is 0 to char2score(); the schema allows it, so do we. */
+    *ret_score = vmha_pcmk_score(s, NULL);
     return 0;
 }
 
@@ -183,6 +167,53 @@ static int bad_value(Loader *l, Elem *nv, const char *name, const char *value, c
     return fail(l, VMHA_MODEL_ERROR_INVALID, nv, "'%s' = '%s' is not %s", name, value, what);
 }
 
+/* A value read as Pacemaker reads it, which is not what its text says: kept as a warning. */
+static void warn(Loader *l, Elem *where, const char *name, const char *value, const char *read_as,
+                 const char *note)
+{
+    const char *id = attr(where, "id");
+    if (!g_hash_table_add(l->warned, where))
+        return;
+    g_ptr_array_add(l->m->warnings,
+                    g_strdup_printf("<%s%s%s%s> (line %ld): '%s' = '%s' read as %s (%s), as "
+                                    "Pacemaker reads it",
+                                    where->name, id ? " id=\"" : "", id ? id : "", id ? "\"" : "",
+                                    where->line, name, value, read_as, note));
+}
+
+/* An attribute score (priority, stickiness, fail counts): Pacemaker's char2score(). */
+static int attr_score(Loader *l, Elem *nv, const char *name, const char *value)
+{
+    VmhaPcmkNote note = NULL;
+    int v = vmha_pcmk_score(value, &note);
+    if (note) {
+        g_autofree char *as = g_strdup_printf("%d", v);
+        warn(l, nv, name, value, as, note);
+    }
+    return v;
+}
+
+/* An attribute boolean: Pacemaker's crm_is_true(), anything unknown is false. */
+static bool attr_true(Loader *l, Elem *nv, const char *name, const char *value)
+{
+    bool b = false;
+    if (vmha_pcmk_boolean(value, &b) < 0)
+        warn(l, nv, name, value, "false", "not a boolean");
+    return b;
+}
+
+/* A duration attribute in seconds (failure-timeout): crm_parse_interval_spec() / 1000. */
+static int64_t attr_seconds(Loader *l, Elem *nv, const char *name, const char *value)
+{
+    VmhaPcmkNote note = NULL;
+    int64_t s = vmha_pcmk_interval_ms(value, &note) / 1000;
+    if (note) {
+        g_autofree char *as = g_strdup_printf("%" G_GINT64_FORMAT " s", s);
+        warn(l, nv, name, value, as, note);
+    }
+    return s;
+}
+
 const char *vmha_vm_shutdown_policy(const VmhaModel *m, const VmhaVm *vm)
 {
     return vm->shutdown_policy  ? vm->shutdown_policy
@@ -233,9 +264,21 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
             m->placement_strategy = VMHA_STRATEGY_MINIMAL;
         else
             return bad_value(l, nv, name, value, "default, utilization, balanced or minimal");
+    } else if (strcmp(name, "maintenance-mode") == 0) {
+        if (parse_bool(value, &m->maintenance_mode) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "stop-all-resources") == 0) {
+        if (parse_bool(value, &m->stop_all) < 0)
+            return bad_value(l, nv, name, value, "a boolean");
     } else if (strcmp(name, "migration-limit") == 0) {
-        if (parse_int64(value, -1, 10000, &v) < 0)
-            return bad_value(l, nv, name, value, "an integer");
+        VmhaPcmkNote note = NULL;
+        v = vmha_pcmk_scan_ll(value, -1, &note);
+        if (v < -1 || v > 10000)
+            return bad_value(l, nv, name, value, "an integer from -1 to 10000");
+        if (note) {
+            g_autofree char *as = g_strdup_printf("%" G_GINT64_FORMAT, v);
+            warn(l, nv, name, value, as, note);
+        }
         m->migration_limit = (int)v;
     } else if (strcmp(name, "vmha-save-mib-per-s") == 0 ||
                strcmp(name, "vmha-restore-mib-per-s") == 0) {
@@ -263,21 +306,43 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
     return 0;
 }
 
-static int on_rsc_default(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+/* migration-threshold: a score; a negative one is 1 (Pacemaker's compatibility rule). */
+static int threshold_of(Loader *l, Elem *nv, const char *name, const char *value)
 {
-    int score;
-    if (strcmp(name, "resource-stickiness") == 0 || strcmp(name, "stickiness") == 0) {
-        if (vmha_score_parse(value, &score) < 0)
-            return bad_value(l, nv, name, value, "a score");
-        l->default_stickiness = score;
-    } else if (strcmp(name, "migration-threshold") == 0) {
-        if (vmha_score_parse(value, &score) < 0 || score < 0)
-            return bad_value(l, nv, name, value, "a non-negative score");
-        l->default_threshold = score;
-    } else if (strcmp(name, "failure-timeout") == 0) {
-        if (parse_duration(value, &l->default_failure_timeout) < 0)
-            return bad_value(l, nv, name, value, "a duration");
+    int t = attr_score(l, nv, name, value);
+    if (t < 0) {
+        warn(l, nv, name, value, "1", "negative");
+        t = 1;
     }
+    return t;
+}
+
+/* The value "default" of stickiness, is-managed or migration-threshold means unset. */
+static bool is_default(const char *value)
+{
+    return g_ascii_strcasecmp(value, "default") == 0;
+}
+
+/* Pacemaker merges rsc_defaults and a resource's own meta attributes into one table, the
+ * resource's own value winning: collected here by name, then read once each. */
+typedef struct {
+    Elem *nv;
+    const char *name;
+    const char *value;
+} MetaPair;
+
+static int collect_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
+{
+    GArray *pairs = data;
+    for (guint i = 0; i < pairs->len; i++) {
+        MetaPair *p = &g_array_index(pairs, MetaPair, i);
+        if (strcmp(p->name, name) == 0) {
+            *p = (MetaPair){nv, name, value};
+            return 0;
+        }
+    }
+    MetaPair p = {nv, name, value};
+    g_array_append_val(pairs, p);
     return 0;
 }
 
@@ -293,16 +358,17 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
             return bad_value(l, nv, name, value, "quick, live or cold");
         return 0;
     }
-    if (strcmp(name, "standby") == 0 || strcmp(name, "maintenance") == 0 ||
-        strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0 ||
-        strcmp(name, "vmha-drain-shutdown") == 0) {
+    if (strcmp(name, "vmha-self-fence-disarmed") == 0) {
+        n->self_fence_disarmed = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "standby") == 0) {
+        n->standby = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "maintenance") == 0) {
+        n->maintenance = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0 ||
+               strcmp(name, "vmha-drain-shutdown") == 0) {
         if (parse_bool(value, &b) < 0)
             return bad_value(l, nv, name, value, "on or off");
-        if (name[0] == 's')
-            n->standby = b;
-        else if (name[0] == 'm')
-            n->maintenance = b;
-        else if (strcmp(name, "vmha-drain") == 0)
+        if (strcmp(name, "vmha-drain") == 0)
             n->drain = b;
         else if (strcmp(name, "vmha-drain-force") == 0)
             n->drain_force = b;
@@ -312,16 +378,30 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
     return 0;
 }
 
+/* A utilization value (memory, cpu) as Pacemaker's utilization_value() reads it. Negative
+ * amounts mean nothing to vmha's capacity arithmetic: read as 0, with a warning. */
+static int64_t utilization_of(Loader *l, Elem *nv, const char *name, const char *value)
+{
+    VmhaPcmkNote note = NULL;
+    int64_t v = vmha_pcmk_utilization(value, &note);
+    if (v < 0) {
+        note = "negative";
+        v = 0;
+    }
+    if (note) {
+        g_autofree char *as = g_strdup_printf("%" G_GINT64_FORMAT, v);
+        warn(l, nv, name, value, as, note);
+    }
+    return v;
+}
+
 static int on_capacity(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     int64_t *caps = data; /* [0] memory, [1] cpu */
-    int64_t v;
     int i = strcmp(name, "memory") == 0 ? 0 : strcmp(name, "cpu") == 0 ? 1 : -1;
     if (i < 0)
         return 0; /* other utilization attributes are not vmha's */
-    if (parse_int64(value, 0, INT64_C(1) << 40, &v) < 0)
-        return bad_value(l, nv, name, value, "a non-negative integer");
-    caps[i] = v;
+    caps[i] = utilization_of(l, nv, name, value);
     return 0;
 }
 
@@ -377,7 +457,7 @@ static int load_nodes(Loader *l, Elem *nodes)
 
 typedef struct {
     VmhaVm *vm;
-    bool has_stickiness, has_threshold, has_timeout;
+    bool managed, maintenance; /* is-managed, maintenance: unmanaged when either says so */
 } VmAttrs;
 
 static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *value, void *data)
@@ -399,12 +479,9 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
 {
     VmAttrs *a = data;
     VmhaVm *vm = a->vm;
-    int score;
 
     if (strcmp(name, "priority") == 0) {
-        if (vmha_score_parse(value, &score) < 0)
-            return bad_value(l, nv, name, value, "an integer");
-        vm->priority = score;
+        vm->priority = attr_score(l, nv, name, value);
     } else if (strcmp(name, "target-role") == 0) {
         if (g_ascii_strcasecmp(value, "Stopped") == 0)
             vm->target_stopped = true;
@@ -417,25 +494,22 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
         else
             return bad_value(l, nv, name, value, "Started or Stopped");
     } else if (strcmp(name, "is-managed") == 0) {
-        if (parse_bool(value, &vm->managed) < 0)
-            return bad_value(l, nv, name, value, "a boolean");
+        if (!is_default(value))
+            a->managed = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "maintenance") == 0) {
+        a->maintenance = attr_true(l, nv, name, value);
+    } else if (strcmp(name, "critical") == 0) {
+        vm->critical = attr_true(l, nv, name, value);
     } else if (strcmp(name, "resource-stickiness") == 0 || strcmp(name, "stickiness") == 0) {
-        if (vmha_score_parse(value, &score) < 0)
-            return bad_value(l, nv, name, value, "a score");
-        vm->stickiness = score;
-        a->has_stickiness = true;
+        if (!is_default(value))
+            vm->stickiness = attr_score(l, nv, name, value);
     } else if (strcmp(name, "migration-threshold") == 0) {
-        if (vmha_score_parse(value, &score) < 0 || score < 0)
-            return bad_value(l, nv, name, value, "a non-negative score");
-        vm->migration_threshold = score;
-        a->has_threshold = true;
+        if (!is_default(value))
+            vm->migration_threshold = threshold_of(l, nv, name, value);
     } else if (strcmp(name, "failure-timeout") == 0) {
-        if (parse_duration(value, &vm->failure_timeout) < 0)
-            return bad_value(l, nv, name, value, "a duration");
-        a->has_timeout = true;
+        vm->failure_timeout = attr_seconds(l, nv, name, value);
     } else if (strcmp(name, "allow-migrate") == 0) {
-        if (parse_bool(value, &vm->allow_migrate) < 0)
-            return bad_value(l, nv, name, value, "a boolean");
+        vm->allow_migrate = attr_true(l, nv, name, value);
     } else if (strcmp(name, "vmha-failback") == 0) {
         g_free(vm->failback);
         vm->failback = g_strdup(value);
@@ -456,11 +530,9 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
 static int on_vm_utilization(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaVm *vm = data;
-    int64_t v;
     if (strcmp(name, "memory") != 0 && strcmp(name, "cpu") != 0)
         return 0;
-    if (parse_int64(value, 0, INT64_C(1) << 40, &v) < 0)
-        return bad_value(l, nv, name, value, "a non-negative integer");
+    int64_t v = utilization_of(l, nv, name, value);
     if (name[0] == 'm')
         vm->memory = v;
     else
@@ -481,16 +553,16 @@ static int on_fence_attr(Loader *l, Elem *nv, const char *name, const char *valu
 static int on_fence_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaFenceDevice *d = data;
-    if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &d->priority) < 0)
-        return bad_value(l, nv, name, value, "an integer");
+    if (strcmp(name, "priority") == 0)
+        d->priority = attr_score(l, nv, name, value);
     return 0;
 }
 
 static int on_foreign_meta(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaForeign *f = data;
-    if (strcmp(name, "priority") == 0 && vmha_score_parse(value, &f->priority) < 0)
-        return bad_value(l, nv, name, value, "an integer");
+    if (strcmp(name, "priority") == 0)
+        f->priority = attr_score(l, nv, name, value);
     if (strcmp(name, "target-role") == 0)
         f->target_stopped = g_ascii_strcasecmp(value, "Stopped") == 0;
     return 0;
@@ -514,6 +586,7 @@ static void vm_clear(VmhaVm *vm)
     g_free(vm->state);
     g_free(vm->pending_op);
     g_free(vm->failures);
+    g_free(vm->expiries);
 }
 
 static void fence_clear(VmhaFenceDevice *d)
@@ -526,11 +599,21 @@ static void fence_clear(VmhaFenceDevice *d)
 static int load_resources(Loader *l, Elem *resources)
 {
     VmhaModel *m = l->m;
-    GArray *vms = g_array_new(false, true, sizeof(VmhaVm));
+    guint n_children = 0;
+    for (Elem *x = resources ? resources->children : NULL; x; x = x->next)
+        n_children++;
+    /* sized once: growing an array of thousands of VMs copies it over and over */
+    GArray *vms = g_array_sized_new(false, true, sizeof(VmhaVm), n_children);
     GArray *fence = g_array_new(false, true, sizeof(VmhaFenceDevice));
     GArray *foreign = g_array_new(false, true, sizeof(VmhaForeign));
+    g_autoptr(GArray) defaults = g_array_new(false, false, sizeof(MetaPair));
+    g_autoptr(GArray) meta = g_array_new(false, false, sizeof(MetaPair));
     size_t position = 0;
     int r = 0;
+
+    if (l->rsc_defaults &&
+        for_each_nvpair(l, l->rsc_defaults, "meta_attributes", collect_meta, defaults) < 0)
+        r = -1;
 
     for (Elem *x = resources ? resources->children : NULL; x && r == 0; x = x->next) {
         const char *id = attr(x, "id");
@@ -596,25 +679,29 @@ static int load_resources(Loader *l, Elem *resources)
                 .name = g_strdup(id),
                 .position = position++,
                 .managed = true,
+                .critical = true,
                 .migration_threshold = VMHA_SCORE_INFINITY,
                 .state = g_new0(VmhaRscState, MAX(m->n_nodes, 1)),
                 .pending_node = -1,
         };
         g_array_append_val(vms, vm);
         g_hash_table_insert(m->vm_index, g_strdup(id), GSIZE_TO_POINTER(vms->len));
-        VmAttrs a = {.vm = &g_array_index(vms, VmhaVm, vms->len - 1)};
+        VmAttrs a = {.vm = &g_array_index(vms, VmhaVm, vms->len - 1), .managed = true};
+        g_array_set_size(meta, 0);
+        g_array_append_vals(meta, defaults->data, defaults->len);
         if (for_each_nvpair(l, x, "instance_attributes", on_vm_instance, &a) < 0 ||
-            for_each_nvpair(l, x, "meta_attributes", on_vm_meta, &a) < 0 ||
+            for_each_nvpair(l, x, "meta_attributes", collect_meta, meta) < 0 ||
             for_each_nvpair(l, x, "utilization", on_vm_utilization, a.vm) < 0) {
             r = -1;
             break;
         }
-        if (!a.has_stickiness)
-            a.vm->stickiness = l->default_stickiness;
-        if (!a.has_threshold)
-            a.vm->migration_threshold = l->default_threshold;
-        if (!a.has_timeout)
-            a.vm->failure_timeout = l->default_failure_timeout;
+        for (guint i = 0; i < meta->len && r == 0; i++) {
+            const MetaPair *p = &g_array_index(meta, MetaPair, i);
+            r = on_vm_meta(l, p->nv, p->name, p->value, &a);
+        }
+        if (r < 0)
+            break;
+        a.vm->managed = a.managed && !a.maintenance;
     }
     m->n_vms = vms->len;
     m->vms = (VmhaVm *)g_array_free(vms, false);
@@ -646,6 +733,20 @@ static int resolve_rsc(Loader *l, Elem *x, const char *attr_name, size_t *ret)
                 attr_name, id);
 }
 
+/* A role in a colocation: "Started" (or none) is every VM's role; others limit it. */
+static bool role_limited(const char *role)
+{
+    return role && g_ascii_strcasecmp(role, "Started") != 0;
+}
+
+/* A role in a location: Pacemaker applies "Started" and "Unpromoted" (old name "Slave") to
+ * every role, as if no role were given (`crm_resource --ban` writes role="Started"). */
+static bool location_role_limited(const char *role)
+{
+    return role && g_ascii_strcasecmp(role, "Started") != 0 &&
+           g_ascii_strcasecmp(role, "Unpromoted") != 0 && g_ascii_strcasecmp(role, "Slave") != 0;
+}
+
 static int load_constraints(Loader *l, Elem *constraints)
 {
     VmhaModel *m = l->m;
@@ -659,7 +760,7 @@ static int load_constraints(Loader *l, Elem *constraints)
         if (NAME_EQ(x, "rsc_location")) {
             size_t vm;
             int score, r;
-            if (has_set || attr(x, "rsc-pattern") || attr(x, "role"))
+            if (has_set || attr(x, "rsc-pattern") || location_role_limited(attr(x, "role")))
                 return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
                             "only rsc/node/score locations are supported");
             if ((r = resolve_rsc(l, x, "rsc", &vm)) < 0)
@@ -680,25 +781,41 @@ static int load_constraints(Loader *l, Elem *constraints)
         } else if (NAME_EQ(x, "rsc_colocation")) {
             size_t a, b;
             int score, ra, rb;
-            if (has_set || attr(x, "node-attribute") || attr(x, "rsc-role") ||
-                attr(x, "with-rsc-role"))
+            if (has_set || attr(x, "node-attribute") || role_limited(attr(x, "rsc-role")) ||
+                role_limited(attr(x, "with-rsc-role")) || attr(x, "rsc-instance") ||
+                attr(x, "with-rsc-instance"))
                 return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
-                            "only rsc/with-rsc/score colocations are supported");
+                            "only rsc/with-rsc/score/influence colocations are supported");
             if ((ra = resolve_rsc(l, x, "rsc", &a)) < 0 ||
                 (rb = resolve_rsc(l, x, "with-rsc", &b)) < 0)
                 return -1;
             const char *s = attr(x, "score");
             if (!s || vmha_score_parse(s, &score) < 0)
                 return fail(l, VMHA_MODEL_ERROR_INVALID, x, "missing or invalid 'score'");
-            if (ra == 0 || rb == 0 || score == 0)
-                continue;
-            if (score > 0)
+            if (ra == 0 && rb == 0)
+                continue; /* between resources vmha does not plan */
+            if (ra == 0 || rb == 0)
                 return fail(l, VMHA_MODEL_ERROR_UNSUPPORTED, x,
-                            "positive colocation (VMs kept together) is not supported");
+                            "a colocation between a VM and a resource vmha does not plan (%s) "
+                            "is not supported",
+                            attr(x, ra == 0 ? "rsc" : "with-rsc"));
+            if (score == 0)
+                continue; /* Pacemaker ignores it too */
             if (a == b)
                 return fail(l, VMHA_MODEL_ERROR_INCONSISTENT, x, "a VM colocated with itself");
-            VmhaColocation c = {
-                    .id = g_strdup(attr(x, "id")), .rsc = a, .with_rsc = b, .score = score};
+            /* Pacemaker's influence: the attribute, else the dependent's `critical`. */
+            const char *inf = attr(x, "influence");
+            bool influence = m->vms[a].critical;
+            if (inf && vmha_pcmk_boolean(inf, &influence) < 0) {
+                influence = m->vms[a].critical;
+                warn(l, x, "influence", inf, influence ? "true" : "false",
+                     "not a boolean: the dependent's critical");
+            }
+            VmhaColocation c = {.id = g_strdup(attr(x, "id")),
+                                .rsc = a,
+                                .with_rsc = b,
+                                .score = score,
+                                .influence = influence};
             g_array_append_val(l->colocations, c);
         }
         /* rsc_order, rsc_ticket: ordering is the executor's business, not placement's. */
@@ -725,6 +842,9 @@ typedef struct {
     int rc;
     int status;
     int64_t interval;
+    int64_t last_run; /* last-rc-change, -1 when absent */
+    bool failure;     /* an unexpected result: what failure-timeout can expire */
+    int64_t expires;  /* a failure: ignored from then on (load_expiries); else INT64_MAX */
 } OpRecord;
 
 static gint cmp_ops(gconstpointer a, gconstpointer b)
@@ -733,14 +853,29 @@ static gint cmp_ops(gconstpointer a, gconstpointer b)
     return (x->call_id > y->call_id) - (x->call_id < y->call_id);
 }
 
-/* Replays one resource's history on one node in call order, as Pacemaker's unpacker does. */
-static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const char **ret_pending)
+/* The expected rc of an operation: the third field of its transition-key
+ * ("ACTION:TRANSITION:TARGET_RC:UUID"), as Pacemaker's pe__target_rc_from_xml() reads it. */
+static int target_rc_of(const char *key, int fallback)
 {
-    g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
+    /* sscanf "%d:%d:%d:%1s" without sscanf's cost (one call per recorded operation) */
+    const char *p = key;
+    long field[3];
+    for (int i = 0; p && i < 3; i++) {
+        char *end;
+        field[i] = strtol(p, &end, 10);
+        p = end != p && *end == ':' ? end + 1 : NULL;
+    }
+    while (p && g_ascii_isspace(*p))
+        p++;
+    return p && *p ? (int)field[2] : fallback;
+}
+
+static int parse_ops(Loader *l, Elem *lrm_rsc, GArray *ops)
+{
     for (Elem *op = lrm_rsc->children; op; op = op->next) {
         if (!NAME_EQ(op, "lrm_rsc_op"))
             continue;
-        int64_t call_id = -1, rc = 0, status = 0, interval = 0;
+        int64_t call_id = -1, rc = 0, status = 0, interval = 0, last_run = -1;
         const char *name = attr(op, "operation");
         const char *s;
         if (!name)
@@ -753,15 +888,42 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const cha
             return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid op-status '%s'", s);
         if ((s = attr(op, "interval")) && parse_int64(s, 0, INT64_MAX, &interval) < 0)
             return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid interval '%s'", s);
-        OpRecord rec = {(int)call_id, name, (int)rc, (int)status, interval};
+        if ((s = attr(op, "last-rc-change")) && parse_int64(s, 0, INT64_MAX, &last_run) < 0)
+            last_run = -1;
+        bool pending = call_id < 0 || status == -1;
+        bool probe = strcmp(name, "monitor") == 0 && interval == 0;
+        /* A probe expects "not running" but may find anything; its usual answers are never
+         * failures (and Pacemaker never expires them). */
+        bool usual_probe = probe && status == 0 && (rc == 0 || rc == 7 || rc == 8);
+        int target = target_rc_of(attr(op, "transition-key"), 0);
+        OpRecord rec = {
+                .call_id = (int)call_id,
+                .op = name,
+                .rc = (int)rc,
+                .status = (int)status,
+                .interval = interval,
+                .last_run = last_run,
+                .failure = !pending && !usual_probe && (status != 0 || rc != target),
+                .expires = INT64_MAX,
+        };
         g_array_append_val(ops, rec);
     }
     g_array_sort(ops, cmp_ops);
+    return 0;
+}
 
+/* Replays one resource's history on one node in call order, as Pacemaker's unpacker does, at
+ * `now`: failures expired by then are ignored as Pacemaker ignores them. */
+static void replay(const GArray *ops, int64_t now, bool node_online, VmhaRscState *ret,
+                   const char **ret_pending)
+{
     VmhaRscState st = VMHA_RSC_INACTIVE;
     const char *in_flight = NULL;
     for (size_t i = 0; i < ops->len; i++) {
         const OpRecord *o = &g_array_index(ops, OpRecord, i);
+        /* An expired recurring monitor failure is ignored only on a node that is up. */
+        if (o->failure && o->expires <= now && (o->interval == 0 || node_online))
+            continue;
         bool pending = o->call_id < 0 || o->status == -1;
         in_flight = pending && o->interval == 0 ? o->op : NULL;
         bool ok = !pending && o->status == 0 && (o->rc == 0 || o->rc == 8);
@@ -793,7 +955,73 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const cha
     }
     *ret = st;
     *ret_pending = in_flight;
-    return 0;
+}
+
+/* A history with failures that failure-timeout may expire: replayed again once the fail counts
+ * of its node are known (load_expiries). */
+typedef struct {
+    size_t vm, node;
+    bool node_online;
+    GArray *ops; /* OpRecord; op names point into the element tree */
+} Deferred;
+
+static void deferred_clear(gpointer p)
+{
+    g_array_unref(((Deferred *)p)->ops);
+}
+
+static gint cmp_int64(gconstpointer a, gconstpointer b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Pacemaker ignores a failed operation at `now` when now >= its last-rc-change + failure-timeout
+ * and the VM's fail count on the node has expired too (now > last-failure + failure-timeout),
+ * or there is none. The state as a function of now is a step function: one step per failed
+ * operation, from max(its expiry, the fail count's). */
+static void load_expiries(Loader *l)
+{
+    VmhaModel *m = l->m;
+    for (guint d = 0; d < l->deferred->len; d++) {
+        const Deferred *def = &g_array_index(l->deferred, Deferred, d);
+        VmhaVm *vm = &m->vms[def->vm];
+        int64_t t = vm->failure_timeout, fc_from = INT64_MIN;
+        for (size_t i = 0; i < vm->n_failures; i++) {
+            const VmhaFailure *f = &vm->failures[i];
+            if (f->node != def->node || f->count <= 0)
+                continue;
+            fc_from = f->last_failure > 0 ? f->last_failure + t + 1 : INT64_MAX;
+        }
+        g_autoptr(GArray) steps = g_array_new(false, false, sizeof(int64_t));
+        for (guint i = 0; i < def->ops->len; i++) {
+            OpRecord *o = &g_array_index(def->ops, OpRecord, i);
+            if (!o->failure || o->last_run < 0 || fc_from == INT64_MAX)
+                continue;
+            o->expires = MAX(o->last_run + t, fc_from);
+            g_array_append_val(steps, o->expires);
+        }
+        g_array_sort(steps, cmp_int64);
+        for (guint i = 0; i < steps->len; i++) {
+            int64_t from = g_array_index(steps, int64_t, i);
+            if (i > 0 && from == g_array_index(steps, int64_t, i - 1))
+                continue;
+            VmhaRscState st;
+            const char *pending;
+            replay(def->ops, from, def->node_online, &st, &pending);
+            vm->expiries = g_renew(VmhaExpiry, vm->expiries, vm->n_expiries + 1);
+            vm->expiries[vm->n_expiries++] = (VmhaExpiry){def->node, from, st};
+        }
+    }
+}
+
+VmhaRscState vmha_vm_state(const VmhaVm *vm, size_t node, int64_t now)
+{
+    VmhaRscState st = vm->state[node];
+    for (size_t i = 0; i < vm->n_expiries; i++)
+        if (vm->expiries[i].node == node && vm->expiries[i].from <= now)
+            st = vm->expiries[i].state;
+    return st;
 }
 
 typedef struct {
@@ -824,15 +1052,15 @@ static int on_transient(Loader *l, Elem *nv, const char *name, const char *value
         *f = (VmhaFailure){.node = fc->node};
     }
     if (is_count) {
-        int c;
-        if (vmha_score_parse(value, &c) < 0 || c < 0)
-            return bad_value(l, nv, name, value, "a fail count");
-        f->count = vmha_score_add(f->count, c);
+        f->count = vmha_score_add(f->count, attr_score(l, nv, name, value));
     } else {
-        int64_t t;
-        if (parse_int64(value, 0, INT64_MAX, &t) < 0)
-            return bad_value(l, nv, name, value, "a time in seconds");
-        f->last_failure = MAX(f->last_failure, t);
+        /* Pacemaker skips a last-failure it cannot read. */
+        VmhaPcmkNote note = NULL;
+        long long t = vmha_pcmk_scan_ll(value, 0, &note);
+        if (!note || strncmp(note, "characters", 10) == 0)
+            f->last_failure = MAX(f->last_failure, (int64_t)t);
+        else
+            warn(l, nv, name, value, "nothing", note);
     }
     return 0;
 }
@@ -891,11 +1119,25 @@ static int load_status(Loader *l, Elem *status)
                             return fail(l, VMHA_MODEL_ERROR_INVALID, r, "missing 'id'");
                         VmhaRscState st = VMHA_RSC_INACTIVE;
                         const char *pending = NULL;
-                        if (unpack_history(l, r, &st, &pending) < 0)
+                        GArray *ops = g_array_new(false, false, sizeof(OpRecord));
+                        if (parse_ops(l, r, ops) < 0) {
+                            g_array_unref(ops);
                             return -1;
+                        }
+                        replay(ops, INT64_MIN, n->state == VMHA_NODE_ONLINE, &st, &pending);
                         gpointer v = g_hash_table_lookup(m->vm_index, rid);
+                        size_t vi = v ? GPOINTER_TO_SIZE(v) - 1 : 0;
+                        bool expirable = false;
+                        for (guint k = 0; v && m->vms[vi].failure_timeout > 0 && k < ops->len; k++)
+                            expirable |= g_array_index(ops, OpRecord, k).failure;
+                        if (expirable) {
+                            Deferred def = {vi, (size_t)idx, n->state == VMHA_NODE_ONLINE, ops};
+                            g_array_append_val(l->deferred, def);
+                        } else {
+                            g_array_unref(ops);
+                        }
                         if (v) {
-                            VmhaVm *vm = &m->vms[GPOINTER_TO_SIZE(v) - 1];
+                            VmhaVm *vm = &m->vms[vi];
                             vm->state[idx] = st;
                             if (pending && !vm->pending_op) {
                                 vm->pending_op = g_strdup(pending);
@@ -954,7 +1196,8 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
     Loader l = {
             .m = m,
             .error = error,
-            .default_threshold = VMHA_SCORE_INFINITY,
+            .warned = g_hash_table_new(NULL, NULL),
+            .deferred = g_array_new(false, false, sizeof(Deferred)),
             .vm_locations = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref),
             .colocations = g_array_new(false, true, sizeof(VmhaColocation)),
             .foreign = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
@@ -969,6 +1212,7 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
     m->self_fence_timeout = 10;
     m->fence_watchdog_timeout = 20;
     m->have_quorum = true;
+    m->warnings = g_ptr_array_new_with_free_func(g_free);
     m->node_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     m->vm_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -1003,9 +1247,7 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
              VMHA_WATCHDOG_TIMEOUT_S, VMHA_SELF_FENCE_MARGIN_S - VMHA_WATCHDOG_TIMEOUT_S);
         goto out;
     }
-    Elem *defaults = child(conf, "rsc_defaults");
-    if (defaults && for_each_nvpair(&l, defaults, "meta_attributes", on_rsc_default, NULL) < 0)
-        goto out;
+    l.rsc_defaults = child(conf, "rsc_defaults");
     if (load_nodes(&l, child(conf, "nodes")) < 0)
         goto out;
     if (load_resources(&l, child(conf, "resources")) < 0)
@@ -1014,6 +1256,7 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
         goto out;
     if (load_status(&l, child(cib, "status")) < 0)
         goto out;
+    load_expiries(&l);
 
     for (size_t i = 0; i < m->n_vms; i++) {
         gsize len = 0;
@@ -1033,12 +1276,24 @@ out:
     }
     g_ptr_array_free(l.vm_locations, true);
     g_hash_table_destroy(l.foreign);
+    g_hash_table_destroy(l.warned);
+    g_array_set_clear_func(l.deferred, deferred_clear);
+    g_array_unref(l.deferred);
     return r;
 }
 
+/* Attributes the loader never reads, dropped while parsing: in a large CIB they are most of
+ * the status section (each recorded operation carries keys, digests and timings). An attribute
+ * listed here reads as absent: take it off the list before reading it. */
+static const char *const unread_attrs[] = {
+        "transition-magic", "op-digest",        "op-restart-digest", "op-secure-digest",
+        "op-secure-params", "op-force-restart", "crm-debug-origin",  "crm_feature_set",
+        "operation_key",    "exec-time",        "queue-time",        NULL,
+};
+
 int vmha_model_from_xml(xmlNode *cib, VmhaModel **ret_model, GError **error)
 {
-    g_autoptr(VmhaXmlTree) tree = vmha_xml_tree_from_node(cib);
+    g_autoptr(VmhaXmlTree) tree = vmha_xml_tree_from_node(cib, unread_attrs);
     return load_tree(vmha_xml_tree_root(tree), ret_model, error);
 }
 
@@ -1051,7 +1306,7 @@ int vmha_model_parse(const char *xml, size_t len, VmhaModel **ret_model, GError 
         g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, "no document");
         return -1;
     }
-    if (vmha_xml_tree_parse(xml, len, &tree, &msg) < 0) {
+    if (vmha_xml_tree_parse(xml, len, unread_attrs, &tree, &msg) < 0) {
         g_set_error_literal(error, VMHA_MODEL_ERROR, VMHA_MODEL_ERROR_XML, msg);
         return -1;
     }
@@ -1085,6 +1340,8 @@ void vmha_model_free(VmhaModel *m)
         g_hash_table_destroy(m->node_index);
     if (m->vm_index)
         g_hash_table_destroy(m->vm_index);
+    if (m->warnings)
+        g_ptr_array_unref(m->warnings);
     g_free(m);
 }
 

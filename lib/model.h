@@ -79,6 +79,9 @@ typedef struct {
     VmhaNodeState state; /* from node_state; ONLINE when the document has none */
     int64_t lost_since;  /* seconds since the epoch the node was lost; 0 when not known */
     bool has_node_state; /* the status section had a node_state for it */
+    /* vmha-self-fence-disarmed: out of the cluster when maintenance mode ended, so its copy
+     * may still say maintenance-mode and it does not fence itself when lost */
+    bool self_fence_disarmed;
 } VmhaNode;
 
 typedef struct {
@@ -94,15 +97,26 @@ typedef struct {
     int64_t last_failure; /* seconds since the epoch; 0 when not recorded (never expires) */
 } VmhaFailure;
 
+/* How a VM's state on a node changes once failures expire (failure-timeout): from `from` on
+ * (seconds since the epoch), the history reads as `state`, the failed operations older than the
+ * timeout ignored as Pacemaker ignores them. A VM has these only for nodes with such failures,
+ * ordered by `from`; the engine takes the last one not after `now`. */
+typedef struct {
+    size_t node;
+    int64_t from;
+    VmhaRscState state;
+} VmhaExpiry;
+
 typedef struct {
     char *name;
     size_t position;        /* among all primitives, document order (Pacemaker's last tie-break) */
     char *config;           /* instance attribute: domain XML path, may be NULL */
     char *migration_method; /* instance attribute: "quick" (default), "live" or "cold" */
     int priority;
-    bool target_stopped;     /* target-role=Stopped */
-    bool managed;            /* is-managed (default true) */
-    int stickiness;          /* resolved: own meta attribute, else rsc_defaults, else 0 */
+    bool target_stopped; /* target-role=Stopped */
+    bool managed;        /* is-managed (default true), false also for meta maintenance=true */
+    bool critical;       /* meta critical (default true): default influence of its colocations */
+    int stickiness;      /* resolved: own meta attribute, else rsc_defaults, else 0 */
     int migration_threshold; /* resolved; INFINITY by default; 0 also means never ban */
     int64_t failure_timeout; /* seconds; 0 = failures never expire */
     bool allow_migrate;
@@ -122,14 +136,20 @@ typedef struct {
     ssize_t pending_node;
     VmhaFailure *failures;
     size_t n_failures;
+    VmhaExpiry *expiries;
+    size_t n_expiries;
 } VmhaVm;
 
-/* rsc_colocation between two VMs: `rsc` with `with_rsc` (Pacemaker's dependent and primary). */
+/* rsc_colocation between two VMs: `rsc` with `with_rsc` (Pacemaker's dependent and primary):
+ * the primary is placed first, the dependent follows it (positive score) or avoids it
+ * (negative). INFINITY: only where the primary runs, and not at all when it cannot run;
+ * -INFINITY: never on the same node. Other scores are preferences. */
 typedef struct {
     char *id;
     size_t rsc;
     size_t with_rsc;
-    int score; /* negative: anti-affinity; -INFINITY: never on the same node */
+    int score;
+    bool influence; /* the dependent's preferences pull the primary (Pacemaker's influence) */
 } VmhaColocation;
 
 typedef struct {
@@ -167,6 +187,10 @@ typedef struct {
     double save_mib_per_s, restore_mib_per_s;
     /* <cib have-quorum=...>; true when absent */
     bool have_quorum;
+    /* maintenance-mode=true: nothing is started, stopped, moved or fenced (Pacemaker's
+     * maintenance-mode, Proxmox's disarmed HA) */
+    bool maintenance_mode;
+    bool stop_all; /* stop-all-resources=true */
 
     VmhaNode *nodes;
     size_t n_nodes;
@@ -182,6 +206,10 @@ typedef struct {
 
     GHashTable *node_index; /* name -> index + 1 */
     GHashTable *vm_index;   /* name -> index + 1 */
+
+    /* Values read differently from how they are written, as Pacemaker reads them ("priority
+     * '2.0' read as 2"): one line each, naming the element. Never a reason to refuse. */
+    GPtrArray *warnings;
 } VmhaModel;
 
 /* Parses a whole CIB document from memory. On failure returns -1, sets *error naming the element,
@@ -217,8 +245,14 @@ bool vmha_model_node_has_fence_device(const VmhaModel *model, size_t node);
 
 /* Pacemaker's score arithmetic: saturating, -INFINITY wins over INFINITY. */
 int vmha_score_add(int a, int b);
-/* "INFINITY", "+INFINITY", "-INFINITY" or an integer (clamped). Returns -1 when not a score. */
+/* A constraint score as the CIB schema allows it: "INFINITY", "+INFINITY", "-INFINITY" or an
+ * integer (clamped to +-INFINITY). Returns -1 for anything else, which Pacemaker refuses too.
+ * Scores in attribute values (priority, stickiness) are read leniently instead (pcmknum.h). */
 int vmha_score_parse(const char *s, int *ret_score) G_GNUC_WARN_UNUSED_RESULT;
+
+/* The state of vm on node at `now`: the status section's, or what it becomes once failures
+ * have expired (VmhaExpiry). */
+VmhaRscState vmha_vm_state(const VmhaVm *vm, size_t node, int64_t now);
 
 const char *vmha_placement_strategy_to_string(VmhaPlacementStrategy s);
 

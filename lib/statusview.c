@@ -11,6 +11,8 @@ const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fenc
         /* A fence request for a node that is still up: the leader is on it. */
         if (fence && fence->requested > 0)
             return "fencing";
+        if (node->maintenance)
+            return "maintenance";
         if (node->standby)
             return "standby";
         if (node->drain)

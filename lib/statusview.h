@@ -18,9 +18,9 @@ typedef struct {
     const char *last_error; /* vmha-fence-last-error, NULL = none */
 } VmhaNodeFence;
 
-/* "online", "standby", "draining", "offline", "unclean" (lost, not fenced yet), "fencing" (lost or
- * asked to be fenced, with a request or failed attempts on record) or "fenced" (offline after a
- * fence). */
+/* "online", "maintenance", "standby", "draining", "offline", "unclean" (lost, not fenced yet),
+ * "fencing" (lost or asked to be fenced, with a request or failed attempts on record) or "fenced"
+ * (offline after a fence). */
 const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fence);
 
 /* The same for node index `node` of model, where a draining node that holds no VM any more (none

@@ -129,6 +129,21 @@ static bool v_prefer(const char *s)
     return *s == '\0' || vmha_prefer_parse(s, &nodes) == 0;
 }
 
+static bool v_coloc_list(const char *s)
+{
+    g_auto(GStrv) vms = NULL;
+    g_autofree int *scores = NULL;
+    return vmha_coloc_list_parse(s, NULL, true, &vms, &scores) == 0;
+}
+static bool v_node(const char *s)
+{
+    return vmha_node_name_valid(s);
+}
+static bool v_node_or_all(const char *s)
+{
+    return *s == '\0' || vmha_node_name_valid(s);
+}
+
 static bool v_monitor_interval(const char *s)
 {
     int64_t ms;
@@ -173,6 +188,13 @@ static const AttrSpec attrs[] = {
          "monitor-interval must be a duration of at least 1s: 5s, 30, 2min"},
         {"prefer", "prefer", VMHA_ATTR_PREFER, v_prefer,
          "prefer must be a list of node names: a,b,c"},
+        {"together-with", "together", VMHA_ATTR_COLOCATION, v_coloc_list,
+         "together-with must be a list of VMs, each with an optional positive score: db,cache:500"},
+        {"apart-from", "apart", VMHA_ATTR_COLOCATION, v_coloc_list,
+         "apart-from must be a list of VMs, each with an optional positive score: web2,web3:500"},
+        /* written by vmctl vm ban / unban */
+        {"ban", "ban", VMHA_ATTR_BAN, v_node, "ban must name a node"},
+        {"unban", "unban", VMHA_ATTR_BAN, v_node_or_all, "unban must name a node, or none"},
 };
 
 int vmha_vm_attr_check(const char *key, const char *value, const char **ret_name,
@@ -234,6 +256,37 @@ int vmha_interval_parse(const char *s, int64_t *ret_ms)
         return 0;
     }
     return -EINVAL;
+}
+
+int vmha_coloc_list_parse(const char *list, const char *self, bool together, char ***ret_vms,
+                          int **ret_scores)
+{
+    g_autoptr(GPtrArray) vms = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) scores = g_array_new(false, false, sizeof(int));
+    g_auto(GStrv) items = *list ? g_strsplit(list, ",", -1) : g_new0(char *, 1);
+
+    for (size_t i = 0; items[i]; i++) {
+        char *colon = strchr(items[i], ':');
+        g_autofree char *name = colon ? g_strndup(items[i], colon - items[i]) : g_strdup(items[i]);
+        int score = 1000000;
+        if (colon && strcmp(colon + 1, "INFINITY") != 0) {
+            if (!parse_int(colon + 1, 1, 1000000))
+                return -EINVAL;
+            score = atoi(colon + 1);
+        }
+        if (!vmha_vm_name_valid(name) || (self && strcmp(name, self) == 0))
+            return -EINVAL;
+        for (guint j = 0; j < vms->len; j++)
+            if (strcmp(vms->pdata[j], name) == 0)
+                return -EINVAL;
+        g_ptr_array_add(vms, g_steal_pointer(&name));
+        score = together ? score : -score;
+        g_array_append_val(scores, score);
+    }
+    g_ptr_array_add(vms, NULL);
+    *ret_vms = (char **)g_ptr_array_free(g_steal_pointer(&vms), false);
+    *ret_scores = (int *)g_array_free(g_steal_pointer(&scores), false);
+    return 0;
 }
 
 int vmha_prefer_score(unsigned i)

@@ -12,6 +12,8 @@ typedef enum {
     VMHA_ATTR_UTILIZATION, /* utilization */
     VMHA_ATTR_PREFER,      /* rsc_location preferences */
     VMHA_ATTR_OPERATION,   /* an <op> of the primitive's <operations>: name = the op's name */
+    VMHA_ATTR_COLOCATION,  /* rsc_colocation constraints: name "together" or "apart" */
+    VMHA_ATTR_BAN,         /* a -INFINITY rsc_location: name "ban" (add) or "unban" (remove) */
 } VmhaAttrSection;
 
 /* A VM name is an XML ID usable in CIB ids: [A-Za-z_][A-Za-z0-9_.-]*, at most 64 characters. */
@@ -32,6 +34,12 @@ int vmha_prefer_parse(const char *list, char ***ret_nodes) G_GNUC_WARN_UNUSED_RE
 /* A Pacemaker interval: an integer of seconds, or with a unit ms, s, m/min, h; stores it in ms.
  * -EINVAL for anything else, zero, or more than a day. */
 int vmha_interval_parse(const char *s, int64_t *ret_ms) G_GNUC_WARN_UNUSED_RESULT;
+
+/* "VM[:SCORE],..." for together-with / apart-from: VM names (not `self`, no duplicates) with an
+ * optional positive score, INFINITY when none ("db", "db:500", "db:INFINITY"). For apart-from
+ * the scores are returned negated. An empty list is valid (no VM). -EINVAL otherwise. */
+int vmha_coloc_list_parse(const char *list, const char *self, bool together, char ***ret_vms,
+                          int **ret_scores) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Score of the i-th preferred node: 100, 90, ... never below 1. */
 int vmha_prefer_score(unsigned i);

@@ -7,12 +7,17 @@
 #include <string.h>
 
 #define BLOCK_SIZE (256 * 1024)
+#define CHUNK      (64 * 1024)
 
 struct VmhaXmlTree {
     GSList *blocks; /* arena blocks, freed together */
     char *cur;
     size_t left;
     GStringChunk *strings;
+    xmlDictPtr dict; /* the parser's: element and attribute names point into it */
+    const char *const *skip;
+    const xmlChar **skip_interned; /* skip's names in dict: compared by address */
+    size_t n_skip;
     VmhaXmlElem *root;
     /* while parsing */
     GPtrArray *stack; /* open elements */
@@ -45,10 +50,11 @@ static VmhaXmlTree *tree_new(void)
     return t;
 }
 
+/* name: a string that lives as long as the tree (interned in strings or in dict). */
 static VmhaXmlElem *add_elem(VmhaXmlTree *t, const char *name, size_t n_attrs, long line)
 {
     VmhaXmlElem *e = arena_alloc(t, sizeof(VmhaXmlElem));
-    *e = (VmhaXmlElem){.name = g_string_chunk_insert_const(t->strings, name), .line = line};
+    *e = (VmhaXmlElem){.name = name, .line = line};
     e->attrs = arena_alloc(t, sizeof(char *) * (2 * n_attrs + 1));
     e->attrs[2 * n_attrs] = NULL;
     if (t->stack->len == 0) {
@@ -77,19 +83,34 @@ static void pop_elem(VmhaXmlTree *t)
     g_ptr_array_set_size(t->last, t->last->len - 1);
 }
 
+static bool skipped(const VmhaXmlTree *t, const xmlChar *name)
+{
+    for (size_t k = 0; k < t->n_skip; k++)
+        if (name == t->skip_interned[k])
+            return true;
+    return false;
+}
+
 static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
                      int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
                      int nb_defaulted, const xmlChar **attributes)
 {
     VmhaXmlTree *t = ctx;
-    VmhaXmlElem *e = add_elem(t, (const char *)localname, (size_t)MAX(nb_attributes, 0),
-                              (long)xmlSAX2GetLineNumber(t->ctxt));
+    size_t kept = 0;
+    for (int i = 0; i < nb_attributes; i++)
+        kept += !skipped(t, attributes[5 * i]);
+    VmhaXmlElem *e =
+            add_elem(t, (const char *)localname, kept, (long)xmlSAX2GetLineNumber(t->ctxt));
     /* Each attribute is (localname, prefix, URI, value, end); the value is not terminated. */
+    size_t j = 0;
     for (int i = 0; i < nb_attributes; i++) {
         const xmlChar **a = attributes + 5 * i;
-        e->attrs[2 * i] = g_string_chunk_insert_const(t->strings, (const char *)a[0]);
-        e->attrs[2 * i + 1] =
+        if (skipped(t, a[0]))
+            continue;
+        e->attrs[2 * j] = (const char *)a[0]; /* in the parser's dictionary */
+        e->attrs[2 * j + 1] =
                 g_string_chunk_insert_len(t->strings, (const char *)a[3], (gssize)(a[4] - a[3]));
+        j++;
     }
 }
 
@@ -107,7 +128,8 @@ static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, c
     pop_elem(ctx);
 }
 
-int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, char **ret_error)
+int vmha_xml_tree_parse(const char *buf, size_t len, const char *const *skip,
+                        VmhaXmlTree **ret_tree, char **ret_error)
 {
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof(sax));
@@ -126,8 +148,27 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
         *ret_error = g_strdup("out of memory");
         return -1;
     }
-    xmlCtxtUseOptions(t->ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    int rc = xmlParseChunk(t->ctxt, buf, (int)len, 1);
+    t->dict = t->ctxt->dict;
+    xmlDictReference(t->dict);
+    for (; skip && skip[t->n_skip]; t->n_skip++)
+        ;
+    t->skip_interned = g_new(const xmlChar *, MAX(t->n_skip, 1));
+    for (size_t k = 0; k < t->n_skip; k++)
+        t->skip_interned[k] = xmlDictLookup(t->dict, (const xmlChar *)skip[k], -1);
+    /* XML_PARSE_HUGE: a CIB of more than about 12,000 VMs is over libxml2's 10 MB default
+     * limits; a DOCTYPE is refused below, so no entity can blow it up. */
+    xmlCtxtUseOptions(t->ctxt,
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
+    /* Fed in pieces: the parser's buffer then stays small instead of a copy of the whole
+     * document (megabytes of fresh memory for a large CIB). */
+    int rc = 0;
+    size_t off = 0;
+    while (rc == 0 && len - off > CHUNK && !t->has_dtd) {
+        rc = xmlParseChunk(t->ctxt, buf + off, CHUNK, 0);
+        off += CHUNK;
+    }
+    if (rc == 0 && !t->has_dtd)
+        rc = xmlParseChunk(t->ctxt, buf + off, (int)(len - off), 1);
     if (t->has_dtd) {
         *ret_error = g_strdup("a document type declaration (DOCTYPE) is not accepted in a CIB");
         return -1;
@@ -147,18 +188,30 @@ int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree, cha
     return 0;
 }
 
+static bool skipped_name(const VmhaXmlTree *t, const xmlChar *name)
+{
+    for (size_t k = 0; t->skip && t->skip[k]; k++)
+        if (strcmp((const char *)name, t->skip[k]) == 0)
+            return true;
+    return false;
+}
+
 static void copy_node(VmhaXmlTree *t, xmlNode *n)
 {
     size_t n_attrs = 0;
     for (xmlAttr *a = n->properties; a; a = a->next)
-        n_attrs++;
-    VmhaXmlElem *e = add_elem(t, (const char *)n->name, n_attrs, xmlGetLineNo(n));
+        n_attrs += !skipped_name(t, a->name);
+    VmhaXmlElem *e = add_elem(t, g_string_chunk_insert_const(t->strings, (const char *)n->name),
+                              n_attrs, xmlGetLineNo(n));
     size_t i = 0;
-    for (xmlAttr *a = n->properties; a; a = a->next, i++) {
+    for (xmlAttr *a = n->properties; a; a = a->next) {
+        if (skipped_name(t, a->name))
+            continue;
         xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
         e->attrs[2 * i] = g_string_chunk_insert_const(t->strings, (const char *)a->name);
         e->attrs[2 * i + 1] = g_string_chunk_insert(t->strings, v ? (const char *)v : "");
         xmlFree(v);
+        i++;
     }
     for (xmlNode *c = n->children; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE)
@@ -166,11 +219,13 @@ static void copy_node(VmhaXmlTree *t, xmlNode *n)
     pop_elem(t);
 }
 
-VmhaXmlTree *vmha_xml_tree_from_node(xmlNode *root)
+VmhaXmlTree *vmha_xml_tree_from_node(xmlNode *root, const char *const *skip)
 {
     VmhaXmlTree *t = tree_new();
+    t->skip = skip;
     if (root && root->type == XML_ELEMENT_NODE)
         copy_node(t, root);
+    t->skip = NULL;
     return t;
 }
 
@@ -191,6 +246,9 @@ void vmha_xml_tree_free(VmhaXmlTree *t)
     }
     g_slist_free_full(t->blocks, g_free);
     g_string_chunk_free(t->strings);
+    if (t->dict)
+        xmlDictFree(t->dict);
+    g_free(t->skip_interned);
     g_ptr_array_free(t->stack, true);
     g_ptr_array_free(t->last, true);
     g_free(t);
@@ -199,7 +257,7 @@ void vmha_xml_tree_free(VmhaXmlTree *t)
 const char *vmha_xml_elem_attr(const VmhaXmlElem *e, const char *name)
 {
     for (const char **a = e->attrs; *a; a += 2)
-        if (strcmp(a[0], name) == 0)
+        if (a[0][0] == name[0] && strcmp(a[0], name) == 0)
             return a[1];
     return NULL;
 }

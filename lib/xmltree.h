@@ -21,11 +21,13 @@ struct VmhaXmlElem {
 
 typedef struct VmhaXmlTree VmhaXmlTree;
 
-/* Parses a document; on failure returns -1 with *ret_error set to a one-line message. */
-int vmha_xml_tree_parse(const char *buf, size_t len, VmhaXmlTree **ret_tree,
-                        char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
-/* Copies an existing DOM element (and what is under it). */
-VmhaXmlTree *vmha_xml_tree_from_node(xmlNode *root);
+/* Parses a document; on failure returns -1 with *ret_error set to a one-line message.
+ * skip (NULL-terminated, or NULL): attribute names not kept on any element (bulky ones the
+ * reader never looks at: a CIB's status section is mostly operation digests and keys). */
+int vmha_xml_tree_parse(const char *buf, size_t len, const char *const *skip,
+                        VmhaXmlTree **ret_tree, char **ret_error) G_GNUC_WARN_UNUSED_RESULT;
+/* Copies an existing DOM element (and what is under it), skipping as above. */
+VmhaXmlTree *vmha_xml_tree_from_node(xmlNode *root, const char *const *skip);
 VmhaXmlElem *vmha_xml_tree_root(VmhaXmlTree *tree);
 void vmha_xml_tree_free(VmhaXmlTree *tree);
 

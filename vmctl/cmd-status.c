@@ -194,6 +194,10 @@ static char *render_status(json_object *o)
                            integer(db, "admin_epoch"), integer(db, "epoch"),
                            integer(db, "num_updates"), str(db, "digest") ?: "?",
                            integer(o, "vm_count"));
+    if (boolean(o, "maintenance_mode"))
+        g_string_append(out, "MAINTENANCE MODE: nothing is started, stopped, moved or fenced, and "
+                             "nodes without quorum keep their VMs ('vmctl cluster maintenance "
+                             "off' ends it)\n\n");
     append_nodes_table(out, get(o, "nodes"));
     g_string_append_c(out, '\n');
     append_vms_table(out, o);

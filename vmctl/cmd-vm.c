@@ -335,3 +335,37 @@ int vmctl_cmd_vm_cleanup(const VmctlOptions *gopts, int argc, char **argv)
         vmctl_print_ok(&opts, "cleaned");
     return rc;
 }
+
+/* vm ban / unban: a -INFINITY location (cli-ban-VM-on-NODE, crm_resource's) through VM_SET. */
+static int vm_ban(const VmctlOptions *gopts, int argc, char **argv, bool ban)
+{
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 2);
+    const char *usage = ban ? "usage: vmctl vm ban NAME NODE" : "usage: vmctl vm unban NAME [NODE]";
+
+    if (first < 0 || argc - first < (ban ? 2 : 1))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+    const char *name = argv[first], *node = argc - first > 1 ? argv[first + 1] : NULL;
+    if (!vmha_vm_name_valid(name))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+    if (node && !vmha_node_name_valid(node))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+    g_autofree char *kv = g_strdup_printf("%s=%s", ban ? "ban" : "unban", node ? node : "");
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 || vmha_msg_add_str(req, VMHA_F_KV, kv) < 0)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc == VMCTL_EXIT_OK)
+        vmctl_print_ok(&opts, ban ? "banned" : "unbanned");
+    return rc;
+}
+
+int vmctl_cmd_vm_ban(const VmctlOptions *gopts, int argc, char **argv)
+{
+    return vm_ban(gopts, argc, argv, true);
+}
+
+int vmctl_cmd_vm_unban(const VmctlOptions *gopts, int argc, char **argv)
+{
+    return vm_ban(gopts, argc, argv, false);
+}

@@ -26,6 +26,13 @@ int vmctl_cmd_node_resume(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_move(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_config_set(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_set(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_ban(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_unban(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_standby(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_unstandby(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_maintenance(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_node_unmaintenance(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_cluster_maintenance(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_exec(const VmctlOptions *opts, int argc, char **argv); /* cmd-exec.c */
 /* cmd-cluster.c */
 int vmctl_cmd_cluster_update(const VmctlOptions *opts, int argc, char **argv);

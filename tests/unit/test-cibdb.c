@@ -22,6 +22,16 @@
 
 static char *dir;
 
+/* The CPG view the writes are applied in (clusterd/sync.c in clusterd). */
+static VmhaPeerState members[3];
+static size_t n_members;
+
+const VmhaPeerState *cd_sync_members(size_t *ret_n)
+{
+    *ret_n = n_members;
+    return members;
+}
+
 static int setup(void **state)
 {
     dir = g_dir_make_tmp("vmha-test-cibdb-XXXXXX", NULL);
@@ -80,6 +90,8 @@ static int apply(VmhaMsg *m)
 {
     g_autofree char *err = NULL;
     int rc = cd_cibdb_apply(m, &err);
+    if (rc != 0 && getenv("VMHA_DEBUG"))
+        printf("apply: %d %s\n", rc, err ? err : "");
     vmha_msg_free(m);
     return rc;
 }
@@ -700,6 +712,86 @@ static void test_maintenance_writes(void **state)
     cd_cibdb_finalise();
 }
 
+/* vm set together-with / apart-from, vm ban / unban, node standby / maintenance and
+ * maintenance-mode: standard constraints and attributes that Pacemaker's schema and crm_verify
+ * accept, checked whole before anything is written. */
+static void test_placement_writes(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "placement", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    assert_int_equal(apply(add_msg("cache1", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "together-with=db1", "apart-from=cache1:500")), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_SET, VMHA_F_NAME, "web1", "ban=n2", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "standby=on", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "maintenance-mode=true",
+                                  "stonith-enabled=false")),
+                     0);
+    g_autofree char *text = file_text("placement");
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    assert_non_null(strstr(text, "<rsc_colocation id=\"together-web1-db1\" rsc=\"web1\" "
+                                 "with-rsc=\"db1\" score=\"INFINITY\"/>"));
+    assert_non_null(strstr(text, "<rsc_colocation id=\"apart-web1-cache1\" rsc=\"web1\" "
+                                 "with-rsc=\"cache1\" score=\"-500\"/>"));
+    assert_non_null(strstr(text, "<rsc_location id=\"cli-ban-web1-on-n2\" rsc=\"web1\" "
+                                 "node=\"n2\" score=\"-INFINITY\"/>"));
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &m, &error), 0);
+    assert_int_equal(m->n_colocations, 2);
+    assert_true(m->nodes[2].standby);
+    assert_true(m->maintenance_mode);
+
+    /* Refused whole: the good pair with a bad one changes nothing. */
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(set_msg("web1", "priority=5", "together-with=ghost")),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(set_msg("web1", "priority=5", "together-with=cache1")),
+                     VMCTL_EXIT_USAGE); /* also apart from cache1 */
+    assert_int_equal(apply(set_msg("web1", "together-with=web1", NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(set_msg("web1", "apart-from=db1:0", NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_SET, VMHA_F_NAME, "web1", "ban=n9", NULL)),
+                     VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "standby=maybe", NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    /* Lifting: unban, empty lists, standby off; removing a VM removes what names it. */
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_SET, VMHA_F_NAME, "web1", "unban=n2", NULL)), 0);
+    assert_int_equal(apply(set_msg("web1", "apart-from=", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "standby=off", NULL)), 0);
+    assert_int_equal(apply(remove_msg("db1")), 0);
+    g_free(text);
+    text = file_text("placement");
+    assert_null(strstr(text, "rsc_colocation"));
+    assert_null(strstr(text, "cli-ban"));
+    assert_null(strstr(text, "standby"));
+
+    /* Maintenance mode ends while n3 is out of the view: n3 did not see it end and would not
+     * fence itself, so it is marked. */
+    members[0] = (VmhaPeerState){.nodeid = 1};
+    members[1] = (VmhaPeerState){.nodeid = 2};
+    n_members = 2;
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "maintenance-mode=", NULL)), 0);
+    g_free(text);
+    text = file_text("placement");
+    assert_null(strstr(text, "maintenance-mode"));
+    assert_non_null(strstr(text, "name=\"vmha-self-fence-disarmed\" value=\"true\""));
+    assert_non_null(strstr(text, "id=\"status-3-vmha-self-fence-disarmed\""));
+    assert_null(strstr(text, "id=\"status-1-vmha-self-fence-disarmed\""));
+    assert_pacemaker_schema_valid(text);
+    n_members = 0;
+    cd_cibdb_finalise();
+}
+
 static void test_unreadable_file(void **state)
 {
     g_autofree char *e = g_build_filename(dir, "e", NULL);
@@ -913,6 +1005,7 @@ int main(void)
             cmocka_unit_test(test_fence_only_device),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
+            cmocka_unit_test(test_placement_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

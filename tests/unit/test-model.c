@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "model.h"
+#include "pcmknum.h"
 
 static const char good[] =
         "<cib have-quorum=\"0\" crm_feature_set=\"3.16.1\">"
@@ -194,6 +195,99 @@ static void test_scores(void **state)
     assert_int_equal(vmha_score_add(-5, 7), 2);
 }
 
+/* Numbers as Pacemaker 2.1.5 reads them (char2score, pcmk__scan_ll, crm_get_msec, ...): what
+ * crm_simulate plans with, whatever the text looks like. */
+static void test_pacemaker_numbers(void **state)
+{
+    VmhaPcmkNote note = NULL;
+    assert_int_equal(vmha_pcmk_score("2.0", &note), 2);
+    assert_non_null(note); /* characters left over */
+    assert_int_equal(vmha_pcmk_score("-inf", &note), 0);
+    assert_non_null(note);                                  /* no digits */
+    assert_int_equal(vmha_pcmk_score("infinity", NULL), 0); /* case-sensitive */
+    assert_int_equal(vmha_pcmk_score("+INFINITY", &note), VMHA_SCORE_INFINITY);
+    assert_null(note);
+    assert_int_equal(vmha_pcmk_score("-INFINITY", NULL), -VMHA_SCORE_INFINITY);
+    assert_int_equal(vmha_pcmk_score("5000000", NULL), VMHA_SCORE_INFINITY);
+    assert_int_equal(vmha_pcmk_score("99999999999999999999", NULL), 0); /* overflow: default */
+    assert_int_equal(vmha_pcmk_score(" 42", NULL), 42);
+    assert_int_equal(vmha_pcmk_score(NULL, NULL), 0);
+    assert_int_equal(vmha_pcmk_score("red", NULL), 0);
+    assert_int_equal(vmha_pcmk_utilization("2048.5", NULL), 2048);
+    assert_int_equal(vmha_pcmk_utilization("lots", NULL), 0);
+    assert_int_equal(vmha_pcmk_msec("90"), 90000);
+    assert_int_equal(vmha_pcmk_msec("1.5s"), 1000);
+    assert_int_equal(vmha_pcmk_msec("2 minutes"), 120000);
+    assert_int_equal(vmha_pcmk_msec("500ms"), 500);
+    assert_int_equal(vmha_pcmk_msec("3h"), 3 * 3600000LL);
+    assert_int_equal(vmha_pcmk_msec("10x"), -1);
+    assert_int_equal(vmha_pcmk_msec("-5s"), -1);
+    assert_int_equal(vmha_pcmk_interval_ms("PT1M30S", NULL), 90000);
+    assert_int_equal(vmha_pcmk_interval_ms("P1D", &note),
+                     0); /* Pacemaker 2.1 counts days one short */
+    assert_non_null(note);
+    assert_int_equal(vmha_pcmk_interval_ms("P2DT1H", NULL), (86400 + 3600) * 1000LL);
+    assert_int_equal(vmha_pcmk_interval_ms("soon", &note), 0);
+    assert_non_null(note);
+    bool b = false;
+    assert_int_equal(vmha_pcmk_boolean("Yes", &b), 0);
+    assert_true(b);
+    assert_int_equal(vmha_pcmk_boolean("maybe", &b), -1);
+    assert_true(vmha_pcmk_score_valid("+5"));
+    assert_true(vmha_pcmk_score_valid("-INFINITY"));
+    assert_false(vmha_pcmk_score_valid("2.0"));
+    assert_false(vmha_pcmk_score_valid("-inf"));
+    assert_false(vmha_pcmk_score_valid(""));
+
+    /* In a CIB: read as Pacemaker reads them, each with a warning naming the element. */
+    static const char xml[] =
+            "<cib><configuration><nodes><node id=\"1\" uname=\"n1\"><utilization id=\"u\">"
+            "<nvpair id=\"um\" name=\"memory\" value=\"4096.0\"/></utilization></node></nodes>"
+            "<resources><primitive id=\"v\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<meta_attributes id=\"m\"><nvpair id=\"p\" name=\"priority\" value=\"2.0\"/>"
+            "<nvpair id=\"s\" name=\"resource-stickiness\" value=\"-inf\"/>"
+            "<nvpair id=\"t\" name=\"migration-threshold\" value=\"-3\"/>"
+            "<nvpair id=\"f\" name=\"failure-timeout\" value=\"PT2M\"/>"
+            "<nvpair id=\"a\" name=\"allow-migrate\" value=\"sure\"/></meta_attributes>"
+            "</primitive><primitive id=\"w\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<meta_attributes id=\"wm\"><nvpair id=\"wc\" name=\"critical\" value=\"false\"/>"
+            "<nvpair id=\"wd\" name=\"resource-stickiness\" value=\"default\"/>"
+            "</meta_attributes></primitive></resources>"
+            "<rsc_defaults><meta_attributes id=\"rd\"><nvpair id=\"rd1\" "
+            "name=\"resource-stickiness\" value=\"100\"/><nvpair id=\"rd2\" name=\"priority\" "
+            "value=\"7\"/></meta_attributes></rsc_defaults>"
+            "<constraints><rsc_colocation id=\"c\" rsc=\"w\" with-rsc=\"v\" score=\"+INFINITY\"/>"
+            /* crm_resource --ban writes role="Started": Pacemaker applies it to every role */
+            "<rsc_location id=\"cli-ban-v-on-n1\" rsc=\"v\" node=\"n1\" score=\"-INFINITY\" "
+            "role=\"Started\"/>"
+            "<rsc_colocation id=\"d\" rsc=\"v\" with-rsc=\"w\" score=\"-500\" "
+            "influence=\"true\"/></constraints></configuration></cib>";
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    if (vmha_model_parse(xml, strlen(xml), &m, &error) < 0)
+        fail_msg("refused: %s", error->message);
+    const VmhaVm *v = &m->vms[0], *w = &m->vms[1];
+    assert_int_equal(m->nodes[0].memory, 4096);
+    assert_int_equal(v->priority, 2);
+    assert_int_equal(v->stickiness, 0);
+    assert_int_equal(v->migration_threshold, 1);
+    assert_int_equal(v->failure_timeout, 120);
+    assert_false(v->allow_migrate);
+    assert_int_equal(w->priority, 7);   /* from rsc_defaults */
+    assert_int_equal(w->stickiness, 0); /* "default": unset, not rsc_defaults' 100 */
+    assert_int_equal(m->n_colocations, 2);
+    assert_int_equal(m->colocations[0].score, VMHA_SCORE_INFINITY);
+    assert_false(m->colocations[0].influence); /* w is not critical */
+    assert_true(m->colocations[1].influence);
+    assert_int_equal(v->n_locations, 1);
+    assert_int_equal(v->locations[0].score, -VMHA_SCORE_INFINITY);
+    bool warned_priority = false;
+    for (guint i = 0; i < m->warnings->len; i++)
+        warned_priority |= strstr(m->warnings->pdata[i], "'priority' = '2.0' read as 2") != NULL;
+    assert_true(warned_priority);
+    assert_true(m->warnings->len >= 5);
+}
+
 /* Each malformed or inconsistent document, and a piece of the message that must name the cause. */
 static void test_rejects(void **state)
 {
@@ -222,19 +316,10 @@ static void test_rejects(void **state)
             {"<cib><configuration><nodes><node id=\"1\" uname=\"a\"/><node id=\"1\" "
              "uname=\"b\"/></nodes></configuration></cib>",
              VMHA_MODEL_ERROR_INCONSISTENT, "duplicate node id '1'"},
-            {"<cib><configuration><nodes><node id=\"1\" uname=\"a\"><utilization id=\"u\">"
-             "<nvpair id=\"m\" name=\"memory\" value=\"lots\"/></utilization></node></nodes>"
-             "</configuration></cib>",
-             VMHA_MODEL_ERROR_INVALID, "'memory' = 'lots'"},
             {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
              "provider=\"vmha\" type=\"vm\"/><primitive id=\"v\" class=\"ocf\" provider=\"vmha\" "
              "type=\"vm\"/></resources></configuration></cib>",
              VMHA_MODEL_ERROR_INCONSISTENT, "duplicate resource id 'v'"},
-            {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
-             "provider=\"vmha\" type=\"vm\"><meta_attributes id=\"m\"><nvpair id=\"p\" "
-             "name=\"priority\" value=\"high\"/></meta_attributes></primitive></resources>"
-             "</configuration></cib>",
-             VMHA_MODEL_ERROR_INVALID, "'priority' = 'high'"},
             {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
              "provider=\"vmha\" type=\"vm\"><meta_attributes id=\"m\"><rule id=\"r\"/>"
              "</meta_attributes></primitive></resources></configuration></cib>",
@@ -260,8 +345,28 @@ static void test_rejects(void **state)
             {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
              "provider=\"vmha\" type=\"vm\"/><primitive id=\"w\" class=\"ocf\" provider=\"vmha\" "
              "type=\"vm\"/></resources><constraints><rsc_colocation id=\"c\" rsc=\"v\" "
-             "with-rsc=\"w\" score=\"INFINITY\"/></constraints></configuration></cib>",
-             VMHA_MODEL_ERROR_UNSUPPORTED, "positive colocation"},
+             "with-rsc=\"w\" score=\"INFINITY\" node-attribute=\"rack\"/></constraints>"
+             "</configuration></cib>",
+             VMHA_MODEL_ERROR_UNSUPPORTED, "only rsc/with-rsc/score/influence colocations"},
+            /* A location for the promoted role only: vmha has no promotable VMs. */
+            {"<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes><resources>"
+             "<primitive id=\"v\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/></resources>"
+             "<constraints><rsc_location id=\"l\" rsc=\"v\" node=\"a\" score=\"1\" "
+             "role=\"Promoted\"/></constraints></configuration></cib>",
+             VMHA_MODEL_ERROR_UNSUPPORTED, "only rsc/node/score locations"},
+            /* Pacemaker would place the VM with the other agent's resource: vmha cannot. */
+            {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
+             "provider=\"vmha\" type=\"vm\"/><primitive id=\"d\" class=\"ocf\" "
+             "provider=\"heartbeat\" type=\"Dummy\"/></resources><constraints><rsc_colocation "
+             "id=\"c\" rsc=\"v\" with-rsc=\"d\" score=\"INFINITY\"/></constraints>"
+             "</configuration></cib>",
+             VMHA_MODEL_ERROR_UNSUPPORTED, "a resource vmha does not plan (d)"},
+            /* Constraint scores are schema-validated: Pacemaker refuses these documents too. */
+            {"<cib><configuration><resources><primitive id=\"v\" class=\"ocf\" "
+             "provider=\"vmha\" type=\"vm\"/><primitive id=\"w\" class=\"ocf\" provider=\"vmha\" "
+             "type=\"vm\"/></resources><constraints><rsc_colocation id=\"c\" rsc=\"v\" "
+             "with-rsc=\"w\" score=\"2.0\"/></constraints></configuration></cib>",
+             VMHA_MODEL_ERROR_INVALID, "invalid 'score'"},
             {"<cib><configuration><nodes><node id=\"1\" uname=\"a\"/></nodes></configuration>"
              "<status><node_state id=\"7\" uname=\"z\"/></status></cib>",
              VMHA_MODEL_ERROR_INCONSISTENT, "<node_state id=\"7\">"},
@@ -351,7 +456,16 @@ static void test_plan_on_example(void **state)
     assert_int_equal(vmha_engine_plan(m, 1700000000, &p2), 0);
     assert_string_equal(p2->reasons[db],
                         "no node can run VMs (all offline, standby, draining or in maintenance)");
+    /* ... unless n2 was out of the cluster when maintenance mode ended: its watchdog was
+     * disarmed then, so the deadline proves nothing and db waits for n2 or a fence. */
     m->nodes[0].standby = false;
+    m->nodes[1].self_fence_disarmed = true;
+    g_autoptr(VmhaPlan) p2b = NULL;
+    assert_int_equal(vmha_engine_plan(m, 1700000000, &p2b), 0);
+    assert_int_equal(p2b->placement[db], -1);
+    assert_non_null(strstr(p2b->reasons[db], "waiting for n2: it was out of the cluster when "
+                                             "maintenance mode ended"));
+    m->nodes[1].self_fence_disarmed = false;
     g_autoptr(VmhaPlan) p3 = NULL;
     assert_int_equal(vmha_engine_plan(m, 1700000000, &p3), 0);
     /* n1 bans db, and db's 3 failures there reach migration-threshold 3: the failures are named */
@@ -365,6 +479,7 @@ int main(void)
             cmocka_unit_test(test_from_dom),
             cmocka_unit_test(test_events),
             cmocka_unit_test(test_scores),
+            cmocka_unit_test(test_pacemaker_numbers),
             cmocka_unit_test(test_rejects),
             cmocka_unit_test(test_plan_on_example),
             cmocka_unit_test(test_self_fence_timeouts),

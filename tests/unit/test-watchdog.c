@@ -203,6 +203,15 @@ static void test_plan(void **state)
     cd_noquorum_plan(device, "n9", &lost, &p);
     assert_true(p.self_fence);
 
+    /* Maintenance mode: the node keeps its VMs and does not fence itself (the quorate side
+     * moves nothing meanwhile). */
+    g_autoptr(VmhaModel) maint =
+            model("<nvpair id=\"m\" name=\"maintenance-mode\" value=\"true\"/>", "");
+    cd_noquorum_plan(maint, "n3", &lost, &p);
+    assert_false(p.stop_vms);
+    assert_false(p.self_fence);
+    assert_int_equal(p.deadline_ms, -1);
+
     /* An unreadable CIB: the defaults, and self-fencing assumed. */
     cd_noquorum_plan(NULL, "n1", &lost, &p);
     assert_true(p.stop_vms);
