@@ -14,6 +14,15 @@ typedef struct {
 
 #define VMHA_DIGEST_LEN 64 /* hex SHA-256 */
 
+/* The largest database clusterd lets vmctl's writes make (bytes of the document as text, without
+ * the attributes that differ between copies): a write that would cross it is refused, with its
+ * reason, by every member alike. Sync moves any size (in chunks) and vmctl reads up to
+ * VMHA_WIRE_MAX_REPLY_SIZE; this bounds what one write costs clusterd's main loop (every member
+ * saves the whole document after each write: about 2.5 s at 32 MiB on the 2-core lab machine
+ * under load, against a watchdog fed every 1.7 s that fires after 5 s) and the time a sync
+ * takes. */
+#define VMHA_DB_MAX_SIZE (32u * 1024 * 1024)
+
 typedef struct {
     uint32_t nodeid;
     uint32_t pid;
