@@ -264,10 +264,15 @@ void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_L
     xmlNode *cib = cd_cibdb_query();
 
     memset(ret_version, 0, sizeof(*ret_version));
-    g_strlcpy(ret_digest, "", VMHA_DIGEST_LEN + 1);
-    if (!cib)
+    if (ret_digest)
+        g_strlcpy(ret_digest, "", VMHA_DIGEST_LEN + 1);
+    if (cib)
+        version_of(cib, ret_version);
+    if (!cib || !ret_digest) {
+        if (cib)
+            free_xml(cib);
         return;
-    version_of(cib, ret_version);
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(volatile_attrs); i++)
         xml_remove_prop(cib, volatile_attrs[i]);
     g_autofree char *s = dump_xml_unformatted(cib);

@@ -50,6 +50,7 @@ int cd_cpg_send_nowait(const VmhaMsg *msg) G_GNUC_WARN_UNUSED_RESULT;
 extern size_t cd_cibdb_size_limit;
 int cd_cibdb_init(const char *state_dir) G_GNUC_WARN_UNUSED_RESULT;
 void cd_cibdb_finalise(void);
+/* ret_digest may be NULL: the digest costs a dump of the whole document. */
 void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1]);
 /* Applies one write; returns a VMCTL_EXIT_* code, *ret_error set when non-zero. */
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error);
