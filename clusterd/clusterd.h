@@ -111,6 +111,10 @@ void cd_probe_trigger_vm(const char *name);
 /* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
 void cd_probe_check_duplicates(void);
 
+/* VMHA_F_KV "fenced=EPOCH" of a RESULT write: the origin node's fence epoch
+ * (vmha_lrm_fence_epoch) in the copy the operation began from; applying drops a result whose node
+ * was fenced since. */
+#define VMHA_RESULT_FENCE_EPOCH "fenced="
 /* controller.c: the leader turns plans into agent runs and fencing; every node runs what is
  * recorded pending on it and records the results (docs/ARCHITECTURE.md, "Recovery"). */
 void cd_controller_init(void);

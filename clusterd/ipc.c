@@ -21,6 +21,7 @@
 
 #include "clusterd.h"
 #include "connlimit.h"
+#include "fencer.h"
 #include "outqueue.h"
 #include "rexec.h"
 #include "vmattr.h"
@@ -346,6 +347,12 @@ static void handle(Client *c, const VmhaMsg *req)
             vmha_msg_get(req, VMHA_F_REQ_ID) ||
             (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
             send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
+            return;
+        }
+        g_autofree char *refusal = NULL;
+        int refused = cd_fencer_check_request(req, c->cred.uid, &refusal);
+        if (refused) {
+            send_reply(c, refused, refusal, NULL);
             return;
         }
         g_autoptr(VmhaMsg) stamped = NULL;
