@@ -62,6 +62,7 @@ static struct {
     guint pump_src;
     gint64 transfer_start; /* monotonic µs, for the log */
     size_t sent_bytes;     /* chunk bytes handed to corosync so far (compressed) */
+    bool transfer_broken;  /* this view's transfer failed a check here: its chunks are ignored */
 } S;
 
 static void pending_free(gpointer p)
@@ -135,6 +136,10 @@ static void flush_waiting(void)
 
 static void stop_transfer(void)
 {
+    if (S.receiver && !S.synced)
+        g_message("the database transfer of this view stops here (%" G_GUINT64_FORMAT " chunks in)",
+                  vmha_sync_receiver_received(S.receiver));
+    S.transfer_broken = false;
     if (S.pump_src)
         g_source_remove(S.pump_src);
     S.pump_src = 0;
@@ -419,6 +424,8 @@ static void on_data(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
             finish_sync();
         return;
     }
+    if (S.transfer_broken)
+        return;
     if (!S.receiver) {
         g_warning("unexpected sync chunk from node %u", nodeid);
         return;
@@ -429,6 +436,7 @@ static void on_data(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     if (r < 0) {
         g_critical("refusing the database from node %u: %s; staying out of sync", nodeid, error);
         g_clear_pointer(&S.receiver, vmha_sync_receiver_free);
+        S.transfer_broken = true;
         return;
     }
     size_t len = 0;
