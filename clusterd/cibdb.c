@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cibnodes.h"
 #include "cibsig.h"
 #include "clusterd.h"
 #include "fencedev.h"
@@ -1465,6 +1466,79 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return rc;
 }
 
+/* ---- the node list (clusterd/nodelist.c) ---- */
+
+int cd_cibdb_nodes_parse(const VmhaMsg *m, GArray **ret_refs, GStrv *ret_names)
+{
+    g_auto(GStrv) items = NULL;
+    g_autoptr(GArray) refs = g_array_new(FALSE, TRUE, sizeof(VmhaNodeRef));
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+    if (vmha_msg_get_strv(m, VMHA_F_NODE, &items) < 0 || !items[0])
+        return -EINVAL;
+    for (size_t i = 0; items[i]; i++) {
+        const char *sp = strchr(items[i], ' ');
+        g_autofree char *num = sp ? g_strndup(items[i], (gsize)(sp - items[i])) : NULL;
+        guint64 id = 0;
+        if (!sp || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT32, &id, NULL) ||
+            !vmha_node_name_valid(sp + 1))
+            return -EINVAL;
+        g_ptr_array_add(names, g_strdup(sp + 1));
+        VmhaNodeRef r = {.id = (uint32_t)id};
+        g_array_append_val(refs, r);
+    }
+    g_ptr_array_add(names, NULL);
+    GStrv v = (GStrv)g_ptr_array_steal(names, NULL);
+    for (guint i = 0; i < refs->len; i++)
+        g_array_index(refs, VmhaNodeRef, i).name = v[i];
+    *ret_refs = g_steal_pointer(&refs);
+    *ret_names = v;
+    return 0;
+}
+
+bool cd_cibdb_nodes_differ(const VmhaNodeRef *want, size_t n)
+{
+    xmlNode *cib = cd_cibdb_query();
+    bool differ = cib && vmha_cib_nodes_follow(cib, want, n, NULL) > 0;
+    if (cib)
+        free_xml(cib);
+    return differ;
+}
+
+/* <nodes> become corosync's nodelist as the leader read it from cmap: new nodes added, nodes
+ * gone removed with what names them, except a node whose history holds VMs (it stays until they
+ * were moved or its fencing erased them). */
+static int apply_nodes(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autoptr(GArray) refs = NULL;
+    g_auto(GStrv) names = NULL;
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+
+    if (cd_cibdb_nodes_parse(m, &refs, &names) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed node list");
+    if (!vmha_cib_nodes_follow(cib, (const VmhaNodeRef *)refs->data, refs->len, kept))
+        return 0;
+    for (guint i = 0; i < kept->len; i++)
+        g_warning("node %s left corosync's nodelist but VMs are recorded there: it stays in the "
+                  "database until they were moved or recovered",
+                  (const char *)g_ptr_array_index(kept, i));
+    static const char *const sections[] = {XML_CIB_TAG_NODES, XML_CIB_TAG_RESOURCES,
+                                           XML_CIB_TAG_CONSTRAINTS, XML_CIB_TAG_STATUS};
+    for (size_t i = 0; i < G_N_ELEMENTS(sections); i++) {
+        xmlNode *section = pcmk_find_cib_element(cib, sections[i]);
+        if (!section)
+            continue;
+        int rc = db.cib->cmds->replace(db.cib, sections[i], section, cib_sync_call);
+        if (cib_call_result(rc, ret_error, "cannot update the node list"))
+            return VMCTL_EXIT_FAILURE;
+    }
+    g_autoptr(GString) list = g_string_new(NULL);
+    for (size_t i = 0; names[i]; i++)
+        g_string_append_printf(list, "%s%s", i ? " " : "", names[i]);
+    g_message("the database's nodes are now corosync's: %s", list->str);
+    return 0;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -1515,6 +1589,9 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_CONFIG_SET:
         rc = apply_config_set(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODES:
+        rc = apply_nodes(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");
