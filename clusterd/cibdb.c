@@ -38,6 +38,11 @@
 
 /* Debian 12's Pacemaker refuses documents with a newer feature set. */
 #define VMHA_CRM_FEATURE_SET "3.16.1"
+/* Our strict parse of a whole CIB. XML_PARSE_HUGE: without it libxml2 refuses a document over
+ * 10 MB ("Huge input lookup"), and the database may grow to VMHA_DB_MAX_SIZE. */
+#define STRICT_PARSE (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE)
+
+size_t cd_cibdb_size_limit = VMHA_DB_MAX_SIZE;
 
 static struct {
     char *dir;
@@ -125,8 +130,7 @@ static int connect_cib(void)
     }
     /* libcib's parser recovers from broken XML (a truncated file would be taken with its
      * version); parse strictly first. */
-    xmlDoc *doc = xmlReadMemory(content, (int)strlen(content), db.path, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDoc *doc = xmlReadMemory(content, (int)strlen(content), db.path, NULL, STRICT_PARSE);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     bool ok = root && g_str_equal((const char *)root->name, XML_TAG_CIB);
     if (doc)
@@ -314,19 +318,62 @@ static void version_of(xmlNode *cib, VmhaCibVersion *v)
     v->num_updates = (uint64_t)MAX(u, 0);
 }
 
+/* Attributes of <cib> that record who wrote last and when: they differ between copies of the
+ * same data. */
+static const char *const volatile_attrs[] = {"cib-last-written", "update-origin", "update-client",
+                                             "update-user",      "have-quorum",   "dc-uuid"};
+
+static bool volatile_attr(const xmlNode *n, const xmlAttr *a)
+{
+    if (n->parent && n->parent->type == XML_ELEMENT_NODE)
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(volatile_attrs); i++)
+        if (strcmp((const char *)a->name, volatile_attrs[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The document as text (<name attr="value"...>...</name>, before escaping) without the volatile
+ * attributes: the same on every copy, and what VMHA_DB_MAX_SIZE bounds. Counted, not dumped: a
+ * dump of a large document costs as much as the write itself. */
+static size_t document_size(const xmlNode *n)
+{
+    size_t size = 0;
+
+    for (; n; n = n->next) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_COMMENT_NODE) {
+            size += n->content ? strlen((const char *)n->content) : 0;
+            continue;
+        }
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        size += 2 * strlen((const char *)n->name) + 5; /* <name ...></name> */
+        for (const xmlAttr *a = n->properties; a; a = a->next) {
+            if (volatile_attr(n, a))
+                continue;
+            size += strlen((const char *)a->name) + 4; /* ' name=""' */
+            for (const xmlNode *t = a->children; t; t = t->next)
+                size += t->content ? strlen((const char *)t->content) : 0;
+        }
+        size += document_size(n->children);
+    }
+    return size;
+}
+
 void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1])
 {
     xmlNode *cib = cd_cibdb_query();
 
     memset(ret_version, 0, sizeof(*ret_version));
-    g_strlcpy(ret_digest, "", VMHA_DIGEST_LEN + 1);
-    if (!cib)
+    if (ret_digest)
+        g_strlcpy(ret_digest, "", VMHA_DIGEST_LEN + 1);
+    if (cib)
+        version_of(cib, ret_version);
+    if (!cib || !ret_digest) {
+        if (cib)
+            free_xml(cib);
         return;
-    version_of(cib, ret_version);
-    /* Attributes that record who wrote last and when differ between nodes for the same data. */
-    static const char *const volatile_attrs[] = {"cib-last-written", "update-origin",
-                                                 "update-client",    "update-user",
-                                                 "have-quorum",      "dc-uuid"};
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(volatile_attrs); i++)
         xml_remove_prop(cib, volatile_attrs[i]);
     g_autofree char *s = dump_xml_unformatted(cib);
@@ -349,8 +396,7 @@ int cd_cibdb_dump(char **ret_xml)
 int cd_cibdb_replace(const char *xml)
 {
     /* Parse strictly first: libcib's parser recovers from broken XML (and leaks doing so). */
-    xmlDoc *strict = xmlReadMemory(xml, (int)strlen(xml), "sync", NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDoc *strict = xmlReadMemory(xml, (int)strlen(xml), "sync", NULL, STRICT_PARSE);
     xmlNode *doc = NULL;
     int r;
 
@@ -1594,6 +1640,27 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");
     }
     free_xml(cib);
+    /* A change from vmctl that takes the database over its limit is undone and refused, on every
+     * member alike (the same write on the same copy: the same size), rather than accepted and
+     * left for sync and readers to choke on. clusterd's own records are never refused here:
+     * they must be written for the cluster to work, and grow only with the configuration. */
+    if (rc == 0 && !vmha_msg_type_is_internal(write->type)) {
+        cib = cd_cibdb_query();
+        size_t size = cib ? document_size(cib) : 0;
+        if (cib)
+            free_xml(cib);
+        if (size > cd_cibdb_size_limit) {
+            rc = fail(ret_error, VMCTL_EXIT_REFUSED,
+                      "the database would grow to %.1f MiB, over its limit of %u MiB; nothing "
+                      "was changed",
+                      (double)size / (1024 * 1024),
+                      (unsigned)(cd_cibdb_size_limit / (1024 * 1024)));
+            /* cib.xml still holds the copy before this write. */
+            if (connect_cib() < 0)
+                g_critical("cannot reload %s after refusing a write", db.path);
+            return rc;
+        }
+    }
     /* Save whatever libcib holds now, also after a partial failure, so that the durable copy
      * never lags behind the version we report to peers. */
     if (save() < 0 && rc == 0)

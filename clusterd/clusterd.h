@@ -42,10 +42,16 @@ const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist, reread when i
 const char *cd_node_name(uint32_t nodeid);
 uint32_t cd_node_id_by_name(const char *name);
 int cd_cpg_send(const VmhaMsg *msg) G_GNUC_WARN_UNUSED_RESULT;
+/* The same without waiting out corosync's flow control: -EAGAIN, try again later. */
+int cd_cpg_send_nowait(const VmhaMsg *msg) G_GNUC_WARN_UNUSED_RESULT;
 
 /* cibdb.c: the local copy of the cluster database, through libcib's file backend. */
+/* Writes from vmctl that would take the database over this are refused: VMHA_DB_MAX_SIZE (a
+ * unit test makes it small). */
+extern size_t cd_cibdb_size_limit;
 int cd_cibdb_init(const char *state_dir) G_GNUC_WARN_UNUSED_RESULT;
 void cd_cibdb_finalise(void);
+/* ret_digest may be NULL: the digest costs a dump of the whole document. */
 void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1]);
 /* Applies one write; returns a VMCTL_EXIT_* code, *ret_error set when non-zero. */
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error);

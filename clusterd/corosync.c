@@ -425,7 +425,8 @@ uint32_t cd_node_id_by_name(const char *name)
     return 0;
 }
 
-int cd_cpg_send(const VmhaMsg *msg)
+/* tries: how many times corosync's flow control (TRY_AGAIN) is waited out, 10 ms each. */
+static int cpg_send(const VmhaMsg *msg, int tries)
 {
     g_autofree uint8_t *buf = NULL;
     size_t len = 0;
@@ -439,15 +440,27 @@ int cd_cpg_send(const VmhaMsg *msg)
         return r;
     iov.iov_base = buf;
     iov.iov_len = len;
-    /* TRY_AGAIN is corosync's flow control; it clears within milliseconds. */
-    for (int i = 0; i < 100 && err == CS_ERR_TRY_AGAIN; i++) {
-        err = cpg_mcast_joined(cs.cpg, CPG_TYPE_AGREED, &iov, 1);
-        if (err == CS_ERR_TRY_AGAIN)
+    for (int i = 0; i < tries && err == CS_ERR_TRY_AGAIN; i++) {
+        if (i > 0)
             g_usleep(10 * 1000);
+        err = cpg_mcast_joined(cs.cpg, CPG_TYPE_AGREED, &iov, 1);
     }
+    if (err == CS_ERR_TRY_AGAIN && tries == 1)
+        return -EAGAIN;
     if (err != CS_OK) {
         g_warning("cannot send %s over CPG (error %d)", vmha_msg_type_to_str(msg->type), err);
         return -EIO;
     }
     return 0;
+}
+
+int cd_cpg_send(const VmhaMsg *msg)
+{
+    /* TRY_AGAIN is corosync's flow control; it clears within milliseconds. */
+    return cpg_send(msg, 100);
+}
+
+int cd_cpg_send_nowait(const VmhaMsg *msg)
+{
+    return cpg_send(msg, 1);
 }

@@ -1,6 +1,11 @@
 /* The local socket for vmctl: one request per connection, answered with one REPLY. The peer's
  * credentials (SO_PEERCRED) decide: root and members of the admin group may write, everyone
- * may read. Anything malformed or oversized ends that connection only. */
+ * may read. Anything malformed or oversized ends that connection only.
+ *
+ * The main loop never waits for a client: requests are read as they come (partial reads are
+ * kept), replies are queued and written as far as the socket takes them, and a client that takes
+ * no byte of its reply for CLIENT_STALL_TIMEOUT_S is dropped. Connections are counted per uid
+ * (lib/connlimit.c) so that no user who may only read can lock root or the admin group out. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,27 +20,43 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "connlimit.h"
 #include "fencer.h"
+#include "outqueue.h"
 #include "rexec.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
 
-#define MAX_CLIENTS           64
-#define CLIENT_IDLE_TIMEOUT_S 10
+#define CLIENT_IDLE_TIMEOUT_S  10 /* to send a whole request */
+#define CLIENT_STALL_TIMEOUT_S 10 /* without taking a byte of its reply */
+#define LISTEN_BACKLOG         128
+#define ACCEPT_BATCH           64 /* connections taken per main loop iteration */
+/* Replies waiting for readers outside root and the admin group, together: a few copies of the
+ * largest database, not one per connection. A reply that does not fit is refused ("busy"). */
+#define OTHERS_OUTPUT_BUDGET ((size_t)4 * VMHA_DB_MAX_SIZE)
+/* Replies this small are always queued: the refusal itself, errors, most JSON answers. */
+#define SMALL_REPLY (64 * 1024)
 
 typedef struct {
     int fd;
     struct ucred cred;
+    VmhaPeerClass cls;
     GByteArray *in;
-    guint io_src, timeout_src;
-    bool waiting; /* a write is in flight: no more input is read */
+    VmhaOutQueue out;
+    guint io_src, timer_src;
+    GIOCondition watching; /* what io_src waits for */
+    bool answered;         /* the reply is queued: the connection ends once it is written */
 } Client;
 
 static struct {
     int fd;
-    guint src;
+    guint src, accept_pause_src;
     char *path;
     GHashTable *clients; /* Client* set */
+    VmhaConnLimits *limits;
+    size_t others_queued; /* bytes of replies queued for VMHA_PEER_OTHER clients */
+    unsigned refused;     /* connections refused since the last log line about it */
+    gint64 refused_logged;
 } ipc = {.fd = -1};
 
 static void client_free(Client *c)
@@ -44,9 +65,13 @@ static void client_free(Client *c)
     cd_rexec_forget(c);
     if (c->io_src)
         g_source_remove(c->io_src);
-    if (c->timeout_src)
-        g_source_remove(c->timeout_src);
+    if (c->timer_src)
+        g_source_remove(c->timer_src);
     close(c->fd);
+    if (c->cls == VMHA_PEER_OTHER)
+        ipc.others_queued -= vmha_outq_queued(&c->out);
+    vmha_outq_clear(&c->out);
+    vmha_conn_release(ipc.limits, c->cred.uid, c->cls);
     g_byte_array_unref(c->in);
     g_free(c);
 }
@@ -57,55 +82,148 @@ static void client_close(Client *c)
     client_free(c);
 }
 
-/* Sends one encoded message; a client that does not read within the send timeout is dropped. */
-static void send_msg(Client *c, const uint8_t *buf, size_t len)
-{
-    size_t off = 0;
+static gboolean on_client_io(gint fd, GIOCondition cond, gpointer user_data);
 
-    /* Most replies are small, a CIB is up to 4 MiB. */
-    while (off < len) {
-        ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN) {
-            GPollFD p = {.fd = c->fd, .events = G_IO_OUT};
-            if (g_poll(&p, 1, 5000) <= 0)
-                return;
-            continue;
-        }
-        if (n <= 0)
-            return;
-        off += (size_t)n;
-    }
+/* Watches the client's socket for cond (0: not at all). */
+static void client_watch(Client *c, GIOCondition cond)
+{
+    if (c->io_src && c->watching == cond)
+        return;
+    if (c->io_src)
+        g_source_remove(c->io_src);
+    c->io_src = cond ? g_unix_fd_add(c->fd, cond, on_client_io, c) : 0;
+    c->watching = cond;
 }
 
-/* A reply with an optional payload field (tag, value); -E2BIG when it does not fit in a message. */
-static int send_reply_payload(Client *c, int rc, const char *message, uint16_t tag,
-                              const char *value)
+static void client_timer(Client *c, guint seconds, GSourceFunc fn)
 {
-    g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
-    g_autofree uint8_t *buf = NULL;
+    if (c->timer_src)
+        g_source_remove(c->timer_src);
+    c->timer_src = fn ? g_timeout_add_seconds(seconds, fn, c) : 0;
+}
+
+static gboolean on_stall_check(gpointer user_data)
+{
+    Client *c = user_data;
+
+    if (!vmha_outq_stalled(&c->out, g_get_monotonic_time(),
+                           CLIENT_STALL_TIMEOUT_S * G_USEC_PER_SEC))
+        return G_SOURCE_CONTINUE;
+    g_message("dropping a client of uid %u (pid %d): it took nothing of its reply for %d s "
+              "(%zu bytes left)",
+              (unsigned)c->cred.uid, (int)c->cred.pid, CLIENT_STALL_TIMEOUT_S,
+              vmha_outq_queued(&c->out));
+    c->timer_src = 0;
+    client_close(c);
+    return G_SOURCE_REMOVE;
+}
+
+/* Writes what the socket takes now; the rest waits for G_IO_OUT. May free c. */
+static void client_flush(Client *c)
+{
+    const uint8_t *data;
+    size_t len;
+
+    while (vmha_outq_peek(&c->out, &data, &len)) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            client_watch(c, G_IO_OUT | G_IO_HUP | G_IO_ERR);
+            if (!c->timer_src)
+                client_timer(c, 1, on_stall_check);
+            return;
+        }
+        if (n <= 0) {
+            client_close(c); /* the client went away */
+            return;
+        }
+        vmha_outq_consumed(&c->out, (size_t)n, g_get_monotonic_time());
+        if (c->cls == VMHA_PEER_OTHER)
+            ipc.others_queued -= (size_t)n;
+    }
+    if (c->answered)
+        client_close(c);
+}
+
+static GBytes *encode(const VmhaMsg *m)
+{
+    uint8_t *buf = NULL;
     size_t len = 0;
+
+    if (vmha_msg_encode(m, &buf, &len) < 0)
+        return NULL;
+    return g_bytes_new_take(buf, len);
+}
+
+static GBytes *encode_reply(int rc, const char *message, uint16_t tag, const char *value)
+{
+    g_autoptr(VmhaMsg) m = vmha_msg_new_bounded(VMHA_MSG_REPLY, VMHA_WIRE_MAX_REPLY_SIZE);
 
     if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)rc) < 0 ||
         vmha_msg_add_str(m, VMHA_F_MESSAGE, message ? message : "") < 0 ||
-        (value && vmha_msg_add_str(m, tag, value) < 0) || vmha_msg_encode(m, &buf, &len) < 0) {
+        (value && vmha_msg_add_str(m, tag, value) < 0))
+        return NULL;
+    return encode(m);
+}
+
+/* Queues the client's reply and ends the connection once it is written. May free c. */
+static void client_answer(Client *c, GBytes *reply)
+{
+    g_autoptr(GBytes) busy = NULL;
+
+    if (!reply) {
         g_warning("cannot encode a reply");
-        return -E2BIG;
+        client_close(c);
+        return;
     }
-    send_msg(c, buf, len);
+    size_t len = g_bytes_get_size(reply);
+    if (c->cls == VMHA_PEER_OTHER && len > SMALL_REPLY &&
+        ipc.others_queued + len > OTHERS_OUTPUT_BUDGET) {
+        g_message("refusing a %zu-byte reply to uid %u: %zu bytes already wait for readers", len,
+                  (unsigned)c->cred.uid, ipc.others_queued);
+        busy = encode_reply(VMCTL_EXIT_REFUSED,
+                            "clusterd is busy sending large replies to other users; try again", 0,
+                            NULL);
+        reply = busy;
+        len = g_bytes_get_size(reply);
+    }
+    if (vmha_outq_push(&c->out, reply, VMHA_WIRE_MAX_REPLY_SIZE, g_get_monotonic_time()) < 0) {
+        client_close(c);
+        return;
+    }
+    if (c->cls == VMHA_PEER_OTHER)
+        ipc.others_queued += len;
+    c->answered = true;
+    client_watch(c, 0);
+    client_timer(c, 0, NULL);
+    client_flush(c);
+}
+
+/* A reply with an optional payload field (tag, value); -E2BIG when it does not fit in a message
+ * (nothing is sent then). */
+static int send_reply_payload(Client *c, int rc, const char *message, uint16_t tag,
+                              const char *value)
+{
+    GBytes *b = encode_reply(rc, message, tag, value);
+
+    if (!b)
+        return -E2BIG;
+    client_answer(c, b);
+    g_bytes_unref(b);
     return 0;
 }
 
 static void send_reply(Client *c, int rc, const char *message, const char *json)
 {
-    (void)send_reply_payload(c, rc, message, VMHA_F_JSON, json);
+    if (send_reply_payload(c, rc, message, VMHA_F_JSON, json) < 0 &&
+        send_reply_payload(c, VMCTL_EXIT_FAILURE, "the answer is too large for one reply", 0,
+                           NULL) < 0)
+        client_close(c);
 }
 
-static bool may_write(const struct ucred *cred)
+static bool in_admin_group(const struct ucred *cred)
 {
-    if (cred->uid == 0)
-        return true;
     if (!cd_config.admin_group)
         return false;
     struct group *gr = getgrnam(cd_config.admin_group);
@@ -126,12 +244,19 @@ static bool may_write(const struct ucred *cred)
     return false;
 }
 
+/* Who the peer is, once per connection: root, the admin group (may write), or a reader. */
+static VmhaPeerClass classify(const struct ucred *cred)
+{
+    if (cred->uid == 0)
+        return VMHA_PEER_ROOT;
+    if (cred->uid != (uid_t)-1 && in_admin_group(cred))
+        return VMHA_PEER_ADMIN;
+    return VMHA_PEER_OTHER;
+}
+
 static void on_write_done(void *ctx, int rc, const char *message)
 {
-    Client *c = ctx;
-
-    send_reply(c, rc, message, NULL);
-    client_close(c);
+    send_reply(ctx, rc, message, NULL);
 }
 
 /* The answer to NODE_EXEC: rc and message, and when the command ran its exit status, output and
@@ -140,9 +265,7 @@ static void on_exec_done(void *ctx, const CdRexecResult *res)
 {
     Client *c = ctx;
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_REPLY);
-    g_autofree uint8_t *buf = NULL;
     g_autofree char *kv = g_strdup_printf("duration_ms=%" G_GINT64_FORMAT, res->duration_ms);
-    size_t len = 0;
 
     /* target=left: the target's clusterd left first (a rebooting node does that). */
     if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)res->rc) < 0 ||
@@ -151,24 +274,21 @@ static void on_exec_done(void *ctx, const CdRexecResult *res)
         (res->rc == VMCTL_EXIT_OK &&
          (vmha_msg_add_u64(m, VMHA_F_EXIT_STATUS, (uint64_t)(int64_t)res->exit_status) < 0 ||
           vmha_msg_add_bytes(m, VMHA_F_OUTPUT, res->output, res->output_len) < 0 ||
-          vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)) ||
-        vmha_msg_encode(m, &buf, &len) < 0)
+          vmha_msg_add_str(m, VMHA_F_KV, kv) < 0))) {
         send_reply(c, VMCTL_EXIT_FAILURE, "cannot encode the command's result", NULL);
-    else
-        send_msg(c, buf, len);
-    client_close(c);
+        return;
+    }
+    GBytes *b = encode(m);
+    client_answer(c, b);
+    if (b)
+        g_bytes_unref(b);
 }
 
 /* Stops reading and the idle timeout: the client waits for an answer that takes a while. */
 static void client_wait(Client *c)
 {
-    c->waiting = true;
-    if (c->io_src)
-        g_source_remove(c->io_src);
-    c->io_src = 0;
-    if (c->timeout_src)
-        g_source_remove(c->timeout_src);
-    c->timeout_src = 0;
+    client_watch(c, 0);
+    client_timer(c, 0, NULL);
 }
 
 static void handle(Client *c, const VmhaMsg *req)
@@ -197,7 +317,6 @@ static void handle(Client *c, const VmhaMsg *req)
             send_reply(c, VMCTL_EXIT_FAILURE, error, NULL);
         else if (send_reply_payload(c, VMCTL_EXIT_OK, "ok", VMHA_F_CIB, xml) < 0)
             send_reply(c, VMCTL_EXIT_FAILURE, "the database is too large for one reply", NULL);
-        client_close(c);
         return;
     }
     case VMHA_MSG_VM_ADD:
@@ -212,7 +331,8 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_CONFIG_SET:
     case VMHA_MSG_NODE_FENCE: {
         /* Powering a node off is for root alone, not for the admin group. */
-        bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cred.uid == 0 : may_write(&c->cred);
+        bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cls == VMHA_PEER_ROOT
+                                                        : c->cls != VMHA_PEER_OTHER;
         if (!allowed) {
             send_reply(c, VMCTL_EXIT_DENIED,
                        req->type == VMHA_MSG_NODE_FENCE
@@ -220,7 +340,6 @@ static void handle(Client *c, const VmhaMsg *req)
                                : "permission denied: only root or the admin group may change "
                                  "the cluster",
                        NULL);
-            client_close(c);
             return;
         }
         /* Origin fields are ours to add; a client must not forge them. */
@@ -228,14 +347,12 @@ static void handle(Client *c, const VmhaMsg *req)
             vmha_msg_get(req, VMHA_F_REQ_ID) ||
             (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
             send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
-            client_close(c);
             return;
         }
         g_autofree char *refusal = NULL;
         int refused = cd_fencer_check_request(req, c->cred.uid, &refusal);
         if (refused) {
             send_reply(c, refused, refusal, NULL);
-            client_close(c);
             return;
         }
         g_autoptr(VmhaMsg) stamped = NULL;
@@ -247,7 +364,6 @@ static void handle(Client *c, const VmhaMsg *req)
             if (vmha_msg_copy_fields(stamped, req) < 0 ||
                 vmha_msg_add_str(stamped, VMHA_F_KV, kv) < 0) {
                 send_reply(c, VMCTL_EXIT_USAGE, "request too large", NULL);
-                client_close(c);
                 return;
             }
         }
@@ -259,16 +375,14 @@ static void handle(Client *c, const VmhaMsg *req)
     }
     case VMHA_MSG_NODE_EXEC:
         /* A shell on any node of the cluster: root alone, as for fencing. */
-        if (c->cred.uid != 0) {
+        if (c->cls != VMHA_PEER_ROOT) {
             send_reply(c, VMCTL_EXIT_DENIED,
                        "permission denied: only root may run commands on a node", NULL);
-            client_close(c);
             return;
         }
         if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
             vmha_msg_get(req, VMHA_F_REQ_ID)) {
             send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
-            client_close(c);
             return;
         }
         g_message("node-exec request from uid %u (pid %d)", (unsigned)c->cred.uid,
@@ -278,82 +392,146 @@ static void handle(Client *c, const VmhaMsg *req)
         return;
     default:
         send_reply(c, VMCTL_EXIT_USAGE, "unknown request", NULL);
-        client_close(c);
         return;
     }
     send_reply(c, VMCTL_EXIT_OK, "ok", json);
-    client_close(c);
 }
 
-static gboolean on_client_io(gint fd, GIOCondition cond, gpointer user_data)
+/* Reads what has arrived of the request, never more than is there. */
+static void client_read(Client *c)
 {
-    Client *c = user_data;
     uint8_t buf[65536];
     size_t total = 0;
 
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return G_SOURCE_CONTINUE;
+    ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
     if (n <= 0) {
-        c->io_src = 0;
         client_close(c);
-        return G_SOURCE_REMOVE;
+        return;
     }
     g_byte_array_append(c->in, buf, (guint)n);
     if (c->in->len < VMHA_WIRE_HEADER_SIZE)
-        return G_SOURCE_CONTINUE;
+        return;
     int r = vmha_msg_peek_length(c->in->data, c->in->len, &total);
     if (r == 0 && c->in->len < total)
-        return G_SOURCE_CONTINUE;
+        return;
     g_autoptr(VmhaMsg) req = NULL;
     if (r == 0 && c->in->len > total)
         r = -EBADMSG; /* one request per connection */
     if (r == 0)
         r = vmha_msg_decode(c->in->data, c->in->len, &req);
-    c->io_src = 0; /* handle() and client_close() must not remove this source again */
+    client_wait(c);
     if (r < 0) {
         g_message("rejecting a %s request from uid %u", r == -E2BIG ? "oversized" : "malformed",
                   (unsigned)c->cred.uid);
         send_reply(c, VMCTL_EXIT_USAGE, r == -E2BIG ? "request too large" : "malformed request",
                    NULL);
-        client_close(c);
-        return G_SOURCE_REMOVE;
+        return;
     }
     handle(c, req);
-    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_client_io(gint fd, GIOCondition cond, gpointer user_data)
+{
+    Client *c = user_data;
+
+    /* What follows may replace this source or free c: GLib ignores the return value of a
+     * source destroyed during its dispatch. */
+    if (cond & G_IO_OUT)
+        client_flush(c);
+    else if (c->answered)
+        client_close(c); /* hung up before taking its reply */
+    else
+        client_read(c);
+    return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_client_timeout(gpointer user_data)
 {
     Client *c = user_data;
 
-    c->timeout_src = 0;
+    c->timer_src = 0;
     client_close(c);
+    return G_SOURCE_REMOVE;
+}
+
+/* One line now and then for refused connections: an attacker must not fill the log. */
+static void log_refused(const struct ucred *cred, const char *reason)
+{
+    gint64 now = g_get_monotonic_time();
+
+    ipc.refused++;
+    if (ipc.refused_logged && now - ipc.refused_logged < 10 * G_USEC_PER_SEC)
+        return;
+    g_message("refused %u connection%s in the last 10 s (the last from uid %u: %s)", ipc.refused,
+              ipc.refused == 1 ? "" : "s", (unsigned)cred->uid, reason);
+    ipc.refused = 0;
+    ipc.refused_logged = now;
+}
+
+/* Tells a refused client why, without waiting: a small reply fits in any socket buffer. */
+static void refuse(int fd, const struct ucred *cred, const char *reason)
+{
+    g_autoptr(GBytes) b = encode_reply(VMCTL_EXIT_REFUSED, reason, 0, NULL);
+    size_t len = 0;
+    const void *data = b ? g_bytes_get_data(b, &len) : NULL;
+
+    log_refused(cred, reason);
+    if (data && send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        g_debug("cannot tell a refused client why: %s", g_strerror(errno));
+    close(fd);
+}
+
+static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data);
+
+static gboolean on_accept_resume(gpointer user_data)
+{
+    ipc.accept_pause_src = 0;
+    ipc.src = g_unix_fd_add(ipc.fd, G_IO_IN, on_accept, NULL);
     return G_SOURCE_REMOVE;
 }
 
 static gboolean on_accept(gint fd, GIOCondition cond, gpointer user_data)
 {
-    int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    socklen_t len = sizeof(struct ucred);
-
-    if (cfd < 0)
-        return G_SOURCE_CONTINUE;
-    if (g_hash_table_size(ipc.clients) >= MAX_CLIENTS) {
-        close(cfd);
-        return G_SOURCE_CONTINUE;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0 && errno == EINTR)
+            continue;
+        if (cfd < 0 &&
+            (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+            /* The pending connection stays readable: pause rather than spin. */
+            g_warning("cannot accept a connection: %s", g_strerror(errno));
+            ipc.src = 0;
+            ipc.accept_pause_src = g_timeout_add(100, on_accept_resume, NULL);
+            return G_SOURCE_REMOVE;
+        }
+        if (cfd < 0)
+            break;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+            /* Without credentials we cannot tell who it is: treat as nobody. */
+            cred.pid = 0;
+            cred.uid = (uid_t)-1;
+            cred.gid = (gid_t)-1;
+        }
+        VmhaPeerClass cls = classify(&cred);
+        const char *reason = NULL;
+        if (vmha_conn_admit(ipc.limits, cred.uid, cls, &reason) < 0) {
+            refuse(cfd, &cred, reason);
+            continue;
+        }
+        Client *c = g_new0(Client, 1);
+        c->fd = cfd;
+        c->cred = cred;
+        c->cls = cls;
+        c->in = g_byte_array_new();
+        vmha_outq_init(&c->out);
+        client_watch(c, G_IO_IN | G_IO_HUP | G_IO_ERR);
+        client_timer(c, CLIENT_IDLE_TIMEOUT_S, on_client_timeout);
+        g_hash_table_add(ipc.clients, c);
     }
-    Client *c = g_new0(Client, 1);
-    c->fd = cfd;
-    c->in = g_byte_array_new();
-    if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-        /* Without credentials we cannot tell who it is: treat as nobody. */
-        c->cred.uid = (uid_t)-1;
-        c->cred.gid = (gid_t)-1;
-    }
-    c->io_src = g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_io, c);
-    c->timeout_src = g_timeout_add_seconds(CLIENT_IDLE_TIMEOUT_S, on_client_timeout, c);
-    g_hash_table_add(ipc.clients, c);
     return G_SOURCE_CONTINUE;
 }
 
@@ -376,7 +554,7 @@ int cd_ipc_init(const char *path)
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     unlink(path); /* a stale socket from a killed clusterd */
     if (bind(ipc.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
-        listen(ipc.fd, 16) < 0) {
+        listen(ipc.fd, LISTEN_BACKLOG) < 0) {
         int r = -errno;
         g_warning("cannot listen on %s: %s", path, g_strerror(errno));
         close(ipc.fd);
@@ -385,6 +563,7 @@ int cd_ipc_init(const char *path)
     }
     ipc.path = g_strdup(path);
     ipc.clients = g_hash_table_new(g_direct_hash, g_direct_equal);
+    ipc.limits = vmha_conn_limits_new();
     ipc.src = g_unix_fd_add(ipc.fd, G_IO_IN, on_accept, NULL);
     return 0;
 }
@@ -401,6 +580,10 @@ void cd_ipc_finalise(void)
     if (ipc.src)
         g_source_remove(ipc.src);
     ipc.src = 0;
+    if (ipc.accept_pause_src)
+        g_source_remove(ipc.accept_pause_src);
+    ipc.accept_pause_src = 0;
+    g_clear_pointer(&ipc.limits, vmha_conn_limits_free);
     if (ipc.fd >= 0) {
         close(ipc.fd);
         unlink(ipc.path);

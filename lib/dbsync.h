@@ -14,6 +14,15 @@ typedef struct {
 
 #define VMHA_DIGEST_LEN 64 /* hex SHA-256 */
 
+/* The largest database clusterd lets vmctl's writes make (bytes of the document as text, without
+ * the attributes that differ between copies): a write that would cross it is refused, with its
+ * reason, by every member alike. Sync moves any size (in chunks) and vmctl reads up to
+ * VMHA_WIRE_MAX_REPLY_SIZE; this bounds what one write costs clusterd's main loop (every member
+ * saves the whole document after each write: about 0.9 s at 32 MB on the 2-core lab machine at
+ * load 5, 3-4 s at load 8, beside a watchdog fed every 1.7 s that fires after 5 s), its memory,
+ * and the time a sync takes. */
+#define VMHA_DB_MAX_SIZE (32u * 1024 * 1024)
+
 typedef struct {
     uint32_t nodeid;
     uint32_t pid;

@@ -14,14 +14,25 @@ static void field_free(gpointer p)
     g_free(f);
 }
 
-VmhaMsg *vmha_msg_new(uint16_t type)
+static size_t clamp_max(size_t max_size)
+{
+    return CLAMP(max_size, VMHA_WIRE_MAX_SIZE, VMHA_WIRE_MAX_REPLY_SIZE);
+}
+
+VmhaMsg *vmha_msg_new_bounded(uint16_t type, size_t max_size)
 {
     VmhaMsg *msg = g_new0(VmhaMsg, 1);
 
     msg->type = type;
     msg->fields = g_ptr_array_new_with_free_func(field_free);
     msg->size = VMHA_WIRE_HEADER_SIZE;
+    msg->max_size = clamp_max(max_size);
     return msg;
+}
+
+VmhaMsg *vmha_msg_new(uint16_t type)
+{
+    return vmha_msg_new_bounded(type, VMHA_WIRE_MAX_SIZE);
 }
 
 void vmha_msg_free(VmhaMsg *msg)
@@ -34,8 +45,8 @@ void vmha_msg_free(VmhaMsg *msg)
 
 int vmha_msg_add_bytes(VmhaMsg *msg, uint16_t tag, const void *data, size_t len)
 {
-    if (len > VMHA_WIRE_MAX_SIZE || msg->fields->len >= VMHA_WIRE_MAX_FIELDS ||
-        msg->size + VMHA_WIRE_FIELD_HEADER_SIZE + len > VMHA_WIRE_MAX_SIZE)
+    if (len > msg->max_size || msg->fields->len >= VMHA_WIRE_MAX_FIELDS ||
+        msg->size + VMHA_WIRE_FIELD_HEADER_SIZE + len > msg->max_size)
         return -E2BIG;
 
     VmhaWireField *f = g_new0(VmhaWireField, 1);
@@ -99,7 +110,7 @@ static uint32_t get32(const uint8_t *p)
 /* Header: magic u32, version u16, type u16, field count u16, reserved u16, payload length u32. */
 int vmha_msg_encode(const VmhaMsg *msg, uint8_t **ret_buf, size_t *ret_len)
 {
-    if (msg->size > VMHA_WIRE_MAX_SIZE || msg->fields->len > VMHA_WIRE_MAX_FIELDS)
+    if (msg->size > msg->max_size || msg->fields->len > VMHA_WIRE_MAX_FIELDS)
         return -E2BIG;
 
     uint8_t *buf = g_malloc(msg->size);
@@ -125,14 +136,15 @@ int vmha_msg_encode(const VmhaMsg *msg, uint8_t **ret_buf, size_t *ret_len)
     return 0;
 }
 
-int vmha_msg_peek_length(const uint8_t *buf, size_t len, size_t *ret_total)
+int vmha_msg_peek_length_bounded(const uint8_t *buf, size_t len, size_t max_size, size_t *ret_total)
 {
+    max_size = clamp_max(max_size);
     if (len < VMHA_WIRE_HEADER_SIZE)
         return -EBADMSG;
     if (get32(buf) != VMHA_WIRE_MAGIC || get16(buf + 4) != VMHA_WIRE_VERSION)
         return -EBADMSG;
     uint32_t payload = get32(buf + 12);
-    if (payload > VMHA_WIRE_MAX_SIZE - VMHA_WIRE_HEADER_SIZE)
+    if (payload > max_size - VMHA_WIRE_HEADER_SIZE)
         return -E2BIG;
     if (get16(buf + 8) > VMHA_WIRE_MAX_FIELDS)
         return -E2BIG;
@@ -140,17 +152,22 @@ int vmha_msg_peek_length(const uint8_t *buf, size_t len, size_t *ret_total)
     return 0;
 }
 
-int vmha_msg_decode(const uint8_t *buf, size_t len, VmhaMsg **ret_msg)
+int vmha_msg_peek_length(const uint8_t *buf, size_t len, size_t *ret_total)
+{
+    return vmha_msg_peek_length_bounded(buf, len, VMHA_WIRE_MAX_SIZE, ret_total);
+}
+
+int vmha_msg_decode_bounded(const uint8_t *buf, size_t len, size_t max_size, VmhaMsg **ret_msg)
 {
     size_t total = 0;
-    int r = vmha_msg_peek_length(buf, len, &total);
+    int r = vmha_msg_peek_length_bounded(buf, len, max_size, &total);
 
     if (r < 0)
         return r;
     if (total != len || get16(buf + 10) != 0)
         return -EBADMSG;
 
-    g_autoptr(VmhaMsg) msg = vmha_msg_new(get16(buf + 6));
+    g_autoptr(VmhaMsg) msg = vmha_msg_new_bounded(get16(buf + 6), max_size);
     uint16_t nfields = get16(buf + 8);
     size_t off = VMHA_WIRE_HEADER_SIZE;
     for (uint16_t i = 0; i < nfields; i++) {
@@ -171,6 +188,11 @@ int vmha_msg_decode(const uint8_t *buf, size_t len, VmhaMsg **ret_msg)
         return -EBADMSG;
     *ret_msg = g_steal_pointer(&msg);
     return 0;
+}
+
+int vmha_msg_decode(const uint8_t *buf, size_t len, VmhaMsg **ret_msg)
+{
+    return vmha_msg_decode_bounded(buf, len, VMHA_WIRE_MAX_SIZE, ret_msg);
 }
 
 const VmhaWireField *vmha_msg_get(const VmhaMsg *msg, uint16_t tag)

@@ -70,7 +70,9 @@ static int read_all(int fd, GByteArray *in, int timeout_ms)
         g_byte_array_append(in, buf, (guint)n);
         if (in->len < VMHA_WIRE_HEADER_SIZE)
             continue;
-        if ((r = vmha_msg_peek_length(in->data, in->len, &total)) < 0)
+        /* A reply may hold the whole database: more than any request may. */
+        if ((r = vmha_msg_peek_length_bounded(in->data, in->len, VMHA_WIRE_MAX_REPLY_SIZE,
+                                              &total)) < 0)
             return r;
         if (in->len >= total)
             return in->len == total ? 0 : -EBADMSG;
@@ -103,19 +105,24 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
         return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "clusterd is not running (%s: %s)",
                            opts->socket, g_strerror(e));
     }
+    bool sent = true;
     while (off < len) {
         ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            close(fd);
-            return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "lost the connection to clusterd");
+            sent = false;
+            break;
         }
         off += (size_t)n;
     }
+    /* A connection clusterd refused (too many from this user) ends at once, before the request
+     * is read; its reply saying why is still there to read. */
     g_autoptr(GByteArray) in = g_byte_array_new();
-    r = read_all(fd, in, timeout_ms);
+    r = read_all(fd, in, sent ? timeout_ms : 0);
     close(fd);
+    if (!sent && r < 0)
+        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "lost the connection to clusterd");
     if (r == -ETIMEDOUT)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "clusterd did not answer in time");
     if (r < 0)
@@ -125,8 +132,8 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
     g_autoptr(VmhaMsg) reply = NULL;
     uint64_t rc = 0;
     g_autofree char *message = NULL;
-    if (vmha_msg_decode(in->data, in->len, &reply) < 0 || reply->type != VMHA_MSG_REPLY ||
-        vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
+    if (vmha_msg_decode_bounded(in->data, in->len, VMHA_WIRE_MAX_REPLY_SIZE, &reply) < 0 ||
+        reply->type != VMHA_MSG_REPLY || vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
         return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
     *ret_rc = (int)rc;

@@ -12,9 +12,14 @@
 #define VMHA_WIRE_VERSION           1
 #define VMHA_WIRE_HEADER_SIZE       16
 #define VMHA_WIRE_FIELD_HEADER_SIZE 8
-/* A whole CIB travels in one message during sync: 4 MiB bounds it and every other message. */
-#define VMHA_WIRE_MAX_SIZE   (4u * 1024 * 1024)
-#define VMHA_WIRE_MAX_FIELDS 512
+/* Every message between clusterd instances (CPG) and every request on the local socket. The
+ * database travels in chunks during sync (SYNC_DATA), so its size is not bounded by this. */
+#define VMHA_WIRE_MAX_SIZE (4u * 1024 * 1024)
+/* A reply of clusterd on the local socket may carry the whole database (CIB_QUERY) or a view of
+ * it (STATUS): room for the largest database clusterd accepts (VMHA_DB_MAX_SIZE, lib/dbsync.h)
+ * and then some (the live facts, status records). */
+#define VMHA_WIRE_MAX_REPLY_SIZE (256u * 1024 * 1024)
+#define VMHA_WIRE_MAX_FIELDS     512
 
 typedef enum {
     /* vmctl -> clusterd: reads */
@@ -58,8 +63,11 @@ typedef enum {
     /* clusterd -> vmctl */
     VMHA_MSG_REPLY = 32,
     /* clusterd <-> clusterd over CPG */
-    VMHA_MSG_SYNC_STATE = 64,   /* my database version and digest, after a membership change */
-    VMHA_MSG_SYNC_DATA = 65,    /* the newest database, from the chosen source */
+    VMHA_MSG_SYNC_STATE = 64, /* my database version and digest, after a membership change */
+    /* the newest database from the chosen source, in chunks (docs/clusterd.md, "Replication"):
+     * F_MEMBERS, F_CHUNK_INDEX, F_CHUNK_COUNT, F_SIZE, F_DIGEST, F_ENCODING, F_CHUNK; or, to a
+     * view with a member that announced no F_SYNC_PROTOCOL, F_MEMBERS and F_CIB in one message */
+    VMHA_MSG_SYNC_DATA = 65,
     VMHA_MSG_APPLIED = 66,      /* I applied (or refused) write ORIGIN/REQ_ID and made it durable */
     VMHA_MSG_BUMP = 67,         /* from the leader after a quorate view synced: epoch + 1 */
     VMHA_MSG_EXEC_REQUEST = 68, /* NODE_EXEC relayed to the node that runs it */
@@ -96,6 +104,15 @@ typedef enum {
     VMHA_F_COMMAND = 24,     /* a shell command line */
     VMHA_F_OUTPUT = 25,      /* a command's stdout and stderr, interleaved */
     VMHA_F_EXIT_STATUS = 26, /* a command's exit status (128 + signal when killed), u64 */
+    /* SYNC_DATA in chunks: this chunk's index from 0 and how many there are, u64 */
+    VMHA_F_CHUNK_INDEX = 27,
+    VMHA_F_CHUNK_COUNT = 28,
+    VMHA_F_SIZE = 29,     /* the whole document's size in bytes before encoding, u64 */
+    VMHA_F_ENCODING = 30, /* how the chunks' bytes hold the document: "zlib" or "identity" */
+    VMHA_F_CHUNK = 31,    /* raw bytes: this chunk's part of the encoded document */
+    /* SYNC_STATE: the newest sync protocol the sender understands, u64 (absent: 1, SYNC_DATA in
+     * one message); 2: SYNC_DATA in chunks */
+    VMHA_F_SYNC_PROTOCOL = 32,
 } VmhaField;
 
 typedef struct {
@@ -108,9 +125,14 @@ typedef struct {
     uint16_t type;
     GPtrArray *fields; /* VmhaWireField*, in order */
     size_t size;       /* encoded size so far */
+    size_t max_size;   /* bound of the encoded size: VMHA_WIRE_MAX_SIZE unless made larger */
 } VmhaMsg;
 
+/* A message of at most VMHA_WIRE_MAX_SIZE bytes. */
 VmhaMsg *vmha_msg_new(uint16_t type);
+/* A message of at most max_size bytes (VMHA_WIRE_MAX_SIZE..VMHA_WIRE_MAX_REPLY_SIZE): clusterd's
+ * replies on the local socket. */
+VmhaMsg *vmha_msg_new_bounded(uint16_t type, size_t max_size);
 void vmha_msg_free(VmhaMsg *msg);
 
 int vmha_msg_add_bytes(VmhaMsg *msg, uint16_t tag, const void *data,
@@ -120,14 +142,20 @@ int vmha_msg_add_u64(VmhaMsg *msg, uint16_t tag, uint64_t v) G_GNUC_WARN_UNUSED_
 /* Appends copies of every field of src to dst. */
 int vmha_msg_copy_fields(VmhaMsg *dst, const VmhaMsg *src) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Serialises msg; -E2BIG when it would exceed VMHA_WIRE_MAX_SIZE. */
+/* Serialises msg; -E2BIG when it would exceed its max_size. */
 int vmha_msg_encode(const VmhaMsg *msg, uint8_t **ret_buf,
                     size_t *ret_len) G_GNUC_WARN_UNUSED_RESULT;
-/* Reads the total message length from a header; -EBADMSG for a bad header, -E2BIG when too big. */
+/* Reads the total message length from a header; -EBADMSG for a bad header, -E2BIG when over
+ * VMHA_WIRE_MAX_SIZE. */
 int vmha_msg_peek_length(const uint8_t *buf, size_t len,
                          size_t *ret_total) G_GNUC_WARN_UNUSED_RESULT;
-/* Parses one whole message; -EBADMSG on any inconsistency, -E2BIG when oversized. */
+/* Parses one whole message; -EBADMSG on any inconsistency, -E2BIG when over VMHA_WIRE_MAX_SIZE. */
 int vmha_msg_decode(const uint8_t *buf, size_t len, VmhaMsg **ret_msg) G_GNUC_WARN_UNUSED_RESULT;
+/* The same with another bound (at most VMHA_WIRE_MAX_REPLY_SIZE): vmctl reading a reply. */
+int vmha_msg_peek_length_bounded(const uint8_t *buf, size_t len, size_t max_size,
+                                 size_t *ret_total) G_GNUC_WARN_UNUSED_RESULT;
+int vmha_msg_decode_bounded(const uint8_t *buf, size_t len, size_t max_size,
+                            VmhaMsg **ret_msg) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Getters. get_str fails for fields holding NUL bytes or invalid UTF-8. */
 const VmhaWireField *vmha_msg_get(const VmhaMsg *msg, uint16_t tag);

@@ -812,6 +812,123 @@ static void test_unreadable_file(void **state)
     assert_true(aside);
 }
 
+/* A fence device with n options of len characters each: bulk data for a big database. Values
+ * differ (a counter in each) so that nothing is shared or compressed away in libxml2. */
+static VmhaMsg *big_fence_msg(const char *id, int n, size_t len)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_ADD);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "agent=fence_lab"), 0);
+    for (int i = 0; i < n; i++) {
+        g_autofree char *fill = g_strnfill(len, 'a' + i % 26);
+        g_autofree char *kv = g_strdup_printf("j%d=%s-%d", i, fill, i);
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    }
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NODE, "n3"), 0);
+    return m;
+}
+
+/* A CIB of about size bytes: one fence device with 4000-byte options, as `fence add` makes them,
+ * its last value close to the end of the document. */
+static char *big_cib(size_t size)
+{
+    GString *x = g_string_new("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" "
+                              "epoch=\"40\" num_updates=\"2\" admin_epoch=\"0\"><configuration>"
+                              "<crm_config/><nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" "
+                              "uname=\"n2\"/><node id=\"3\" uname=\"n3\"/></nodes><resources>"
+                              "<primitive id=\"big\" class=\"stonith\" type=\"fence_lab\">"
+                              "<instance_attributes id=\"big-ia\">");
+    for (int i = 0; x->len < size; i++) {
+        g_autofree char *fill = g_strnfill(4000, 'a' + i % 26);
+        g_string_append_printf(x, "<nvpair id=\"big-ia-j%d\" name=\"j%d\" value=\"%s\"/>", i, i,
+                               fill);
+    }
+    g_string_append(x, "</instance_attributes></primitive></resources><constraints/>"
+                       "</configuration><status/></cib>");
+    return g_string_free(x, FALSE);
+}
+
+/* A database over 10 MB, where libxml2 stops without XML_PARSE_HUGE ("Huge input lookup", for a
+ * document whose last long value is near its end): adopted from a peer, reloaded after a
+ * restart (not taken for an unreadable copy and set aside), and written to. */
+static void test_big_database(void **state)
+{
+    g_autofree char *f = g_build_filename(dir, "f", NULL);
+    g_autofree char *xml = big_cib(12 * 1000 * 1000);
+    VmhaCibVersion v0, v1;
+    char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(f), 0);
+    assert_int_equal(cd_cibdb_replace(xml), 0);
+    cd_cibdb_version(&v0, d0);
+    assert_int_equal(v0.epoch, 40);
+    assert_int_equal(v0.num_updates, 2);
+    cd_cibdb_finalise();
+
+    assert_int_equal(cd_cibdb_init(f), 0);
+    cd_cibdb_version(&v1, d1);
+    assert_int_equal(vmha_cib_version_compare(&v0, &v1), 0);
+    assert_string_equal(d0, d1);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v1, d1);
+    assert_true(vmha_cib_version_compare(&v1, &v0) > 0);
+    cd_cibdb_finalise();
+    assert_int_equal(cd_cibdb_init(f), 0);
+    g_autofree char *dump = NULL;
+    assert_int_equal(cd_cibdb_dump(&dump), 0);
+    assert_true(strlen(dump) > 12 * 1000 * 1000);
+    assert_non_null(strstr(dump, "id=\"web1\""));
+    cd_cibdb_finalise();
+}
+
+/* Writes from vmctl stop at the size limit with a clear error and nothing changed. The limit is
+ * lowered to 12 MiB here (VMHA_DB_MAX_SIZE is the same code with another number): filling the
+ * real one would take minutes of whole-document saves. */
+static void test_size_limit(void **state)
+{
+    g_autofree char *h = g_build_filename(dir, "h", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v0, v1;
+    char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
+    int i = 0, rc = 0;
+
+    cd_cibdb_size_limit = 12 * 1024 * 1024;
+    assert_int_equal(cd_cibdb_init(h), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    /* 2 MB a write: the limit is crossed after about VMHA_DB_MAX_SIZE / 2 MB writes. */
+    for (; i < 20; i++) {
+        g_autofree char *id = g_strdup_printf("big%d", i);
+        g_autofree char *err = NULL;
+        cd_cibdb_version(&v0, d0);
+        VmhaMsg *m = big_fence_msg(id, 500, 4000);
+        rc = cd_cibdb_apply(m, &err);
+        vmha_msg_free(m);
+        if (rc != 0) {
+            assert_int_equal(rc, VMCTL_EXIT_REFUSED);
+            assert_non_null(strstr(err, "over its limit of"));
+            assert_non_null(strstr(err, "nothing was changed"));
+            break;
+        }
+    }
+    assert_int_equal(rc, VMCTL_EXIT_REFUSED);
+    assert_true(i >= (int)(cd_cibdb_size_limit / 2100000) - 1);
+    assert_true(i <= (int)(cd_cibdb_size_limit / 2000000) + 1);
+    /* Refused whole: the version and content are those before the write, in memory and on disk. */
+    cd_cibdb_version(&v1, d1);
+    assert_int_equal(vmha_cib_version_compare(&v0, &v1), 0);
+    assert_string_equal(d0, d1);
+    cd_cibdb_finalise();
+    assert_int_equal(cd_cibdb_init(h), 0);
+    cd_cibdb_version(&v1, d1);
+    assert_string_equal(d0, d1);
+    /* A write that makes room goes through. */
+    VmhaMsg *rm = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
+    assert_int_equal(vmha_msg_add_str(rm, VMHA_F_NAME, "big0"), 0);
+    assert_int_equal(apply(rm), 0);
+    cd_cibdb_finalise();
+    cd_cibdb_size_limit = VMHA_DB_MAX_SIZE;
+}
+
 static VmhaMsg *result_msg(uint64_t origin, const char *line, const char *kv)
 {
     VmhaMsg *m = vmha_msg_new(VMHA_MSG_RESULT);
@@ -1006,6 +1123,8 @@ int main(void)
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
             cmocka_unit_test(test_placement_writes),
+            cmocka_unit_test(test_big_database),
+            cmocka_unit_test(test_size_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -189,12 +189,54 @@ static void test_cib_query(void **state)
     assert_int_equal(vmha_msg_add_str(big_reply, VMHA_F_CIB, big), -E2BIG);
 }
 
+/* A reply may carry a database larger than any other message: it is built and read with the
+ * larger bound, and still refused where the ordinary bound applies (CPG, requests). */
+static void test_bounded_reply(void **state)
+{
+    size_t n = 3 * (size_t)VMHA_WIRE_MAX_SIZE;
+    g_autofree char *big = g_malloc(n + 1);
+    g_autofree uint8_t *buf = NULL;
+    size_t len = 0, total = 0;
+    VmhaMsg *d = NULL;
+
+    memset(big, 'c', n);
+    big[n] = '\0';
+    g_autoptr(VmhaMsg) small = vmha_msg_new(VMHA_MSG_REPLY);
+    assert_int_equal(vmha_msg_add_str(small, VMHA_F_CIB, big), -E2BIG);
+    g_autoptr(VmhaMsg) m = vmha_msg_new_bounded(VMHA_MSG_REPLY, VMHA_WIRE_MAX_REPLY_SIZE);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_CIB, big), 0);
+    assert_int_equal(vmha_msg_encode(m, &buf, &len), 0);
+    assert_int_equal(vmha_msg_peek_length(buf, len, &total), -E2BIG);
+    assert_int_equal(vmha_msg_decode(buf, len, &d), -E2BIG);
+    assert_int_equal(vmha_msg_peek_length_bounded(buf, len, VMHA_WIRE_MAX_REPLY_SIZE, &total), 0);
+    assert_int_equal(total, len);
+    assert_int_equal(vmha_msg_decode_bounded(buf, len, VMHA_WIRE_MAX_REPLY_SIZE, &d), 0);
+    assert_int_equal(vmha_msg_get(d, VMHA_F_CIB)->len, n);
+    vmha_msg_free(d);
+    d = NULL;
+    /* Truncated: refused whole. */
+    assert_int_equal(vmha_msg_decode_bounded(buf, len - 1, VMHA_WIRE_MAX_REPLY_SIZE, &d), -EBADMSG);
+    assert_null(d);
+    /* The larger bound has a bound too: a header announcing more is refused before reading. */
+    uint8_t hdr[VMHA_WIRE_HEADER_SIZE] = {'V', 'M', 'H', 'A', 1,    0,    32,   0,
+                                          1,   0,   0,   0,   0xff, 0xff, 0xff, 0x7f};
+    assert_int_equal(
+            vmha_msg_peek_length_bounded(hdr, sizeof(hdr), VMHA_WIRE_MAX_REPLY_SIZE, &total),
+            -E2BIG);
+    /* Bounds are clamped to [VMHA_WIRE_MAX_SIZE, VMHA_WIRE_MAX_REPLY_SIZE]. */
+    g_autoptr(VmhaMsg) tiny = vmha_msg_new_bounded(VMHA_MSG_REPLY, 10);
+    assert_int_equal(tiny->max_size, VMHA_WIRE_MAX_SIZE);
+    g_autoptr(VmhaMsg) huge = vmha_msg_new_bounded(VMHA_MSG_REPLY, G_MAXSIZE);
+    assert_int_equal(huge->max_size, VMHA_WIRE_MAX_REPLY_SIZE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_truncated_and_garbage),
             cmocka_unit_test(test_oversized), cmocka_unit_test(test_bad_strings),
-            cmocka_unit_test(test_cib_query),
+            cmocka_unit_test(test_cib_query), cmocka_unit_test(test_bounded_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
