@@ -78,6 +78,40 @@ static bool banned_by_failures(const Engine *e, const VmhaVm *vm, size_t node)
     return vm->migration_threshold > 0 && fc > 0 && fc >= vm->migration_threshold;
 }
 
+/* Whether a migration of the VM off this node failed and left it running there (the agent gives
+ * up a quick or live migration before its timeout and keeps the VM running), and that failure has
+ * not expired (failure-timeout). Such a VM is not migrated from there again until a cleanup. */
+static bool migration_failed(const Engine *e, const VmhaVm *vm, size_t node)
+{
+    int64_t at = vm->migrate_failed_at[node];
+
+    if (at <= 0)
+        return false;
+    return !(vm->failure_timeout > 0 && e->now >= at + vm->failure_timeout);
+}
+
+/* Whether a VM whose migration off this node failed may leave it anyway by stop and start
+ * (memory lost): a drain with --force, or the VM's vmha-drain-fallback=stop. */
+static bool may_cold_move(const VmhaModel *m, const VmhaVm *vm, size_t node)
+{
+    const VmhaNode *n = &m->nodes[node];
+    return n->drain && (n->drain_force || vm->drain_fallback_stop);
+}
+
+static char *migration_failed_reason(const VmhaModel *m, const VmhaVm *vm, size_t node)
+{
+    const VmhaOpFailure *f = &vm->last_failure;
+    const char *where = m->nodes[node].drain ? "kept on draining node" : "kept on";
+    g_autofree char *detail =
+            f->node == (ssize_t)node && g_strcmp0(f->op, "migrate_to") == 0
+                    ? (f->exit_reason ? g_strdup(f->exit_reason) : g_strdup_printf("rc %d", f->rc))
+                    : NULL;
+
+    return g_strdup_printf("%s %s: its migration failed%s%s%s; a cleanup lets it try again", where,
+                           m->nodes[node].name, detail ? " (" : "", detail ? detail : "",
+                           detail ? ")" : "");
+}
+
 /* Minutes since midnight UTC of `now` inside "HH:MM-HH:MM" (wrapping past midnight allowed). */
 static bool in_window(const char *spec, int64_t now)
 {
@@ -552,6 +586,15 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
                                                        : "no quorum (no-quorum-policy=stop)");
             continue; /* stays out of placement: stopped wherever it runs */
         }
+        /* A failed migration never turns into a stop unless asked for: the VM keeps running
+         * where it is (Pacemaker would stop and start it). */
+        if (running == 1 && vm->state[current] == VMHA_RSC_ACTIVE &&
+            migration_failed(&e, vm, (size_t)current) && !may_cold_move(m, vm, (size_t)current)) {
+            e.placement[v] = current;
+            e.reasons[v] = migration_failed_reason(m, vm, (size_t)current);
+            pinned[v] = true;
+            continue;
+        }
         Item it = {.vm = (ssize_t)v,
                    .priority = vm->priority,
                    .position = vm->position,
@@ -626,7 +669,7 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
         if (running == 1 && src == target && healthy)
             continue;
         const VmhaNode *from = &m->nodes[src];
-        if (running == 1 && target >= 0 && healthy &&
+        if (running == 1 && target >= 0 && healthy && !migration_failed(&e, vm, (size_t)src) &&
             (vm->allow_migrate || from->drain || vm->move_method)) {
             bool cold_stop =
                     from->drain_shutdown && strcmp(vmha_vm_shutdown_policy(m, vm), "stop") == 0;

@@ -445,6 +445,10 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
             return bad_value(l, nv, name, value, "migrate, stop or freeze");
         g_free(vm->shutdown_policy);
         vm->shutdown_policy = g_strdup(value);
+    } else if (strcmp(name, "vmha-drain-fallback") == 0) {
+        if (strcmp(value, "keep") != 0 && strcmp(value, "stop") != 0)
+            return bad_value(l, nv, name, value, "keep or stop");
+        vm->drain_fallback_stop = strcmp(value, "stop") == 0;
     } else if (strcmp(name, "vmha-move-method") == 0) {
         vm->move_method = vmha_migration_method_canonical(value);
         if (!vm->move_method)
@@ -514,6 +518,9 @@ static void vm_clear(VmhaVm *vm)
     g_free(vm->state);
     g_free(vm->pending_op);
     g_free(vm->failures);
+    g_free(vm->migrate_failed_at);
+    g_free(vm->last_failure.op);
+    g_free(vm->last_failure.exit_reason);
 }
 
 static void fence_clear(VmhaFenceDevice *d)
@@ -599,6 +606,8 @@ static int load_resources(Loader *l, Elem *resources)
                 .migration_threshold = VMHA_SCORE_INFINITY,
                 .state = g_new0(VmhaRscState, MAX(m->n_nodes, 1)),
                 .pending_node = -1,
+                .migrate_failed_at = g_new0(int64_t, MAX(m->n_nodes, 1)),
+                .last_failure = {.node = -1},
         };
         g_array_append_val(vms, vm);
         g_hash_table_insert(m->vm_index, g_strdup(id), GSIZE_TO_POINTER(vms->len));
@@ -725,7 +734,17 @@ typedef struct {
     int rc;
     int status;
     int64_t interval;
+    int64_t last_rc_change;
+    const char *exit_reason;
+    bool last_failure; /* the RSC_last_failure_0 record */
 } OpRecord;
+
+/* What one node's history of a VM says besides its state. */
+typedef struct {
+    const char *pending;       /* the operation in flight, or NULL */
+    int64_t migrate_failed_at; /* see VmhaVm.migrate_failed_at */
+    const OpRecord *failure;   /* the last-failure record, or NULL */
+} HistoryFacts;
 
 static gint cmp_ops(gconstpointer a, gconstpointer b)
 {
@@ -733,14 +752,15 @@ static gint cmp_ops(gconstpointer a, gconstpointer b)
     return (x->call_id > y->call_id) - (x->call_id < y->call_id);
 }
 
-/* Replays one resource's history on one node in call order, as Pacemaker's unpacker does. */
-static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const char **ret_pending)
+/* Replays one resource's history on one node in call order, as Pacemaker's unpacker does.
+ * @ops receives the records (ret_facts->failure points into it). */
+static int unpack_history(Loader *l, Elem *lrm_rsc, GArray *ops, VmhaRscState *ret,
+                          HistoryFacts *ret_facts)
 {
-    g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
     for (Elem *op = lrm_rsc->children; op; op = op->next) {
         if (!NAME_EQ(op, "lrm_rsc_op"))
             continue;
-        int64_t call_id = -1, rc = 0, status = 0, interval = 0;
+        int64_t call_id = -1, rc = 0, status = 0, interval = 0, changed = 0;
         const char *name = attr(op, "operation");
         const char *s;
         if (!name)
@@ -753,26 +773,41 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const cha
             return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid op-status '%s'", s);
         if ((s = attr(op, "interval")) && parse_int64(s, 0, INT64_MAX, &interval) < 0)
             return fail(l, VMHA_MODEL_ERROR_INVALID, op, "invalid interval '%s'", s);
-        OpRecord rec = {(int)call_id, name, (int)rc, (int)status, interval};
+        /* A malformed time only loses precision (expiry), never the record. */
+        if ((s = attr(op, "last-rc-change")) && parse_int64(s, 0, INT64_MAX, &changed) < 0)
+            changed = 0;
+        const char *id = attr(op, "id");
+        OpRecord rec = {(int)call_id,
+                        name,
+                        (int)rc,
+                        (int)status,
+                        interval,
+                        changed,
+                        attr(op, "exit-reason"),
+                        id && g_str_has_suffix(id, "_last_failure_0")};
         g_array_append_val(ops, rec);
     }
     g_array_sort(ops, cmp_ops);
 
     VmhaRscState st = VMHA_RSC_INACTIVE;
-    const char *in_flight = NULL;
+    HistoryFacts facts = {0};
     for (size_t i = 0; i < ops->len; i++) {
         const OpRecord *o = &g_array_index(ops, OpRecord, i);
         bool pending = o->call_id < 0 || o->status == -1;
-        in_flight = pending && o->interval == 0 ? o->op : NULL;
+        facts.pending = pending && o->interval == 0 ? o->op : NULL;
         bool ok = !pending && o->status == 0 && (o->rc == 0 || o->rc == 8);
         bool not_running = !pending && o->status == 0 && o->rc == 7;
+        if (o->last_failure)
+            facts.failure = o;
         if (strcmp(o->op, "stop") == 0) {
             if (pending)
                 continue;
             st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_STOP_FAILED;
+            facts.migrate_failed_at = 0;
         } else if (strcmp(o->op, "start") == 0 || strcmp(o->op, "migrate_from") == 0 ||
                    strcmp(o->op, "promote") == 0 || strcmp(o->op, "demote") == 0) {
             st = pending || ok ? VMHA_RSC_ACTIVE : VMHA_RSC_FAILED;
+            facts.migrate_failed_at = 0;
         } else if (strcmp(o->op, "monitor") == 0) {
             if (pending)
                 continue;
@@ -785,14 +820,30 @@ static int unpack_history(Loader *l, Elem *lrm_rsc, VmhaRscState *ret, const cha
         } else if (strcmp(o->op, "migrate_to") == 0) {
             if (pending)
                 continue;
-            /* A completed migrate_to hands the VM to the target, whose migrate_from says so. */
-            st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_FAILED;
+            /* A completed migrate_to hands the VM to the target, whose migrate_from says so. A
+             * failed one that the agent finished (or that never ran) left the VM running here:
+             * vmha's agent gives up a save or live migration before its timeout and resumes the
+             * VM, and a restore failing after that shows up in the next monitor. Only a timeout
+             * or a killed agent leaves its state unknown: failed, stopped and started again.
+             * (Pacemaker recovers every failed migrate_to by stop and start.) */
+            if (ok) {
+                st = VMHA_RSC_INACTIVE;
+                facts.migrate_failed_at = 0;
+            } else if (o->status == 0 || o->status == 7) {
+                st = st == VMHA_RSC_FAILED ? st : VMHA_RSC_ACTIVE;
+                facts.migrate_failed_at = MAX(o->last_rc_change, 1);
+            } else {
+                st = VMHA_RSC_FAILED;
+                facts.migrate_failed_at = 0;
+            }
         }
+        if (st == VMHA_RSC_INACTIVE)
+            facts.migrate_failed_at = 0;
         if (st == VMHA_RSC_STOP_FAILED)
             break; /* nothing but fencing clears a failed stop */
     }
     *ret = st;
-    *ret_pending = in_flight;
+    *ret_facts = facts;
     return 0;
 }
 
@@ -835,6 +886,27 @@ static int on_transient(Loader *l, Elem *nv, const char *name, const char *value
         f->last_failure = MAX(f->last_failure, t);
     }
     return 0;
+}
+
+/* Keeps the newest failure record of a VM across its nodes (ties: the first node). */
+static void note_failure(VmhaVm *vm, size_t node, const OpRecord *o)
+{
+    VmhaOpFailure *f = &vm->last_failure;
+
+    if (!o || (o->status == 0 && (o->rc == 0 || o->rc == 8)) || o->status == -1)
+        return;
+    if (f->node >= 0 && f->when >= o->last_rc_change)
+        return;
+    g_free(f->op);
+    g_free(f->exit_reason);
+    *f = (VmhaOpFailure){
+            .node = (ssize_t)node,
+            .op = g_strdup(o->op),
+            .rc = o->rc,
+            .op_status = o->status,
+            .exit_reason = o->exit_reason && *o->exit_reason ? g_strdup(o->exit_reason) : NULL,
+            .when = o->last_rc_change,
+    };
 }
 
 static int load_status(Loader *l, Elem *status)
@@ -890,17 +962,20 @@ static int load_status(Loader *l, Elem *status)
                         if (!rid)
                             return fail(l, VMHA_MODEL_ERROR_INVALID, r, "missing 'id'");
                         VmhaRscState st = VMHA_RSC_INACTIVE;
-                        const char *pending = NULL;
-                        if (unpack_history(l, r, &st, &pending) < 0)
+                        HistoryFacts facts = {0};
+                        g_autoptr(GArray) ops = g_array_new(false, false, sizeof(OpRecord));
+                        if (unpack_history(l, r, ops, &st, &facts) < 0)
                             return -1;
                         gpointer v = g_hash_table_lookup(m->vm_index, rid);
                         if (v) {
                             VmhaVm *vm = &m->vms[GPOINTER_TO_SIZE(v) - 1];
                             vm->state[idx] = st;
-                            if (pending && !vm->pending_op) {
-                                vm->pending_op = g_strdup(pending);
+                            vm->migrate_failed_at[idx] = facts.migrate_failed_at;
+                            if (facts.pending && !vm->pending_op) {
+                                vm->pending_op = g_strdup(facts.pending);
                                 vm->pending_node = idx;
                             }
+                            note_failure(vm, idx, facts.failure);
                             continue;
                         }
                         for (size_t f = 0; f < m->n_fence_devices; f++)
@@ -918,6 +993,7 @@ static int load_status(Loader *l, Elem *status)
             continue;
         for (size_t v = 0; v < m->n_vms; v++) {
             m->vms[v].state[i] = VMHA_RSC_INACTIVE;
+            m->vms[v].migrate_failed_at[i] = 0;
             if (m->vms[v].pending_node == (ssize_t)i) {
                 g_clear_pointer(&m->vms[v].pending_op, g_free);
                 m->vms[v].pending_node = -1;
