@@ -29,6 +29,12 @@ typedef struct {
     size_t position;
     ssize_t current; /* the node it runs on now (first of several), or -1 */
     int *score;      /* [n_nodes] raw weights: locations, bans, stickiness */
+    /* The node a VM whose migration from there failed stays on, whatever the preferences, bans
+     * or move requests say (its own fail count included); only room for a VM of higher priority,
+     * or anti-affinity with one, moves it, by stop and start. Node choice only: the order in
+     * which VMs are placed stays Pacemaker's. (A draining node holds such VMs before placement.)
+     * -1: none. */
+    ssize_t hold;
     bool placed;
     bool allocating;
 } Item;
@@ -90,8 +96,8 @@ static bool migration_failed(const Engine *e, const VmhaVm *vm, size_t node)
     return !(vm->failure_timeout > 0 && e->now >= at + vm->failure_timeout);
 }
 
-/* Whether a VM whose migration off this node failed may leave it anyway by stop and start
- * (memory lost): a drain with --force, or the VM's vmha-drain-fallback=stop. */
+/* Whether a VM whose migration off this draining node failed may leave it anyway by stop and
+ * start (memory lost): a drain with --force, or the VM's vmha-drain-fallback=stop. */
 static bool may_cold_move(const VmhaModel *m, const VmhaVm *vm, size_t node)
 {
     const VmhaNode *n = &m->nodes[node];
@@ -160,6 +166,9 @@ static void item_scores(Engine *e, Item *it)
     if (stick > 0 && vm->managed && running == 1 && it->current >= 0 &&
         it->score[it->current] != NOT_ALLOWED)
         it->score[it->current] = vmha_score_add(it->score[it->current], stick);
+    if (running == 1 && it->current >= 0 && vm->state[it->current] == VMHA_RSC_ACTIVE &&
+        migration_failed(e, vm, (size_t)it->current))
+        it->hold = it->current;
 }
 
 static int64_t need(const VmhaVm *vm, int attr)
@@ -330,6 +339,8 @@ static void assign_item(Engine *e, size_t idx)
 
     g_autofree int *score = g_memdup2(it->score, sizeof(int) * e->n);
     g_autofree Why *why = g_new0(Why, e->n);
+    if (it->hold >= 0)
+        score[it->hold] = INF;
     g_autoptr(GString) partners = g_string_new(NULL);
     if (vm) {
         for (size_t k = e->coloc_start[it->vm]; k < e->coloc_start[it->vm + 1]; k++) {
@@ -586,9 +597,9 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
                                                        : "no quorum (no-quorum-policy=stop)");
             continue; /* stays out of placement: stopped wherever it runs */
         }
-        /* A failed migration never turns into a stop unless asked for: the VM keeps running
-         * where it is (Pacemaker would stop and start it). */
-        if (running == 1 && vm->state[current] == VMHA_RSC_ACTIVE &&
+        /* A failed migration off a draining node never turns into a stop unless asked for: the
+         * VM keeps running where it is (Pacemaker would stop and start it). */
+        if (running == 1 && m->nodes[current].drain && vm->state[current] == VMHA_RSC_ACTIVE &&
             migration_failed(&e, vm, (size_t)current) && !may_cold_move(m, vm, (size_t)current)) {
             e.placement[v] = current;
             e.reasons[v] = migration_failed_reason(m, vm, (size_t)current);
@@ -596,6 +607,7 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
             continue;
         }
         Item it = {.vm = (ssize_t)v,
+                   .hold = -1,
                    .priority = vm->priority,
                    .position = vm->position,
                    .current = current};
@@ -614,6 +626,7 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
             ssize_t cur =
                     on >= 0 && m->nodes[on].state == VMHA_NODE_ONLINE && !e.fencing[on] ? on : -1;
             Item it = {.vm = -1,
+                       .hold = -1,
                        .fence = f,
                        .priority = fence ? d->priority : o->priority,
                        .position = fence ? d->position : o->position,
@@ -666,8 +679,11 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
                 add_action(&e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
             continue;
         }
-        if (running == 1 && src == target && healthy)
+        if (running == 1 && src == target && healthy) {
+            if (migration_failed(&e, vm, (size_t)src) && !e.reasons[v])
+                e.reasons[v] = migration_failed_reason(m, vm, (size_t)src);
             continue;
+        }
         const VmhaNode *from = &m->nodes[src];
         if (running == 1 && target >= 0 && healthy && !migration_failed(&e, vm, (size_t)src) &&
             (vm->allow_migrate || from->drain || vm->move_method)) {

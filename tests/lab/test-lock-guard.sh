@@ -9,7 +9,8 @@
 #     the shared storage;
 #  c. the same domain started by hand (`virsh create`) on n2 while vx runs on n1: libvirt refuses
 #     (in the lab, where every node shares one kernel, qemu's own image lock refuses even before
-#     the lease is asked for); vx keeps running on n1 only.
+#     the lease is asked for); again with a decoy file bound over the disk's path in n2, so that
+#     only the lease can refuse: "Lockspace resource '...' is locked"; vx keeps running on n1.
 # The lab's name carries a hash of the build directory: two checkouts never share it.
 . "$(dirname "$0")/recovery-lib.sh" "ha4$(echo "${VMHA_BUILD_DIR:-}" | md5sum | cut -c1-3)"
 
@@ -61,6 +62,8 @@ n1_lockd=$("$LAB" exec n1 pidof virtlockd)
 rl_log "the lease $lease is held by virtlockd (host pid $holders; n1's virtlockd is pid $n1_lockd in n1)"
 
 rl_log "--- c. the same domain started by hand on n2"
+# A qemu launched for the manual start exists for a moment (it fails before the guest runs):
+# the checker may see it (one allowed window per try).
 "$DUPCHECK" allow "$RL_DUP" vx 20 >/dev/null
 rc=0
 out=$("$LAB" exec n2 virsh create "$xml" 2>&1) || rc=$?
@@ -68,6 +71,21 @@ echo "    | virsh create on n2: exit $rc"
 printf '%s\n' "$out" | sed 's/^/    | /'
 [ $rc != 0 ] || rl_fail "virsh create of vx on n2 succeeded while vx runs on n1"
 grep -qi 'lock' <<<"$out" || rl_fail "the refusal does not name a lock: $out"
+[ -z "$("$LAB" exec n2 virsh -q list --name)" ] || rl_fail "a domain runs on n2: $("$LAB" exec n2 virsh -q list)"
+# Every lab node shares one kernel, so qemu's own image lock refused before the lease was asked
+# for. With a different file bound over the disk's path in n2's mount namespace, n2's qemu can lock
+# its image, and only the lease (named after the path, held by n1's virtlockd) is left to refuse.
+cp "$disk" "$RL_DIR/decoy.img"
+"$LAB" exec n2 mount --bind "$RL_DIR/decoy.img" "$disk" || rl_fail "bind the decoy in n2"
+"$DUPCHECK" allow "$RL_DUP" vx 20 >/dev/null
+rc=0
+out=$("$LAB" exec n2 virsh create "$xml" 2>&1) || rc=$?
+"$LAB" exec n2 umount "$disk" || rl_fail "umount the decoy in n2"
+echo "    | virsh create on n2, qemu's image lock out of the way: exit $rc"
+printf '%s\n' "$out" | sed 's/^/    | /'
+[ $rc != 0 ] || rl_fail "virtlockd let n2 start vx while n1 holds its lease"
+grep -Eq "Lockspace resource '[0-9a-f]+' is locked" <<<"$out" ||
+    rl_fail "the second start failed, but not on the virtlockd lease: $out"
 [ -z "$("$LAB" exec n2 virsh -q list --name)" ] || rl_fail "a domain runs on n2: $("$LAB" exec n2 virsh -q list)"
 rl_stable 3
 rl_really_on vx n1 || rl_fail "vx is not on n1 only: $(rl_where_now)"
