@@ -432,6 +432,7 @@ static int record_started(VmAgent *a)
     int r;
 
     cache_write(a);
+    health_forget(a); /* a new run of the domain: the health check starts over */
     if ((r = vm_virt_lookup(a->conn, a->dom->name, &dom, &error)) <= 0)
         return fail(a, OCF_ERR_GENERIC, "domain %s vanished right after starting%s%s", a->dom->name,
                     error ? ": " : "", error ? error : "");
@@ -663,6 +664,7 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
                     restore_error, tmp, error);
     }
     cache_remove(a);
+    health_forget(a);
     return OCF_SUCCESS;
 }
 
@@ -693,6 +695,7 @@ static int action_migrate_to(VmAgent *a)
         if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, job_deadline(a), &error) < 0)
             return fail(a, OCF_ERR_GENERIC, "%s", error);
         cache_remove(a);
+        health_forget(a);
         return OCF_SUCCESS;
     }
     case VM_MIGRATION_COLD:
