@@ -1,7 +1,12 @@
 /* The local copy of the cluster database. libcib's file backend edits a working copy
  * (cib.work.xml) in memory and only writes it on signoff, so after every applied write we save
  * the whole document ourselves to cib.xml: temporary file, fsync, rename, fsync of the directory.
- * cib.xml is therefore always a complete document, whenever clusterd is killed. */
+ * cib.xml is therefore always a complete document, whenever clusterd is killed.
+ *
+ * Beside it, cib.xml.sig (lib/cibsig.h) holds the digest of what clusterd saved, written before
+ * the file itself. At start a copy that does not match it was changed behind clusterd's back: it
+ * is moved aside and this node starts with an empty database, which any other node's copy
+ * replaces at the next sync, so a damaged copy never spreads (issue 11, defect 5). */
 #include "config.h"
 
 #include <crm/cib.h>
@@ -17,8 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cibnodes.h"
+#include "cibsig.h"
 #include "clusterd.h"
 #include "fencedev.h"
+#include "fencer.h"
 #include "lrmstatus.h"
 #include "maintcib.h"
 #include "model.h"
@@ -32,7 +40,9 @@
 static struct {
     char *dir;
     char *path;      /* cib.xml: the durable copy */
+    char *sig_path;  /* cib.xml.sig: its digest */
     char *work_path; /* cib.work.xml: libcib's working copy */
+    char *saved;     /* the digest of cib.xml as it is on disk (vmha_cibsig_digest) */
     cib_t *cib;
 } db;
 
@@ -69,6 +79,24 @@ static int write_file_atomic(const char *path, const char *content)
         fsync(dfd);
         close(dfd);
     }
+    return 0;
+}
+
+/* Saves a whole document: the signature naming it (and the copy it replaces, in case we stop
+ * between the two writes) first, then the file. */
+static int store(const char *content)
+{
+    g_autofree char *digest = vmha_cibsig_digest(content, strlen(content));
+    g_autofree char *sig = vmha_cibsig_format(digest, db.saved);
+    int r = write_file_atomic(db.sig_path, sig);
+
+    if (r < 0)
+        return r;
+    r = write_file_atomic(db.path, content);
+    if (r < 0)
+        return r;
+    g_free(db.saved);
+    db.saved = g_steal_pointer(&digest);
     return 0;
 }
 
@@ -140,13 +168,15 @@ static int save(void)
         return -EIO;
     g_autofree char *s = dump_xml_formatted(xml);
     free_xml(xml);
-    int r = write_file_atomic(db.path, s);
+    int r = store(s);
     if (r < 0)
         g_warning("cannot save %s: %s", db.path, g_strerror(-r));
     return r;
 }
 
 static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value);
+static const char *primitive_attr(xmlNode *prim, const char *tag, const char *name);
+static const char *kv_value(GStrv kvs, const char *key);
 static xmlNode *add_set(xmlNode *parent, const char *tag, const char *vm, const char *suffix);
 
 static int create_initial(void)
@@ -164,7 +194,70 @@ static int create_initial(void)
     g_autofree char *s = dump_xml_formatted(cib);
     free_xml(cib);
     g_message("creating an empty cluster database in %s", db.path);
-    return write_file_atomic(db.path, s);
+    return store(s);
+}
+
+/* Moves path aside as path.SUFFIX-SECONDS (-SECONDS.N when taken: an earlier copy set aside
+ * is never overwritten) for the administrator; returns the new name. */
+static char *move_aside(const char *path, const char *suffix, int64_t when)
+{
+    char *aside = g_strdup_printf("%s.%s-%" G_GINT64_FORMAT, path, suffix, when);
+    for (unsigned n = 1; g_file_test(aside, G_FILE_TEST_EXISTS) && n < 1000; n++) {
+        g_free(aside);
+        aside = g_strdup_printf("%s.%s-%" G_GINT64_FORMAT ".%u", path, suffix, when, n);
+    }
+    if (rename(path, aside) < 0 && errno != ENOENT) {
+        g_warning("cannot move %s to %s: %s", path, aside, g_strerror(errno));
+        g_clear_pointer(&aside, g_free);
+    }
+    return aside;
+}
+
+/* Takes cib.xml as clusterd last saved it, or quarantines it: a copy that does not match its
+ * signature was edited or damaged while clusterd was not looking, and whatever it says (a raised
+ * epoch, a VM's configuration) must not become the cluster's. This node then starts with an
+ * empty database: it adopts the cluster's copy at the next sync and, with version 0, is never
+ * chosen to send its own. A copy without a signature (saved before vmha signed its copies, or
+ * the signature deleted on purpose) is taken as it is and signed, as Pacemaker takes a cib.xml
+ * without cib.xml.sig. */
+static int check_signature(void)
+{
+    g_autofree char *content = NULL, *sig = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(db.path, &content, &len, NULL))
+        return 0; /* unreadable: connect_cib() moves it aside */
+    g_autofree char *actual = vmha_cibsig_digest(content, len);
+    if (!g_file_get_contents(db.sig_path, &sig, NULL, &error) &&
+        g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+        g_warning("%s has no signature %s: taking it as it is and signing it", db.path,
+                  db.sig_path);
+        g_autofree char *text = vmha_cibsig_format(actual, NULL);
+        int r = write_file_atomic(db.sig_path, text);
+        if (r < 0)
+            return r;
+        db.saved = g_steal_pointer(&actual);
+        return 0;
+    }
+    VmhaCibSigCheck check = vmha_cibsig_check(sig, content, len);
+    if (check == VMHA_CIBSIG_MATCH) {
+        db.saved = g_steal_pointer(&actual);
+        return 0;
+    }
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+    g_autofree char *expected = g_strndup(sig ? sig : "", strcspn(sig ? sig : "", "\n"));
+    g_autofree char *file_aside = move_aside(db.path, "quarantined", now);
+    g_autofree char *sig_aside = move_aside(db.sig_path, "quarantined", now);
+    g_critical("%s does not match its signature (%s %s, the file %s): changed or damaged outside "
+               "clusterd; moved to %s (signature %s) and starting with an empty database, which "
+               "the cluster's copy replaces at the next sync (docs/ARCHITECTURE.md, Security)",
+               db.path, check == VMHA_CIBSIG_MALFORMED ? "malformed:" : "expected",
+               *expected ? expected : "(empty)", actual, file_aside ? file_aside : "(not moved)",
+               sig_aside ? sig_aside : "(not moved)");
+    if (!file_aside)
+        return -EIO;
+    return create_initial();
 }
 
 int cd_cibdb_init(const char *state_dir)
@@ -174,12 +267,13 @@ int cd_cibdb_init(const char *state_dir)
     crm_xml_init(); /* loads the schemas; without it libcib rejects every document */
     db.dir = g_strdup(state_dir);
     db.path = g_build_filename(state_dir, "cib.xml", NULL);
+    db.sig_path = g_build_filename(state_dir, "cib.xml.sig", NULL);
     db.work_path = g_build_filename(state_dir, "cib.work.xml", NULL);
     if (g_mkdir_with_parents(state_dir, 0700) < 0) {
         g_warning("cannot create %s: %s", state_dir, g_strerror(errno));
         return -errno;
     }
-    if (access(db.path, F_OK) < 0 && (r = create_initial()) < 0) {
+    if (access(db.path, F_OK) < 0 ? (r = create_initial()) < 0 : (r = check_signature()) < 0) {
         g_warning("cannot create %s: %s", db.path, g_strerror(-r));
         return r;
     }
@@ -189,7 +283,10 @@ int cd_cibdb_init(const char *state_dir)
         g_autofree char *aside = g_strdup_printf("%s.bad-%" G_GINT64_FORMAT, db.path,
                                                  g_get_real_time() / G_USEC_PER_SEC);
         g_warning("%s is unusable; moved to %s", db.path, aside);
-        if (rename(db.path, aside) < 0 || create_initial() < 0 || connect_cib() < 0)
+        if (rename(db.path, aside) < 0)
+            return -EIO;
+        g_clear_pointer(&db.saved, g_free); /* its signature names a copy that is gone */
+        if (create_initial() < 0 || connect_cib() < 0)
             return -EIO;
     }
     return 0;
@@ -201,6 +298,8 @@ void cd_cibdb_finalise(void)
     g_clear_pointer(&db.dir, g_free);
     g_clear_pointer(&db.path, g_free);
     g_clear_pointer(&db.work_path, g_free);
+    g_clear_pointer(&db.sig_path, g_free);
+    g_clear_pointer(&db.saved, g_free);
 }
 
 static void version_of(xmlNode *cib, VmhaCibVersion *v)
@@ -266,7 +365,7 @@ int cd_cibdb_replace(const char *xml)
     g_autofree char *formatted = dump_xml_formatted(doc);
     free_xml(doc);
     disconnect();
-    if ((r = write_file_atomic(db.path, formatted)) < 0) {
+    if ((r = store(formatted)) < 0) {
         g_warning("cannot save %s: %s", db.path, g_strerror(-r));
         return r;
     }
@@ -737,9 +836,55 @@ static xmlNode *find_fence_device(xmlNode *cib, const char *id)
     return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
 }
 
-/* VMHA_F_NAME the device id, VMHA_F_KV "agent=AGENT" first and then the options, VMHA_F_NODE
- * the nodes it fences, repeated. One create call, so a refusal (here or by the schema) leaves
- * nothing behind. */
+/* The nodes only device `id` fences (vmha_fence_only_device_of over every stonith primitive,
+ * pcmk_host_list read as the fencer reads it). */
+static char **only_device_of(xmlNode *cib, const char *id)
+{
+    xmlNode *res = pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES);
+    g_autoptr(GPtrArray) lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    g_autoptr(GArray) devices = g_array_new(false, true, sizeof(VmhaFenceDeviceHosts));
+
+    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
+         p = crm_next_same_xml(p)) {
+        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0 ||
+            !crm_element_value(p, XML_ATTR_ID))
+            continue;
+        const char *list = primitive_attr(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
+        /* Empty strings from repeated separators name no node. */
+        GPtrArray *hosts = g_ptr_array_new();
+        for (size_t i = 0; split[i]; i++)
+            if (*split[i])
+                g_ptr_array_add(hosts, g_strdup(split[i]));
+        g_ptr_array_add(hosts, NULL);
+        char **h = (char **)g_ptr_array_free(hosts, false);
+        g_ptr_array_add(lists, h);
+        VmhaFenceDeviceHosts d = {crm_element_value(p, XML_ATTR_ID), (const char *const *)h};
+        g_array_append_val(devices, d);
+    }
+    return vmha_fence_only_device_of((const VmhaFenceDeviceHosts *)(void *)devices->data,
+                                     devices->len, id);
+}
+
+/* Refuses to take away the only device of some node unless forced (root: the submitting
+ * clusterd refuses force=on from anyone else). What the rule closes: a member of the admin group
+ * removing the real device and adding one of their own. */
+static int check_only_device(xmlNode *cib, const char *id, bool forced, char **ret_error)
+{
+    g_auto(GStrv) orphans = only_device_of(cib, id);
+    if (!orphans[0] || forced)
+        return 0;
+    g_autofree char *list = g_strjoinv(", ", orphans);
+    return fail(ret_error, VMCTL_EXIT_REFUSED,
+                "fence device '%s' is the only one fencing %s: removing it needs root and "
+                "--force",
+                id, list);
+}
+
+/* VMHA_F_NAME the device id, VMHA_F_KV "agent=AGENT" first (after CD_FENCE_FORCE when forced)
+ * and then the options, VMHA_F_NODE the nodes it fences, repeated. One create call (one replace
+ * of the resources when forced over an existing device), so a refusal (here or by the schema)
+ * leaves nothing behind. */
 static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 {
     g_autofree char *id = NULL;
@@ -747,13 +892,19 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
-    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0] || !g_str_has_prefix(kvs[0], "agent="))
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
         return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
-    const char *agent = kvs[0] + strlen("agent=");
+    bool forced = strcmp(kvs[0], CD_FENCE_FORCE) == 0;
+    char **pairs = kvs + (forced ? 1 : 0);
+    if (!pairs[0] || !g_str_has_prefix(pairs[0], "agent="))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+    const char *agent = pairs[0] + strlen("agent=");
     if (!vmha_fence_agent_valid(agent))
         return fail(ret_error, VMCTL_EXIT_USAGE,
-                    "bad fence agent '%s': fence_NAME or an absolute path", agent);
-    if (vmha_fence_options_check((const char *const *)kvs + 1, ret_error) < 0)
+                    "bad fence agent '%s': a name fence_NAME, not a path (agents are run only "
+                    "from the trusted agent directories)",
+                    agent);
+    if (vmha_fence_options_check((const char *const *)pairs + 1, ret_error) < 0)
         return VMCTL_EXIT_USAGE;
     if (vmha_msg_get_strv(m, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
         return fail(ret_error, VMCTL_EXIT_USAGE, "a fence device needs the nodes it fences");
@@ -766,9 +917,11 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         if (!node_known(cib, hosts[i]))
             return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", hosts[i]);
     }
-    if (find_fence_device(cib, id))
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "fence device '%s' already exists", id);
-    if (id_taken(cib, id))
+    bool replace = find_fence_device(cib, id) != NULL;
+    if (replace && !forced)
+        return fail(ret_error, VMCTL_EXIT_FAILURE,
+                    "fence device '%s' already exists (root: --force replaces it)", id);
+    if (!replace && id_taken(cib, id))
         return fail(ret_error, VMCTL_EXIT_FAILURE, "the id '%s' is already used in the database",
                     id);
 
@@ -780,24 +933,55 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *set_id = crm_element_value(inst, XML_ATTR_ID);
     g_autofree char *list = g_strjoinv(" ", hosts);
     add_nvpair(inst, set_id, "pcmk_host_list", list);
-    for (size_t i = 1; kvs[i]; i++) {
-        const char *eq = strchr(kvs[i], '=');
-        g_autofree char *name = g_strndup(kvs[i], eq - kvs[i]);
+    for (size_t i = 1; pairs[i]; i++) {
+        const char *eq = strchr(pairs[i], '=');
+        g_autofree char *name = g_strndup(pairs[i], eq - pairs[i]);
         add_nvpair(inst, set_id, name, eq + 1);
     }
-    int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
-    free_xml(prim);
-    return cib_call_result(rc, ret_error, "cannot add the fence device") ? VMCTL_EXIT_FAILURE : 0;
+    int rc;
+    if (replace) {
+        /* In place and in one step: its nodes are never without a device in between. */
+        xmlNode *resources = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES));
+        xmlNode *old = NULL;
+        for (xmlNode *p = first_named_child(resources, XML_CIB_TAG_RESOURCE); p && !old;
+             p = crm_next_same_xml(p))
+            if (g_strcmp0(crm_element_value(p, XML_ATTR_ID), id) == 0)
+                old = p;
+        xmlAddNextSibling(old, prim);
+        free_xml(old);
+        g_message("fence device %s replaced (forced by root)", id);
+        rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_RESOURCES, resources, cib_sync_call);
+        free_xml(resources);
+    } else {
+        rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
+        free_xml(prim);
+    }
+    if (rc == pcmk_ok)
+        return 0;
+    return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot %s the fence device: %s",
+                replace ? "replace" : "add", pcmk_strerror(rc));
 }
 
+/* VMHA_F_NAME, and VMHA_F_KV CD_FENCE_FORCE when forced. */
 static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 {
     g_autofree char *id = NULL;
+    g_auto(GStrv) kvs = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
         return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+    if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
+    bool forced = kvs && kvs[0] && strcmp(kvs[0], CD_FENCE_FORCE) == 0;
+    if (kvs && kvs[forced ? 1 : 0])
+        return fail(ret_error, VMCTL_EXIT_USAGE, "unexpected '%s'", kvs[forced ? 1 : 0]);
     if (!find_fence_device(cib, id))
         return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown fence device '%s'", id);
+    int r = check_only_device(cib, id, forced, ret_error);
+    if (r != 0)
+        return r;
+    if (forced)
+        g_message("fence device %s removed (forced by root)", id);
     /* Constraints naming it (a location for the device) would refer to nothing. */
     if (remove_preferences(cib, id, NULL) != 0)
         return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the device's constraints");
@@ -1011,6 +1195,13 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return fail(ret_error, VMCTL_EXIT_USAGE, "malformed result '%s'", line ? line : "");
     if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &reason) == 0)
         r.exit_reason = reason;
+    g_auto(GStrv) kvs = NULL;
+    const char *epoch = vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0 ? kv_value(kvs, "fenced") : NULL;
+    gint64 e = 0;
+    if (epoch && !g_ascii_string_to_signed(epoch, 10, 0, G_MAXINT64, &e, NULL))
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fence epoch '%s'", epoch);
+    r.has_fence_epoch = epoch != NULL;
+    r.fence_epoch = e;
     g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
     g_autofree char *xpath =
             g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@id='%s']", node_id);
@@ -1022,6 +1213,10 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         return 0; /* removed meanwhile: its history would be an orphan */
 
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    if (vmha_lrm_result_predates_fence(find_node_state_by_id(status, node_id), &r)) {
+        g_message("ignoring a result from before %s was fenced: %s", uname, line);
+        return 0;
+    }
     xmlNode *pending = r.interval_ms == 0
                                ? vmha_lrm_pending_op(find_node_state_by_id(status, node_id), r.rsc)
                                : NULL;
@@ -1225,6 +1420,79 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     return rc;
 }
 
+/* ---- the node list (clusterd/nodelist.c) ---- */
+
+int cd_cibdb_nodes_parse(const VmhaMsg *m, GArray **ret_refs, GStrv *ret_names)
+{
+    g_auto(GStrv) items = NULL;
+    g_autoptr(GArray) refs = g_array_new(FALSE, TRUE, sizeof(VmhaNodeRef));
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+    if (vmha_msg_get_strv(m, VMHA_F_NODE, &items) < 0 || !items[0])
+        return -EINVAL;
+    for (size_t i = 0; items[i]; i++) {
+        const char *sp = strchr(items[i], ' ');
+        g_autofree char *num = sp ? g_strndup(items[i], (gsize)(sp - items[i])) : NULL;
+        guint64 id = 0;
+        if (!sp || !g_ascii_string_to_unsigned(num, 10, 1, G_MAXUINT32, &id, NULL) ||
+            !vmha_node_name_valid(sp + 1))
+            return -EINVAL;
+        g_ptr_array_add(names, g_strdup(sp + 1));
+        VmhaNodeRef r = {.id = (uint32_t)id};
+        g_array_append_val(refs, r);
+    }
+    g_ptr_array_add(names, NULL);
+    GStrv v = (GStrv)g_ptr_array_steal(names, NULL);
+    for (guint i = 0; i < refs->len; i++)
+        g_array_index(refs, VmhaNodeRef, i).name = v[i];
+    *ret_refs = g_steal_pointer(&refs);
+    *ret_names = v;
+    return 0;
+}
+
+bool cd_cibdb_nodes_differ(const VmhaNodeRef *want, size_t n)
+{
+    xmlNode *cib = cd_cibdb_query();
+    bool differ = cib && vmha_cib_nodes_follow(cib, want, n, NULL) > 0;
+    if (cib)
+        free_xml(cib);
+    return differ;
+}
+
+/* <nodes> become corosync's nodelist as the leader read it from cmap: new nodes added, nodes
+ * gone removed with what names them, except a node whose history holds VMs (it stays until they
+ * were moved or its fencing erased them). */
+static int apply_nodes(xmlNode *cib, const VmhaMsg *m, char **ret_error)
+{
+    g_autoptr(GArray) refs = NULL;
+    g_auto(GStrv) names = NULL;
+    g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
+
+    if (cd_cibdb_nodes_parse(m, &refs, &names) < 0)
+        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed node list");
+    if (!vmha_cib_nodes_follow(cib, (const VmhaNodeRef *)refs->data, refs->len, kept))
+        return 0;
+    for (guint i = 0; i < kept->len; i++)
+        g_warning("node %s left corosync's nodelist but VMs are recorded there: it stays in the "
+                  "database until they were moved or recovered",
+                  (const char *)g_ptr_array_index(kept, i));
+    static const char *const sections[] = {XML_CIB_TAG_NODES, XML_CIB_TAG_RESOURCES,
+                                           XML_CIB_TAG_CONSTRAINTS, XML_CIB_TAG_STATUS};
+    for (size_t i = 0; i < G_N_ELEMENTS(sections); i++) {
+        xmlNode *section = pcmk_find_cib_element(cib, sections[i]);
+        if (!section)
+            continue;
+        int rc = db.cib->cmds->replace(db.cib, sections[i], section, cib_sync_call);
+        if (cib_call_result(rc, ret_error, "cannot update the node list"))
+            return VMCTL_EXIT_FAILURE;
+    }
+    g_autoptr(GString) list = g_string_new(NULL);
+    for (size_t i = 0; names[i]; i++)
+        g_string_append_printf(list, "%s%s", i ? " " : "", names[i]);
+    g_message("the database's nodes are now corosync's: %s", list->str);
+    return 0;
+}
+
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -1275,6 +1543,9 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         break;
     case VMHA_MSG_CONFIG_SET:
         rc = apply_config_set(cib, write, ret_error);
+        break;
+    case VMHA_MSG_NODES:
+        rc = apply_nodes(cib, write, ret_error);
         break;
     default:
         rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cibnodes.h"
 #include "dbsync.h"
 #include "model.h"
 #include "vmha/wire.h"
@@ -37,7 +38,7 @@ bool cd_quorate(void);
 uint32_t cd_quorum_needed(void); /* votes needed for quorum (votequorum), or a majority */
 uint32_t cd_expected_votes(void);
 bool cd_node_in_quorum_view(uint32_t nodeid);
-const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist */
+const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist, reread when it changes */
 const char *cd_node_name(uint32_t nodeid);
 uint32_t cd_node_id_by_name(const char *name);
 int cd_cpg_send(const VmhaMsg *msg) G_GNUC_WARN_UNUSED_RESULT;
@@ -56,6 +57,18 @@ int cd_cibdb_bump(void) G_GNUC_WARN_UNUSED_RESULT;
 xmlNode *cd_cibdb_query(void); /* a copy of the whole CIB; free_xml() it */
 /* Adds nodes from cmap missing from the initial CIB (only when it was just created). */
 int cd_cibdb_seed_nodes(const GPtrArray *nodes) G_GNUC_WARN_UNUSED_RESULT;
+/* A NODES write's list; names point into *ret_names. -EINVAL when malformed. */
+int cd_cibdb_nodes_parse(const VmhaMsg *m, GArray **ret_refs,
+                         GStrv *ret_names) G_GNUC_WARN_UNUSED_RESULT;
+/* Whether a NODES write of this list would change the database (a node gone from the list but
+ * with VMs recorded stays, so that alone is no difference). */
+bool cd_cibdb_nodes_differ(const VmhaNodeRef *want, size_t n);
+
+/* nodelist.c: the database's nodes follow corosync's nodelist. The leader compares them whenever
+ * either may have changed and writes NODES when they differ. */
+void cd_nodelist_init(void);
+void cd_nodelist_finalise(void);
+void cd_nodelist_check(void);
 
 /* sync.c: replication over CPG in total order; sync on membership changes; writes. */
 void cd_sync_init(void);
@@ -105,6 +118,10 @@ void cd_probe_trigger_vm(const char *name);
 /* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
 void cd_probe_check_duplicates(void);
 
+/* VMHA_F_KV "fenced=EPOCH" of a RESULT write: the origin node's fence epoch
+ * (vmha_lrm_fence_epoch) in the copy the operation began from; applying drops a result whose node
+ * was fenced since. */
+#define VMHA_RESULT_FENCE_EPOCH "fenced="
 /* controller.c: the leader turns plans into agent runs and fencing; every node runs what is
  * recorded pending on it and records the results (docs/ARCHITECTURE.md, "Recovery"). */
 void cd_controller_init(void);

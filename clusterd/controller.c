@@ -60,7 +60,8 @@ typedef struct {
     char *rsc;
     char *migrate_source;
     char *migrate_target;
-    char *method; /* a migration's method when not the VM's own */
+    char *method;        /* a migration's method when not the VM's own */
+    int64_t fence_epoch; /* this node's, in the copy the job was taken from */
     guint retry_src;
 } Job;
 
@@ -75,16 +76,17 @@ static struct {
     guint tick_src;
     unsigned tick_ms;
     uint64_t seq;
-    int64_t started_at;     /* wall seconds: lost-since of nodes lost before we saw them go */
-    GHashTable *dispatched; /* VM -> key: ACTIONS written but not yet acknowledged */
-    GHashTable *seen;       /* "KEY OP" of pending records this process ran or wrote off */
-    GHashTable *lost_at;    /* node id -> wall seconds (rounded up) it left the membership */
-    GHashTable *in_view;    /* node ids in the quorum view at the last change */
-    GHashTable *fences;     /* node name -> Fence */
-    GHashTable *monitors;   /* VM -> what its recurring monitor here runs with (monitor_key) */
-    char *uuid;             /* this process's transition keys end with it, as Pacemaker's te_uuid */
-    bool adopted;           /* the operations pending here at our first sync were set aside */
-    GHashTable *orphaned;   /* their keys: an earlier clusterd's, which probes write off */
+    int64_t started_at;         /* wall seconds: lost-since of nodes lost before we saw them go */
+    GHashTable *dispatched;     /* VM -> key: ACTIONS written but not yet acknowledged */
+    GHashTable *seen;           /* "KEY OP" of pending records this process ran or wrote off */
+    GHashTable *lost_at;        /* node id -> wall seconds (rounded up) it left the membership */
+    GHashTable *in_view;        /* node ids in the quorum view at the last change */
+    GHashTable *fences;         /* node name -> Fence */
+    GHashTable *monitors;       /* VM -> what its recurring monitor here runs with (monitor_key) */
+    GHashTable *monitor_epochs; /* VM -> int64_t*: this node's fence epoch when it began */
+    char *uuid;           /* this process's transition keys end with it, as Pacemaker's te_uuid */
+    bool adopted;         /* the operations pending here at our first sync were set aside */
+    GHashTable *orphaned; /* their keys: an earlier clusterd's, which probes write off */
 } C;
 
 static void schedule(void);
@@ -234,10 +236,15 @@ static void send_result(const VmhaOpResult *r)
 {
     VmhaMsg *m = vmha_msg_new(VMHA_MSG_RESULT);
     g_autofree char *line = vmha_op_result_format(r);
+    g_autofree char *epoch =
+            r->has_fence_epoch
+                    ? g_strdup_printf(VMHA_RESULT_FENCE_EPOCH "%" G_GINT64_FORMAT, r->fence_epoch)
+                    : NULL;
 
     if (vmha_msg_add_str(m, VMHA_F_RESULT, line) < 0 ||
         (r->exit_reason && *r->exit_reason &&
-         vmha_msg_add_str(m, VMHA_F_MESSAGE, r->exit_reason) < 0)) {
+         vmha_msg_add_str(m, VMHA_F_MESSAGE, r->exit_reason) < 0) ||
+        (epoch && vmha_msg_add_str(m, VMHA_F_KV, epoch) < 0)) {
         g_warning("cannot encode the result %s", line);
         vmha_msg_free(m);
         return;
@@ -273,6 +280,8 @@ static void on_job_done(const CdExecResult *res, void *ctx)
             .exec_ms = res->duration_ms,
             .when = g_get_real_time() / G_USEC_PER_SEC,
             .exit_reason = res->exit_reason,
+            .has_fence_epoch = true,
+            .fence_epoch = j->fence_epoch,
     };
     if (r.rc < 0 || r.rc > 255)
         r.rc = 1;
@@ -363,6 +372,7 @@ static void job_run(Job *j)
      * where the VM runs. */
     cd_executor_monitor_cancel(j->rsc);
     g_hash_table_remove(C.monitors, j->rsc);
+    g_hash_table_remove(C.monitor_epochs, j->rsc);
     int rc = cd_executor_run(&a, on_job_done, j);
     free_xml(cib);
     if (rc == -EBUSY) {
@@ -372,15 +382,17 @@ static void job_run(Job *j)
     if (rc < 0) {
         /* Recorded as a failure, so the VM does not stay in flight for ever. */
         g_warning("cannot run %s %s: %s", j->op, j->rsc, g_strerror(-rc));
-        VmhaOpResult r = {j->key,
-                          j->op,
-                          0,
-                          j->rsc,
-                          1,
-                          VMHA_OP_STATUS_ERROR,
-                          0,
-                          g_get_real_time() / G_USEC_PER_SEC,
-                          "cannot run the agent"};
+        VmhaOpResult r = {
+                .key = j->key,
+                .op = j->op,
+                .rsc = j->rsc,
+                .rc = 1,
+                .op_status = VMHA_OP_STATUS_ERROR,
+                .when = g_get_real_time() / G_USEC_PER_SEC,
+                .exit_reason = "cannot run the agent",
+                .has_fence_epoch = true,
+                .fence_epoch = j->fence_epoch,
+        };
         send_result(&r);
         job_free(j);
         return;
@@ -424,6 +436,7 @@ static void run_pending(xmlNode *status, bool adopt_only)
         j->migrate_source = attr_dup(op, "migrate_source");
         j->migrate_target = attr_dup(op, "migrate_target");
         j->method = attr_dup(op, VMHA_LRM_METHOD);
+        j->fence_epoch = vmha_lrm_fence_epoch(ns);
         job_run(j);
     }
     /* Forget what is answered: transition keys are never reused, so the set needs only the
@@ -444,6 +457,8 @@ static gboolean cancel_monitor(gpointer user_data)
 
     if (C.up && g_hash_table_remove(C.monitors, rsc))
         cd_executor_monitor_cancel(rsc);
+    if (C.up)
+        g_hash_table_remove(C.monitor_epochs, rsc);
     return G_SOURCE_REMOVE;
 }
 
@@ -463,6 +478,11 @@ static void on_monitor_report(const CdExecResult *res, void *ctx)
     };
     if (!vmha_op_result_failed(&r))
         return;
+    /* Sent with this node's fence epoch in the copy the series began from: when the node was
+     * fenced since, what the monitor finds is void (issue 11, defect 7). */
+    const int64_t *epoch = g_hash_table_lookup(C.monitor_epochs, res->rsc);
+    r.has_fence_epoch = epoch != NULL;
+    r.fence_epoch = epoch ? *epoch : 0;
     if (r.rc < 0 || r.rc > 255)
         r.rc = 1;
     g_warning("monitor of %s failed: %s, rc %d%s%s", res->rsc,
@@ -492,12 +512,18 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
 {
     ssize_t me = vmha_model_find_node(m, cd_node_name(cd_local_nodeid()));
     g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
+    int64_t epoch =
+            vmha_lrm_fence_epoch(my_node_state(pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS)));
 
     for (size_t v = 0; me >= 0 && v < m->n_vms; v++) {
         const VmhaVm *vm = &m->vms[v];
         if (vm->state[me] != VMHA_RSC_ACTIVE || vm->pending_op || cd_executor_busy(vm->name))
             continue;
         g_hash_table_add(want, vm->name);
+        const int64_t *began = g_hash_table_lookup(C.monitor_epochs, vm->name);
+        /* A series from before a fence of this node (its results would be void): anew. */
+        if (!(began && *began == epoch) && g_hash_table_remove(C.monitors, vm->name))
+            cd_executor_monitor_cancel(vm->name);
         xmlNode *prim = find_primitive(cib, vm->name);
         unsigned interval = op_setting(prim, "monitor", "interval", MONITOR_DEFAULT_MS);
         unsigned timeout = op_setting(prim, "monitor", "timeout", MONITOR_TIMEOUT_MS);
@@ -525,6 +551,7 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
             continue;
         }
         g_hash_table_insert(C.monitors, g_strdup(vm->name), g_steal_pointer(&key));
+        g_hash_table_insert(C.monitor_epochs, g_strdup(vm->name), g_memdup2(&epoch, sizeof(epoch)));
     }
     GHashTableIter it;
     gpointer key;
@@ -532,6 +559,7 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
     while (g_hash_table_iter_next(&it, &key, NULL))
         if (!g_hash_table_contains(want, key)) {
             cd_executor_monitor_cancel(key);
+            g_hash_table_remove(C.monitor_epochs, key);
             g_hash_table_iter_remove(&it);
         }
 }
@@ -939,6 +967,7 @@ void cd_controller_init(void)
     C.in_view = g_hash_table_new(g_direct_hash, g_direct_equal);
     C.fences = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fence_free);
     C.monitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    C.monitor_epochs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     C.orphaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     C.started_at = wall_s_ceil();
     C.uuid = g_uuid_string_random();
@@ -961,6 +990,7 @@ void cd_controller_finalise(void)
     g_clear_pointer(&C.in_view, g_hash_table_unref);
     g_clear_pointer(&C.fences, g_hash_table_unref);
     g_clear_pointer(&C.monitors, g_hash_table_unref);
+    g_clear_pointer(&C.monitor_epochs, g_hash_table_unref);
     g_clear_pointer(&C.orphaned, g_hash_table_unref);
     g_clear_pointer(&C.uuid, g_free);
     memset(&C, 0, sizeof(C));

@@ -1,6 +1,8 @@
 /* Corosync connections: CPG (membership + total order), quorum, votequorum, cmap. All file
  * descriptors are driven from the GLib main loop; when corosync goes away every handle is
- * dropped and we reconnect once a second. */
+ * dropped and we reconnect once a second. cmap is tracked under "nodelist.": a reload of
+ * corosync.conf that adds or removes a node (vmctl cluster join/leave) rereads the node list,
+ * and nodelist.c brings the database's nodes along. */
 #include "config.h"
 
 #include <corosync/cmap.h>
@@ -19,7 +21,9 @@ static struct {
     cpg_handle_t cpg;
     quorum_handle_t quorum;
     votequorum_handle_t votequorum;
-    guint cpg_src, quorum_src, votequorum_src, reconnect_src;
+    cmap_handle_t cmap;
+    cmap_track_handle_t cmap_track;
+    guint cpg_src, quorum_src, votequorum_src, cmap_src, reconnect_src, nodes_src;
     bool connected;
     uint32_t nodeid;
     bool quorate;
@@ -46,7 +50,18 @@ static void disconnect(void)
         g_source_remove(cs.quorum_src);
     if (cs.votequorum_src)
         g_source_remove(cs.votequorum_src);
-    cs.cpg_src = cs.quorum_src = cs.votequorum_src = 0;
+    if (cs.cmap_src)
+        g_source_remove(cs.cmap_src);
+    if (cs.nodes_src)
+        g_source_remove(cs.nodes_src);
+    cs.cpg_src = cs.quorum_src = cs.votequorum_src = cs.cmap_src = cs.nodes_src = 0;
+    if (cs.cmap) {
+        if (cs.cmap_track)
+            cmap_track_delete(cs.cmap, cs.cmap_track);
+        cmap_finalize(cs.cmap);
+    }
+    cs.cmap = 0;
+    cs.cmap_track = 0;
     if (cs.cpg)
         cpg_finalize(cs.cpg);
     if (cs.quorum)
@@ -143,6 +158,8 @@ static gboolean on_dispatch(gint fd, GIOCondition cond, gpointer user_data)
         err = quorum_dispatch(cs.quorum, CS_DISPATCH_ALL);
     else if (g_str_equal(which, "votequorum") && cs.votequorum)
         err = votequorum_dispatch(cs.votequorum, CS_DISPATCH_ALL);
+    else if (g_str_equal(which, "cmap") && cs.cmap)
+        err = cmap_dispatch(cs.cmap, CS_DISPATCH_ALL);
     if (err == CS_OK && !(cond & (G_IO_HUP | G_IO_ERR)))
         return G_SOURCE_CONTINUE;
 
@@ -152,6 +169,8 @@ static gboolean on_dispatch(gint fd, GIOCondition cond, gpointer user_data)
         cs.cpg_src = 0;
     else if (g_str_equal(which, "quorum"))
         cs.quorum_src = 0;
+    else if (g_str_equal(which, "cmap"))
+        cs.cmap_src = 0;
     else
         cs.votequorum_src = 0;
     disconnect();
@@ -159,15 +178,24 @@ static gboolean on_dispatch(gint fd, GIOCondition cond, gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
-static void load_nodes(void)
+static bool same_nodes(const GPtrArray *a, const GPtrArray *b)
 {
-    cmap_handle_t cmap = 0;
-
-    if (cmap_initialize(&cmap) != CS_OK) {
-        g_warning("cannot connect to cmap");
-        return;
+    if (a->len != b->len)
+        return false;
+    for (guint i = 0; i < a->len; i++) {
+        const CdNode *x = g_ptr_array_index(a, i), *y = g_ptr_array_index(b, i);
+        if (x->nodeid != y->nodeid || !g_str_equal(x->name, y->name))
+            return false;
     }
-    g_ptr_array_set_size(cs.nodes, 0);
+    return true;
+}
+
+/* Reads corosync's nodelist from cmap; returns whether it differs from what we had. */
+static bool load_nodes(cmap_handle_t cmap)
+{
+    g_autoptr(GPtrArray) old = cs.nodes;
+
+    cs.nodes = g_ptr_array_new_with_free_func(node_free);
     for (int i = 0; i < 1024; i++) {
         char key[128];
         uint32_t id = 0;
@@ -188,7 +216,34 @@ static void load_nodes(void)
         free(name);
         g_ptr_array_add(cs.nodes, n);
     }
-    cmap_finalize(cmap);
+    return !old || !same_nodes(old, cs.nodes);
+}
+
+/* A reload changes many keys at once: read the list once they have settled. */
+static gboolean on_nodes_settled(gpointer user_data)
+{
+    cs.nodes_src = 0;
+    if (cs.cmap && load_nodes(cs.cmap)) {
+        g_autoptr(GString) list = g_string_new(NULL);
+        for (guint i = 0; i < cs.nodes->len; i++) {
+            const CdNode *n = g_ptr_array_index(cs.nodes, i);
+            g_string_append_printf(list, "%s%s(%u)", i ? " " : "", n->name, n->nodeid);
+        }
+        g_message("corosync's nodelist changed: %s", list->str);
+        refresh_votes();
+        cd_controller_on_membership();
+        cd_nodelist_check();
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void on_cmap_nodelist(cmap_handle_t handle, cmap_track_handle_t track, int32_t event,
+                             const char *key, struct cmap_notify_value new_value,
+                             struct cmap_notify_value old_value, void *user_data)
+{
+    if (cs.nodes_src)
+        g_source_remove(cs.nodes_src);
+    cs.nodes_src = g_timeout_add(200, on_nodes_settled, NULL);
 }
 
 static int connect_all(void)
@@ -209,7 +264,18 @@ static int connect_all(void)
     }
     if (cpg_local_get(cs.cpg, &cs.nodeid) != CS_OK)
         goto fail;
-    load_nodes();
+    if (cmap_initialize(&cs.cmap) != CS_OK) {
+        cs.cmap = 0;
+        g_warning("cannot connect to cmap");
+        goto fail;
+    }
+    load_nodes(cs.cmap);
+    if (cmap_track_add(cs.cmap, "nodelist.",
+                       CMAP_TRACK_ADD | CMAP_TRACK_DELETE | CMAP_TRACK_MODIFY | CMAP_TRACK_PREFIX,
+                       on_cmap_nodelist, NULL, &cs.cmap_track) != CS_OK) {
+        cs.cmap_track = 0;
+        g_warning("cannot track corosync's nodelist: nodes added later are not seen");
+    }
     if (quorum_initialize(&cs.quorum, &q_cb, &qtype) != CS_OK) {
         cs.quorum = 0;
         goto fail;
@@ -227,6 +293,10 @@ static int connect_all(void)
         cs.votequorum_src =
                 g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_dispatch, "votequorum");
         votequorum_trackstart(cs.votequorum, 0, CS_TRACK_CHANGES);
+    }
+    if (cs.cmap_track) {
+        cmap_fd_get(cs.cmap, &fd);
+        cs.cmap_src = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_dispatch, "cmap");
     }
     cs.connected = true;
     if (quorum_trackstart(cs.quorum, CS_TRACK_CHANGES | CS_TRACK_CURRENT) != CS_OK)
@@ -271,6 +341,7 @@ int cd_corosync_init(void)
 {
     cs.view = g_array_new(FALSE, TRUE, sizeof(uint32_t));
     cs.nodes = g_ptr_array_new_with_free_func(node_free);
+    cd_nodelist_init();
     if (connect_all() < 0) {
         g_message("corosync is not reachable yet; retrying every second");
         schedule_reconnect();
@@ -280,6 +351,7 @@ int cd_corosync_init(void)
 
 void cd_corosync_finalise(void)
 {
+    cd_nodelist_finalise();
     if (cs.reconnect_src)
         g_source_remove(cs.reconnect_src);
     cs.reconnect_src = 0;

@@ -10,8 +10,12 @@
 #include <string.h>
 
 #include "child.h"
+#include "fencedev.h"
+#include "vmctl/vmctl.h"
 
 #define AGENT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* Where fence-agents installs its agents, and where Pacemaker's fencer looks for them. */
+#define SYSTEM_AGENT_DIR "/usr/sbin"
 
 typedef struct {
     char *device;
@@ -105,12 +109,12 @@ static int check(const CdFenceDevice *dev, const char *node, const char *action)
         g_warning("fence device %s: no agent or no timeout", id);
         return -EINVAL;
     }
-    if (!strchr(dev->agent, '/') && !g_str_has_prefix(dev->agent, "fence_")) {
-        g_warning("fence device %s: '%s' is not a fence agent name", id, dev->agent);
-        return -EINVAL;
-    }
-    if (strchr(dev->agent, '/') && !g_path_is_absolute(dev->agent)) {
-        g_warning("fence device %s: agent path '%s' is not absolute", id, dev->agent);
+    /* Checked again here, not only when the device was added: a database edited offline or
+     * written by an older version may name a path. */
+    if (!vmha_fence_agent_valid(dev->agent)) {
+        g_warning("fence device %s: refusing agent '%s': not a fence agent name (fence_NAME, "
+                  "found in a trusted agent directory)",
+                  id, dev->agent);
         return -EINVAL;
     }
     if (!one_line(node) || !*node || !one_line(action) || !*action) {
@@ -206,13 +210,15 @@ int cd_fencer_fence(const CdFenceDevice *dev, const char *node, const char *acti
     g_autofree char *name = NULL;
     int r;
 
-    g_return_val_if_fail(agent_dir, -EINVAL);
     r = check(dev, node, action);
     if (r < 0)
         return r;
 
-    path = strchr(dev->agent, '/') ? g_strdup(dev->agent)
-                                   : g_build_filename(agent_dir, dev->agent, NULL);
+    r = cd_fencer_agent_path(dev->agent, &path);
+    if (r == -EINVAL)
+        return r;
+    if (r < 0) /* reported as not installed, from the loop like every outcome */
+        path = g_build_filename(SYSTEM_AGENT_DIR, dev->agent, NULL);
     input = cd_fence_stdin(dev, node, action);
     name = g_strdup_printf("fence %s %s with %s", action, node, dev->id ? dev->id : dev->agent);
     const char *argv[] = {path, NULL};
@@ -244,9 +250,73 @@ int cd_fencer_fence(const CdFenceDevice *dev, const char *node, const char *acti
     return 0;
 }
 
+int cd_fencer_agent_path(const char *agent, char **ret_path)
+{
+    const char *dirs[] = {agent_dir, SYSTEM_AGENT_DIR};
+
+    if (!agent || !vmha_fence_agent_valid(agent))
+        return -EINVAL;
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        if (!dirs[i])
+            continue;
+        g_autofree char *path = g_build_filename(dirs[i], agent, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+            g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
+            *ret_path = g_steal_pointer(&path);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* The force=on a request may carry first among its F_KV pairs. */
+static bool request_forced(const VmhaMsg *req)
+{
+    g_auto(GStrv) kvs = NULL;
+    return vmha_msg_get_strv(req, VMHA_F_KV, &kvs) == 0 && kvs[0] &&
+           strcmp(kvs[0], CD_FENCE_FORCE) == 0;
+}
+
+int cd_fencer_check_request(const VmhaMsg *req, uid_t uid, char **ret_error)
+{
+    if (req->type != VMHA_MSG_FENCE_ADD && req->type != VMHA_MSG_FENCE_REMOVE)
+        return 0;
+    if (request_forced(req) && uid != 0) {
+        *ret_error = g_strdup("permission denied: only root may use --force on fence devices");
+        return VMCTL_EXIT_DENIED;
+    }
+    if (req->type != VMHA_MSG_FENCE_ADD)
+        return 0;
+    g_auto(GStrv) kvs = NULL;
+    const char *agent = NULL;
+    if (vmha_msg_get_strv(req, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i] && !agent; i++)
+            if (g_str_has_prefix(kvs[i], "agent="))
+                agent = kvs[i] + strlen("agent=");
+    if (!agent)
+        return 0; /* refused when applied, on every node alike */
+    g_autofree char *path = NULL;
+    int r = cd_fencer_agent_path(agent, &path);
+    if (r == -EINVAL) {
+        *ret_error = g_strdup_printf(
+                "bad fence agent '%s': a name fence_NAME, not a path (agents are run only from "
+                "the trusted agent directories)",
+                agent);
+        return VMCTL_EXIT_USAGE;
+    }
+    if (r < 0) {
+        *ret_error = g_strdup_printf("fence agent '%s' is not installed in %s%s%s", agent,
+                                     agent_dir ? agent_dir : "", agent_dir ? " or " : "",
+                                     SYSTEM_AGENT_DIR);
+        return VMCTL_EXIT_NOT_FOUND;
+    }
+    return 0;
+}
+
 int cd_fencer_init(const char *dir)
 {
-    agent_dir = g_strdup(dir ? dir : "/usr/sbin");
+    /* /usr/sbin is searched anyway: no need to name it twice. */
+    agent_dir = dir && strcmp(dir, SYSTEM_AGENT_DIR) != 0 ? g_strdup(dir) : NULL;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clusterd.h"
+#include "fencer.h"
 #include "rexec.h"
 #include "vmattr.h"
 #include "vmctl/vmctl.h"
@@ -227,6 +228,13 @@ static void handle(Client *c, const VmhaMsg *req)
             vmha_msg_get(req, VMHA_F_REQ_ID) ||
             (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
             send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
+            client_close(c);
+            return;
+        }
+        g_autofree char *refusal = NULL;
+        int refused = cd_fencer_check_request(req, c->cred.uid, &refusal);
+        if (refused) {
+            send_reply(c, refused, refusal, NULL);
             client_close(c);
             return;
         }

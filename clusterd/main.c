@@ -11,62 +11,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clusterd.h"
 #include "executor.h"
 #include "fencer.h"
+#include "log.h"
 #include "rexec.h"
 
 CdConfig cd_config;
 
-static FILE *log_file;
-
-static void log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
-                        gpointer user_data)
+/* Tells systemd (Type=notify) how the service is doing; nothing outside systemd. The protocol
+ * of sd_notify(3): one datagram to $NOTIFY_SOCKET ('@' for the abstract namespace). */
+static void service_notify(const char *state)
 {
-    FILE *out = log_file ? log_file : stderr;
-    const char *lvl = (level & G_LOG_LEVEL_ERROR)      ? "error"
-                      : (level & G_LOG_LEVEL_CRITICAL) ? "critical"
-                      : (level & G_LOG_LEVEL_WARNING)  ? "warning"
-                      : (level & G_LOG_LEVEL_MESSAGE)  ? "notice"
-                      : (level & G_LOG_LEVEL_INFO)     ? "info"
-                                                       : "debug";
-    if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv("VMHA_DEBUG"))
+    const char *path = g_getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len;
+
+    if (!path || (path[0] != '/' && path[0] != '@') || (len = strlen(path)) >= sizeof(sa.sun_path))
         return;
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
-    fprintf(out, "%s clusterd[%d]: %s: %s\n", ts, (int)getpid(), lvl, message);
-    fflush(out);
-}
-
-static const char *log_path = "/var/log/vmha/clusterd.log";
-
-static void open_log(void)
-{
-    g_autofree char *dir = g_path_get_dirname(log_path);
-    FILE *f = NULL;
-
-    g_mkdir_with_parents(dir, 0755);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd >= 0)
-        f = fdopen(fd, "a");
-    if (!f) {
-        fprintf(stderr, "clusterd: cannot open %s: %s; logging to stderr\n", log_path,
-                g_strerror(errno));
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return;
-    }
-    if (log_file)
-        fclose(log_file);
-    log_file = f;
+    if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+        g_debug("cannot notify systemd: %s", g_strerror(errno));
+    close(fd);
 }
 
 /* SIGHUP: reopen the log file (after logrotate moved it). */
 static gboolean on_hup(gpointer user_data)
 {
-    if (log_file)
-        open_log();
+    cd_log_reopen();
     g_message("log reopened");
     return G_SOURCE_CONTINUE;
 }
@@ -83,6 +67,12 @@ static gboolean on_feed(gpointer user_data)
 static gboolean on_term(gpointer user_data)
 {
     g_message("terminating on signal");
+    /* A drain may take --shutdown-timeout: systemd's stop timeout must outlast it (the unit's
+     * TimeoutStopSec covers the default). */
+    g_autofree char *state =
+            g_strdup_printf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%" G_GUINT64_FORMAT,
+                            ((guint64)cd_shutdown_timeout_s + 30) * G_USEC_PER_SEC);
+    service_notify(state);
     cd_shutdown_begin(user_data);
     return G_SOURCE_CONTINUE;
 }
@@ -91,16 +81,19 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: clusterd [OPTIONS]\n"
-            "  -f, --foreground        log to stderr instead of the log file\n"
+            "  -f, --foreground        log to stderr instead of the log file (under systemd\n"
+            "                          both go to the journal)\n"
+            "  -d, --debug             debug messages too (as VMHA_DEBUG=1)\n"
             "  -s, --state-dir DIR     cluster database directory (default %s)\n"
             "  -S, --socket PATH       vmctl socket (default %s/clusterd.sock)\n"
-            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log)\n"
+            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log; given,\n"
+            "                          it is used even under systemd)\n"
             "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
             "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
             "  -w, --watchdog PATH     watchdog device to feed (default: none); see\n"
             "                          docs/ARCHITECTURE.md, self-fencing\n"
-            "  -F, --fence-agent-dir DIR  where fence agents named without a path are\n"
-            "                          (default /usr/sbin)\n"
+            "  -F, --fence-agent-dir DIR  a trusted fence agent directory, searched\n"
+            "                          before /usr/sbin\n"
             "  -T, --shutdown-timeout S   how long a shutdown waits for this node's VMs to\n"
             "                          leave (shutdown policies; default 300)\n"
             "  -V, --version\n",
@@ -111,6 +104,7 @@ int main(int argc, char **argv)
 {
     static const struct option opts[] = {
             {"foreground", no_argument, NULL, 'f'},
+            {"debug", no_argument, NULL, 'd'},
             {"state-dir", required_argument, NULL, 's'},
             {"socket", required_argument, NULL, 'S'},
             {"log", required_argument, NULL, 'l'},
@@ -123,17 +117,21 @@ int main(int argc, char **argv)
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
-    bool foreground = false, disarm = true;
+    bool foreground = false, debug = false, disarm = true;
+    const char *log_path = NULL;
     int c, rc = EXIT_FAILURE;
 
     cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
     cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
     cd_config.admin_group = g_strdup("vmha");
     cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fs:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fds:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             foreground = true;
+            break;
+        case 'd':
+            debug = true;
             break;
         case 's':
             g_free(cd_config.state_dir);
@@ -188,9 +186,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (!foreground)
-        open_log();
-    g_log_set_default_handler(log_handler, NULL);
+    cd_log_init(foreground ? CD_LOG_STDERR
+                : log_path ? CD_LOG_FILE
+                           : CD_LOG_AUTO,
+                log_path ? log_path : "/var/log/vmha/clusterd.log", debug);
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_term, loop);
@@ -198,8 +197,13 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGHUP, on_hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    g_message("clusterd %s starting (state %s, socket %s)", VMHA_VERSION, cd_config.state_dir,
-              cd_config.socket_path);
+    g_message("clusterd %s starting (state %s, socket %s, log %s)", VMHA_VERSION,
+              cd_config.state_dir, cd_config.socket_path, cd_log_destination());
+    g_debug("admin group %s, CPG group %s, watchdog %s, fence agents in %s, shutdown timeout %u s",
+            cd_config.admin_group ? cd_config.admin_group : "(root only)", cd_config.cpg_group,
+            cd_config.watchdog ? cd_config.watchdog : "none",
+            cd_config.fence_agent_dir ? cd_config.fence_agent_dir : "/usr/sbin",
+            cd_shutdown_timeout_s);
     /* First: a watchdog that cannot be armed is a host that cannot self-fence. */
     if (cd_watchdog_init(cd_config.watchdog, CD_WATCHDOG_TIMEOUT_S) < 0)
         return EXIT_FAILURE;
@@ -222,6 +226,7 @@ int main(int argc, char **argv)
     if (cd_ipc_init(cd_config.socket_path) < 0)
         goto out_corosync;
 
+    service_notify("READY=1");
     g_main_loop_run(loop);
     rc = EXIT_SUCCESS;
 
@@ -242,7 +247,6 @@ out_db:
     cd_cibdb_finalise();
     cd_watchdog_finalise(disarm);
     g_message("clusterd stopped");
-    if (log_file)
-        fclose(log_file);
+    cd_log_finalise();
     return rc;
 }

@@ -15,22 +15,49 @@ bool vmha_fence_id_valid(const char *id)
 
 bool vmha_fence_agent_valid(const char *agent)
 {
-    size_t len = strlen(agent);
+    size_t len = agent ? strlen(agent) : 0;
 
-    if (agent[0] == '/') {
-        if (len < 2 || len >= 4096)
-            return false;
-        for (size_t i = 0; i < len; i++)
-            if (g_ascii_isspace(agent[i]) || g_ascii_iscntrl(agent[i]))
-                return false;
-        return agent[len - 1] != '/';
-    }
-    if (!g_str_has_prefix(agent, "fence_") || len == strlen("fence_") || len > 128)
+    /* A name only: the fencer runs it as root from a trusted directory, so a path (or anything
+     * that could become one) would let whoever writes the database choose what root runs. */
+    if (!g_str_has_prefix(agent ? agent : "", VMHA_FENCE_AGENT_PREFIX) ||
+        len == strlen(VMHA_FENCE_AGENT_PREFIX) || len > VMHA_FENCE_AGENT_NAME_MAX)
         return false;
-    for (size_t i = strlen("fence_"); i < len; i++)
-        if (!g_ascii_islower(agent[i]) && !g_ascii_isdigit(agent[i]) && agent[i] != '_')
+    for (size_t i = strlen(VMHA_FENCE_AGENT_PREFIX); i < len; i++)
+        if (!g_ascii_isalnum(agent[i]) && agent[i] != '_')
             return false;
     return true;
+}
+
+static bool device_covers(const VmhaFenceDeviceHosts *d, const char *node)
+{
+    for (size_t i = 0; d->hosts && d->hosts[i]; i++)
+        if (strcmp(d->hosts[i], node) == 0)
+            return true;
+    return false;
+}
+
+char **vmha_fence_only_device_of(const VmhaFenceDeviceHosts *devices, size_t n_devices,
+                                 const char *id)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (size_t d = 0; d < n_devices; d++) {
+        if (strcmp(devices[d].id, id) != 0)
+            continue;
+        for (size_t h = 0; devices[d].hosts && devices[d].hosts[h]; h++) {
+            const char *node = devices[d].hosts[h];
+            bool other = false;
+            for (size_t o = 0; o < n_devices && !other; o++)
+                other = strcmp(devices[o].id, id) != 0 && device_covers(&devices[o], node);
+            bool listed = false;
+            for (guint k = 0; k < out->len && !listed; k++)
+                listed = strcmp(g_ptr_array_index(out, k), node) == 0;
+            if (!other && !listed)
+                g_ptr_array_add(out, g_strdup(node));
+        }
+    }
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, false);
 }
 
 static bool option_name_valid(const char *name, size_t len)

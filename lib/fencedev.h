@@ -8,9 +8,24 @@
 /* A device id: the same rules as a VM name (an XML ID usable in CIB ids). */
 bool vmha_fence_id_valid(const char *id);
 
-/* A fence agent: a bare name fence_[a-z0-9_]+ (looked up where fence-agents installs them) or an
- * absolute path without whitespace or control characters. */
+#define VMHA_FENCE_AGENT_PREFIX   "fence_"
+#define VMHA_FENCE_AGENT_NAME_MAX 128
+
+/* A fence agent: a name fence_[A-Za-z0-9_]+ (at most 128 characters), never a path. clusterd
+ * looks it up in its trusted agent directories only (clusterd --fence-agent-dir, /usr/sbin), as
+ * Pacemaker's fencer does: whoever may write the database must not choose what root runs. */
 bool vmha_fence_agent_valid(const char *agent);
+
+/* A fence device as the "only device" rule sees it: its id and the nodes it fences. */
+typedef struct {
+    const char *id;
+    const char *const *hosts; /* NULL-terminated */
+} VmhaFenceDeviceHosts;
+
+/* The nodes that device `id` fences and no other device of `devices` does: removing or replacing
+ * it would leave them without a fence device (NULL-terminated, possibly empty; g_strfreev). */
+char **vmha_fence_only_device_of(const VmhaFenceDeviceHosts *devices, size_t n_devices,
+                                 const char *id);
 
 /* Checks the device options, each "name=value": names [a-z_][a-z0-9_-]* (at most 64), values on
  * one line (the fencer hands them to the agent as name=value lines), no name twice, none of the

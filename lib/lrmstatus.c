@@ -309,7 +309,7 @@ int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts)
         return -1;
     if ((interval > 0) != (strcmp(p[1], "monitor") == 0))
         return -1; /* a probe is recorded by VMHA_MSG_PROBE, other actions never recur */
-    *ret = (VmhaOpResult){p[0], p[1], interval, p[3], (int)rc, (int)st, exec, when, NULL};
+    *ret = (VmhaOpResult){p[0], p[1], interval, p[3], (int)rc, (int)st, exec, when, NULL, false, 0};
     *ret_parts = g_steal_pointer(&p);
     return 0;
 }
@@ -533,6 +533,21 @@ static void count_failure(xmlNode *ns, const char *node_id, const VmhaOpResult *
     set_attr_int(ns, node_id, last_name, r->when);
 }
 
+int64_t vmha_lrm_fence_epoch(xmlNode *node_state)
+{
+    g_autofree char *v = node_state ? vmha_lrm_node_attr(node_state, "vmha-fenced") : NULL;
+    int64_t epoch = 0;
+
+    if (v && !parse_nonneg(v, INT64_MAX, &epoch))
+        epoch = 0;
+    return epoch;
+}
+
+bool vmha_lrm_result_predates_fence(xmlNode *node_state, const VmhaOpResult *r)
+{
+    return r->has_fence_epoch && vmha_lrm_fence_epoch(node_state) > r->fence_epoch;
+}
+
 int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *node_uname,
                            const VmhaOpResult *r, char **ret_migrate_target)
 {
@@ -545,6 +560,8 @@ int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *nod
     xmlNode *ns = find_node_state(status, node_id);
     g_autofree char *target = NULL;
     g_autofree char *op_id = NULL;
+    if (vmha_lrm_result_predates_fence(ns, r))
+        return 0;
     if (r->interval_ms == 0) {
         xmlNode *pending = ns ? vmha_lrm_pending_op(ns, r->rsc) : NULL;
         if (!pending || !vmha_dom_prop_is(pending, "transition-key", r->key) ||

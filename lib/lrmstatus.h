@@ -87,6 +87,11 @@ typedef struct {
     int64_t exec_ms;
     int64_t when;
     const char *exit_reason; /* may be NULL */
+    /* The node's fence epoch (vmha_lrm_fence_epoch) in the copy of the database the operation
+     * (a recurring monitor: the series) was started from; unknown unless has_fence_epoch, and
+     * then the result is taken as it is. */
+    bool has_fence_epoch;
+    int64_t fence_epoch;
 } VmhaOpResult;
 
 char *vmha_op_result_format(const VmhaOpResult *r);
@@ -119,16 +124,28 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
 
 #define VMHA_LRM_METHOD "vmha-migration-method"
 
-/* Records a result from node. An interval-0 result replaces the pending record it answers (same
- * transition key and operation) and is ignored (returns 0) when there is none: it answers an
- * action that fencing, a cleanup or a restarted clusterd already wrote off. A recurring monitor's
- * result replaces RSC_monitor_INTERVAL. A failure also writes RSC_last_failure_0 and raises
- * fail-count-RSC#OP_INTERVAL (to INFINITY for start, migrate_from and stop, as Pacemaker's
- * start-failure-is-fatal and failed stops do) and last-failure-RSC#OP_INTERVAL in the node's
- * transient attributes. The result keeps the pending record's migrate_source, migrate_target
- * and vmha-migration-method. For a successful migrate_to, *ret_migrate_target (when not NULL) is
- * set to the target recorded on the pending record (g_free it), else NULL. Returns 1 when recorded,
- * 0 when ignored, -1 on bad arguments. */
+/* The node's fence epoch: its vmha-fenced (the time of its last recorded fence, the fencing
+ * leader's clock) or 0 when it was never fenced. Every copy of the database says the same, so it
+ * orders an operation against the node's fences without comparing clocks. */
+int64_t vmha_lrm_fence_epoch(xmlNode *node_state);
+
+/* Whether the result is void because its node was fenced after the operation began (the node's
+ * fence epoch now is above the one the operation carries): a node that rejoins after a power cut
+ * may monitor from the copy it had before, and what those monitors find (nothing running) says
+ * nothing about the VMs the cluster restarted since (issue 11, defect 7). */
+bool vmha_lrm_result_predates_fence(xmlNode *node_state, const VmhaOpResult *r);
+
+/* Records a result from node. A result that predates the node's last fence
+ * (vmha_lrm_result_predates_fence) is ignored (returns 0). An interval-0 result replaces the
+ * pending record it answers (same transition key and operation) and is ignored (returns 0) when
+ * there is none: it answers an action that fencing, a cleanup or a restarted clusterd already wrote
+ * off. A recurring monitor's result replaces RSC_monitor_INTERVAL. A failure also writes
+ * RSC_last_failure_0 and raises fail-count-RSC#OP_INTERVAL (to INFINITY for start, migrate_from and
+ * stop, as Pacemaker's start-failure-is-fatal and failed stops do) and last-failure-RSC#OP_INTERVAL
+ * in the node's transient attributes. The result keeps the pending record's migrate_source,
+ * migrate_target and vmha-migration-method. For a successful migrate_to, *ret_migrate_target (when
+ * not NULL) is set to the target recorded on the pending record (g_free it), else NULL. Returns 1
+ * when recorded, 0 when ignored, -1 on bad arguments. */
 int vmha_lrm_record_result(xmlNode *status, const char *node_id, const char *node_uname,
                            const VmhaOpResult *r, char **ret_migrate_target);
 

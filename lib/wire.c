@@ -294,6 +294,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "exec-request";
     case VMHA_MSG_EXEC_RESULT:
         return "exec-result";
+    case VMHA_MSG_NODES:
+        return "nodes";
     }
     return "unknown";
 }
@@ -316,6 +318,7 @@ bool vmha_msg_type_is_write(uint16_t type)
     case VMHA_MSG_NODE_RESUME:
     case VMHA_MSG_VM_MOVE:
     case VMHA_MSG_CONFIG_SET:
+    case VMHA_MSG_NODES:
         return true;
     }
     return false;

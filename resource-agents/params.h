@@ -33,7 +33,7 @@ typedef struct {
 } VmParams;
 
 #define VM_DEFAULT_HYPERVISOR    "qemu:///system"
-#define VM_DEFAULT_MIGRATION_URI "qemu+tcp://%t/system"
+#define VM_DEFAULT_MIGRATION_URI "qemu+tls://%t/system"
 
 /* Reads the environment. -1 with *ret_error on a malformed value (OCF_ERR_CONFIGURED). */
 G_GNUC_WARN_UNUSED_RESULT int vm_params_load(VmParams **ret_params, char **ret_error);

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "commands.h"
@@ -15,14 +16,18 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
     static const struct option long_options[] = {
             {"hosts", required_argument, NULL, 'H'},
             {"json", no_argument, NULL, 'j'},
+            {"force", no_argument, NULL, 'f'},
             {NULL, 0, NULL, 0},
     };
-    const char *usage = "usage: vmctl fence add ID AGENT --hosts NODE[,NODE...] [NAME=VALUE...]";
+    const char *usage =
+            "usage: vmctl fence add ID AGENT --hosts NODE[,NODE...] [--force] [NAME=VALUE...]";
     VmctlOptions opts = *gopts;
     const char *hosts = NULL;
+    bool force = false;
     int c;
 
     optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    opterr = 0; /* one line of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (c) {
         case 'H':
@@ -30,6 +35,9 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
             break;
         case 'j':
             opts.json = true;
+            break;
+        case 'f':
+            force = true;
             break;
         default:
             return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
@@ -47,26 +55,23 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
                            "bad device id '%s': letters, digits, '_', '.', '-' (64 at most)", id);
     if (!vmha_fence_agent_valid(agent))
         return vmctl_error(&opts, VMCTL_EXIT_USAGE,
-                           "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
+                           "bad fence agent '%s': a name fence_NAME, not a path (clusterd runs "
+                           "agents only from its trusted agent directories)",
                            agent);
     if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node list '%s': n1,n2,...", hosts);
     if (vmha_fence_options_check((const char *const *)options, &err) < 0)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
 
-    /* Only the leader runs the agent, wherever it is; missing here is worth a word, not a
-     * refusal (this node may not be where it is installed yet). */
-    g_autofree char *path =
-            agent[0] == '/' ? g_strdup(agent) : g_build_filename("/usr/sbin", agent, NULL);
-    if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
-        fprintf(stderr,
-                "vmctl: warning: %s is not installed on this node; every node that may "
-                "lead needs it\n",
-                path);
+    if (force && geteuid() != 0)
+        return vmctl_error(&opts, VMCTL_EXIT_DENIED,
+                           "permission denied: only root may use --force on fence devices");
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_ADD);
     g_autofree char *agent_kv = g_strdup_printf("agent=%s", agent);
+    /* force=on first, where no option can be (options follow agent=). */
     if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
+        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0) ||
         vmha_msg_add_str(req, VMHA_F_KV, agent_kv) < 0)
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
     for (size_t i = 0; options[i]; i++)
@@ -83,15 +88,41 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
 
 int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
 {
+    static const struct option long_options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"force", no_argument, NULL, 'f'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *usage = "usage: vmctl fence remove ID [--force]";
     VmctlOptions opts = *gopts;
-    int first = vmctl_parse_common(&opts, argc, argv, 1);
+    bool force = false;
+    int c;
 
-    if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl fence remove ID");
-    if (!vmha_fence_id_valid(argv[first]))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad device id '%s'", argv[first]);
+    optind = 0; /* as in fence add */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            opts.json = true;
+            break;
+        case 'f':
+            force = true;
+            break;
+        default:
+            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        }
+    }
+    if (argc - optind != 1)
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+    const char *id = argv[optind];
+    if (!vmha_fence_id_valid(id))
+        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad device id '%s'", id);
+    if (force && geteuid() != 0)
+        return vmctl_error(&opts, VMCTL_EXIT_DENIED,
+                           "permission denied: only root may use --force on fence devices");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
-    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
+    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
+        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
         return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
     if (rc == VMCTL_EXIT_OK)

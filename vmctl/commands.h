@@ -29,3 +29,7 @@ int vmctl_cmd_node_set(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_node_exec(const VmctlOptions *opts, int argc, char **argv); /* cmd-exec.c */
 /* cmd-cluster.c */
 int vmctl_cmd_cluster_update(const VmctlOptions *opts, int argc, char **argv);
+/* cmd-setup.c */
+int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv);

@@ -10,53 +10,360 @@
 #include "commands.h"
 #include "vmctl.h"
 
-/* Command table: one line per command; a name is one or two words, matched exactly. */
 static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
 {
     printf("vmctl %s\n", VMHA_VERSION);
     return VMCTL_EXIT_OK;
 }
 
-static const VmctlCommand commands[] = {
-        {"version", cmd_version, "", "print vmctl's version"},
-        {"status", vmctl_cmd_status, "[--json] [--watch [S]]",
-         "nodes and VMs: state, where, why; quorum, leader, database"},
-        {"node list", vmctl_cmd_node_list, "[--json]", "configured nodes and who is up"},
-        {"vm add", vmctl_cmd_vm_add, "NAME --config PATH [--priority N] [--prefer N1,N2]",
-         "add a VM (reads memory and vCPUs from its domain XML)"},
-        {"vm remove", vmctl_cmd_vm_remove, "NAME", "remove a VM and its preferences"},
-        {"vm set", vmctl_cmd_vm_set, "NAME KEY=VALUE...", "change a VM's settings"},
-        {"vm start", vmctl_cmd_vm_start, "NAME [--wait [--timeout S]]",
-         "let the cluster run a VM (target-role=Started)"},
-        {"vm stop", vmctl_cmd_vm_stop, "NAME [--wait [--timeout S]]",
-         "have the cluster stop a VM (target-role=Stopped)"},
-        {"vm cleanup", vmctl_cmd_vm_cleanup, "NAME",
-         "forget a VM's failures and history, re-probe"},
-        {"vm list", vmctl_cmd_vm_list, "[--json]", "list the VMs in the cluster database"},
-        {"vm move", vmctl_cmd_vm_move, "NAME [--to NODE] [--method M] [--wait]",
-         "move a running VM (quick migration by default)"},
-        {"node drain", vmctl_cmd_node_drain, "NODE [--method M] [--force] [--dry-run] [--wait]",
-         "move every VM off a node and keep it empty"},
-        {"node resume", vmctl_cmd_node_resume, "NODE [--failback] [--wait]",
-         "let a drained node take VMs again"},
-        {"node fence", vmctl_cmd_node_fence, "NODE [--yes] [--timeout S]",
-         "power a node off through its fence device (root)"},
-        {"cluster update", vmctl_cmd_cluster_update, "--exec COMMAND [--reboot] [--timeout S]",
-         "rolling update: drain, run COMMAND, resume each node in turn (root)"},
-        {"node exec", vmctl_cmd_node_exec, "NODE [--timeout S] -- COMMAND...",
-         "run a shell command on a node through its clusterd (root)"},
-        {"fence add", vmctl_cmd_fence_add, "ID AGENT --hosts N1,N2 [NAME=VALUE...]",
-         "add a fence device (stonith primitive) for these nodes"},
-        {"fence remove", vmctl_cmd_fence_remove, "ID", "remove a fence device"},
-        {"fence list", vmctl_cmd_fence_list, "[--json]", "list the fence devices"},
-        {"config show", vmctl_cmd_config_show, "[--json]", "cluster properties"},
-        {"config set", vmctl_cmd_config_set, "KEY=VALUE...",
-         "set cluster properties (empty value: default)"},
-        {"node set", vmctl_cmd_node_set, "NODE memory=MIB cpu=CORES",
-         "set a node's capacity for placement"},
-        {"simulate", vmctl_simulate, "[--cib FILE] [--fail NODE]... [--drain NODE]... [--json]",
-         "plan without touching anything"},
+/* Options several commands share, and the end of a list. */
+#define OPT_JSON                                                                                   \
+    {                                                                                              \
+        "json", no_argument, NULL, VMCTL_WORD_END, NULL, "print one JSON document"                 \
+    }
+#define OPT_WAIT                                                                                   \
+    {                                                                                              \
+        "wait", no_argument, NULL, VMCTL_WORD_END, NULL, "follow it until it is done"              \
+    }
+#define OPT_TIMEOUT(what)                                                                          \
+    {                                                                                              \
+        "timeout", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL, what                       \
+    }
+#define OPT_METHOD                                                                                 \
+    {                                                                                              \
+        "method", required_argument, "METHOD", VMCTL_WORD_CHOICE, "quick live cold",               \
+                "quick (save and restore, the default), live or cold migration"                    \
+    }
+#define OPT_END                                                                                    \
+    {                                                                                              \
+        NULL, 0, NULL, VMCTL_WORD_END, NULL, NULL                                                  \
+    }
+
+static const VmctlOption only_json[] = {OPT_JSON, OPT_END};
+static const VmctlOption no_options[] = {OPT_END};
+
+static const VmctlOption status_options[] = {
+        OPT_JSON,
+        {"watch", optional_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
+         "show it again every SECONDS (default 2) until interrupted"},
+        OPT_END,
 };
+static const VmctlOption vm_add_options[] = {
+        {"config", required_argument, "PATH", VMCTL_WORD_FILE, NULL,
+         "the VM's libvirt domain XML, on storage every node sees (required)"},
+        {"priority", required_argument, "N", VMCTL_WORD_TEXT, NULL,
+         "higher starts first and displaces lower when memory is short (default 0)"},
+        {"prefer", required_argument, "NODE[,NODE...]", VMCTL_WORD_NODES, NULL,
+         "the nodes it should run on, most preferred first"},
+        {"stopped", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "add it with target-role=Stopped (start it with vm start)"},
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption vm_start_stop_options[] = {
+        OPT_WAIT,
+        OPT_TIMEOUT("how long --wait waits (default 120)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption vm_move_options[] = {
+        {"to", required_argument, "NODE", VMCTL_WORD_NODE, NULL,
+         "where it goes (default: where the policy engine puts it)"},
+        OPT_METHOD,
+        OPT_WAIT,
+        OPT_TIMEOUT("how long --wait waits (default 600)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption node_drain_options[] = {
+        OPT_METHOD,
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "drain even when the other nodes cannot take every VM (those are stopped)"},
+        {"dry-run", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "print each VM's target, method and predicted pause; change nothing"},
+        OPT_WAIT,
+        OPT_TIMEOUT("how long --wait waits (default 600)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption node_resume_options[] = {
+        {"failback", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "move back the VMs that prefer this node most"},
+        OPT_WAIT,
+        OPT_TIMEOUT("how long --wait waits (default 600)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption node_fence_options[] = {
+        {"yes", no_argument, NULL, VMCTL_WORD_END, NULL, "do not ask for confirmation"},
+        OPT_TIMEOUT("how long to wait for the fencing (default 120)"),
+        {"no-wait", no_argument, NULL, VMCTL_WORD_END, NULL, "return once the request is recorded"},
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption node_exec_options[] = {
+        OPT_TIMEOUT("kill COMMAND after this long (1..600, default 600)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption cluster_update_options[] = {
+        {"exec", required_argument, "COMMAND", VMCTL_WORD_TEXT, NULL,
+         "the shell command run on each node in turn (required)"},
+        {"reboot", no_argument, NULL, VMCTL_WORD_END, NULL, "reboot each node after COMMAND"},
+        {"reboot-command", required_argument, "CMD", VMCTL_WORD_TEXT, NULL,
+         "how --reboot reboots (default: shutdown -r now)"},
+        OPT_TIMEOUT("bounds each step on each node (default 600)"),
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption cluster_setup_options[] = {
+        {"name", required_argument, "NAME", VMCTL_WORD_TEXT, NULL,
+         "the cluster's name (corosync's cluster_name; required)"},
+        {"token", required_argument, "MS", VMCTL_WORD_TEXT, NULL,
+         "corosync's token timeout (default 1500; token_coefficient is 0)"},
+        {"fence", required_argument, "AGENT", VMCTL_WORD_TEXT, NULL,
+         "a fence device covering every node (required for two nodes)"},
+        {"fence-option", required_argument, "NAME=VALUE", VMCTL_WORD_TEXT, NULL,
+         "an option of that device (repeat)"},
+        {"storage", required_argument, "PATH", VMCTL_WORD_FILE, NULL,
+         "check that PATH is the same shared storage on every host"},
+        {"wait", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
+         "how long to wait for every node in sync (default 120)"},
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "replace a cluster the hosts are in, undo an interrupted run"},
+        {"dry-run", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "check the hosts and print the corosync.conf; change nothing"},
+        OPT_END,
+};
+static const VmctlOption cluster_join_options[] = {
+        {"storage", required_argument, "PATH", VMCTL_WORD_FILE, NULL,
+         "check that PATH is the same shared storage on the new host"},
+        {"wait", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
+         "how long to wait for the new node in sync (default 120)"},
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "replace a cluster the new host is in, undo an interrupted run"},
+        {"dry-run", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "check the hosts and print the new corosync.conf; change nothing"},
+        OPT_END,
+};
+static const VmctlOption cluster_leave_options[] = {
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "no drain first (refused while VMs run there)"},
+        {"wait", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
+         "bounds the drain and the wait for the database (default 120)"},
+        OPT_END,
+};
+static const VmctlOption fence_add_options[] = {
+        {"hosts", required_argument, "NODE[,NODE...]", VMCTL_WORD_NODES, NULL,
+         "the nodes this device powers off (required)"},
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL, "replace a device with this ID (root)"},
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption fence_remove_options[] = {
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "remove even the only device of a node (root)"},
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption simulate_options[] = {
+        {"cib", required_argument, "FILE", VMCTL_WORD_FILE, NULL,
+         "plan on this CIB file instead of the live database"},
+        {"fail", required_argument, "NODE", VMCTL_WORD_NODE, NULL,
+         "as if NODE failed (repeatable)"},
+        {"drain", required_argument, "NODE", VMCTL_WORD_NODE, NULL,
+         "as if NODE were drained (repeatable)"},
+        {"now", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
+         "the time to plan at, in seconds since the epoch"},
+        OPT_JSON,
+        OPT_END,
+};
+static const VmctlOption help_options[] = {
+        {"json", no_argument, NULL, VMCTL_WORD_END, NULL, "the command table as one JSON document"},
+        OPT_END,
+};
+
+/* Every command: dispatch, help, vmctl(8)'s test and bash completion read this table. To add a
+ * command, add its row here (name, handler, usage, summary, options, operands, flags) and its
+ * entry in vmctl.8; tests/scenario/test-help checks both. */
+static const VmctlCommand commands[] = {
+        {.name = "help",
+         .run = vmctl_cmd_help,
+         .usage = "[COMMAND]",
+         .summary = "a command's usage and options",
+         .options = help_options,
+         .operands = {VMCTL_WORD_COMMAND},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "version",
+         .run = cmd_version,
+         .usage = "",
+         .summary = "print vmctl's version",
+         .options = no_options},
+        {.name = "status",
+         .run = vmctl_cmd_status,
+         .usage = "[--json] [--watch [SECONDS]]",
+         .summary = "nodes and VMs: state, where, why; quorum, leader, database",
+         .options = status_options},
+        {.name = "node list",
+         .run = vmctl_cmd_node_list,
+         .usage = "[--json]",
+         .summary = "configured nodes and who is up",
+         .options = only_json},
+        {.name = "vm add",
+         .run = vmctl_cmd_vm_add,
+         .usage = "NAME --config PATH [--priority N] [--prefer NODE[,NODE...]] [--stopped]",
+         .summary = "add a VM (reads memory and vCPUs from its domain XML)",
+         .options = vm_add_options,
+         .operands = {VMCTL_WORD_TEXT}},
+        {.name = "vm remove",
+         .run = vmctl_cmd_vm_remove,
+         .usage = "NAME",
+         .summary = "remove a VM and its preferences",
+         .options = only_json,
+         .operands = {VMCTL_WORD_VM}},
+        {.name = "vm set",
+         .run = vmctl_cmd_vm_set,
+         .usage = "NAME KEY=VALUE...",
+         .summary = "change a VM's settings",
+         .options = only_json,
+         .operands = {VMCTL_WORD_VM, VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "vm start",
+         .run = vmctl_cmd_vm_start,
+         .usage = "NAME [--wait [--timeout SECONDS]]",
+         .summary = "let the cluster run a VM (target-role=Started)",
+         .options = vm_start_stop_options,
+         .operands = {VMCTL_WORD_VM}},
+        {.name = "vm stop",
+         .run = vmctl_cmd_vm_stop,
+         .usage = "NAME [--wait [--timeout SECONDS]]",
+         .summary = "have the cluster stop a VM (target-role=Stopped)",
+         .options = vm_start_stop_options,
+         .operands = {VMCTL_WORD_VM}},
+        {.name = "vm cleanup",
+         .run = vmctl_cmd_vm_cleanup,
+         .usage = "NAME",
+         .summary = "forget a VM's failures and history, re-probe",
+         .options = only_json,
+         .operands = {VMCTL_WORD_VM}},
+        {.name = "vm list",
+         .run = vmctl_cmd_vm_list,
+         .usage = "[--json]",
+         .summary = "list the VMs in the cluster database",
+         .options = only_json},
+        {.name = "vm move",
+         .run = vmctl_cmd_vm_move,
+         .usage = "NAME [--to NODE] [--method quick|live|cold] [--wait [--timeout SECONDS]]",
+         .summary = "move a running VM (quick migration by default)",
+         .options = vm_move_options,
+         .operands = {VMCTL_WORD_VM}},
+        {.name = "node drain",
+         .run = vmctl_cmd_node_drain,
+         .usage = "NODE [--method quick|live|cold] [--force] [--dry-run] [--wait [--timeout "
+                  "SECONDS]]",
+         .summary = "move every VM off a node and keep it empty",
+         .options = node_drain_options,
+         .operands = {VMCTL_WORD_NODE}},
+        {.name = "node resume",
+         .run = vmctl_cmd_node_resume,
+         .usage = "NODE [--failback] [--wait [--timeout SECONDS]]",
+         .summary = "let a drained node take VMs again",
+         .options = node_resume_options,
+         .operands = {VMCTL_WORD_NODE}},
+        {.name = "node fence",
+         .run = vmctl_cmd_node_fence,
+         .usage = "NODE [--yes] [--timeout SECONDS] [--no-wait]",
+         .summary = "power a node off through its fence device (root)",
+         .options = node_fence_options,
+         .operands = {VMCTL_WORD_NODE}},
+        {.name = "cluster setup",
+         .run = vmctl_cmd_cluster_setup,
+         .usage = "--name NAME [--token MS] [--fence AGENT [--fence-option NAME=VALUE]...] "
+                  "[--storage PATH] [--wait SECONDS] [--force] [--dry-run] NODE[=ADDR]...",
+         .summary = "make a cluster of bare hosts over SSH (root, on one of them)",
+         .options = cluster_setup_options,
+         .operands = {VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "cluster join",
+         .run = vmctl_cmd_cluster_join,
+         .usage = "NODE[=ADDR] [--storage PATH] [--wait SECONDS] [--force] [--dry-run]",
+         .summary = "add a host to the running cluster (root)",
+         .options = cluster_join_options,
+         .operands = {VMCTL_WORD_TEXT}},
+        {.name = "cluster leave",
+         .run = vmctl_cmd_cluster_leave,
+         .usage = "NODE [--force] [--wait SECONDS]",
+         .summary = "drain a node and take it out of the cluster (root)",
+         .options = cluster_leave_options,
+         .operands = {VMCTL_WORD_NODE}},
+        {.name = "cluster update",
+         .run = vmctl_cmd_cluster_update,
+         .usage = "--exec COMMAND [--reboot [--reboot-command CMD]] [--timeout SECONDS]",
+         .summary = "rolling update: drain, run COMMAND, resume each node in turn (root)",
+         .options = cluster_update_options},
+        {.name = "node exec",
+         .run = vmctl_cmd_node_exec,
+         .usage = "NODE [--timeout SECONDS] -- COMMAND...",
+         .summary = "run a shell command on a node through its clusterd (root)",
+         .options = node_exec_options,
+         .operands = {VMCTL_WORD_NODE, VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_OPTIONS_FIRST | VMCTL_CMD_REPEAT_LAST},
+        {.name = "fence add",
+         .run = vmctl_cmd_fence_add,
+         .usage = "ID AGENT --hosts NODE[,NODE...] [--force] [NAME=VALUE...]",
+         .summary = "add (root --force: replace) a fence device for these nodes",
+         .options = fence_add_options,
+         .operands = {VMCTL_WORD_TEXT, VMCTL_WORD_TEXT, VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "fence remove",
+         .run = vmctl_cmd_fence_remove,
+         .usage = "ID [--force]",
+         .summary = "remove a fence device (root --force: the only one of a node)",
+         .options = fence_remove_options,
+         .operands = {VMCTL_WORD_FENCE}},
+        {.name = "fence list",
+         .run = vmctl_cmd_fence_list,
+         .usage = "[--json]",
+         .summary = "list the fence devices",
+         .options = only_json},
+        {.name = "config show",
+         .run = vmctl_cmd_config_show,
+         .usage = "[--json]",
+         .summary = "cluster properties",
+         .options = only_json},
+        {.name = "config set",
+         .run = vmctl_cmd_config_set,
+         .usage = "KEY=VALUE...",
+         .summary = "set cluster properties (empty value: default)",
+         .options = only_json,
+         .operands = {VMCTL_WORD_PROPERTY},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "node set",
+         .run = vmctl_cmd_node_set,
+         .usage = "NODE memory=MIB cpu=CORES",
+         .summary = "set a node's capacity for placement",
+         .options = only_json,
+         .operands = {VMCTL_WORD_NODE, VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_REPEAT_LAST},
+        {.name = "simulate",
+         .run = vmctl_simulate,
+         .usage = "[--cib FILE] [--fail NODE]... [--drain NODE]... [--now SECONDS]",
+         .summary = "plan without touching anything",
+         .options = simulate_options},
+        {.name = "__complete",
+         .run = vmctl_cmd_complete,
+         .usage = "WORD...",
+         .summary = "bash completion's helper",
+         .options = no_options,
+         .operands = {VMCTL_WORD_TEXT},
+         .flags = VMCTL_CMD_HIDDEN | VMCTL_CMD_REPEAT_LAST | VMCTL_CMD_OPTIONS_FIRST},
+};
+
+const VmctlCommand *vmctl_commands(size_t *ret_n)
+{
+    *ret_n = G_N_ELEMENTS(commands);
+    return commands;
+}
 
 int vmctl_fail(int code, const char *fmt, ...)
 {
@@ -68,35 +375,6 @@ int vmctl_fail(int code, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return code;
-}
-
-static void print_usage(FILE *out)
-{
-    fprintf(out, "Usage: vmctl [--json] [--socket PATH] COMMAND [ARGS...]\n\nCommands:\n");
-    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-14s %-40s %s\n", commands[i].name, commands[i].usage,
-                commands[i].summary);
-}
-
-static const VmctlCommand *find_command(int argc, char **argv, int *ret_words)
-{
-    for (int words = 2; words >= 1; words--) {
-        if (argc < words)
-            continue;
-        char name[128] = "";
-        for (int i = 0; i < words; i++) {
-            if (i > 0)
-                g_strlcat(name, " ", sizeof(name));
-            g_strlcat(name, argv[i], sizeof(name));
-        }
-        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
-            if (strcmp(commands[i].name, name) == 0) {
-                *ret_words = words;
-                return &commands[i];
-            }
-        }
-    }
-    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -121,8 +399,7 @@ int main(int argc, char **argv)
             opts.socket = optarg;
             break;
         case 'h':
-            print_usage(stdout);
-            return VMCTL_EXIT_OK;
+            return vmctl_help(&opts, stdout, 0, NULL);
         case 'V':
             printf("vmctl %s\n", VMHA_VERSION);
             return VMCTL_EXIT_OK;
@@ -133,15 +410,17 @@ int main(int argc, char **argv)
     argc -= optind;
     argv += optind;
     if (argc == 0) {
-        print_usage(stderr);
+        vmctl_help(&opts, stderr, 0, NULL);
         return VMCTL_EXIT_USAGE;
     }
 
     int words = 0;
-    const VmctlCommand *cmd = find_command(argc, argv, &words);
-    if (!cmd)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s'; see 'vmctl --help'", argv[0]);
-
+    const VmctlCommand *cmd = vmctl_command_find(argc, argv, &words);
+    if (!cmd) /* a group ("vm --help") or no such command */
+        return vmctl_not_a_command(&opts, argc, argv);
+    int rc = vmctl_check_options(&opts, cmd, argc - words + 1, argv + words - 1);
+    if (rc >= 0)
+        return rc;
     /* The handler sees its name as argv[0], so getopt_long works unchanged inside it. */
     return cmd->run(&opts, argc - words + 1, argv + words - 1);
 }

@@ -64,6 +64,9 @@ typedef enum {
     VMHA_MSG_BUMP = 67,         /* from the leader after a quorate view synced: epoch + 1 */
     VMHA_MSG_EXEC_REQUEST = 68, /* NODE_EXEC relayed to the node that runs it */
     VMHA_MSG_EXEC_RESULT = 69,  /* its outcome, back to the origin */
+    /* the leader's replicated write when corosync's nodelist (cmap) and the database's <nodes>
+     * differ: VMHA_F_NODE "ID NAME" repeated, the whole nodelist (clusterd/nodelist.c) */
+    VMHA_MSG_NODES = 70,
 } VmhaMsgType;
 
 typedef enum {

@@ -63,8 +63,12 @@ cl_start() { "$CL_LAB_TOOL" start "n$1"; }
 cl_kill_clusterd() {
     cl_exec "$1" sh -c 'p=$(pidof clusterd) && kill -9 $p; for i in $(seq 50); do pidof clusterd >/dev/null || exit 0; sleep 0.1; done; exit 1'
 }
+# cl_start_clusterd NODE [OPTION...]: as the lab starts it (fence agents by name from the lab's
+# agent directory), plus the options.
 cl_start_clusterd() {
-    cl_exec "$1" sh -c "setsid '$CLUSTERD' </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
+    local n=$1
+    shift
+    cl_exec "$n" sh -c "setsid '$CLUSTERD' --fence-agent-dir '$CL_LABVAR/fence-agents' $* </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
 }
 cl_kill_corosync() {
     cl_exec "$1" sh -c 'p=$(pidof corosync) && kill -9 $p; for i in $(seq 50); do pidof corosync >/dev/null || exit 0; sleep 0.1; done; exit 1'

@@ -331,7 +331,7 @@ rl_fence_ensure() {
     n=$(vmctl_on n1 fence list --json 2>/dev/null |
         python3 -c 'import json,sys; print(len(json.load(sys.stdin)["devices"]))' 2>/dev/null) || n=
     if [ "$n" = 0 ]; then
-        vmctl_on n1 fence add lab "$RL_LAB_DIR/fence_lab" --hosts n1,n2,n3 "lab=$VMHA_LAB" >/dev/null ||
+        vmctl_on n1 fence add lab fence_lab --hosts n1,n2,n3 "lab=$VMHA_LAB" >/dev/null ||
             rl_fail "vmctl fence add"
         rl_log "fence device fence_lab added with vmctl fence add"
     elif [ -z "$n" ]; then

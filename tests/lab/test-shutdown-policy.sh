@@ -16,7 +16,7 @@ stop_clusterd() {
     "$LAB" exec "$1" sh -c "p=\$(pidof clusterd) && kill -TERM \$p; for i in \$(seq $(($2 * 10))); do pidof clusterd >/dev/null || exit 0; sleep 0.1; done; exit 1"
 }
 start_clusterd() {
-    "$LAB" exec "$1" sh -c "setsid '$CLUSTERD' </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
+    "$LAB" exec "$1" sh -c "setsid '$CLUSTERD' --fence-agent-dir '$RL_VAR/fence-agents' </dev/null >>/var/log/vmha/clusterd.out 2>&1 &"
 }
 node_field() { # node_field ASKING_NODE NODE FIELD
     vmctl_on "$1" status --json | python3 -c '

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # vmctl fence add|list|remove on a live 2-node cluster: a device added on n1 is listed on n2 with
 # its secret hidden, in the same database version on both; refusals (duplicate id, unknown node,
-# bad option, non-root) change nothing; remove takes it away everywhere. Then the other writes
+# bad option, non-root) change nothing; remove takes it away everywhere. Who may do what with
+# fence devices (issue 11, defect 3): an agent is a name from the trusted agent directories, never
+# a path, for root and the admin group alike, also in a request that bypasses vmctl; the only
+# device of a node goes only by root's --force. Then the other writes
 # of vmctl against the live cluster: vm cleanup, vm stop --wait, node fence (request recorded on
 # the node, root only, confirmation), and vmctl status (table, --json, --watch).
 . "$(dirname "$0")/clusterd-lib.sh"
 cl_skip_unless_possible
-
-FENCE_LAB="$(cd "$(dirname "$0")" && pwd)/fence_lab"
 
 cl_up 2
 for n in 1 2; do cl_wait 60 "n$n quorate, in sync, with a leader" cl_quorate_in_sync "$n"; done
@@ -21,10 +22,10 @@ expect_rc() {
     [ "$rc" -eq "$want" ] || cl_fail "$what: exit $rc, wanted $want: $(cat "$CL_DIR/err") $(cat "$CL_DIR/out")"
 }
 
-expect_rc 0 "fence add" 1 fence add lab "$FENCE_LAB" --hosts n1,n2 "lab=$VMHA_LAB" passwd=s3cret
+expect_rc 0 "fence add" 1 fence add lab fence_lab --hosts n1,n2 "lab=$VMHA_LAB" passwd=s3cret
 cl_wait 20 "both copies agree after the add" cl_agree 1 2
 vmctl_on 2 fence list --json >"$CL_DIR/list.json" || cl_fail "fence list on n2"
-python3 - "$CL_DIR/list.json" "$FENCE_LAB" "$VMHA_LAB" <<'PY' || { cat "$CL_DIR/list.json" >&2; cl_fail "fence list on n2"; }
+python3 - "$CL_DIR/list.json" fence_lab "$VMHA_LAB" <<'PY' || { cat "$CL_DIR/list.json" >&2; cl_fail "fence list on n2"; }
 import json, sys
 d = [d for d in json.load(open(sys.argv[1]))["devices"] if d["id"] == "lab"]
 assert len(d) == 1, d
@@ -120,4 +121,78 @@ expect_rc 2 "node fence without a terminal or --yes" 1 node fence n2 </dev/null
 expect_rc 6 "node fence of an unknown node" 1 node fence n9 --yes --no-wait
 [ "$(cl_dbid 1)" = "$dbid" ] || cl_fail "a refused fence request changed the database"
 cl_log "node fence refusals"
+
+# --- fence devices: who may do what (issue 11, defect 3) ---
+# A script anyone could write: it must never be taken as a fence agent.
+evil=/tmp/vmha-evil-$$.sh
+printf '#!/bin/sh\ntouch %s.ran\n' "$evil" >"$evil"
+chmod 755 "$evil"
+trap 'rm -f "$evil" "$evil.ran"; cl_down' EXIT
+# n1's clusterd with an admin group that user nobody can be in (the lab's default group, vmha,
+# may not exist on this machine).
+cl_kill_clusterd 1 || cl_fail "kill clusterd on n1"
+cl_start_clusterd 1 --admin-group nogroup
+cl_wait 60 "n1 back, quorate and in sync" cl_quorate_in_sync 1
+admin_rc() { # admin_rc RC WHAT ARGS...: vmctl on n1 as nobody:nogroup (admin group) exits RC
+    local want=$1 what=$2 rc=0
+    shift 2
+    cl_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMCTL" "$@" >"$CL_DIR/out" 2>"$CL_DIR/err" || rc=$?
+    [ "$rc" -eq "$want" ] || cl_fail "admin $what: exit $rc, wanted $want: $(cat "$CL_DIR/err")"
+}
+# raw_rc RC TYPE KV...: a FENCE_ADD (22, id x, hosts n1) or FENCE_REMOVE (23, id lab-fence) sent
+# to n1's socket as nobody:nogroup without vmctl's own checks; clusterd answers RC.
+raw_rc() {
+    local want=$1 got
+    shift
+    got=$(cl_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups python3 -c '
+import socket, struct, sys
+def field(tag, v): return struct.pack("<HHI", tag, 0, len(v)) + v
+t = int(sys.argv[1])
+fields = [field(1, b"x" if t == 22 else b"lab-fence")]
+fields += [field(7, kv.encode()) for kv in sys.argv[2:]]
+if t == 22: fields.append(field(20, b"n1"))
+body = b"".join(fields)
+s = socket.socket(socket.AF_UNIX); s.connect("/run/vmha/clusterd.sock")
+s.sendall(struct.pack("<IHHHHI", 0x41484d56, 1, t, len(fields), 0, len(body)) + body)
+buf = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    buf += d
+off, rc = 16, None
+for _ in range(struct.unpack_from("<H", buf, 8)[0]):
+    tag, _, n = struct.unpack_from("<HHI", buf, off)
+    if tag == 8: rc = struct.unpack_from("<Q", buf, off + 8)[0]
+    off += 8 + n
+print(rc)' "$@") || cl_fail "raw request $*"
+    [ "$got" = "$want" ] || cl_fail "raw request $*: rc $got, wanted $want"
+}
+dbid=$(cl_dbid 1)
+expect_rc 2 "root: a path as the agent" 1 fence add x "$evil" --hosts n1
+expect_rc 6 "root: an agent not installed" 1 fence add x fence_nosuchagent --hosts n1
+admin_rc 2 "a path as the agent" fence add x "$evil" --hosts n1
+raw_rc 2 22 "agent=$evil"
+raw_rc 2 22 "agent=fence_lab/../../../$evil"
+raw_rc 6 22 agent=fence_nosuchagent
+raw_rc 5 22 force=on agent=fence_lab
+# lab-fence (tests/lab/lab) is now the only device of n1 and n2.
+admin_rc 7 "removing the only device" fence remove lab-fence
+grep -q "only one fencing n1, n2" "$CL_DIR/err" || cl_fail "admin remove: $(cat "$CL_DIR/err")"
+admin_rc 5 "--force" fence remove lab-fence --force
+raw_rc 5 23 force=on
+admin_rc 1 "replacing a device" fence add lab-fence fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
+admin_rc 5 "replacing a device with --force" fence add lab-fence fence_lab --hosts n1,n2 --force
+expect_rc 7 "root: removing the only device without --force" 2 fence remove lab-fence
+[ "$(cl_dbid 1)" = "$dbid" ] || cl_fail "a refused fence request changed the database"
+# The admin group may add and remove devices by name while another one covers the nodes.
+admin_rc 0 "adding a second device" fence add lab2 fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
+admin_rc 0 "removing the second device" fence remove lab2
+# Root replaces the device in place with --force, and may remove it.
+expect_rc 0 "root: replacing with --force" 2 fence add lab-fence fence_lab --force --hosts n1,n2 "lab=$VMHA_LAB" power_timeout=20
+vmctl_on 1 fence list | grep -q "^lab-fence .*power_timeout=20" || cl_fail "lab-fence not replaced: $(vmctl_on 1 fence list)"
+expect_rc 0 "root: removing the only device with --force" 1 fence remove lab-fence --force
+expect_rc 0 "root: adding it back" 1 fence add lab-fence fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
+cl_wait 20 "both copies agree after the fence changes" cl_agree 1 2
+[ ! -e "$evil.ran" ] || cl_fail "$evil ran"
+cl_log "fence agents by name only; the only device goes by root's --force alone"
 cl_log "PASS"

@@ -5,13 +5,11 @@
 . "$(dirname "$0")/clusterd-lib.sh"
 cl_skip_unless_possible
 
-FENCE_LAB="$(cd "$(dirname "$0")" && pwd)/fence_lab"
-
 cl_up 3
 for n in 1 2 3; do cl_wait 60 "n$n quorate, in sync, with a leader" cl_quorate_in_sync "$n"; done
 # tests/lab/lab configures lab-fence (fence_lab) itself; a lab without it gets one here.
 if ! vmctl_on 1 fence list --json | grep -q '"hosts"'; then
-    vmctl_on 1 fence add lab "$FENCE_LAB" --hosts n1,n2,n3 "lab=$VMHA_LAB" || cl_fail "fence add"
+    vmctl_on 1 fence add lab fence_lab --hosts n1,n2,n3 "lab=$VMHA_LAB" || cl_fail "fence add"
 fi
 start=$SECONDS
 vmctl_on 1 node fence n3 --yes --timeout 60 >"$CL_DIR/out" 2>"$CL_DIR/err" ||

@@ -298,6 +298,24 @@ static VmhaMsg *fence_remove_msg(const char *id)
     return m;
 }
 
+/* The same request with force=on first among its pairs, as vmctl --force sends it. */
+static VmhaMsg *fence_force_msg(VmhaMsg *m)
+{
+    VmhaMsg *forced = vmha_msg_new(m->type);
+    for (guint i = 0; i < m->fields->len; i++) {
+        const VmhaWireField *f = g_ptr_array_index(m->fields, i);
+        if (f->tag == VMHA_F_KV && !vmha_msg_get(forced, VMHA_F_KV))
+            assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+        if (f->tag == VMHA_F_NODE && !vmha_msg_get(forced, VMHA_F_KV))
+            assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+        assert_int_equal(vmha_msg_add_bytes(forced, f->tag, f->data, f->len), 0);
+    }
+    if (!vmha_msg_get(forced, VMHA_F_KV))
+        assert_int_equal(vmha_msg_add_str(forced, VMHA_F_KV, "force=on"), 0);
+    vmha_msg_free(m);
+    return forced;
+}
+
 /* The saved file is valid against Pacemaker's own schema, as cibadmin and crm_mon need. */
 static void assert_pacemaker_schema_valid(const char *text)
 {
@@ -408,8 +426,7 @@ static void test_fence_write(void **state)
     assert_false(
             vmha_model_node_has_fence_device(model, (size_t)vmha_model_find_node(model, "n3")));
 
-    /* An absolute path is an agent too. */
-    assert_int_equal(apply(fence_add_msg("lab3", "/opt/lab/fence_lab", "n3", NULL, NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("lab3", "fence_lab", "n3", NULL, NULL)), 0);
 
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n3", NULL, NULL)),
@@ -425,6 +442,13 @@ static void test_fence_write(void **state)
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    /* Names only (issue 11, defect 3): whoever writes the database must not choose what root
+     * runs. */
+    assert_int_equal(apply(fence_add_msg("x", "/tmp/evil.sh", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "/usr/sbin/fence_ipmilan", "n1", NULL, NULL)),
+                     VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_../../tmp/x", "n1", NULL, NULL)),
+                     VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1\nplug=n3", NULL)),
                      VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "action=off", NULL)),
@@ -434,9 +458,14 @@ static void test_fence_write(void **state)
     assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
     assert_int_equal(apply(fence_remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
     assert_int_equal(apply(fence_remove_msg("web1")), VMCTL_EXIT_NOT_FOUND);
+    /* lab1 is the only device of n1 and n2: removing it, or replacing it, needs root's --force
+     * (the submitting clusterd lets force=on through from root only). */
+    assert_int_equal(apply(fence_remove_msg("lab1")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_evil", "n1,n2", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
     assert_unchanged(&v, d);
 
-    assert_int_equal(apply(fence_remove_msg("lab1")), 0);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("lab1"))), 0);
     g_free(text);
     text = file_text("f");
     assert_null(strstr(text, "lab1"));
@@ -444,6 +473,59 @@ static void test_fence_write(void **state)
     assert_non_null(strstr(text, "id=\"web1\""));
     assert_pacemaker_schema_valid(text);
     assert_crm_verify_ok(text);
+    cd_cibdb_finalise();
+}
+
+/* The only fence device of a node is removed or replaced only when forced (root --force;
+ * issue 11, defect 3); a device another one backs up goes without. */
+static void test_fence_only_device(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "fo", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+    g_autofree char *err = NULL;
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(fence_add_msg("ipmi", "fence_ipmilan", "n1,n2,n3", "ip=1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
+    assert_int_equal(apply(fence_remove_msg("pdu")), 0);
+    assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
+
+    cd_cibdb_version(&v, d);
+    VmhaMsg *m = fence_remove_msg("ipmi");
+    assert_int_equal(cd_cibdb_apply(m, &err), VMCTL_EXIT_REFUSED);
+    vmha_msg_free(m);
+    assert_non_null(strstr(err, "only one fencing n2, n3"));
+    assert_non_null(strstr(err, "--force"));
+    assert_int_equal(apply(fence_add_msg("ipmi", "fence_xvm", "n1,n2,n3", NULL, NULL)),
+                     VMCTL_EXIT_FAILURE);
+    m = fence_remove_msg("ipmi");
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "bogus=1"), 0);
+    assert_int_equal(apply(m), VMCTL_EXIT_USAGE);
+    /* Forced, a path is still no agent. */
+    assert_int_equal(
+            apply(fence_force_msg(fence_add_msg("ipmi", "/tmp/evil.sh", "n1,n2,n3", NULL, NULL))),
+            VMCTL_EXIT_USAGE);
+    assert_unchanged(&v, d);
+
+    /* Replaced in place, in one write. */
+    assert_int_equal(
+            apply(fence_force_msg(fence_add_msg("ipmi", "fence_xvm", "n2,n3", "port=7", NULL))), 0);
+    g_autofree char *text = file_text("fo");
+    assert_non_null(strstr(text, "<primitive id=\"ipmi\" class=\"stonith\" type=\"fence_xvm\""));
+    assert_null(strstr(text, "fence_ipmilan"));
+    assert_null(strstr(text, "name=\"ip\""));
+    assert_non_null(strstr(text, "name=\"pcmk_host_list\" value=\"n2 n3\""));
+    assert_pacemaker_schema_valid(text);
+    /* pdu is now n1's only device. */
+    assert_int_equal(apply(fence_remove_msg("pdu")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("ipmi"))), 0);
+    assert_int_equal(apply(fence_force_msg(fence_remove_msg("pdu"))), 0);
+    g_free(text);
+    text = file_text("fo");
+    assert_null(strstr(text, "stonith"));
     cd_cibdb_finalise();
 }
 
@@ -638,14 +720,197 @@ static void test_unreadable_file(void **state)
     assert_true(aside);
 }
 
+static VmhaMsg *result_msg(uint64_t origin, const char *line, const char *kv)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_RESULT);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_RESULT, line), 0);
+    if (kv)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, origin), 0);
+    return m;
+}
+
+/* Results from before a node's fence are void (issue 11, defect 7): n2 ran web1, was fenced, and
+ * its clusterd, rejoining with its pre-fence copy, monitored web1 there and found nothing (rc 7).
+ * That failure carries the pre-fence epoch and changes nothing, on every copy alike; a failure
+ * from a monitor begun after the fence is recorded. */
+static void test_result_after_fence(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "rf", NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    VmhaMsg *a = vmha_msg_new(VMHA_MSG_ACTIONS);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:1:0:u start web1 n2"), 0);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_KV, "time=1700000000"), 0);
+    assert_int_equal(apply(a), 0);
+    assert_int_equal(apply(result_msg(2, "0:1:0:u start 0 web1 0 0 10 1700000001", "fenced=0")), 0);
+    g_autofree char *text = file_text("rf");
+    assert_non_null(strstr(text, "web1_last_0"));
+
+    VmhaMsg *f = vmha_msg_new(VMHA_MSG_FENCED);
+    assert_int_equal(vmha_msg_add_str(f, VMHA_F_NODE, "n2"), 0);
+    assert_int_equal(vmha_msg_add_u64(f, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(f, VMHA_F_KV, "time=1700000100"), 0);
+    assert_int_equal(apply(f), 0);
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000105",
+                                      "fenced=0")),
+                     0);
+    assert_unchanged(&v, d);
+    g_free(text);
+    text = file_text("rf");
+    assert_null(strstr(text, "fail-count-web1"));
+    assert_null(strstr(text, "web1_monitor_2000"));
+
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000110",
+                                      "fenced=1700000100")),
+                     0);
+    g_free(text);
+    text = file_text("rf");
+    assert_non_null(strstr(text, "fail-count-web1#monitor_2000"));
+    assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000111",
+                                      "fenced=x")),
+                     VMCTL_EXIT_USAGE);
+    cd_cibdb_finalise();
+}
+
+/* Files in sub whose names start with prefix. */
+static int count_files(const char *sub, const char *prefix)
+{
+    g_autofree char *d = g_build_filename(dir, sub, NULL);
+    g_autoptr(GDir) gd = g_dir_open(d, 0, NULL);
+    int n = 0;
+    for (const char *name; gd && (name = g_dir_read_name(gd));)
+        n += g_str_has_prefix(name, prefix);
+    return n;
+}
+
+static void write_sub_file(const char *sub, const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, sub, name, NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* A copy changed behind clusterd's back (issue 11, defect 5: epoch raised and a VM's config path
+ * changed on a stopped node) is quarantined and the node starts empty, so it adopts the cluster's
+ * copy instead of spreading its own; an untouched copy is loaded as it was saved. */
+static void test_signature(void **state)
+{
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v, now;
+    char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
+    g_autofree char *sub = g_build_filename(dir, "sig", NULL);
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v, d);
+    cd_cibdb_finalise();
+
+    /* Untouched: loaded as saved. */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    assert_string_equal(d, dn);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 0);
+
+    /* Tampered: a higher epoch and another config path, still a well-formed CIB. */
+    g_autofree char *text = file_text("sig");
+    g_autofree char *epoch = g_strdup_printf("epoch=\"%" G_GUINT64_FORMAT "\"", v.epoch);
+    assert_non_null(strstr(text, epoch));
+    assert_non_null(strstr(text, "/shared/vm.xml"));
+    GString *evil = g_string_new(text);
+    g_string_replace(evil, epoch, "epoch=\"999\"", 1);
+    g_string_replace(evil, "/shared/vm.xml", "/tmp/evil.xml", 1);
+    g_autofree char *tampered = g_string_free(evil, false);
+    write_sub_file("sig", "cib.xml", tampered);
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_true(now.admin_epoch == 0 && now.epoch == 0 && now.num_updates == 0);
+    g_autofree char *fresh = file_text("sig");
+    assert_null(strstr(fresh, "web1"));
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 1);
+    assert_int_equal(count_files("sig", "cib.xml.sig.quarantined-"), 1);
+    g_autoptr(GDir) gd = g_dir_open(sub, 0, NULL);
+    for (const char *name; (name = g_dir_read_name(gd));) {
+        if (!g_str_has_prefix(name, "cib.xml.quarantined-"))
+            continue;
+        g_autofree char *path = g_build_filename(sub, name, NULL), *kept = NULL;
+        assert_true(g_file_get_contents(path, &kept, NULL, NULL));
+        assert_string_equal(kept, tampered); /* kept for the administrator */
+    }
+    g_autofree char *sig = NULL;
+    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
+    assert_true(g_file_get_contents(sig_path, &sig, NULL, NULL));
+    assert_true(g_str_has_prefix(sig, "sha256 "));
+    /* The fresh empty copy is signed: it loads again. */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 1);
+
+    /* A signature that is not ours counts as a mismatch. */
+    write_sub_file("sig", "cib.xml.sig", "0123\n");
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig", "cib.xml.quarantined-"), 2);
+}
+
+/* A stop between the signature and the file leaves the copy before, which the signature also
+ * names; a copy without a signature (written before vmha signed them) is taken and signed. */
+static void test_signature_crash_and_upgrade(void **state)
+{
+    g_autoptr(GPtrArray) nodes = three_nodes();
+    VmhaCibVersion v, now;
+    char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
+    g_autofree char *sub = g_build_filename(dir, "sig2", NULL);
+
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v, d);
+    g_autofree char *before = file_text("sig2");
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    cd_cibdb_finalise();
+    write_sub_file("sig2", "cib.xml", before); /* the file's rename never happened */
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig2", "cib.xml.quarantined-"), 0);
+
+    g_autofree char *sig_path = g_build_filename(sub, "cib.xml.sig", NULL);
+    assert_int_equal(unlink(sig_path), 0);
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_true(g_file_test(sig_path, G_FILE_TEST_EXISTS));
+    assert_int_equal(cd_cibdb_init(sub), 0);
+    cd_cibdb_version(&now, dn);
+    assert_int_equal(vmha_cib_version_compare(&v, &now), 0);
+    cd_cibdb_finalise();
+    assert_int_equal(count_files("sig2", "cib.xml.quarantined-"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_writes_and_errors),
             cmocka_unit_test(test_determinism_and_replace),
             cmocka_unit_test(test_unreadable_file),
+            cmocka_unit_test(test_result_after_fence),
+            cmocka_unit_test(test_signature),
+            cmocka_unit_test(test_signature_crash_and_upgrade),
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
+            cmocka_unit_test(test_fence_only_device),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
     };

@@ -18,6 +18,7 @@
 
 #include "clusterd/executor.h"
 #include "clusterd/fencer.h"
+#include "vmctl/vmctl.h"
 #include "vmha/ocf.h"
 
 #define DEADLINE_MS 10000
@@ -771,8 +772,11 @@ static void test_fence_timeout_and_missing(void **state)
     g_free(write_file(path, "#!/bin/sh\nsleep 600\n", 0755));
     g_autoptr(GHashTable) opts = params_new();
     param(opts, "pcmk_host_list", "n2");
-    CdFenceDevice dev = {
-            .id = "hang", .agent = path, .options = opts, .timeout_ms = 300, .kill_grace_ms = 300};
+    CdFenceDevice dev = {.id = "hang",
+                         .agent = "fence_hang",
+                         .options = opts,
+                         .timeout_ms = 300,
+                         .kill_grace_ms = 300};
     Fenced f = {0};
 
     assert_int_equal(cd_fencer_fence(&dev, "n2", "off", on_fenced, &f), 0);
@@ -787,7 +791,70 @@ static void test_fence_timeout_and_missing(void **state)
     assert_int_equal(f.status, CD_FENCE_NOT_INSTALLED);
     dev.agent = "rm";
     assert_int_equal(cd_fencer_fence(&dev, "n2", "off", on_fenced, &f), -EINVAL);
+    /* Never a path, not even to an agent in a trusted directory (issue 11, defect 3): the
+     * database may have been edited offline. */
+    dev.agent = path;
+    assert_int_equal(cd_fencer_fence(&dev, "n2", "off", on_fenced, &f), -EINVAL);
+    dev.agent = "/bin/true";
+    assert_int_equal(cd_fencer_fence(&dev, "n2", "off", on_fenced, &f), -EINVAL);
+    assert_int_equal(f.calls, 1); /* the missing agent's report only */
     g_free(f.node);
+}
+
+/* Where agents are looked up: the configured directory, then /usr/sbin; only names, only
+ * executable regular files. And what the submitting clusterd checks before a fence add or remove
+ * is replicated: --force from root only, the agent installed. */
+static void test_fence_agent_lookup_and_request(void **state)
+{
+    g_autofree char *mine = g_build_filename(tmp, "fence", "fence_mine", NULL);
+    g_autofree char *plain = g_build_filename(tmp, "fence", "fence_plain", NULL);
+    g_autofree char *subdir = g_build_filename(tmp, "fence", "fence_dir", NULL);
+    g_free(write_file(mine, "#!/bin/sh\nexit 0\n", 0755));
+    g_free(write_file(plain, "#!/bin/sh\nexit 0\n", 0644));
+    assert_int_equal(g_mkdir_with_parents(subdir, 0755), 0);
+    g_autofree char *path = NULL;
+
+    assert_int_equal(cd_fencer_agent_path("fence_mine", &path), 0);
+    assert_string_equal(path, mine);
+    assert_int_equal(cd_fencer_agent_path("fence_plain", &path), -ENOENT);
+    assert_int_equal(cd_fencer_agent_path("fence_dir", &path), -ENOENT);
+    assert_int_equal(cd_fencer_agent_path("fence_nosuchagent", &path), -ENOENT);
+    assert_int_equal(cd_fencer_agent_path(mine, &path), -EINVAL);
+    assert_int_equal(cd_fencer_agent_path("../fence/fence_mine", &path), -EINVAL);
+    if (g_file_test("/usr/sbin/fence_dummy", G_FILE_TEST_IS_EXECUTABLE)) {
+        g_autofree char *sys = NULL;
+        assert_int_equal(cd_fencer_agent_path("fence_dummy", &sys), 0);
+        assert_string_equal(sys, "/usr/sbin/fence_dummy");
+    }
+
+    struct {
+        uint16_t type;
+        const char *kv[3];
+        uid_t uid;
+        int expect;
+    } cases[] = {
+            {VMHA_MSG_FENCE_ADD, {"agent=fence_mine", "ip=1", NULL}, 1000, 0},
+            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 0, VMCTL_EXIT_USAGE},
+            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 1000, VMCTL_EXIT_USAGE},
+            {VMHA_MSG_FENCE_ADD, {"agent=fence_nosuchagent", NULL, NULL}, 0, VMCTL_EXIT_NOT_FOUND},
+            {VMHA_MSG_FENCE_ADD, {"force=on", "agent=fence_mine", NULL}, 1000, VMCTL_EXIT_DENIED},
+            {VMHA_MSG_FENCE_ADD, {"force=on", "agent=fence_mine", NULL}, 0, 0},
+            {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 1000, VMCTL_EXIT_DENIED},
+            {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 0, 0},
+            {VMHA_MSG_FENCE_REMOVE, {NULL, NULL, NULL}, 1000, 0},
+            {VMHA_MSG_VM_SET, {"force=on", NULL, NULL}, 1000, 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(VmhaMsg) m = vmha_msg_new(cases[i].type);
+        g_autofree char *err = NULL;
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, "dev"), 0);
+        for (size_t k = 0; cases[i].kv[k]; k++)
+            assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, cases[i].kv[k]), 0);
+        int rc = cd_fencer_check_request(m, cases[i].uid, &err);
+        if (rc != cases[i].expect)
+            fail_msg("case %zu: %d, wanted %d (%s)", i, rc, cases[i].expect, err ? err : "");
+        assert_true((rc == 0) == (err == NULL));
+    }
 }
 
 /* Debian's real fence_dummy takes our stdin the way it takes Pacemaker's. */
@@ -801,7 +868,7 @@ static void test_real_fence_dummy(void **state)
     param(opts, "type", "file");
     param(opts, "status_file", status);
     CdFenceDevice dev = {
-            .id = "dummy", .agent = "/usr/sbin/fence_dummy", .options = opts, .timeout_ms = 20000};
+            .id = "dummy", .agent = "fence_dummy", .options = opts, .timeout_ms = 20000};
     Fenced f = {0};
 
     g_free(write_file(status, "on", 0644));
@@ -831,6 +898,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_action_preempts_monitor, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fence_agent_stdin, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fence_timeout_and_missing, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_fence_agent_lookup_and_request, setup, teardown),
             cmocka_unit_test_setup_teardown(test_real_fence_dummy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

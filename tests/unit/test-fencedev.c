@@ -10,21 +10,78 @@
 
 #include "fencedev.h"
 
+/* Agents are names only, looked up in the trusted agent directories (issue 11, defect 3): a path
+ * would let whoever writes the database choose what the leader runs as root. */
 static void test_agent(void **state)
 {
-    static const char *const good[] = {"fence_ipmilan", "fence_xvm", "fence_a1_b", "/usr/sbin/x",
-                                       "/opt/lab/fence_lab"};
-    static const char *const bad[] = {
-            "",  "fence_", "ipmilan", "fence_IPMI", "fence_a-b",  "fence_a b", "relative/x",
-            "/", "/a b",   "/a\nb",   "/dir/",      "../fence_x", "fence_x/y", "Fence_ipmilan"};
+    static const char *const good[] = {"fence_ipmilan", "fence_xvm", "fence_a1_b",
+                                       "fence_IPMI",    "fence_lab", "fence_APC_snmp"};
+    static const char *const bad[] = {"",
+                                      "fence_",
+                                      "ipmilan",
+                                      "fence_a-b",
+                                      "fence_a b",
+                                      "relative/x",
+                                      "/",
+                                      "/a b",
+                                      "/a\nb",
+                                      "/dir/",
+                                      "../fence_x",
+                                      "fence_x/y",
+                                      "Fence_ipmilan",
+                                      "/usr/sbin/fence_ipmilan",
+                                      "/opt/lab/fence_lab",
+                                      "/tmp/evil.sh",
+                                      "fence_x\n",
+                                      "fence_../x",
+                                      "fence_.",
+                                      "fence_x.sh",
+                                      "./fence_lab",
+                                      " fence_lab"};
 
     for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
         assert_true(vmha_fence_agent_valid(good[i]));
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
         assert_false(vmha_fence_agent_valid(bad[i]));
+    g_autofree char *longest = g_strnfill(VMHA_FENCE_AGENT_NAME_MAX, 'a');
+    memcpy(longest, "fence_", 6);
+    assert_true(vmha_fence_agent_valid(longest));
+    g_autofree char *too_long = g_strnfill(VMHA_FENCE_AGENT_NAME_MAX + 1, 'a');
+    memcpy(too_long, "fence_", 6);
+    assert_false(vmha_fence_agent_valid(too_long));
     assert_true(vmha_fence_id_valid("ipmi-n1"));
     assert_false(vmha_fence_id_valid("1ipmi"));
     assert_false(vmha_fence_id_valid("a'b"));
+}
+
+static void assert_orphans(const VmhaFenceDeviceHosts *d, size_t n, const char *id,
+                           const char *expect)
+{
+    g_auto(GStrv) orphans = vmha_fence_only_device_of(d, n, id);
+    g_autofree char *got = g_strjoinv(",", orphans);
+    assert_string_equal(got, expect);
+}
+
+/* Removing or replacing the only device of a node needs root and --force: which nodes a device
+ * is the only one for. */
+static void test_only_device(void **state)
+{
+    const char *const all[] = {"n1", "n2", "n3", NULL};
+    const char *const n1[] = {"n1", NULL};
+    const char *const n2n3[] = {"n2", "n3", "n2", NULL};
+    const char *const none[] = {NULL};
+    const VmhaFenceDeviceHosts one[] = {{"ipmi", all}};
+    const VmhaFenceDeviceHosts two[] = {{"ipmi", all}, {"pdu", n1}, {"empty", none}};
+    const VmhaFenceDeviceHosts split[] = {{"a", n1}, {"b", n2n3}};
+
+    assert_orphans(one, 1, "ipmi", "n1,n2,n3");
+    assert_orphans(one, 1, "nosuch", "");
+    assert_orphans(two, 3, "ipmi", "n2,n3");
+    assert_orphans(two, 3, "pdu", "");
+    assert_orphans(two, 3, "empty", "");
+    assert_orphans(split, 2, "b", "n2,n3");
+    assert_orphans(split, 2, "a", "n1");
+    assert_orphans(NULL, 0, "a", "");
 }
 
 static void check_options(const char *const *kvs, int expect, const char *in_error)
@@ -88,6 +145,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_agent),
+            cmocka_unit_test(test_only_device),
             cmocka_unit_test(test_options),
             cmocka_unit_test(test_hosts_and_secrets),
     };

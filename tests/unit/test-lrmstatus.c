@@ -272,7 +272,7 @@ static void test_action_and_result_wire(void **state)
         assert_null(p);
     }
 
-    VmhaOpResult r = {"k", "monitor", 10000, "a", 7, 0, 12, 1700000000, NULL}, rb;
+    VmhaOpResult r = {"k", "monitor", 10000, "a", 7, 0, 12, 1700000000, NULL, false, 0}, rb;
     g_autofree char *rl = vmha_op_result_format(&r);
     g_auto(GStrv) rp = NULL;
     assert_int_equal(vmha_op_result_parse(rl, &rb, &rp), 0);
@@ -316,9 +316,9 @@ static void test_pending_then_result(void **state)
     assert_int_equal(m->vms[a].pending_node, vmha_model_find_node(m, "n1"));
 
     /* A result for another key (an action written off meanwhile) is ignored. */
-    VmhaOpResult stale = {"k0", "start", 0, "a", 0, 0, 5, 1700000001, NULL};
+    VmhaOpResult stale = {"k0", "start", 0, "a", 0, 0, 5, 1700000001, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &stale, NULL), 0);
-    VmhaOpResult ok = {"k1", "start", 0, "a", 0, 0, 2300, 1700000002, NULL};
+    VmhaOpResult ok = {"k1", "start", 0, "a", 0, 0, 2300, 1700000002, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &ok, NULL), 1);
     assert_false(vmha_lrm_pending_anywhere(f->status, "a"));
     all_online(f);
@@ -336,10 +336,10 @@ static void test_failures_counted(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
                                              NULL, 1700000000),
                      1);
-    VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL};
+    VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &started, NULL), 1);
     /* A crashed guest: the recurring monitor fails twice over time. */
-    VmhaOpResult mon = {"m", "monitor", 10000, "a", 7, 0, 3, 1700000010, "not running"};
+    VmhaOpResult mon = {"m", "monitor", 10000, "a", 7, 0, 3, 1700000010, "not running", false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &mon, NULL), 1);
     all_online(f);
     g_autoptr(VmhaModel) m = model_of(f);
@@ -359,12 +359,72 @@ static void test_failures_counted(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
                                              NULL, 1700000030),
                      1);
-    VmhaOpResult failed = {"k2", "start", 0, "b", 1, 0, 1, 1700000031, NULL};
+    VmhaOpResult failed = {"k2", "start", 0, "b", 1, 0, 1, 1700000031, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &failed, NULL), 1);
     g_autofree char *fatal = value(f->doc, "//nvpair[@name='fail-count-b#start_0']/@value");
     assert_string_equal(fatal, "INFINITY");
     g_autofree char *id = value(f->doc, "//nvpair[@name='fail-count-b#start_0']/@id");
     assert_string_equal(id, "status-2-fail-count-b.start_0");
+}
+
+/* Operations from before a node's fence are void (issue 11, defect 7): n2 ran "a", was
+ * power-cut and fenced, and rejoined with its copy from before the fence, so its clusterd
+ * monitored "a" there and found it gone (rc 7). That result carries the fence epoch of the copy
+ * the monitor started from and is dropped; one started after the fence counts. */
+static void test_result_predating_fence(void **state)
+{
+    Fix *f = *state;
+    xmlNode *ns = NULL;
+
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "start", "k1", NULL, NULL,
+                                             NULL, 1700000000),
+                     1);
+    VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL, true, 0};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &started, NULL), 1);
+    for (xmlNode *c = f->status->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            ns = c;
+    assert_int_equal(vmha_lrm_fence_epoch(ns), 0);
+
+    vmha_lrm_node_fenced(f->status, "2", "n2", 1700000100);
+    assert_int_equal(vmha_lrm_fence_epoch(ns), 1700000100);
+    VmhaOpResult stale = {"0:0:0:vmha-monitor", "monitor",     2000, "a", 7, 0, 3,
+                          1700000105,           "not running", true, 0};
+    assert_true(vmha_lrm_result_predates_fence(ns, &stale));
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &stale, NULL), 0);
+    assert_int_equal(count(f->doc, "//nvpair[starts-with(@name, 'fail-count-')]"), 0);
+    assert_int_equal(count(f->doc, "//lrm_rsc_op"), 0);
+
+    /* A job dispatched before the fence whose record survived in a stale copy: also void. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
+                                             NULL, 1700000110),
+                     1);
+    VmhaOpResult old_job = {"k2", "start", 0, "b", 0, 0, 1, 1700000111, NULL, true, 1700000000};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &old_job, NULL), 0);
+    VmhaOpResult job = {"k2", "start", 0, "b", 0, 0, 1, 1700000111, NULL, true, 1700000100};
+    assert_false(vmha_lrm_result_predates_fence(ns, &job));
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &job, NULL), 1);
+
+    /* A monitor started after the fence counts; so does one whose epoch is not known (a result
+     * from a clusterd that does not send it). */
+    VmhaOpResult fresh = {"0:0:0:vmha-monitor", "monitor",     2000, "b",       7, 0, 3,
+                          1700000120,           "not running", true, 1700000100};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &fresh, NULL), 1);
+    g_autofree char *c1 = value(f->doc, "//nvpair[@name='fail-count-b#monitor_2000']/@value");
+    assert_string_equal(c1, "1");
+    VmhaOpResult unknown = fresh;
+    unknown.has_fence_epoch = false;
+    unknown.when = 1700000130;
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &unknown, NULL), 1);
+    g_autofree char *c2 = value(f->doc, "//nvpair[@name='fail-count-b#monitor_2000']/@value");
+    assert_string_equal(c2, "2");
+
+    /* A later fence voids what began before it, also for other nodes' copies: the epoch is
+     * the database's, the same everywhere. */
+    vmha_lrm_node_fenced(f->status, "2", "n2", 1700000200);
+    fresh.when = 1700000201;
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &fresh, NULL), 0);
+    assert_int_equal(count(f->doc, "//nvpair[starts-with(@name, 'fail-count-')]"), 0);
 }
 
 static void test_migrate_hand_over(void **state)
@@ -374,7 +434,7 @@ static void test_migrate_hand_over(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
                                              "n2", "cold", 1700000000),
                      1);
-    VmhaOpResult saved = {"k", "migrate_to", 0, "a", 0, 0, 900, 1700000001, NULL};
+    VmhaOpResult saved = {"k", "migrate_to", 0, "a", 0, 0, 900, 1700000001, NULL, false, 0};
     g_autofree char *target = NULL;
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &saved, &target), 1);
     assert_string_equal(target, "n2");
@@ -387,7 +447,7 @@ static void test_migrate_hand_over(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "migrate_to", "k2", "n1",
                                              "n3", NULL, 1700000000),
                      1);
-    VmhaOpResult failed = {"k2", "migrate_to", 0, "b", 1, 0, 900, 1700000001, NULL};
+    VmhaOpResult failed = {"k2", "migrate_to", 0, "b", 1, 0, 900, 1700000001, NULL, false, 0};
     g_autofree char *none = NULL;
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &failed, &none), 1);
     assert_null(none);
@@ -398,7 +458,8 @@ static void test_migrate_hand_over(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "migrate_from", "k", "n1",
                                              "n2", "cold", 1700000002),
                      1);
-    VmhaOpResult restore = {"k", "migrate_from", 0, "a", 1, 0, 900, 1700000003, "no qemu"};
+    VmhaOpResult restore = {"k", "migrate_from", 0,         "a",   1, 0,
+                            900, 1700000003,     "no qemu", false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &restore, NULL), 1);
     g_autofree char *restore_fails =
             value(f->doc, "//nvpair[@name='fail-count-a#migrate_from_0']/@value");
@@ -418,7 +479,7 @@ static void test_migrate_failed_keeps_running(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
                                              "n2", NULL, 1700000000),
                      1);
-    VmhaOpResult failed = {"k", "migrate_to", 0, "a", 1, 0, 140, 1700000001, why_agent};
+    VmhaOpResult failed = {"k", "migrate_to", 0, "a", 1, 0, 140, 1700000001, why_agent, false, 0};
     g_autofree char *none = NULL;
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &failed, &none), 1);
     assert_null(none);
@@ -460,7 +521,7 @@ static void test_migrate_failed_keeps_running(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "stop", "k3", NULL, NULL,
                                              NULL, 1700000010),
                      1);
-    VmhaOpResult stopped = {"k3", "stop", 0, "a", 0, 0, 10, 1700000011, NULL};
+    VmhaOpResult stopped = {"k3", "stop", 0, "a", 0, 0, 10, 1700000011, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &stopped, NULL), 1);
     all_online(f);
     {
@@ -473,8 +534,8 @@ static void test_migrate_failed_keeps_running(void **state)
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "migrate_to", "k4", "n2",
                                              "n3", NULL, 1700000020),
                      1);
-    VmhaOpResult timeout = {"k4",   "migrate_to", 0,   "b", 1, VMHA_OP_STATUS_TIMEOUT,
-                            600000, 1700000021,   NULL};
+    VmhaOpResult timeout = {"k4",   "migrate_to", 0,    "b",   1, VMHA_OP_STATUS_TIMEOUT,
+                            600000, 1700000021,   NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &timeout, NULL), 1);
     assert_int_equal(vmha_lrm_state(f->status->children->next, "b"), VMHA_LRM_FAILED);
     all_online(f);
@@ -551,6 +612,7 @@ int main(void)
             cmocka_unit_test(test_action_and_result_wire),
             cmocka_unit_test_setup_teardown(test_pending_then_result, setup, teardown),
             cmocka_unit_test_setup_teardown(test_failures_counted, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_result_predating_fence, setup, teardown),
             cmocka_unit_test_setup_teardown(test_migrate_hand_over, setup, teardown),
             cmocka_unit_test_setup_teardown(test_migrate_failed_keeps_running, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mark_down_if_idle, setup, teardown),

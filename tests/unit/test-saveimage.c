@@ -192,7 +192,7 @@ static void test_params(void **state)
     assert_false(p->sync_image);
     assert_int_equal(g_strv_length(p->shared_dirs), 2);
     uri = vm_params_migration_uri(p, "n2");
-    assert_string_equal(uri, "qemu+tcp://n2/system");
+    assert_string_equal(uri, "qemu+tls://n2/system");
 }
 
 static void test_params_reject(void **state)
