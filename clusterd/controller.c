@@ -82,7 +82,7 @@ static struct {
     GHashTable *lost_at;        /* node id -> wall seconds (rounded up) it left the membership */
     GHashTable *in_view;        /* node ids in the quorum view at the last change */
     GHashTable *fences;         /* node name -> Fence */
-    GHashTable *monitors;       /* VM -> interval ms of the recurring monitor run here */
+    GHashTable *monitors;       /* VM -> what its recurring monitor here runs with (monitor_key) */
     GHashTable *monitor_epochs; /* VM -> int64_t*: this node's fence epoch when it began */
     char *uuid;           /* this process's transition keys end with it, as Pacemaker's te_uuid */
     bool adopted;         /* the operations pending here at our first sync were set aside */
@@ -494,6 +494,20 @@ static void on_monitor_report(const CdExecResult *res, void *ctx)
     g_idle_add_full(G_PRIORITY_HIGH, cancel_monitor, g_strdup(res->rsc), g_free);
 }
 
+/* The interval, timeout and parameters a recurring monitor runs with: when they change (`vmctl
+ * vm set VM health-check=console`, monitor-interval), the monitor restarts with the new ones. */
+static char *monitor_key(unsigned interval, unsigned timeout, GHashTable *params)
+{
+    g_autoptr(GList) names = g_list_sort(g_hash_table_get_keys(params), (GCompareFunc)strcmp);
+    GString *key = g_string_new(NULL);
+
+    g_string_append_printf(key, "%u %u", interval, timeout);
+    for (GList *n = names; n; n = n->next)
+        g_string_append_printf(key, "\n%s=%s", (const char *)n->data,
+                               (const char *)g_hash_table_lookup(params, n->data));
+    return g_string_free(key, FALSE);
+}
+
 static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
 {
     ssize_t me = vmha_model_find_node(m, cd_node_name(cd_local_nodeid()));
@@ -507,28 +521,36 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
             continue;
         g_hash_table_add(want, vm->name);
         const int64_t *began = g_hash_table_lookup(C.monitor_epochs, vm->name);
-        if (g_hash_table_contains(C.monitors, vm->name) && began && *began == epoch)
-            continue;
         /* A series from before a fence of this node (its results would be void): anew. */
-        if (g_hash_table_remove(C.monitors, vm->name))
+        if (!(began && *began == epoch) && g_hash_table_remove(C.monitors, vm->name))
             cd_executor_monitor_cancel(vm->name);
         xmlNode *prim = find_primitive(cib, vm->name);
         unsigned interval = op_setting(prim, "monitor", "interval", MONITOR_DEFAULT_MS);
+        unsigned timeout = op_setting(prim, "monitor", "timeout", MONITOR_TIMEOUT_MS);
         g_autoptr(GHashTable) params = instance_params(prim);
+        g_autofree char *key = monitor_key(interval, timeout, params);
+        const char *running = g_hash_table_lookup(C.monitors, vm->name);
+        if (running && strcmp(running, key) == 0)
+            continue;
+        if (running) {
+            g_message("monitor of %s: settings changed, restarting it", vm->name);
+            cd_executor_monitor_cancel(vm->name);
+            g_hash_table_remove(C.monitors, vm->name);
+        }
         CdAgentAction a = {
                 .rsc = vm->name,
                 .provider = "vmha",
                 .type = "vm",
                 .action = "monitor",
                 .params = params,
-                .timeout_ms = op_setting(prim, "monitor", "timeout", MONITOR_TIMEOUT_MS),
+                .timeout_ms = timeout,
         };
         if (cd_executor_monitor_start(&a, interval, 0, on_monitor_report,
                                       GUINT_TO_POINTER(interval)) < 0) {
             g_warning("cannot monitor %s", vm->name);
             continue;
         }
-        g_hash_table_insert(C.monitors, g_strdup(vm->name), GUINT_TO_POINTER(interval));
+        g_hash_table_insert(C.monitors, g_strdup(vm->name), g_steal_pointer(&key));
         g_hash_table_insert(C.monitor_epochs, g_strdup(vm->name), g_memdup2(&epoch, sizeof(epoch)));
     }
     GHashTableIter it;
@@ -947,7 +969,7 @@ void cd_controller_init(void)
     C.lost_at = g_hash_table_new(g_direct_hash, g_direct_equal);
     C.in_view = g_hash_table_new(g_direct_hash, g_direct_equal);
     C.fences = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fence_free);
-    C.monitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    C.monitors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     C.monitor_epochs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     C.orphaned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     C.started_at = wall_s_ceil();

@@ -498,6 +498,9 @@ static void monitor_result(Monitor *m, CdExecResult *res)
         log_result(res);
         /* Last: report may cancel, and so free, the monitor. */
         m->report(res, m->ctx);
+    } else {
+        /* Same result, but the agent noted something on the way (it waited for libvirtd). */
+        log_agent_notes(res);
     }
 }
 

@@ -232,6 +232,21 @@ static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
             json_object_object_add(fails, model->nodes[f->node].name, fo);
         }
         json_object_object_add(o, "fail_counts", fails);
+        const VmhaOpFailure *lf = &vm->last_failure;
+        json_object *lfo = NULL;
+        if (lf->node >= 0) {
+            lfo = json_object_new_object();
+            json_object_object_add(lfo, "node",
+                                   json_object_new_string(model->nodes[lf->node].name));
+            json_object_object_add(lfo, "op", json_object_new_string(lf->op));
+            json_object_object_add(lfo, "rc", json_object_new_int(lf->rc));
+            json_object_object_add(lfo, "op_status", json_object_new_int(lf->op_status));
+            json_object_object_add(lfo, "exit_reason",
+                                   lf->exit_reason ? json_object_new_string(lf->exit_reason)
+                                                   : NULL);
+            json_object_object_add(lfo, "when", time_or_null(lf->when));
+        }
+        json_object_object_add(o, "last_failure", lfo);
         json_object_object_add(o, "migration_threshold",
                                json_object_new_int(vm->migration_threshold));
         json_object_array_add(arr, o);

@@ -154,7 +154,9 @@ int vmha_move_check(VmhaModel *m, size_t v, ssize_t from, ssize_t to, const char
     *ret_target = target;
     if (target >= 0 && (to < 0 || target == to))
         return 0;
-    if (target >= 0)
+    if (target >= 0 && target == from && plan->reasons[v])
+        *ret_why = g_strdup(plan->reasons[v]); /* held where it is, e.g. a failed migration */
+    else if (target >= 0)
         *ret_why = g_strdup_printf("it would go to %s instead", m->nodes[target].name);
     else
         *ret_why = g_strdup(plan->reasons[v] ? plan->reasons[v] : "no node can take it");

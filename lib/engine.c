@@ -60,6 +60,12 @@ typedef struct {
     bool allocating; /* in assignment: a colocation loop stops here */
     bool merging;    /* in a colocated-score merge: a loop stops here */
     size_t rank;     /* of its merged weights in the allocation order (rank_weights()) */
+    /* The node a VM whose migration from there failed stays on, whatever the preferences, bans
+     * or move requests say (its own fail count included); only room for a VM of higher priority,
+     * or anti-affinity with one, moves it, by stop and start. Node choice only: the order in
+     * which VMs are placed stays Pacemaker's. (A draining node holds such VMs before placement.)
+     * -1: none. */
+    ssize_t hold;
 } Item;
 
 typedef struct {
@@ -121,6 +127,40 @@ static bool banned_by_failures(const Engine *e, const VmhaVm *vm, size_t node)
 {
     int fc = failcount(e, vm, node);
     return vm->migration_threshold > 0 && fc > 0 && fc >= vm->migration_threshold;
+}
+
+/* Whether a migration of the VM off this node failed and left it running there (the agent gives
+ * up a quick or live migration before its timeout and keeps the VM running), and that failure has
+ * not expired (failure-timeout). Such a VM is not migrated from there again until a cleanup. */
+static bool migration_failed(const Engine *e, const VmhaVm *vm, size_t node)
+{
+    int64_t at = vm->migrate_failed_at[node];
+
+    if (at <= 0)
+        return false;
+    return !(vm->failure_timeout > 0 && e->now >= at + vm->failure_timeout);
+}
+
+/* Whether a VM whose migration off this draining node failed may leave it anyway by stop and
+ * start (memory lost): a drain with --force, or the VM's vmha-drain-fallback=stop. */
+static bool may_cold_move(const VmhaModel *m, const VmhaVm *vm, size_t node)
+{
+    const VmhaNode *n = &m->nodes[node];
+    return n->drain && (n->drain_force || vm->drain_fallback_stop);
+}
+
+static char *migration_failed_reason(const VmhaModel *m, const VmhaVm *vm, size_t node)
+{
+    const VmhaOpFailure *f = &vm->last_failure;
+    const char *where = m->nodes[node].drain ? "kept on draining node" : "kept on";
+    g_autofree char *detail =
+            f->node == (ssize_t)node && g_strcmp0(f->op, "migrate_to") == 0
+                    ? (f->exit_reason ? g_strdup(f->exit_reason) : g_strdup_printf("rc %d", f->rc))
+                    : NULL;
+
+    return g_strdup_printf("%s %s: its migration failed%s%s%s; a cleanup lets it try again", where,
+                           m->nodes[node].name, detail ? " (" : "", detail ? detail : "",
+                           detail ? ")" : "");
 }
 
 /* Minutes since midnight UTC of `now` inside "HH:MM-HH:MM" (wrapping past midnight allowed). */
@@ -194,6 +234,10 @@ static void item_weights(Engine *e, Item *it)
     for (size_t n = 0; n < e->n; n++)
         if (banned_by_failures(e, vm, n))
             add_weight(it->w, n, -INF);
+    if (running == 1 && it->current >= 0 &&
+        state_of(e, vm, (size_t)it->current) == VMHA_RSC_ACTIVE &&
+        migration_failed(e, vm, (size_t)it->current))
+        it->hold = it->current;
 }
 
 /* ---- capacity ---- */
@@ -633,6 +677,9 @@ static ssize_t assign(Engine *e, Item *it)
     if (it->allocating)
         return -1;
     it->allocating = true;
+    /* Before the colocations: anti-affinity with a VM placed first still moves it. */
+    if (it->hold >= 0 && it->kind == ITEM_NORMAL)
+        it->w[it->hold] = INF;
     if (it->vm >= 0) {
         size_t v = (size_t)it->vm;
         /* "this with": place each primary first, then follow or avoid it */
@@ -944,7 +991,8 @@ static bool group_movable(const Repair *r, const GPtrArray *g)
 {
     for (guint i = 0; i < g->len; i++) {
         const Item *m = g->pdata[i];
-        if (!repairable_kind(m) || r->busy[item_index(r->e, m)] || kept_on_drain(r->e, m))
+        if (!repairable_kind(m) || r->busy[item_index(r->e, m)] || kept_on_drain(r->e, m) ||
+            (m->hold >= 0 && m->node == m->hold))
             return false;
     }
     return true;
@@ -1685,10 +1733,13 @@ static void plan_actions(Engine *e, const bool *self_fenced)
                 add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
             continue;
         }
-        if (running == 1 && src == target && healthy)
+        if (running == 1 && src == target && healthy) {
+            if (migration_failed(e, vm, (size_t)src) && !e->reasons[v])
+                e->reasons[v] = migration_failed_reason(m, vm, (size_t)src);
             continue;
+        }
         const VmhaNode *from = &m->nodes[src];
-        if (running == 1 && target >= 0 && healthy &&
+        if (running == 1 && target >= 0 && healthy && !migration_failed(e, vm, (size_t)src) &&
             (vm->allow_migrate || from->drain || vm->move_method)) {
             bool cold_stop =
                     from->drain_shutdown && strcmp(vmha_vm_shutdown_policy(m, vm), "stop") == 0;
@@ -1842,7 +1893,8 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
                      .priority = vm->priority,
                      .position = vm->position,
                      .current = -1,
-                     .node = -1};
+                     .node = -1,
+                     .hold = -1};
         ssize_t current = -1, waiting_for = -1, stuck = -1;
         size_t running = 0;
         bool maintenance = false;
@@ -1925,6 +1977,15 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
             it->kind = ITEM_STOPPED;
             continue;
         }
+        /* A failed migration off a draining node never turns into a stop unless asked for: the
+         * VM keeps running where it is (Pacemaker would stop and start it). */
+        if (running == 1 && m->nodes[current].drain &&
+            state_of(e, vm, (size_t)current) == VMHA_RSC_ACTIVE &&
+            migration_failed(e, vm, (size_t)current) && !may_cold_move(m, vm, (size_t)current)) {
+            e->reasons[v] = migration_failed_reason(m, vm, (size_t)current);
+            it->kind = ITEM_PINNED;
+            continue;
+        }
         it->kind = ITEM_NORMAL;
     }
     for (size_t f = 0; f < n_other; f++) {
@@ -1943,6 +2004,7 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
                 .current = cur,
                 .running = cur >= 0,
                 .node = -1,
+                .hold = -1,
         };
     }
     for (size_t i = 0; i < e->n_items; i++) {

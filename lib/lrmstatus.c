@@ -168,6 +168,10 @@ VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc)
     bool stop = task && strcmp((const char *)task, "stop") == 0;
     bool migrated_away = task && strcmp((const char *)task, "migrate_to") == 0;
     xmlFree(task);
+    /* A migrate_to that the agent finished with a failure left the VM running here, as the
+     * policy engine reads it (lib/model.c); a timed-out one is unknown: failed. */
+    if (migrated_away && !ok && (st == 0 || st == VMHA_OP_STATUS_NOT_INSTALLED))
+        return VMHA_LRM_RUNNING;
     if (stop || migrated_away)
         return ok ? VMHA_LRM_STOPPED : VMHA_LRM_FAILED;
     if (st == 0 && rc == 7)

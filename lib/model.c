@@ -519,6 +519,10 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
             return bad_value(l, nv, name, value, "migrate, stop or freeze");
         g_free(vm->shutdown_policy);
         vm->shutdown_policy = g_strdup(value);
+    } else if (strcmp(name, "vmha-drain-fallback") == 0) {
+        if (strcmp(value, "keep") != 0 && strcmp(value, "stop") != 0)
+            return bad_value(l, nv, name, value, "keep or stop");
+        vm->drain_fallback_stop = strcmp(value, "stop") == 0;
     } else if (strcmp(name, "vmha-move-method") == 0) {
         vm->move_method = vmha_migration_method_canonical(value);
         if (!vm->move_method)
@@ -587,6 +591,9 @@ static void vm_clear(VmhaVm *vm)
     g_free(vm->pending_op);
     g_free(vm->failures);
     g_free(vm->expiries);
+    g_free(vm->migrate_failed_at);
+    g_free(vm->last_failure.op);
+    g_free(vm->last_failure.exit_reason);
 }
 
 static void fence_clear(VmhaFenceDevice *d)
@@ -683,6 +690,8 @@ static int load_resources(Loader *l, Elem *resources)
                 .migration_threshold = VMHA_SCORE_INFINITY,
                 .state = g_new0(VmhaRscState, MAX(m->n_nodes, 1)),
                 .pending_node = -1,
+                .migrate_failed_at = g_new0(int64_t, MAX(m->n_nodes, 1)),
+                .last_failure = {.node = -1},
         };
         g_array_append_val(vms, vm);
         g_hash_table_insert(m->vm_index, g_strdup(id), GSIZE_TO_POINTER(vms->len));
@@ -845,7 +854,16 @@ typedef struct {
     int64_t last_run; /* last-rc-change, -1 when absent */
     bool failure;     /* an unexpected result: what failure-timeout can expire */
     int64_t expires;  /* a failure: ignored from then on (load_expiries); else INT64_MAX */
+    const char *exit_reason;
+    bool last_failure; /* the RSC_last_failure_0 record */
 } OpRecord;
+
+/* What one node's history of a VM says besides its state. */
+typedef struct {
+    const char *pending;       /* the operation in flight, or NULL */
+    int64_t migrate_failed_at; /* see VmhaVm.migrate_failed_at */
+    const OpRecord *failure;   /* the last-failure record, or NULL */
+} HistoryFacts;
 
 static gint cmp_ops(gconstpointer a, gconstpointer b)
 {
@@ -895,6 +913,7 @@ static int parse_ops(Loader *l, Elem *lrm_rsc, GArray *ops)
         /* A probe expects "not running" but may find anything; its usual answers are never
          * failures (and Pacemaker never expires them). */
         bool usual_probe = probe && status == 0 && (rc == 0 || rc == 7 || rc == 8);
+        const char *id = attr(op, "id");
         int target = target_rc_of(attr(op, "transition-key"), 0);
         OpRecord rec = {
                 .call_id = (int)call_id,
@@ -905,6 +924,8 @@ static int parse_ops(Loader *l, Elem *lrm_rsc, GArray *ops)
                 .last_run = last_run,
                 .failure = !pending && !usual_probe && (status != 0 || rc != target),
                 .expires = INT64_MAX,
+                .exit_reason = attr(op, "exit-reason"),
+                .last_failure = id && g_str_has_suffix(id, "_last_failure_0"),
         };
         g_array_append_val(ops, rec);
     }
@@ -915,26 +936,37 @@ static int parse_ops(Loader *l, Elem *lrm_rsc, GArray *ops)
 /* Replays one resource's history on one node in call order, as Pacemaker's unpacker does, at
  * `now`: failures expired by then are ignored as Pacemaker ignores them. */
 static void replay(const GArray *ops, int64_t now, bool node_online, VmhaRscState *ret,
-                   const char **ret_pending)
+                   HistoryFacts *ret_facts)
 {
     VmhaRscState st = VMHA_RSC_INACTIVE;
-    const char *in_flight = NULL;
+    HistoryFacts facts = {0};
     for (size_t i = 0; i < ops->len; i++) {
         const OpRecord *o = &g_array_index(ops, OpRecord, i);
-        /* An expired recurring monitor failure is ignored only on a node that is up. */
-        if (o->failure && o->expires <= now && (o->interval == 0 || node_online))
+        /* An expired recurring monitor failure is ignored only on a node that is up. A failed
+         * migrate_to the agent finished left the VM running there: expired, it still says so. */
+        if (o->failure && o->expires <= now && (o->interval == 0 || node_online)) {
+            if (strcmp(o->op, "migrate_to") == 0 && (o->status == 0 || o->status == 7) &&
+                st != VMHA_RSC_FAILED) {
+                st = VMHA_RSC_ACTIVE;
+                facts.migrate_failed_at = 0;
+            }
             continue;
+        }
         bool pending = o->call_id < 0 || o->status == -1;
-        in_flight = pending && o->interval == 0 ? o->op : NULL;
+        facts.pending = pending && o->interval == 0 ? o->op : NULL;
         bool ok = !pending && o->status == 0 && (o->rc == 0 || o->rc == 8);
         bool not_running = !pending && o->status == 0 && o->rc == 7;
+        if (o->last_failure)
+            facts.failure = o;
         if (strcmp(o->op, "stop") == 0) {
             if (pending)
                 continue;
             st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_STOP_FAILED;
+            facts.migrate_failed_at = 0;
         } else if (strcmp(o->op, "start") == 0 || strcmp(o->op, "migrate_from") == 0 ||
                    strcmp(o->op, "promote") == 0 || strcmp(o->op, "demote") == 0) {
             st = pending || ok ? VMHA_RSC_ACTIVE : VMHA_RSC_FAILED;
+            facts.migrate_failed_at = 0;
         } else if (strcmp(o->op, "monitor") == 0) {
             if (pending)
                 continue;
@@ -947,14 +979,30 @@ static void replay(const GArray *ops, int64_t now, bool node_online, VmhaRscStat
         } else if (strcmp(o->op, "migrate_to") == 0) {
             if (pending)
                 continue;
-            /* A completed migrate_to hands the VM to the target, whose migrate_from says so. */
-            st = ok ? VMHA_RSC_INACTIVE : VMHA_RSC_FAILED;
+            /* A completed migrate_to hands the VM to the target, whose migrate_from says so. A
+             * failed one that the agent finished (or that never ran) left the VM running here:
+             * vmha's agent gives up a save or live migration before its timeout and resumes the
+             * VM, and a restore failing after that shows up in the next monitor. Only a timeout
+             * or a killed agent leaves its state unknown: failed, stopped and started again.
+             * (Pacemaker recovers every failed migrate_to by stop and start.) */
+            if (ok) {
+                st = VMHA_RSC_INACTIVE;
+                facts.migrate_failed_at = 0;
+            } else if (o->status == 0 || o->status == 7) {
+                st = st == VMHA_RSC_FAILED ? st : VMHA_RSC_ACTIVE;
+                facts.migrate_failed_at = MAX(o->last_run, 1);
+            } else {
+                st = VMHA_RSC_FAILED;
+                facts.migrate_failed_at = 0;
+            }
         }
+        if (st == VMHA_RSC_INACTIVE)
+            facts.migrate_failed_at = 0;
         if (st == VMHA_RSC_STOP_FAILED)
             break; /* nothing but fencing clears a failed stop */
     }
     *ret = st;
-    *ret_pending = in_flight;
+    *ret_facts = facts;
 }
 
 /* A history with failures that failure-timeout may expire: replayed again once the fail counts
@@ -1007,8 +1055,8 @@ static void load_expiries(Loader *l)
             if (i > 0 && from == g_array_index(steps, int64_t, i - 1))
                 continue;
             VmhaRscState st;
-            const char *pending;
-            replay(def->ops, from, def->node_online, &st, &pending);
+            HistoryFacts facts;
+            replay(def->ops, from, def->node_online, &st, &facts);
             vm->expiries = g_renew(VmhaExpiry, vm->expiries, vm->n_expiries + 1);
             vm->expiries[vm->n_expiries++] = (VmhaExpiry){def->node, from, st};
         }
@@ -1065,6 +1113,27 @@ static int on_transient(Loader *l, Elem *nv, const char *name, const char *value
     return 0;
 }
 
+/* Keeps the newest failure record of a VM across its nodes (ties: the first node). */
+static void note_failure(VmhaVm *vm, size_t node, const OpRecord *o)
+{
+    VmhaOpFailure *f = &vm->last_failure;
+
+    if (!o || (o->status == 0 && (o->rc == 0 || o->rc == 8)) || o->status == -1)
+        return;
+    if (f->node >= 0 && f->when >= o->last_run)
+        return;
+    g_free(f->op);
+    g_free(f->exit_reason);
+    *f = (VmhaOpFailure){
+            .node = (ssize_t)node,
+            .op = g_strdup(o->op),
+            .rc = o->rc,
+            .op_status = o->status,
+            .exit_reason = o->exit_reason && *o->exit_reason ? g_strdup(o->exit_reason) : NULL,
+            .when = MAX(o->last_run, 0),
+    };
+}
+
 static int load_status(Loader *l, Elem *status)
 {
     VmhaModel *m = l->m;
@@ -1118,33 +1187,36 @@ static int load_status(Loader *l, Elem *status)
                         if (!rid)
                             return fail(l, VMHA_MODEL_ERROR_INVALID, r, "missing 'id'");
                         VmhaRscState st = VMHA_RSC_INACTIVE;
-                        const char *pending = NULL;
+                        HistoryFacts facts = {0};
                         GArray *ops = g_array_new(false, false, sizeof(OpRecord));
                         if (parse_ops(l, r, ops) < 0) {
                             g_array_unref(ops);
                             return -1;
                         }
-                        replay(ops, INT64_MIN, n->state == VMHA_NODE_ONLINE, &st, &pending);
+                        replay(ops, INT64_MIN, n->state == VMHA_NODE_ONLINE, &st, &facts);
                         gpointer v = g_hash_table_lookup(m->vm_index, rid);
                         size_t vi = v ? GPOINTER_TO_SIZE(v) - 1 : 0;
                         bool expirable = false;
                         for (guint k = 0; v && m->vms[vi].failure_timeout > 0 && k < ops->len; k++)
                             expirable |= g_array_index(ops, OpRecord, k).failure;
+                        if (v) {
+                            VmhaVm *vm = &m->vms[vi];
+                            vm->state[idx] = st;
+                            vm->migrate_failed_at[idx] = facts.migrate_failed_at;
+                            if (facts.pending && !vm->pending_op) {
+                                vm->pending_op = g_strdup(facts.pending);
+                                vm->pending_node = idx;
+                            }
+                            note_failure(vm, idx, facts.failure); /* points into ops */
+                        }
                         if (expirable) {
                             Deferred def = {vi, (size_t)idx, n->state == VMHA_NODE_ONLINE, ops};
                             g_array_append_val(l->deferred, def);
                         } else {
                             g_array_unref(ops);
                         }
-                        if (v) {
-                            VmhaVm *vm = &m->vms[vi];
-                            vm->state[idx] = st;
-                            if (pending && !vm->pending_op) {
-                                vm->pending_op = g_strdup(pending);
-                                vm->pending_node = idx;
-                            }
+                        if (v)
                             continue;
-                        }
                         for (size_t f = 0; f < m->n_fence_devices; f++)
                             if (strcmp(m->fence_devices[f].name, rid) == 0 && st == VMHA_RSC_ACTIVE)
                                 m->fence_devices[f].running_on = idx;
@@ -1160,6 +1232,7 @@ static int load_status(Loader *l, Elem *status)
             continue;
         for (size_t v = 0; v < m->n_vms; v++) {
             m->vms[v].state[i] = VMHA_RSC_INACTIVE;
+            m->vms[v].migrate_failed_at[i] = 0;
             if (m->vms[v].pending_node == (ssize_t)i) {
                 g_clear_pointer(&m->vms[v].pending_op, g_free);
                 m->vms[v].pending_node = -1;

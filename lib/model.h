@@ -107,6 +107,17 @@ typedef struct {
     VmhaRscState state;
 } VmhaExpiry;
 
+/* A VM's latest failed operation (the newest RSC_last_failure_0 record on any node), for people:
+ * `vmctl status` shows its exit reason. */
+typedef struct {
+    ssize_t node;      /* -1: no failure on record */
+    char *op;          /* "start", "migrate_to", "monitor", ... */
+    int rc;            /* the agent's OCF exit code */
+    int op_status;     /* 0 done, 2 timed out, ... (VMHA_OP_STATUS_*) */
+    char *exit_reason; /* the agent's ocf-exit-reason; NULL when it gave none */
+    int64_t when;      /* last-rc-change, seconds since the epoch */
+} VmhaOpFailure;
+
 typedef struct {
     char *name;
     size_t position;        /* among all primitives, document order (Pacemaker's last tie-break) */
@@ -125,6 +136,9 @@ typedef struct {
     /* vmha-move-method, set with a move request (`vmctl vm move --method`): the VM migrates by
      * this method even when allow-migrate is off; static string or NULL */
     const char *move_method;
+    /* vmha-drain-fallback=stop: when its migration off a draining node fails, the VM is stopped
+     * and started elsewhere (its memory is lost) instead of kept where it runs */
+    bool drain_fallback_stop;
     int64_t memory;          /* needs, MiB; 0 when not given */
     int64_t cpu;             /* needs, vCPUs; 0 when not given */
     VmhaLocation *locations; /* rsc_location constraints, document order */
@@ -138,6 +152,11 @@ typedef struct {
     size_t n_failures;
     VmhaExpiry *expiries;
     size_t n_expiries;
+    /* [n_nodes]: when (last-rc-change) a migrate_to from that node failed with the agent done,
+     * which leaves the VM running there; 0 = none since it last started, stopped or arrived
+     * there. The engine does not migrate it from there again (docs/ARCHITECTURE.md). */
+    int64_t *migrate_failed_at;
+    VmhaOpFailure last_failure;
 } VmhaVm;
 
 /* rsc_colocation between two VMs: `rsc` with `with_rsc` (Pacemaker's dependent and primary):

@@ -135,6 +135,18 @@ void vmha_show_vm(const VmhaModel *m, const VmhaPlan *p, size_t v, const VmhaSho
         ret->state = VMHA_SHOW_STOPPED;
         ret->why = g_strdup(reason);
     }
+    /* What the agent said when it last failed, as long as the VM is not simply running: the
+     * why of a recovery, a ban or a stop lies there. */
+    const VmhaOpFailure *f = &vm->last_failure;
+    if (ret->state != VMHA_SHOW_RUNNING && ret->state != VMHA_SHOW_STARTING &&
+        ret->state != VMHA_SHOW_STOPPING && ret->state != VMHA_SHOW_MIGRATING && f->node >= 0 &&
+        (size_t)f->node < m->n_nodes && f->exit_reason &&
+        !(ret->why && strstr(ret->why, f->exit_reason))) {
+        g_autofree char *before = g_steal_pointer(&ret->why);
+        ret->why =
+                g_strdup_printf("%s%slast failure: %s on %s: %s", before ? before : "",
+                                before ? "; " : "", f->op, m->nodes[f->node].name, f->exit_reason);
+    }
     g_ptr_array_add(nodes, NULL);
     ret->nodes = (char **)g_ptr_array_free(g_steal_pointer(&nodes), false);
 }

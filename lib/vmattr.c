@@ -119,6 +119,21 @@ static bool v_migration_method(const char *s)
     /* The vm agent's values (resource-agents/vm.8). */
     return g_str_equal(s, "quick") || g_str_equal(s, "live") || g_str_equal(s, "cold");
 }
+static bool v_drain_fallback(const char *s)
+{
+    return g_str_equal(s, "keep") || g_str_equal(s, "stop");
+}
+static bool v_health_check(const char *s)
+{
+    /* The vm agent's values (resource-agents/vm.8). */
+    return g_str_equal(s, "none") || g_str_equal(s, "guest-agent") || g_str_equal(s, "console");
+}
+static bool v_health_timeout(const char *s)
+{
+    int64_t ms;
+    /* Below a few seconds a busy host would restart healthy guests. */
+    return vmha_interval_parse(s, &ms) == 0 && ms >= 5000 && ms <= 3600000;
+}
 static bool v_threshold(const char *s)
 {
     return v_nonneg(s) || g_str_equal(s, "INFINITY");
@@ -160,6 +175,18 @@ static const AttrSpec attrs[] = {
          "shutdown_timeout must be a positive number of seconds"},
         {"migration_method", "migration_method", VMHA_ATTR_INSTANCE, v_migration_method,
          "migration_method must be save or live"},
+        {"health_check", "health_check", VMHA_ATTR_INSTANCE, v_health_check,
+         "health_check must be none, guest-agent or console"},
+        {"health-check", "health_check", VMHA_ATTR_INSTANCE, v_health_check,
+         "health-check must be none, guest-agent or console"},
+        {"health_timeout", "health_timeout", VMHA_ATTR_INSTANCE, v_health_timeout,
+         "health_timeout must be a duration from 5s to 1h: 30s, 2min"},
+        {"health-timeout", "health_timeout", VMHA_ATTR_INSTANCE, v_health_timeout,
+         "health-timeout must be a duration from 5s to 1h: 30s, 2min"},
+        {"require_lock_manager", "require_lock_manager", VMHA_ATTR_INSTANCE, v_bool,
+         "require_lock_manager must be true or false"},
+        {"require-lock-manager", "require_lock_manager", VMHA_ATTR_INSTANCE, v_bool,
+         "require-lock-manager must be true or false"},
         {"priority", "priority", VMHA_ATTR_META, v_priority, "priority must be an integer"},
         {"target-role", "target-role", VMHA_ATTR_META, v_target_role,
          "target-role must be Started or Stopped"},
@@ -181,6 +208,10 @@ static const AttrSpec attrs[] = {
          "shutdown-policy must be migrate, stop or freeze"},
         {"vmha-shutdown-policy", "vmha-shutdown-policy", VMHA_ATTR_META, v_shutdown_policy,
          "vmha-shutdown-policy must be migrate, stop or freeze"},
+        {"drain-fallback", "vmha-drain-fallback", VMHA_ATTR_META, v_drain_fallback,
+         "drain-fallback must be keep or stop"},
+        {"vmha-drain-fallback", "vmha-drain-fallback", VMHA_ATTR_META, v_drain_fallback,
+         "vmha-drain-fallback must be keep or stop"},
         {"memory", "memory", VMHA_ATTR_UTILIZATION, v_positive,
          "memory must be a positive number of MiB"},
         {"cpu", "cpu", VMHA_ATTR_UTILIZATION, v_positive, "cpu must be a positive number of vCPUs"},

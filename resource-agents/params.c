@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "params.h"
+#include "vmattr.h"
 
 void vm_params_free(VmParams *p)
 {
@@ -72,6 +73,8 @@ int vm_params_load(VmParams **ret_params, char **ret_error)
     g_autoptr(VmParams) p = g_new0(VmParams, 1);
     g_autofree char *method = env("OCF_RESKEY_migration_method");
     g_autofree char *shared = env("OCF_RESKEY_shared_dirs");
+    g_autofree char *health = env("OCF_RESKEY_health_check");
+    g_autofree char *health_timeout = env("OCF_RESKEY_health_timeout");
     uint64_t shutdown = 0;
 
     p->config = env("OCF_RESKEY_config");
@@ -96,6 +99,24 @@ int vm_params_load(VmParams **ret_params, char **ret_error)
         env_bool("OCF_RESKEY_live_unsafe", &p->live_unsafe, ret_error) < 0 ||
         env_bool("OCF_RESKEY_sync_image", &p->sync_image, ret_error) < 0)
         return -1;
+    p->require_lock_manager = TRUE;
+    if (env_bool("OCF_RESKEY_require_lock_manager", &p->require_lock_manager, ret_error) < 0)
+        return -1;
+    if (vm_health_mode_parse(health, &p->health_check) < 0) {
+        *ret_error =
+                g_strdup_printf("health_check '%s' is not none, guest-agent or console", health);
+        return -1;
+    }
+    p->health_timeout_ms = VM_HEALTH_DEFAULT_TIMEOUT_MS;
+    if (health_timeout) {
+        int64_t ms;
+        if (vmha_interval_parse(health_timeout, &ms) < 0) {
+            *ret_error = g_strdup_printf("health_timeout '%s' is not a duration (30s, 2min)",
+                                         health_timeout);
+            return -1;
+        }
+        p->health_timeout_ms = (uint64_t)ms;
+    }
     p->shutdown_timeout = (unsigned int)shutdown;
 
     if (!method || strcmp(method, "quick") == 0)

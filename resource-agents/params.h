@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "health.h"
+
 typedef enum {
     VM_MIGRATION_QUICK,
     VM_MIGRATION_LIVE,
@@ -20,6 +22,9 @@ typedef struct {
     char **shared_dirs;   /* where disks may live besides the config's file system */
     gboolean live_unsafe; /* allow live migration with caches libvirt deems unsafe */
     gboolean sync_image;  /* fsync a save image's data before committing it */
+    VmHealthMode health_check;
+    uint64_t health_timeout_ms;
+    gboolean require_lock_manager; /* refuse to start without leases on shared storage */
 
     char *instance;       /* OCF_RESOURCE_INSTANCE */
     char *migrate_target; /* OCF_RESKEY_CRM_meta_migrate_target */

@@ -1,10 +1,13 @@
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "retry.h"
 #include "virt.h"
 
 #define VMHA_META_NS     "https://vmha.invalid/xmlns/vm-agent/1"
@@ -31,6 +34,13 @@ static char *last_error(const char *fmt, ...)
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     return g_strdup_printf("%s: %s", what, msg ? msg : "unknown libvirt error");
+}
+
+bool vm_virt_error_unreachable(void)
+{
+    virErrorPtr err = virGetLastError();
+
+    return err && vm_retry_libvirt_unreachable(err->domain, err->code);
 }
 
 int vm_virt_open(const char *uri, virConnectPtr *ret_conn, char **ret_error)
@@ -103,23 +113,98 @@ static int is_active(virDomainPtr dom)
     return r;
 }
 
+/* The shutdown request runs in a thread of its own: libvirt waits for qemu to acknowledge it
+ * without a timeout, and a hung qemu (stopped, stuck in I/O) never does. The stop must still end
+ * in time, with a destroy, which kills qemu first and so also ends the waiting request. */
+typedef struct {
+    virDomainPtr dom;
+    GMutex lock;
+    GCond cond;
+    gboolean done;
+    int result;
+} ShutdownCall;
+
+static gpointer shutdown_run(gpointer data)
+{
+    ShutdownCall *c = data;
+    int r = virDomainShutdown(c->dom);
+
+    g_mutex_lock(&c->lock);
+    c->result = r;
+    c->done = TRUE;
+    g_cond_signal(&c->cond);
+    g_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Asks the guest to shut down and waits until it is gone or @deadline passes. Returns 1 when
+ * it is gone, 0 when not (refused, or still running at the deadline). */
+static int graceful_shutdown(virDomainPtr dom, gint64 deadline, GThread **ret_thread,
+                             ShutdownCall *c)
+{
+    gboolean done;
+    int result = 0, r = 1;
+
+    *c = (ShutdownCall){.dom = dom};
+    g_mutex_init(&c->lock);
+    g_cond_init(&c->cond);
+    *ret_thread = g_thread_new("shutdown", shutdown_run, c);
+    g_mutex_lock(&c->lock);
+    while (!c->done && g_cond_wait_until(&c->cond, &c->lock, deadline))
+        ;
+    done = c->done;
+    result = c->result;
+    g_mutex_unlock(&c->lock);
+    /* A guest without ACPI support refuses the request: go straight to destroy then. */
+    if (!done || result < 0)
+        return 0;
+    while ((r = is_active(dom)) == 1 && g_get_monotonic_time() < deadline)
+        g_usleep(POLL_US);
+    return r == 0;
+}
+
 int vm_virt_stop(virDomainPtr dom, unsigned int timeout_s, char **ret_error)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-    int r;
+    GThread *thread = NULL;
+    ShutdownCall call;
+    int r = 0;
 
-    /* A guest without ACPI support refuses the request: go straight to destroy then. */
-    if (timeout_s > 0 && virDomainShutdown(dom) == 0) {
-        while ((r = is_active(dom)) == 1 && g_get_monotonic_time() < deadline)
-            g_usleep(POLL_US);
-        if (r == 0)
-            return 0;
-    }
+    if (timeout_s > 0 && graceful_shutdown(dom, deadline, &thread, &call) == 1)
+        goto out;
     if (virDomainDestroy(dom) < 0 && is_active(dom) != 0) {
         *ret_error = last_error("cannot destroy the domain");
+        r = -1;
+    }
+out:
+    if (thread) {
+        g_thread_join(thread);
+        g_mutex_clear(&call.lock);
+        g_cond_clear(&call.cond);
+    }
+    return r;
+}
+
+int vm_virt_agent_ping(virDomainPtr dom, int timeout_s, char **ret_error)
+{
+    char *reply = virDomainQemuAgentCommand(dom, "{\"execute\":\"guest-ping\"}", timeout_s, 0);
+
+    if (!reply) {
+        *ret_error = last_error("the guest agent did not answer guest-ping");
         return -1;
     }
+    free(reply);
     return 0;
+}
+
+char *vm_virt_get_instance(virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    unsigned int id = virDomainGetID(dom);
+
+    if (id == (unsigned int)-1 || virDomainGetUUIDString(dom, uuid) < 0)
+        return NULL;
+    return g_strdup_printf("%u %s", id, uuid);
 }
 
 /* Aborts the domain's job (save, migration) at a deadline, so that the agent reports a clean

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
 #include <libvirt/libvirt.h>
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
@@ -9,6 +10,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
 /* Silences libvirt's default printing of errors: the agent reports each failure once itself. */
 void vm_virt_init(void);
+
+/* Right after a vm_virt_* call failed: whether libvirtd could not be reached (not running,
+ * restarting, the connection broke), rather than an answer about the domain. */
+bool vm_virt_error_unreachable(void);
 
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_open(const char *uri, virConnectPtr *ret_conn,
                                            char **ret_error);
@@ -25,7 +30,8 @@ G_GNUC_WARN_UNUSED_RESULT int vm_virt_create(virConnectPtr conn, const char *xml
 
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_resume(virDomainPtr dom, char **ret_error);
 
-/* Asks the guest to shut down, waits up to @timeout_s for it to stop, then destroys it. */
+/* Asks the guest to shut down, waits up to @timeout_s for it to stop, then destroys it (at once
+ * with @timeout_s 0). A qemu that does not even take the request (hung) does not hold it up. */
 G_GNUC_WARN_UNUSED_RESULT int vm_virt_stop(virDomainPtr dom, unsigned int timeout_s,
                                            char **ret_error);
 
@@ -49,3 +55,9 @@ G_GNUC_WARN_UNUSED_RESULT int vm_virt_set_digest(virDomainPtr dom, const char *d
 char *vm_virt_get_digest(virDomainPtr dom);
 
 char *vm_virt_get_uuid(virDomainPtr dom);
+
+/* Pings the qemu guest agent (guest-ping), waiting up to @timeout_s. */
+G_GNUC_WARN_UNUSED_RESULT int vm_virt_agent_ping(virDomainPtr dom, int timeout_s, char **ret_error);
+
+/* "ID UUID": which run of the domain this is (the ID changes with every start). */
+char *vm_virt_get_instance(virDomainPtr dom);

@@ -7,13 +7,19 @@
 
 #include "config.h"
 #include "domxml.h"
+#include "health.h"
 #include "imagestore.h"
+#include "lockconf.h"
 #include "metadata.h"
 #include "params.h"
+#include "retry.h"
 #include "saveimage.h"
 #include "virt.h"
 #include "vmha/ocf.h"
 #include "vmstate.h"
+
+/* libvirt's configuration directory (qemu:///system reads its qemu.conf there). */
+#define VM_LIBVIRT_CONF_DIR "/etc/libvirt"
 
 typedef struct {
     VmParams *params;
@@ -22,7 +28,8 @@ typedef struct {
     VmhaDomXml *dom;
     int64_t config_mtime_us;
     virConnectPtr conn;
-    gint64 start_us; /* monotonic time the agent started */
+    gint64 start_us;       /* monotonic time the agent started */
+    gint64 retry_deadline; /* until when an unreachable libvirtd is waited for */
 } VmAgent;
 
 static void vm_agent_clear(VmAgent *a)
@@ -35,7 +42,9 @@ static void vm_agent_clear(VmAgent *a)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmAgent, vm_agent_clear)
 
-/* One line per failure on stderr; Pacemaker and clusterd keep it with the operation's result. */
+/* One line per failure on stderr, the OCF exit reason: Pacemaker and clusterd keep it with the
+ * operation's result (clusterd shows it in `vmctl status`). Put what matters first: it is cut
+ * at 128 characters. */
 static int fail(const VmAgent *a, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static int fail(const VmAgent *a, int code, const char *fmt, ...)
 {
@@ -45,8 +54,8 @@ static int fail(const VmAgent *a, int code, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "vm[%s] %s: %s\n", a->params && a->params->instance ? a->params->instance : "-",
-            a->action, msg);
+    g_strdelimit(msg, "\r\n", ' ');
+    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
     return code;
 }
 
@@ -102,6 +111,43 @@ static char *cache_read(const VmAgent *a)
     return NULL;
 }
 
+/* The health check's state between monitor runs, beside that record. */
+static char *health_path(const VmAgent *a)
+{
+    g_autofree char *path = cache_path(a);
+    return path ? g_strconcat(path, ".health", NULL) : NULL;
+}
+
+static bool health_load(const VmAgent *a, VmHealthState *ret)
+{
+    g_autofree char *path = health_path(a);
+    g_autofree char *buf = NULL;
+    gsize len;
+
+    return path && g_file_get_contents(path, &buf, &len, NULL) &&
+           vm_health_state_parse(buf, len, ret) == 0;
+}
+
+static void health_save(const VmAgent *a, const VmHealthState *st)
+{
+    g_autofree char *path = health_path(a);
+    g_autofree char *dir = NULL, *data = NULL;
+
+    if (!path)
+        return;
+    dir = g_path_get_dirname(path);
+    data = vm_health_state_format(st);
+    if (g_mkdir_with_parents(dir, 0700) < 0 || !g_file_set_contents(path, data, -1, NULL))
+        note(a, "cannot keep the health check's state in %s", path);
+}
+
+static void health_forget(const VmAgent *a)
+{
+    g_autofree char *path = health_path(a);
+    if (path)
+        unlink(path);
+}
+
 /* ---- config and connection */
 
 static int load_config_full(VmAgent *a, gboolean quiet);
@@ -136,34 +182,81 @@ static int load_config_full(VmAgent *a, gboolean quiet)
     return OCF_SUCCESS;
 }
 
-static int connect_hypervisor(VmAgent *a)
+/* After libvirtd could not be reached: pauses and returns true while there is time to try
+ * again, false once the operation must report (see retry.h). */
+static bool wait_for_libvirtd(const VmAgent *a, unsigned attempt, const char *error)
 {
-    g_autofree char *error = NULL;
-
-    if (vm_virt_open(a->params->hypervisor, &a->conn, &error) < 0)
-        return fail(a, OCF_ERR_GENERIC, "%s", error);
-    return OCF_SUCCESS;
+    if (!vm_retry_again(g_get_monotonic_time(), a->retry_deadline, attempt))
+        return false;
+    if (attempt == 0)
+        note(a, "libvirtd unreachable (%s); trying again for up to %.0f s", error,
+             (double)(a->retry_deadline - g_get_monotonic_time()) / G_USEC_PER_SEC);
+    g_usleep((gulong)vm_retry_delay_us(attempt));
+    return true;
 }
 
-/* OCF result for domain @name on this host; OCF_ERR_GENERIC when libvirt cannot tell, because a
- * VM that may be running must never be reported as stopped. */
-static int domain_status(VmAgent *a, const char *name)
+static int connect_hypervisor(VmAgent *a)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        g_autofree char *error = NULL;
+
+        if (vm_virt_open(a->params->hypervisor, &a->conn, &error) == 0) {
+            if (attempt > 0)
+                note(a, "libvirtd answers again");
+            return OCF_SUCCESS;
+        }
+        if (!vm_virt_error_unreachable())
+            return fail(a, OCF_ERR_GENERIC, "%s", error);
+        if (!wait_for_libvirtd(a, attempt, error))
+            return fail(a, OCF_ERR_GENERIC, "libvirtd unreachable: %s", error);
+    }
+}
+
+/* A new connection after the old one broke (libvirtd restarted under us). */
+static int reconnect(VmAgent *a)
+{
+    g_clear_pointer(&a->conn, virConnectClose);
+    return connect_hypervisor(a);
+}
+
+/* One look at domain @name: the OCF result, or -1 with *ret_error when libvirt failed. */
+static int domain_status_once(VmAgent *a, const char *name, char **ret_error)
 {
     g_autoptr(virDomain) dom = NULL;
-    g_autofree char *error = NULL;
     int state, reason, r;
 
-    r = vm_virt_lookup(a->conn, name, &dom, &error);
+    r = vm_virt_lookup(a->conn, name, &dom, ret_error);
     if (r < 0)
-        return fail(a, OCF_ERR_GENERIC, "%s", error);
+        return -1;
     if (r == 0)
         return OCF_NOT_RUNNING;
-    if (vm_virt_state(dom, &state, &reason, &error) < 0)
-        return fail(a, OCF_ERR_GENERIC, "%s", error);
+    if (vm_virt_state(dom, &state, &reason, ret_error) < 0)
+        return -1;
     r = vm_state_to_ocf(state, reason);
     if (r == OCF_ERR_GENERIC)
         return fail(a, r, "domain %s is %s (reason %d)", name, vm_state_to_string(state), reason);
     return r;
+}
+
+/* OCF result for domain @name on this host; OCF_ERR_GENERIC when libvirt cannot tell, because a
+ * VM that may be running must never be reported as stopped. A libvirtd that went away is waited
+ * for until shortly before the operation's timeout: that is not a VM failure. */
+static int domain_status(VmAgent *a, const char *name)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        g_autofree char *error = NULL;
+        int r = domain_status_once(a, name, &error);
+
+        if (r >= 0)
+            return r;
+        if (!vm_virt_error_unreachable())
+            return fail(a, OCF_ERR_GENERIC, "%s", error);
+        if (!wait_for_libvirtd(a, attempt, error))
+            return fail(a, OCF_ERR_GENERIC, "libvirtd unreachable, state of %s unknown: %s", name,
+                        error);
+        if ((r = reconnect(a)) != OCF_SUCCESS)
+            return r;
+    }
 }
 
 /* When a save or live migration must give up so that the agent still reports before the operation
@@ -185,6 +278,122 @@ static unsigned int shutdown_timeout(const VmAgent *a)
 }
 
 /* ---- actions */
+
+/* The optional guest health check of a recurring monitor (health.h): OCF_ERR_GENERIC when the
+ * guest stopped giving signs of life, so that the VM is recovered as after any failed monitor.
+ * Whatever keeps the agent from observing (libvirtd gone, the config unreadable) gives no
+ * verdict: only the guest's own silence fails it. */
+static int check_health(VmAgent *a, const char *name)
+{
+    VmHealthMode mode = a->params->health_check;
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL, *instance = NULL, *reason = NULL;
+    VmHealthState prev = {0}, next = {0};
+    int state, why;
+
+    if (mode == VM_HEALTH_NONE)
+        return OCF_SUCCESS;
+    if (vm_virt_lookup(a->conn, name, &dom, &error) <= 0 ||
+        vm_virt_state(dom, &state, &why, &error) < 0 || !(instance = vm_virt_get_instance(dom)))
+        return OCF_SUCCESS;
+    VmHealthObservation obs = {
+            .instance = instance,
+            .now_us = g_get_monotonic_time(),
+            .paused = state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_PMSUSPENDED,
+            .console_size = -1,
+    };
+    if (mode == VM_HEALTH_CONSOLE) {
+        g_autofree char *log = a->xml ? vm_health_console_log(a->xml, strlen(a->xml)) : NULL;
+        struct stat st;
+        if (!log) {
+            if (!a->dom)
+                return OCF_SUCCESS; /* config unreadable: cannot tell where the console goes */
+            return fail(a, OCF_ERR_CONFIGURED,
+                        "health_check=console but the domain has no serial console to a file");
+        }
+        if (stat(log, &st) == 0)
+            obs.console_size = (int64_t)st.st_size;
+    } else if (!obs.paused) {
+        /* A ping that cannot wait longer than the check allows, nor than the monitor has. */
+        int wait_s = (int)CLAMP(a->params->health_timeout_ms / 1000 / 2, 1, 5);
+        g_clear_pointer(&error, g_free);
+        if (vm_virt_agent_ping(dom, wait_s, &error) == 0)
+            obs.agent_answered = true;
+        else if (vm_virt_error_unreachable())
+            return OCF_SUCCESS;
+    }
+    bool had = health_load(a, &prev);
+    bool healthy = vm_health_judge(mode, had ? &prev : NULL, &obs,
+                                   (int64_t)a->params->health_timeout_ms * 1000, &next, &reason);
+    health_save(a, &next);
+    vm_health_state_clear(&prev);
+    vm_health_state_clear(&next);
+    if (!healthy)
+        return fail(a, OCF_ERR_GENERIC, "%s", reason);
+    return OCF_SUCCESS;
+}
+
+/* Whether the health check last found this very run of the domain hung: then a stop need not
+ * ask the guest to shut down (it cannot), it resets it at once. */
+static bool health_failed(const VmAgent *a, virDomainPtr dom)
+{
+    VmHealthState st = {0};
+    g_autofree char *instance = vm_virt_get_instance(dom);
+    bool failed =
+            instance && health_load(a, &st) && st.failed && g_strcmp0(st.instance, instance) == 0;
+
+    vm_health_state_clear(&st);
+    return failed;
+}
+
+/* Whether @path (a directory) lies on the file system of @ref_dev or below one of the shared
+ * directories. */
+static gboolean dir_on_shared_storage(const VmAgent *a, const char *path, dev_t ref_dev)
+{
+    struct stat st;
+
+    for (char **d = a->params->shared_dirs; *d; d++) {
+        g_autofree char *prefix =
+                g_str_has_suffix(*d, "/") ? g_strdup(*d) : g_strconcat(*d, "/", NULL);
+        if (**d && (g_str_has_prefix(path, prefix) || strcmp(path, *d) == 0))
+            return TRUE;
+    }
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == ref_dev;
+}
+
+static char *read_libvirt_conf(const char *name)
+{
+    g_autofree char *path = g_build_filename(VM_LIBVIRT_CONF_DIR, name, NULL);
+    char *text = NULL;
+
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+/* The second guard (lockconf.h): a start is refused unless libvirt's lock manager leases the
+ * VM's disks on shared storage, so that a second start on another host fails even if fencing
+ * failed; require_lock_manager=false opts out. */
+static int check_lock_manager(VmAgent *a)
+{
+    g_autofree char *qemu_conf = NULL, *manager_conf = NULL, *problem = NULL;
+    VmLockConfig c = {0};
+    struct stat cst;
+    bool shared;
+
+    if (!a->params->require_lock_manager)
+        return OCF_SUCCESS;
+    qemu_conf = read_libvirt_conf("qemu.conf");
+    vm_lock_config_from_qemu_conf(qemu_conf, &c);
+    if (vm_lock_manager_conf_name(c.manager))
+        manager_conf = read_libvirt_conf(vm_lock_manager_conf_name(c.manager));
+    vm_lock_config_from_manager_conf(manager_conf, &c);
+    shared = c.lease_dir && stat(a->params->config, &cst) == 0 &&
+             dir_on_shared_storage(a, c.lease_dir, cst.st_dev);
+    problem = vm_lock_config_problem(&c, shared);
+    vm_lock_config_clear(&c);
+    if (problem)
+        return fail(a, OCF_ERR_INSTALLED, "%s (override: require_lock_manager=false)", problem);
+    return OCF_SUCCESS;
+}
 
 static int action_monitor(VmAgent *a)
 {
@@ -208,7 +417,12 @@ static int action_monitor(VmAgent *a)
              name);
     if ((r = connect_hypervisor(a)) != OCF_SUCCESS)
         return r;
-    return domain_status(a, name);
+    r = domain_status(a, name);
+    if (r == OCF_NOT_RUNNING && !probe)
+        return fail(a, r, "domain %s is not running here", name);
+    if (r != OCF_SUCCESS || probe)
+        return r;
+    return check_health(a, name);
 }
 
 static int record_started(VmAgent *a)
@@ -218,6 +432,7 @@ static int record_started(VmAgent *a)
     int r;
 
     cache_write(a);
+    health_forget(a); /* a new run of the domain: the health check starts over */
     if ((r = vm_virt_lookup(a->conn, a->dom->name, &dom, &error)) <= 0)
         return fail(a, OCF_ERR_GENERIC, "domain %s vanished right after starting%s%s", a->dom->name,
                     error ? ": " : "", error ? error : "");
@@ -318,6 +533,8 @@ static int action_start(VmAgent *a, gboolean expect_image)
     }
     if (r != OCF_NOT_RUNNING)
         return r;
+    if ((r = check_lock_manager(a)) != OCF_SUCCESS)
+        return r;
     if (vm_image_ensure_dir(a->params->state_dir, &error) < 0)
         return fail(a, OCF_ERR_INSTALLED, "%s", error);
     return start_from_image_or_cold(a, expect_image);
@@ -339,22 +556,46 @@ static void discard_stale_image(VmAgent *a)
         note(a, "stale save image moved aside to %s", aside);
 }
 
-static int stop_domain(VmAgent *a, const char *name)
+/* One attempt: 1 when stopped (or not there), -1 with *ret_error when libvirt failed. */
+static int stop_domain_once(VmAgent *a, const char *name, char **ret_error)
 {
     g_autoptr(virDomain) dom = NULL;
-    g_autofree char *error = NULL;
     int r;
 
-    r = vm_virt_lookup(a->conn, name, &dom, &error);
+    r = vm_virt_lookup(a->conn, name, &dom, ret_error);
     if (r < 0)
-        return fail(a, OCF_ERR_GENERIC, "%s", error);
+        return -1;
     if (r == 1) {
+        unsigned int timeout = shutdown_timeout(a);
         if (a->dom)
             discard_stale_image(a);
-        if (vm_virt_stop(dom, shutdown_timeout(a), &error) < 0)
+        if (health_failed(a, dom)) {
+            note(a, "the health check found the guest hung: destroying it without a shutdown");
+            timeout = 0;
+        }
+        if (vm_virt_stop(dom, timeout, ret_error) < 0)
+            return -1;
+    }
+    return 1;
+}
+
+/* Stops domain @name here. A libvirtd that went away is waited for, as in domain_status: a
+ * stop that fails gets the host fenced. */
+static int stop_domain(VmAgent *a, const char *name)
+{
+    for (unsigned attempt = 0;; attempt++) {
+        g_autofree char *error = NULL;
+        int r;
+
+        if (stop_domain_once(a, name, &error) > 0)
+            break;
+        if (!vm_virt_error_unreachable() || !wait_for_libvirtd(a, attempt, error))
             return fail(a, OCF_ERR_GENERIC, "%s", error);
+        if ((r = reconnect(a)) != OCF_SUCCESS)
+            return r;
     }
     cache_remove(a);
+    health_forget(a);
     return OCF_SUCCESS;
 }
 
@@ -386,7 +627,7 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
     uint64_t size;
 
     if (vm_image_ensure_dir(a->params->state_dir, &error) < 0)
-        return fail(a, OCF_ERR_GENERIC, "%s", error);
+        return fail(a, OCF_ERR_GENERIC, "save failed, the domain keeps running here: %s", error);
     meta->name = g_strdup(a->dom->name);
     meta->uuid = vm_virt_get_uuid(dom);
     meta->digest = vm_virt_get_digest(dom);
@@ -398,7 +639,7 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
     meta->saved_at_us = g_get_real_time();
     if (vm_virt_save(dom, tmp, job_deadline(a), &error) < 0) {
         unlink(tmp);
-        return fail(a, OCF_ERR_GENERIC, "%s; the domain keeps running here", error);
+        return fail(a, OCF_ERR_GENERIC, "save failed, the domain keeps running here: %s", error);
     }
     /* Commit: meta first, then the image under its final name. */
     meta->image_size = 0;
@@ -414,12 +655,16 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
         /* Nothing half-done: bring the domain back here from the uncommitted image. */
         if (vm_virt_restore(a->conn, tmp, &restore_error) == 0) {
             unlink(tmp);
-            return fail(a, OCF_ERR_GENERIC, "%s; the domain was restored here", error);
+            return fail(a, OCF_ERR_GENERIC, "save not committed, the domain was restored here: %s",
+                        error);
         }
-        return fail(a, OCF_ERR_GENERIC, "%s; restoring it here failed too (%s), image kept at %s",
-                    error, restore_error, tmp);
+        return fail(a, OCF_ERR_GENERIC,
+                    "save not committed and the domain not restored here (%s); image kept at %s; "
+                    "%s",
+                    restore_error, tmp, error);
     }
     cache_remove(a);
+    health_forget(a);
     return OCF_SUCCESS;
 }
 
@@ -450,12 +695,13 @@ static int action_migrate_to(VmAgent *a)
         if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, job_deadline(a), &error) < 0)
             return fail(a, OCF_ERR_GENERIC, "%s", error);
         cache_remove(a);
+        health_forget(a);
         return OCF_SUCCESS;
     }
     case VM_MIGRATION_COLD:
         return stop_domain(a, a->dom->name);
     }
-    return OCF_ERR_GENERIC;
+    return fail(a, OCF_ERR_GENERIC, "unknown migration method");
 }
 
 static int action_migrate_from(VmAgent *a)
@@ -515,6 +761,17 @@ static int action_validate(VmAgent *a)
     }
     if (strcmp(a->dom->type, "kvm") == 0 && access("/dev/kvm", R_OK | W_OK) < 0)
         return fail(a, OCF_ERR_INSTALLED, "domain type is kvm but /dev/kvm is not usable here");
+    if (a->params->health_check == VM_HEALTH_GUEST_AGENT &&
+        !vm_health_has_agent_channel(a->xml, strlen(a->xml)))
+        return fail(
+                a, OCF_ERR_CONFIGURED,
+                "health_check=guest-agent but the domain has no org.qemu.guest_agent.0 channel");
+    if (a->params->health_check == VM_HEALTH_CONSOLE) {
+        g_autofree char *log = vm_health_console_log(a->xml, strlen(a->xml));
+        if (!log)
+            return fail(a, OCF_ERR_CONFIGURED,
+                        "health_check=console but the domain has no serial console to a file");
+    }
     if (a->params->migration_method == VM_MIGRATION_LIVE && !strstr(a->params->migration_uri, "%t"))
         return fail(a, OCF_ERR_CONFIGURED, "migration_uri '%s' lacks %%t",
                     a->params->migration_uri);
@@ -544,10 +801,11 @@ int main(int argc, char **argv)
     }
     if (argc != 2) {
         usage(stderr);
-        return OCF_ERR_ARGS;
+        return fail(&a, OCF_ERR_ARGS, "expected one action, got %d arguments", argc - 1);
     }
     if (vm_params_load(&a.params, &error) < 0)
         return fail(&a, OCF_ERR_CONFIGURED, "%s", error);
+    a.retry_deadline = vm_retry_deadline(a.start_us, a.params->timeout_ms);
     vm_virt_init();
 
     if (strcmp(a.action, "start") == 0)
@@ -563,5 +821,5 @@ int main(int argc, char **argv)
     if (strcmp(a.action, "validate-all") == 0)
         return action_validate(&a);
     usage(stderr);
-    return OCF_ERR_UNIMPLEMENTED;
+    return fail(&a, OCF_ERR_UNIMPLEMENTED, "action '%s' is not implemented", a.action);
 }

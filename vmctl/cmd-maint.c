@@ -100,7 +100,14 @@ static double seconds_since(gint64 start_us)
  * every event (a VM starts moving, arrives, stops or fails) is also printed as a line of its
  * own, which is all a script or log sees. */
 
-typedef enum { TRACK_WAITING, TRACK_MOVING, TRACK_ARRIVED, TRACK_STOPPED, TRACK_FAILED } TrackState;
+typedef enum {
+    TRACK_WAITING,
+    TRACK_MOVING,
+    TRACK_ARRIVED,
+    TRACK_STOPPED,
+    TRACK_FAILED,
+    TRACK_KEPT, /* runs on the node it should leave and the plan keeps it there: not moved */
+} TrackState;
 
 typedef struct {
     char *vm;
@@ -166,6 +173,16 @@ static void track(Watch *w, Tracked *t, json_object *vm)
         t->state = TRACK_ARRIVED;
         return;
     }
+    /* Still where it was, healthy, and the plan keeps it there (a migration that failed, a
+     * node that cannot take it any more): it is not going to move, say why. */
+    if (g_strcmp0(state, "running") == 0 && on && strcmp(on, w->node) == 0 &&
+        g_strcmp0(planned, w->node) == 0 && !vmctl_json_get(vm, "pending")) {
+        if (t->state != TRACK_KEPT)
+            watch_print(w, "%s: not moved, still running on %s%s%s", t->vm, on, why ? ": " : "",
+                        why ? why : "");
+        t->state = TRACK_KEPT;
+        return;
+    }
     /* "recovering" is the plan's word for a VM about to move: it has not started moving yet. */
     if (g_strcmp0(state, "recovering") == 0 && t->state == TRACK_WAITING)
         return;
@@ -196,7 +213,7 @@ static void track(Watch *w, Tracked *t, json_object *vm)
 static int check_watch(json_object *status, void *ctx, char **ret_line)
 {
     Watch *w = ctx;
-    size_t arrived = 0, unsettled = 0;
+    size_t arrived = 0, unsettled = 0, kept = 0;
     const char *current = NULL;
 
     /* No VM list, or one from a database being synced (e.g. while the leader changes): a VM
@@ -218,6 +235,7 @@ static int check_watch(json_object *status, void *ctx, char **ret_line)
             track(w, t, vm);
         }
         arrived += t->state == TRACK_ARRIVED;
+        kept += t->state == TRACK_KEPT;
         unsettled += t->state == TRACK_WAITING || t->state == TRACK_MOVING;
         if (t->state == TRACK_MOVING && !current)
             current = t->vm;
@@ -226,6 +244,17 @@ static int check_watch(json_object *status, void *ctx, char **ret_line)
     const char *state = json_object_get_string(vmctl_json_get(node, "state"));
     /* Drained once the node holds nothing and every VM that left it has arrived (or stopped,
      * said above): a migrate_from still running elsewhere is part of the drain. */
+    if (unsettled == 0 && kept > 0) {
+        g_autoptr(GString) names = g_string_new(NULL);
+        for (guint i = 0; i < w->vms->len; i++) {
+            Tracked *t = &g_array_index(w->vms, Tracked, i);
+            if (t->state == TRACK_KEPT)
+                g_string_append_printf(names, "%s%s", names->len ? ", " : "", t->vm);
+        }
+        watch_print(w, "%s: %zu/%u VMs moved; not moved: %s", w->node, arrived, w->vms->len,
+                    names->str);
+        return -1;
+    }
     if (w->drain && g_strcmp0(state, "drained") == 0 && unsettled == 0) {
         watch_print(w, "%s: drained (%zu/%u VMs moved, %.1f s)", w->node, arrived, w->vms->len,
                     seconds_since(w->start));

@@ -5,12 +5,27 @@ fail() {
     [ -n "${log:-}" ] && [ -f "$log" ] && tail -n 3 "$log" >&2
     exit 1
 }
-# expect CODE ACTION [VAR=VALUE...]: runs the agent, checks its exit code, keeps stderr in $errout.
+# exit_reasons CODE ERROUT: a failure (any code but 0, and 7 "not running") says why in exactly
+# one OCF exit reason line on stderr ("ocf-exit-reason:..."), which clusterd records; a success
+# says none. Prints the reason.
+exit_reasons() {
+    local n
+    n=$(printf '%s\n' "$2" | grep -c '^ocf-exit-reason:.' || true)
+    case $1 in
+    0) [ "$n" = 0 ] || fail "a success printed an exit reason: $2" ;;
+    7) [ "$n" -le 1 ] || fail "more than one exit reason: $2" ;;
+    *) [ "$n" = 1 ] || fail "exit $1 with $n exit reason lines, want 1: $2" ;;
+    esac
+    printf '%s\n' "$2" | sed -n 's/^ocf-exit-reason://p'
+}
+# expect CODE ACTION [VAR=VALUE...]: runs the agent, checks its exit code and exit reason, keeps
+# stderr in $errout and the exit reason in $reason.
 expect() {
     local want=$1 action=$2 rc=0
     shift 2
     errout=$(env "$@" "$A" "$action" 2>&1 >/dev/null) || rc=$?
     [ "$rc" -eq "$want" ] || fail "$action $*: exit $rc, want $want (stderr: $errout)"
+    reason=$(exit_reasons "$rc" "$errout")
     [ -z "$errout" ] || echo "  $action stderr: $errout"
 }
 mark() { stat -c %s "$log" 2>/dev/null || echo 0; }

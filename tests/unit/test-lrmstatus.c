@@ -8,8 +8,10 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 
+#include "engine.h"
 #include "lrmstatus.h"
 #include "model.h"
+#include "statusview.h"
 
 static const char cib_head[] =
         "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
@@ -464,6 +466,87 @@ static void test_migrate_hand_over(void **state)
     assert_string_equal(restore_fails, "INFINITY");
 }
 
+/* A quick migration whose save fails: the agent finished and says the VM keeps running on the
+ * source. The VM is read as running there (not failed), its exit reason reaches `vmctl status`
+ * and the plan keeps it there instead of stopping it; a probe keeps that, a stop clears it. A
+ * migrate_to that timed out is unknown: failed. */
+static void test_migrate_failed_keeps_running(void **state)
+{
+    Fix *f = *state;
+    const char *why_agent = "cannot save the domain: Operation not permitted; the domain keeps "
+                            "running here";
+
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
+                                             "n2", NULL, 1700000000),
+                     1);
+    VmhaOpResult failed = {"k", "migrate_to", 0, "a", 1, 0, 140, 1700000001, why_agent, false, 0};
+    g_autofree char *none = NULL;
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &failed, &none), 1);
+    assert_null(none);
+    xmlNode *n1_state = f->status->children;
+    assert_int_equal(vmha_lrm_state(n1_state, "a"), VMHA_LRM_RUNNING);
+    all_online(f);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        ssize_t a = vmha_model_find_vm(m, "a"), n1 = vmha_model_find_node(m, "n1");
+        assert_int_equal(m->vms[a].state[n1], VMHA_RSC_ACTIVE);
+        assert_int_equal(m->vms[a].migrate_failed_at[n1], 1700000001);
+        assert_int_equal(m->vms[a].last_failure.node, n1);
+        assert_string_equal(m->vms[a].last_failure.op, "migrate_to");
+        assert_string_equal(m->vms[a].last_failure.exit_reason, why_agent);
+        vmha_model_set_drain(m, (size_t)n1, true);
+        g_autoptr(VmhaPlan) p = NULL;
+        assert_int_equal(vmha_engine_plan(m, 1700000002, &p), 0);
+        for (size_t i = 0; i < p->n_actions; i++)
+            assert_true(p->actions[i].vm != a);
+        assert_int_equal(p->placement[a], n1);
+        VmhaShowVm v;
+        vmha_show_vm(m, p, (size_t)a, NULL, &v);
+        assert_int_equal(v.state, VMHA_SHOW_RUNNING);
+        assert_non_null(strstr(v.why, why_agent));
+        assert_true(g_str_has_prefix(v.why, "kept on draining node n1: its migration failed"));
+        vmha_show_vm_clear(&v);
+    }
+    /* A probe finding it running keeps the failed migration in mind. */
+    VmhaProbeResult running = {"a", 0, VMHA_OP_STATUS_DONE, 1, 1700000005};
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &running), 1);
+    all_online(f);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        ssize_t a = vmha_model_find_vm(m, "a"), n1 = vmha_model_find_node(m, "n1");
+        assert_int_equal(m->vms[a].state[n1], VMHA_RSC_ACTIVE);
+        assert_int_equal(m->vms[a].migrate_failed_at[n1], 1700000001);
+    }
+    /* A stop ends it. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "stop", "k3", NULL, NULL,
+                                             NULL, 1700000010),
+                     1);
+    VmhaOpResult stopped = {"k3", "stop", 0, "a", 0, 0, 10, 1700000011, NULL, false, 0};
+    assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &stopped, NULL), 1);
+    all_online(f);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        ssize_t a = vmha_model_find_vm(m, "a"), n1 = vmha_model_find_node(m, "n1");
+        assert_int_equal(m->vms[a].state[n1], VMHA_RSC_INACTIVE);
+        assert_int_equal(m->vms[a].migrate_failed_at[n1], 0);
+    }
+    /* Timed out: the agent was killed, the VM may be half saved. */
+    assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "migrate_to", "k4", "n2",
+                                             "n3", NULL, 1700000020),
+                     1);
+    VmhaOpResult timeout = {"k4",   "migrate_to", 0,    "b",   1, VMHA_OP_STATUS_TIMEOUT,
+                            600000, 1700000021,   NULL, false, 0};
+    assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &timeout, NULL), 1);
+    assert_int_equal(vmha_lrm_state(f->status->children->next, "b"), VMHA_LRM_FAILED);
+    all_online(f);
+    {
+        g_autoptr(VmhaModel) m = model_of(f);
+        ssize_t b = vmha_model_find_vm(m, "b"), n2 = vmha_model_find_node(m, "n2");
+        assert_int_equal(m->vms[b].state[n2], VMHA_RSC_FAILED);
+        assert_int_equal(m->vms[b].migrate_failed_at[n2], 0);
+    }
+}
+
 /* A drained node holding nothing may leave without fencing; anything found there undoes it. */
 static void test_mark_down_if_idle(void **state)
 {
@@ -531,6 +614,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_failures_counted, setup, teardown),
             cmocka_unit_test_setup_teardown(test_result_predating_fence, setup, teardown),
             cmocka_unit_test_setup_teardown(test_migrate_hand_over, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_migrate_failed_keeps_running, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mark_down_if_idle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fencing_records, setup, teardown),
     };

@@ -167,6 +167,57 @@ static void test_pending(void **state)
     }
 }
 
+/* The agent's exit reason of the last failure reaches the why of a VM that is not running. */
+static void test_last_failure_reason(void **state)
+{
+    static const char failed_cib[] =
+            "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+            "num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\"><configuration><crm_config>"
+            "<cluster_property_set id=\"o\"><nvpair id=\"o1\" name=\"stonith-enabled\" "
+            "value=\"false\"/></cluster_property_set></crm_config>"
+            "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/></nodes>"
+            "<resources>" VM("pinned", "") VM(
+                    "fine",
+                    "") "</resources><constraints>"
+                        "<rsc_location id=\"l\" rsc=\"pinned\" node=\"n2\" score=\"-INFINITY\"/>"
+                        "</constraints></configuration><status>"
+                        "<node_state id=\"1\" uname=\"n1\" " UP "><transient_attributes id=\"1\">"
+                        "<instance_attributes id=\"status-1\">" INF_FAILS(
+                                "1",
+                                "pinned") "</instance_attributes></transient_attributes><lrm "
+                                          "id=\"1\"><lrm_resources>"
+                                          "<lrm_resource id=\"pinned\" type=\"vm\" class=\"ocf\" "
+                                          "provider=\"vmha\">"
+                                          "<lrm_rsc_op id=\"pinned_last_0\" "
+                                          "operation_key=\"pinned_start_0\" "
+                                          "operation=\"start\" interval=\"0\" rc-code=\"1\" "
+                                          "op-status=\"0\" call-id=\"3\" "
+                                          "last-rc-change=\"900\" exit-reason=\"no lock manager\"/>"
+                                          "<lrm_rsc_op id=\"pinned_last_failure_0\" "
+                                          "operation_key=\"pinned_start_0\" "
+                                          "operation=\"start\" interval=\"0\" rc-code=\"1\" "
+                                          "op-status=\"0\" call-id=\"3\" "
+                                          "last-rc-change=\"900\" exit-reason=\"no lock "
+                                          "manager\"/></lrm_resource>" OP(
+                                                  "fine", "start", "0",
+                                                  "4") "</lrm_resources></lrm></node_state>"
+                                                       "<node_state id=\"2\" uname=\"n2\" " UP
+                                                       "/></status></cib>";
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(VmhaPlan) p = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (vmha_model_parse(failed_cib, sizeof(failed_cib) - 1, &m, &error) < 0)
+        fail_msg("%s", error->message);
+    assert_int_equal(vmha_engine_plan(m, 1000, &p), 0);
+    VmhaShowVm v;
+    vmha_show_vm(m, p, (size_t)vmha_model_find_vm(m, "pinned"), NULL, &v);
+    assert_string_equal(v.why, "failed too often (migration-threshold 1000000) on n1; banned from "
+                               "the others; last failure: start on n1: no lock manager");
+    vmha_show_vm_clear(&v);
+    expect_vm(m, p, "fine", VMHA_SHOW_RUNNING, "n1", NULL);
+}
+
 static void test_node_states(void **state)
 {
     VmhaNode n = {.name = (char *)"n1", .state = VMHA_NODE_ONLINE};
@@ -198,6 +249,7 @@ int main(void)
             cmocka_unit_test(test_node_states),
             cmocka_unit_test(test_drained),
             cmocka_unit_test(test_pending),
+            cmocka_unit_test(test_last_failure_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
