@@ -34,7 +34,7 @@
 #include "statusclean.h"
 #include "vmattr.h"
 #include "vmcib.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 /* Debian 12's Pacemaker refuses documents with a newer feature set. */
 #define VMHA_CRM_FEATURE_SET "3.16.1"
@@ -546,7 +546,7 @@ static int cib_call_result(int rc, char **ret_error, const char *what)
 {
     if (rc == pcmk_ok)
         return 0;
-    return fail(ret_error, VMCTL_EXIT_FAILURE, "%s: %s", what, pcmk_strerror(rc));
+    return fail(ret_error, VMHA_RESULT_FAILURE, "%s: %s", what, pcmk_strerror(rc));
 }
 
 static int remove_preferences(xmlNode *cib, const char *vm, char **ret_error)
@@ -584,10 +584,10 @@ static int add_preferences(xmlNode *cib, const char *vm, const char *list, char 
     if (!list || !*list)
         return 0;
     if (vmha_prefer_parse(list, &nodes) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", list);
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad node list '%s'", list);
     for (size_t i = 0; nodes[i]; i++)
         if (!node_known(cib, nodes[i]))
-            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[i]);
+            return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", nodes[i]);
     for (size_t i = 0; nodes[i]; i++) {
         g_autofree char *id = g_strdup_printf("prefer-%s-%s", vm, nodes[i]);
         g_autofree char *score = g_strdup_printf("%d", vmha_prefer_score((unsigned)i));
@@ -599,7 +599,7 @@ static int add_preferences(xmlNode *cib, const char *vm, const char *list, char 
         int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_CONSTRAINTS, loc, cib_sync_call);
         free_xml(loc);
         if (cib_call_result(rc, ret_error, "cannot add a preference") != 0)
-            return VMCTL_EXIT_FAILURE;
+            return VMHA_RESULT_FAILURE;
     }
     return 0;
 }
@@ -612,17 +612,17 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     VmhaAttrSection sec;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
     if (vmha_msg_get_str(m, VMHA_F_CONFIG, &config) < 0 ||
         vmha_vm_attr_check("config", config, &canon, &sec, &err) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "config must be an absolute path");
+        return fail(ret_error, VMHA_RESULT_USAGE, "config must be an absolute path");
     if (vmha_msg_get_str(m, VMHA_F_PRIORITY, &priority) == 0 &&
         vmha_vm_attr_check("priority", priority, &canon, &sec, &err) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "%s", err);
+        return fail(ret_error, VMHA_RESULT_USAGE, "%s", err);
     if (vmha_msg_get_u64(m, VMHA_F_MEMORY, &memory) < 0 || memory == 0 || memory > (1u << 30))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad memory size");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad memory size");
     if (vmha_msg_get_u64(m, VMHA_F_VCPUS, &vcpus) < 0 || vcpus == 0 || vcpus > 4096)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad vCPU count");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad vCPU count");
     if (vmha_msg_get_str(m, VMHA_F_PREFER, &prefer) < 0)
         prefer = NULL;
     /* The only setting at creation besides the above: added stopped (vmctl vm add --stopped). */
@@ -631,18 +631,18 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
         for (size_t i = 0; kvs[i]; i++) {
             if (strcmp(kvs[i], "target-role=Stopped") != 0)
-                return fail(ret_error, VMCTL_EXIT_USAGE, "unexpected '%s'", kvs[i]);
+                return fail(ret_error, VMHA_RESULT_USAGE, "unexpected '%s'", kvs[i]);
             target_role = "Stopped";
         }
     if (find_primitive(cib, name))
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "a resource named '%s' already exists", name);
+        return fail(ret_error, VMHA_RESULT_FAILURE, "a resource named '%s' already exists", name);
     if (prefer) {
         g_auto(GStrv) nodes = NULL;
         if (vmha_prefer_parse(prefer, &nodes) < 0)
-            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", prefer);
+            return fail(ret_error, VMHA_RESULT_USAGE, "bad node list '%s'", prefer);
         for (size_t i = 0; nodes[i]; i++)
             if (!node_known(cib, nodes[i]))
-                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[i]);
+                return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", nodes[i]);
     }
 
     xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
@@ -664,7 +664,7 @@ static int apply_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     int rc = db.cib->cmds->create(db.cib, XML_CIB_TAG_RESOURCES, prim, cib_sync_call);
     free_xml(prim);
     if (rc != pcmk_ok)
-        return cib_call_result(rc, ret_error, "cannot add the VM") ? VMCTL_EXIT_FAILURE : 0;
+        return cib_call_result(rc, ret_error, "cannot add the VM") ? VMHA_RESULT_FAILURE : 0;
     return add_preferences(cib, name, prefer, ret_error);
 }
 
@@ -673,17 +673,17 @@ static int apply_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_autofree char *name = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
     if (!find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     int r = remove_preferences(cib, name, NULL);
     if (r != 0)
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the VM's constraints");
+        return fail(ret_error, VMHA_RESULT_FAILURE, "cannot remove the VM's constraints");
     xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
     crm_xml_add(del, XML_ATTR_ID, name);
     int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
     free_xml(del);
-    return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMCTL_EXIT_FAILURE : 0;
+    return cib_call_result(rc, ret_error, "cannot remove the VM") ? VMHA_RESULT_FAILURE : 0;
 }
 
 /* `<operations><op id="VM-monitor" name="monitor" interval="5s" timeout="30s"/></operations>`:
@@ -707,15 +707,15 @@ static int set_one(xmlNode *copy, xmlNode *config, const char *name, const char 
     g_autofree char *key = g_strndup(kv, eq - kv);
 
     if (vmha_vm_attr_check(key, value, &canon, &sec, &err) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "%s: %s", key, err);
+        return fail(ret_error, VMHA_RESULT_USAGE, "%s: %s", key, err);
     switch (sec) {
     case VMHA_ATTR_PREFER: {
         g_auto(GStrv) nodes = NULL;
         if (*value && vmha_prefer_parse(value, &nodes) < 0)
-            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node list '%s'", value);
+            return fail(ret_error, VMHA_RESULT_USAGE, "bad node list '%s'", value);
         for (size_t j = 0; nodes && nodes[j]; j++)
             if (!node_known(copy, nodes[j]))
-                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", nodes[j]);
+                return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", nodes[j]);
         vmha_cib_vm_prefer_set(config, name, nodes);
         return 0;
     }
@@ -724,20 +724,21 @@ static int set_one(xmlNode *copy, xmlNode *config, const char *name, const char 
         g_autofree int *scores = NULL;
         bool together = strcmp(canon, "together") == 0;
         if (vmha_coloc_list_parse(value, name, together, &others, &scores) < 0)
-            return fail(ret_error, VMCTL_EXIT_USAGE,
+            return fail(ret_error, VMHA_RESULT_USAGE,
                         "%s: bad list '%s' (VMs other than %s, each "
                         "once, with an optional positive score)",
                         key, value, name);
         for (size_t j = 0; others[j]; j++)
             if (!copy_has_vm(copy, others[j]))
-                return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "%s: unknown VM '%s'", key, others[j]);
+                return fail(ret_error, VMHA_RESULT_NOT_FOUND, "%s: unknown VM '%s'", key,
+                            others[j]);
         vmha_cib_vm_coloc_set(config, name, together, others, scores);
         return 0;
     }
     case VMHA_ATTR_BAN: {
         bool ban = strcmp(canon, "ban") == 0;
         if (*value && !node_known(copy, value))
-            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", value);
+            return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", value);
         vmha_cib_vm_ban(config, name, *value ? value : NULL, ban);
         return 0;
     }
@@ -756,14 +757,14 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_auto(GStrv) kvs = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
+        return fail(ret_error, VMHA_RESULT_USAGE, "nothing to set");
     if (!find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     for (size_t i = 0; kvs[i]; i++)
         if (!strchr(kvs[i], '=') || kvs[i][0] == '=')
-            return fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+            return fail(ret_error, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
 
     xmlNode *copy = copy_xml(cib);
     xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
@@ -772,14 +773,14 @@ static int apply_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         rc = set_one(copy, config, name, kvs[i], ret_error);
     g_autofree char *other = NULL;
     if (rc == 0 && vmha_cib_vm_coloc_conflict(config, name, &other))
-        rc = fail(ret_error, VMCTL_EXIT_USAGE,
+        rc = fail(ret_error, VMHA_RESULT_USAGE,
                   "%s would be kept both together with and apart "
                   "from %s",
                   name, other);
     g_autoptr(VmhaModel) model = NULL;
     g_autoptr(GError) error = NULL;
     if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
-        rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+        rc = fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
     if (rc == 0)
         rc = replace_configuration(config, ret_error);
     free_xml(copy);
@@ -804,14 +805,14 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
     if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 || origin == 0 ||
         vmha_msg_get_strv(m, VMHA_F_PROBE, &entries) < 0 || !entries[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed probe results");
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed probe results");
     g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
     g_autofree char *xpath =
             g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@id='%s']", node_id);
     xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
     const char *uname = node ? crm_element_value(node, XML_ATTR_UNAME) : NULL;
     if (!uname)
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node %s", node_id);
 
     g_auto(GStrv) kvs = NULL;
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
@@ -839,7 +840,7 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         }
         if (c < 0) {
             free_xml(copy);
-            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed probe result '%s'", entries[i]);
+            return fail(ret_error, VMHA_RESULT_USAGE, "malformed probe result '%s'", entries[i]);
         }
         changed += c;
     }
@@ -848,7 +849,7 @@ static int apply_probe(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (changed)
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call);
     free_xml(copy);
-    return cib_call_result(rc, ret_error, "cannot record the probe results") ? VMCTL_EXIT_FAILURE
+    return cib_call_result(rc, ret_error, "cannot record the probe results") ? VMHA_RESULT_FAILURE
                                                                              : 0;
 }
 
@@ -905,7 +906,7 @@ static int check_only_device(xmlNode *cib, const char *id, bool forced, char **r
     if (!orphans[0] || forced)
         return 0;
     g_autofree char *list = g_strjoinv(", ", orphans);
-    return fail(ret_error, VMCTL_EXIT_REFUSED,
+    return fail(ret_error, VMHA_RESULT_REFUSED,
                 "fence device '%s' is the only one fencing %s: removing it needs root and "
                 "--force",
                 id, list);
@@ -921,38 +922,38 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_auto(GStrv) kvs = NULL, hosts = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad fence device id");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+        return fail(ret_error, VMHA_RESULT_USAGE, "no fence agent given");
     bool forced = strcmp(kvs[0], CD_FENCE_FORCE) == 0;
     char **pairs = kvs + (forced ? 1 : 0);
     if (!pairs[0] || !g_str_has_prefix(pairs[0], "agent="))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "no fence agent given");
+        return fail(ret_error, VMHA_RESULT_USAGE, "no fence agent given");
     const char *agent = pairs[0] + strlen("agent=");
     if (!vmha_fence_agent_valid(agent))
-        return fail(ret_error, VMCTL_EXIT_USAGE,
+        return fail(ret_error, VMHA_RESULT_USAGE,
                     "bad fence agent '%s': a name fence_NAME, not a path (agents are run only "
                     "from the trusted agent directories)",
                     agent);
     if (vmha_fence_options_check((const char *const *)pairs + 1, ret_error) < 0)
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     if (vmha_msg_get_strv(m, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence device needs the nodes it fences");
+        return fail(ret_error, VMHA_RESULT_USAGE, "a fence device needs the nodes it fences");
     for (size_t i = 0; hosts[i]; i++) {
         if (!vmha_node_name_valid(hosts[i]))
-            return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name '%s'", hosts[i]);
+            return fail(ret_error, VMHA_RESULT_USAGE, "bad node name '%s'", hosts[i]);
         for (size_t j = 0; j < i; j++)
             if (g_str_equal(hosts[i], hosts[j]))
-                return fail(ret_error, VMCTL_EXIT_USAGE, "node '%s' given twice", hosts[i]);
+                return fail(ret_error, VMHA_RESULT_USAGE, "node '%s' given twice", hosts[i]);
         if (!node_known(cib, hosts[i]))
-            return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", hosts[i]);
+            return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", hosts[i]);
     }
     bool replace = find_fence_device(cib, id) != NULL;
     if (replace && !forced)
-        return fail(ret_error, VMCTL_EXIT_FAILURE,
+        return fail(ret_error, VMHA_RESULT_FAILURE,
                     "fence device '%s' already exists (root: --force replaces it)", id);
     if (!replace && id_taken(cib, id))
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "the id '%s' is already used in the database",
+        return fail(ret_error, VMHA_RESULT_FAILURE, "the id '%s' is already used in the database",
                     id);
 
     xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
@@ -990,7 +991,7 @@ static int apply_fence_add(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     }
     if (rc == pcmk_ok)
         return 0;
-    return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot %s the fence device: %s",
+    return fail(ret_error, VMHA_RESULT_FAILURE, "cannot %s the fence device: %s",
                 replace ? "replace" : "add", pcmk_strerror(rc));
 }
 
@@ -1001,14 +1002,14 @@ static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_auto(GStrv) kvs = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &id) < 0 || !vmha_fence_id_valid(id))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad fence device id");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad fence device id");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
         kvs = NULL;
     bool forced = kvs && kvs[0] && strcmp(kvs[0], CD_FENCE_FORCE) == 0;
     if (kvs && kvs[forced ? 1 : 0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "unexpected '%s'", kvs[forced ? 1 : 0]);
+        return fail(ret_error, VMHA_RESULT_USAGE, "unexpected '%s'", kvs[forced ? 1 : 0]);
     if (!find_fence_device(cib, id))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown fence device '%s'", id);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown fence device '%s'", id);
     int r = check_only_device(cib, id, forced, ret_error);
     if (r != 0)
         return r;
@@ -1016,12 +1017,12 @@ static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         g_message("fence device %s removed (forced by root)", id);
     /* Constraints naming it (a location for the device) would refer to nothing. */
     if (remove_preferences(cib, id, NULL) != 0)
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "cannot remove the device's constraints");
+        return fail(ret_error, VMHA_RESULT_FAILURE, "cannot remove the device's constraints");
     xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
     crm_xml_add(del, XML_ATTR_ID, id);
     int rc = db.cib->cmds->remove(db.cib, XML_CIB_TAG_RESOURCES, del, cib_sync_call);
     free_xml(del);
-    return cib_call_result(rc, ret_error, "cannot remove the fence device") ? VMCTL_EXIT_FAILURE
+    return cib_call_result(rc, ret_error, "cannot remove the fence device") ? VMHA_RESULT_FAILURE
                                                                             : 0;
 }
 
@@ -1030,7 +1031,7 @@ static int apply_fence_remove(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 static int replace_status(xmlNode *status, char **ret_error, const char *what)
 {
     int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, status, cib_sync_call);
-    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+    return cib_call_result(rc, ret_error, what) ? VMHA_RESULT_FAILURE : 0;
 }
 
 /* Forgets the VM's history and failures on every node; sync.c then has every node probe it, as
@@ -1041,14 +1042,14 @@ static int apply_vm_cleanup(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *busy = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
     if (!find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
     /* Forgetting an operation in flight would let the leader plan the VM again while it may be
      * starting: the one thing that must never happen. */
     if (vmha_status_vm_pending(status, name, &busy))
-        return fail(ret_error, VMCTL_EXIT_FAILURE,
+        return fail(ret_error, VMHA_RESULT_FAILURE,
                     "VM '%s' has an operation in progress on %s; try again when it is done", name,
                     busy);
     if (!status)
@@ -1070,20 +1071,20 @@ static int apply_node_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *when = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad node name");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0)
         for (size_t i = 0; kvs[i]; i++)
             if (g_str_has_prefix(kvs[i], "requested="))
                 when = kvs[i] + strlen("requested=");
     gint64 t = 0;
     if (!when || !g_ascii_string_to_signed(when, 10, 1, G_MAXINT64, &t, NULL))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "a fence request needs its time");
+        return fail(ret_error, VMHA_RESULT_USAGE, "a fence request needs its time");
     g_autofree char *xpath =
             g_strdup_printf("//" XML_CIB_TAG_NODES "/" XML_CIB_TAG_NODE "[@uname='%s']", uname);
     xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
     const char *id = node ? crm_element_value(node, XML_ATTR_ID) : NULL;
     if (!id)
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
 
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
     xmlNode *copy = status ? copy_xml(status) : create_xml_node(NULL, XML_CIB_TAG_STATUS);
@@ -1125,7 +1126,7 @@ static int status_replace(xmlNode *copy, bool changed, char **ret_error, const c
 {
     int rc = changed ? db.cib->cmds->replace(db.cib, XML_CIB_TAG_STATUS, copy, cib_sync_call) : 0;
     free_xml(copy);
-    return cib_call_result(rc, ret_error, what) ? VMCTL_EXIT_FAILURE : 0;
+    return cib_call_result(rc, ret_error, what) ? VMHA_RESULT_FAILURE : 0;
 }
 
 /* The leader's actions: each recorded pending on its node, unless the VM has an operation in
@@ -1136,10 +1137,10 @@ static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_auto(GStrv) entries = NULL;
 
     if (vmha_msg_get_strv(m, VMHA_F_ACTION, &entries) < 0 || !entries[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed actions");
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed actions");
     int64_t now;
     if (msg_time(m, &now) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "actions without a time");
+        return fail(ret_error, VMHA_RESULT_USAGE, "actions without a time");
     xmlNode *copy = status_copy(cib);
     bool changed = false;
     for (size_t i = 0; entries[i]; i++) {
@@ -1147,7 +1148,7 @@ static int apply_actions(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         VmhaActionSpec a;
         if (vmha_action_parse(entries[i], &a, &parts) < 0) {
             free_xml(copy);
-            return fail(ret_error, VMCTL_EXIT_USAGE, "malformed action '%s'", entries[i]);
+            return fail(ret_error, VMHA_RESULT_USAGE, "malformed action '%s'", entries[i]);
         }
         const char *node_id = node_id_of(cib, a.node);
         bool migrate = strcmp(a.op, "migrate") == 0;
@@ -1178,7 +1179,7 @@ static const char *primitive_attr(xmlNode *prim, const char *tag, const char *na
 static int replace_configuration(xmlNode *copy, char **ret_error)
 {
     int rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_CONFIGURATION, copy, cib_sync_call);
-    return cib_call_result(rc, ret_error, "cannot change the configuration") ? VMCTL_EXIT_FAILURE
+    return cib_call_result(rc, ret_error, "cannot change the configuration") ? VMHA_RESULT_FAILURE
                                                                              : 0;
 }
 
@@ -1224,14 +1225,14 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
 
     if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
         vmha_msg_get_str(m, VMHA_F_RESULT, &line) < 0 || vmha_op_result_parse(line, &r, &parts) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed result '%s'", line ? line : "");
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed result '%s'", line ? line : "");
     if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &reason) == 0)
         r.exit_reason = reason;
     g_auto(GStrv) kvs = NULL;
     const char *epoch = vmha_msg_get_strv(m, VMHA_F_KV, &kvs) == 0 ? kv_value(kvs, "fenced") : NULL;
     gint64 e = 0;
     if (epoch && !g_ascii_string_to_signed(epoch, 10, 0, G_MAXINT64, &e, NULL))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fence epoch '%s'", epoch);
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed fence epoch '%s'", epoch);
     r.has_fence_epoch = epoch != NULL;
     r.fence_epoch = e;
     g_autofree char *node_id = g_strdup_printf("%" G_GUINT64_FORMAT, origin);
@@ -1240,7 +1241,7 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     xmlNode *node = get_xpath_object(xpath, cib, LOG_NEVER);
     const char *uname = node ? crm_element_value(node, XML_ATTR_UNAME) : NULL;
     if (!uname)
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node %s", node_id);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node %s", node_id);
     if (!find_vm(cib, r.rsc))
         return 0; /* removed meanwhile: its history would be an orphan */
 
@@ -1280,15 +1281,15 @@ static int apply_fence(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     uint64_t rc = 0;
 
     if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "no node given");
+        return fail(ret_error, VMHA_RESULT_USAGE, "no node given");
     const char *node_id = node_id_of(cib, uname);
     if (!node_id)
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
     int64_t now;
     if (msg_time(m, &now) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "a fencing record without a time");
+        return fail(ret_error, VMHA_RESULT_USAGE, "a fencing record without a time");
     if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed fencing outcome");
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed fencing outcome");
     if (vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0)
         message = NULL;
     xmlNode *copy = status_copy(cib);
@@ -1317,19 +1318,19 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
     g_auto(GStrv) kvs = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0 || !vmha_node_name_valid(uname))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad node name");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
         kvs = NULL;
     const char *method_arg = kv_value(kvs, "method");
     const char *method = vmha_migration_method_canonical(method_arg);
     if (method_arg && !method)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
                     method_arg);
     const char *force = kv_value(kvs, "force"), *shutdown = kv_value(kvs, "shutdown");
     if ((force && strcmp(force, "on") != 0) || (shutdown && strcmp(shutdown, "on") != 0))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad drain options");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad drain options");
     if (!node_id_of(cib, uname))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
     /* A clusterd shutting down on a node the administrator drained leaves that drain as it
      * is: it must outlive the restart, where a shutdown's own drain ends. */
     if (drain && shutdown && node_draining(cib, uname))
@@ -1342,7 +1343,7 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
     int rc = 0;
     if (changed > 0) {
         rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, nodes, cib_sync_call);
-        rc = cib_call_result(rc, ret_error, "cannot change the node") ? VMCTL_EXIT_FAILURE : 0;
+        rc = cib_call_result(rc, ret_error, "cannot change the node") ? VMHA_RESULT_FAILURE : 0;
     }
     free_xml(nodes);
     if (rc == 0 && drain) {
@@ -1361,7 +1362,7 @@ static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_auto(GStrv) kvs = NULL;
 
     if (vmha_msg_get_str(m, VMHA_F_NAME, &name) < 0 || !vmha_vm_name_valid(name))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad VM name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
     if (vmha_msg_get_str(m, VMHA_F_NODE, &to) < 0)
         to = NULL;
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
@@ -1370,19 +1371,19 @@ static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     const char *method_arg = kv_value(kvs, "method");
     const char *method = vmha_migration_method_canonical(method_arg);
     if (method_arg && !method)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
                     method_arg);
     if (!find_vm(cib, name))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     if (!from || !node_id_of(cib, from))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", from ? from : "");
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", from ? from : "");
     if (to && !node_id_of(cib, to))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", to);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", to);
     if (to && strcmp(to, from) == 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "%s already runs on %s", name, to);
+        return fail(ret_error, VMHA_RESULT_USAGE, "%s already runs on %s", name, to);
     xmlNode *config = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_CONFIGURATION));
     int rc = vmha_cib_move_set(config, name, from, to, method) < 0
-                     ? fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name)
+                     ? fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name)
                      : replace_configuration(config, ret_error);
     free_xml(config);
     return rc;
@@ -1416,7 +1417,7 @@ static int set_node_flag(xmlNode *nodes, const char *uname, const char *key, con
 {
     bool on = false;
     if (value && vmha_pcmk_boolean(value, &on) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "%s: '%s' is not on or off", key, value);
+        return fail(ret_error, VMHA_RESULT_USAGE, "%s: '%s' is not on or off", key, value);
     vmha_cib_node_attr_set(nodes, uname, key, on ? "on" : NULL);
     return 0;
 }
@@ -1461,11 +1462,11 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     if (vmha_msg_get_str(m, VMHA_F_NODE, &uname) < 0)
         uname = NULL;
     if (uname && !vmha_node_name_valid(uname))
-        return fail(ret_error, VMCTL_EXIT_USAGE, "bad node name");
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad node name");
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0 || !kvs[0])
-        return fail(ret_error, VMCTL_EXIT_USAGE, "nothing to set");
+        return fail(ret_error, VMHA_RESULT_USAGE, "nothing to set");
     if (uname && !node_id_of(cib, uname))
-        return fail(ret_error, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", uname);
+        return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
     xmlNode *copy = copy_xml(cib);
     xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
     int rc = 0;
@@ -1474,25 +1475,25 @@ static int apply_config_set(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         g_autofree char *key = eq ? g_strndup(kvs[i], eq - kvs[i]) : NULL;
         const char *value = eq && eq[1] ? eq + 1 : NULL;
         if (!key)
-            rc = fail(ret_error, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+            rc = fail(ret_error, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
         else if (uname && (strcmp(key, "standby") == 0 || strcmp(key, "maintenance") == 0))
             rc = set_node_flag(first_named_child(config, XML_CIB_TAG_NODES), uname, key, value,
                                ret_error);
         else if (uname && strcmp(key, "memory") != 0 && strcmp(key, "cpu") != 0)
-            rc = fail(ret_error, VMCTL_EXIT_USAGE,
+            rc = fail(ret_error, VMHA_RESULT_USAGE,
                       "unknown node setting '%s' (memory, cpu, standby, maintenance)", key);
         else if (uname)
             vmha_cib_node_utilization_set(first_named_child(config, XML_CIB_TAG_NODES), uname, key,
                                           value);
         else if (!settable_property(key))
-            rc = fail(ret_error, VMCTL_EXIT_USAGE, "unknown cluster property '%s'", key);
+            rc = fail(ret_error, VMHA_RESULT_USAGE, "unknown cluster property '%s'", key);
         else
             vmha_cib_property_set(first_named_child(config, XML_CIB_TAG_CRMCONFIG), key, value);
     }
     g_autoptr(VmhaModel) model = NULL;
     g_autoptr(GError) error = NULL;
     if (rc == 0 && vmha_model_from_xml(copy, &model, &error) < 0)
-        rc = fail(ret_error, VMCTL_EXIT_USAGE, "%s", error->message);
+        rc = fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
     /* maintenance-mode going from on to off */
     g_autoptr(VmhaModel) before = NULL;
     g_autoptr(GError) before_error = NULL;
@@ -1558,7 +1559,7 @@ static int apply_nodes(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
 
     if (cd_cibdb_nodes_parse(m, &refs, &names) < 0)
-        return fail(ret_error, VMCTL_EXIT_USAGE, "malformed node list");
+        return fail(ret_error, VMHA_RESULT_USAGE, "malformed node list");
     if (!vmha_cib_nodes_follow(cib, (const VmhaNodeRef *)refs->data, refs->len, kept))
         return 0;
     for (guint i = 0; i < kept->len; i++)
@@ -1573,7 +1574,7 @@ static int apply_nodes(xmlNode *cib, const VmhaMsg *m, char **ret_error)
             continue;
         int rc = db.cib->cmds->replace(db.cib, sections[i], section, cib_sync_call);
         if (cib_call_result(rc, ret_error, "cannot update the node list"))
-            return VMCTL_EXIT_FAILURE;
+            return VMHA_RESULT_FAILURE;
     }
     g_autoptr(GString) list = g_string_new(NULL);
     for (size_t i = 0; names[i]; i++)
@@ -1588,7 +1589,7 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
     int rc;
 
     if (!cib)
-        return fail(ret_error, VMCTL_EXIT_FAILURE, "the local database is not available");
+        return fail(ret_error, VMHA_RESULT_FAILURE, "the local database is not available");
     switch (write->type) {
     case VMHA_MSG_VM_ADD:
         rc = apply_add(cib, write, ret_error);
@@ -1637,7 +1638,7 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         rc = apply_nodes(cib, write, ret_error);
         break;
     default:
-        rc = fail(ret_error, VMCTL_EXIT_FAILURE, "unknown write");
+        rc = fail(ret_error, VMHA_RESULT_FAILURE, "unknown write");
     }
     free_xml(cib);
     /* A change from vmctl that takes the database over its limit is undone and refused, on every
@@ -1650,7 +1651,7 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
         if (cib)
             free_xml(cib);
         if (size > cd_cibdb_size_limit) {
-            rc = fail(ret_error, VMCTL_EXIT_REFUSED,
+            rc = fail(ret_error, VMHA_RESULT_REFUSED,
                       "the database would grow to %.1f MiB, over its limit of %u MiB; nothing "
                       "was changed",
                       (double)size / (1024 * 1024),
@@ -1664,6 +1665,6 @@ int cd_cibdb_apply(const VmhaMsg *write, char **ret_error)
     /* Save whatever libcib holds now, also after a partial failure, so that the durable copy
      * never lags behind the version we report to peers. */
     if (save() < 0 && rc == 0)
-        rc = fail(ret_error, VMCTL_EXIT_FAILURE, "cannot save the database");
+        rc = fail(ret_error, VMHA_RESULT_FAILURE, "cannot save the database");
     return rc;
 }

@@ -53,7 +53,7 @@ int cd_cibdb_init(const char *state_dir) G_GNUC_WARN_UNUSED_RESULT;
 void cd_cibdb_finalise(void);
 /* ret_digest may be NULL: the digest costs a dump of the whole document. */
 void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1]);
-/* Applies one write; returns a VMCTL_EXIT_* code, *ret_error set when non-zero. */
+/* Applies one write; returns a VMHA_RESULT_* code, *ret_error set when non-zero. */
 int cd_cibdb_apply(const VmhaMsg *write, char **ret_error);
 int cd_cibdb_dump(char **ret_xml) G_GNUC_WARN_UNUSED_RESULT;
 int cd_cibdb_replace(const char *xml) G_GNUC_WARN_UNUSED_RESULT;

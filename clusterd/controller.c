@@ -30,7 +30,7 @@
 #include "fencer.h"
 #include "lrmstatus.h"
 #include "model.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define TICK_LOST_MS       500   /* replan while a node is lost: self-fence deadlines, retries */
 #define TICK_IDLE_MS       5000  /* replan now and then: failure-timeout expiry */
@@ -199,8 +199,8 @@ static void on_outbox_written(void *ctx, int rc, const char *message)
     Outbox *o = ctx;
 
     /* A refusal (malformed, unknown node) would be refused again. */
-    if (rc == VMCTL_EXIT_OK || rc == VMCTL_EXIT_USAGE || rc == VMCTL_EXIT_NOT_FOUND || !C.up) {
-        if (rc != VMCTL_EXIT_OK && C.up)
+    if (rc == VMHA_RESULT_OK || rc == VMHA_RESULT_USAGE || rc == VMHA_RESULT_NOT_FOUND || !C.up) {
+        if (rc != VMHA_RESULT_OK && C.up)
             g_warning("%s refused: %s", vmha_msg_type_to_str(o->msg->type), message);
         vmha_msg_free(o->msg);
         g_free(o);
@@ -709,7 +709,7 @@ static void on_actions_written(void *ctx, int rc, const char *message)
 
     for (size_t i = 0; vms[i]; i++)
         g_hash_table_remove(C.dispatched, vms[i]);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         g_warning("actions not recorded: %s", message);
     schedule();
 }

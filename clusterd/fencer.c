@@ -11,7 +11,7 @@
 
 #include "child.h"
 #include "fencedev.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define AGENT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Where fence-agents installs its agents, and where Pacemaker's fencer looks for them. */
@@ -283,7 +283,7 @@ int cd_fencer_check_request(const VmhaMsg *req, uid_t uid, char **ret_error)
         return 0;
     if (request_forced(req) && uid != 0) {
         *ret_error = g_strdup("permission denied: only root may use --force on fence devices");
-        return VMCTL_EXIT_DENIED;
+        return VMHA_RESULT_DENIED;
     }
     if (req->type != VMHA_MSG_FENCE_ADD)
         return 0;
@@ -302,13 +302,13 @@ int cd_fencer_check_request(const VmhaMsg *req, uid_t uid, char **ret_error)
                 "bad fence agent '%s': a name fence_NAME, not a path (agents are run only from "
                 "the trusted agent directories)",
                 agent);
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     }
     if (r < 0) {
         *ret_error = g_strdup_printf("fence agent '%s' is not installed in %s%s%s", agent,
                                      agent_dir ? agent_dir : "", agent_dir ? " or " : "",
                                      SYSTEM_AGENT_DIR);
-        return VMCTL_EXIT_NOT_FOUND;
+        return VMHA_RESULT_NOT_FOUND;
     }
     return 0;
 }

@@ -61,7 +61,7 @@ int cd_fencer_agent_path(const char *agent, char **ret_path) G_GNUC_WARN_UNUSED_
 
 /* The submitting node's checks of a vmctl fence add/remove before it is replicated, which need
  * this node (the caller, the installed agents): --force from root only, the agent a name
- * installed in a trusted directory. 0, or a VMCTL_EXIT_* code and *ret_error. Every other rule
+ * installed in a trusted directory. 0, or a VMHA_RESULT_* code and *ret_error. Every other rule
  * is checked when the write is applied, on every node alike. */
 int cd_fencer_check_request(const VmhaMsg *req, uid_t uid,
                             char **ret_error) G_GNUC_WARN_UNUSED_RESULT;

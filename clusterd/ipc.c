@@ -25,7 +25,7 @@
 #include "outqueue.h"
 #include "rexec.h"
 #include "vmattr.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define CLIENT_IDLE_TIMEOUT_S  10 /* to send a whole request */
 #define CLIENT_STALL_TIMEOUT_S 10 /* without taking a byte of its reply */
@@ -182,7 +182,7 @@ static void client_answer(Client *c, GBytes *reply)
         ipc.others_queued + len > OTHERS_OUTPUT_BUDGET) {
         g_message("refusing a %zu-byte reply to uid %u: %zu bytes already wait for readers", len,
                   (unsigned)c->cred.uid, ipc.others_queued);
-        busy = encode_reply(VMCTL_EXIT_REFUSED,
+        busy = encode_reply(VMHA_RESULT_REFUSED,
                             "clusterd is busy sending large replies to other users; try again", 0,
                             NULL);
         reply = busy;
@@ -217,7 +217,7 @@ static int send_reply_payload(Client *c, int rc, const char *message, uint16_t t
 static void send_reply(Client *c, int rc, const char *message, const char *json)
 {
     if (send_reply_payload(c, rc, message, VMHA_F_JSON, json) < 0 &&
-        send_reply_payload(c, VMCTL_EXIT_FAILURE, "the answer is too large for one reply", 0,
+        send_reply_payload(c, VMHA_RESULT_FAILURE, "the answer is too large for one reply", 0,
                            NULL) < 0)
         client_close(c);
 }
@@ -271,11 +271,11 @@ static void on_exec_done(void *ctx, const CdRexecResult *res)
     if (vmha_msg_add_u64(m, VMHA_F_RC, (uint64_t)res->rc) < 0 ||
         vmha_msg_add_str(m, VMHA_F_MESSAGE, res->message ? res->message : "") < 0 ||
         (res->target_left && vmha_msg_add_str(m, VMHA_F_KV, "target=left") < 0) ||
-        (res->rc == VMCTL_EXIT_OK &&
+        (res->rc == VMHA_RESULT_OK &&
          (vmha_msg_add_u64(m, VMHA_F_EXIT_STATUS, (uint64_t)(int64_t)res->exit_status) < 0 ||
           vmha_msg_add_bytes(m, VMHA_F_OUTPUT, res->output, res->output_len) < 0 ||
           vmha_msg_add_str(m, VMHA_F_KV, kv) < 0))) {
-        send_reply(c, VMCTL_EXIT_FAILURE, "cannot encode the command's result", NULL);
+        send_reply(c, VMHA_RESULT_FAILURE, "cannot encode the command's result", NULL);
         return;
     }
     GBytes *b = encode(m);
@@ -314,9 +314,9 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_CIB_QUERY: {
         g_autofree char *xml = NULL, *error = NULL;
         if (cd_view_cib_redacted(&xml, &error) < 0)
-            send_reply(c, VMCTL_EXIT_FAILURE, error, NULL);
-        else if (send_reply_payload(c, VMCTL_EXIT_OK, "ok", VMHA_F_CIB, xml) < 0)
-            send_reply(c, VMCTL_EXIT_FAILURE, "the database is too large for one reply", NULL);
+            send_reply(c, VMHA_RESULT_FAILURE, error, NULL);
+        else if (send_reply_payload(c, VMHA_RESULT_OK, "ok", VMHA_F_CIB, xml) < 0)
+            send_reply(c, VMHA_RESULT_FAILURE, "the database is too large for one reply", NULL);
         return;
     }
     case VMHA_MSG_VM_ADD:
@@ -334,7 +334,7 @@ static void handle(Client *c, const VmhaMsg *req)
         bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cls == VMHA_PEER_ROOT
                                                         : c->cls != VMHA_PEER_OTHER;
         if (!allowed) {
-            send_reply(c, VMCTL_EXIT_DENIED,
+            send_reply(c, VMHA_RESULT_DENIED,
                        req->type == VMHA_MSG_NODE_FENCE
                                ? "permission denied: only root may fence a node"
                                : "permission denied: only root or the admin group may change "
@@ -346,7 +346,7 @@ static void handle(Client *c, const VmhaMsg *req)
         if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
             vmha_msg_get(req, VMHA_F_REQ_ID) ||
             (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
-            send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
+            send_reply(c, VMHA_RESULT_USAGE, "malformed request", NULL);
             return;
         }
         g_autofree char *refusal = NULL;
@@ -363,7 +363,7 @@ static void handle(Client *c, const VmhaMsg *req)
             stamped = vmha_msg_new(req->type);
             if (vmha_msg_copy_fields(stamped, req) < 0 ||
                 vmha_msg_add_str(stamped, VMHA_F_KV, kv) < 0) {
-                send_reply(c, VMCTL_EXIT_USAGE, "request too large", NULL);
+                send_reply(c, VMHA_RESULT_USAGE, "request too large", NULL);
                 return;
             }
         }
@@ -376,13 +376,13 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_NODE_EXEC:
         /* A shell on any node of the cluster: root alone, as for fencing. */
         if (c->cls != VMHA_PEER_ROOT) {
-            send_reply(c, VMCTL_EXIT_DENIED,
+            send_reply(c, VMHA_RESULT_DENIED,
                        "permission denied: only root may run commands on a node", NULL);
             return;
         }
         if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
             vmha_msg_get(req, VMHA_F_REQ_ID)) {
-            send_reply(c, VMCTL_EXIT_USAGE, "malformed request", NULL);
+            send_reply(c, VMHA_RESULT_USAGE, "malformed request", NULL);
             return;
         }
         g_message("node-exec request from uid %u (pid %d)", (unsigned)c->cred.uid,
@@ -391,10 +391,10 @@ static void handle(Client *c, const VmhaMsg *req)
         cd_rexec_submit(req, on_exec_done, c);
         return;
     default:
-        send_reply(c, VMCTL_EXIT_USAGE, "unknown request", NULL);
+        send_reply(c, VMHA_RESULT_USAGE, "unknown request", NULL);
         return;
     }
-    send_reply(c, VMCTL_EXIT_OK, "ok", json);
+    send_reply(c, VMHA_RESULT_OK, "ok", json);
 }
 
 /* Reads what has arrived of the request, never more than is there. */
@@ -425,7 +425,7 @@ static void client_read(Client *c)
     if (r < 0) {
         g_message("rejecting a %s request from uid %u", r == -E2BIG ? "oversized" : "malformed",
                   (unsigned)c->cred.uid);
-        send_reply(c, VMCTL_EXIT_USAGE, r == -E2BIG ? "request too large" : "malformed request",
+        send_reply(c, VMHA_RESULT_USAGE, r == -E2BIG ? "request too large" : "malformed request",
                    NULL);
         return;
     }
@@ -473,7 +473,7 @@ static void log_refused(const struct ucred *cred, const char *reason)
 /* Tells a refused client why, without waiting: a small reply fits in any socket buffer. */
 static void refuse(int fd, const struct ucred *cred, const char *reason)
 {
-    g_autoptr(GBytes) b = encode_reply(VMCTL_EXIT_REFUSED, reason, 0, NULL);
+    g_autoptr(GBytes) b = encode_reply(VMHA_RESULT_REFUSED, reason, 0, NULL);
     size_t len = 0;
     const void *data = b ? g_bytes_get_data(b, &len) : NULL;
 

@@ -19,7 +19,7 @@
 #include "clusterd.h"
 #include "executor.h"
 #include "lrmstatus.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define PROBE_TIMEOUT_MS 20000
 #define RETRY_S          5
@@ -283,7 +283,7 @@ static void start_round(void)
 
 static void on_written(void *ctx, int rc, const char *message)
 {
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         return;
     g_warning("probe results not recorded: %s; probing again in %d s", message, RETRY_S);
     schedule_retry();

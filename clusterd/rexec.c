@@ -20,7 +20,7 @@
 #include "child.h"
 #include "clusterd.h"
 #include "rexec.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 /* The origin gives up this long after the command's own timeout (plus its kill grace). */
 #define ORIGIN_SLACK_S 30
@@ -111,7 +111,7 @@ static void finish_left(Pending *w, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    finish_errorv(w, VMCTL_EXIT_FAILURE, true, fmt, ap);
+    finish_errorv(w, VMHA_RESULT_FAILURE, true, fmt, ap);
     va_end(ap);
 }
 
@@ -139,7 +139,7 @@ static gboolean on_origin_timeout(gpointer user_data)
     Pending *w = user_data;
 
     w->timeout_src = 0;
-    finish_error(w, VMCTL_EXIT_FAILURE,
+    finish_error(w, VMHA_RESULT_FAILURE,
                  "no answer from %s in time; the command may or may not have run there",
                  w->target_name);
     return G_SOURCE_REMOVE;
@@ -165,7 +165,7 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx)
     if (vmha_msg_get_str(request, VMHA_F_NODE, &node) < 0 ||
         vmha_msg_get_str(request, VMHA_F_COMMAND, &command) < 0 || !*command ||
         cd_rexec_parse_timeout(request, &timeout_s) < 0) {
-        CdRexecResult res = {.rc = VMCTL_EXIT_USAGE,
+        CdRexecResult res = {.rc = VMHA_RESULT_USAGE,
                              .message = "malformed exec request (node, command, timeout=1..86400)",
                              .exit_status = -1};
         done(ctx, &res);
@@ -174,7 +174,7 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx)
     uint32_t target = cd_node_id_by_name(node);
     if (!target) {
         g_autofree char *msg = g_strdup_printf("unknown node '%s'", node);
-        CdRexecResult res = {.rc = VMCTL_EXIT_NOT_FOUND, .message = msg, .exit_status = -1};
+        CdRexecResult res = {.rc = VMHA_RESULT_NOT_FOUND, .message = msg, .exit_status = -1};
         done(ctx, &res);
         return;
     }
@@ -186,7 +186,7 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx)
                           "there); nothing was run"
                         : "not connected to corosync; nothing was run on %s",
                 node);
-        CdRexecResult res = {.rc = VMCTL_EXIT_FAILURE, .message = msg, .exit_status = -1};
+        CdRexecResult res = {.rc = VMHA_RESULT_FAILURE, .message = msg, .exit_status = -1};
         done(ctx, &res);
         return;
     }
@@ -210,7 +210,7 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx)
         vmha_msg_add_u64(m, VMHA_F_ORIGIN_PID, (uint64_t)getpid()) < 0 ||
         vmha_msg_add_u64(m, VMHA_F_REQ_ID, w->req_id) < 0) {
         CdRexecResult res = {
-                .rc = VMCTL_EXIT_USAGE, .message = "the command is too long", .exit_status = -1};
+                .rc = VMHA_RESULT_USAGE, .message = "the command is too long", .exit_status = -1};
         pending_free(w);
         done(ctx, &res);
         return;
@@ -218,7 +218,8 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx)
     g_hash_table_insert(R.pending, &w->req_id, w);
     g_message("exec %" PRIu64 " on %s (timeout %u s): %s", w->req_id, node, timeout_s, command);
     if (cd_cpg_send(m) < 0) {
-        finish_error(w, VMCTL_EXIT_FAILURE, "cannot send the request to %s; nothing was run", node);
+        finish_error(w, VMHA_RESULT_FAILURE, "cannot send the request to %s; nothing was run",
+                     node);
         return;
     }
     w->timeout_src = g_timeout_add_seconds(
@@ -269,7 +270,7 @@ void cd_rexec_on_disconnect(void)
 
     for (GList *l = values; l; l = l->next) {
         Pending *w = l->data;
-        finish_error(w, VMCTL_EXIT_FAILURE,
+        finish_error(w, VMHA_RESULT_FAILURE,
                      "lost the connection to corosync; the command may or may not have run on %s",
                      w->target_name);
     }
@@ -453,11 +454,11 @@ static void on_result(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     const VmhaWireField *out = vmha_msg_get(m, VMHA_F_OUTPUT);
     if (vmha_msg_get_u64(m, VMHA_F_EXIT_STATUS, &status) < 0 ||
         vmha_msg_get_str(m, VMHA_F_MESSAGE, &message) < 0 || !out) {
-        finish_error(w, VMCTL_EXIT_FAILURE, "malformed result from %s", w->target_name);
+        finish_error(w, VMHA_RESULT_FAILURE, "malformed result from %s", w->target_name);
         return;
     }
     CdRexecResult res = {
-            .rc = VMCTL_EXIT_OK,
+            .rc = VMHA_RESULT_OK,
             .message = message,
             .exit_status = (int)(int64_t)status,
             .output = (const char *)out->data,
@@ -494,7 +495,7 @@ void cd_rexec_finalise(void)
     if (R.pending) {
         GList *values = g_hash_table_get_values(R.pending);
         for (GList *l = values; l; l = l->next)
-            finish_error(l->data, VMCTL_EXIT_FAILURE,
+            finish_error(l->data, VMHA_RESULT_FAILURE,
                          "clusterd is shutting down; the command may or may not have run");
         g_list_free(values);
     }

@@ -18,7 +18,7 @@
 #define CD_REXEC_OUTPUT_MAX (64 * 1024)
 
 typedef struct {
-    int rc;              /* VMCTL_EXIT_*: OK when the command ran, whatever its exit status */
+    int rc;              /* VMHA_RESULT_*: OK when the command ran, whatever its exit status */
     const char *message; /* how the command ended, or why rc is not OK */
     int exit_status;     /* the command's; 128 + signal when killed; -1 when it did not run */
     const char *output;  /* stdout and stderr as written, the last 64 KiB; may hold any byte */

@@ -16,7 +16,7 @@
 
 #include "clusterd.h"
 #include "model.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define SHUTDOWN_POLL_MS 500
 
@@ -99,7 +99,7 @@ static gboolean on_poll(gpointer user_data)
 
 static void on_drain_written(void *ctx, int rc, const char *message)
 {
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         g_warning("cannot record this node's shutdown drain: %s", message);
         quit("the drain was not recorded");
     }
@@ -141,7 +141,7 @@ bool cd_shutdown_in_progress(void)
 
 static void on_resume_written(void *ctx, int rc, const char *message)
 {
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         g_warning("cannot end the drain of the last shutdown: %s", message);
         SD.resume_checked = false; /* try again at the next sync */
     }

@@ -25,7 +25,7 @@
 #include "clusterd.h"
 #include "dbtransfer.h"
 #include "rexec.h"
-#include "vmctl/vmctl.h"
+#include "vmha/result.h"
 
 #define WRITE_TIMEOUT_S 30
 /* A chunk corosync's flow control refused is offered again after this long. */
@@ -116,7 +116,7 @@ static bool view_has_quorum(void)
 static void send_write(Pending *w)
 {
     if (cd_cpg_send(w->msg) < 0) {
-        finish(w, VMCTL_EXIT_FAILURE, "cannot send the write to the cluster");
+        finish(w, VMHA_RESULT_FAILURE, "cannot send the write to the cluster");
         return;
     }
     w->sent = true;
@@ -464,7 +464,7 @@ static void send_applied(uint64_t origin, uint64_t origin_pid, uint64_t req, int
 static void check_acks(Pending *w)
 {
     if (w->applied_local && g_hash_table_size(w->acks) >= cd_quorum_needed())
-        finish(w, VMCTL_EXIT_OK, "ok");
+        finish(w, VMHA_RESULT_OK, "ok");
 }
 
 static bool is_mine(uint64_t origin, uint64_t origin_pid)
@@ -494,12 +494,12 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
     }
     g_autofree char *view = NULL;
     if (!view_has_quorum()) {
-        rc = VMCTL_EXIT_NO_QUORUM;
+        rc = VMHA_RESULT_NO_QUORUM;
         error = g_strdup("the cluster has no quorum");
     } else if (m->type == VMHA_MSG_ACTIONS &&
                (vmha_msg_get_str(m, VMHA_F_MEMBERS, &view) < 0 || g_strcmp0(view, S.key) != 0)) {
         /* Planned for a membership that no longer exists: the new view's leader plans again. */
-        rc = VMCTL_EXIT_FAILURE;
+        rc = VMHA_RESULT_FAILURE;
         error = g_strdup("actions planned in an earlier membership view");
     } else {
         rc = cd_cibdb_apply(m, &error);
@@ -580,7 +580,7 @@ static void fail_all(const char *message)
     GList *values = g_hash_table_get_values(S.pending);
 
     for (GList *l = values; l; l = l->next)
-        finish(l->data, VMCTL_EXIT_FAILURE, message);
+        finish(l->data, VMHA_RESULT_FAILURE, message);
     g_list_free(values);
 }
 
@@ -634,7 +634,7 @@ static gboolean on_write_timeout(gpointer user_data)
     Pending *w = user_data;
 
     w->timeout_src = 0;
-    finish(w, VMCTL_EXIT_FAILURE,
+    finish(w, VMHA_RESULT_FAILURE,
            w->sent ? "the write was not confirmed by a quorum in time; it may still be applied"
                    : "the cluster database did not get in sync in time");
     return G_SOURCE_REMOVE;
@@ -643,11 +643,11 @@ static gboolean on_write_timeout(gpointer user_data)
 void cd_sync_submit(const VmhaMsg *request, CdWriteDone done, void *ctx)
 {
     if (!cd_corosync_connected()) {
-        done(ctx, VMCTL_EXIT_NO_QUORUM, "not connected to corosync; the cluster has no quorum");
+        done(ctx, VMHA_RESULT_NO_QUORUM, "not connected to corosync; the cluster has no quorum");
         return;
     }
     if (!cd_quorate()) {
-        done(ctx, VMCTL_EXIT_NO_QUORUM, "the cluster has no quorum");
+        done(ctx, VMHA_RESULT_NO_QUORUM, "the cluster has no quorum");
         return;
     }
     Pending *w = g_new0(Pending, 1);
@@ -661,7 +661,7 @@ void cd_sync_submit(const VmhaMsg *request, CdWriteDone done, void *ctx)
         vmha_msg_add_u64(w->msg, VMHA_F_ORIGIN_PID, (uint64_t)getpid()) < 0 ||
         vmha_msg_add_u64(w->msg, VMHA_F_REQ_ID, w->req_id) < 0) {
         pending_free(w);
-        done(ctx, VMCTL_EXIT_USAGE, "the request is too large");
+        done(ctx, VMHA_RESULT_USAGE, "the request is too large");
         return;
     }
     g_hash_table_insert(S.pending, &w->req_id, w);

@@ -93,16 +93,16 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
     int fd, r;
 
     if (strlen(opts->socket) >= sizeof(sa.sun_path))
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "socket path too long");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "socket path too long");
     if (vmha_msg_encode(req, &buf, &len) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     g_strlcpy(sa.sun_path, opts->socket, sizeof(sa.sun_path));
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "clusterd is not running (%s: %s)",
+        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON, "clusterd is not running (%s: %s)",
                            opts->socket, g_strerror(e));
     }
     bool sent = true;
@@ -122,11 +122,11 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
     r = read_all(fd, in, sent ? timeout_ms : 0);
     close(fd);
     if (!sent && r < 0)
-        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON, "lost the connection to clusterd");
+        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON, "lost the connection to clusterd");
     if (r == -ETIMEDOUT)
-        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "clusterd did not answer in time");
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "clusterd did not answer in time");
     if (r < 0)
-        return vmctl_error(opts, VMCTL_EXIT_NO_DAEMON,
+        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON,
                            "clusterd closed the connection without an answer");
 
     g_autoptr(VmhaMsg) reply = NULL;
@@ -135,11 +135,11 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
     if (vmha_msg_decode_bounded(in->data, in->len, VMHA_WIRE_MAX_REPLY_SIZE, &reply) < 0 ||
         reply->type != VMHA_MSG_REPLY || vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed answer from clusterd");
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed answer from clusterd");
     *ret_rc = (int)rc;
     *ret_message = g_steal_pointer(&message);
     *ret_reply = g_steal_pointer(&reply);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
@@ -150,12 +150,12 @@ int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int time
     int rc = 0;
     int r = vmctl_request_any(opts, req, timeout_ms, &reply, &rc, &message);
 
-    if (r != VMCTL_EXIT_OK)
+    if (r != VMHA_RESULT_OK)
         return r;
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return vmctl_error(opts, rc, "%s", message);
     *ret_reply = g_steal_pointer(&reply);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json)
@@ -164,15 +164,15 @@ int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_j
     g_autofree char *json = NULL;
     int rc = vmctl_request(opts, req, &reply);
 
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (ret_json && vmha_msg_get_str(reply, VMHA_F_JSON, &json) == 0) {
         json_object *o = json_tokener_parse(json);
         if (!o)
-            return vmctl_error(opts, VMCTL_EXIT_FAILURE, "malformed JSON from clusterd");
+            return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed JSON from clusterd");
         *ret_json = o;
     }
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model)
@@ -181,13 +181,13 @@ int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel *
     g_autoptr(VmhaMsg) reply = NULL;
     g_autoptr(GError) error = NULL;
     int rc = vmctl_request(opts, req, &reply);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     const VmhaWireField *cib = vmha_msg_get(reply, VMHA_F_CIB);
     if (!cib)
-        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "%s: clusterd sent no database", who);
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "%s: clusterd sent no database", who);
     if (vmha_model_parse((const char *)cib->data, cib->len, ret_model, &error) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_FAILURE, "%s: the live database: %s", who,
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "%s: the live database: %s", who,
                            error->message);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

@@ -7,14 +7,14 @@
 #include "vmctl.h"
 #include "vmha/wire.h"
 
-/* Sends req and waits for the reply. Returns a VMCTL_EXIT_* code; on failure the one-line reason
+/* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the one-line reason
  * has been printed (or, with --json, an {"error": ...} object). On success *ret_json holds the
  * reply's JSON document when it carried one. */
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
 /* The same, handing back the whole reply (for payloads other than JSON). */
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
-/* Any answer of clusterd, whatever its rc: VMCTL_EXIT_OK with the reply, its rc and its message;
- * another VMCTL_EXIT_* code (reason printed) when there is no answer. */
+/* Any answer of clusterd, whatever its rc: VMHA_RESULT_OK with the reply, its rc and its message;
+ * another VMHA_RESULT_* code (reason printed) when there is no answer. */
 int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
                       VmhaMsg **ret_reply, int *ret_rc, char **ret_message);
 /* The same, waiting up to timeout_ms for the reply (requests that run long, like node exec). */
@@ -32,10 +32,10 @@ int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
 void vmctl_print_ok(const VmctlOptions *opts, const char *what);
 
 /* Reads a libvirt domain XML for `vm add`: name, memory in MiB and vCPUs. Returns 0, or a
- * VMCTL_EXIT_* code with the reason printed. */
+ * VMHA_RESULT_* code with the reason printed. */
 int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_name,
                       unsigned long long *ret_memory_mib, unsigned *ret_vcpus);
 
 /* The live database (CIB_QUERY: with quorum and node states as clusterd sees them now) as a
- * model. Returns a VMCTL_EXIT_* code, the reason printed prefixed with `who`. */
+ * model. Returns a VMHA_RESULT_* code, the reason printed prefixed with `who`. */
 int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model);

@@ -127,11 +127,11 @@ static int settle(const Update *u, const char *node, char **ret_why)
     int rc = vmctl_wait(u->opts, u->timeout, check_settled, NULL);
     if (rc == -ETIMEDOUT)
         *ret_why = g_strdup_printf("the VMs did not land within %u s", u->timeout);
-    else if (rc == VMCTL_EXIT_FAILURE)
+    else if (rc == VMHA_RESULT_FAILURE)
         *ret_why = g_strdup("a VM failed (see vmctl status)");
-    else if (rc != VMCTL_EXIT_OK)
+    else if (rc != VMHA_RESULT_OK)
         *ret_why = g_strdup("cannot ask clusterd");
-    return rc == VMCTL_EXIT_OK ? 0 : -1;
+    return rc == VMHA_RESULT_OK ? 0 : -1;
 }
 
 /* Whether node is fine right now (online, its clusterd in sync): then it may be resumed. */
@@ -141,7 +141,7 @@ static bool node_fine(const Update *u, const char *node)
     g_autofree char *line = NULL;
     json_object *status = NULL;
 
-    if (vmctl_call(u->opts, req, &status) != VMCTL_EXIT_OK)
+    if (vmctl_call(u->opts, req, &status) != VMHA_RESULT_OK)
         return false;
     bool back = vmctl_update_node_back(status, node, NULL, &line);
     json_object_put(status);
@@ -174,7 +174,7 @@ static char *leave_healthy(const Update *u, const char *node)
                                "`vmctl node resume %s --failback`",
                                node, node);
     progress(u, "%s: resuming it (the update stops here)", node);
-    if (resume(u, node) != VMCTL_EXIT_OK)
+    if (resume(u, node) != VMHA_RESULT_OK)
         return g_strdup_printf("resuming %s failed too; see above", node);
     g_autofree char *why = NULL;
     if (settle(u, node, &why) < 0)
@@ -191,16 +191,16 @@ static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_
     json_object *status = NULL;
     VmctlExecResult res = {0};
 
-    if (vmctl_call(u->opts, req, &status) != VMCTL_EXIT_OK) {
+    if (vmctl_call(u->opts, req, &status) != VMHA_RESULT_OK) {
         *ret_why = g_strdup("cannot ask clusterd before the reboot");
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     int64_t pid = vmctl_update_member_pid(status, node);
     int64_t fenced = vmctl_update_fenced(status, node);
     json_object_put(status);
     if (!pid) {
         *ret_why = g_strdup_printf("%s's clusterd is not a member before the reboot", node);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     progress(u, "%s: rebooting: %s", node, u->reboot_command);
     /* The node may go before it answers: then the answer is "left the cluster before
@@ -208,21 +208,21 @@ static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_
     bool left = false;
     int rc = vmctl_node_exec(u->opts, node, u->reboot_command, REBOOT_COMMAND_TIMEOUT_S, &res,
                              &left);
-    if (rc == VMCTL_EXIT_OK && res.exit_status != 0) {
+    if (rc == VMHA_RESULT_OK && res.exit_status != 0) {
         show_output(u, node, res.output, res.output_len);
         *ret_why = g_strdup_printf("the reboot command %s", res.message);
         vmctl_exec_result_clear(&res);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     vmctl_exec_result_clear(&res);
     progress(u, "%s: going down; waiting for it to come back", node);
     /* Its clusterd left the view: gone, even when it is back already by now, perhaps with the
      * same pid (a fresh PID namespace). */
     *ret_watch = (VmctlRebootWatch){.old_pid = pid, .fenced_before = fenced, .seen_gone = left};
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
-/* One node's turn; VMCTL_EXIT_OK or the code the update ends with (r->what says why). */
+/* One node's turn; VMHA_RESULT_OK or the code the update ends with (r->what says why). */
 static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
 {
     const char *node = r->name;
@@ -233,16 +233,16 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     t = g_get_monotonic_time();
     rc = drain(u, node);
     g_autofree char *why = NULL;
-    if (rc == VMCTL_EXIT_OK && settle(u, node, &why) < 0)
-        rc = VMCTL_EXIT_FAILURE;
+    if (rc == VMHA_RESULT_OK && settle(u, node, &why) < 0)
+        rc = VMHA_RESULT_FAILURE;
     r->drain_s = seconds_since(t);
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         g_autofree char *after = leave_healthy(u, node);
         if (why)
             r->what = g_strdup_printf("drain: %s; %s", why, after);
         else
             r->what = g_strdup_printf("drain failed (exit %d); %s", rc, after);
-        return rc == VMCTL_EXIT_REFUSED ? rc : VMCTL_EXIT_FAILURE;
+        return rc == VMHA_RESULT_REFUSED ? rc : VMHA_RESULT_FAILURE;
     }
 
     progress(u, "%s: drained in %.1f s; running: %s", node, r->drain_s, u->command);
@@ -251,10 +251,10 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res,
                          NULL);
     r->command_s = seconds_since(t);
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         g_autofree char *after = leave_healthy(u, node);
         r->what = g_strdup_printf("the command's outcome is unknown (see above); %s", after);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     show_output(u, node, res.output, res.output_len);
     r->exit_status = res.exit_status;
@@ -265,7 +265,7 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     if (r->exit_status != 0) {
         g_autofree char *after = leave_healthy(u, node);
         r->what = g_strdup_printf("command %s; %s", how, after);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
 
     BackWait b = {.node = node};
@@ -275,7 +275,7 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     if (u->reboot_command && !r->local) {
         rc = reboot_node(u, node, &b.watch, &why);
         b.rebooted = true;
-        if (rc != VMCTL_EXIT_OK) {
+        if (rc != VMHA_RESULT_OK) {
             r->back_s = seconds_since(t);
             g_autofree char *after = leave_healthy(u, node);
             r->what = g_strdup_printf("%s; %s", why, after);
@@ -284,10 +284,10 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     }
     rc = vmctl_wait(u->opts, u->timeout, check_back, &b);
     r->back_s = seconds_since(t);
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         r->what = g_strdup_printf("%s did not come back within %u s; it stays drained", node,
                                   u->timeout);
-        return rc == -ETIMEDOUT ? VMCTL_EXIT_FAILURE : rc;
+        return rc == -ETIMEDOUT ? VMHA_RESULT_FAILURE : rc;
     }
     if (u->reboot_command && !r->local)
         progress(u, "%s: rebooted and back in %.1f s", node, r->back_s);
@@ -295,15 +295,15 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     progress(u, "%s: resuming with failback", node);
     t = g_get_monotonic_time();
     rc = resume(u, node);
-    if (rc != VMCTL_EXIT_OK) {
+    if (rc != VMHA_RESULT_OK) {
         r->resume_s = seconds_since(t);
         r->what = g_strdup_printf("resume with failback failed (exit %d; see above)", rc);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     if (settle(u, node, &why) < 0) {
         r->resume_s = seconds_since(t);
         r->what = g_strdup_printf("after the resume: %s", why);
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
     }
     r->resume_s = seconds_since(t);
     progress(u, "%s: done (drain %.1f s, command %.1f s, resume %.1f s)", node, r->drain_s,
@@ -311,7 +311,7 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     r->result = STEP_DONE;
     r->what = g_strdup(u->reboot_command && r->local ? "done; not rebooted (this vmctl runs here)"
                                                      : "done");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 static const char *result_str(StepResult r)
@@ -407,32 +407,32 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
             break;
         case 't':
             if (vmctl_parse_timeout(optarg, &u.timeout) < 0)
-                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
                                    optarg);
             break;
         case 'j':
             opts.json = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (optind != argc || !u.command || !*u.command)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (reboot_command && (!reboot || !*reboot_command))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (reboot)
         u.reboot_command = reboot_command ? reboot_command : DEFAULT_REBOOT_COMMAND;
     json_object *status = NULL;
     g_autoptr(VmhaMsg) sreq = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(&opts, sreq, &status);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     /* Draining the first node and only then finding that the command may not run would be a
      * pointless disruption. clusterd checks again. */
     if (geteuid() != 0) {
         json_object_put(status);
-        return vmctl_error(&opts, VMCTL_EXIT_DENIED,
+        return vmctl_error(&opts, VMHA_RESULT_DENIED,
                            "permission denied: only root may run a rolling update");
     }
 
@@ -441,7 +441,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     g_autofree char *local = g_strdup(vmctl_update_local_node(status));
     json_object_put(status);
     if (why)
-        return vmctl_error(&opts, VMCTL_EXIT_REFUSED, "not starting the update: %s; nothing done",
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED, "not starting the update: %s; nothing done",
                            why);
 
     if (u.reboot_command)
@@ -469,7 +469,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     const char *stopped_why = NULL;
     for (guint i = 0; i < nodes->len && !stopped_at; i++) {
         rc = update_node(&u, &reports[i], i, nodes->len);
-        if (rc != VMCTL_EXIT_OK) {
+        if (rc != VMHA_RESULT_OK) {
             reports[i].result = STEP_FAILED;
             stopped_at = reports[i].name;
             stopped_why = reports[i].what;
@@ -489,5 +489,5 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
         g_free(reports[i].what);
         g_free(reports[i].output);
     }
-    return stopped_at ? rc : VMCTL_EXIT_OK;
+    return stopped_at ? rc : VMHA_RESULT_OK;
 }

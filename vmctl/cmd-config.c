@@ -16,16 +16,16 @@ static int send_settings(const VmctlOptions *opts, const char *node, int argc, c
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CONFIG_SET);
 
     if (node && vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     for (int i = first; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         if (!eq || eq == argv[i])
-            return vmctl_error(opts, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", argv[i]);
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", argv[i]);
         if (vmha_msg_add_str(req, VMHA_F_KV, argv[i]) < 0)
-            return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     }
     int rc = vmctl_call(opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(opts, "set");
     return rc;
 }
@@ -36,7 +36,7 @@ int vmctl_cmd_config_set(const VmctlOptions *gopts, int argc, char **argv)
     int first = vmctl_parse_common(&opts, argc, argv, 64);
 
     if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl config set KEY=VALUE...");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl config set KEY=VALUE...");
     return send_settings(&opts, NULL, argc, argv, first);
 }
 
@@ -46,11 +46,11 @@ int vmctl_cmd_node_set(const VmctlOptions *gopts, int argc, char **argv)
     int first = vmctl_parse_common(&opts, argc, argv, 64);
 
     if (first < 0 || argc - first < 2)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "usage: vmctl node set NODE memory=MIB|cpu=CORES|standby=on|off|"
                            "maintenance=on|off...");
     if (!vmha_node_name_valid(argv[first]))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", argv[first]);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", argv[first]);
     return send_settings(&opts, argv[first], argc, argv, first + 1);
 }
 
@@ -61,10 +61,10 @@ static int node_flag(const VmctlOptions *gopts, int argc, char **argv, const cha
     int first = vmctl_parse_common(&opts, argc, argv, 1);
 
     if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl node %s%s NODE", on ? "" : "un",
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl node %s%s NODE", on ? "" : "un",
                            flag);
     if (!vmha_node_name_valid(argv[first]))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", argv[first]);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", argv[first]);
     g_autofree char *kv = g_strdup_printf("%s=%s", flag, on ? "on" : "off");
     char *args[] = {kv, NULL};
     return send_settings(&opts, argv[first], 1, args, 0);
@@ -98,7 +98,7 @@ int vmctl_cmd_cluster_maintenance(const VmctlOptions *gopts, int argc, char **ar
 
     if (first < 0 || argc - first != 1 ||
         (strcmp(argv[first], "on") != 0 && strcmp(argv[first], "off") != 0))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl cluster maintenance on|off");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl cluster maintenance on|off");
     char kv[] = "maintenance-mode=true", off[] = "maintenance-mode=";
     char *args[] = {strcmp(argv[first], "on") == 0 ? kv : off, NULL};
     return send_settings(&opts, NULL, 1, args, 0);

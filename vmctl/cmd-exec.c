@@ -36,13 +36,13 @@ int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *comm
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0 ||
         vmha_msg_add_str(req, VMHA_F_COMMAND, command) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, kv) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "the command is too long");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "the command is too long");
     int answer = 0;
     int rc = vmctl_request_any(opts, req, (int)(timeout_s + EXEC_REPLY_SLACK_S) * 1000, &reply,
                                &answer, &message);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
-    if (answer != VMCTL_EXIT_OK) {
+    if (answer != VMHA_RESULT_OK) {
         if (ret_target_left && vmha_msg_get(reply, VMHA_F_KV) &&
             vmha_msg_get_strv(reply, VMHA_F_KV, &kvs) == 0 &&
             g_strv_contains((const char *const *)kvs, "target=left"))
@@ -53,7 +53,7 @@ int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *comm
     const VmhaWireField *out = vmha_msg_get(reply, VMHA_F_OUTPUT);
     if (vmha_msg_get_u64(reply, VMHA_F_EXIT_STATUS, &status) < 0 || !out ||
         vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_FAILURE,
+        return vmctl_error(opts, VMHA_RESULT_FAILURE,
                            "malformed answer from clusterd; the command may have run on %s", node);
     ret->exit_status = (int)(int64_t)status;
     ret->message = g_steal_pointer(&message);
@@ -64,7 +64,7 @@ int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *comm
         for (size_t i = 0; kvs[i]; i++)
             if (g_str_has_prefix(kvs[i], "duration_ms="))
                 ret->duration_ms = g_ascii_strtoll(kvs[i] + strlen("duration_ms="), NULL, 10);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
@@ -92,34 +92,34 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
         switch (c) {
         case 't':
             if (vmctl_parse_timeout(optarg, &timeout) < 0 || timeout > VMCTL_EXEC_TIMEOUT_S)
-                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..%u seconds",
+                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..%u seconds",
                                    optarg, VMCTL_EXEC_TIMEOUT_S);
             break;
         case 'j':
             opts.json = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (optind >= end)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *node = argv[optind++];
     if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
     if (end < argc) {
         if (optind != end)
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         optind = end + 1;
     }
     if (optind >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     /* Words are joined with spaces and read by the node's shell, as ssh does. */
     g_autofree char *command = g_strjoinv(" ", argv + optind);
     /* Whether the caller may is clusterd's decision (it checks the peer's credentials). */
     VmctlExecResult res = {0};
     int rc = vmctl_node_exec(&opts, node, command, timeout, &res, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (opts.json) {
         g_autofree char *valid = g_utf8_make_valid(res.output, (gssize)res.output_len);
@@ -140,6 +140,6 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
     g_autofree char *how = g_strdup(res.message);
     vmctl_exec_result_clear(&res);
     if (status != 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "on %s: %s", node, how);
-    return VMCTL_EXIT_OK;
+        return vmctl_fail(VMHA_RESULT_FAILURE, "on %s: %s", node, how);
+    return VMHA_RESULT_OK;
 }

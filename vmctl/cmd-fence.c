@@ -40,31 +40,31 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
             force = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (argc - optind < 2 || !hosts)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *id = argv[optind], *agent = argv[optind + 1];
     char **options = argv + optind + 2;
     g_auto(GStrv) nodes = NULL;
     g_autofree char *err = NULL;
 
     if (!vmha_fence_id_valid(id))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad device id '%s': letters, digits, '_', '.', '-' (64 at most)", id);
     if (!vmha_fence_agent_valid(agent))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad fence agent '%s': a name fence_NAME, not a path (clusterd runs "
                            "agents only from its trusted agent directories)",
                            agent);
     if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node list '%s': n1,n2,...", hosts);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node list '%s': n1,n2,...", hosts);
     if (vmha_fence_options_check((const char *const *)options, &err) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", err);
 
     if (force && geteuid() != 0)
-        return vmctl_error(&opts, VMCTL_EXIT_DENIED,
+        return vmctl_error(&opts, VMHA_RESULT_DENIED,
                            "permission denied: only root may use --force on fence devices");
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_ADD);
@@ -73,15 +73,15 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
     if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
         (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0) ||
         vmha_msg_add_str(req, VMHA_F_KV, agent_kv) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     for (size_t i = 0; options[i]; i++)
         if (vmha_msg_add_str(req, VMHA_F_KV, options[i]) < 0)
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     for (size_t i = 0; nodes[i]; i++)
         if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, "added");
     return rc;
 }
@@ -109,23 +109,23 @@ int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
             force = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (argc - optind != 1)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *id = argv[optind];
     if (!vmha_fence_id_valid(id))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad device id '%s'", id);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad device id '%s'", id);
     if (force && geteuid() != 0)
-        return vmctl_error(&opts, VMCTL_EXIT_DENIED,
+        return vmctl_error(&opts, VMHA_RESULT_DENIED,
                            "permission denied: only root may use --force on fence devices");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
     if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
         (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, "removed");
     return rc;
 }
@@ -144,15 +144,15 @@ int vmctl_cmd_fence_list(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL, *devices = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl fence list [--json]");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl fence list [--json]");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_LIST);
     int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (opts.json) {
         vmctl_print_json(o);
         json_object_put(o);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     json_object_object_get_ex(o, "devices", &devices);
     printf("%-20s %-24s %-20s %s\n", "ID", "AGENT", "HOSTS", "OPTIONS");
@@ -175,5 +175,5 @@ int vmctl_cmd_fence_list(const VmctlOptions *gopts, int argc, char **argv)
                op->len ? op->str : "-");
     }
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

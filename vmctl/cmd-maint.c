@@ -49,12 +49,12 @@ static int parse_options(VmctlOptions *opts, MaintOptions *mo, int argc, char **
     optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         if (c != 'j' && (c == '?' || !strchr(allowed, c)))
-            return vmctl_error(opts, VMCTL_EXIT_USAGE, "%s", usage), -1;
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", usage), -1;
         switch (c) {
         case 'm':
             mo->method = vmha_migration_method_canonical(optarg);
             if (!mo->method)
-                return vmctl_error(opts, VMCTL_EXIT_USAGE, "bad method '%s': quick, live or cold",
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
                                    optarg),
                        -1;
             break;
@@ -69,7 +69,7 @@ static int parse_options(VmctlOptions *opts, MaintOptions *mo, int argc, char **
             break;
         case 't':
             if (vmctl_parse_timeout(optarg, &mo->timeout) < 0)
-                return vmctl_error(opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
                                    optarg),
                        -1;
             break;
@@ -85,7 +85,7 @@ static int parse_options(VmctlOptions *opts, MaintOptions *mo, int argc, char **
         }
     }
     if (argc - optind != 1)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "%s", usage), -1;
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", usage), -1;
     return optind;
 }
 
@@ -293,17 +293,17 @@ static void watch_clear(Watch *w)
     g_array_unref(w->vms);
 }
 
-/* Follows w until done; a VMCTL_EXIT_* code with the reason printed. */
+/* Follows w until done; a VMHA_RESULT_* code with the reason printed. */
 static int watch_run(Watch *w, unsigned timeout, const char *what)
 {
     int rc = vmctl_wait(w->opts, timeout, check_watch, w);
     if (w->progress_shown)
         fputs("\r\033[K", stdout);
     if (rc == -ETIMEDOUT)
-        return vmctl_error(w->opts, VMCTL_EXIT_FAILURE,
+        return vmctl_error(w->opts, VMHA_RESULT_FAILURE,
                            "%s not done after %u s; it goes on (see 'vmctl status')", what,
                            timeout);
-    if (rc == VMCTL_EXIT_FAILURE)
+    if (rc == VMHA_RESULT_FAILURE)
         return vmctl_error(w->opts, rc, "%s did not finish (see 'vmctl status')", what);
     return rc;
 }
@@ -445,18 +445,18 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
     MaintOptions mo = {0};
     int first = parse_options(&opts, &mo, argc, argv, "mfnwt", usage);
     if (first < 0)
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     const char *node = argv[first];
     if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
 
     g_autoptr(VmhaModel) model = NULL;
     int rc = vmctl_load_live_model(&opts, "node drain", &model);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     ssize_t idx = vmha_model_find_node(model, node);
     if (idx < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", node);
     g_autoptr(VmhaDrainPlan) plan = NULL;
     vmha_drain_plan(model, (size_t)idx, mo.method, (int64_t)time(NULL), &plan);
     if (mo.dry_run) {
@@ -464,11 +464,11 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
             print_plan_json(model, plan, node);
         else
             print_plan(model, plan, node, mo.method);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     g_autofree char *stuck = list_stuck(plan);
     if (plan->n_stuck > 0 && !mo.force)
-        return vmctl_error(&opts, VMCTL_EXIT_REFUSED,
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED,
                            "not draining %s: the other nodes cannot take %s; nothing changed "
                            "(--force stops those VMs instead)",
                            node, stuck);
@@ -478,9 +478,9 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0 ||
         (method_kv && vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0) ||
         (mo.force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     rc = vmctl_call(&opts, req, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (!opts.json) {
         printf("%s: draining, %zu VM%s to move\n", node, plan->n_moves - plan->n_stuck,
@@ -497,11 +497,11 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
         g_autofree char *what = g_strdup_printf("the drain of %s", node);
         rc = watch_run(&w, mo.timeout, what);
         watch_clear(&w);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             return rc;
     }
     vmctl_print_ok(&opts, mo.wait ? "drained" : "draining");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 /* ---- vm move and node resume --failback: move requests ---- */
@@ -531,7 +531,7 @@ static int send_move(const VmctlOptions *opts, const char *vm, const char *from,
         vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
         (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
         vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     return vmctl_call(opts, req, NULL);
 }
 
@@ -543,46 +543,46 @@ int vmctl_cmd_vm_move(const VmctlOptions *gopts, int argc, char **argv)
     MaintOptions mo = {0};
     int first = parse_options(&opts, &mo, argc, argv, "omwt", usage);
     if (first < 0)
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     const char *name = argv[first];
     if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
     if (mo.to && !vmha_node_name_valid(mo.to))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", mo.to);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", mo.to);
 
     g_autoptr(VmhaModel) model = NULL;
     int rc = vmctl_load_live_model(&opts, "vm move", &model);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     ssize_t v = vmha_model_find_vm(model, name);
     if (v < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown VM '%s'", name);
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     ssize_t to = mo.to ? vmha_model_find_node(model, mo.to) : -1;
     if (mo.to && to < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", mo.to);
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", mo.to);
     const VmhaVm *vm = &model->vms[v];
     ssize_t from = running_on(model, vm);
     if (from < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_REFUSED,
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED,
                            "not moving %s: it is not running on exactly one node (see 'vmctl "
                            "status')",
                            name);
     if (vm->pending_op)
-        return vmctl_error(&opts, VMCTL_EXIT_REFUSED,
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED,
                            "not moving %s: a %s is in flight; try again when it is done", name,
                            vm->pending_op);
     const char *from_name = model->nodes[from].name;
     if (from == to)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s already runs on %s", name, from_name);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s already runs on %s", name, from_name);
     ssize_t target = -1;
     g_autofree char *why = NULL;
     if (vmha_move_check(model, (size_t)v, from, to, mo.method, (int64_t)time(NULL), &target, &why) <
         0)
-        return vmctl_error(&opts, VMCTL_EXIT_REFUSED, "not moving %s%s%s: %s; nothing changed",
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED, "not moving %s%s%s: %s; nothing changed",
                            name, mo.to ? " to " : "", mo.to ? mo.to : "", why);
 
     rc = send_move(&opts, name, from_name, mo.to, mo.method);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (!opts.json) {
         printf("%s: moving %s -> %s (%s)\n", name, from_name, model->nodes[target].name,
@@ -595,11 +595,11 @@ int vmctl_cmd_vm_move(const VmctlOptions *gopts, int argc, char **argv)
         g_autofree char *what = g_strdup_printf("the move of %s", name);
         rc = watch_run(&w, mo.timeout, what);
         watch_clear(&w);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             return rc;
     }
     vmctl_print_ok(&opts, mo.wait ? "moved" : "moving");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 /* ---- node resume ---- */
@@ -624,16 +624,16 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
     MaintOptions mo = {0};
     int first = parse_options(&opts, &mo, argc, argv, "bwt", usage);
     if (first < 0)
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     const char *node = argv[first];
     if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_RESUME);
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (!opts.json) {
         printf("%s: resumed, takes VMs again\n", node);
@@ -641,7 +641,7 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
     }
     if (!mo.failback) {
         vmctl_print_ok(&opts, "resumed");
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
 
     /* Failback: every VM that prefers this node most and runs elsewhere is asked to come back.
@@ -654,11 +654,11 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
     for (;;) {
         g_autoptr(VmhaModel) model = NULL;
         rc = vmctl_load_live_model(&opts, "node resume", &model);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             break;
         ssize_t idx = vmha_model_find_node(model, node);
         if (idx < 0) {
-            rc = vmctl_error(&opts, VMCTL_EXIT_NOT_FOUND, "unknown node '%s'", node);
+            rc = vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", node);
             break;
         }
         size_t in_flight = 0;
@@ -681,7 +681,7 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
                 watch_print(&w, "%s: stays on %s: %s", vm->name, model->nodes[from].name, why);
                 continue;
             }
-            if (send_move(&opts, vm->name, model->nodes[from].name, node, NULL) != VMCTL_EXIT_OK) {
+            if (send_move(&opts, vm->name, model->nodes[from].name, node, NULL) != VMHA_RESULT_OK) {
                 failed++;
                 continue;
             }
@@ -692,16 +692,16 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
             break;
         g_usleep(G_USEC_PER_SEC);
     }
-    if (rc == VMCTL_EXIT_OK && mo.wait && w.vms->len > 0) {
+    if (rc == VMHA_RESULT_OK && mo.wait && w.vms->len > 0) {
         g_autofree char *what = g_strdup_printf("the failback to %s", node);
         rc = watch_run(&w, mo.timeout, what);
     }
     watch_clear(&w);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (failed > 0)
-        return vmctl_error(&opts, VMCTL_EXIT_FAILURE, "%d failback request%s refused", failed,
+        return vmctl_error(&opts, VMHA_RESULT_FAILURE, "%d failback request%s refused", failed,
                            failed == 1 ? "" : "s");
     vmctl_print_ok(&opts, mo.wait ? "failed back" : "resumed");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

@@ -85,7 +85,7 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
             break;
         case 't':
             if (vmctl_parse_timeout(optarg, &timeout) < 0)
-                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
                                    optarg);
             break;
         case 'n':
@@ -95,28 +95,28 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
             opts.json = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (argc - optind != 1)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *node = argv[optind];
     if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
     if (!yes) {
         /* Powering off a host is not something a script should do by accident. */
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+            return vmctl_error(&opts, VMHA_RESULT_USAGE,
                                "not fencing %s: no terminal to confirm on; add --yes", node);
         if (!confirm(node))
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "not fencing %s", node);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "not fencing %s", node);
     }
 
     FenceWait w = {.node = node};
     json_object *before = NULL;
     g_autoptr(VmhaMsg) sreq = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(&opts, sreq, &before);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     json_object *bf =
             vmctl_json_get(vmctl_find_named(vmctl_json_get(before, "nodes"), node), "fence");
@@ -126,22 +126,22 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_FENCE);
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     rc = vmctl_call(&opts, req, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (wait) {
         rc = vmctl_wait(&opts, timeout, check_fence, &w);
         if (rc == -ETIMEDOUT)
-            return vmctl_error(&opts, VMCTL_EXIT_FAILURE,
+            return vmctl_error(&opts, VMHA_RESULT_FAILURE,
                                "%s is not fenced after %u s (the request stays: the leader keeps "
                                "trying)",
                                node, timeout);
-        if (rc == VMCTL_EXIT_FAILURE)
+        if (rc == VMHA_RESULT_FAILURE)
             return vmctl_error(&opts, rc, "fencing %s failed; the leader retries", node);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             return rc;
     }
     vmctl_print_ok(&opts, wait ? "fenced" : "requested");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

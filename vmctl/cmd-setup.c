@@ -255,9 +255,9 @@ static int node_from_arg(const VmctlOptions *opts, const char *arg, Node **ret)
     g_autofree char *name = NULL, *addr = NULL, *error = NULL;
 
     if (vmha_node_arg_parse(arg, &name, &addr, &error) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "%s", error);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", error);
     if (!addr && !(addr = resolve(name)))
-        return vmctl_error(opts, VMCTL_EXIT_USAGE,
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
                            "cannot resolve '%s': give its address as %s=ADDR", name, name);
     Node *n = g_new0(Node, 1);
     n->h.name = g_steal_pointer(&name);
@@ -400,8 +400,8 @@ static char *probe_script(const char *storage, const char *token)
     return script_of(body, false);
 }
 
-/* Checks every node; prints one line per problem. Returns VMCTL_EXIT_OK, VMCTL_EXIT_FAILURE (a
- * host unreachable or not ready) or VMCTL_EXIT_REFUSED (a host in a cluster, no --force).
+/* Checks every node; prints one line per problem. Returns VMHA_RESULT_OK, VMHA_RESULT_FAILURE (a
+ * host unreachable or not ready) or VMHA_RESULT_REFUSED (a host in a cluster, no --force).
  * configured_ok: nodes that may be in a cluster already (join/leave: the members). */
 static int probe_all(Run *run, const bool *configured_ok)
 {
@@ -409,7 +409,7 @@ static int probe_all(Run *run, const bool *configured_ok)
     g_autofree char *token_path = NULL;
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     g_autofree VmctlRemoteResult *res = g_new0(VmctlRemoteResult, MAX(run->nodes->len, 1));
-    int rc = VMCTL_EXIT_OK;
+    int rc = VMHA_RESULT_OK;
 
     if (run->storage) {
         token_path = g_strdup_printf("%s/.vmha-setup-%s", run->storage, token);
@@ -417,7 +417,7 @@ static int probe_all(Run *run, const bool *configured_ok)
         if (!g_file_set_contents(token_path, token, -1, &error)) {
             fprintf(stderr, "vmctl: cannot write to the shared storage %s here: %s\n", run->storage,
                     error->message);
-            return VMCTL_EXIT_FAILURE;
+            return VMHA_RESULT_FAILURE;
         }
     }
     for (guint i = 0; i < run->nodes->len; i++)
@@ -432,7 +432,7 @@ static int probe_all(Run *run, const bool *configured_ok)
         Node *n = g_ptr_array_index(run->nodes, i);
         g_auto(GStrv) lines = g_strsplit(res[i].out ? res[i].out : "", "\n", -1);
         if (res[i].status != 0) {
-            rc = VMCTL_EXIT_FAILURE; /* reason printed by run_step: unreachable */
+            rc = VMHA_RESULT_FAILURE; /* reason printed by run_step: unreachable */
             vmctl_remote_result_clear(&res[i]);
             continue;
         }
@@ -443,7 +443,7 @@ static int probe_all(Run *run, const bool *configured_ok)
         if (missing->len) {
             fprintf(stderr, "vmctl: %s: not ready for a cluster: missing %s\n", n->h.name,
                     missing->str);
-            rc = VMCTL_EXIT_FAILURE;
+            rc = VMHA_RESULT_FAILURE;
         }
         const char *t = kv(lines, "time");
         double remote = t ? g_ascii_strtod(t, NULL) : 0;
@@ -453,13 +453,13 @@ static int probe_all(Run *run, const bool *configured_ok)
                     "vmctl: %s: its clock is %.1f s off this host's (at most %.0f s): "
                     "synchronise the clocks (chrony, systemd-timesyncd) first\n",
                     n->h.name, skew, MAX_CLOCK_SKEW_S);
-            rc = VMCTL_EXIT_FAILURE;
+            rc = VMHA_RESULT_FAILURE;
         }
         const char *storage = kv(lines, "storage");
         if (run->storage && g_strcmp0(storage, token) != 0) {
             fprintf(stderr, "vmctl: %s: %s is not the same shared storage as on this host\n",
                     n->h.name, run->storage);
-            rc = VMCTL_EXIT_FAILURE;
+            rc = VMHA_RESULT_FAILURE;
         }
         const char *cluster = kv(lines, "cluster");
         n->cluster = g_strdup(cluster);
@@ -471,8 +471,8 @@ static int probe_all(Run *run, const bool *configured_ok)
                         n->h.name, cluster && *cluster ? "cluster '" : "a cluster",
                         cluster && *cluster ? cluster : "", cluster && *cluster ? "'" : "",
                         cluster ? COROSYNC_CONF : "a running corosync");
-                if (rc == VMCTL_EXIT_OK)
-                    rc = VMCTL_EXIT_REFUSED;
+                if (rc == VMHA_RESULT_OK)
+                    rc = VMHA_RESULT_REFUSED;
             }
         }
         if (n->interrupted && !run->force) {
@@ -480,8 +480,8 @@ static int probe_all(Run *run, const bool *configured_ok)
                     "vmctl: %s: an earlier setup, join or leave was interrupted there "
                     "(/etc/vmha/setup.undo): --force undoes it first\n",
                     n->h.name);
-            if (rc == VMCTL_EXIT_OK)
-                rc = VMCTL_EXIT_REFUSED;
+            if (rc == VMHA_RESULT_OK)
+                rc = VMHA_RESULT_REFUSED;
         }
         vmctl_remote_result_clear(&res[i]);
     }
@@ -684,7 +684,7 @@ static json_object *status_now(const VmctlOptions *opts)
         fclose(null);
     }
     close(saved);
-    return rc == VMCTL_EXIT_OK ? o : NULL;
+    return rc == VMHA_RESULT_OK ? o : NULL;
 }
 
 /* Every node of want quorate, a member of the CPG group in sync, a leader, and the database's
@@ -710,7 +710,7 @@ static bool all_in_sync(const Run *run, json_object *st, const GPtrArray *want, 
     if (!missing->len) {
         /* The database's own node list (status shows corosync's). */
         g_autoptr(VmhaModel) model = NULL;
-        bool same = vmctl_load_live_model(run->opts, "vmctl", &model) == VMCTL_EXIT_OK &&
+        bool same = vmctl_load_live_model(run->opts, "vmctl", &model) == VMHA_RESULT_OK &&
                     model->n_nodes == want->len;
         for (guint i = 0; same && i < want->len; i++)
             same = vmha_model_find_node(model,
@@ -790,7 +790,7 @@ static int add_fence_device(Run *run, const char *agent, GPtrArray *fence_opts)
     progress(run, "adding fence device %s (%s) for %s", id, agent, hosts->str);
     VmctlOptions plain = *run->opts;
     plain.json = false;
-    return vmctl_cmd_fence_add(&plain, (int)argv->len - 1, (char **)argv->pdata) == VMCTL_EXIT_OK
+    return vmctl_cmd_fence_add(&plain, (int)argv->len - 1, (char **)argv->pdata) == VMHA_RESULT_OK
                    ? 0
                    : -1;
 }
@@ -833,7 +833,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         case 't':
             if (!g_ascii_string_to_unsigned(optarg, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS,
                                             &v, NULL))
-                return vmctl_fail(VMCTL_EXIT_USAGE, "bad --token '%s': %u to %u (ms)", optarg,
+                return vmctl_fail(VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)", optarg,
                                   VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
             token = (unsigned)v;
             break;
@@ -848,7 +848,8 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             break;
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMCTL_EXIT_USAGE, "bad --wait '%s': seconds, 1 to 86400", optarg);
+                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
+                                  optarg);
             break;
         case 'f':
             run.force = true;
@@ -857,27 +858,27 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             run.dry_run = true;
             break;
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", setup_usage);
+            return vmctl_fail(VMHA_RESULT_USAGE, "%s", setup_usage);
         }
     }
     if (!name || optind >= argc)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", setup_usage);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", setup_usage);
     if (!vmha_cluster_name_valid(name))
-        return vmctl_fail(VMCTL_EXIT_USAGE,
+        return vmctl_fail(VMHA_RESULT_USAGE,
                           "bad cluster name '%s': 1 to 32 letters, digits, '_' or '-'", name);
     if (run.storage && !g_path_is_absolute(run.storage))
-        return vmctl_fail(VMCTL_EXIT_USAGE, "--storage needs an absolute path");
+        return vmctl_fail(VMHA_RESULT_USAGE, "--storage needs an absolute path");
     if (agent && !vmha_fence_agent_valid(agent))
-        return vmctl_fail(VMCTL_EXIT_USAGE,
+        return vmctl_fail(VMHA_RESULT_USAGE,
                           "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
                           agent);
     if (fence_opts->len && !agent)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "--fence-option without --fence AGENT");
+        return vmctl_fail(VMHA_RESULT_USAGE, "--fence-option without --fence AGENT");
     if (agent) {
         g_autofree char *err = NULL;
         g_ptr_array_add(fence_opts, NULL);
         if (vmha_fence_options_check((const char *const *)fence_opts->pdata, &err) < 0)
-            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", err);
+            return vmctl_fail(VMHA_RESULT_USAGE, "%s", err);
         g_ptr_array_remove_index(fence_opts, fence_opts->len - 1);
     }
     for (int i = optind; i < argc; i++) {
@@ -901,9 +902,9 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
                        .n_nodes = nodes->len};
     g_autofree char *spec_error = NULL;
     if (vmha_cs_spec_check(&spec, &spec_error) < 0)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", spec_error);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", spec_error);
     if (nodes->len == 2 && !agent)
-        return vmctl_fail(VMCTL_EXIT_USAGE,
+        return vmctl_fail(VMHA_RESULT_USAGE,
                           "a two-node cluster needs a fence device (--fence AGENT): with "
                           "two_node each host alone stays quorate, so only fencing keeps both "
                           "from running the same VMs");
@@ -911,12 +912,12 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < nodes->len; i++)
         n_local += ((Node *)g_ptr_array_index(nodes, i))->h.local;
     if (n_local != 1)
-        return vmctl_fail(VMCTL_EXIT_REFUSED,
+        return vmctl_fail(VMHA_RESULT_REFUSED,
                           n_local ? "two of the nodes have addresses of this host"
                                   : "run this on one of the nodes: none of their addresses is "
                                     "this host's (give NODE=ADDR)");
     if (geteuid() != 0)
-        return vmctl_fail(VMCTL_EXIT_DENIED, "cluster setup must run as root");
+        return vmctl_fail(VMHA_RESULT_DENIED, "cluster setup must run as root");
     g_autofree char *conf = vmha_cs_render_spec(&spec);
 
     run.start_us = g_get_monotonic_time();
@@ -924,7 +925,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     run.remote = remote;
     progress(&run, "checking %u hosts", nodes->len);
     int rc = probe_all(&run, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     progress(&run, "every host is reachable and ready");
     if (run.dry_run) {
@@ -934,10 +935,10 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         printf("would enable and start libvirtd's TLS listener, corosync and clusterd on every "
                "host, then wait until all %u are in sync%s\n",
                nodes->len, agent ? " and add the fence device" : "");
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (run.force && undo_interrupted(&run) < 0)
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
 
     /* Key and certificates, made here in a private directory. */
     g_autofree char *dir = g_dir_make_tmp("vmctl-setup-XXXXXX", NULL);
@@ -946,20 +947,20 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     const char *keygen[] = {"corosync-keygen", "-k", keyfile, NULL};
     if (!dir || run_local(keygen, &error) < 0 || make_ca(dir, name, &error) < 0) {
         fprintf(stderr, "vmctl: cannot make the cluster's keys: %s\n", error ? error : "?");
-        rc = VMCTL_EXIT_FAILURE;
+        rc = VMHA_RESULT_FAILURE;
         goto out;
     }
-    for (guint i = 0; i < nodes->len && rc == VMCTL_EXIT_OK; i++)
+    for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++)
         if (make_node_cert(dir, g_ptr_array_index(nodes, i), &error) < 0) {
             fprintf(stderr, "vmctl: cannot make a certificate: %s\n", error);
-            rc = VMCTL_EXIT_FAILURE;
+            rc = VMHA_RESULT_FAILURE;
         }
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         goto out;
     progress(&run, "made the corosync key and the cluster's CA and host certificates");
 
     /* Install: stop what runs (--force), set the old database aside, write the files. */
-    for (guint i = 0; i < nodes->len && rc == VMCTL_EXIT_OK; i++) {
+    for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++) {
         Node *n = g_ptr_array_index(nodes, i);
         g_autoptr(GString) s = g_string_new("set -e\nbegin\n");
         g_string_append(s, "stop_svc clusterd\nstop_svc corosync\n");
@@ -968,15 +969,15 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         if (add_put_file(s, COROSYNC_AUTHKEY, "0400", keyfile, &error) < 0 ||
             add_tls_files(s, dir, n, &error) < 0) {
             fprintf(stderr, "vmctl: %s\n", error);
-            rc = VMCTL_EXIT_FAILURE;
+            rc = VMHA_RESULT_FAILURE;
             break;
         }
         g_ptr_array_add(scripts, script_of(s->str, true));
     }
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         goto out;
     if (run_step(&run, "installing the configuration", (char **)scripts->pdata, true, NULL)) {
-        rc = fail_undo(&run, VMCTL_EXIT_FAILURE);
+        rc = fail_undo(&run, VMHA_RESULT_FAILURE);
         goto out;
     }
     progress(&run, "installed corosync.conf, authkey and certificates on every host");
@@ -987,17 +988,17 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
                                            "corosync\nstart_svc clusterd\n",
                                            true));
     if (run_step(&run, "starting the services", (char **)scripts->pdata, true, NULL)) {
-        rc = fail_undo(&run, VMCTL_EXIT_FAILURE);
+        rc = fail_undo(&run, VMHA_RESULT_FAILURE);
         goto out;
     }
     progress(&run, "started libvirtd's TLS listener, corosync and clusterd on every host");
     if (wait_in_sync(&run, nodes) < 0) {
-        rc = fail_undo(&run, VMCTL_EXIT_FAILURE);
+        rc = fail_undo(&run, VMHA_RESULT_FAILURE);
         goto out;
     }
     progress(&run, "all %u nodes quorate and in sync", nodes->len);
     if (agent && add_fence_device(&run, agent, fence_opts) < 0) {
-        rc = fail_undo(&run, VMCTL_EXIT_FAILURE);
+        rc = fail_undo(&run, VMHA_RESULT_FAILURE);
         goto out;
     }
     if (!commit_all(&run))
@@ -1025,16 +1026,16 @@ static int load_cluster(const VmctlOptions *opts, VmhaCsConf **ret_conf, GPtrArr
     /* Debian's corosync package ships a corosync.conf, but no authkey: a cluster vmha made has
      * both. */
     if (access(COROSYNC_AUTHKEY, F_OK) < 0)
-        return vmctl_fail(VMCTL_EXIT_REFUSED,
+        return vmctl_fail(VMHA_RESULT_REFUSED,
                           "this host is not in a cluster (no %s): run vmctl cluster setup first",
                           COROSYNC_AUTHKEY);
     if (!g_file_get_contents(COROSYNC_CONF, &text, NULL, &gerr))
-        return vmctl_fail(VMCTL_EXIT_REFUSED,
+        return vmctl_fail(VMHA_RESULT_REFUSED,
                           "this host is not in a cluster (%s): run vmctl cluster setup first",
                           gerr->message);
     if (vmha_cs_conf_parse(text, ret_conf, &error) < 0 ||
         vmha_cs_conf_nodes(*ret_conf, &cs, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "%s: %s", COROSYNC_CONF, error);
+        return vmctl_fail(VMHA_RESULT_FAILURE, "%s: %s", COROSYNC_CONF, error);
     for (guint i = 0; i < cs->len; i++) {
         const VmhaCsNode *c = g_ptr_array_index(cs, i);
         Node *n = g_new0(Node, 1);
@@ -1053,13 +1054,13 @@ static int require_quorate(const VmctlOptions *opts)
     json_object *st = NULL;
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(opts, req, &st);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     bool ok = json_object_get_boolean(vmctl_json_get(st, "quorate")) &&
               json_object_get_boolean(vmctl_json_get(vmctl_json_get(st, "database"), "in_sync"));
     json_object_put(st);
     return ok ? 0
-              : vmctl_fail(VMCTL_EXIT_NO_QUORUM,
+              : vmctl_fail(VMHA_RESULT_NO_QUORUM,
                            "the cluster is not quorate and in sync here: try again when it is");
 }
 
@@ -1133,7 +1134,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             break;
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMCTL_EXIT_USAGE, "bad --wait '%s'", optarg);
+                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
             break;
         case 'f':
             run.force = true;
@@ -1142,18 +1143,18 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             run.dry_run = true;
             break;
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", join_usage);
+            return vmctl_fail(VMHA_RESULT_USAGE, "%s", join_usage);
         }
     }
     if (optind + 1 != argc)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", join_usage);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", join_usage);
     if (run.storage && !g_path_is_absolute(run.storage))
-        return vmctl_fail(VMCTL_EXIT_USAGE, "--storage needs an absolute path");
+        return vmctl_fail(VMHA_RESULT_USAGE, "--storage needs an absolute path");
     g_autoptr(Node) new_node = NULL;
     if ((rc = node_from_arg(opts, argv[optind], &new_node)) != 0)
         return rc;
     if (geteuid() != 0)
-        return vmctl_fail(VMCTL_EXIT_DENIED, "cluster join must run as root");
+        return vmctl_fail(VMHA_RESULT_DENIED, "cluster join must run as root");
     if ((rc = load_cluster(opts, &conf, nodes)) != 0)
         return rc;
     guint n_members = nodes->len;
@@ -1161,13 +1162,13 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < n_members; i++)
         here |= ((Node *)g_ptr_array_index(nodes, i))->h.local;
     if (!here)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "run this on a node of the cluster");
+        return vmctl_fail(VMHA_RESULT_USAGE, "run this on a node of the cluster");
     new_node->nodeid = vmha_cs_conf_next_nodeid(conf);
     VmhaCsNode cs = {
             .name = new_node->h.name, .addr = new_node->h.addr, .nodeid = new_node->nodeid};
     g_autofree char *error = NULL;
     if (vmha_cs_conf_add_node(conf, &cs, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", error);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", error);
     if ((rc = require_quorate(opts)) != 0)
         return rc;
     g_autofree char *text = vmha_cs_conf_render(conf);
@@ -1181,7 +1182,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < n_members; i++)
         members[i] = true;
     progress(&run, "checking %s and the %u members", nn->h.name, n_members);
-    if ((rc = probe_all(&run, members)) != VMCTL_EXIT_OK)
+    if ((rc = probe_all(&run, members)) != VMHA_RESULT_OK)
         return rc;
     progress(&run, "every host is reachable and ready");
     if (run.dry_run) {
@@ -1192,10 +1193,10 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                "libvirtd's TLS listener, corosync and clusterd there and wait until it is in "
                "sync\n",
                nn->h.name);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (run.force && undo_interrupted(&run) < 0)
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
 
     g_autofree char *dir = g_dir_make_tmp("vmctl-join-XXXXXX", NULL);
     g_autofree char *ca = g_strdup_printf("%s/cacert.pem", dir);
@@ -1205,7 +1206,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
     g_string_append(s, FRESH_DATABASE);
     add_put(s, COROSYNC_CONF, "0644", text, strlen(text));
-    rc = VMCTL_EXIT_FAILURE;
+    rc = VMHA_RESULT_FAILURE;
     if (!dir || run_local(cp_ca, &error) < 0 || run_local(cp_key, &error) < 0 ||
         make_node_cert(dir, nn, &error) < 0 ||
         add_put_file(s, COROSYNC_AUTHKEY, "0400", COROSYNC_AUTHKEY, &error) < 0 ||
@@ -1240,7 +1241,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     progress(&run, "%s is in the cluster and in sync (%u nodes)", nn->h.name, nodes->len);
     if (!commit_all(&run))
         fprintf(stderr, "vmctl: warning: could not drop the undo records everywhere\n");
-    rc = VMCTL_EXIT_OK;
+    rc = VMHA_RESULT_OK;
 out:
     if (dir) {
         const char *rm[] = {"rm", "-rf", dir, NULL};
@@ -1258,7 +1259,7 @@ static int vms_on(const VmctlOptions *opts, const char *node, char **ret_list)
     json_object *st = NULL;
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(opts, req, &st);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     g_autoptr(GString) list = g_string_new(NULL);
     json_object *vms = vmctl_json_get(st, "vms");
@@ -1280,7 +1281,7 @@ static int two_left_fenced(const VmctlOptions *opts, GPtrArray *left, bool *ret_
 {
     g_autoptr(VmhaModel) model = NULL;
     int rc = vmctl_load_live_model(opts, "vmctl", &model);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     bool all = true;
     for (guint i = 0; i < left->len; i++) {
@@ -1314,22 +1315,22 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         switch (c) {
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMCTL_EXIT_USAGE, "bad --wait '%s'", optarg);
+                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
             break;
         case 'f':
             run.force = true;
             break;
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", leave_usage);
+            return vmctl_fail(VMHA_RESULT_USAGE, "%s", leave_usage);
         }
     }
     if (optind + 1 != argc)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", leave_usage);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", leave_usage);
     const char *name = argv[optind];
     if (!vmha_hostname_valid(name))
-        return vmctl_fail(VMCTL_EXIT_USAGE, "'%s' is not a valid host name", name);
+        return vmctl_fail(VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
     if (geteuid() != 0)
-        return vmctl_fail(VMCTL_EXIT_DENIED, "cluster leave must run as root");
+        return vmctl_fail(VMHA_RESULT_DENIED, "cluster leave must run as root");
     if ((rc = load_cluster(opts, &conf, nodes)) != 0)
         return rc;
     g_autofree char *error = NULL;
@@ -1338,11 +1339,11 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         if (g_ascii_strcasecmp(((Node *)g_ptr_array_index(nodes, i))->h.name, name) == 0)
             gone = i;
     if (gone == G_MAXUINT)
-        return vmctl_fail(VMCTL_EXIT_NOT_FOUND, "'%s' is not a node of this cluster", name);
+        return vmctl_fail(VMHA_RESULT_NOT_FOUND, "'%s' is not a node of this cluster", name);
     if (((Node *)g_ptr_array_index(nodes, gone))->h.local)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "run this on another node than %s", name);
+        return vmctl_fail(VMHA_RESULT_USAGE, "run this on another node than %s", name);
     if (vmha_cs_conf_remove_node(conf, name, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_REFUSED, "%s", error);
+        return vmctl_fail(VMHA_RESULT_REFUSED, "%s", error);
     if ((rc = require_quorate(opts)) != 0)
         return rc;
     g_autoptr(GPtrArray) left = g_ptr_array_new();
@@ -1354,7 +1355,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         if ((rc = two_left_fenced(opts, left, &fenced)) != 0)
             return rc;
         if (!fenced)
-            return vmctl_fail(VMCTL_EXIT_REFUSED,
+            return vmctl_fail(VMHA_RESULT_REFUSED,
                               "leaving %s would leave a two-node cluster without a fence device "
                               "covering both nodes: add one first (vmctl fence add)",
                               name);
@@ -1373,7 +1374,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         VmctlOptions plain = *opts;
         plain.json = false;
         rc = vmctl_cmd_node_drain(&plain, 5, (char **)args);
-        if (rc != VMCTL_EXIT_OK) {
+        if (rc != VMHA_RESULT_OK) {
             fprintf(stderr, "vmctl: %s was not drained: it stays in the cluster\n", name);
             return rc;
         }
@@ -1382,7 +1383,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     if ((rc = vms_on(opts, name, &vms)) != 0)
         return rc;
     if (*vms)
-        return vmctl_fail(VMCTL_EXIT_REFUSED,
+        return vmctl_fail(VMHA_RESULT_REFUSED,
                           "%s still runs %s: drain it (leave without --force) or wait until they "
                           "were recovered elsewhere",
                           name, vms);
@@ -1394,11 +1395,11 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         members[i] = true;
     progress(&run, "checking the %u nodes", nodes->len);
     rc = probe_all(&run, members);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     progress(&run, "every host is reachable and ready");
     if (run.force && undo_interrupted(&run) < 0)
-        return VMCTL_EXIT_FAILURE;
+        return VMHA_RESULT_FAILURE;
 
     /* The leaving host: services stopped and disabled, the cluster's files set aside. */
     g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
@@ -1414,7 +1415,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < nodes->len; i++)
         g_ptr_array_add(scripts, i == n_members ? script_of(s->str, true) : NULL);
-    rc = VMCTL_EXIT_FAILURE;
+    rc = VMHA_RESULT_FAILURE;
     if (run_step(&run, "stopping the cluster's services", (char **)scripts->pdata, true, NULL)) {
         undo_all(&run);
         return rc;
@@ -1437,5 +1438,5 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     progress(&run, "%s left the cluster (%u nodes)", name, n_members);
     if (!commit_all(&run))
         fprintf(stderr, "vmctl: warning: could not drop the undo records everywhere\n");
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

@@ -217,7 +217,7 @@ static int snapshot(const VmctlOptions *opts, char **ret_text)
     json_object *o = NULL;
     int rc = simple_call(opts, VMHA_MSG_STATUS, &o);
 
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     *ret_text =
             opts->json ? g_strdup_printf("%s\n", json_object_to_json_string_ext(
@@ -225,7 +225,7 @@ static int snapshot(const VmctlOptions *opts, char **ret_text)
                                                                     JSON_C_TO_STRING_NOSLASHESCAPE))
                        : render_status(o);
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 /* --watch: on a terminal the screen is redrawn every interval; otherwise (a log, a pipe) a new
@@ -242,7 +242,7 @@ static int watch(const VmctlOptions *opts, unsigned interval_s)
     while (!interrupted) {
         g_autofree char *text = NULL;
         int rc = snapshot(opts, &text);
-        if (rc != VMCTL_EXIT_OK && !interrupted)
+        if (rc != VMHA_RESULT_OK && !interrupted)
             return rc;
         if (text && tty) {
             time_t now = time(NULL);
@@ -262,7 +262,7 @@ static int watch(const VmctlOptions *opts, unsigned interval_s)
         for (unsigned i = 0; i < interval_s * 10 && !interrupted; i++)
             usleep(100 * 1000);
     }
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
@@ -290,18 +290,18 @@ int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
             interval = optarg;
             break;
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_fail(VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     /* `--watch 5` as well as `--watch=5`. */
     if (watching && !interval && optind < argc)
         interval = argv[optind++];
     if (optind != argc)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_fail(VMHA_RESULT_USAGE, "%s", usage);
     if (interval) {
         guint64 v = 0;
         if (!g_ascii_string_to_unsigned(interval, 10, 1, 3600, &v, NULL))
-            return vmctl_fail(VMCTL_EXIT_USAGE, "bad --watch interval '%s': 1..3600 seconds",
+            return vmctl_fail(VMHA_RESULT_USAGE, "bad --watch interval '%s': 1..3600 seconds",
                               interval);
         interval_s = (unsigned)v;
     }
@@ -310,10 +310,10 @@ int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
 
     g_autofree char *text = NULL;
     int rc = snapshot(&opts, &text);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     fputs(text, stdout);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_cmd_node_list(const VmctlOptions *gopts, int argc, char **argv)
@@ -322,16 +322,16 @@ int vmctl_cmd_node_list(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "usage: vmctl node list [--json]");
+        return vmctl_fail(VMHA_RESULT_USAGE, "usage: vmctl node list [--json]");
     int rc = simple_call(&opts, VMHA_MSG_NODE_LIST, &o);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (opts.json)
         vmctl_print_json(o);
     else
         print_nodes(get(o, "nodes"));
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_cmd_config_show(const VmctlOptions *gopts, int argc, char **argv)
@@ -340,14 +340,14 @@ int vmctl_cmd_config_show(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "usage: vmctl config show [--json]");
+        return vmctl_fail(VMHA_RESULT_USAGE, "usage: vmctl config show [--json]");
     int rc = simple_call(&opts, VMHA_MSG_CONFIG_SHOW, &o);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (opts.json) {
         vmctl_print_json(o);
         json_object_put(o);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     json_object *props = get(o, "properties");
     printf("%-30s %-12s %s\n", "PROPERTY", "VALUE", "SOURCE");
@@ -357,5 +357,5 @@ int vmctl_cmd_config_show(const VmctlOptions *gopts, int argc, char **argv)
                boolean(val, "default") ? "default" : "set");
     }
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

@@ -48,21 +48,21 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
             opts.json = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (argc - optind != 1 || !config)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *name = argv[optind];
     if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE,
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad VM name '%s': letters, digits, '_', '.', '-' (64 at most)", name);
     if (vmha_vm_attr_check("config", config, &canon, &sec, &err) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", err);
     if (priority && vmha_vm_attr_check("priority", priority, &canon, &sec, &err) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", err);
     if (prefer && vmha_vm_attr_check("prefer", prefer, &canon, &sec, &err) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", err);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", err);
 
     g_autofree char *dom_name = NULL;
     unsigned long long memory = 0;
@@ -71,7 +71,7 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
     if (rc != 0)
         return rc;
     if (strcmp(dom_name, name) != 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s names the domain '%s', not '%s'", config,
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s names the domain '%s', not '%s'", config,
                            dom_name, name);
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_ADD);
@@ -82,9 +82,9 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
         vmha_msg_add_u64(req, VMHA_F_MEMORY, memory) < 0 ||
         vmha_msg_add_u64(req, VMHA_F_VCPUS, vcpus) < 0 ||
         (stopped && vmha_msg_add_str(req, VMHA_F_KV, "target-role=Stopped") < 0))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, stopped ? "added (stopped)" : "added");
     return rc;
 }
@@ -95,14 +95,14 @@ int vmctl_cmd_vm_remove(const VmctlOptions *gopts, int argc, char **argv)
     int first = vmctl_parse_common(&opts, argc, argv, 1);
 
     if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl vm remove NAME");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm remove NAME");
     if (!vmha_vm_name_valid(argv[first]))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", argv[first]);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", argv[first]);
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_REMOVE);
     if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, "removed");
     return rc;
 }
@@ -113,27 +113,27 @@ int vmctl_cmd_vm_set(const VmctlOptions *gopts, int argc, char **argv)
     int first = vmctl_parse_common(&opts, argc, argv, 64);
 
     if (first < 0 || argc - first < 2)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl vm set NAME KEY=VALUE...");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm set NAME KEY=VALUE...");
     const char *name = argv[first];
     if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     for (int i = first + 1; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         const char *canon, *err;
         VmhaAttrSection sec;
         if (!eq || eq == argv[i])
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "'%s' is not KEY=VALUE", argv[i]);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", argv[i]);
         g_autofree char *key = g_strndup(argv[i], eq - argv[i]);
         if (vmha_vm_attr_check(key, eq + 1, &canon, &sec, &err) < 0)
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s: %s", key, err);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s: %s", key, err);
         if (vmha_msg_add_str(req, VMHA_F_KV, argv[i]) < 0)
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     }
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, "set");
     return rc;
 }
@@ -169,15 +169,15 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL, *vms = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl vm list [--json]");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm list [--json]");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_LIST);
     int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (opts.json) {
         vmctl_print_json(o);
         json_object_put(o);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     json_object_object_get_ex(o, "vms", &vms);
     printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS",
@@ -196,7 +196,7 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
                p->len ? p->str : "-", on, field(vm, "config"));
     }
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 typedef struct {
@@ -268,44 +268,44 @@ static int vm_start_stop(const VmctlOptions *gopts, int argc, char **argv, bool 
             break;
         case 't':
             if (vmctl_parse_timeout(optarg, &timeout) < 0)
-                return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad timeout '%s': 1..86400 seconds",
+                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
                                    optarg);
             break;
         case 'j':
             opts.json = true;
             break;
         default:
-            return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     if (argc - optind != 1)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *name = argv[optind];
     if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, start ? "target-role=Started" : "target-role=Stopped") < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc != VMCTL_EXIT_OK)
+    if (rc != VMHA_RESULT_OK)
         return rc;
     if (wait) {
         VmWait w = {.name = name, .start = start};
         rc = vmctl_wait(&opts, timeout, check_vm, &w);
         if (rc == -ETIMEDOUT)
-            return vmctl_error(&opts, VMCTL_EXIT_FAILURE, "%s is not %s after %u s", name,
+            return vmctl_error(&opts, VMHA_RESULT_FAILURE, "%s is not %s after %u s", name,
                                start ? "running" : "stopped", timeout);
-        if (rc == VMCTL_EXIT_FAILURE)
+        if (rc == VMHA_RESULT_FAILURE)
             return vmctl_error(&opts, rc,
                                "%s failed (see 'vmctl status'; 'vmctl vm cleanup %s' "
                                "clears its failures)",
                                name, name);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             return rc;
     }
     vmctl_print_ok(&opts, start ? (wait ? "running" : "started") : (wait ? "stopped" : "stopping"));
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 int vmctl_cmd_vm_start(const VmctlOptions *gopts, int argc, char **argv)
@@ -324,14 +324,14 @@ int vmctl_cmd_vm_cleanup(const VmctlOptions *gopts, int argc, char **argv)
     int first = vmctl_parse_common(&opts, argc, argv, 1);
 
     if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "usage: vmctl vm cleanup NAME");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm cleanup NAME");
     if (!vmha_vm_name_valid(argv[first]))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", argv[first]);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", argv[first]);
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_CLEANUP);
     if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, "cleaned");
     return rc;
 }
@@ -344,18 +344,18 @@ static int vm_ban(const VmctlOptions *gopts, int argc, char **argv, bool ban)
     const char *usage = ban ? "usage: vmctl vm ban NAME NODE" : "usage: vmctl vm unban NAME [NODE]";
 
     if (first < 0 || argc - first < (ban ? 2 : 1))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     const char *name = argv[first], *node = argc - first > 1 ? argv[first + 1] : NULL;
     if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad VM name '%s'", name);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
     if (node && !vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "bad node name '%s'", node);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
     g_autofree char *kv = g_strdup_printf("%s=%s", ban ? "ban" : "unban", node ? node : "");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 || vmha_msg_add_str(req, VMHA_F_KV, kv) < 0)
-        return vmctl_error(&opts, VMCTL_EXIT_USAGE, "request too large");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMCTL_EXIT_OK)
+    if (rc == VMHA_RESULT_OK)
         vmctl_print_ok(&opts, ban ? "banned" : "unbanned");
     return rc;
 }

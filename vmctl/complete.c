@@ -43,8 +43,8 @@ static void offer_from_cluster(const Completion *c, uint16_t type, const char *a
     int rc = 0;
 
     if (vmctl_request_any(&c->opts, req, COMPLETE_TIMEOUT_MS, &reply, &rc, &message) !=
-                VMCTL_EXIT_OK ||
-        rc != VMCTL_EXIT_OK || vmha_msg_get_str(reply, VMHA_F_JSON, &json) < 0 ||
+                VMHA_RESULT_OK ||
+        rc != VMHA_RESULT_OK || vmha_msg_get_str(reply, VMHA_F_JSON, &json) < 0 ||
         !(o = json_tokener_parse(json)))
         return;
     if (json_object_object_get_ex(o, array_key, &list) &&
@@ -222,7 +222,7 @@ int vmctl_cmd_complete(const VmctlOptions *gopts, int argc, char **argv)
     if (i < argc && strcmp(argv[i], "--") == 0)
         i++;
     if (i >= argc)
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     char **words = argv + i;
     int n = argc - i - 1; /* complete words before the current one */
     c.cur = argv[argc - 1];
@@ -238,7 +238,7 @@ int vmctl_cmd_complete(const VmctlOptions *gopts, int argc, char **argv)
     }
     if (w == n && strcmp(n > 0 ? words[n - 1] : "", "--socket") == 0) {
         puts(":file");
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (w == n) {
         if (c.cur[0] == '-') {
@@ -248,16 +248,16 @@ int vmctl_cmd_complete(const VmctlOptions *gopts, int argc, char **argv)
         } else {
             offer_commands(&c, NULL);
         }
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     int used = 0;
     const VmctlCommand *cmd = vmctl_command_find(n - w, words + w, &used);
     if (!cmd && n - w == 1) {
         offer_commands(&c, words[w]); /* vm <TAB> */
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (!cmd || (cmd->flags & VMCTL_CMD_HIDDEN))
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     complete_command(&c, cmd, words + w + used, n - w - used);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

@@ -14,13 +14,13 @@ int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_nam
     gsize len = 0;
 
     if (!g_file_get_contents(path, &buf, &len, &error))
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "cannot read the domain XML: %s",
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "cannot read the domain XML: %s",
                            error->message);
     if (vmha_domxml_parse(buf, len, &dom, &error) < 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "%s: invalid domain XML: %s", path,
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s: invalid domain XML: %s", path,
                            error->message);
     if (dom->memory_mib == 0 || dom->vcpus == 0)
-        return vmctl_error(opts, VMCTL_EXIT_USAGE, "%s: the domain has no memory or no vCPUs",
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s: the domain has no memory or no vCPUs",
                            path);
     *ret_name = g_strdup(dom->name);
     *ret_memory_mib = dom->memory_mib;

@@ -98,7 +98,7 @@ static int print_json(const char *group, const VmctlCommand *only)
     json_object_object_add(o, "commands", arr);
     vmctl_print_json(o);
     json_object_put(o);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 static void print_command_list(FILE *out, const char *group)
@@ -162,22 +162,22 @@ int vmctl_help(const VmctlOptions *opts, FILE *out, int n_words, char *const *wo
         if (opts->json && out == stdout)
             return print_json(NULL, NULL);
         print_top(out);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (cmd && used == n_words && !(cmd->flags & VMCTL_CMD_HIDDEN)) {
         if (opts->json)
             return print_json(NULL, cmd);
         print_command(out, cmd);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     if (n_words == 1 && is_group(words[0])) {
         if (opts->json)
             return print_json(words[0], NULL);
         print_group(out, words[0]);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     g_autofree char *name = g_strjoinv(" ", (char **)words);
-    return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
+    return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
 }
 
 int vmctl_cmd_help(const VmctlOptions *gopts, int argc, char **argv)
@@ -194,7 +194,7 @@ int vmctl_cmd_help(const VmctlOptions *gopts, int argc, char **argv)
     }
     if (words->len > 2) {
         g_autofree char *name = g_strjoinv(" ", (char **)words->pdata);
-        return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
+        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
     }
     g_ptr_array_add(words, NULL);
     return vmctl_help(&opts, stdout, (int)words->len - 1, (char *const *)words->pdata);
@@ -203,13 +203,13 @@ int vmctl_cmd_help(const VmctlOptions *gopts, int argc, char **argv)
 int vmctl_not_a_command(const VmctlOptions *opts, int argc, char **argv)
 {
     if (!is_group(argv[0]))
-        return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s'; see 'vmctl --help'", argv[0]);
+        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", argv[0]);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return vmctl_help(opts, stdout, 1, argv);
     if (argc >= 2)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "unknown command '%s %s'; see 'vmctl %s --help'",
+        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s %s'; see 'vmctl %s --help'",
                           argv[0], argv[1], argv[0]);
-    return vmctl_fail(VMCTL_EXIT_USAGE, "'%s' needs a command; see 'vmctl %s --help'", argv[0],
+    return vmctl_fail(VMHA_RESULT_USAGE, "'%s' needs a command; see 'vmctl %s --help'", argv[0],
                       argv[0]);
 }
 
@@ -220,7 +220,7 @@ static int check_undescribed(const VmctlOptions *opts, const VmctlCommand *cmd, 
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_command(stdout, cmd);
-            return VMCTL_EXIT_OK;
+            return VMHA_RESULT_OK;
         }
     return -1;
 }
@@ -269,9 +269,10 @@ int vmctl_check_options(const VmctlOptions *gopts, const VmctlCommand *cmd, int 
             if (eq)
                 *eq = '\0';
             if (c == ':')
-                rc = vmctl_fail(VMCTL_EXIT_USAGE, "%s: option '%s' needs a value", cmd->name, word);
+                rc = vmctl_fail(VMHA_RESULT_USAGE, "%s: option '%s' needs a value", cmd->name,
+                                word);
             else
-                rc = vmctl_fail(VMCTL_EXIT_USAGE, "%s: unknown option '%s'; see 'vmctl %s --help'",
+                rc = vmctl_fail(VMHA_RESULT_USAGE, "%s: unknown option '%s'; see 'vmctl %s --help'",
                                 cmd->name, word, cmd->name);
         }
     }
@@ -281,7 +282,7 @@ int vmctl_check_options(const VmctlOptions *gopts, const VmctlCommand *cmd, int 
         if (opts.json)
             return print_json(NULL, cmd);
         print_command(stdout, cmd);
-        return VMCTL_EXIT_OK;
+        return VMHA_RESULT_OK;
     }
     return rc;
 }

@@ -22,7 +22,7 @@ typedef struct {
 void vmctl_exec_result_clear(VmctlExecResult *r);
 
 /* Runs command on node and waits for it (timeout_s: the command's timeout on the node). Returns
- * VMCTL_EXIT_OK when the command ran, whatever its exit status (*ret filled); else a VMCTL_EXIT_*
+ * VMHA_RESULT_OK when the command ran, whatever its exit status (*ret filled); else a VMHA_RESULT_*
  * code with the reason printed (it did not run, or whether it ran is unknown), and
  * *ret_target_left (may be NULL) set when node's clusterd left the cluster before answering. */
 int vmctl_node_exec(const VmctlOptions *opts, const char *node, const char *command,

@@ -116,11 +116,11 @@ static int load_file(const char *path, VmhaModel **ret_model)
     /* Mapped, not read: a 5,000-VM CIB is megabytes, and the loader parses it in place. */
     g_autoptr(GMappedFile) file = g_mapped_file_new(path, false, &error);
     if (!file)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s", error->message);
+        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: %s", error->message);
     if (vmha_model_parse(g_mapped_file_get_contents(file) ?: "", g_mapped_file_get_length(file),
                          ret_model, &error) < 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: %s: %s", path, error->message);
-    return VMCTL_EXIT_OK;
+        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: %s: %s", path, error->message);
+    return VMHA_RESULT_OK;
 }
 
 /* One short-lived process that loads, plans and exits, and every page the kernel hands out
@@ -184,37 +184,37 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
             errno = 0;
             long long v = strtoll(optarg, &end, 10);
             if (end == optarg || *end || errno || v < 0)
-                return vmctl_fail(VMCTL_EXIT_USAGE, "--now: '%s' is not seconds since the epoch",
+                return vmctl_fail(VMHA_RESULT_USAGE, "--now: '%s' is not seconds since the epoch",
                                   optarg);
             now = v;
             break;
         }
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE,
+            return vmctl_fail(VMHA_RESULT_USAGE,
                               "simulate: bad option '%s'; usage: vmctl simulate [--cib FILE] "
                               "[--fail NODE]... [--drain NODE]... [--json] [--now SECONDS]",
                               argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return vmctl_fail(VMCTL_EXIT_USAGE, "simulate: unexpected argument '%s'", argv[optind]);
+        return vmctl_fail(VMHA_RESULT_USAGE, "simulate: unexpected argument '%s'", argv[optind]);
     g_autoptr(VmhaModel) model = NULL;
     int r = cib_path ? load_file(cib_path, &model)
                      : vmctl_load_live_model(opts, "simulate", &model);
-    if (r != VMCTL_EXIT_OK)
+    if (r != VMHA_RESULT_OK)
         return r;
 
     for (guint i = 0; i < fails->len; i++) {
         ssize_t n = vmha_model_find_node(model, fails->pdata[i]);
         if (n < 0)
-            return vmctl_fail(VMCTL_EXIT_NOT_FOUND, "simulate: --fail: unknown node '%s'",
+            return vmctl_fail(VMHA_RESULT_NOT_FOUND, "simulate: --fail: unknown node '%s'",
                               (char *)fails->pdata[i]);
         vmha_model_fail_node(model, (size_t)n, now);
     }
     for (guint i = 0; i < drains->len; i++) {
         ssize_t n = vmha_model_find_node(model, drains->pdata[i]);
         if (n < 0)
-            return vmctl_fail(VMCTL_EXIT_NOT_FOUND, "simulate: --drain: unknown node '%s'",
+            return vmctl_fail(VMHA_RESULT_NOT_FOUND, "simulate: --drain: unknown node '%s'",
                               (char *)drains->pdata[i]);
         vmha_model_set_drain(model, (size_t)n, true);
     }
@@ -224,10 +224,10 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
         fprintf(stderr, "vmctl: warning: %s\n", (const char *)model->warnings->pdata[i]);
     g_autoptr(VmhaPlan) plan = NULL;
     if (vmha_engine_plan(model, now, &plan) < 0)
-        return vmctl_fail(VMCTL_EXIT_FAILURE, "simulate: planning failed");
+        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: planning failed");
     if (json)
         print_json(model, plan);
     else
         print_human(model, plan);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }

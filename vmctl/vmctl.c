@@ -13,7 +13,7 @@
 static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
 {
     printf("vmctl %s\n", VMHA_VERSION);
-    return VMCTL_EXIT_OK;
+    return VMHA_RESULT_OK;
 }
 
 /* Options several commands share, and the end of a list. */
@@ -444,16 +444,16 @@ int main(int argc, char **argv)
             return vmctl_help(&opts, stdout, 0, NULL);
         case 'V':
             printf("vmctl %s\n", VMHA_VERSION);
-            return VMCTL_EXIT_OK;
+            return VMHA_RESULT_OK;
         default:
-            return vmctl_fail(VMCTL_EXIT_USAGE, "unknown option; see 'vmctl --help'");
+            return vmctl_fail(VMHA_RESULT_USAGE, "unknown option; see 'vmctl --help'");
         }
     }
     argc -= optind;
     argv += optind;
     if (argc == 0) {
         vmctl_help(&opts, stderr, 0, NULL);
-        return VMCTL_EXIT_USAGE;
+        return VMHA_RESULT_USAGE;
     }
 
     int words = 0;

@@ -5,22 +5,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vmha/result.h"
+
 typedef struct {
     bool json;          /* --json: machine-readable output, schema in docs/vmctl.md */
     const char *socket; /* --socket: clusterd's local socket */
 } VmctlOptions;
 
-/* Exit codes, documented in vmctl(8). */
-enum {
-    VMCTL_EXIT_OK = 0,
-    VMCTL_EXIT_FAILURE = 1, /* the operation failed */
-    VMCTL_EXIT_USAGE = 2,   /* bad command line or bad value */
-    VMCTL_EXIT_NO_QUORUM = 3,
-    VMCTL_EXIT_NO_DAEMON = 4, /* clusterd is not running or not reachable */
-    VMCTL_EXIT_DENIED = 5,    /* not allowed for this user */
-    VMCTL_EXIT_NOT_FOUND = 6, /* unknown VM or node */
-    VMCTL_EXIT_REFUSED = 7, /* not done: unsafe or impossible now (reason given), nothing changed */
-};
+/* vmctl exits with a VmhaResult (include/vmha/result.h), documented in vmctl(8). */
 
 /* A command handler gets the arguments after its own name (argv[0] is the command's name). */
 typedef int (*VmctlCommandFn)(const VmctlOptions *opts, int argc, char **argv);
@@ -79,15 +71,15 @@ const VmctlCommand *vmctl_command_find(int argc, char *const *argv, int *ret_wor
 /* The whole table (for help and completion). */
 const VmctlCommand *vmctl_commands(size_t *ret_n);
 /* Checks a command's arguments against its row before the handler sees them. Returns -1 when
- * they are fine, else an exit code for main to return: VMCTL_EXIT_OK after printing the help for
- * --help or -h, VMCTL_EXIT_USAGE after one line for an option the command does not take. */
+ * they are fine, else an exit code for main to return: VMHA_RESULT_OK after printing the help for
+ * --help or -h, VMHA_RESULT_USAGE after one line for an option the command does not take. */
 int vmctl_check_options(const VmctlOptions *opts, const VmctlCommand *cmd, int argc, char **argv);
 /* argv[0] (and argv[1]) name no command: help for `vmctl GROUP --help`, else one line, exit 2. */
 int vmctl_not_a_command(const VmctlOptions *opts, int argc, char **argv);
 /* `vmctl help [COMMAND]`. */
 int vmctl_cmd_help(const VmctlOptions *opts, int argc, char **argv);
 /* Prints the help of the command or group named by words (the whole list when n_words is 0);
- * VMCTL_EXIT_USAGE with one line when there is no such command. */
+ * VMHA_RESULT_USAGE with one line when there is no such command. */
 int vmctl_help(const VmctlOptions *opts, FILE *out, int n_words, char *const *words);
 /* complete.c: `vmctl __complete WORD...`, bash completion's helper. */
 int vmctl_cmd_complete(const VmctlOptions *opts, int argc, char **argv);

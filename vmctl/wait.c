@@ -37,7 +37,7 @@ int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, 
         json_object *o = NULL;
         g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
         int rc = vmctl_call(opts, req, &o);
-        if (rc != VMCTL_EXIT_OK)
+        if (rc != VMHA_RESULT_OK)
             return rc;
         g_autofree char *line = NULL;
         int done = check(o, ctx, &line);
@@ -55,7 +55,7 @@ int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, 
             last = g_steal_pointer(&line);
         }
         if (done != 0)
-            return done > 0 ? VMCTL_EXIT_OK : VMCTL_EXIT_FAILURE;
+            return done > 0 ? VMHA_RESULT_OK : VMHA_RESULT_FAILURE;
         if (g_get_monotonic_time() >= deadline)
             return -ETIMEDOUT;
         usleep(500 * 1000);

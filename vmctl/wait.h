@@ -9,8 +9,8 @@
  * keep waiting; *ret_line is a progress line (printed when it differs from the last one). */
 typedef int (*VmctlWaitFn)(json_object *status, void *ctx, char **ret_line);
 
-/* Polls until check says done (VMCTL_EXIT_OK) or failed (VMCTL_EXIT_FAILURE); -ETIMEDOUT at the
- * deadline; another VMCTL_EXIT_* when clusterd cannot be asked (reason printed). */
+/* Polls until check says done (VMHA_RESULT_OK) or failed (VMHA_RESULT_FAILURE); -ETIMEDOUT at the
+ * deadline; another VMHA_RESULT_* when clusterd cannot be asked (reason printed). */
 int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, void *ctx);
 
 json_object *vmctl_json_get(json_object *o, const char *key);

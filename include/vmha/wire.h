@@ -85,7 +85,7 @@ typedef enum {
     VMHA_F_MEMORY = 5,   /* MiB, u64 */
     VMHA_F_VCPUS = 6,    /* u64 */
     VMHA_F_KV = 7,       /* "key=value", repeated */
-    VMHA_F_RC = 8,       /* reply: a VMCTL_EXIT_* code, u64 */
+    VMHA_F_RC = 8,       /* reply: a VmhaResult (vmha/result.h), u64 */
     VMHA_F_MESSAGE = 9,  /* reply: one-line reason */
     VMHA_F_JSON = 10,    /* reply: JSON document */
     VMHA_F_ORIGIN_NODE = 11,

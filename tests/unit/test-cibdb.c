@@ -140,12 +140,12 @@ static void test_writes_and_errors(void **state)
     assert_non_null(strstr(text, "id=\"prefer-web1-n3\" rsc=\"web1\" node=\"n3\" score=\"90\""));
 
     /* Errors change nothing. */
-    assert_int_equal(apply(add_msg("web1", NULL)), VMCTL_EXIT_FAILURE);
-    assert_int_equal(apply(add_msg("web2", "n9")), VMCTL_EXIT_NOT_FOUND);
-    assert_int_equal(apply(set_msg("nosuch", "priority=1", NULL)), VMCTL_EXIT_NOT_FOUND);
-    assert_int_equal(apply(set_msg("web1", "priority=1", "priority=high")), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(set_msg("web1", "bogus=1", NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(apply(add_msg("web1", NULL)), VMHA_RESULT_FAILURE);
+    assert_int_equal(apply(add_msg("web2", "n9")), VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(set_msg("nosuch", "priority=1", NULL)), VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(set_msg("web1", "priority=1", "priority=high")), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(set_msg("web1", "bogus=1", NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(remove_msg("nosuch")), VMHA_RESULT_NOT_FOUND);
     VmhaCibVersion v2;
     char d2[VMHA_DIGEST_LEN + 1];
     cd_cibdb_version(&v2, d2);
@@ -268,10 +268,10 @@ static void test_probe_write(void **state)
     assert_string_equal(d0, d1);
 
     /* Refused, changing nothing: unknown origin node, no origin, malformed entries. */
-    assert_int_equal(apply(probe_msg(9, "web1 7 0 1 300", NULL)), VMCTL_EXIT_NOT_FOUND);
-    assert_int_equal(apply(probe_msg(0, "web1 7 0 1 300", NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(probe_msg(2, "web1 7 0 1 300", "web1 x")), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(probe_msg(2, NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(probe_msg(9, "web1 7 0 1 300", NULL)), VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(probe_msg(0, "web1 7 0 1 300", NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(probe_msg(2, "web1 7 0 1 300", "web1 x")), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(probe_msg(2, NULL, NULL)), VMHA_RESULT_USAGE);
     cd_cibdb_version(&v0, d0);
     assert_int_equal(vmha_cib_version_compare(&v1, &v0), 0);
     assert_string_equal(d0, d1);
@@ -442,39 +442,41 @@ static void test_fence_write(void **state)
 
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n3", NULL, NULL)),
-                     VMCTL_EXIT_FAILURE);
+                     VMHA_RESULT_FAILURE);
     assert_int_equal(apply(fence_add_msg("web1", "fence_lab", "n3", NULL, NULL)),
-                     VMCTL_EXIT_FAILURE);
+                     VMHA_RESULT_FAILURE);
     assert_int_equal(
             apply(fence_add_msg("web1-instance_attributes", "fence_lab", "n3", NULL, NULL)),
-            VMCTL_EXIT_FAILURE);
+            VMHA_RESULT_FAILURE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n9", NULL, NULL)),
-                     VMCTL_EXIT_NOT_FOUND);
-    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n1", NULL, NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1,n1", NULL, NULL)),
+                     VMHA_RESULT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "fence_lab", NULL, NULL, NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", NULL, "n1", NULL, NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "ipmilan", "n1", NULL, NULL)), VMHA_RESULT_USAGE);
     /* Names only (issue 11, defect 3): whoever writes the database must not choose what root
      * runs. */
-    assert_int_equal(apply(fence_add_msg("x", "/tmp/evil.sh", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x", "/tmp/evil.sh", "n1", NULL, NULL)),
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "/usr/sbin/fence_ipmilan", "n1", NULL, NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_../../tmp/x", "n1", NULL, NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1\nplug=n3", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "action=off", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(fence_add_msg("x", "fence_lab", "n1", "ip=1", "ip=2")),
-                     VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(fence_remove_msg("nosuch")), VMCTL_EXIT_NOT_FOUND);
-    assert_int_equal(apply(fence_remove_msg("web1")), VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_USAGE);
+    assert_int_equal(apply(fence_add_msg("x'y", "fence_lab", "n1", NULL, NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(fence_remove_msg("nosuch")), VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(fence_remove_msg("web1")), VMHA_RESULT_NOT_FOUND);
     /* lab1 is the only device of n1 and n2: removing it, or replacing it, needs root's --force
      * (the submitting clusterd lets force=on through from root only). */
-    assert_int_equal(apply(fence_remove_msg("lab1")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_remove_msg("lab1")), VMHA_RESULT_REFUSED);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_evil", "n1,n2", NULL, NULL)),
-                     VMCTL_EXIT_FAILURE);
+                     VMHA_RESULT_FAILURE);
     assert_unchanged(&v, d);
 
     assert_int_equal(apply(fence_force_msg(fence_remove_msg("lab1"))), 0);
@@ -507,19 +509,19 @@ static void test_fence_only_device(void **state)
 
     cd_cibdb_version(&v, d);
     VmhaMsg *m = fence_remove_msg("ipmi");
-    assert_int_equal(cd_cibdb_apply(m, &err), VMCTL_EXIT_REFUSED);
+    assert_int_equal(cd_cibdb_apply(m, &err), VMHA_RESULT_REFUSED);
     vmha_msg_free(m);
     assert_non_null(strstr(err, "only one fencing n2, n3"));
     assert_non_null(strstr(err, "--force"));
     assert_int_equal(apply(fence_add_msg("ipmi", "fence_xvm", "n1,n2,n3", NULL, NULL)),
-                     VMCTL_EXIT_FAILURE);
+                     VMHA_RESULT_FAILURE);
     m = fence_remove_msg("ipmi");
     assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, "bogus=1"), 0);
-    assert_int_equal(apply(m), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(m), VMHA_RESULT_USAGE);
     /* Forced, a path is still no agent. */
     assert_int_equal(
             apply(fence_force_msg(fence_add_msg("ipmi", "/tmp/evil.sh", "n1,n2,n3", NULL, NULL))),
-            VMCTL_EXIT_USAGE);
+            VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
     /* Replaced in place, in one write. */
@@ -532,7 +534,7 @@ static void test_fence_only_device(void **state)
     assert_non_null(strstr(text, "name=\"pcmk_host_list\" value=\"n2 n3\""));
     assert_pacemaker_schema_valid(text);
     /* pdu is now n1's only device. */
-    assert_int_equal(apply(fence_remove_msg("pdu")), VMCTL_EXIT_REFUSED);
+    assert_int_equal(apply(fence_remove_msg("pdu")), VMHA_RESULT_REFUSED);
     assert_int_equal(apply(fence_force_msg(fence_remove_msg("ipmi"))), 0);
     assert_int_equal(apply(fence_force_msg(fence_remove_msg("pdu"))), 0);
     g_free(text);
@@ -573,7 +575,7 @@ static void test_cleanup_fence_request_monitor(void **state)
     assert_non_null(strstr(text, "db1_last_0"));
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL)),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     /* Nothing left to forget: no change, not even the version. */
     assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
     assert_unchanged(&v, d);
@@ -587,7 +589,7 @@ static void test_cleanup_fence_request_monitor(void **state)
     g_autofree char *pending2 = g_strjoinv("op-status=\"-1\"", parts);
     assert_int_equal(cd_cibdb_replace(pending2), 0);
     assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL)),
-                     VMCTL_EXIT_FAILURE);
+                     VMHA_RESULT_FAILURE);
     assert_int_equal(cd_cibdb_replace(xml), 0);
 
     /* node fence: the time comes with the request (ipc.c adds it). */
@@ -599,17 +601,17 @@ static void test_cleanup_fence_request_monitor(void **state)
     assert_non_null(strstr(text, "name=\"vmha-fence-requested\" value=\"1700\""));
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700")),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x")),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
     /* monitor-interval: one op, changed in place. */
     assert_int_equal(apply(set_msg("web1", "monitor-interval=5s", NULL)), 0);
     assert_int_equal(apply(set_msg("web1", "monitor-interval=1min", NULL)), 0);
-    assert_int_equal(apply(set_msg("web1", "monitor-interval=0", NULL)), VMCTL_EXIT_USAGE);
+    assert_int_equal(apply(set_msg("web1", "monitor-interval=0", NULL)), VMHA_RESULT_USAGE);
     g_free(text);
     text = file_text("g");
     assert_non_null(strstr(text, "<op id=\"web1-monitor\" name=\"monitor\" interval=\"1min\" "
@@ -679,26 +681,26 @@ static void test_maintenance_writes(void **state)
 
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "method=warp", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n9", NULL, NULL)),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_VM_MOVE, VMHA_F_NAME, "web1", "from=n1", "method=teleport")),
-            VMCTL_EXIT_USAGE);
+            VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_VM_MOVE, VMHA_F_NAME, "nope", "from=n1", NULL)),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     /* One bad pair refuses the good one with it; so does a rule between properties. */
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=3", "bogus=1")),
-            VMCTL_EXIT_USAGE);
+            VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "migration-limit=3",
                                   "placement-strategy=best")),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-enabled=true",
                                   "vmha-fence-watchdog-timeout=5")),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "disk=1", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
     assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_RESUME, VMHA_F_NODE, "n2", NULL, NULL)), 0);
@@ -752,15 +754,15 @@ static void test_placement_writes(void **state)
     /* Refused whole: the good pair with a bad one changes nothing. */
     cd_cibdb_version(&v, d);
     assert_int_equal(apply(set_msg("web1", "priority=5", "together-with=ghost")),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     assert_int_equal(apply(set_msg("web1", "priority=5", "together-with=cache1")),
-                     VMCTL_EXIT_USAGE); /* also apart from cache1 */
-    assert_int_equal(apply(set_msg("web1", "together-with=web1", NULL)), VMCTL_EXIT_USAGE);
-    assert_int_equal(apply(set_msg("web1", "apart-from=db1:0", NULL)), VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE); /* also apart from cache1 */
+    assert_int_equal(apply(set_msg("web1", "together-with=web1", NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(set_msg("web1", "apart-from=db1:0", NULL)), VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_VM_SET, VMHA_F_NAME, "web1", "ban=n9", NULL)),
-                     VMCTL_EXIT_NOT_FOUND);
+                     VMHA_RESULT_NOT_FOUND);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "standby=maybe", NULL)),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
     /* Lifting: unban, empty lists, standby off; removing a VM removes what names it. */
@@ -904,13 +906,13 @@ static void test_size_limit(void **state)
         rc = cd_cibdb_apply(m, &err);
         vmha_msg_free(m);
         if (rc != 0) {
-            assert_int_equal(rc, VMCTL_EXIT_REFUSED);
+            assert_int_equal(rc, VMHA_RESULT_REFUSED);
             assert_non_null(strstr(err, "over its limit of"));
             assert_non_null(strstr(err, "nothing was changed"));
             break;
         }
     }
-    assert_int_equal(rc, VMCTL_EXIT_REFUSED);
+    assert_int_equal(rc, VMHA_RESULT_REFUSED);
     assert_true(i >= (int)(cd_cibdb_size_limit / 2100000) - 1);
     assert_true(i <= (int)(cd_cibdb_size_limit / 2000000) + 1);
     /* Refused whole: the version and content are those before the write, in memory and on disk. */
@@ -984,7 +986,7 @@ static void test_result_after_fence(void **state)
     assert_non_null(strstr(text, "fail-count-web1#monitor_2000"));
     assert_int_equal(apply(result_msg(2, "0:0:0:vmha-monitor monitor 2000 web1 7 0 3 1700000111",
                                       "fenced=x")),
-                     VMCTL_EXIT_USAGE);
+                     VMHA_RESULT_USAGE);
     cd_cibdb_finalise();
 }
 

@@ -834,12 +834,12 @@ static void test_fence_agent_lookup_and_request(void **state)
         int expect;
     } cases[] = {
             {VMHA_MSG_FENCE_ADD, {"agent=fence_mine", "ip=1", NULL}, 1000, 0},
-            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 0, VMCTL_EXIT_USAGE},
-            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 1000, VMCTL_EXIT_USAGE},
-            {VMHA_MSG_FENCE_ADD, {"agent=fence_nosuchagent", NULL, NULL}, 0, VMCTL_EXIT_NOT_FOUND},
-            {VMHA_MSG_FENCE_ADD, {"force=on", "agent=fence_mine", NULL}, 1000, VMCTL_EXIT_DENIED},
+            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 0, VMHA_RESULT_USAGE},
+            {VMHA_MSG_FENCE_ADD, {"agent=/tmp/evil.sh", NULL, NULL}, 1000, VMHA_RESULT_USAGE},
+            {VMHA_MSG_FENCE_ADD, {"agent=fence_nosuchagent", NULL, NULL}, 0, VMHA_RESULT_NOT_FOUND},
+            {VMHA_MSG_FENCE_ADD, {"force=on", "agent=fence_mine", NULL}, 1000, VMHA_RESULT_DENIED},
             {VMHA_MSG_FENCE_ADD, {"force=on", "agent=fence_mine", NULL}, 0, 0},
-            {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 1000, VMCTL_EXIT_DENIED},
+            {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 1000, VMHA_RESULT_DENIED},
             {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 0, 0},
             {VMHA_MSG_FENCE_REMOVE, {NULL, NULL, NULL}, 1000, 0},
             {VMHA_MSG_VM_SET, {"force=on", NULL, NULL}, 1000, 0},

@@ -201,7 +201,7 @@ static void test_output_and_status(void **state)
             "home=$HOME lc=$LC_ALL secret=${SECRET-unset}\"; exit 3",
             NULL, &a);
     assert_int_equal(a.calls, 1);
-    assert_int_equal(a.rc, VMCTL_EXIT_OK);
+    assert_int_equal(a.rc, VMHA_RESULT_OK);
     assert_int_equal(a.exit_status, 3);
     assert_string_equal(a.message, "exited with status 3");
     g_autofree char *out = g_strndup((const char *)a.output->data, a.output->len);
@@ -231,7 +231,7 @@ static void test_timeout(void **state)
 
     exec_on("n1", "echo started; sleep 30", "timeout=1", &a);
     assert_true(g_get_monotonic_time() - t0 < 10 * G_USEC_PER_SEC);
-    assert_int_equal(a.rc, VMCTL_EXIT_OK);
+    assert_int_equal(a.rc, VMHA_RESULT_OK);
     assert_int_equal(a.exit_status, 128 + SIGTERM);
     assert_string_equal(a.message, "timed out after 1 s and was killed");
     assert_int_equal(memcmp(a.output->data, "started\n", 8), 0);
@@ -280,20 +280,20 @@ static void test_not_a_member(void **state)
 
     cd_rexec_submit(m, on_done, &a);
     assert_true(a.done); /* at once */
-    assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
+    assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_non_null(strstr(a.message, "n2 is not a member"));
     assert_int_equal(sent_requests, 0);
     answer_clear(&a);
 
     g_autoptr(VmhaMsg) u = request("n9", "true", NULL);
     cd_rexec_submit(u, on_done, &a);
-    assert_int_equal(a.rc, VMCTL_EXIT_NOT_FOUND);
+    assert_int_equal(a.rc, VMHA_RESULT_NOT_FOUND);
     answer_clear(&a);
 
     connected = false;
     g_autoptr(VmhaMsg) d = request("n1", "true", NULL);
     cd_rexec_submit(d, on_done, &a);
-    assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
+    assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_int_equal(sent_requests, 0);
     answer_clear(&a);
 }
@@ -306,12 +306,12 @@ static void test_bad_requests(void **state)
     for (size_t i = 0; i < G_N_ELEMENTS(bad_kv); i++) {
         g_autoptr(VmhaMsg) m = request("n1", "true", bad_kv[i]);
         cd_rexec_submit(m, on_done, &a);
-        assert_int_equal(a.rc, VMCTL_EXIT_USAGE);
+        assert_int_equal(a.rc, VMHA_RESULT_USAGE);
         answer_clear(&a);
     }
     g_autoptr(VmhaMsg) e = request("n1", "", NULL);
     cd_rexec_submit(e, on_done, &a);
-    assert_int_equal(a.rc, VMCTL_EXIT_USAGE);
+    assert_int_equal(a.rc, VMHA_RESULT_USAGE);
     answer_clear(&a);
     assert_int_equal(sent_requests, 0);
 }
@@ -341,7 +341,7 @@ static void test_target_leaves(void **state)
     VmhaPeerState other = {.nodeid = 3, .pid = 1};
     cd_rexec_on_confchg(&other, 1);
     assert_true(a.done);
-    assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
+    assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_non_null(strstr(a.message, "n1 left the cluster before answering"));
     assert_true(a.target_left);
     run_for(1500); /* the command ends and its result is delivered: nobody is called again */
@@ -389,7 +389,7 @@ static void test_disconnect(void **state)
     cd_rexec_submit(m, on_done, &a);
     cd_rexec_on_disconnect();
     assert_true(a.done);
-    assert_int_equal(a.rc, VMCTL_EXIT_FAILURE);
+    assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_non_null(strstr(a.message, "may or may not have run"));
     assert_false(a.target_left);
     answer_clear(&a);
