@@ -1,7 +1,7 @@
 /* CIB document -> VmhaModel. See model.h and docs/CIB.md. */
 #include "model.h"
 #include "pcmknum.h"
-#include "xmltree.h"
+#include "xmlread.h"
 
 #include <errno.h>
 #include <libxml/parser.h>
