@@ -1,5 +1,6 @@
 /* CIB document -> VmhaModel. See model.h and docs/CIB.md. */
 #include "model.h"
+#include "duration.h"
 #include "pcmknum.h"
 #include "xmlread.h"
 
@@ -87,48 +88,16 @@ static int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
     return 0;
 }
 
-/* Pacemaker's crm_is_true / crm_str_to_boolean. */
-static int parse_bool(const char *s, bool *ret)
+/* vmha's own durations in whole seconds (ms rounded up): "90", "90s", "2min", "1h", "500ms". Only
+ * text read as written (VMHA_DURATION_EXACT): these values decide when a lost node's VMs may
+ * start elsewhere. */
+static int parse_seconds(const char *s, int64_t *ret)
 {
-    static const char *const yes[] = {"true", "on", "yes", "y", "1"};
-    static const char *const no[] = {"false", "off", "no", "n", "0"};
-    if (!s)
+    int64_t ms;
+    if (vmha_duration_parse(s, VMHA_DURATION_EXACT, &ms, NULL) < 0 ||
+        ms > (int64_t)G_MAXINT32 * 1000)
         return -1;
-    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
-        if (g_ascii_strcasecmp(s, yes[i]) == 0) {
-            *ret = true;
-            return 0;
-        }
-        if (g_ascii_strcasecmp(s, no[i]) == 0) {
-            *ret = false;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* A duration in seconds: "90", "90s", "2min", "2m", "1h", "500ms" (rounded up), "PT1M" is not. */
-static int parse_duration(const char *s, int64_t *ret)
-{
-    char *end = NULL;
-    if (!s || !*s)
-        return -1;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || v < 0 || errno == ERANGE || v > G_MAXINT32)
-        return -1;
-    while (*end == ' ')
-        end++;
-    if (*end == '\0' || g_ascii_strcasecmp(end, "s") == 0 || g_ascii_strcasecmp(end, "sec") == 0)
-        *ret = v;
-    else if (g_ascii_strcasecmp(end, "ms") == 0 || g_ascii_strcasecmp(end, "msec") == 0)
-        *ret = (v + 999) / 1000;
-    else if (g_ascii_strcasecmp(end, "m") == 0 || g_ascii_strcasecmp(end, "min") == 0)
-        *ret = v * 60;
-    else if (g_ascii_strcasecmp(end, "h") == 0 || g_ascii_strcasecmp(end, "hr") == 0)
-        *ret = v * 3600;
-    else
-        return -1;
+    *ret = (ms + 999) / 1000;
     return 0;
 }
 
@@ -202,11 +171,17 @@ static bool attr_true(Loader *l, Elem *nv, const char *name, const char *value)
     return b;
 }
 
-/* A duration attribute in seconds (failure-timeout): crm_parse_interval_spec() / 1000. */
+/* A duration attribute in seconds (failure-timeout): crm_parse_interval_spec() / 1000, which
+ * reads what is not a duration as 0. */
 static int64_t attr_seconds(Loader *l, Elem *nv, const char *name, const char *value)
 {
     VmhaPcmkNote note = NULL;
-    int64_t s = vmha_pcmk_interval_ms(value, &note) / 1000;
+    int64_t ms = 0;
+    if (vmha_duration_parse(value, VMHA_DURATION_PCMK_INTERVAL, &ms, &note) < 0) {
+        ms = 0;
+        note = "not a duration (read as 0)";
+    }
+    int64_t s = ms / 1000;
     if (note) {
         g_autofree char *as = g_strdup_printf("%" G_GINT64_FORMAT " s", s);
         warn(l, nv, name, value, as, note);
@@ -238,10 +213,10 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
     int64_t v;
 
     if (strcmp(name, "stonith-enabled") == 0) {
-        if (parse_bool(value, &m->stonith_enabled) < 0)
+        if (vmha_pcmk_boolean(value, &m->stonith_enabled) < 0)
             return bad_value(l, nv, name, value, "a boolean");
     } else if (strcmp(name, "symmetric-cluster") == 0) {
-        if (parse_bool(value, &m->symmetric_cluster) < 0)
+        if (vmha_pcmk_boolean(value, &m->symmetric_cluster) < 0)
             return bad_value(l, nv, name, value, "a boolean");
     } else if (strcmp(name, "no-quorum-policy") == 0) {
         if (strcmp(value, "stop") == 0 || strcmp(value, "suicide") == 0 ||
@@ -265,10 +240,10 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
         else
             return bad_value(l, nv, name, value, "default, utilization, balanced or minimal");
     } else if (strcmp(name, "maintenance-mode") == 0) {
-        if (parse_bool(value, &m->maintenance_mode) < 0)
+        if (vmha_pcmk_boolean(value, &m->maintenance_mode) < 0)
             return bad_value(l, nv, name, value, "a boolean");
     } else if (strcmp(name, "stop-all-resources") == 0) {
-        if (parse_bool(value, &m->stop_all) < 0)
+        if (vmha_pcmk_boolean(value, &m->stop_all) < 0)
             return bad_value(l, nv, name, value, "a boolean");
     } else if (strcmp(name, "migration-limit") == 0) {
         VmhaPcmkNote note = NULL;
@@ -296,10 +271,10 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
         if (!m->shutdown_policy)
             return bad_value(l, nv, name, value, "migrate, stop or freeze");
     } else if (strcmp(name, "vmha-self-fence-timeout") == 0) {
-        if (parse_duration(value, &m->self_fence_timeout) < 0)
+        if (parse_seconds(value, &m->self_fence_timeout) < 0)
             return bad_value(l, nv, name, value, "a duration");
     } else if (strcmp(name, "vmha-fence-watchdog-timeout") == 0) {
-        if (parse_duration(value, &m->fence_watchdog_timeout) < 0)
+        if (parse_seconds(value, &m->fence_watchdog_timeout) < 0)
             return bad_value(l, nv, name, value, "a duration");
     }
     /* Every other property (cluster-name, dc-version, ...) means nothing to placement. */
@@ -366,7 +341,7 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
         n->maintenance = attr_true(l, nv, name, value);
     } else if (strcmp(name, "vmha-drain") == 0 || strcmp(name, "vmha-drain-force") == 0 ||
                strcmp(name, "vmha-drain-shutdown") == 0) {
-        if (parse_bool(value, &b) < 0)
+        if (vmha_pcmk_boolean(value, &b) < 0)
             return bad_value(l, nv, name, value, "on or off");
         if (strcmp(name, "vmha-drain") == 0)
             n->drain = b;
@@ -840,7 +815,7 @@ static bool is_true_or_stamp(const char *s)
     int64_t v;
     if (!s)
         return false;
-    if (parse_bool(s, &b) == 0)
+    if (vmha_pcmk_boolean(s, &b) == 0)
         return b;
     return parse_int64(s, 1, INT64_MAX, &v) == 0; /* newer Pacemaker writes a timestamp */
 }
@@ -1294,7 +1269,7 @@ static int load_tree(Elem *cib, VmhaModel **ret_model, GError **error)
         goto out;
     }
     const char *q = attr(cib, "have-quorum");
-    if (q && parse_bool(q, &m->have_quorum) < 0) {
+    if (q && vmha_pcmk_boolean(q, &m->have_quorum) < 0) {
         fail(&l, VMHA_MODEL_ERROR_INVALID, cib, "have-quorum='%s' is not a boolean", q);
         goto out;
     }
