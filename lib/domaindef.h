@@ -12,6 +12,7 @@ GQuark vmha_domaindef_error_quark(void);
 typedef enum {
     VMHA_DOMAINDEF_ERROR_MALFORMED, /* not well-formed XML, or not a <domain> */
     VMHA_DOMAINDEF_ERROR_INVALID,   /* well-formed, but a required part is missing or wrong */
+    VMHA_DOMAINDEF_ERROR_UNSAFE, /* would run code or touch host files as root (ARCHITECTURE.md) */
 } VmhaDomainDefError;
 
 typedef struct {
