@@ -204,6 +204,7 @@ static inline bool hard_ok(const Engine *e, const Item *it, size_t n)
     return e->can_host[n] && allowed(it->base, n) && it->base[n] >= 0;
 }
 
+/* The VM's fail count on node at e->now: 0 once failure-timeout has expired it. */
 static inline int failcount(const Engine *e, const VmhaVm *vm, size_t node)
 {
     for (size_t i = 0; i < vm->n_failures; i++) {
@@ -219,6 +220,7 @@ static inline int failcount(const Engine *e, const VmhaVm *vm, size_t node)
     return 0;
 }
 
+/* Its failures there reached migration-threshold: the node is -INFINITY for it. */
 static inline bool banned_by_failures(const Engine *e, const VmhaVm *vm, size_t node)
 {
     int fc = failcount(e, vm, node);
