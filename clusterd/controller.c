@@ -25,6 +25,7 @@
 
 #include "clusterd.h"
 #include "dispatch.h"
+#include "duration.h"
 #include "engine.h"
 #include "executor.h"
 #include "fencer.h"
@@ -139,8 +140,9 @@ static unsigned op_setting(xmlNode *prim, const char *name, const char *field, u
         if (g_strcmp0(crm_element_value(op, "name"), name) != 0)
             continue;
         const char *v = crm_element_value(op, field);
-        long long ms = v ? crm_get_msec(v) : -1;
-        if (ms > 0 && ms <= G_MAXUINT)
+        int64_t ms;
+        if (vmha_duration_parse(v, VMHA_DURATION_PCMK_MSEC, &ms, NULL) == 0 && ms > 0 &&
+            ms <= G_MAXUINT)
             return (unsigned)ms;
     }
     return dflt;
@@ -650,8 +652,9 @@ static void fence_node(xmlNode *cib, const char *node)
         action = "reboot";
     unsigned timeout = FENCE_TIMEOUT_MS;
     const char *t = g_hash_table_lookup(opts, "pcmk_reboot_timeout");
-    if (t && crm_get_msec(t) > 0)
-        timeout = (unsigned)MIN(crm_get_msec(t), (long long)G_MAXUINT);
+    int64_t ms;
+    if (vmha_duration_parse(t, VMHA_DURATION_PCMK_MSEC, &ms, NULL) == 0 && ms > 0)
+        timeout = (unsigned)MIN(ms, (int64_t)G_MAXUINT);
     CdFenceDevice dev = {
             .id = crm_element_value(p, XML_ATTR_ID),
             .agent = crm_element_value(p, XML_ATTR_TYPE),

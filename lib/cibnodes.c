@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "lrmstatus.h"
-#include "xmldom.h"
+#include "xmledit.h"
 
 static xmlNode *section(xmlNode *cib, const char *name)
 {

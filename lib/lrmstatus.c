@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmldom.h"
+#include "xmledit.h"
 
 /* Feature set written on each operation: Pacemaker compares it to decide how to read the
  * record; Debian 12's Pacemaker refuses newer ones. */

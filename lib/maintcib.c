@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xmldom.h"
+#include "xmledit.h"
 
 /* The value of attribute name as a string compared without copying. */
 /* The first child element `name` whose attribute `attr` is `value` (any when attr is NULL). */

@@ -3,9 +3,10 @@
  * Pacemaker never refuses a number in an attribute value: "2.0" is 2 ("characters left over"),
  * "-inf" is 0 ("no digits found"), an integer too large for a long long is the default. A CIB
  * that Pacemaker plans must plan the same here, so these functions return exactly what
- * Pacemaker's own parsers return (char2score, pcmk__scan_ll, pcmk__scan_min_int, crm_get_msec,
- * crm_parse_interval_spec, crm_str_to_boolean in Pacemaker 2.1.5), and say when Pacemaker would
- * have logged a warning about the text, so that the loader can warn as well (model->warnings).
+ * Pacemaker's own parsers return (char2score, pcmk__scan_ll, pcmk__scan_min_int,
+ * crm_str_to_boolean in Pacemaker 2.1.5), and say when Pacemaker would have logged a warning
+ * about the text, so that the loader can warn as well (model->warnings). Durations
+ * (crm_get_msec, crm_parse_interval_spec) are duration.h's.
  * Pure; no locale (only ASCII digits and signs, as strtoll in the C locale). */
 #pragma once
 
@@ -35,16 +36,6 @@ long long vmha_pcmk_scan_ll(const char *s, long long default_value, VmhaPcmkNote
  * clipped to INT_MAX. Utilization values are read this way with minimum INT_MIN (then an
  * unreadable value is 0). */
 int vmha_pcmk_utilization(const char *s, VmhaPcmkNote *ret_note);
-
-/* crm_get_msec(): "[space]NUMBER[space][UNIT]" with NUMBER of digits and dots (only its integer
- * part counts) and UNIT a prefix of ms/msec, us/usec, s/sec, m/min, h/hr (case-insensitive,
- * first match wins in that order); no unit: seconds. -1 when not a duration. */
-long long vmha_pcmk_msec(const char *s);
-
-/* crm_parse_interval_spec(): an ISO 8601 duration ("P1DT2H", "PT90S", "P2W") or as
- * vmha_pcmk_msec; milliseconds, 0 (with a note) when not a duration. Years and months count as
- * 365 and 30 days here (an approximation noted, Pacemaker counts calendar time). */
-long long vmha_pcmk_interval_ms(const char *s, VmhaPcmkNote *ret_note);
 
 /* crm_str_to_boolean(): true, on, yes, y, 1 / false, off, no, n, 0 (case-insensitive).
  * Returns -1 when s is none of these (Pacemaker's crm_is_true then means false). */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "xmldom.h"
+#include "xmledit.h"
 
 /* fail-count-RSC, fail-count-RSC#OP_INTERVAL, and the same for last-failure-. */
 static bool is_failure_attr(const char *attr, const char *rsc)

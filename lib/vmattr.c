@@ -1,4 +1,5 @@
 #include "vmattr.h"
+#include "duration.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -265,28 +266,15 @@ int vmha_prefer_parse(const char *list, char ***ret_nodes)
 
 int vmha_interval_parse(const char *s, int64_t *ret_ms)
 {
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"", 1000}, {"s", 1000}, {"ms", 1}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
-    char *end = NULL;
+    int64_t ms;
 
-    if (!g_ascii_isdigit(s[0]))
+    /* What vmctl writes into the CIB stays in one form: no blanks ("5 s" reads the same). */
+    if (s[strcspn(s, " \t\n\r\f")] != '\0' ||
+        vmha_duration_parse(s, VMHA_DURATION_EXACT, &ms, NULL) < 0 || ms <= 0 ||
+        ms > INT64_C(86400000))
         return -EINVAL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || v <= 0 || v > 86400000)
-        return -EINVAL;
-    for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
-        if (strcmp(end, units[i].unit) != 0)
-            continue;
-        int64_t ms = (int64_t)v * units[i].ms;
-        if (ms > INT64_C(86400000))
-            return -EINVAL;
-        *ret_ms = ms;
-        return 0;
-    }
-    return -EINVAL;
+    *ret_ms = ms;
+    return 0;
 }
 
 int vmha_coloc_list_parse(const char *list, const char *self, bool together, char ***ret_vms,

@@ -31,7 +31,8 @@ int vmha_vm_attr_check(const char *key, const char *value, const char **ret_name
 /* Splits "a,b,c" into node names; -EINVAL on an empty or invalid name or a duplicate. */
 int vmha_prefer_parse(const char *list, char ***ret_nodes) G_GNUC_WARN_UNUSED_RESULT;
 
-/* A Pacemaker interval: an integer of seconds, or with a unit ms, s, m/min, h; stores it in ms.
+/* An interval or timeout a VM attribute sets: a duration as written (duration.h,
+ * VMHA_DURATION_EXACT: "30", "30s", "1500ms", "2min", "1h") without blanks, stored in ms.
  * -EINVAL for anything else, zero, or more than a day. */
 int vmha_interval_parse(const char *s, int64_t *ret_ms) G_GNUC_WARN_UNUSED_RESULT;
 

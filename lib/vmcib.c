@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xmldom.h"
+#include "xmledit.h"
 
 static xmlNode *section_of(xmlNode *configuration, const char *name)
 {

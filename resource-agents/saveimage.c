@@ -84,7 +84,7 @@ int vm_save_meta_parse(const char *buf, size_t len, VmSaveMeta **ret_meta, char 
     return 0;
 }
 
-gboolean vm_save_meta_matches(const VmSaveMeta *meta, const VmhaDomXml *dom,
+gboolean vm_save_meta_matches(const VmSaveMeta *meta, const VmhaDomainDef *dom,
                               int64_t config_mtime_us, uint64_t image_size, char **ret_reason)
 {
     if (g_strcmp0(meta->name, dom->name) != 0) {

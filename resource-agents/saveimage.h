@@ -5,7 +5,7 @@
 #include <glib.h>
 #include <stdint.h>
 
-#include "domxml.h"
+#include "domaindef.h"
 
 typedef struct {
     char *name;
@@ -29,5 +29,5 @@ G_GNUC_WARN_UNUSED_RESULT int vm_save_meta_parse(const char *buf, size_t len, Vm
 /* The restore rule: an image may be restored only when it was saved from this very definition (same
  * name, same UUID when the definition names one, same digest), after the definition was last
  * modified, and is complete (size as recorded). Returns TRUE, or FALSE with *ret_reason. */
-gboolean vm_save_meta_matches(const VmSaveMeta *meta, const VmhaDomXml *dom,
+gboolean vm_save_meta_matches(const VmSaveMeta *meta, const VmhaDomainDef *dom,
                               int64_t config_mtime_us, uint64_t image_size, char **ret_reason);

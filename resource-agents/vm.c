@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "domxml.h"
+#include "domaindef.h"
 #include "health.h"
 #include "imagestore.h"
 #include "lockconf.h"
@@ -25,7 +25,7 @@ typedef struct {
     VmParams *params;
     const char *action;
     char *xml; /* the config file's text */
-    VmhaDomXml *dom;
+    VmhaDomainDef *dom;
     int64_t config_mtime_us;
     virConnectPtr conn;
     gint64 start_us;       /* monotonic time the agent started */
@@ -36,7 +36,7 @@ static void vm_agent_clear(VmAgent *a)
 {
     vm_params_free(a->params);
     g_free(a->xml);
-    vmha_domxml_free(a->dom);
+    vmha_domaindef_free(a->dom);
     if (a->conn)
         virConnectClose(a->conn);
 }
@@ -177,7 +177,7 @@ static int load_config_full(VmAgent *a, gboolean quiet)
                     err ? err->message : g_strerror(errno));
     }
     a->config_mtime_us = (int64_t)st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
-    if (vmha_domxml_parse(a->xml, len, &a->dom, &err) < 0)
+    if (vmha_domaindef_parse(a->xml, len, &a->dom, &err) < 0)
         return fail(a, OCF_ERR_CONFIGURED, "config %s: %s", a->params->config, err->message);
     return OCF_SUCCESS;
 }

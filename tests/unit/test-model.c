@@ -195,7 +195,7 @@ static void test_scores(void **state)
     assert_int_equal(vmha_score_add(-5, 7), 2);
 }
 
-/* Numbers as Pacemaker 2.1.5 reads them (char2score, pcmk__scan_ll, crm_get_msec, ...): what
+/* Numbers as Pacemaker 2.1.5 reads them (char2score, pcmk__scan_ll, ...): what
  * crm_simulate plans with, whatever the text looks like. */
 static void test_pacemaker_numbers(void **state)
 {
@@ -215,20 +215,7 @@ static void test_pacemaker_numbers(void **state)
     assert_int_equal(vmha_pcmk_score("red", NULL), 0);
     assert_int_equal(vmha_pcmk_utilization("2048.5", NULL), 2048);
     assert_int_equal(vmha_pcmk_utilization("lots", NULL), 0);
-    assert_int_equal(vmha_pcmk_msec("90"), 90000);
-    assert_int_equal(vmha_pcmk_msec("1.5s"), 1000);
-    assert_int_equal(vmha_pcmk_msec("2 minutes"), 120000);
-    assert_int_equal(vmha_pcmk_msec("500ms"), 500);
-    assert_int_equal(vmha_pcmk_msec("3h"), 3 * 3600000LL);
-    assert_int_equal(vmha_pcmk_msec("10x"), -1);
-    assert_int_equal(vmha_pcmk_msec("-5s"), -1);
-    assert_int_equal(vmha_pcmk_interval_ms("PT1M30S", NULL), 90000);
-    assert_int_equal(vmha_pcmk_interval_ms("P1D", &note),
-                     0); /* Pacemaker 2.1 counts days one short */
-    assert_non_null(note);
-    assert_int_equal(vmha_pcmk_interval_ms("P2DT1H", NULL), (86400 + 3600) * 1000LL);
-    assert_int_equal(vmha_pcmk_interval_ms("soon", &note), 0);
-    assert_non_null(note);
+    /* Durations (crm_get_msec, crm_parse_interval_spec): test-duration.c. */
     bool b = false;
     assert_int_equal(vmha_pcmk_boolean("Yes", &b), 0);
     assert_true(b);
@@ -252,6 +239,7 @@ static void test_pacemaker_numbers(void **state)
             "</primitive><primitive id=\"w\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
             "<meta_attributes id=\"wm\"><nvpair id=\"wc\" name=\"critical\" value=\"false\"/>"
             "<nvpair id=\"wd\" name=\"resource-stickiness\" value=\"default\"/>"
+            "<nvpair id=\"wf\" name=\"failure-timeout\" value=\"soon\"/>"
             "</meta_attributes></primitive></resources>"
             "<rsc_defaults><meta_attributes id=\"rd\"><nvpair id=\"rd1\" "
             "name=\"resource-stickiness\" value=\"100\"/><nvpair id=\"rd2\" name=\"priority\" "
@@ -285,6 +273,13 @@ static void test_pacemaker_numbers(void **state)
     for (guint i = 0; i < m->warnings->len; i++)
         warned_priority |= strstr(m->warnings->pdata[i], "'priority' = '2.0' read as 2") != NULL;
     assert_true(warned_priority);
+    /* crm_parse_interval_spec() reads what is not a duration as 0, with a warning */
+    assert_int_equal(w->failure_timeout, 0);
+    bool warned_timeout = false;
+    for (guint i = 0; i < m->warnings->len; i++)
+        warned_timeout |= strstr(m->warnings->pdata[i], "'failure-timeout' = 'soon' read as 0 s "
+                                                        "(not a duration (read as 0))") != NULL;
+    assert_true(warned_timeout);
     assert_true(m->warnings->len >= 5);
 }
 

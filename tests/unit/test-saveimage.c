@@ -16,17 +16,17 @@ static const char xml[] = "<domain type='qemu'><name>web1</name>"
                           "<uuid>6b29fc40-ca47-1067-b31d-00dd010662da</uuid>"
                           "<memory unit='MiB'>64</memory></domain>";
 
-static VmhaDomXml *domain(const char *text)
+static VmhaDomainDef *domain(const char *text)
 {
-    VmhaDomXml *dom = NULL;
+    VmhaDomainDef *dom = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (vmha_domxml_parse(text, strlen(text), &dom, &err) < 0)
+    if (vmha_domaindef_parse(text, strlen(text), &dom, &err) < 0)
         fail_msg("%s", err->message);
     return dom;
 }
 
-static VmSaveMeta *meta_for(const VmhaDomXml *dom)
+static VmSaveMeta *meta_for(const VmhaDomainDef *dom)
 {
     VmSaveMeta *m = g_new0(VmSaveMeta, 1);
 
@@ -41,7 +41,7 @@ static VmSaveMeta *meta_for(const VmhaDomXml *dom)
 
 static void test_roundtrip(void **state)
 {
-    g_autoptr(VmhaDomXml) dom = domain(xml);
+    g_autoptr(VmhaDomainDef) dom = domain(xml);
     g_autoptr(VmSaveMeta) m = meta_for(dom);
     g_autoptr(VmSaveMeta) back = NULL;
     g_autofree char *text = vm_save_meta_format(m);
@@ -78,8 +78,8 @@ static void test_parse_rejects(void **state)
     }
 }
 
-static void expect_reject(const VmSaveMeta *m, const VmhaDomXml *dom, int64_t mtime, uint64_t size,
-                          const char *needle)
+static void expect_reject(const VmSaveMeta *m, const VmhaDomainDef *dom, int64_t mtime,
+                          uint64_t size, const char *needle)
 {
     g_autofree char *reason = NULL;
 
@@ -90,7 +90,7 @@ static void expect_reject(const VmSaveMeta *m, const VmhaDomXml *dom, int64_t mt
 
 static void test_rule(void **state)
 {
-    g_autoptr(VmhaDomXml) dom = domain(xml);
+    g_autoptr(VmhaDomainDef) dom = domain(xml);
     g_autoptr(VmSaveMeta) m = meta_for(dom);
     g_autofree char *reason = NULL;
 
@@ -119,7 +119,7 @@ static void test_rule(void **state)
 static void test_rule_definition_without_uuid(void **state)
 {
     /* libvirt invents a UUID per start then: the image's UUID cannot be compared, the digest is. */
-    g_autoptr(VmhaDomXml) dom =
+    g_autoptr(VmhaDomainDef) dom =
             domain("<domain type='qemu'><name>web1</name><memory>65536</memory></domain>");
     g_autoptr(VmSaveMeta) m = meta_for(dom);
     g_autofree char *reason = NULL;

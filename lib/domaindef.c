@@ -6,11 +6,11 @@
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
-#include "domxml.h"
+#include "domaindef.h"
 
-G_DEFINE_QUARK(vmha - domxml - error - quark, vmha_domxml_error)
+G_DEFINE_QUARK(vmha - domaindef - error - quark, vmha_domaindef_error)
 
-void vmha_domxml_free(VmhaDomXml *dom)
+void vmha_domaindef_free(VmhaDomainDef *dom)
 {
     if (!dom)
         return;
@@ -29,7 +29,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlXPathObject, xmlXPathFreeObject)
 
 /* Same grammar as libvirt's virScaleInteger: a power letter (k m g t p e, any case) followed by
  * nothing or "iB" for powers of 1024, "B" for powers of 1000; "b" and "bytes" are bytes. */
-int vmha_domxml_scale_to_bytes(uint64_t value, const char *unit, uint64_t *ret_bytes)
+int vmha_domaindef_scale_to_bytes(uint64_t value, const char *unit, uint64_t *ret_bytes)
 {
     static const char powers[] = "kmgtpe";
     uint64_t base = 1024, scale = 1;
@@ -74,8 +74,8 @@ static int parse_uint(const char *text, const char *what, uint64_t max, uint64_t
     guint64 v;
 
     if (!g_ascii_string_to_unsigned(stripped, 10, 0, max, &v, NULL)) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID, "invalid %s '%s'", what,
-                    text);
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID, "invalid %s '%s'",
+                    what, text);
         return -1;
     }
     *ret = v;
@@ -111,14 +111,14 @@ static int parse_memory(xmlXPathContext *ctx, uint64_t *ret_mib, GError **error)
     uint64_t value, bytes;
 
     if (!text) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
                     "domain XML has no <memory>");
         return -1;
     }
     if (parse_uint(text, "memory", UINT64_MAX, &value, error) < 0)
         return -1;
-    if (vmha_domxml_scale_to_bytes(value, unit, &bytes) < 0) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID,
+    if (vmha_domaindef_scale_to_bytes(value, unit, &bytes) < 0) {
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
                     "invalid memory '%s' with unit '%s'", text, unit ? unit : "KiB");
         return -1;
     }
@@ -139,7 +139,7 @@ static int parse_vcpus(xmlXPathContext *ctx, unsigned int *ret_vcpus, GError **e
     if (text && parse_uint(text, "vcpu count", G_MAXUINT, &v, error) < 0)
         return -1;
     if (v == 0) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID, "vcpu count is 0");
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID, "vcpu count is 0");
         return -1;
     }
     *ret_vcpus = (unsigned int)v;
@@ -171,7 +171,7 @@ static char *canonical_digest(xmlDoc *doc, GError **error)
     g_autofree char *hex = NULL;
 
     if (n < 0 || !c14n) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_MALFORMED,
                     "cannot canonicalize domain XML");
         return NULL;
     }
@@ -233,7 +233,7 @@ G_GNUC_PRINTF(2, 3) static int unsafe(GError **error, const char *fmt, ...)
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error_literal(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_UNSAFE, msg);
+    g_set_error_literal(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_UNSAFE, msg);
     return -1;
 }
 
@@ -284,16 +284,17 @@ static int check_host_safety(const xmlNode *node, GError **error)
     return 0;
 }
 
-int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError **error)
+int vmha_domaindef_parse(const char *buf, size_t len, VmhaDomainDef **ret_dom, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(xmlXPathContext) ctx = NULL;
-    g_autoptr(VmhaDomXml) dom = g_new0(VmhaDomXml, 1);
+    g_autoptr(VmhaDomainDef) dom = g_new0(VmhaDomainDef, 1);
     g_autofree char *uuid = NULL;
     xmlNode *root;
 
     if (len > INT_MAX) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED, "domain XML too large");
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_MALFORMED,
+                    "domain XML too large");
         return -1;
     }
     /* NOBLANKS: re-indenting a definition must not change its digest. */
@@ -303,14 +304,14 @@ int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError 
     if (!doc) {
         const xmlError *e = xmlGetLastError();
         g_autofree char *msg = g_strdup(e && e->message ? e->message : "parse error");
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_MALFORMED,
                     "domain XML is not well-formed (line %d): %s", e ? e->line : 0,
                     g_strstrip(msg));
         return -1;
     }
     root = xmlDocGetRootElement(doc);
     if (!root || !xmlStrEqual(root->name, (const xmlChar *)"domain")) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_MALFORMED,
                     "root element is not <domain>");
         return -1;
     }
@@ -318,19 +319,19 @@ int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError 
         return -1;
     ctx = xmlXPathNewContext(doc);
     if (!ctx) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED, "out of memory");
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_MALFORMED, "out of memory");
         return -1;
     }
 
     dom->name = xpath_string(ctx, "normalize-space(/domain/name)");
     if (!dom->name) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
                     "domain XML has no <name>");
         return -1;
     }
     /* The name becomes part of file names in the state directory. */
     if (strchr(dom->name, '/') || dom->name[0] == '.') {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
                     "domain name '%s' must not contain '/' or start with '.'", dom->name);
         return -1;
     }
@@ -338,14 +339,14 @@ int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError 
     if (uuid) {
         dom->uuid = normalize_uuid(uuid);
         if (!dom->uuid) {
-            g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID, "invalid uuid '%s'",
-                        uuid);
+            g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
+                        "invalid uuid '%s'", uuid);
             return -1;
         }
     }
     dom->type = xpath_string(ctx, "string(/domain/@type)");
     if (!dom->type) {
-        g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_INVALID,
+        g_set_error(error, VMHA_DOMAINDEF_ERROR, VMHA_DOMAINDEF_ERROR_INVALID,
                     "<domain> has no type attribute");
         return -1;
     }

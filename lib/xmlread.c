@@ -1,5 +1,5 @@
-/* SAX2 -> arena element tree. See xmltree.h. */
-#include "xmltree.h"
+/* SAX2 -> arena element tree. See xmlread.h. */
+#include "xmlread.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>

@@ -1,4 +1,6 @@
-/* Small libxml2 DOM helpers shared by the pure CIB editors (lrmstatus, statusclean, maintcib). */
+/* Finding, adding and removing elements of a libxml2 document (its DOM, hence vmha_dom_*): the
+ * helpers shared by the pure CIB editors (lrmstatus, statusclean, maintcib, vmcib, cibnodes).
+ * Reading a whole CIB fast is xmlread.h's job. */
 #pragma once
 
 #include <libxml/tree.h>

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "domxml.h"
+#include "domaindef.h"
 
 static const char good_xml[] =
         "<domain type='qemu'>\n"
@@ -19,32 +19,32 @@ static const char good_xml[] =
         "  </devices>\n"
         "</domain>\n";
 
-static VmhaDomXml *parse_ok(const char *xml)
+static VmhaDomainDef *parse_ok(const char *xml)
 {
-    VmhaDomXml *dom = NULL;
+    VmhaDomainDef *dom = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (vmha_domxml_parse(xml, strlen(xml), &dom, &err) < 0)
+    if (vmha_domaindef_parse(xml, strlen(xml), &dom, &err) < 0)
         fail_msg("parse failed: %s", err->message);
     return dom;
 }
 
 static void parse_fails(const char *xml, int code, const char *needle)
 {
-    VmhaDomXml *dom = (VmhaDomXml *)0x1;
+    VmhaDomainDef *dom = (VmhaDomainDef *)0x1;
     g_autoptr(GError) err = NULL;
 
-    assert_int_equal(vmha_domxml_parse(xml, strlen(xml), &dom, &err), -1);
-    assert_ptr_equal(dom, (VmhaDomXml *)0x1); /* untouched on failure */
+    assert_int_equal(vmha_domaindef_parse(xml, strlen(xml), &dom, &err), -1);
+    assert_ptr_equal(dom, (VmhaDomainDef *)0x1); /* untouched on failure */
     assert_non_null(err);
-    assert_true(g_error_matches(err, VMHA_DOMXML_ERROR, code));
+    assert_true(g_error_matches(err, VMHA_DOMAINDEF_ERROR, code));
     if (!strstr(err->message, needle))
         fail_msg("error '%s' lacks '%s'", err->message, needle);
 }
 
 static void test_well_formed(void **state)
 {
-    g_autoptr(VmhaDomXml) dom = parse_ok(good_xml);
+    g_autoptr(VmhaDomainDef) dom = parse_ok(good_xml);
 
     assert_string_equal(dom->name, "web1");
     assert_string_equal(dom->uuid, "6b29fc40-ca47-1067-b31d-00dd010662da");
@@ -60,7 +60,7 @@ static void test_well_formed(void **state)
 
 static void test_minimal_defaults(void **state)
 {
-    g_autoptr(VmhaDomXml) dom =
+    g_autoptr(VmhaDomainDef) dom =
             parse_ok("<domain type='kvm'><name>a</name><memory>65536</memory></domain>");
 
     assert_null(dom->uuid);
@@ -71,33 +71,34 @@ static void test_minimal_defaults(void **state)
 
 static void test_malformed(void **state)
 {
-    parse_fails("<domain type='qemu'><name>a</name>", VMHA_DOMXML_ERROR_MALFORMED, "well-formed");
-    parse_fails("", VMHA_DOMXML_ERROR_MALFORMED, "well-formed");
-    parse_fails("<network><name>a</name></network>", VMHA_DOMXML_ERROR_MALFORMED, "<domain>");
+    parse_fails("<domain type='qemu'><name>a</name>", VMHA_DOMAINDEF_ERROR_MALFORMED,
+                "well-formed");
+    parse_fails("", VMHA_DOMAINDEF_ERROR_MALFORMED, "well-formed");
+    parse_fails("<network><name>a</name></network>", VMHA_DOMAINDEF_ERROR_MALFORMED, "<domain>");
 }
 
 static void test_invalid(void **state)
 {
-    parse_fails("<domain type='qemu'><memory>1</memory></domain>", VMHA_DOMXML_ERROR_INVALID,
+    parse_fails("<domain type='qemu'><memory>1</memory></domain>", VMHA_DOMAINDEF_ERROR_INVALID,
                 "no <name>");
     parse_fails("<domain type='qemu'><name>  </name><memory>1</memory></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "no <name>");
+                VMHA_DOMAINDEF_ERROR_INVALID, "no <name>");
     parse_fails("<domain type='qemu'><name>a/b</name><memory>1</memory></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "'/'");
-    parse_fails("<domain type='qemu'><name>a</name></domain>", VMHA_DOMXML_ERROR_INVALID,
+                VMHA_DOMAINDEF_ERROR_INVALID, "'/'");
+    parse_fails("<domain type='qemu'><name>a</name></domain>", VMHA_DOMAINDEF_ERROR_INVALID,
                 "no <memory>");
-    parse_fails("<domain><name>a</name><memory>1</memory></domain>", VMHA_DOMXML_ERROR_INVALID,
+    parse_fails("<domain><name>a</name><memory>1</memory></domain>", VMHA_DOMAINDEF_ERROR_INVALID,
                 "type");
     parse_fails("<domain type='qemu'><name>a</name><uuid>xyz</uuid><memory>1</memory></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "uuid");
+                VMHA_DOMAINDEF_ERROR_INVALID, "uuid");
     parse_fails("<domain type='qemu'><name>a</name><memory>-5</memory></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "memory");
+                VMHA_DOMAINDEF_ERROR_INVALID, "memory");
     parse_fails("<domain type='qemu'><name>a</name><memory unit='furlong'>5</memory></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "furlong");
+                VMHA_DOMAINDEF_ERROR_INVALID, "furlong");
     parse_fails("<domain type='qemu'><name>a</name><memory>5</memory><vcpu>0</vcpu></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "vcpu");
+                VMHA_DOMAINDEF_ERROR_INVALID, "vcpu");
     parse_fails("<domain type='qemu'><name>a</name><memory>5</memory><vcpu>two</vcpu></domain>",
-                VMHA_DOMXML_ERROR_INVALID, "vcpu");
+                VMHA_DOMAINDEF_ERROR_INVALID, "vcpu");
 }
 
 static void test_memory_units(void **state)
@@ -121,7 +122,7 @@ static void test_memory_units(void **state)
                 "<domain type='qemu'><name>a</name><memory%s%s%s>%s</memory></domain>",
                 cases[i].unit ? " unit='" : "", cases[i].unit ? cases[i].unit : "",
                 cases[i].unit ? "'" : "", cases[i].value);
-        g_autoptr(VmhaDomXml) dom = parse_ok(xml);
+        g_autoptr(VmhaDomainDef) dom = parse_ok(xml);
         if (dom->memory_mib != cases[i].mib)
             fail_msg("%s %s: got %" G_GUINT64_FORMAT " MiB, want %" G_GUINT64_FORMAT,
                      cases[i].value, cases[i].unit ? cases[i].unit : "(none)", dom->memory_mib,
@@ -133,20 +134,20 @@ static void test_scale_overflow(void **state)
 {
     uint64_t b = 42;
 
-    assert_int_equal(vmha_domxml_scale_to_bytes(UINT64_MAX / 2, "GiB", &b), -1);
+    assert_int_equal(vmha_domaindef_scale_to_bytes(UINT64_MAX / 2, "GiB", &b), -1);
     assert_int_equal(b, 42);
-    assert_int_equal(vmha_domxml_scale_to_bytes(1, "EiB", &b), 0);
+    assert_int_equal(vmha_domaindef_scale_to_bytes(1, "EiB", &b), 0);
     assert_int_equal(b, 1ULL << 60);
-    assert_int_equal(vmha_domxml_scale_to_bytes(1, "", &b), 0);
+    assert_int_equal(vmha_domaindef_scale_to_bytes(1, "", &b), 0);
     assert_int_equal(b, 1024);
-    assert_int_equal(vmha_domxml_scale_to_bytes(1, "KiBB", &b), -1);
+    assert_int_equal(vmha_domaindef_scale_to_bytes(1, "KiBB", &b), -1);
 }
 
 static void test_digest(void **state)
 {
-    g_autoptr(VmhaDomXml) a = parse_ok(good_xml);
+    g_autoptr(VmhaDomainDef) a = parse_ok(good_xml);
     /* Same definition, other formatting, quoting and a comment: same digest. */
-    g_autoptr(VmhaDomXml) b = parse_ok(
+    g_autoptr(VmhaDomainDef) b = parse_ok(
             "<?xml version='1.0'?><!-- copied --><domain type=\"qemu\"><name>web1</name>"
             "<uuid>6B29FC40-CA47-1067-B31D-00DD010662DA</uuid><memory unit=\"MiB\">64</memory>"
             "<vcpu placement=\"static\" current=\"2\">4</vcpu><devices>"
@@ -155,7 +156,7 @@ static void test_digest(void **state)
             "<disk type='network' device='disk'><source protocol='rbd' name='p/i'/></disk>"
             "</devices></domain>");
     g_autofree char *changed_xml = g_strdup(good_xml);
-    g_autoptr(VmhaDomXml) c = NULL;
+    g_autoptr(VmhaDomainDef) c = NULL;
 
     memcpy(strstr(changed_xml, ">64<"), ">65<", 4);
     c = parse_ok(changed_xml);
@@ -205,14 +206,14 @@ static void test_host_safety(void **state)
                                                "<memory unit='MiB'>64</memory>%s"
                                                "<devices>%s</devices></domain>",
                                                refused[i].top, refused[i].devices);
-        parse_fails(xml, VMHA_DOMXML_ERROR_UNSAFE, refused[i].needle);
+        parse_fails(xml, VMHA_DOMAINDEF_ERROR_UNSAFE, refused[i].needle);
     }
     for (size_t i = 0; i < G_N_ELEMENTS(accepted); i++) {
         g_autofree char *xml = g_strdup_printf("<domain type='qemu'><name>v</name>"
                                                "<memory unit='MiB'>64</memory>%s"
                                                "<devices>%s</devices></domain>",
                                                accepted[i].top, accepted[i].devices);
-        g_autoptr(VmhaDomXml) dom = parse_ok(xml);
+        g_autoptr(VmhaDomainDef) dom = parse_ok(xml);
         assert_string_equal(dom->name, "v");
     }
 }

@@ -1,4 +1,4 @@
-#include "xmldom.h"
+#include "xmledit.h"
 
 #include <string.h>
 

@@ -1,4 +1,5 @@
-/* A light, read-only element tree for loading large CIBs fast.
+/* Reading XML fast: a light, read-only element tree for loading large CIBs (the model loader).
+ * Editing a document is xmledit.h's job.
  *
  * libxml2's DOM costs several allocations per attribute; a 5,000-VM CIB took over half a second
  * to parse here, against ~40 ms for a streaming pass. This module parses with libxml2's SAX2
