@@ -15,13 +15,13 @@
 #include <crm/crm.h>
 #include <crm/msg_xml.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicwrite.h"
 #include "cibnodes.h"
 #include "cibsig.h"
 #include "clusterd.h"
@@ -53,55 +53,27 @@ static struct {
     cib_t *cib;
 } db;
 
-static int write_file_atomic(const char *path, const char *content)
+/* vmha_atomic_write, mode 0600, durable: the database holds fence device secrets. */
+static int write_file_atomic(const char *path, const char *content, GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
-    g_autofree char *dir = g_path_get_dirname(path);
-    size_t len = strlen(content), off = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-    if (fd < 0)
-        return -errno;
-    while (off < len) {
-        ssize_t n = write(fd, content + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int r = -errno;
-            close(fd);
-            unlink(tmp);
-            return r;
-        }
-        off += (size_t)n;
-    }
-    if (fsync(fd) < 0 || close(fd) < 0) {
-        int r = -errno;
-        unlink(tmp);
-        return r;
-    }
-    if (rename(tmp, path) < 0)
-        return -errno;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    return vmha_atomic_write(path, content, strlen(content), 0600, VMHA_ATOMIC_WRITE_SYNC, error);
 }
 
 /* Saves a whole document: the signature naming it (and the copy it replaces, in case we stop
- * between the two writes) first, then the file. */
+ * between the two writes) first, then the file. Logs what failed. */
 static int store(const char *content)
 {
     g_autofree char *digest = vmha_cibsig_digest(content, strlen(content));
     g_autofree char *sig = vmha_cibsig_format(digest, db.saved);
-    int r = write_file_atomic(db.sig_path, sig);
+    g_autoptr(GError) error = NULL;
+    int r = write_file_atomic(db.sig_path, sig, &error);
 
-    if (r < 0)
+    if (r == 0)
+        r = write_file_atomic(db.path, content, &error);
+    if (r < 0) {
+        g_warning("cannot save the database: %s", error->message);
         return r;
-    r = write_file_atomic(db.path, content);
-    if (r < 0)
-        return r;
+    }
     g_free(db.saved);
     db.saved = g_steal_pointer(&digest);
     return 0;
@@ -139,8 +111,8 @@ static int connect_cib(void)
         g_warning("%s is not a well-formed CIB document", db.path);
         return -EBADMSG;
     }
-    if ((rc = write_file_atomic(db.work_path, content)) < 0) {
-        g_warning("cannot write %s: %s", db.work_path, g_strerror(-rc));
+    if ((rc = write_file_atomic(db.work_path, content, &error)) < 0) {
+        g_warning("cannot prepare libcib's working copy: %s", error->message);
         return rc;
     }
     db.cib = cib_file_new(db.work_path);
@@ -174,10 +146,7 @@ static int save(void)
         return -EIO;
     g_autofree char *s = dump_xml_formatted(xml);
     free_xml(xml);
-    int r = store(s);
-    if (r < 0)
-        g_warning("cannot save %s: %s", db.path, g_strerror(-r));
-    return r;
+    return store(s);
 }
 
 static void add_nvpair(xmlNode *set, const char *set_id, const char *name, const char *value);
@@ -240,9 +209,12 @@ static int check_signature(void)
         g_warning("%s has no signature %s: taking it as it is and signing it", db.path,
                   db.sig_path);
         g_autofree char *text = vmha_cibsig_format(actual, NULL);
-        int r = write_file_atomic(db.sig_path, text);
-        if (r < 0)
+        g_clear_error(&error);
+        int r = write_file_atomic(db.sig_path, text, &error);
+        if (r < 0) {
+            g_warning("cannot sign %s: %s", db.path, error->message);
             return r;
+        }
         db.saved = g_steal_pointer(&actual);
         return 0;
     }
@@ -413,10 +385,8 @@ int cd_cibdb_replace(const char *xml)
     g_autofree char *formatted = dump_xml_formatted(doc);
     free_xml(doc);
     disconnect();
-    if ((r = store(formatted)) < 0) {
-        g_warning("cannot save %s: %s", db.path, g_strerror(-r));
+    if ((r = store(formatted)) < 0)
         return r;
-    }
     return connect_cib();
 }
 
