@@ -1156,8 +1156,8 @@ static int replace_configuration(xmlNode *copy, char **ret_error)
 /* What a successful operation changes in the configuration: the VM now running away from the
  * node a move request named answers that request; a quick migration's save (migrate_to) or
  * restore (migrate_from) time measures the shared storage's throughput for `drain --dry-run`. */
-static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname, const char *method,
-                         char **ret_error)
+static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname,
+                         VmhaMigrationMethod method, char **ret_error)
 {
     bool arrived = strcmp(r->op, "start") == 0 || strcmp(r->op, "migrate_from") == 0;
     bool migration = strcmp(r->op, "migrate_to") == 0 || strcmp(r->op, "migrate_from") == 0;
@@ -1168,9 +1168,11 @@ static int after_success(xmlNode *cib, const VmhaOpResult *r, const char *uname,
     int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
     const char *own = primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
     const char *memory = primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
-    const char *effective = method ? method : own ? own : "quick";
+    VmhaMigrationMethod effective = method ? method : VMHA_MIGRATION_QUICK;
+    if (!method && own && vmha_migration_method_from_string(own, &effective) < 0)
+        effective = VMHA_MIGRATION_DEFAULT; /* unreadable: not measured */
     gint64 mib = 0;
-    if (migration && strcmp(effective, "quick") == 0 && r->exec_ms > 0 && memory &&
+    if (migration && effective == VMHA_MIGRATION_QUICK && r->exec_ms > 0 && memory &&
         g_ascii_string_to_signed(memory, 10, 1, 1 << 30, &mib, NULL)) {
         double rate = (double)mib * 1000.0 / (double)r->exec_ms;
         xmlNode *crm_config = first_named_child(config, XML_CIB_TAG_CRMCONFIG);
@@ -1223,8 +1225,10 @@ static int apply_result(xmlNode *cib, const VmhaMsg *m, char **ret_error)
     xmlNode *pending = r.interval_ms == 0
                                ? vmha_lrm_pending_op(find_node_state_by_id(status, node_id), r.rsc)
                                : NULL;
-    g_autofree char *method =
-            pending ? g_strdup(crm_element_value(pending, VMHA_LRM_METHOD)) : NULL;
+    VmhaMigrationMethod method = VMHA_MIGRATION_DEFAULT;
+    if (pending)
+        (void)vmha_migration_method_from_string(crm_element_value(pending, VMHA_LRM_METHOD),
+                                                &method);
     xmlNode *copy = status_copy(cib);
     g_autofree char *target = NULL;
     int c = vmha_lrm_record_result(copy, node_id, uname, &r, &target);
@@ -1292,9 +1296,9 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
     if (vmha_msg_get_strv(m, VMHA_F_KV, &kvs) < 0)
         kvs = NULL;
     const char *method_arg = kv_value(kvs, "method");
-    const char *method = vmha_migration_method_canonical(method_arg);
-    if (method_arg && !method)
-        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
+    VmhaMigrationMethod method = VMHA_MIGRATION_DEFAULT;
+    if (method_arg && vmha_migration_method_from_string(method_arg, &method) < 0)
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': " VMHA_MIGRATION_METHODS,
                     method_arg);
     const char *force = kv_value(kvs, "force"), *shutdown = kv_value(kvs, "shutdown");
     if ((force && strcmp(force, "on") != 0) || (shutdown && strcmp(shutdown, "on") != 0))
@@ -1307,7 +1311,8 @@ static int apply_node_drain(xmlNode *cib, const VmhaMsg *m, bool drain, char **r
         return 0;
     xmlNode *nodes = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_NODES));
     int changed = vmha_cib_node_attr_set(nodes, uname, "vmha-drain", drain ? "on" : NULL);
-    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-method", drain ? method : NULL);
+    changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-method",
+                                      drain ? vmha_migration_method_to_string(method) : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-force", drain ? force : NULL);
     changed |= vmha_cib_node_attr_set(nodes, uname, "vmha-drain-shutdown", drain ? shutdown : NULL);
     int rc = 0;
@@ -1339,9 +1344,9 @@ static int apply_vm_move(xmlNode *cib, const VmhaMsg *m, char **ret_error)
         kvs = NULL;
     const char *from = kv_value(kvs, "from");
     const char *method_arg = kv_value(kvs, "method");
-    const char *method = vmha_migration_method_canonical(method_arg);
-    if (method_arg && !method)
-        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
+    VmhaMigrationMethod method = VMHA_MIGRATION_DEFAULT;
+    if (method_arg && vmha_migration_method_from_string(method_arg, &method) < 0)
+        return fail(ret_error, VMHA_RESULT_USAGE, "bad method '%s': " VMHA_MIGRATION_METHODS,
                     method_arg);
     if (!find_vm(cib, name))
         return fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);

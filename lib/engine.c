@@ -1680,7 +1680,7 @@ static bool runs_all(const Engine *e, const Pass *p)
 /* ---- actions ---- */
 
 static void add_action(Engine *e, VmhaActionType type, ssize_t vm, ssize_t node, ssize_t to,
-                       const char *method)
+                       VmhaMigrationMethod method)
 {
     VmhaAction a = {.type = type, .vm = vm, .node = node, .to = to, .method = method};
     g_array_append_val(e->actions, a);
@@ -1730,7 +1730,7 @@ static void plan_actions(Engine *e, const bool *self_fenced)
         }
         if (running == 0) {
             if (target >= 0)
-                add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
+                add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, VMHA_MIGRATION_DEFAULT);
             continue;
         }
         if (running == 1 && src == target && healthy) {
@@ -1743,11 +1743,11 @@ static void plan_actions(Engine *e, const bool *self_fenced)
             (vm->allow_migrate || from->drain || vm->move_method)) {
             bool cold_stop =
                     from->drain_shutdown && strcmp(vmha_vm_shutdown_policy(m, vm), "stop") == 0;
-            const char *method = cold_stop                           ? "cold"
-                                 : from->drain && from->drain_method ? from->drain_method
-                                 : vm->move_method                   ? vm->move_method
-                                 : vm->migration_method              ? vm->migration_method
-                                                                     : "quick";
+            VmhaMigrationMethod method = cold_stop                           ? VMHA_MIGRATION_COLD
+                                         : from->drain && from->drain_method ? from->drain_method
+                                         : vm->move_method                   ? vm->move_method
+                                         : vm->migration_method              ? vm->migration_method
+                                                                             : VMHA_MIGRATION_QUICK;
             add_action(e, VMHA_ACTION_MIGRATE, (ssize_t)v, src, target, method);
             continue;
         }
@@ -1757,9 +1757,9 @@ static void plan_actions(Engine *e, const bool *self_fenced)
         for (size_t i = 0; i < e->n; i++)
             if (vm_active_on(e, vm, i) && m->nodes[i].state == VMHA_NODE_ONLINE &&
                 !self_fenced[i] && !(keep && (ssize_t)i == target))
-                add_action(e, VMHA_ACTION_STOP, (ssize_t)v, (ssize_t)i, -1, NULL);
+                add_action(e, VMHA_ACTION_STOP, (ssize_t)v, (ssize_t)i, -1, VMHA_MIGRATION_DEFAULT);
         if (target >= 0 && !keep)
-            add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
+            add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, VMHA_MIGRATION_DEFAULT);
     }
 }
 
@@ -1878,7 +1878,7 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
     /* In maintenance mode nobody is fenced (Pacemaker: no managed resource, no fencing). */
     for (size_t i = 0; i < n && !assume; i++)
         if (e->fencing[i] && fence_device[i] && quorate && !m->maintenance_mode)
-            add_action(e, VMHA_ACTION_FENCE, -1, (ssize_t)i, -1, NULL);
+            add_action(e, VMHA_ACTION_FENCE, -1, (ssize_t)i, -1, VMHA_MIGRATION_DEFAULT);
 
     /* Items: every VM, and (with quorum) the other primitives Pacemaker places. */
     size_t n_other = quorate ? m->n_fence_devices + m->n_foreign : 0;

@@ -221,15 +221,6 @@ const char *vmha_vm_shutdown_policy(const VmhaModel *m, const VmhaVm *vm)
                                 : "migrate";
 }
 
-const char *vmha_migration_method_canonical(const char *method)
-{
-    static const char *const methods[] = {"quick", "live", "cold"};
-    for (size_t i = 0; method && i < G_N_ELEMENTS(methods); i++)
-        if (strcmp(method, methods[i]) == 0)
-            return methods[i];
-    return NULL;
-}
-
 /* ---- crm_config and rsc_defaults ---- */
 
 static int on_property(Loader *l, Elem *nv, const char *name, const char *value, void *data)
@@ -353,9 +344,8 @@ static int on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
     VmhaNode *n = data;
     bool b;
     if (strcmp(name, "vmha-drain-method") == 0) {
-        n->drain_method = vmha_migration_method_canonical(value);
-        if (!n->drain_method)
-            return bad_value(l, nv, name, value, "quick, live or cold");
+        if (vmha_migration_method_from_string(value, &n->drain_method) < 0)
+            return bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
         return 0;
     }
     if (strcmp(name, "vmha-self-fence-disarmed") == 0) {
@@ -467,10 +457,8 @@ static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *val
         g_free(a->vm->config);
         a->vm->config = g_strdup(value);
     } else if (strcmp(name, "migration_method") == 0) {
-        if (!vmha_migration_method_canonical(value))
-            return bad_value(l, nv, name, value, "quick, live or cold");
-        g_free(a->vm->migration_method);
-        a->vm->migration_method = g_strdup(value);
+        if (vmha_migration_method_from_string(value, &a->vm->migration_method) < 0)
+            return bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
     }
     return 0;
 }
@@ -524,9 +512,8 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
             return bad_value(l, nv, name, value, "keep or stop");
         vm->drain_fallback_stop = strcmp(value, "stop") == 0;
     } else if (strcmp(name, "vmha-move-method") == 0) {
-        vm->move_method = vmha_migration_method_canonical(value);
-        if (!vm->move_method)
-            return bad_value(l, nv, name, value, "quick, live or cold");
+        if (vmha_migration_method_from_string(value, &vm->move_method) < 0)
+            return bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
     }
     return 0;
 }
@@ -583,7 +570,6 @@ static void vm_clear(VmhaVm *vm)
 {
     g_free(vm->name);
     g_free(vm->config);
-    g_free(vm->migration_method);
     g_free(vm->failback);
     g_free(vm->shutdown_policy);
     g_free(vm->locations);

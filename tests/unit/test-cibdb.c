@@ -672,7 +672,7 @@ static void test_maintenance_writes(void **state)
     assert_true(m->nodes[1].drain);
     assert_true(m->nodes[1].drain_force);
     assert_false(m->nodes[1].drain_shutdown);
-    assert_string_equal(m->nodes[1].drain_method, "cold");
+    assert_int_equal(m->nodes[1].drain_method, VMHA_MIGRATION_COLD);
     assert_int_equal(m->migration_limit, 2);
     assert_int_equal(m->nodes[2].memory, 4096);
     assert_int_equal(m->nodes[2].cpu, 8);
