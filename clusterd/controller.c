@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cibdb.h"
+#include "cibwrite.h"
 #include "clusterd.h"
 #include "dispatch.h"
 #include "engine.h"

@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cibdb.h"
+#include "cibwrite.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "lrmstatus.h"

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "atomicwrite.h"
+#include "cibdb.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "noquorum.h"
