@@ -7,6 +7,7 @@
 #include <crm/common/xml.h>
 #include <crm/crm.h>
 #include <crm/msg_xml.h>
+#include <errno.h>
 #include <string.h>
 
 #include "cibdb.h"
@@ -21,7 +22,7 @@ static int decode_origin(CdWriteIn *in, const char **ret_node_id)
     uint64_t origin = 0;
 
     if (vmha_msg_get_u64(in->msg, VMHA_F_ORIGIN_NODE, &origin) < 0 || origin == 0)
-        return -1;
+        return -EINVAL;
     *ret_node_id = cd_write_own(in, g_strdup_printf("%" G_GUINT64_FORMAT, origin));
     return 0;
 }
