@@ -94,9 +94,8 @@ static VmhaResult config_set_decode(CdWriteIn *in, void *write, char **ret_error
         w->node = NULL;
     if (w->node && !vmha_node_name_valid(w->node))
         return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad node name");
-    if (cd_write_strv(in, VMHA_F_KV, &kvs) < 0 || !kvs[0])
-        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "nothing to set");
-    w->n_settings = g_strv_length((char **)kvs);
+    if (cd_write_settings(in, &kvs, &w->n_settings, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
     w->settings = cd_write_own(in, g_new0(Setting, w->n_settings));
     for (size_t i = 0; i < w->n_settings; i++)
         if (decode_setting(in, w->node, kvs[i], &w->settings[i], ret_error) != VMHA_RESULT_OK)
@@ -107,10 +106,7 @@ static VmhaResult config_set_decode(CdWriteIn *in, void *write, char **ret_error
 static VmhaResult config_set_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const ConfigSet *w = write;
-
-    if (w->node && !cd_write_node_id(ctx->cib, w->node))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", w->node);
-    return VMHA_RESULT_OK;
+    return w->node ? cd_write_node_known(ctx->cib, w->node, ret_error) : VMHA_RESULT_OK;
 }
 
 /* Ending maintenance mode: a node out of this CPG view did not see it end. Its copy still says

@@ -129,9 +129,8 @@ static VmhaResult fence_add_validate(const CdWriteCtx *ctx, const void *write, c
     const FenceAdd *w = write;
 
     for (size_t i = 0; w->hosts[i]; i++)
-        if (!cd_write_node_id(ctx->cib, w->hosts[i]))
-            return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'",
-                                 w->hosts[i]);
+        if (cd_write_node_known(ctx->cib, w->hosts[i], ret_error) != VMHA_RESULT_OK)
+            return VMHA_RESULT_NOT_FOUND;
     bool replace = find_fence_device(ctx->cib, w->id) != NULL;
     if (replace && !w->forced)
         return cd_write_fail(ret_error, VMHA_RESULT_FAILURE,
@@ -274,10 +273,7 @@ static VmhaResult node_fence_decode(CdWriteIn *in, void *write, char **ret_error
 static VmhaResult node_fence_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const NodeFence *w = write;
-
-    if (!cd_write_node_id(ctx->cib, w->node))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", w->node);
-    return VMHA_RESULT_OK;
+    return cd_write_node_known(ctx->cib, w->node, ret_error);
 }
 
 /* Records the request on the node (transient attribute vmha-fence-requested); the leader fences
@@ -325,10 +321,7 @@ static VmhaResult fenced_decode(CdWriteIn *in, void *write, char **ret_error)
 static VmhaResult fenced_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const Fenced *w = write;
-
-    if (!cd_write_node_id(ctx->cib, w->node))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", w->node);
-    return VMHA_RESULT_OK;
+    return cd_write_node_known(ctx->cib, w->node, ret_error);
 }
 
 static VmhaResult fenced_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)

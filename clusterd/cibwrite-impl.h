@@ -61,7 +61,16 @@ const char *cd_write_kv(char *const *pairs, const char *key);
  * stay identical. -EINVAL when missing or malformed. */
 int cd_write_time(CdWriteIn *in, int64_t *ret);
 
+/* F_KV's KEY=VALUE pairs of a settings write (vm set, config set): at least one, else
+ * VMHA_RESULT_USAGE "nothing to set". */
+VmhaResult cd_write_settings(CdWriteIn *in, char *const **ret_pairs, size_t *ret_n,
+                             char **ret_error);
+
 /* ---- the database before the write ---- */
+
+/* VMHA_RESULT_OK, or NOT_FOUND "unknown VM 'NAME'" / "unknown node 'NAME'". */
+VmhaResult cd_write_vm_known(xmlNode *cib, const char *name, char **ret_error);
+VmhaResult cd_write_node_known(xmlNode *cib, const char *uname, char **ret_error);
 
 xmlNode *cd_write_primitive(xmlNode *cib, const char *id);
 /* A VM: a primitive of our agent, never a fence device or another agent's resource. */

@@ -59,10 +59,7 @@ static VmhaResult node_resume_decode(CdWriteIn *in, void *write, char **ret_erro
 static VmhaResult node_drain_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const NodeDrain *w = write;
-
-    if (!cd_write_node_id(ctx->cib, w->node))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", w->node);
-    return VMHA_RESULT_OK;
+    return cd_write_node_known(ctx->cib, w->node, ret_error);
 }
 
 /* Edits the drain marks: set for a drain, all removed for a resume. One replace of <nodes>, so a

@@ -21,13 +21,6 @@ static VmhaResult decode_name(CdWriteIn *in, const char **ret_name, char **ret_e
     return VMHA_RESULT_OK;
 }
 
-static VmhaResult validate_vm_known(xmlNode *cib, const char *name, char **ret_error)
-{
-    if (!cd_write_vm(cib, name))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
-    return VMHA_RESULT_OK;
-}
-
 /* A node list (prefer=a,b): NULL-terminated, each name valid and given once. */
 static VmhaResult decode_node_list(CdWriteIn *in, const char *list, char ***ret_nodes,
                                    char **ret_error)
@@ -40,10 +33,10 @@ static VmhaResult decode_node_list(CdWriteIn *in, const char *list, char ***ret_
 
 static VmhaResult validate_nodes_known(xmlNode *cib, char *const *nodes, char **ret_error)
 {
-    for (size_t i = 0; nodes && nodes[i]; i++)
-        if (!cd_write_node_id(cib, nodes[i]))
-            return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", nodes[i]);
-    return VMHA_RESULT_OK;
+    VmhaResult r = VMHA_RESULT_OK;
+    for (size_t i = 0; nodes && nodes[i] && r == VMHA_RESULT_OK; i++)
+        r = cd_write_node_known(cib, nodes[i], ret_error);
+    return r;
 }
 
 /* ---- vm add: F_NAME, F_CONFIG, F_PRIORITY, F_MEMORY, F_VCPUS, F_PREFER, F_KV ---- */
@@ -166,7 +159,7 @@ static VmhaResult vm_name_decode(CdWriteIn *in, void *write, char **ret_error)
 static VmhaResult vm_name_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmName *w = write;
-    return validate_vm_known(ctx->cib, w->name, ret_error);
+    return cd_write_vm_known(ctx->cib, w->name, ret_error);
 }
 
 static VmhaResult vm_remove_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
@@ -242,12 +235,11 @@ static VmhaResult vm_set_decode(CdWriteIn *in, void *write, char **ret_error)
 
     if (decode_name(in, &w->name, ret_error) != VMHA_RESULT_OK)
         return VMHA_RESULT_USAGE;
-    if (cd_write_strv(in, VMHA_F_KV, &kvs) < 0 || !kvs[0])
-        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "nothing to set");
+    if (cd_write_settings(in, &kvs, &w->n_settings, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
     for (size_t i = 0; kvs[i]; i++)
         if (!strchr(kvs[i], '=') || kvs[i][0] == '=')
             return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
-    w->n_settings = g_strv_length((char **)kvs);
     w->settings = cd_write_own(in, g_new0(VmSetting, w->n_settings));
     for (size_t i = 0; i < w->n_settings; i++)
         if (decode_setting(in, w->name, kvs[i], &w->settings[i], ret_error) != VMHA_RESULT_OK)
@@ -258,7 +250,7 @@ static VmhaResult vm_set_decode(CdWriteIn *in, void *write, char **ret_error)
 static VmhaResult vm_set_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmSet *w = write;
-    VmhaResult r = validate_vm_known(ctx->cib, w->name, ret_error);
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
 
     for (size_t i = 0; i < w->n_settings && r == VMHA_RESULT_OK; i++) {
         const VmSetting *s = &w->settings[i];
@@ -268,8 +260,8 @@ static VmhaResult vm_set_validate(const CdWriteCtx *ctx, const void *write, char
             if (!cd_write_vm(ctx->cib, s->others[j]))
                 return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "%s: unknown VM '%s'",
                                      s->key, s->others[j]);
-        if (s->section == VMHA_ATTR_BAN && *s->value && !cd_write_node_id(ctx->cib, s->value))
-            r = cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", s->value);
+        if (s->section == VMHA_ATTR_BAN && *s->value)
+            r = cd_write_node_known(ctx->cib, s->value, ret_error);
     }
     return r;
 }
@@ -328,7 +320,7 @@ static VmhaResult vm_cleanup_validate(const CdWriteCtx *ctx, const void *write, 
 {
     const VmName *w = write;
     const char *busy = NULL;
-    VmhaResult r = validate_vm_known(ctx->cib, w->name, ret_error);
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
 
     if (r == VMHA_RESULT_OK &&
         vmha_status_vm_pending(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS), w->name, &busy))
@@ -386,15 +378,15 @@ static VmhaResult vm_move_decode(CdWriteIn *in, void *write, char **ret_error)
 static VmhaResult vm_move_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmMove *w = write;
-    VmhaResult r = validate_vm_known(ctx->cib, w->name, ret_error);
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
 
     if (r != VMHA_RESULT_OK)
         return r;
     if (!w->from || !cd_write_node_id(ctx->cib, w->from))
         return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'",
                              w->from ? w->from : "");
-    if (w->to && !cd_write_node_id(ctx->cib, w->to))
-        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", w->to);
+    if (w->to && cd_write_node_known(ctx->cib, w->to, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_NOT_FOUND;
     if (w->to && strcmp(w->to, w->from) == 0)
         return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s already runs on %s", w->name, w->to);
     return VMHA_RESULT_OK;

@@ -159,7 +159,30 @@ int cd_write_time(CdWriteIn *in, int64_t *ret)
     return -EINVAL;
 }
 
+VmhaResult cd_write_settings(CdWriteIn *in, char *const **ret_pairs, size_t *ret_n,
+                             char **ret_error)
+{
+    if (cd_write_strv(in, VMHA_F_KV, ret_pairs) < 0 || !(*ret_pairs)[0])
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "nothing to set");
+    *ret_n = g_strv_length((char **)*ret_pairs);
+    return VMHA_RESULT_OK;
+}
+
 /* ---- the database before the write ---- */
+
+VmhaResult cd_write_vm_known(xmlNode *cib, const char *name, char **ret_error)
+{
+    if (!cd_write_vm(cib, name))
+        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
+    return VMHA_RESULT_OK;
+}
+
+VmhaResult cd_write_node_known(xmlNode *cib, const char *uname, char **ret_error)
+{
+    if (!cd_write_node_id(cib, uname))
+        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
+    return VMHA_RESULT_OK;
+}
 
 xmlNode *cd_write_primitive(xmlNode *cib, const char *id)
 {
