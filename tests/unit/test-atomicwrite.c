@@ -7,9 +7,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -17,6 +18,12 @@
 
 static char *tmp;
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* Each test in a directory of its own, removed with all it holds. */
 static int setup(void **state)
 {
     tmp = g_dir_make_tmp("vmha-test-atomicwrite.XXXXXX", NULL);
@@ -25,11 +32,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
-        return -1;
+    int r = nftw(tmp, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     g_clear_pointer(&tmp, g_free);
-    return 0;
+    return r;
 }
 
 static char *read_all(const char *path)
