@@ -2,7 +2,7 @@
  * table). */
 #pragma once
 
-#include "cibwrite-impl.h"
+#include "cibwrite-common.h"
 
 extern const CdWriteType cd_write_fence_add;    /* VMHA_MSG_FENCE_ADD */
 extern const CdWriteType cd_write_fence_remove; /* VMHA_MSG_FENCE_REMOVE */

@@ -161,12 +161,3 @@ static VmhaResult nodes_apply(const CdWriteCtx *ctx, const void *write, char **r
 }
 
 const CdWriteType cd_write_nodes = {VMHA_MSG_NODES, sizeof(Nodes), nodes_decode, NULL, nodes_apply};
-
-bool cd_cibwrite_nodes_differ(const VmhaNodeRef *want, size_t n)
-{
-    xmlNode *cib = cd_cibdb_query();
-    bool differ = cib && vmha_cib_nodes_follow(cib, want, n, NULL) > 0;
-    if (cib)
-        free_xml(cib);
-    return differ;
-}

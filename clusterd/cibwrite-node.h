@@ -1,7 +1,7 @@
 /* cibwrite-node.c: the writes about the nodes (rows of cibwrite.c's table). */
 #pragma once
 
-#include "cibwrite-impl.h"
+#include "cibwrite-common.h"
 
 extern const CdWriteType cd_write_node_drain;  /* VMHA_MSG_NODE_DRAIN */
 extern const CdWriteType cd_write_node_resume; /* VMHA_MSG_NODE_RESUME */

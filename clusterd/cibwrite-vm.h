@@ -1,7 +1,7 @@
 /* cibwrite-vm.c: the writes about one VM (rows of cibwrite.c's table). */
 #pragma once
 
-#include "cibwrite-impl.h"
+#include "cibwrite-common.h"
 
 extern const CdWriteType cd_write_vm_add;     /* VMHA_MSG_VM_ADD */
 extern const CdWriteType cd_write_vm_remove;  /* VMHA_MSG_VM_REMOVE */

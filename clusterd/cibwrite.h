@@ -1,7 +1,7 @@
 /* cibwrite.c: the cluster database's writes. Every member applies each write in CPG's total order
  * to its own copy (cibdb.h), so every copy goes through the same changes; a write is refused
  * whole, by every member alike, or applied and saved. Each kind of write is a row of a table
- * (cibwrite-impl.h): decode its wire fields into a typed struct once, validate it against the
+ * (cibwrite-common.h): decode its wire fields into a typed struct once, validate it against the
  * database, apply it. The rows live in files by noun: cibwrite-vm.c, cibwrite-node.c,
  * cibwrite-fence.c, cibwrite-config.c, cibwrite-status.c (docs/ARCHITECTURE.md, "Conventions":
  * a request returns a VmhaResult and one message). */
@@ -15,15 +15,6 @@
 #include "dbsync.h"
 #include "vmha/result.h"
 #include "vmha/wire.h"
-
-/* VMHA_F_KV "writeoff=KEY" of a probe write: the operation with that transition key, recorded
- * in flight on the probing node, died with an earlier clusterd there; the probe result ends it. */
-#define VMHA_PROBE_WRITEOFF "writeoff="
-
-/* VMHA_F_KV "fenced=EPOCH" of a RESULT write: the origin node's fence epoch
- * (vmha_lrm_fence_epoch) in the copy the operation began from; applying drops a result whose node
- * was fenced since. */
-#define VMHA_RESULT_FENCE_EPOCH "fenced="
 
 /* Applies one write delivered in the CPG view `members` (some writes record who was out of the
  * view) and saves the database. VMHA_RESULT_OK, or the reason it was refused in *ret_error

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "cibdb.h"
-#include "cibwrite.h"
+#include "cibwrite-status.h"
 #include "clusterd.h"
 #include "dispatch.h"
 #include "engine.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cibdb.h"
-#include "cibwrite.h"
+#include "cibwrite-status.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "lrmstatus.h"

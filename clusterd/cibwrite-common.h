@@ -1,6 +1,6 @@
-/* What the write files (cibwrite-*.c) share, implemented in cibwrite.c: the row of the write
- * table, decoding a write's wire fields, looking things up in the database before the write, and
- * changing it. Other modules use cibwrite.h.
+/* cibwrite-common.c: what the rows of the write table (cibwrite-*.c) share: the row itself,
+ * decoding a write's wire fields, looking things up in the database before the write, and
+ * changing it. Only the write files use it; other modules use cibwrite.h.
  *
  * A row's three steps, each with the typed struct its decode filled:
  *  - decode: the wire fields into the struct, once, with every check that needs nothing but the
@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cibwrite.h"
+#include "dbsync.h"
+#include "vmha/result.h"
+#include "vmha/wire.h"
 
 /* Decoding one write: the message, and what the decoded struct points to (freed with it). */
 typedef struct {
