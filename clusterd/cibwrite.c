@@ -2,18 +2,13 @@
  * every write goes through. The rows are in cibwrite-*.c, what they share in cibwrite-common.c. */
 #include "config.h"
 
-#include <crm/cib/util.h>
 #include <crm/common/xml.h>
-#include <crm/crm.h>
-#include <crm/msg_xml.h>
-#include <errno.h>
-#include <stdarg.h>
-#include <string.h>
 
 #include "cibdb.h"
+#include "cibnodes.h"
+#include "cibwrite-common.h"
 #include "cibwrite-config.h"
 #include "cibwrite-fence.h"
-#include "cibwrite-common.h"
 #include "cibwrite-node.h"
 #include "cibwrite-status.h"
 #include "cibwrite-vm.h"
