@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cibdb.h"
+#include "cibwrite-status.h"
 #include "clusterd.h"
 #include "dispatch.h"
 #include "duration.h"
@@ -842,7 +844,7 @@ static void transition(void)
                 .rsc = vm,
                 .node = m->nodes[a->node].name,
                 .target = a->type == VMHA_ACTION_MIGRATE ? m->nodes[a->to].name : NULL,
-                .method = a->type == VMHA_ACTION_MIGRATE ? a->method : NULL,
+                .method = a->type == VMHA_ACTION_MIGRATE ? a->method : VMHA_MIGRATION_DEFAULT,
         };
         g_autofree char *line = vmha_action_format(&spec);
         if (vmha_msg_add_str(msg, VMHA_F_ACTION, line) < 0)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cibdb.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "fencer.h"

@@ -2,11 +2,12 @@
  * corosync.conf on every host and reloads it (corosync-cfgtool -R), `leave` removes one; each
  * clusterd rereads the nodelist from cmap when it changes (corosync.c). The leader of a quorate,
  * in-sync view then writes the whole list (NODES) whenever applying it would change the
- * database, and every member applies it in CPG order (cibdb.c, lib/cibnodes.c), so the copies stay
- * identical. A timer repeats the check: a new leader, or a departed node whose VMs have since
- * been moved, needs no other event. */
+ * database, and every member applies it in CPG order (cibwrite-node.c, lib/cibnodes.c), so the
+ * copies stay identical. A timer repeats the check: a new leader, or a departed node whose VMs have
+ * since been moved, needs no other event. */
 #include "config.h"
 
+#include "cibwrite.h"
 #include "clusterd.h"
 
 #define CHECK_INTERVAL_S 2
@@ -39,7 +40,7 @@ void cd_nodelist_check(void)
         VmhaNodeRef r = {.id = n->nodeid, .name = n->name};
         g_array_append_val(refs, r);
     }
-    if (!cd_cibdb_nodes_differ((const VmhaNodeRef *)refs->data, refs->len))
+    if (!cd_cibwrite_nodes_differ((const VmhaNodeRef *)refs->data, refs->len))
         return;
 
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_NODES);

@@ -4,7 +4,7 @@
  * change, and when quorum comes back) it runs the vm agent's monitor with interval 0 (a probe,
  * as Pacemaker calls it) for every VM of the database, and sends the results that differ from
  * what its history in the status section already says as one write (VMHA_MSG_PROBE). Every
- * member applies that write in CPG order like any other (cibdb.c), so every copy holds the same
+ * member applies that write in CPG order (cibwrite-status.c), so every copy holds the same
  * history and a new leader starts from it.
  *
  * A VM found running on two nodes is logged at critical level by the leader. The leader's plan
@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cibdb.h"
+#include "cibwrite-status.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "lrmstatus.h"

@@ -20,6 +20,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "atomicwrite.h"
+#include "cibdb.h"
 #include "clusterd.h"
 #include "executor.h"
 #include "noquorum.h"
@@ -74,8 +76,9 @@ static void save_state(void)
     g_autofree char *text = cd_noquorum_state_format(&SF.h);
     g_autoptr(GError) err = NULL;
 
-    if (!g_file_set_contents(SF.state_path, text, -1, &err))
-        g_warning("cannot save the quorum state in %s: %s", SF.state_path, err->message);
+    if (vmha_atomic_write(SF.state_path, text, strlen(text), 0644, VMHA_ATOMIC_WRITE_SYNC, &err) <
+        0)
+        g_warning("cannot save the quorum state: %s", err->message);
 }
 
 static GHashTable *instance_params(xmlNode *prim)

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cibdb.h"
+#include "cibwrite.h"
 #include "clusterd.h"
 #include "dbtransfer.h"
 #include "rexec.h"
@@ -502,7 +504,7 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
         rc = VMHA_RESULT_FAILURE;
         error = g_strdup("actions planned in an earlier membership view");
     } else {
-        rc = cd_cibdb_apply(m, &error);
+        rc = cd_cibwrite_apply(m, S.members, S.n, &error);
     }
     if (rc == 0)
         g_message("applied %s %" G_GUINT64_FORMAT " from node %" G_GUINT64_FORMAT,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cibdb.h"
 #include "clusterd.h"
 #include "fencedev.h"
 #include "engine.h"

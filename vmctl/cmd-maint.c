@@ -18,10 +18,11 @@
 #include "commands.h"
 #include "drainplan.h"
 #include "vmattr.h"
+#include "vmha/migration.h"
 #include "wait.h"
 
 typedef struct {
-    const char *method;
+    VmhaMigrationMethod method;
     bool force, dry_run, wait, failback;
     unsigned timeout;
     const char *to;
@@ -52,10 +53,9 @@ static int parse_options(VmctlOptions *opts, MaintOptions *mo, int argc, char **
             return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", usage), -1;
         switch (c) {
         case 'm':
-            mo->method = vmha_migration_method_canonical(optarg);
-            if (!mo->method)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad method '%s': quick, live or cold",
-                                   optarg),
+            if (vmha_migration_method_from_string(optarg, &mo->method) < 0)
+                return vmctl_error(opts, VMHA_RESULT_USAGE,
+                                   "bad method '%s': " VMHA_MIGRATION_METHODS, optarg),
                        -1;
             break;
         case 'f':
@@ -324,11 +324,11 @@ static Watch watch_new(const VmctlOptions *opts, const char *node, bool drain)
 
 static void format_pause(const VmhaDrainMove *mv, char *buf, size_t len)
 {
-    if (strcmp(mv->method, "cold") == 0)
+    if (mv->method == VMHA_MIGRATION_COLD)
         g_strlcpy(buf, "restart", len);
     else if (mv->pause_s < 0)
         g_strlcpy(buf, "unknown", len);
-    else if (strcmp(mv->method, "live") == 0)
+    else if (mv->method == VMHA_MIGRATION_LIVE)
         g_strlcpy(buf, "<1 s", len);
     else
         snprintf(buf, len, "%.1f s", mv->pause_s);
@@ -350,7 +350,8 @@ static void print_plan_json(const VmhaModel *m, const VmhaDrainPlan *d, const ch
         json_object_object_add(e, "priority", json_object_new_int(mv->priority));
         json_object_object_add(e, "memory_mib", json_object_new_int64(mv->memory));
         json_object_object_add(e, "target", mv->target ? json_object_new_string(mv->target) : NULL);
-        json_object_object_add(e, "method", mv->method ? json_object_new_string(mv->method) : NULL);
+        const char *method = vmha_migration_method_to_string(mv->method);
+        json_object_object_add(e, "method", method ? json_object_new_string(method) : NULL);
         json_object_object_add(e, "pause_s",
                                mv->target && mv->pause_s >= 0 ? json_object_new_double(mv->pause_s)
                                                               : NULL);
@@ -384,11 +385,11 @@ static void print_plan_json(const VmhaModel *m, const VmhaDrainPlan *d, const ch
 }
 
 static void print_plan(const VmhaModel *m, const VmhaDrainPlan *d, const char *node,
-                       const char *method)
+                       VmhaMigrationMethod method)
 {
     printf("Drain of %s (%s): %zu VM%s, %zu without a place\n\n", node,
-           method ? method : "each VM's own migration method", d->n_moves,
-           d->n_moves == 1 ? "" : "s", d->n_stuck);
+           method ? vmha_migration_method_to_string(method) : "each VM's own migration method",
+           d->n_moves, d->n_moves == 1 ? "" : "s", d->n_stuck);
     if (d->n_moves > 0) {
         printf("%-20s %8s %10s  %-8s %-7s %s\n", "VM", "PRIORITY", "MEMORY", "TARGET", "METHOD",
                "PAUSE");
@@ -403,7 +404,7 @@ static void print_plan(const VmhaModel *m, const VmhaDrainPlan *d, const char *n
             }
             format_pause(mv, pause, sizeof(pause));
             printf("%-20s %8d %10s  %-8s %-7s %s\n", mv->vm, mv->priority, mem, mv->target,
-                   mv->method, pause);
+                   vmha_migration_method_to_string(mv->method), pause);
         }
         if (d->measured)
             printf("\nPauses from this cluster's quick migrations: save %.1f MiB/s, restore "
@@ -474,7 +475,9 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
                            node, stuck);
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_DRAIN);
-    g_autofree char *method_kv = mo.method ? g_strdup_printf("method=%s", mo.method) : NULL;
+    g_autofree char *method_kv =
+            mo.method ? g_strdup_printf("method=%s", vmha_migration_method_to_string(mo.method))
+                      : NULL;
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0 ||
         (method_kv && vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0) ||
         (mo.force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
@@ -521,12 +524,13 @@ static ssize_t running_on(const VmhaModel *m, const VmhaVm *vm)
 }
 
 static int send_move(const VmctlOptions *opts, const char *vm, const char *from, const char *to,
-                     const char *method)
+                     VmhaMigrationMethod method)
 {
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_MOVE);
     g_autofree char *from_kv = g_strdup_printf("from=%s", from);
     /* Always a method: a move is a migration even for a VM without allow-migrate. */
-    g_autofree char *method_kv = g_strdup_printf("method=%s", method ? method : "quick");
+    g_autofree char *method_kv = g_strdup_printf(
+            "method=%s", vmha_migration_method_to_string(method ? method : VMHA_MIGRATION_QUICK));
     if (vmha_msg_add_str(req, VMHA_F_NAME, vm) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
         (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
@@ -586,7 +590,7 @@ int vmctl_cmd_vm_move(const VmctlOptions *gopts, int argc, char **argv)
         return rc;
     if (!opts.json) {
         printf("%s: moving %s -> %s (%s)\n", name, from_name, model->nodes[target].name,
-               mo.method ? mo.method : "quick");
+               vmha_migration_method_to_string(mo.method ? mo.method : VMHA_MIGRATION_QUICK));
         fflush(stdout);
     }
     if (mo.wait) {
@@ -676,12 +680,13 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
             g_hash_table_add(asked, g_strdup(vm->name));
             ssize_t target = -1;
             g_autofree char *why = NULL;
-            if (vmha_move_check(model, v, from, idx, NULL, (int64_t)time(NULL), &target, &why) <
-                0) {
+            if (vmha_move_check(model, v, from, idx, VMHA_MIGRATION_DEFAULT, (int64_t)time(NULL),
+                                &target, &why) < 0) {
                 watch_print(&w, "%s: stays on %s: %s", vm->name, model->nodes[from].name, why);
                 continue;
             }
-            if (send_move(&opts, vm->name, model->nodes[from].name, node, NULL) != VMHA_RESULT_OK) {
+            if (send_move(&opts, vm->name, model->nodes[from].name, node, VMHA_MIGRATION_DEFAULT) !=
+                VMHA_RESULT_OK) {
                 failed++;
                 continue;
             }

@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "model.h"
 #include "vmctl.h"
+#include "vmha/migration.h"
 
 static json_object *action_to_json(const VmhaModel *m, const VmhaAction *a)
 {
@@ -32,7 +33,8 @@ static json_object *action_to_json(const VmhaModel *m, const VmhaAction *a)
     if (a->type == VMHA_ACTION_MIGRATE) {
         json_object_object_add(o, "from", json_object_new_string(m->nodes[a->node].name));
         json_object_object_add(o, "to", json_object_new_string(m->nodes[a->to].name));
-        json_object_object_add(o, "method", json_object_new_string(a->method));
+        json_object_object_add(o, "method",
+                               json_object_new_string(vmha_migration_method_to_string(a->method)));
     } else {
         json_object_object_add(o, "node", json_object_new_string(m->nodes[a->node].name));
     }
@@ -83,7 +85,7 @@ static void print_human(const VmhaModel *m, const VmhaPlan *plan)
             break;
         case VMHA_ACTION_MIGRATE:
             printf("  migrate  %s %s -> %s (%s)\n", m->vms[a->vm].name, m->nodes[a->node].name,
-                   m->nodes[a->to].name, a->method);
+                   m->nodes[a->to].name, vmha_migration_method_to_string(a->method));
             break;
         default:
             printf("  %-8s %s on %s\n", vmha_action_type_to_string(a->type), m->vms[a->vm].name,
