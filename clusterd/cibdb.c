@@ -25,6 +25,7 @@
 #include "cibnodes.h"
 #include "cibsig.h"
 #include "clusterd.h"
+#include "corosync.h"
 #include "fencedev.h"
 #include "fencer.h"
 #include "lrmstatus.h"
@@ -1431,7 +1432,7 @@ static int set_node_flag(xmlNode *nodes, const char *uname, const char *key, con
 static bool mark_disarmed_nodes(xmlNode *cib, xmlNode *status)
 {
     size_t n_members = 0;
-    const VmhaPeerState *members = cd_sync_members(&n_members);
+    const CdCpgMember *members = cd_cpg_members(&n_members);
     xmlNode *nodes = pcmk_find_cib_element(cib, XML_CIB_TAG_NODES);
     bool changed = false;
 

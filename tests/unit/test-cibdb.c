@@ -17,16 +17,17 @@
 #include <libxml/relaxng.h>
 
 #include "clusterd/clusterd.h"
+#include "clusterd/corosync.h"
 #include "model.h"
 #include "vmctl/vmctl.h"
 
 static char *dir;
 
-/* The CPG view the writes are applied in (clusterd/sync.c in clusterd). */
-static VmhaPeerState members[3];
+/* The CPG view the writes are applied in (clusterd/corosync.c in clusterd). */
+static CdCpgMember members[3];
 static size_t n_members;
 
-const VmhaPeerState *cd_sync_members(size_t *ret_n)
+const CdCpgMember *cd_cpg_members(size_t *ret_n)
 {
     *ret_n = n_members;
     return members;
@@ -778,8 +779,8 @@ static void test_placement_writes(void **state)
 
     /* Maintenance mode ends while n3 is out of the view: n3 did not see it end and would not
      * fence itself, so it is marked. */
-    members[0] = (VmhaPeerState){.nodeid = 1};
-    members[1] = (VmhaPeerState){.nodeid = 2};
+    members[0] = (CdCpgMember){.nodeid = 1};
+    members[1] = (CdCpgMember){.nodeid = 2};
     n_members = 2;
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "maintenance-mode=", NULL)), 0);
