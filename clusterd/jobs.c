@@ -58,7 +58,7 @@ static unsigned op_timeout(xmlNode *prim, const char *op)
     return cd_cib_op_ms(prim, op, "timeout", dflt);
 }
 
-/* ---- results: written until recorded ---- */
+/* ---- results ---- */
 
 static void send_result(const VmhaOpResult *r)
 {
@@ -80,7 +80,7 @@ static void send_result(const VmhaOpResult *r)
     cd_outbox_write(m);
 }
 
-/* ---- node side: running what the database says is pending here ---- */
+/* ---- running what the database says is pending here ---- */
 
 static void job_free(Job *j)
 {
@@ -273,7 +273,7 @@ static void run_pending(xmlNode *status, bool adopt_only)
             g_hash_table_iter_remove(&it);
 }
 
-/* ---- node side: recurring monitors ---- */
+/* ---- recurring monitors ---- */
 
 static gboolean cancel_monitor(gpointer user_data)
 {

@@ -61,7 +61,7 @@ static struct {
     GHashTable *in_view;    /* node ids in the quorum view at the last change */
     GHashTable *fences;     /* node name -> Fence */
     char *uuid;             /* this process's transition keys end with it, as Pacemaker's te_uuid */
-} C;
+} L;
 
 static void schedule(void);
 
@@ -73,7 +73,7 @@ static int64_t wall_s_ceil(void)
 
 static bool is_leader(void)
 {
-    return C.up && cd_sync_leader() != 0 && cd_sync_leader() == cd_local_nodeid();
+    return L.up && cd_sync_leader() != 0 && cd_sync_leader() == cd_local_nodeid();
 }
 
 /* Writes that record a time carry the writer's: every member records the same. */
@@ -84,7 +84,7 @@ static int add_time(VmhaMsg *m)
     return vmha_msg_add_str(m, VMHA_F_KV, kv);
 }
 
-/* ---- leader side: fencing ---- */
+/* ---- fencing ---- */
 
 static void fence_free(gpointer p)
 {
@@ -96,7 +96,7 @@ static void fence_free(gpointer p)
 static void on_fence_done(const CdFenceResult *res, void *ctx)
 {
     g_autofree char *node = ctx;
-    Fence *f = C.up ? g_hash_table_lookup(C.fences, node) : NULL;
+    Fence *f = L.up ? g_hash_table_lookup(L.fences, node) : NULL;
     bool ok = res->status == CD_FENCE_OK;
 
     if (!f)
@@ -148,11 +148,11 @@ static GPtrArray *fence_devices_for(xmlNode *cib, const char *node)
 
 static void fence_node(xmlNode *cib, const char *node)
 {
-    Fence *f = g_hash_table_lookup(C.fences, node);
+    Fence *f = g_hash_table_lookup(L.fences, node);
     if (!f) {
         f = g_new0(Fence, 1);
         f->node = g_strdup(node);
-        g_hash_table_insert(C.fences, f->node, f);
+        g_hash_table_insert(L.fences, f->node, f);
     }
     f->wanted = true;
     if (f->done || f->running || g_get_monotonic_time() < f->next_try_us)
@@ -202,12 +202,12 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
             n->self_fence_disarmed ||
             (m->stonith_enabled && vmha_model_node_has_fence_device(m, i)) ||
             now < n->lost_since + m->fence_watchdog_timeout ||
-            g_hash_table_contains(C.fences, n->name))
+            g_hash_table_contains(L.fences, n->name))
             continue;
         Fence *f = g_new0(Fence, 1);
         f->node = g_strdup(n->name);
         f->done = true;
-        g_hash_table_insert(C.fences, f->node, f);
+        g_hash_table_insert(L.fences, f->node, f);
         g_critical("%s: self-fence deadline passed (lost %" G_GINT64_FORMAT " s ago); recording it "
                    "as fenced",
                    n->name, now - n->lost_since);
@@ -221,14 +221,16 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
     }
 }
 
-/* ---- leader side: planning and dispatch ---- */
+/* ---- planning and dispatch ---- */
 
 static void on_actions_written(void *ctx, int rc, const char *message)
 {
     g_auto(GStrv) vms = ctx;
 
+    if (!L.up)
+        return; /* failed at shutdown (sync.c's finalise comes after ours) */
     for (size_t i = 0; vms[i]; i++)
-        g_hash_table_remove(C.dispatched, vms[i]);
+        g_hash_table_remove(L.dispatched, vms[i]);
     if (rc != VMHA_RESULT_OK)
         g_warning("actions not recorded: %s", message);
     schedule();
@@ -242,8 +244,8 @@ static void set_lost_since(VmhaModel *m)
         if (m->nodes[i].state != VMHA_NODE_LOST)
             continue;
         uint32_t id = cd_node_id_by_name(m->nodes[i].name);
-        gpointer v = id ? g_hash_table_lookup(C.lost_at, GUINT_TO_POINTER(id)) : NULL;
-        m->nodes[i].lost_since = v ? (int64_t)GPOINTER_TO_SIZE(v) : C.started_at;
+        gpointer v = id ? g_hash_table_lookup(L.lost_at, GUINT_TO_POINTER(id)) : NULL;
+        m->nodes[i].lost_since = v ? (int64_t)GPOINTER_TO_SIZE(v) : L.started_at;
     }
 }
 
@@ -299,7 +301,7 @@ static void transition(void)
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
     GHashTableIter it;
     gpointer value;
-    g_hash_table_iter_init(&it, C.fences);
+    g_hash_table_iter_init(&it, L.fences);
     while (g_hash_table_iter_next(&it, NULL, &value))
         ((Fence *)value)->wanted = false;
     for (size_t i = 0; i < plan->n_actions; i++)
@@ -317,7 +319,7 @@ static void transition(void)
         free_xml(cib);
     /* Forget fencing nobody wants any more (the node came back, or is recorded fenced), except
      * a run in flight, whose outcome is recorded whatever it is. */
-    g_hash_table_iter_init(&it, C.fences);
+    g_hash_table_iter_init(&it, L.fences);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         Fence *f = value;
         ssize_t i = vmha_model_find_node(m, f->node);
@@ -327,17 +329,17 @@ static void transition(void)
     }
     record_self_fences(m, now);
 
-    VmhaDispatchInput in = {.model = m, .plan = plan, .dispatched = C.dispatched, .hold = hold};
+    VmhaDispatchInput in = {.model = m, .plan = plan, .dispatched = L.dispatched, .hold = hold};
     g_autoptr(GArray) chosen = vmha_dispatch_select(&in);
     if (chosen->len == 0)
         return;
     g_autoptr(VmhaMsg) msg = vmha_msg_new(VMHA_MSG_ACTIONS);
     GPtrArray *vms = g_ptr_array_new();
-    C.seq++;
+    L.seq++;
     for (guint i = 0; i < chosen->len; i++) {
         const VmhaAction *a = &plan->actions[g_array_index(chosen, size_t, i)];
         const char *vm = m->vms[a->vm].name;
-        g_autofree char *key = g_strdup_printf("%u:%" G_GUINT64_FORMAT ":0:%s", i, C.seq, C.uuid);
+        g_autofree char *key = g_strdup_printf("%u:%" G_GUINT64_FORMAT ":0:%s", i, L.seq, L.uuid);
         VmhaActionSpec spec = {
                 .key = key,
                 .op = a->type == VMHA_ACTION_START  ? "start"
@@ -352,8 +354,8 @@ static void transition(void)
         if (vmha_msg_add_str(msg, VMHA_F_ACTION, line) < 0)
             break;
         g_message("dispatching %s", line);
-        if (!g_hash_table_contains(C.dispatched, vm)) {
-            g_hash_table_insert(C.dispatched, g_strdup(vm), g_strdup(key));
+        if (!g_hash_table_contains(L.dispatched, vm)) {
+            g_hash_table_insert(L.dispatched, g_strdup(vm), g_strdup(key));
             g_ptr_array_add(vms, g_strdup(vm));
         }
     }
@@ -369,7 +371,7 @@ static void set_tick(unsigned ms);
 
 static gboolean on_idle(gpointer user_data)
 {
-    C.idle_src = 0;
+    L.idle_src = 0;
     if (!is_leader())
         return G_SOURCE_REMOVE;
     transition();
@@ -378,8 +380,8 @@ static gboolean on_idle(gpointer user_data)
 
 static void schedule(void)
 {
-    if (C.up && !C.idle_src && is_leader())
-        C.idle_src = g_idle_add(on_idle, NULL);
+    if (L.up && !L.idle_src && is_leader())
+        L.idle_src = g_idle_add(on_idle, NULL);
 }
 
 static gboolean on_tick(gpointer user_data)
@@ -390,12 +392,12 @@ static gboolean on_tick(gpointer user_data)
 
 static void set_tick(unsigned ms)
 {
-    if (C.tick_src && C.tick_ms == ms)
+    if (L.tick_src && L.tick_ms == ms)
         return;
-    if (C.tick_src)
-        g_source_remove(C.tick_src);
-    C.tick_ms = ms;
-    C.tick_src = g_timeout_add(ms, on_tick, NULL);
+    if (L.tick_src)
+        g_source_remove(L.tick_src);
+    L.tick_ms = ms;
+    L.tick_src = g_timeout_add(ms, on_tick, NULL);
 }
 
 /* ---- events ---- */
@@ -410,11 +412,11 @@ static void on_membership(const CdEvent *event, void *user_data)
         gpointer id = GUINT_TO_POINTER(n->nodeid);
         bool in = cd_node_in_quorum_view(n->nodeid);
         if (in) {
-            g_hash_table_add(C.in_view, id);
-            g_hash_table_remove(C.lost_at, id);
+            g_hash_table_add(L.in_view, id);
+            g_hash_table_remove(L.lost_at, id);
         } else {
-            if (g_hash_table_remove(C.in_view, id))
-                g_hash_table_insert(C.lost_at, id, GSIZE_TO_POINTER((gsize)now));
+            if (g_hash_table_remove(L.in_view, id))
+                g_hash_table_insert(L.lost_at, id, GSIZE_TO_POINTER((gsize)now));
             any_lost = true;
         }
     }
@@ -430,13 +432,13 @@ static void on_database(const CdEvent *event, void *user_data)
 
 void cd_leader_init(void)
 {
-    C.dispatched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    C.lost_at = g_hash_table_new(g_direct_hash, g_direct_equal);
-    C.in_view = g_hash_table_new(g_direct_hash, g_direct_equal);
-    C.fences = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fence_free);
-    C.started_at = wall_s_ceil();
-    C.uuid = g_uuid_string_random();
-    C.up = true;
+    L.dispatched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    L.lost_at = g_hash_table_new(g_direct_hash, g_direct_equal);
+    L.in_view = g_hash_table_new(g_direct_hash, g_direct_equal);
+    L.fences = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, fence_free);
+    L.started_at = wall_s_ceil();
+    L.uuid = g_uuid_string_random();
+    L.up = true;
     set_tick(TICK_IDLE_MS);
     cd_events_subscribe(CD_EVENT_CPG_VIEW, on_membership, NULL);
     cd_events_subscribe(CD_EVENT_QUORUM, on_membership, NULL);
@@ -447,19 +449,19 @@ void cd_leader_init(void)
 
 void cd_leader_finalise(void)
 {
-    if (!C.up)
+    if (!L.up)
         return;
     cd_events_unsubscribe(on_membership);
     cd_events_unsubscribe(on_database);
-    C.up = false;
-    if (C.idle_src)
-        g_source_remove(C.idle_src);
-    if (C.tick_src)
-        g_source_remove(C.tick_src);
-    g_clear_pointer(&C.dispatched, g_hash_table_unref);
-    g_clear_pointer(&C.lost_at, g_hash_table_unref);
-    g_clear_pointer(&C.in_view, g_hash_table_unref);
-    g_clear_pointer(&C.fences, g_hash_table_unref);
-    g_clear_pointer(&C.uuid, g_free);
-    memset(&C, 0, sizeof(C));
+    L.up = false;
+    if (L.idle_src)
+        g_source_remove(L.idle_src);
+    if (L.tick_src)
+        g_source_remove(L.tick_src);
+    g_clear_pointer(&L.dispatched, g_hash_table_unref);
+    g_clear_pointer(&L.lost_at, g_hash_table_unref);
+    g_clear_pointer(&L.in_view, g_hash_table_unref);
+    g_clear_pointer(&L.fences, g_hash_table_unref);
+    g_clear_pointer(&L.uuid, g_free);
+    memset(&L, 0, sizeof(L));
 }
