@@ -1,5 +1,5 @@
 /* The event dispatcher (events.h): a list of subscriptions, called in the order they were made.
- * A dozen subscriptions in all, so a publish is a walk over the list. */
+ * About thirty subscriptions in all, so a publish is a walk over the list. */
 #include "config.h"
 
 #include <glib.h>
