@@ -27,7 +27,7 @@
 #include "atomicwrite.h"
 #include "cibdb.h"
 #include "cibsig.h"
-#include "clusterd.h" /* CdNode */
+#include "corosync.h" /* CdNode */
 
 /* Debian 12's Pacemaker refuses documents with a newer feature set. */
 #define VMHA_CRM_FEATURE_SET "3.16.1"

@@ -1,6 +1,6 @@
 /* cibwrite-status.c: the resource history clusterd records in the status section: probes, the
  * leader's actions, their results (rows of cibwrite.c's table), and the F_KV pairs those writes
- * carry besides their lines (lib/lrmstatus.h), which probe.c and controller.c write. */
+ * carry besides their lines (lib/lrmstatus.h), which probe.c and jobs.c write. */
 #pragma once
 
 #include "cibwrite-common.h"

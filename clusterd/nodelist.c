@@ -8,7 +8,10 @@
 #include "config.h"
 
 #include "cibwrite.h"
-#include "clusterd.h"
+#include "corosync.h"
+#include "events.h"
+#include "nodelist.h"
+#include "sync.h"
 
 #define CHECK_INTERVAL_S 2
 
@@ -18,16 +21,18 @@ static struct {
     guint timer_src;
 } N;
 
+static void check(void);
+
 static void on_written(void *ctx, int rc, const char *message)
 {
     N.in_flight = false;
     if (rc != 0)
         g_warning("cannot update the database's node list: %s", message ? message : "?");
     else
-        cd_nodelist_check(); /* the nodelist may have changed again meanwhile */
+        check(); /* the nodelist may have changed again meanwhile */
 }
 
-void cd_nodelist_check(void)
+static void check(void)
 {
     const GPtrArray *nodes = cd_nodes();
 
@@ -57,18 +62,25 @@ void cd_nodelist_check(void)
 
 static gboolean on_timer(gpointer user_data)
 {
-    cd_nodelist_check();
+    check();
     return G_SOURCE_CONTINUE;
+}
+
+static void on_nodelist(const CdEvent *event, void *user_data)
+{
+    check();
 }
 
 void cd_nodelist_init(void)
 {
     N.up = true;
     N.timer_src = g_timeout_add_seconds(CHECK_INTERVAL_S, on_timer, NULL);
+    cd_events_subscribe(CD_EVENT_NODELIST, on_nodelist, NULL);
 }
 
 void cd_nodelist_finalise(void)
 {
+    cd_events_unsubscribe(on_nodelist);
     if (N.timer_src)
         g_source_remove(N.timer_src);
     N.timer_src = 0;

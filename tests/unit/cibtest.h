@@ -7,7 +7,7 @@
 
 #include "clusterd/cibdb.h"
 #include "clusterd/cibwrite.h"
-#include "clusterd/clusterd.h"
+#include "clusterd/corosync.h"
 
 extern char *dir;
 /* The CPG view writes are applied in (empty unless a test sets it). */
