@@ -191,3 +191,38 @@ int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel *
                            error->message);
     return VMHA_RESULT_OK;
 }
+
+json_object *vmctl_json_get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *vmctl_json_str(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v ? json_object_get_string(v) : NULL;
+}
+
+bool vmctl_json_bool(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v && json_object_get_boolean(v);
+}
+
+int64_t vmctl_json_int(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v ? json_object_get_int64(v) : 0;
+}
+
+json_object *vmctl_find_named(json_object *arr, const char *name)
+{
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+        json_object *e = json_object_array_get_idx(arr, i);
+        const char *n = vmctl_json_str(e, "name");
+        if (n && g_strcmp0(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}

@@ -39,3 +39,12 @@ int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_nam
 /* The live database (CIB_QUERY: with quorum and node states as clusterd sees them now) as a
  * model. Returns a VMHA_RESULT_* code, the reason printed prefixed with `who`. */
 int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model);
+
+/* Reading clusterd's JSON answers: a member (NULL when o is NULL or has no such member), its
+ * string (NULL also for null), boolean (false when absent) and integer (0 when absent). */
+json_object *vmctl_json_get(json_object *o, const char *key);
+const char *vmctl_json_str(json_object *o, const char *key);
+bool vmctl_json_bool(json_object *o, const char *key);
+int64_t vmctl_json_int(json_object *o, const char *key);
+/* The element of an array of objects whose "name" is name, or NULL. */
+json_object *vmctl_find_named(json_object *arr, const char *name);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "vmctl.h"
+#include "commands.h"
 
 /* First words of two-word names ("vm" of "vm add"): the groups. */
 static bool is_group(const char *word)
@@ -285,4 +285,26 @@ int vmctl_check_options(const VmctlOptions *gopts, const VmctlCommand *cmd, int 
         return VMHA_RESULT_OK;
     }
     return rc;
+}
+
+/* Commands take no options of their own but --json, which may also follow the command name. */
+int vmctl_parse_common(VmctlOptions *opts, int argc, char **argv, int max_args)
+{
+    static const struct option long_options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        if (c == 'j')
+            opts->json = true;
+        else
+            return -1;
+    }
+    if (argc - optind > max_args)
+        return -1;
+    return optind;
 }

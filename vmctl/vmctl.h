@@ -1,4 +1,5 @@
-/* vmctl: the command-line client. Each command lives in its own file and is listed in vmctl.c. */
+/* vmctl: the command-line client. Its commands are listed in vmctl.c's table; their handlers live
+ * in cmd-NOUN.c, one file per noun (commands.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -86,6 +87,3 @@ int vmctl_cmd_complete(const VmctlOptions *opts, int argc, char **argv);
 
 /* Prints "vmctl: <message>" to stderr and returns code, for `return vmctl_fail(...)`. */
 int vmctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Command handlers, one file each. */
-int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv); /* simulate.c */

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "commands.h"
 #include "engine.h"
 #include "model.h"
 #include "vmctl.h"
@@ -147,7 +148,7 @@ static void warm_heap(void)
         (void)madvise((void *)start, end - start, MADV_HUGEPAGE); /* a hint: failure is fine */
 }
 
-int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
+int vmctl_cmd_simulate(const VmctlOptions *opts, int argc, char **argv)
 {
     static const struct option long_options[] = {
             {"cib", required_argument, NULL, 'c'},   {"fail", required_argument, NULL, 'f'},
