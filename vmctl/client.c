@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,42 +12,6 @@
 
 /* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
 #define REPLY_TIMEOUT_MS 60000
-
-int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (opts->json) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "ok", json_object_new_boolean(false));
-        json_object_object_add(o, "exit_code", json_object_new_int(code));
-        json_object_object_add(o, "error", json_object_new_string(msg));
-        vmctl_print_json(o);
-        json_object_put(o);
-    }
-    return vmctl_fail(code, "%s", msg);
-}
-
-void vmctl_print_json(json_object *o)
-{
-    puts(json_object_to_json_string_ext(o,
-                                        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-void vmctl_print_ok(const VmctlOptions *opts, const char *what)
-{
-    if (!opts->json)
-        return;
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "ok", json_object_new_boolean(true));
-    json_object_object_add(o, "result", json_object_new_string(what));
-    vmctl_print_json(o);
-    json_object_put(o);
-}
 
 static int read_all(int fd, GByteArray *in, int timeout_ms)
 {

@@ -4,12 +4,13 @@
 #include <json-c/json.h>
 
 #include "model.h"
+#include "report.h"
 #include "vmctl.h"
 #include "vmha/wire.h"
 
-/* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the one-line reason
- * has been printed (or, with --json, an {"error": ...} object). On success *ret_json holds the
- * reply's JSON document when it carried one. */
+/* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the reason has been
+ * reported (report.h). On success *ret_json holds the reply's JSON document when it carried
+ * one. */
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
 /* The same, handing back the whole reply (for payloads other than JSON). */
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
@@ -20,16 +21,6 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
 /* The same, waiting up to timeout_ms for the reply (requests that run long, like node exec). */
 int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
                           VmhaMsg **ret_reply);
-
-/* Prints a JSON document (for --json). */
-void vmctl_print_json(json_object *o);
-
-/* Reports an error: one line on stderr, and with --json an {"error": ...} object on stdout. */
-int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-/* Prints {"ok": true} for --json after a successful write. */
-void vmctl_print_ok(const VmctlOptions *opts, const char *what);
 
 /* Reads a libvirt domain XML for `vm add`: name, memory in MiB and vCPUs. Returns 0, or a
  * VMHA_RESULT_* code with the reason printed. */

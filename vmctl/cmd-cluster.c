@@ -133,6 +133,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             {"wait", required_argument, NULL, 'w'},
             {"force", no_argument, NULL, 'f'},
             {"dry-run", no_argument, NULL, 'd'},
+            {"json", no_argument, NULL, 'j'},
             {NULL, 0, NULL, 0},
     };
     const char *name = NULL, *agent = NULL;
@@ -155,8 +156,8 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         case 't':
             if (!g_ascii_string_to_unsigned(optarg, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS,
                                             &v, NULL))
-                return vmctl_fail(VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)", optarg,
-                                  VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)",
+                                   optarg, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
             token = (unsigned)v;
             break;
         case 'F':
@@ -170,8 +171,8 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             break;
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
-                                  optarg);
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
+                                   optarg);
             break;
         case 'f':
             run.force = true;
@@ -179,28 +180,30 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         case 'd':
             run.dry_run = true;
             break;
+        case 'j': /* main saw it: opts->json */
+            break;
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE, "%s", setup_usage);
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
         }
     }
     if (!name || optind >= argc)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", setup_usage);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
     if (!vmha_cluster_name_valid(name))
-        return vmctl_fail(VMHA_RESULT_USAGE,
-                          "bad cluster name '%s': 1 to 32 letters, digits, '_' or '-'", name);
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "bad cluster name '%s': 1 to 32 letters, digits, '_' or '-'", name);
     if (run.storage && !g_path_is_absolute(run.storage))
-        return vmctl_fail(VMHA_RESULT_USAGE, "--storage needs an absolute path");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
     if (agent && !vmha_fence_agent_valid(agent))
-        return vmctl_fail(VMHA_RESULT_USAGE,
-                          "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
-                          agent);
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
+                           agent);
     if (fence_opts->len && !agent)
-        return vmctl_fail(VMHA_RESULT_USAGE, "--fence-option without --fence AGENT");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--fence-option without --fence AGENT");
     if (agent) {
         g_autofree char *err = NULL;
         g_ptr_array_add(fence_opts, NULL);
         if (vmha_fence_options_check((const char *const *)fence_opts->pdata, &err) < 0)
-            return vmctl_fail(VMHA_RESULT_USAGE, "%s", err);
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", err);
         g_ptr_array_remove_index(fence_opts, fence_opts->len - 1);
     }
     for (int i = optind; i < argc; i++) {
@@ -224,24 +227,26 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
                        .n_nodes = nodes->len};
     g_autofree char *spec_error = NULL;
     if (vmha_cs_spec_check(&spec, &spec_error) < 0)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", spec_error);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", spec_error);
     if (nodes->len == 2 && !agent)
-        return vmctl_fail(VMHA_RESULT_USAGE,
-                          "a two-node cluster needs a fence device (--fence AGENT): with "
-                          "two_node each host alone stays quorate, so only fencing keeps both "
-                          "from running the same VMs");
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "a two-node cluster needs a fence device (--fence AGENT): with "
+                           "two_node each host alone stays quorate, so only fencing keeps both "
+                           "from running the same VMs");
     guint n_local = 0;
     for (guint i = 0; i < nodes->len; i++)
         n_local += ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
     if (n_local != 1)
-        return vmctl_fail(VMHA_RESULT_REFUSED,
-                          n_local ? "two of the nodes have addresses of this host"
-                                  : "run this on one of the nodes: none of their addresses is "
-                                    "this host's (give NODE=ADDR)");
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           n_local ? "two of the nodes have addresses of this host"
+                                   : "run this on one of the nodes: none of their addresses is "
+                                     "this host's (give NODE=ADDR)");
     if (geteuid() != 0)
-        return vmctl_fail(VMHA_RESULT_DENIED, "cluster setup must run as root");
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster setup must run as root");
     g_autofree char *conf = vmha_cs_render_spec(&spec);
 
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
     run.start_us = g_get_monotonic_time();
     remote = vmctl_remote_new();
     run.remote = remote;
@@ -257,6 +262,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         printf("would enable and start libvirtd's TLS listener, corosync and clusterd on every "
                "host, then wait until all %u are in sync%s\n",
                nodes->len, agent ? " and add the fence device" : "");
+        vmctl_print_ok(opts, "checked");
         return VMHA_RESULT_OK;
     }
     if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
@@ -269,13 +275,14 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     const char *keygen[] = {"corosync-keygen", "-k", keyfile, NULL};
     if (!dir || vmctl_setup_run_local(keygen, &error) < 0 ||
         vmctl_setup_make_ca(dir, name, &error) < 0) {
-        fprintf(stderr, "vmctl: cannot make the cluster's keys: %s\n", error ? error : "?");
+        vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot make the cluster's keys: %s",
+                    error ? error : "?");
         rc = VMHA_RESULT_FAILURE;
         goto out;
     }
     for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++)
         if (vmctl_setup_make_node_cert(dir, g_ptr_array_index(nodes, i), &error) < 0) {
-            fprintf(stderr, "vmctl: cannot make a certificate: %s\n", error);
+            vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot make a certificate: %s", error);
             rc = VMHA_RESULT_FAILURE;
         }
     if (rc != VMHA_RESULT_OK)
@@ -291,7 +298,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         vmctl_setup_add_put(s, COROSYNC_CONF, "0644", conf, strlen(conf));
         if (vmctl_setup_add_put_file(s, COROSYNC_AUTHKEY, "0400", keyfile, &error) < 0 ||
             vmctl_setup_add_tls_files(s, dir, n, &error) < 0) {
-            fprintf(stderr, "vmctl: %s\n", error);
+            vmctl_error(opts, VMHA_RESULT_FAILURE, "%s", error);
             rc = VMHA_RESULT_FAILURE;
             break;
         }
@@ -327,8 +334,9 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         goto out;
     }
     if (!vmctl_setup_commit_all(&run))
-        fprintf(stderr, "vmctl: warning: could not drop the undo records everywhere\n");
+        vmctl_warning(opts, "could not drop the undo records everywhere");
     vmctl_setup_progress(&run, "cluster '%s' is up: %u nodes", name, nodes->len);
+    vmctl_print_ok(opts, "set up");
 out:
     if (dir) {
         g_autofree char *cmd = NULL;
@@ -346,11 +354,9 @@ static const char join_usage[] =
 int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
 {
     static const struct option long_options[] = {
-            {"storage", required_argument, NULL, 's'},
-            {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},
-            {"dry-run", no_argument, NULL, 'd'},
-            {NULL, 0, NULL, 0},
+            {"storage", required_argument, NULL, 's'}, {"wait", required_argument, NULL, 'w'},
+            {"force", no_argument, NULL, 'f'},         {"dry-run", no_argument, NULL, 'd'},
+            {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
     };
     g_autoptr(GPtrArray) nodes =
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
@@ -368,7 +374,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             break;
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
             break;
         case 'f':
             run.force = true;
@@ -376,19 +382,21 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
         case 'd':
             run.dry_run = true;
             break;
+        case 'j': /* main saw it: opts->json */
+            break;
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE, "%s", join_usage);
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
         }
     }
     if (optind + 1 != argc)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", join_usage);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
     if (run.storage && !g_path_is_absolute(run.storage))
-        return vmctl_fail(VMHA_RESULT_USAGE, "--storage needs an absolute path");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
     g_autoptr(VmctlSetupNode) new_node = NULL;
     if ((rc = vmctl_setup_node_from_arg(opts, argv[optind], &new_node)) != 0)
         return rc;
     if (geteuid() != 0)
-        return vmctl_fail(VMHA_RESULT_DENIED, "cluster join must run as root");
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster join must run as root");
     if ((rc = vmctl_setup_load_cluster(opts, &conf, nodes)) != 0)
         return rc;
     guint n_members = nodes->len;
@@ -396,19 +404,21 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < n_members; i++)
         here |= ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
     if (!here)
-        return vmctl_fail(VMHA_RESULT_USAGE, "run this on a node of the cluster");
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "run this on a node of the cluster");
     new_node->nodeid = vmha_cs_conf_next_nodeid(conf);
     VmhaCsNode cs = {
             .name = new_node->h.name, .addr = new_node->h.addr, .nodeid = new_node->nodeid};
     g_autofree char *error = NULL;
     if (vmha_cs_conf_add_node(conf, &cs, &error) < 0)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", error);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", error);
     if ((rc = vmctl_setup_require_quorate(opts)) != 0)
         return rc;
     g_autofree char *text = vmha_cs_conf_render(conf);
     g_ptr_array_add(nodes, g_steal_pointer(&new_node));
     VmctlSetupNode *nn = g_ptr_array_index(nodes, n_members);
 
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
     run.start_us = g_get_monotonic_time();
     remote = vmctl_remote_new();
     run.remote = remote;
@@ -427,6 +437,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                "libvirtd's TLS listener, corosync and clusterd there and wait until it is in "
                "sync\n",
                nn->h.name);
+        vmctl_print_ok(opts, "checked");
         return VMHA_RESULT_OK;
     }
     if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
@@ -446,7 +457,8 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
         vmctl_setup_make_node_cert(dir, nn, &error) < 0 ||
         vmctl_setup_add_put_file(s, COROSYNC_AUTHKEY, "0400", COROSYNC_AUTHKEY, &error) < 0 ||
         vmctl_setup_add_tls_files(s, dir, nn, &error) < 0) {
-        fprintf(stderr, "vmctl: cannot prepare %s's keys: %s\n", nn->h.name, error ? error : "?");
+        vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot prepare %s's keys: %s", nn->h.name,
+                    error ? error : "?");
         goto out;
     }
     g_string_append(s, "start_svc libvirtd-tls\n");
@@ -478,7 +490,8 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     vmctl_setup_progress(&run, "%s is in the cluster and in sync (%u nodes)", nn->h.name,
                          nodes->len);
     if (!vmctl_setup_commit_all(&run))
-        fprintf(stderr, "vmctl: warning: could not drop the undo records everywhere\n");
+        vmctl_warning(opts, "could not drop the undo records everywhere");
+    vmctl_print_ok(opts, "joined");
     rc = VMHA_RESULT_OK;
 out:
     if (dir) {
@@ -496,6 +509,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     static const struct option long_options[] = {
             {"wait", required_argument, NULL, 'w'},
             {"force", no_argument, NULL, 'f'},
+            {"json", no_argument, NULL, 'j'},
             {NULL, 0, NULL, 0},
     };
     g_autoptr(GPtrArray) nodes =
@@ -510,22 +524,24 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         switch (c) {
         case 'w':
             if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_fail(VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
             break;
         case 'f':
             run.force = true;
             break;
+        case 'j': /* main saw it: opts->json */
+            break;
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE, "%s", leave_usage);
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
         }
     }
     if (optind + 1 != argc)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", leave_usage);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
     const char *name = argv[optind];
     if (!vmha_hostname_valid(name))
-        return vmctl_fail(VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
     if (geteuid() != 0)
-        return vmctl_fail(VMHA_RESULT_DENIED, "cluster leave must run as root");
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster leave must run as root");
     if ((rc = vmctl_setup_load_cluster(opts, &conf, nodes)) != 0)
         return rc;
     g_autofree char *error = NULL;
@@ -534,11 +550,11 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         if (g_ascii_strcasecmp(((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.name, name) == 0)
             gone = i;
     if (gone == G_MAXUINT)
-        return vmctl_fail(VMHA_RESULT_NOT_FOUND, "'%s' is not a node of this cluster", name);
+        return vmctl_error(opts, VMHA_RESULT_NOT_FOUND, "'%s' is not a node of this cluster", name);
     if (((VmctlSetupNode *)g_ptr_array_index(nodes, gone))->h.local)
-        return vmctl_fail(VMHA_RESULT_USAGE, "run this on another node than %s", name);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "run this on another node than %s", name);
     if (vmha_cs_conf_remove_node(conf, name, &error) < 0)
-        return vmctl_fail(VMHA_RESULT_REFUSED, "%s", error);
+        return vmctl_error(opts, VMHA_RESULT_REFUSED, "%s", error);
     if ((rc = vmctl_setup_require_quorate(opts)) != 0)
         return rc;
     g_autoptr(GPtrArray) left = g_ptr_array_new();
@@ -550,16 +566,18 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         if ((rc = vmctl_setup_two_left_fenced(opts, left, &fenced)) != 0)
             return rc;
         if (!fenced)
-            return vmctl_fail(VMHA_RESULT_REFUSED,
-                              "leaving %s would leave a two-node cluster without a fence device "
-                              "covering both nodes: add one first (vmctl fence add)",
-                              name);
+            return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                               "leaving %s would leave a two-node cluster without a fence device "
+                               "covering both nodes: add one first (vmctl fence add)",
+                               name);
     }
     /* The leaving node is moved to the end: members first (install_conf_and_reload). */
     VmctlSetupNode *leaving = g_ptr_array_steal_index(nodes, gone);
     g_ptr_array_add(nodes, leaving);
     guint n_members = nodes->len - 1;
     g_autofree char *text = vmha_cs_conf_render(conf);
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
     run.start_us = g_get_monotonic_time();
 
     if (!run.force) {
@@ -570,7 +588,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
         plain.json = false;
         rc = vmctl_cmd_node_drain(&plain, 5, (char **)args);
         if (rc != VMHA_RESULT_OK) {
-            fprintf(stderr, "vmctl: %s was not drained: it stays in the cluster\n", name);
+            vmctl_error(opts, rc, "%s was not drained: it stays in the cluster", name);
             return rc;
         }
     }
@@ -578,10 +596,10 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     if ((rc = vmctl_setup_vms_on(opts, name, &vms)) != 0)
         return rc;
     if (*vms)
-        return vmctl_fail(VMHA_RESULT_REFUSED,
-                          "%s still runs %s: drain it (leave without --force) or wait until they "
-                          "were recovered elsewhere",
-                          name, vms);
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           "%s still runs %s: drain it (leave without --force) or wait until they "
+                           "were recovered elsewhere",
+                           name, vms);
 
     remote = vmctl_remote_new();
     run.remote = remote;
@@ -634,6 +652,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     }
     vmctl_setup_progress(&run, "%s left the cluster (%u nodes)", name, n_members);
     if (!vmctl_setup_commit_all(&run))
-        fprintf(stderr, "vmctl: warning: could not drop the undo records everywhere\n");
+        vmctl_warning(opts, "could not drop the undo records everywhere");
+    vmctl_print_ok(opts, "left");
     return VMHA_RESULT_OK;
 }

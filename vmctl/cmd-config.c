@@ -35,7 +35,7 @@ int vmctl_cmd_config_show(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_fail(VMHA_RESULT_USAGE, "usage: vmctl config show [--json]");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl config show [--json]");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CONFIG_SHOW);
     int rc = vmctl_call(&opts, req, &o);
     if (rc != VMHA_RESULT_OK)

@@ -43,7 +43,7 @@ int vmctl_cmd_node_list(const VmctlOptions *gopts, int argc, char **argv)
     json_object *o = NULL;
 
     if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_fail(VMHA_RESULT_USAGE, "usage: vmctl node list [--json]");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl node list [--json]");
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_LIST);
     int rc = vmctl_call(&opts, req, &o);
     if (rc != VMHA_RESULT_OK)
@@ -601,6 +601,6 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
     g_autofree char *how = g_strdup(res.message);
     vmctl_exec_result_clear(&res);
     if (status != 0)
-        return vmctl_fail(VMHA_RESULT_FAILURE, "on %s: %s", node, how);
+        return vmctl_error(&opts, VMHA_RESULT_FAILURE, "on %s: %s", node, how);
     return VMHA_RESULT_OK;
 }

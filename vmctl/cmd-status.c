@@ -233,19 +233,19 @@ int vmctl_cmd_status(const VmctlOptions *gopts, int argc, char **argv)
             interval = optarg;
             break;
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE, "%s", usage);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
         }
     }
     /* `--watch 5` as well as `--watch=5`. */
     if (watching && !interval && optind < argc)
         interval = argv[optind++];
     if (optind != argc)
-        return vmctl_fail(VMHA_RESULT_USAGE, "%s", usage);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (interval) {
         guint64 v = 0;
         if (!g_ascii_string_to_unsigned(interval, 10, 1, 3600, &v, NULL))
-            return vmctl_fail(VMHA_RESULT_USAGE, "bad --watch interval '%s': 1..3600 seconds",
-                              interval);
+            return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                               "bad --watch interval '%s': 1..3600 seconds", interval);
         interval_s = (unsigned)v;
     }
     if (watching)

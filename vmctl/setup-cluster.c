@@ -33,24 +33,11 @@ static json_object *status_now(const VmctlOptions *opts)
 {
     json_object *o = NULL;
     VmctlOptions quiet = *opts;
-    quiet.json = false;
+    quiet.quiet = true;
     if (!socket_answers(opts->socket))
         return NULL;
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
-    int saved = dup(STDERR_FILENO);
-    FILE *null = fopen("/dev/null", "w");
-    if (null) {
-        fflush(stderr);
-        dup2(fileno(null), STDERR_FILENO);
-    }
-    int rc = vmctl_call(&quiet, req, &o);
-    if (null) {
-        fflush(stderr);
-        dup2(saved, STDERR_FILENO);
-        fclose(null);
-    }
-    close(saved);
-    return rc == VMHA_RESULT_OK ? o : NULL;
+    return vmctl_call(&quiet, req, &o) == VMHA_RESULT_OK ? o : NULL;
 }
 
 /* Every node of want quorate, a member of the CPG group in sync, a leader, and the database's
@@ -75,9 +62,12 @@ static bool all_in_sync(const VmctlSetupRun *run, json_object *st, const GPtrArr
             g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", n->h.name);
     }
     if (!missing->len) {
-        /* The database's own node list (status shows corosync's). */
+        /* The database's own node list (status shows corosync's). Asked quietly: a copy not
+         * yet in sync is one more thing to wait for, not a failure. */
         g_autoptr(VmhaModel) model = NULL;
-        bool same = vmctl_load_live_model(run->opts, "vmctl", &model) == VMHA_RESULT_OK &&
+        VmctlOptions quiet = *run->opts;
+        quiet.quiet = true;
+        bool same = vmctl_load_live_model(&quiet, "vmctl", &model) == VMHA_RESULT_OK &&
                     model->n_nodes == want->len;
         for (guint i = 0; same && i < want->len; i++)
             same = vmha_model_find_node(
@@ -111,8 +101,9 @@ int vmctl_setup_wait_in_sync(VmctlSetupRun *run, const GPtrArray *want)
             last = g_steal_pointer(&line);
         }
         if (g_get_monotonic_time() >= deadline) {
-            fprintf(stderr, "vmctl: the cluster did not get in sync within %u s (%s)\n",
-                    run->wait_s, last ? last : "?");
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE,
+                        "the cluster did not get in sync within %u s (%s)", run->wait_s,
+                        last ? last : "?");
             return -1;
         }
         usleep(200 * 1000);
@@ -168,16 +159,16 @@ int vmctl_setup_load_cluster(const VmctlOptions *opts, VmhaCsConf **ret_conf, GP
     /* Debian's corosync package ships a corosync.conf, but no authkey: a cluster vmha made has
      * both. */
     if (access(COROSYNC_AUTHKEY, F_OK) < 0)
-        return vmctl_fail(VMHA_RESULT_REFUSED,
-                          "this host is not in a cluster (no %s): run vmctl cluster setup first",
-                          COROSYNC_AUTHKEY);
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           "this host is not in a cluster (no %s): run vmctl cluster setup first",
+                           COROSYNC_AUTHKEY);
     if (!g_file_get_contents(COROSYNC_CONF, &text, NULL, &gerr))
-        return vmctl_fail(VMHA_RESULT_REFUSED,
-                          "this host is not in a cluster (%s): run vmctl cluster setup first",
-                          gerr->message);
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           "this host is not in a cluster (%s): run vmctl cluster setup first",
+                           gerr->message);
     if (vmha_cs_conf_parse(text, ret_conf, &error) < 0 ||
         vmha_cs_conf_nodes(*ret_conf, &cs, &error) < 0)
-        return vmctl_fail(VMHA_RESULT_FAILURE, "%s: %s", COROSYNC_CONF, error);
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "%s: %s", COROSYNC_CONF, error);
     for (guint i = 0; i < cs->len; i++) {
         const VmhaCsNode *c = g_ptr_array_index(cs, i);
         VmctlSetupNode *n = g_new0(VmctlSetupNode, 1);
@@ -202,8 +193,8 @@ int vmctl_setup_require_quorate(const VmctlOptions *opts)
               json_object_get_boolean(vmctl_json_get(vmctl_json_get(st, "database"), "in_sync"));
     json_object_put(st);
     return ok ? 0
-              : vmctl_fail(VMHA_RESULT_NO_QUORUM,
-                           "the cluster is not quorate and in sync here: try again when it is");
+              : vmctl_error(opts, VMHA_RESULT_NO_QUORUM,
+                            "the cluster is not quorate and in sync here: try again when it is");
 }
 
 /* Writes conf on every member (index < n_members of run->nodes), runs `others` (a script body,
@@ -231,7 +222,7 @@ int vmctl_setup_install_conf(VmctlSetupRun *run, guint n_members, const char *co
     g_autofree char *error = NULL;
     const char *reload[] = {"corosync-cfgtool", "-R", NULL};
     if (vmctl_setup_run_local(reload, &error) < 0) {
-        fprintf(stderr, "vmctl: reloading corosync.conf failed: %s\n", error);
+        vmctl_error(run->opts, VMHA_RESULT_FAILURE, "reloading corosync.conf failed: %s", error);
         return -1;
     }
     return 0;
@@ -243,7 +234,8 @@ void vmctl_setup_reload_again(VmctlSetupRun *run)
     g_autofree char *error = NULL;
     const char *reload[] = {"corosync-cfgtool", "-R", NULL};
     if (vmctl_setup_run_local(reload, &error) < 0)
-        fprintf(stderr, "vmctl: reloading the restored corosync.conf failed: %s\n", error);
+        vmctl_error(run->opts, VMHA_RESULT_FAILURE,
+                    "reloading the restored corosync.conf failed: %s", error);
     else
         vmctl_setup_progress(run, "reloaded the restored corosync.conf everywhere");
 }

@@ -245,8 +245,8 @@ int vmctl_setup_run_step(VmctlSetupRun *run, const char *what, char **scripts, b
         if (res[k].status != 0) {
             g_autofree char *line =
                     vmctl_remote_last_line(res[k].err && *res[k].err ? res[k].err : res[k].out);
-            fprintf(stderr, "vmctl: %s: %s failed: %s\n", h->name, what,
-                    res[k].status < 0 && !*line ? "timed out" : line);
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE, "%s: %s failed: %s", h->name, what,
+                        res[k].status < 0 && !*line ? "timed out" : line);
             failures++;
         }
         if (ret)
@@ -284,7 +284,8 @@ void vmctl_setup_undo_all(VmctlSetupRun *run)
             continue;
         g_auto(GStrv) lines = g_strsplit(g_strstrip(res[i].out ? res[i].out : ""), "\n", -1);
         g_autofree char *list = g_strjoinv(", ", lines);
-        fprintf(stderr, "vmctl: %s: undone: %s\n", n->h.name, *list ? list : "nothing to undo");
+        vmctl_error(run->opts, VMHA_RESULT_FAILURE, "%s: undone: %s", n->h.name,
+                    *list ? list : "nothing to undo");
         n->touched = false;
         vmctl_remote_result_clear(&res[i]);
     }
@@ -364,8 +365,9 @@ int vmctl_setup_probe_all(VmctlSetupRun *run, const bool *configured_ok)
         token_path = g_strdup_printf("%s/.vmha-setup-%s", run->storage, token);
         g_autoptr(GError) error = NULL;
         if (!g_file_set_contents(token_path, token, -1, &error)) {
-            fprintf(stderr, "vmctl: cannot write to the shared storage %s here: %s\n", run->storage,
-                    error->message);
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE,
+                        "cannot write to the shared storage %s here: %s", run->storage,
+                        error->message);
             return VMHA_RESULT_FAILURE;
         }
     }
@@ -390,24 +392,25 @@ int vmctl_setup_probe_all(VmctlSetupRun *run, const bool *configured_ok)
             if (g_str_has_prefix(lines[l], "missing="))
                 g_string_append_printf(missing, "%s%s", missing->len ? ", " : "", lines[l] + 8);
         if (missing->len) {
-            fprintf(stderr, "vmctl: %s: not ready for a cluster: missing %s\n", n->h.name,
-                    missing->str);
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE, "%s: not ready for a cluster: missing %s",
+                        n->h.name, missing->str);
             rc = VMHA_RESULT_FAILURE;
         }
         const char *t = kv(lines, "time");
         double remote = t ? g_ascii_strtod(t, NULL) : 0;
         double skew = remote < t0 ? t0 - remote : remote > t1 ? remote - t1 : 0;
         if (skew > MAX_CLOCK_SKEW_S) {
-            fprintf(stderr,
-                    "vmctl: %s: its clock is %.1f s off this host's (at most %.0f s): "
-                    "synchronise the clocks (chrony, systemd-timesyncd) first\n",
-                    n->h.name, skew, MAX_CLOCK_SKEW_S);
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE,
+                        "%s: its clock is %.1f s off this host's (at most %.0f s): "
+                        "synchronise the clocks (chrony, systemd-timesyncd) first",
+                        n->h.name, skew, MAX_CLOCK_SKEW_S);
             rc = VMHA_RESULT_FAILURE;
         }
         const char *storage = kv(lines, "storage");
         if (run->storage && g_strcmp0(storage, token) != 0) {
-            fprintf(stderr, "vmctl: %s: %s is not the same shared storage as on this host\n",
-                    n->h.name, run->storage);
+            vmctl_error(run->opts, VMHA_RESULT_FAILURE,
+                        "%s: %s is not the same shared storage as on this host", n->h.name,
+                        run->storage);
             rc = VMHA_RESULT_FAILURE;
         }
         const char *cluster = kv(lines, "cluster");
@@ -416,19 +419,20 @@ int vmctl_setup_probe_all(VmctlSetupRun *run, const bool *configured_ok)
         bool may = configured_ok && configured_ok[i];
         if (!may && (cluster || kv(lines, "corosync"))) {
             if (!run->force) {
-                fprintf(stderr, "vmctl: %s is already in %s%s%s (%s exists): --force replaces it\n",
-                        n->h.name, cluster && *cluster ? "cluster '" : "a cluster",
-                        cluster && *cluster ? cluster : "", cluster && *cluster ? "'" : "",
-                        cluster ? COROSYNC_CONF : "a running corosync");
+                vmctl_error(run->opts, VMHA_RESULT_REFUSED,
+                            "%s is already in %s%s%s (%s exists): --force replaces it", n->h.name,
+                            cluster && *cluster ? "cluster '" : "a cluster",
+                            cluster && *cluster ? cluster : "", cluster && *cluster ? "'" : "",
+                            cluster ? COROSYNC_CONF : "a running corosync");
                 if (rc == VMHA_RESULT_OK)
                     rc = VMHA_RESULT_REFUSED;
             }
         }
         if (n->interrupted && !run->force) {
-            fprintf(stderr,
-                    "vmctl: %s: an earlier setup, join or leave was interrupted there "
-                    "(/etc/vmha/setup.undo): --force undoes it first\n",
-                    n->h.name);
+            vmctl_error(run->opts, VMHA_RESULT_REFUSED,
+                        "%s: an earlier setup, join or leave was interrupted there "
+                        "(/etc/vmha/setup.undo): --force undoes it first",
+                        n->h.name);
             if (rc == VMHA_RESULT_OK)
                 rc = VMHA_RESULT_REFUSED;
         }

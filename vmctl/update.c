@@ -394,13 +394,7 @@ int vmctl_update_run(const VmctlOptions *opts, const VmctlUpdateSpec *spec, GPtr
         reports[i].exit_status = -1;
         reports[i].drain_s = reports[i].command_s = reports[i].back_s = reports[i].resume_s = -1;
     }
-    int saved_stdout = -1;
-    if (u.json) {
-        fflush(stdout);
-        saved_stdout = dup(STDOUT_FILENO);
-        if (saved_stdout >= 0)
-            dup2(STDERR_FILENO, STDOUT_FILENO);
-    }
+    vmctl_report_progress_to_stderr(opts); /* with --json, until the summary */
     progress(&u, "rolling update of %u nodes, one at a time: %s", nodes->len, u.command);
     const char *stopped_at = NULL;
     const char *stopped_why = NULL;
@@ -413,14 +407,9 @@ int vmctl_update_run(const VmctlOptions *opts, const VmctlUpdateSpec *spec, GPtr
             progress(&u, "stopped at %s (%u/%u): %s", stopped_at, i + 1, nodes->len, stopped_why);
         }
     }
-    if (saved_stdout >= 0) {
-        fflush(stdout);
-        dup2(saved_stdout, STDOUT_FILENO);
-        close(saved_stdout);
-    }
     print_summary(&u, reports, nodes->len, stopped_at);
     if (stopped_at)
-        vmctl_fail(rc, "the update stopped at %s: %s", stopped_at, stopped_why);
+        vmctl_error(opts, rc, "the update stopped at %s: %s", stopped_at, stopped_why);
     for (guint i = 0; i < nodes->len; i++) {
         g_free(reports[i].name);
         g_free(reports[i].what);
