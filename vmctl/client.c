@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "commands.h"
 
 /* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
 #define REPLY_TIMEOUT_MS 60000
@@ -188,4 +189,24 @@ json_object *vmctl_find_named(json_object *arr, const char *name)
             return e;
     }
     return NULL;
+}
+
+int vmctl_show(const VmctlOptions *gopts, int argc, char **argv, uint16_t type, const char *usage,
+               void (*table)(json_object *answer))
+{
+    VmctlOptions opts = *gopts;
+    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
+    json_object *o = NULL;
+
+    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: %s", usage);
+    int rc = vmctl_call(&opts, req, &o);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    if (opts.json)
+        vmctl_print_json(o);
+    else
+        table(o);
+    json_object_put(o);
+    return VMHA_RESULT_OK;
 }

@@ -39,3 +39,9 @@ bool vmctl_json_bool(json_object *o, const char *key);
 int64_t vmctl_json_int(json_object *o, const char *key);
 /* The element of an array of objects whose "name" is name, or NULL. */
 json_object *vmctl_find_named(json_object *arr, const char *name);
+
+/* A read-only listing (node list, vm list, fence list, config show): no operands; asks clusterd
+ * with a request of type and prints its JSON answer as it is with --json, else as table() lays it
+ * out. A VMHA_RESULT_* code, the reason reported. */
+int vmctl_show(const VmctlOptions *opts, int argc, char **argv, uint16_t type, const char *usage,
+               void (*table)(json_object *answer));

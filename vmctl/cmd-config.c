@@ -29,31 +29,22 @@ int vmctl_send_settings(const VmctlOptions *opts, const char *node, int argc, ch
     return rc;
 }
 
-int vmctl_cmd_config_show(const VmctlOptions *gopts, int argc, char **argv)
+static void print_properties(json_object *answer)
 {
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL;
+    json_object *props = vmctl_json_get(answer, "properties");
 
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl config show [--json]");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CONFIG_SHOW);
-    int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMHA_RESULT_OK)
-        return rc;
-    if (opts.json) {
-        vmctl_print_json(o);
-        json_object_put(o);
-        return VMHA_RESULT_OK;
-    }
-    json_object *props = vmctl_json_get(o, "properties");
     printf("%-30s %-12s %s\n", "PROPERTY", "VALUE", "SOURCE");
     json_object_object_foreach(props, key, val)
     {
         printf("%-30s %-12s %s\n", key, vmctl_json_str(val, "value"),
                vmctl_json_bool(val, "default") ? "default" : "set");
     }
-    json_object_put(o);
-    return VMHA_RESULT_OK;
+}
+
+int vmctl_cmd_config_show(const VmctlOptions *opts, int argc, char **argv)
+{
+    return vmctl_show(opts, argc, argv, VMHA_MSG_CONFIG_SHOW, "vmctl config show [--json]",
+                      print_properties);
 }
 
 int vmctl_cmd_config_set(const VmctlOptions *gopts, int argc, char **argv)

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,8 +25,10 @@
 
 /* ---- node list ---- */
 
-static void print_nodes(json_object *nodes)
+static void print_nodes(json_object *answer)
 {
+    json_object *nodes = vmctl_json_get(answer, "nodes");
+
     printf("%-6s %-16s %-8s %-9s %s\n", "ID", "NAME", "ONLINE", "CLUSTERD", "ROLE");
     for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
         json_object *n = json_object_array_get_idx(nodes, i);
@@ -37,23 +40,10 @@ static void print_nodes(json_object *nodes)
     }
 }
 
-int vmctl_cmd_node_list(const VmctlOptions *gopts, int argc, char **argv)
+int vmctl_cmd_node_list(const VmctlOptions *opts, int argc, char **argv)
 {
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL;
-
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl node list [--json]");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_LIST);
-    int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMHA_RESULT_OK)
-        return rc;
-    if (opts.json)
-        vmctl_print_json(o);
-    else
-        print_nodes(vmctl_json_get(o, "nodes"));
-    json_object_put(o);
-    return VMHA_RESULT_OK;
+    return vmctl_show(opts, argc, argv, VMHA_MSG_NODE_LIST, "vmctl node list [--json]",
+                      print_nodes);
 }
 
 /* ---- node drain ---- */

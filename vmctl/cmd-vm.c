@@ -142,14 +142,6 @@ int vmctl_cmd_vm_set(const VmctlOptions *gopts, int argc, char **argv)
     return rc;
 }
 
-static const char *field(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !v)
-        return "-";
-    return json_object_get_string(v);
-}
-
 /* "n2", "n1,n3", "n1,n2(failed)" or "-": where the status section says the VM runs. */
 static char *nodes_of(json_object *vm)
 {
@@ -167,23 +159,10 @@ static char *nodes_of(json_object *vm)
     return s->len ? g_strdup(s->str) : g_strdup("-");
 }
 
-int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
+static void print_vms(json_object *answer)
 {
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL, *vms = NULL;
+    json_object *vms = vmctl_json_get(answer, "vms");
 
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm list [--json]");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_LIST);
-    int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMHA_RESULT_OK)
-        return rc;
-    if (opts.json) {
-        vmctl_print_json(o);
-        json_object_put(o);
-        return VMHA_RESULT_OK;
-    }
-    json_object_object_get_ex(o, "vms", &vms);
     printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS",
            "ROLE", "PREFER", "RUNNING ON", "CONFIG");
     for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
@@ -193,14 +172,18 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
         for (size_t j = 0; prefer && j < json_object_array_length(prefer); j++)
             g_string_append_printf(p, "%s%s", j ? "," : "",
                                    json_object_get_string(json_object_array_get_idx(prefer, j)));
-        g_autofree char *mem = g_strdup_printf("%sMiB", field(vm, "memory_mib"));
+        g_autofree char *mem = g_strdup_printf("%sMiB", vmctl_json_str(vm, "memory_mib") ?: "-");
         g_autofree char *on = nodes_of(vm);
-        printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", field(vm, "name"),
-               field(vm, "priority"), mem, field(vm, "vcpus"), field(vm, "target_role"),
-               p->len ? p->str : "-", on, field(vm, "config"));
+        printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", vmctl_json_str(vm, "name") ?: "-",
+               vmctl_json_str(vm, "priority") ?: "-", mem, vmctl_json_str(vm, "vcpus") ?: "-",
+               vmctl_json_str(vm, "target_role") ?: "-", p->len ? p->str : "-", on,
+               vmctl_json_str(vm, "config") ?: "-");
     }
-    json_object_put(o);
-    return VMHA_RESULT_OK;
+}
+
+int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv)
+{
+    return vmctl_show(opts, argc, argv, VMHA_MSG_VM_LIST, "vmctl vm list [--json]", print_vms);
 }
 
 typedef struct {
