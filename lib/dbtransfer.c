@@ -228,7 +228,7 @@ int vmha_sync_receiver_add(VmhaSyncReceiver *r, const VmhaMsg *chunk, char **ret
         sha256_hex(r->doc->data, r->doc->len, got);
         if (strcmp(got, r->digest) != 0)
             return broken(r, ret_error, "the document's digest does not match");
-        if (memchr(r->doc->data, '\0', r->doc->len))
+        if (r->doc->len > 0 && memchr(r->doc->data, '\0', r->doc->len))
             return broken(r, ret_error, "the document holds a NUL byte");
         g_byte_array_append(r->doc, (const uint8_t *)"", 1);
     }

@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <string.h>
 
 #include <libxml/c14n.h>
@@ -179,6 +180,110 @@ static char *canonical_digest(xmlDoc *doc, GError **error)
     return g_strconcat("sha256:", hex, NULL);
 }
 
+/* ---- host safety ----
+ *
+ * The agent defines the domain as root, from XML that the admin group writes (vmctl vm add
+ * --config): nothing in it may run a program of the writer's choosing or hand a host file to the
+ * guest (libvirt relabels disk and console files for qemu). docs/ARCHITECTURE.md, Security. */
+
+#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+static bool emulator_allowed(const char *path)
+{
+    static const char *const exact[] = {"/usr/bin/kvm", "/usr/libexec/qemu-kvm"};
+    const char *prefix = "/usr/bin/qemu-system-";
+
+    for (size_t i = 0; i < G_N_ELEMENTS(exact); i++)
+        if (strcmp(path, exact[i]) == 0)
+            return true;
+    if (!g_str_has_prefix(path, prefix) || !path[strlen(prefix)])
+        return false;
+    for (const char *p = path + strlen(prefix); *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '_')
+            return false;
+    return true;
+}
+
+/* A host path the guest must not be given: the system's own directories (firmware under
+ * /usr/share is what loaders use), clusterd's state, or any path with a ".." step. */
+static bool host_path_forbidden(const char *path)
+{
+    static const char *const dirs[] = {"/etc",   "/bin",    "/sbin",    "/lib",          "/lib32",
+                                       "/lib64", "/libx32", "/boot",    "/root",         "/proc",
+                                       "/sys",   "/run",    "/var/run", "/var/lib/vmha", "/usr"};
+    g_auto(GStrv) steps = g_strsplit(path, "/", -1);
+
+    for (size_t i = 0; steps[i]; i++)
+        if (strcmp(steps[i], "..") == 0)
+            return true;
+    if (g_str_has_prefix(path, "/usr/share/"))
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        size_t n = strlen(dirs[i]);
+        if (strncmp(path, dirs[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+G_GNUC_PRINTF(2, 3) static int unsafe(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_UNSAFE, msg);
+    return -1;
+}
+
+static int check_host_safety(const xmlNode *node, GError **error)
+{
+    static const char *const path_attrs[] = {"file", "path", "dir"};
+    static const char *const path_elements[] = {"kernel", "initrd", "loader", "nvram", "dtb"};
+
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)node->name;
+        const xmlNode *parent = node->parent;
+        const char *parent_name = parent ? (const char *)parent->name : "";
+        if (node->ns && node->ns->href && xmlStrEqual(node->ns->href, (const xmlChar *)QEMU_NS))
+            return unsafe(error,
+                          "<qemu:%s> passes arguments straight to qemu, run as root by the agent: "
+                          "not accepted",
+                          name);
+        if (strcmp(name, "emulator") == 0) {
+            g_autofree char *path = (char *)xmlNodeGetContent(node);
+            g_strstrip(path);
+            if (!emulator_allowed(path))
+                return unsafe(error,
+                              "<emulator> %s is not the system's qemu (/usr/bin/qemu-system-*, "
+                              "/usr/bin/kvm): not accepted",
+                              path);
+        }
+        if (strcmp(parent_name, "interface") == 0 &&
+            (strcmp(name, "script") == 0 || strcmp(name, "downscript") == 0))
+            return unsafe(error, "<interface><%s> runs a host program as root: not accepted", name);
+        for (size_t i = 0; strcmp(name, "source") == 0 && i < G_N_ELEMENTS(path_attrs); i++) {
+            g_autofree char *path = (char *)xmlGetProp(node, (const xmlChar *)path_attrs[i]);
+            if (path && host_path_forbidden(path))
+                return unsafe(error, "%s is a host system path: not given to a guest", path);
+        }
+        for (size_t i = 0; strcmp(parent_name, "os") == 0 && i < G_N_ELEMENTS(path_elements); i++) {
+            if (strcmp(name, path_elements[i]) != 0)
+                continue;
+            g_autofree char *path = (char *)xmlNodeGetContent(node);
+            g_strstrip(path);
+            if (host_path_forbidden(path))
+                return unsafe(error, "%s is a host system path: not given to a guest", path);
+        }
+        if (check_host_safety(node->children, error) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
@@ -209,6 +314,8 @@ int vmha_domxml_parse(const char *buf, size_t len, VmhaDomXml **ret_dom, GError 
                     "root element is not <domain>");
         return -1;
     }
+    if (check_host_safety(root->children, error) < 0)
+        return -1;
     ctx = xmlXPathNewContext(doc);
     if (!ctx) {
         g_set_error(error, VMHA_DOMXML_ERROR, VMHA_DOMXML_ERROR_MALFORMED, "out of memory");

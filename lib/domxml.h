@@ -11,6 +11,7 @@ GQuark vmha_domxml_error_quark(void);
 typedef enum {
     VMHA_DOMXML_ERROR_MALFORMED, /* not well-formed XML, or not a <domain> */
     VMHA_DOMXML_ERROR_INVALID,   /* well-formed, but a required part is missing or wrong */
+    VMHA_DOMXML_ERROR_UNSAFE,    /* would run code or touch host files as root (ARCHITECTURE.md) */
 } VmhaDomXmlError;
 
 typedef struct {

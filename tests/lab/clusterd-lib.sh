@@ -7,8 +7,9 @@ set -euo pipefail
 export VMHA_BUILD_DIR
 CL_LAB_TOOL="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab"
 [ -x "$CL_LAB_TOOL" ] || { echo "clusterd-lib: $CL_LAB_TOOL missing" >&2; exit 1; }
-# One lab per build directory: several checkouts can run their suites at once.
-VMHA_LAB="cd$(echo "$VMHA_BUILD_DIR" | md5sum | cut -c1-4)"
+# One lab per build directory and test: several checkouts, and several tests of one suite, can
+# run at once.
+VMHA_LAB="cd$(echo "$VMHA_BUILD_DIR/$(basename "$0")" | md5sum | cut -c1-4)"
 export VMHA_LAB
 CL_LABVAR=/var/lib/vmha-lab/$VMHA_LAB
 CL_DIR="$(mktemp -d "/tmp/vmha-cdlab-${VMHA_LAB}.XXXXXX")"

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Connection exhaustion cannot lock root out (issue 11, defect 4), on one node: a uid that may only
+# Connection exhaustion cannot lock root out (issue 11, defect 4), on n1 of two nodes: a uid that may only
 # read (nobody) holds every connection it can get, opening new ones as clusterd closes idle ones;
 # meanwhile root's calls all succeed (15 of 15), another uid gets in, and nobody's own call is
 # told why it is refused (exit 7).
 . "$(dirname "$0")/clusterd-lib.sh"
 cl_skip_unless_possible
 
-cl_up 1
+cl_up 2
 cl_wait 60 "n1 quorate, in sync, with a leader" cl_quorate_in_sync 1
 SOCK=/run/vmha/clusterd.sock
 chmod 755 "$CL_DIR" # the script below runs as nobody

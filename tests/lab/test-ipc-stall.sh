@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# clusterd never waits for a client (issue 11, defect 2), on one node with the watchdog stand-in
-# (lab up --no-fencing): three readers (nobody) ask for the whole database (CIB_QUERY, 1.3 MB,
+# clusterd never waits for a client (issue 11, defect 2), on n1 of three nodes with the watchdog
+# stand-in (lab up --no-fencing; a cluster without fencing has at least three nodes): three readers (nobody) ask for the whole database (CIB_QUERY, 1.3 MB,
 # more than a socket buffers) and never read the reply, and a request is sent one byte every
 # 0.5 s; meanwhile root's `vmctl status` runs every 0.3 s. Every call answers within 2 s, the
 # watchdog is fed throughout (its stand-in never fires), the stalled readers are dropped.
 . "$(dirname "$0")/clusterd-lib.sh"
 cl_skip_unless_possible
 
-CL_N=1
+CL_N=3
 trap cl_down EXIT
 trap 'exit 1' INT TERM
-"$CL_LAB_TOOL" up --nodes 1 --no-fencing >"$CL_DIR/lab-up.log" 2>&1 || { cat "$CL_DIR/lab-up.log" >&2; cl_fail "lab up"; }
+"$CL_LAB_TOOL" up --nodes 3 --no-fencing >"$CL_DIR/lab-up.log" 2>&1 || { cat "$CL_DIR/lab-up.log" >&2; cl_fail "lab up"; }
 cl_wait 60 "n1 quorate, in sync, with a leader" cl_quorate_in_sync 1
 WD_LOG=/run/vmha-lab/$VMHA_LAB/watchdog.log
 cl_wait 20 "the watchdog stand-in armed" grep -q "n1 armed" "$WD_LOG"

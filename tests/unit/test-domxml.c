@@ -163,13 +163,67 @@ static void test_digest(void **state)
     assert_string_not_equal(a->digest, c->digest);
 }
 
+/* What the admin group may write must not run code as root on the hosts: the agent (root) would
+ * define it. Each entry: a fragment inside <devices> or at the domain's top, the error's words. */
+static void test_host_safety(void **state)
+{
+    static const struct {
+        const char *top, *devices, *needle;
+    } refused[] = {
+            {"<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+             "<qemu:arg value='-set'/></qemu:commandline>",
+             "", "qemu:commandline"},
+            {"<qemu:capabilities xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", "",
+             "qemu:capabilities"},
+            {"", "<emulator>/shared/evil</emulator>", "emulator"},
+            {"", "<emulator>/usr/bin/qemu-system-x86_64/../../../tmp/x</emulator>", "emulator"},
+            {"", "<interface type='ethernet'><script path='/shared/up.sh'/></interface>", "script"},
+            {"", "<interface type='ethernet'><downscript path='/x'/></interface>", "downscript"},
+            {"", "<disk type='file' device='disk'><source file='/etc/shadow'/></disk>",
+             "/etc/shadow"},
+            {"", "<serial type='file'><source path='/root/.ssh/authorized_keys'/></serial>",
+             "/root/.ssh/authorized_keys"},
+            {"", "<disk type='file' device='disk'><source file='/var/lib/vmha/cib.xml'/></disk>",
+             "/var/lib/vmha/cib.xml"},
+            {"<os><type>hvm</type><kernel>/boot/vmlinuz</kernel></os>", "", "/boot/vmlinuz"},
+            {"", "<disk type='file' device='disk'><source file='/shared/../etc/passwd'/></disk>",
+             "/shared/../etc/passwd"},
+    };
+    static const struct {
+        const char *top, *devices;
+    } accepted[] = {
+            {"", "<emulator>/usr/bin/qemu-system-x86_64</emulator>"},
+            {"", "<emulator>/usr/bin/kvm</emulator>"},
+            {"<os><type>hvm</type><loader>/usr/share/OVMF/OVMF_CODE.fd</loader></os>", ""},
+            {"",
+             "<disk type='file' device='disk'><source file='/var/lib/vmha-lab/x/d.img'/></disk>"},
+            {"", "<interface type='network'><source network='default'/></interface>"},
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autofree char *xml = g_strdup_printf("<domain type='qemu'><name>v</name>"
+                                               "<memory unit='MiB'>64</memory>%s"
+                                               "<devices>%s</devices></domain>",
+                                               refused[i].top, refused[i].devices);
+        parse_fails(xml, VMHA_DOMXML_ERROR_UNSAFE, refused[i].needle);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(accepted); i++) {
+        g_autofree char *xml = g_strdup_printf("<domain type='qemu'><name>v</name>"
+                                               "<memory unit='MiB'>64</memory>%s"
+                                               "<devices>%s</devices></domain>",
+                                               accepted[i].top, accepted[i].devices);
+        g_autoptr(VmhaDomXml) dom = parse_ok(xml);
+        assert_string_equal(dom->name, "v");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_well_formed),  cmocka_unit_test(test_minimal_defaults),
             cmocka_unit_test(test_malformed),    cmocka_unit_test(test_invalid),
             cmocka_unit_test(test_memory_units), cmocka_unit_test(test_scale_overflow),
-            cmocka_unit_test(test_digest),
+            cmocka_unit_test(test_digest),       cmocka_unit_test(test_host_safety),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
