@@ -30,6 +30,9 @@ typedef enum {
     /* The CIB with the live facts (quorum, node states) put in: reply field VMHA_F_CIB. */
     VMHA_MSG_CIB_QUERY = 5,
     VMHA_MSG_FENCE_LIST = 6, /* stonith primitives: reply VMHA_F_JSON */
+    /* the cluster event log: F_KV since_seq=N, since_time=SECONDS, vm=NAME, node=NAME (each
+     * optional); reply VMHA_F_JSON {"events": [...], "last_seq": N} (docs/vmctl.md, "events") */
+    VMHA_MSG_EVENTS = 7,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
@@ -113,6 +116,16 @@ typedef enum {
     /* SYNC_STATE: the newest sync protocol the sender understands, u64 (absent: 1, SYNC_DATA in
      * one message); 2: SYNC_DATA in chunks */
     VMHA_F_SYNC_PROTOCOL = 32,
+    /* On every write from vmctl, added by the receiving clusterd (refused from a client): who
+     * asked, from SO_PEERCRED, u64 and the user's name */
+    VMHA_F_CALLER_UID = 33,
+    VMHA_F_CALLER_USER = 34,
+    /* vmctl's command line as vmctl sent it (informative: the event log shows it) */
+    VMHA_F_CALLER_COMMAND = 35,
+    /* On every write and BUMP: the origin's clock (seconds since the epoch) when it was sent, so
+     * that every member records the same time for the event it makes (docs/ARCHITECTURE.md, "Event
+     * history") */
+    VMHA_F_TIME = 36,
 } VmhaField;
 
 typedef struct {
