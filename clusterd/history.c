@@ -265,11 +265,15 @@ static void on_fenced(const VmhaMsg *m, const VmhaCibVersion *v)
     g_autofree char *device = kv_value(m, "device");
     g_autofree char *action = kv_value(m, "action");
     g_autofree char *dur = kv_value(m, "duration_ms");
+    g_autofree char *began = kv_value(m, "started");
+    gint64 started = 0;
 
     if (vmha_msg_get_u64(m, VMHA_F_RC, &rc) < 0)
         return;
     if (dur && !g_ascii_string_to_signed(dur, 10, 0, G_MAXINT64, &duration, NULL))
         duration = -1;
+    if (!began || !g_ascii_string_to_signed(began, 10, 0, G_MAXINT64, &started, NULL))
+        started = duration >= 0 ? t - (duration + 999) / 1000 : t;
     if (!device) {
         VmhaEvent self = {.type = VMHA_EVENT_SELF_FENCED,
                           .time = t,
@@ -282,7 +286,7 @@ static void on_fenced(const VmhaMsg *m, const VmhaCibVersion *v)
     }
     g_autofree char *how = g_strdup_printf("%s (%s)", device, action ? action : "reboot");
     VmhaEvent start = {.type = VMHA_EVENT_FENCE_STARTED,
-                       .time = duration >= 0 ? t - (duration + 999) / 1000 : t,
+                       .time = started,
                        .node = node,
                        .duration_ms = -1,
                        .details = how};
