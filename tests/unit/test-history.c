@@ -197,6 +197,16 @@ static void test_story_restart_and_damage(void **state)
     g_autofree char *sub = g_build_filename(dir, "a", NULL);
     g_autofree char *first = story(sub);
     check_story(first);
+    /* The last event is numbered by the version its write produced. */
+    VmhaCibVersion v;
+    uint64_t seq = 0;
+    cd_cibdb_version(&v, NULL);
+    assert_true(v.epoch > 0);
+    assert_int_equal(vmha_event_seq(v.epoch, v.num_updates, 0, &seq), 0);
+    json_object *d = json_tokener_parse(first), *last = NULL;
+    assert_true(json_object_object_get_ex(d, "last_seq", &last));
+    assert_true((uint64_t)json_object_get_int64(last) == seq);
+    json_object_put(d);
 
     /* A restart reads back the same history. */
     cd_history_finalise();
