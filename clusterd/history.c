@@ -43,6 +43,8 @@ static struct {
      * leaves the version where it was (nothing changed) numbers its events after the last. */
     uint64_t epoch, updates;
     unsigned next_index;
+    /* The database version after the last write applied or copy adopted here. */
+    VmhaCibVersion seen;
     bool range_warned;
 } H = {.fd = -1};
 
@@ -401,6 +403,13 @@ static void on_applied(const CdEvent *event, void *user_data)
     VmhaCibVersion v;
 
     cd_cibdb_version(&v, NULL);
+    /* A write that changed nothing: a result or probe the database ignored (stale: from before
+     * its node's fence, or answering no pending operation) is no event either. */
+    bool changed = vmha_cib_version_compare(&v, &H.seen) != 0;
+    H.seen = v;
+    if (!changed &&
+        (m->type == VMHA_MSG_RESULT || m->type == VMHA_MSG_PROBE || m->type == VMHA_MSG_ACTIONS))
+        return;
     switch (m->type) {
     case VMHA_MSG_NODE_FENCE:
         on_config(m, VMHA_EVENT_FENCE_REQUESTED, &v);
@@ -430,6 +439,7 @@ static void on_applied(const CdEvent *event, void *user_data)
  * says expected="member") that is not in it. Every member of the view reads the same copy here. */
 static void on_synced(const CdEvent *event, void *user_data)
 {
+    cd_cibdb_version(&H.seen, NULL); /* perhaps a copy adopted from another node */
     if (!event->msg)
         return; /* no bump: a view without quorum applies nothing and numbers nothing */
     size_t n = 0;
@@ -517,6 +527,7 @@ void cd_history_init(const char *state_dir)
     VmhaCibVersion v;
     cd_cibdb_version(&v, NULL);
     uint64_t now_seq = 0;
+    H.seen = v;
     if (last && vmha_event_seq(v.epoch, v.num_updates, 255, &now_seq) == 0 && last > now_seq) {
         /* Numbered past this database: the history of another one (a database made anew). */
         g_autofree char *old = g_strconcat(H.path, ".old", NULL);

@@ -116,6 +116,15 @@ static char *story(const char *sub)
     assert_int_equal(vmha_msg_add_str(f, VMHA_F_KV, "duration_ms=2500"), 0);
     assert_int_equal(vmha_msg_add_str(f, VMHA_F_KV, at("started=", 101)), 0);
     publish_applied(f);
+    /* n3's clusterd, back after the fence's reboot, monitored from its pre-fence copy: the
+     * database drops that result, and no event says web1 failed. */
+    r = vmha_msg_new(VMHA_MSG_RESULT);
+    assert_int_equal(vmha_msg_add_str(r, VMHA_F_RESULT,
+                                      at("0:0:0:vmha-monitor monitor 2000 web1 7 0 3 ", 104)),
+                     0);
+    assert_int_equal(vmha_msg_add_str(r, VMHA_F_KV, "fenced=0"), 0);
+    assert_int_equal(vmha_msg_add_u64(r, VMHA_F_ORIGIN_NODE, 3), 0);
+    publish_applied(r);
     a = vmha_msg_new(VMHA_MSG_ACTIONS);
     assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:2:0:u start web1 n2"), 0);
     assert_int_equal(vmha_msg_add_str(a, VMHA_F_KV, at("time=", 105)), 0);
