@@ -56,7 +56,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot [--reboot-command "
                         "CMD]] [--timeout SECONDS]";
     VmctlOptions opts = *gopts;
-    VmctlUpdateSpec u = {.timeout = VMCTL_EXEC_TIMEOUT_S};
+    VmctlUpdateSpec u = {.timeout = VMHA_EXEC_TIMEOUT_S};
     bool reboot = false;
     const char *reboot_command = NULL;
     int c;

@@ -306,16 +306,14 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
             g_hash_table_add(asked, g_strdup(vm->name));
             ssize_t target = -1;
             g_autofree char *why = NULL;
-            if (vmha_move_check(model, v, from, idx, VMHA_MIGRATION_DEFAULT, (int64_t)time(NULL), &target,
-                                &why) <
-                0) {
+            if (vmha_move_check(model, v, from, idx, VMHA_MIGRATION_DEFAULT, (int64_t)time(NULL),
+                                &target, &why) < 0) {
                 vmctl_move_watch_print(w, "%s: stays on %s: %s", vm->name, model->nodes[from].name,
                                        why);
                 continue;
             }
             if (vmctl_send_move(&opts, vm->name, model->nodes[from].name, node,
-                                VMHA_MIGRATION_DEFAULT) !=
-                VMHA_RESULT_OK) {
+                                VMHA_MIGRATION_DEFAULT) != VMHA_RESULT_OK) {
                 failed++;
                 continue;
             }
@@ -532,7 +530,7 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
     };
     const char *usage = "usage: vmctl node exec NODE [--timeout SECONDS] -- COMMAND...";
     VmctlOptions opts = *gopts;
-    unsigned timeout = VMCTL_EXEC_TIMEOUT_S;
+    unsigned timeout = VMHA_EXEC_TIMEOUT_S;
     int c;
 
     /* Options anywhere before "--", everything after it is the command; without "--", options
@@ -547,9 +545,9 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
     while ((c = getopt_long(end, argv, end < argc ? "" : "+", long_options, NULL)) != -1) {
         switch (c) {
         case 't':
-            if (vmctl_parse_timeout(optarg, &timeout) < 0 || timeout > VMCTL_EXEC_TIMEOUT_S)
+            if (vmctl_parse_timeout(optarg, &timeout) < 0 || timeout > VMHA_EXEC_TIMEOUT_S)
                 return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..%u seconds",
-                                   optarg, VMCTL_EXEC_TIMEOUT_S);
+                                   optarg, VMHA_EXEC_TIMEOUT_S);
             break;
         case 'j':
             opts.json = true;
