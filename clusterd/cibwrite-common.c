@@ -128,16 +128,6 @@ xmlNode *cd_write_vm(xmlNode *cib, const char *name)
                    : NULL;
 }
 
-const char *cd_write_primitive_attr(xmlNode *prim, const char *tag, const char *name)
-{
-    for (xmlNode *set = first_named_child(prim, tag); set; set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv))
-            if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), name) == 0)
-                return crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-    return NULL;
-}
-
 static xmlNode *find_node(xmlNode *cib, const char *attr, const char *value)
 {
     g_autofree char *xpath =

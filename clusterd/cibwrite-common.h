@@ -77,8 +77,6 @@ VmhaResult cd_write_node_known(xmlNode *cib, const char *uname, char **ret_error
 xmlNode *cd_write_primitive(xmlNode *cib, const char *id);
 /* A VM: a primitive of our agent, never a fence device or another agent's resource. */
 xmlNode *cd_write_vm(xmlNode *cib, const char *name);
-/* The nvpair `name` of the primitive's first set `tag` that has it, or NULL. */
-const char *cd_write_primitive_attr(xmlNode *prim, const char *tag, const char *name);
 /* The id of the node named uname in <nodes>, or NULL. */
 const char *cd_write_node_id(xmlNode *cib, const char *uname);
 /* The uname of the node with that id in <nodes>, or NULL. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-status.h"
 #include "lrmstatus.h"
 #include "maintcib.h"
@@ -235,8 +236,8 @@ static VmhaResult after_success(xmlNode *cib, const VmhaOpResult *r, const char 
         return VMHA_RESULT_OK;
     xmlNode *config = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_CONFIGURATION));
     int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
-    const char *own = cd_write_primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
-    const char *memory = cd_write_primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
+    const char *own = cd_cib_nvpair(prim, XML_TAG_ATTR_SETS, "migration_method");
+    const char *memory = cd_cib_nvpair(prim, XML_TAG_UTILIZATION, "memory");
     VmhaMigrationMethod effective = method ? method : VMHA_MIGRATION_QUICK;
     if (!method && own && vmha_migration_method_from_string(own, &effective) < 0)
         effective = VMHA_MIGRATION_DEFAULT; /* unreadable: not measured */
