@@ -6,6 +6,8 @@
 #include <glib.h>
 
 #include "args.h"
+#include "fencedev.h"
+#include "vmattr.h"
 #include "report.h"
 #include "wait.h"
 
@@ -79,4 +81,27 @@ int vmctl_parse_args(VmctlOptions *opts, const VmctlArgSpec *spec, int argc, cha
     if (n < spec->min_operands || (spec->max_operands >= 0 && n > spec->max_operands))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", spec->usage), -1;
     return optind;
+}
+
+const char *vmctl_parse_operand(VmctlOptions *opts, const VmctlArg *args, const char *usage,
+                                VmctlWord what, int argc, char **argv)
+{
+    const VmctlArgSpec cmdline = {
+            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
+    int first = vmctl_parse_args(opts, &cmdline, argc, argv);
+    if (first < 0)
+        return NULL;
+
+    const char *name = argv[first];
+    bool bad = (what == VMCTL_WORD_VM && !vmha_vm_name_valid(name)) ||
+               (what == VMCTL_WORD_NODE && !vmha_node_name_valid(name)) ||
+               (what == VMCTL_WORD_FENCE && !vmha_fence_id_valid(name));
+    if (bad)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad %s '%s'",
+                           what == VMCTL_WORD_VM     ? "VM name"
+                           : what == VMCTL_WORD_NODE ? "node name"
+                                                     : "device id",
+                           name),
+               NULL;
+    return name;
 }

@@ -55,3 +55,9 @@ typedef struct {
  * opts->json. Returns the index of the first operand, or -1 after reporting a usage error (the
  * spec's usage, or the bad value's own message). */
 int vmctl_parse_args(VmctlOptions *opts, const VmctlArgSpec *spec, int argc, char **argv);
+
+/* The common case: options as args says and exactly one operand, checked as what names (a VM, a
+ * node, a fence device: "bad VM name 'x'"; VMCTL_WORD_TEXT: not checked). Returns the operand, or
+ * NULL after reporting the usage error. */
+const char *vmctl_parse_operand(VmctlOptions *opts, const VmctlArg *args, const char *usage,
+                                VmctlWord what, int argc, char **argv);

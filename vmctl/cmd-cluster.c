@@ -336,18 +336,16 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &run.dry_run),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = join_usage, .min_operands = 1, .max_operands = 1, .args = args};
     VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
     int rc;
 
-    int first = vmctl_parse_args(&parsed, &cmdline, argc, argv);
-    if (first < 0)
+    const char *arg = vmctl_parse_operand(&parsed, args, join_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!arg)
         return VMHA_RESULT_USAGE;
     if (run.storage && !g_path_is_absolute(run.storage))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
     g_autoptr(VmctlSetupNode) new_node = NULL;
-    if ((rc = vmctl_setup_node_from_arg(opts, argv[first], &new_node)) != 0)
+    if ((rc = vmctl_setup_node_from_arg(opts, arg, &new_node)) != 0)
         return rc;
     if (geteuid() != 0)
         return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster join must run as root");
@@ -470,15 +468,12 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
             VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = leave_usage, .min_operands = 1, .max_operands = 1, .args = args};
     VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
     int rc;
 
-    int first = vmctl_parse_args(&parsed, &cmdline, argc, argv);
-    if (first < 0)
+    const char *name = vmctl_parse_operand(&parsed, args, leave_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!name)
         return VMHA_RESULT_USAGE;
-    const char *name = argv[first];
     if (!vmha_hostname_valid(name))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
     if (geteuid() != 0)

@@ -90,15 +90,10 @@ int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
             VMCTL_ARG("force", VMCTL_ARG_FLAG, &force),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
 
-    int first = vmctl_parse_args(&opts, &cmdline, argc, argv);
-    if (first < 0)
+    const char *id = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_FENCE, argc, argv);
+    if (!id)
         return VMHA_RESULT_USAGE;
-    const char *id = argv[first];
-    if (!vmha_fence_id_valid(id))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad device id '%s'", id);
     g_autoptr(VmhaMsg) req = NULL;
     int rc = fence_request(&opts, VMHA_MSG_FENCE_REMOVE, id, force, &req);
     if (rc != VMHA_RESULT_OK)

@@ -441,15 +441,10 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
             VMCTL_ARG("no-wait", VMCTL_ARG_UNFLAG, &wait),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
 
-    int first = vmctl_parse_args(&opts, &cmdline, argc, argv);
-    if (first < 0)
+    const char *node = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_NODE, argc, argv);
+    if (!node)
         return VMHA_RESULT_USAGE;
-    const char *node = argv[first];
-    if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
     if (!yes) {
         /* Powering off a host is not something a script should do by accident. */
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))

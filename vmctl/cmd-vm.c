@@ -33,15 +33,12 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
             VMCTL_ARG("stopped", VMCTL_ARG_FLAG, &stopped),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
 
-    int first = vmctl_parse_args(&opts, &cmdline, argc, argv);
-    if (first < 0)
+    const char *name = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!name)
         return VMHA_RESULT_USAGE;
     if (!config)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *name = argv[first];
     if (!vmha_vm_name_valid(name))
         return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad VM name '%s': letters, digits, '_', '.', '-' (64 at most)", name);
@@ -79,14 +76,12 @@ static int vm_request(const VmctlOptions *gopts, int argc, char **argv, const ch
                       uint16_t type, const char *done)
 {
     VmctlOptions opts = *gopts;
-    int first = vmctl_parse_common(&opts, argc, argv, 1);
+    const char *name = vmctl_parse_operand(&opts, NULL, usage, VMCTL_WORD_VM, argc, argv);
 
-    if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    if (!vmha_vm_name_valid(argv[first]))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", argv[first]);
+    if (!name)
+        return VMHA_RESULT_USAGE;
     g_autoptr(VmhaMsg) req = vmha_msg_new(type);
-    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
+    if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     return vmctl_change(&opts, req, done);
 }
@@ -227,15 +222,10 @@ static int vm_start_stop(const VmctlOptions *gopts, int argc, char **argv, bool 
             VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &timeout),
             VMCTL_ARG_END,
     };
-    const VmctlArgSpec cmdline = {
-            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
 
-    int first = vmctl_parse_args(&opts, &cmdline, argc, argv);
-    if (first < 0)
+    const char *name = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_VM, argc, argv);
+    if (!name)
         return VMHA_RESULT_USAGE;
-    const char *name = argv[first];
-    if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, start ? "target-role=Started" : "target-role=Stopped") < 0)

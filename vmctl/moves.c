@@ -47,17 +47,11 @@ const char *vmctl_move_options_parse(VmctlOptions *opts, VmctlMoveOptions *mo, i
             args[n++] = all[i].arg;
     args[n] = (VmctlArg)VMCTL_ARG_END;
     mo->timeout = 600;
-    const VmctlArgSpec cmdline = {
-            .usage = usage, .min_operands = 1, .max_operands = 1, .args = args};
-    int first = vmctl_parse_args(opts, &cmdline, argc, argv);
-    if (first < 0)
-        return NULL;
-    const char *name = argv[first];
     /* `vm move` names a VM, the others a node. */
-    bool vm = strchr(allowed, 'o') != NULL;
-    if (vm ? !vmha_vm_name_valid(name) : !vmha_node_name_valid(name))
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad %s name '%s'", vm ? "VM" : "node", name),
-               NULL;
+    VmctlWord what = strchr(allowed, 'o') ? VMCTL_WORD_VM : VMCTL_WORD_NODE;
+    const char *name = vmctl_parse_operand(opts, args, usage, what, argc, argv);
+    if (!name)
+        return NULL;
     if (mo->to && !vmha_node_name_valid(mo->to))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "bad node name '%s'", mo->to), NULL;
     return name;
