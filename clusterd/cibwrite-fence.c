@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-fence.h"
 #include "fencedev.h"
 #include "fencer.h"
@@ -18,7 +19,7 @@
 
 static xmlNode *find_fence_device(xmlNode *cib, const char *id)
 {
-    xmlNode *p = cd_write_primitive(cib, id);
+    xmlNode *p = cd_cib_primitive(cib, id);
     return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
 }
 
@@ -35,7 +36,7 @@ static char **only_device_of(xmlNode *cib, const char *id)
         if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0 ||
             !crm_element_value(p, XML_ATTR_ID))
             continue;
-        const char *list = cd_write_primitive_attr(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        const char *list = cd_cib_nvpair(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
         g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
         /* Empty strings from repeated separators name no node. */
         GPtrArray *hosts = g_ptr_array_new();
