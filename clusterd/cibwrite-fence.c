@@ -19,7 +19,7 @@
 
 static xmlNode *find_fence_device(xmlNode *cib, const char *id)
 {
-    xmlNode *p = cd_write_primitive(cib, id);
+    xmlNode *p = cd_cib_primitive(cib, id);
     return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
 }
 

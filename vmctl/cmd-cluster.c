@@ -8,11 +8,11 @@
  * update is the rolling update of update.c; maintenance sets the maintenance-mode property. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "client.h"
 #include "commands.h"
 #include "corosyncconf.h"
@@ -45,47 +45,24 @@ int vmctl_cmd_cluster_maintenance(const VmctlOptions *gopts, int argc, char **ar
 
 int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"exec", required_argument, NULL, 'e'},
-            {"reboot", no_argument, NULL, 'r'},
-            {"reboot-command", required_argument, NULL, 'R'},
-            {"timeout", required_argument, NULL, 't'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot [--reboot-command "
                         "CMD]] [--timeout SECONDS]";
     VmctlOptions opts = *gopts;
     VmctlUpdateSpec u = {.timeout = VMHA_EXEC_TIMEOUT_S};
     bool reboot = false;
     const char *reboot_command = NULL;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("exec", VMCTL_ARG_STRING, &u.command),
+            VMCTL_ARG("reboot", VMCTL_ARG_FLAG, &reboot),
+            VMCTL_ARG("reboot-command", VMCTL_ARG_STRING, &reboot_command),
+            VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &u.timeout),
+            VMCTL_ARG_END,
+    };
+    const VmctlArgSpec cmdline = {.usage = usage, .args = args};
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            u.command = optarg;
-            break;
-        case 'r':
-            reboot = true;
-            break;
-        case 'R':
-            reboot_command = optarg;
-            break;
-        case 't':
-            if (vmctl_parse_timeout(optarg, &u.timeout) < 0)
-                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
-                                   optarg);
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (optind != argc || !u.command || !*u.command)
+    if (vmctl_parse_args(&opts, &cmdline, argc, argv) < 0)
+        return VMHA_RESULT_USAGE;
+    if (!u.command || !*u.command)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (reboot_command && (!reboot || !*reboot_command))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
@@ -117,6 +94,35 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 
 /* ---- vmctl cluster setup ---- */
 
+static int parse_token(const VmctlOptions *opts, const char *value, void *ret)
+{
+    guint64 v = 0;
+
+    if (!g_ascii_string_to_unsigned(value, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS, &v,
+                                    NULL))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)", value,
+                           VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS),
+               -1;
+    *(unsigned *)ret = (unsigned)v;
+    return 0;
+}
+
+static int parse_setup_wait(const VmctlOptions *opts, const char *value, void *ret)
+{
+    if (vmctl_parse_timeout(value, ret) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400", value),
+               -1;
+    return 0;
+}
+
+/* join and leave */
+static int parse_wait(const VmctlOptions *opts, const char *value, void *ret)
+{
+    if (vmctl_parse_timeout(value, ret) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", value), -1;
+    return 0;
+}
+
 static const char setup_usage[] =
         "usage: vmctl cluster setup --name NAME [--token MS] [--fence AGENT "
         "[--fence-option NAME=VALUE]...] [--storage PATH] [--wait S] [--force] [--dry-run] "
@@ -124,18 +130,6 @@ static const char setup_usage[] =
 
 int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"name", required_argument, NULL, 'n'},
-            {"token", required_argument, NULL, 't'},
-            {"fence", required_argument, NULL, 'F'},
-            {"fence-option", required_argument, NULL, 'o'},
-            {"storage", required_argument, NULL, 's'},
-            {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},
-            {"dry-run", no_argument, NULL, 'd'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *name = NULL, *agent = NULL;
     unsigned token = VMHA_CS_TOKEN_DEFAULT_MS;
     g_autoptr(GPtrArray) fence_opts = g_ptr_array_new();
@@ -144,49 +138,25 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     VmctlSetupRun run = {.verb = "setup", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("name", VMCTL_ARG_STRING, &name),
+            VMCTL_ARG_PARSED("token", parse_token, &token),
+            VMCTL_ARG("fence", VMCTL_ARG_STRING, &agent),
+            VMCTL_ARG("fence-option", VMCTL_ARG_LIST, fence_opts),
+            VMCTL_ARG("storage", VMCTL_ARG_STRING, &run.storage),
+            VMCTL_ARG_PARSED("wait", parse_setup_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &run.dry_run),
+            VMCTL_ARG_END,
+    };
+    const VmctlArgSpec cmdline = {
+            .usage = setup_usage, .min_operands = 1, .max_operands = -1, .args = args};
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        guint64 v = 0;
-        switch (c) {
-        case 'n':
-            name = optarg;
-            break;
-        case 't':
-            if (!g_ascii_string_to_unsigned(optarg, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS,
-                                            &v, NULL))
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)",
-                                   optarg, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
-            token = (unsigned)v;
-            break;
-        case 'F':
-            agent = optarg;
-            break;
-        case 'o':
-            g_ptr_array_add(fence_opts, optarg);
-            break;
-        case 's':
-            run.storage = optarg;
-            break;
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
-                                   optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'd':
-            run.dry_run = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
-        }
-    }
-    if (!name || optind >= argc)
+    int first = vmctl_parse_args(&parsed, &cmdline, argc, argv);
+    if (first < 0)
+        return VMHA_RESULT_USAGE;
+    if (!name)
         return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
     if (!vmha_cluster_name_valid(name))
         return vmctl_error(opts, VMHA_RESULT_USAGE,
@@ -206,12 +176,12 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", err);
         g_ptr_array_remove_index(fence_opts, fence_opts->len - 1);
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         VmctlSetupNode *n = NULL;
         int r = vmctl_setup_node_from_arg(opts, argv[i], &n);
         if (r != 0)
             return r;
-        n->nodeid = (uint32_t)(i - optind + 1);
+        n->nodeid = (uint32_t)(i - first + 1);
         g_ptr_array_add(nodes, n);
     }
     g_autofree const VmhaCsNode **cs = g_new0(const VmhaCsNode *, nodes->len);
@@ -353,47 +323,29 @@ static const char join_usage[] =
 
 int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"storage", required_argument, NULL, 's'}, {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},         {"dry-run", no_argument, NULL, 'd'},
-            {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
-    };
     g_autoptr(GPtrArray) nodes =
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(VmhaCsConf) conf = NULL;
     g_autoptr(VmctlRemote) remote = NULL;
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     VmctlSetupRun run = {.verb = "join", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c, rc;
+    const VmctlArg args[] = {
+            VMCTL_ARG("storage", VMCTL_ARG_STRING, &run.storage),
+            VMCTL_ARG_PARSED("wait", parse_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &run.dry_run),
+            VMCTL_ARG_END,
+    };
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
+    int rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            run.storage = optarg;
-            break;
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'd':
-            run.dry_run = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
-        }
-    }
-    if (optind + 1 != argc)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
+    const char *arg = vmctl_parse_operand(&parsed, args, join_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!arg)
+        return VMHA_RESULT_USAGE;
     if (run.storage && !g_path_is_absolute(run.storage))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
     g_autoptr(VmctlSetupNode) new_node = NULL;
-    if ((rc = vmctl_setup_node_from_arg(opts, argv[optind], &new_node)) != 0)
+    if ((rc = vmctl_setup_node_from_arg(opts, arg, &new_node)) != 0)
         return rc;
     if (geteuid() != 0)
         return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster join must run as root");
@@ -506,38 +458,22 @@ static const char leave_usage[] = "usage: vmctl cluster leave NODE [--force] [--
 
 int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     g_autoptr(GPtrArray) nodes =
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(VmhaCsConf) conf = NULL;
     g_autoptr(VmctlRemote) remote = NULL;
     VmctlSetupRun run = {.verb = "leave", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c, rc;
+    const VmctlArg args[] = {
+            VMCTL_ARG_PARSED("wait", parse_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG_END,
+    };
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
+    int rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
-        }
-    }
-    if (optind + 1 != argc)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
-    const char *name = argv[optind];
+    const char *name = vmctl_parse_operand(&parsed, args, leave_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!name)
+        return VMHA_RESULT_USAGE;
     if (!vmha_hostname_valid(name))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
     if (geteuid() != 0)
@@ -583,10 +519,10 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     if (!run.force) {
         vmctl_setup_progress(&run, "draining %s", name);
         g_autofree char *t = g_strdup_printf("%u", run.wait_s);
-        const char *args[] = {"node drain", name, "--wait", "--timeout", t, NULL};
+        const char *drain_args[] = {"node drain", name, "--wait", "--timeout", t, NULL};
         VmctlOptions plain = *opts;
         plain.json = false;
-        rc = vmctl_cmd_node_drain(&plain, 5, (char **)args);
+        rc = vmctl_cmd_node_drain(&plain, 5, (char **)drain_args);
         if (rc != VMHA_RESULT_OK) {
             vmctl_error(opts, rc, "%s was not drained: it stays in the cluster", name);
             return rc;

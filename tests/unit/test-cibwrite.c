@@ -21,13 +21,10 @@
 
 static void test_writes_and_errors(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "a", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v0, v1;
     char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("a");
     cd_cibdb_version(&v0, d0);
     assert_int_equal(strlen(d0), VMHA_DIGEST_LEN);
 
@@ -102,13 +99,10 @@ static VmhaMsg *probe_msg(uint64_t origin, const char *r1, const char *r2)
  * an unchanged result changes nothing, not even the version. */
 static void test_probe_write(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "p", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v0, v1;
     char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("p");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     cd_cibdb_version(&v0, d0);
     /* A VM removed meanwhile ("gone") is skipped, not an error. */
@@ -270,13 +264,10 @@ static void assert_unchanged(const VmhaCibVersion *v, const char *d)
  * refusal changes nothing. */
 static void test_fence_write(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "f", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("f");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2", "lab=vb1", "passwd=s3cr=t")),
                      0);
@@ -355,14 +346,11 @@ static void test_fence_write(void **state)
  * issue 11, defect 3); a device another one backs up goes without. */
 static void test_fence_only_device(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "fo", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
     g_autofree char *err = NULL;
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("fo");
     assert_int_equal(apply(fence_add_msg("ipmi", "fence_ipmilan", "n1,n2,n3", "ip=1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
     assert_int_equal(apply(fence_remove_msg("pdu")), 0);
@@ -404,12 +392,17 @@ static void test_fence_only_device(void **state)
     cd_cibdb_finalise();
 }
 
-static VmhaMsg *name_msg(uint16_t type, uint16_t tag, const char *name, const char *kv)
+/* A request of type naming name (in field tag, none when NULL) with up to two KEY=VALUEs. */
+static VmhaMsg *kv_msg(uint16_t type, uint16_t tag, const char *name, const char *kv1,
+                       const char *kv2)
 {
     VmhaMsg *m = vmha_msg_new(type);
-    assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
-    if (kv)
-        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    if (name)
+        assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    if (kv1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv1), 0);
+    if (kv2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv2), 0);
     return m;
 }
 
@@ -417,28 +410,25 @@ static VmhaMsg *name_msg(uint16_t type, uint16_t tag, const char *name, const ch
  * request on the node; monitor-interval writes an op the schema and lib/model accept. */
 static void test_cleanup_fence_request_monitor(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "g", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("g");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(add_msg("db1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2,n3", NULL, NULL)), 0);
     assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", "db1 7 0 10 100")), 0);
     assert_int_equal(apply(probe_msg(3, "web1 7 0 10 100", NULL)), 0);
 
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL, NULL)), 0);
     g_autofree char *text = file_text("g");
     assert_null(strstr(text, "web1_last_0"));
     assert_non_null(strstr(text, "db1_last_0"));
     cd_cibdb_version(&v, d);
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL, NULL)),
                      VMHA_RESULT_NOT_FOUND);
     /* Nothing left to forget: no change, not even the version. */
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL, NULL)), 0);
     assert_unchanged(&v, d);
 
     /* An operation in flight (op-status -1) is never forgotten under the VM. */
@@ -449,23 +439,24 @@ static void test_cleanup_fence_request_monitor(void **state)
     assert_int_equal(g_strv_length(parts), 2);
     g_autofree char *pending2 = g_strjoinv("op-status=\"-1\"", parts);
     assert_int_equal(cd_cibdb_replace(pending2), 0);
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL, NULL)),
                      VMHA_RESULT_FAILURE);
     assert_int_equal(cd_cibdb_replace(xml), 0);
 
     /* node fence: the time comes with the request (ipc.c adds it). */
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700")), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700", NULL)),
+                     0);
     g_free(text);
     text = file_text("g");
     assert_non_null(strstr(text, "<transient_attributes id=\"3\">"));
     assert_non_null(strstr(text, "<instance_attributes id=\"status-3\">"));
     assert_non_null(strstr(text, "name=\"vmha-fence-requested\" value=\"1700\""));
     cd_cibdb_version(&v, d);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700")),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700", NULL)),
                      VMHA_RESULT_NOT_FOUND);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL, NULL)),
                      VMHA_RESULT_USAGE);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x")),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x", NULL)),
                      VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
@@ -486,30 +477,14 @@ static void test_cleanup_fence_request_monitor(void **state)
     cd_cibdb_finalise();
 }
 
-static VmhaMsg *kv_msg(uint16_t type, uint16_t tag, const char *name, const char *kv1,
-                       const char *kv2)
-{
-    VmhaMsg *m = vmha_msg_new(type);
-    if (name)
-        assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
-    if (kv1)
-        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv1), 0);
-    if (kv2)
-        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv2), 0);
-    return m;
-}
-
 /* Drain marks, move requests, properties and capacities: valid for Pacemaker's schema and
  * crm_verify, all or nothing on a bad value. */
 static void test_maintenance_writes(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "m", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("m");
     assert_int_equal(apply(add_msg("web1", "n1")), 0);
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "method=cold", "force=on")), 0);
@@ -580,13 +555,10 @@ static void test_maintenance_writes(void **state)
  * accept, checked whole before anything is written. */
 static void test_placement_writes(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "placement", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("placement");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(add_msg("db1", NULL)), 0);
     assert_int_equal(apply(add_msg("cache1", NULL)), 0);
@@ -671,13 +643,10 @@ static VmhaMsg *result_msg(uint64_t origin, const char *line, const char *kv)
  * from a monitor begun after the fence is recorded. */
 static void test_result_after_fence(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "rf", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("rf");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     VmhaMsg *a = vmha_msg_new(VMHA_MSG_ACTIONS);
     assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:1:0:u start web1 n2"), 0);
@@ -719,14 +688,11 @@ static void test_result_after_fence(void **state)
  * own, nothing changed); any other message type is "unknown write". */
 static void test_every_write_has_a_row(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "rows", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
     int rows = 0;
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("rows");
     cd_cibdb_version(&v, d);
     for (uint16_t type = 0; type < 256; type++) {
         g_autoptr(VmhaMsg) m = vmha_msg_new(type);
