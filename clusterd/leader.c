@@ -36,10 +36,9 @@
 #include "views.h"
 #include "vmha/result.h"
 
-#define TICK_LOST_MS     500   /* replan while a node is lost: self-fence deadlines, retries */
-#define TICK_IDLE_MS     5000  /* replan now and then: failure-timeout expiry */
-#define FENCE_TIMEOUT_MS 60000 /* default pcmk_reboot_timeout, pcmk_off_timeout, pcmk_on_timeout   \
-                                */
+#define TICK_LOST_MS      500   /* replan while a node is lost: self-fence deadlines, retries */
+#define TICK_IDLE_MS      5000  /* replan now and then: failure-timeout expiry */
+#define FENCE_TIMEOUT_MS  60000 /* default pcmk_{reboot,off,on}_timeout */
 #define FENCE_BACKOFF_MAX 30
 
 typedef struct {
@@ -48,6 +47,7 @@ typedef struct {
      * the node is lost, so that plans made before the record is applied do not fence it again. */
     VmhaFenceRun run;
     bool wanted; /* asked for by the current plan or a request */
+    bool back;   /* seen online again since its fence was confirmed (its reboot's power-on) */
     unsigned attempts;
     int64_t next_try_us; /* monotonic */
     /* The device that fenced it, for the power-on after the record (a reboot run as off, on) */
@@ -410,11 +410,12 @@ static void transition(void)
         Fence *f = value;
         ssize_t i = vmha_model_find_node(m, f->node);
         bool lost = i >= 0 && m->nodes[i].state == VMHA_NODE_LOST;
-        bool back = i >= 0 && m->nodes[i].state == VMHA_NODE_ONLINE;
         bool confirmed = vmha_fence_run_confirmed(&f->run);
+        if (confirmed && i >= 0 && m->nodes[i].state == VMHA_NODE_ONLINE)
+            f->back = true;
         /* A fenced node seen back (powered on by its reboot) starts over: lost again, it is
          * fenced again. */
-        if (!fence_in_flight(f) && ((confirmed && back) || (!f->wanted && !(confirmed && lost))))
+        if (!fence_in_flight(f) && (f->back || (!f->wanted && !(confirmed && lost))))
             g_hash_table_iter_remove(&it);
     }
     record_self_fences(m, now);
