@@ -2,7 +2,10 @@
  * descriptors are driven from the GLib main loop; when corosync goes away every handle is
  * dropped and we reconnect once a second. cmap is tracked under "nodelist.": a reload of
  * corosync.conf that adds or removes a node (vmctl cluster join/leave) rereads the node list,
- * and nodelist.c brings the database's nodes along. */
+ * and nodelist.c brings the database's nodes along.
+ *
+ * This module names no other: each callback brings the state read through corosync.h up to date
+ * and is then published as an event (events.h) to whoever subscribed. */
 #include "config.h"
 
 #include <corosync/cmap.h>
@@ -15,7 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clusterd.h"
+#include "corosync.h"
+#include "events.h"
 
 static struct {
     cpg_handle_t cpg;
@@ -29,8 +33,10 @@ static struct {
     bool quorate;
     uint32_t quorum_needed;
     uint32_t expected_votes;
-    GArray *view; /* uint32_t node ids in the quorum view */
+    GArray *view;    /* uint32_t node ids in the quorum view */
+    GArray *members; /* CdCpgMember: the CPG view, sorted */
     GPtrArray *nodes;
+    char *cpg_group;
 } cs;
 
 static void node_free(gpointer p)
@@ -73,9 +79,10 @@ static void disconnect(void)
     cs.connected = false;
     cs.quorate = false;
     g_array_set_size(cs.view, 0);
+    g_array_set_size(cs.members, 0);
     if (was) {
         g_warning("lost the connection to corosync; reconnecting");
-        cd_sync_on_disconnect();
+        cd_events_publish(&(CdEvent){.type = CD_EVENT_DISCONNECTED});
     }
 }
 
@@ -103,7 +110,16 @@ static void cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint3
                   g_strerror(-r));
         return;
     }
-    cd_sync_on_deliver(nodeid, pid, msg);
+    cd_events_publish(
+            &(CdEvent){.type = CD_EVENT_MESSAGE, .msg = msg, .nodeid = nodeid, .pid = pid});
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    const CdCpgMember *x = a, *y = b;
+    if (x->nodeid != y->nodeid)
+        return x->nodeid < y->nodeid ? -1 : 1;
+    return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
 static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
@@ -111,15 +127,18 @@ static void cpg_confchg(cpg_handle_t handle, const struct cpg_name *group,
                         const struct cpg_address *left, size_t n_left,
                         const struct cpg_address *joined, size_t n_joined)
 {
-    g_autofree VmhaPeerState *peers = g_new0(VmhaPeerState, MAX(n_members, 1));
-
+    g_array_set_size(cs.members, 0);
     for (size_t i = 0; i < n_members; i++) {
-        peers[i].nodeid = members[i].nodeid;
-        peers[i].pid = members[i].pid;
+        CdCpgMember m = {.nodeid = members[i].nodeid, .pid = members[i].pid};
+        g_array_append_val(cs.members, m);
     }
+    /* Every member sorts the same view the same way: the first is the leader to be. */
+    g_array_sort(cs.members, cmp_member);
     g_message("CPG membership: %zu members (%zu joined, %zu left)", n_members, n_joined, n_left);
     refresh_votes();
-    cd_sync_on_confchg(peers, n_members);
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_CPG_VIEW,
+                                 .members = (const CdCpgMember *)cs.members->data,
+                                 .n_members = cs.members->len});
 }
 
 static void quorum_notify(quorum_handle_t handle, uint32_t quorate, uint64_t ring_seq, uint32_t n,
@@ -133,7 +152,7 @@ static void quorum_notify(quorum_handle_t handle, uint32_t quorate, uint64_t rin
     refresh_votes();
     if (was != cs.quorate)
         g_message("quorum %s (%u nodes in view)", cs.quorate ? "gained" : "lost", n);
-    cd_sync_on_quorum();
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_QUORUM});
 }
 
 static void votequorum_notify(votequorum_handle_t handle, uint64_t context, uint32_t quorate,
@@ -231,8 +250,7 @@ static gboolean on_nodes_settled(gpointer user_data)
         }
         g_message("corosync's nodelist changed: %s", list->str);
         refresh_votes();
-        cd_controller_on_membership();
-        cd_nodelist_check();
+        cd_events_publish(&(CdEvent){.type = CD_EVENT_NODELIST});
     }
     return G_SOURCE_REMOVE;
 }
@@ -302,7 +320,7 @@ static int connect_all(void)
     if (quorum_trackstart(cs.quorum, CS_TRACK_CHANGES | CS_TRACK_CURRENT) != CS_OK)
         goto fail;
 
-    g_strlcpy(group.value, cd_config.cpg_group, sizeof(group.value));
+    g_strlcpy(group.value, cs.cpg_group, sizeof(group.value));
     group.length = strlen(group.value);
     for (int i = 0; i < 50; i++) {
         err = cpg_join(cs.cpg, &group);
@@ -337,11 +355,12 @@ static void schedule_reconnect(void)
         cs.reconnect_src = g_timeout_add_seconds(1, on_reconnect, NULL);
 }
 
-int cd_corosync_init(void)
+int cd_corosync_init(const char *cpg_group)
 {
+    cs.cpg_group = g_strdup(cpg_group);
     cs.view = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+    cs.members = g_array_new(FALSE, TRUE, sizeof(CdCpgMember));
     cs.nodes = g_ptr_array_new_with_free_func(node_free);
-    cd_nodelist_init();
     if (connect_all() < 0) {
         g_message("corosync is not reachable yet; retrying every second");
         schedule_reconnect();
@@ -351,19 +370,20 @@ int cd_corosync_init(void)
 
 void cd_corosync_finalise(void)
 {
-    cd_nodelist_finalise();
     if (cs.reconnect_src)
         g_source_remove(cs.reconnect_src);
     cs.reconnect_src = 0;
     if (cs.cpg) {
         struct cpg_name group;
-        g_strlcpy(group.value, cd_config.cpg_group, sizeof(group.value));
+        g_strlcpy(group.value, cs.cpg_group, sizeof(group.value));
         group.length = strlen(group.value);
         cpg_leave(cs.cpg, &group);
     }
-    cs.connected = false; /* no callbacks into sync during shutdown */
+    cs.connected = false; /* no DISCONNECTED event during shutdown */
     disconnect();
     g_clear_pointer(&cs.view, g_array_unref);
+    g_clear_pointer(&cs.members, g_array_unref);
+    g_clear_pointer(&cs.cpg_group, g_free);
     g_clear_pointer(&cs.nodes, g_ptr_array_unref);
 }
 
@@ -396,6 +416,20 @@ bool cd_node_in_quorum_view(uint32_t nodeid)
 {
     for (guint i = 0; cs.view && i < cs.view->len; i++)
         if (g_array_index(cs.view, uint32_t, i) == nodeid)
+            return true;
+    return false;
+}
+
+const CdCpgMember *cd_cpg_members(size_t *ret_n)
+{
+    *ret_n = cs.members ? cs.members->len : 0;
+    return cs.members ? (const CdCpgMember *)cs.members->data : NULL;
+}
+
+bool cd_cpg_has_node(uint32_t nodeid)
+{
+    for (guint i = 0; cs.members && i < cs.members->len; i++)
+        if (g_array_index(cs.members, CdCpgMember, i).nodeid == nodeid)
             return true;
     return false;
 }

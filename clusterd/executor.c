@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "child.h"
+#include "lrmstatus.h"
 #include "vmha/ocf.h"
 
 #define AGENT_PATH      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -89,6 +90,22 @@ const char *cd_exec_status_to_string(CdExecStatus status)
         return "could not run";
     }
     return "unknown";
+}
+
+int cd_exec_op_status(CdExecStatus status)
+{
+    switch (status) {
+    case CD_EXEC_DONE:
+        return VMHA_OP_STATUS_DONE;
+    case CD_EXEC_TIMEOUT:
+        return VMHA_OP_STATUS_TIMEOUT;
+    case CD_EXEC_NOT_INSTALLED:
+        return VMHA_OP_STATUS_NOT_INSTALLED;
+    case CD_EXEC_SIGNALED:
+    case CD_EXEC_ERROR:
+        break;
+    }
+    return VMHA_OP_STATUS_ERROR;
 }
 
 static void prepared_free(Prepared *p)

@@ -36,6 +36,9 @@ typedef enum {
 } CdExecStatus;
 
 const char *cd_exec_status_to_string(CdExecStatus status);
+/* The op-status the CIB records for an agent run that ended so (VMHA_OP_STATUS_*, Pacemaker's
+ * PCMK_EXEC_*): an agent that could not run, or was killed, is an error. */
+int cd_exec_op_status(CdExecStatus status);
 
 typedef struct {
     const char *rsc;

@@ -19,11 +19,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "clusterd.h"
 #include "connlimit.h"
 #include "fencer.h"
+#include "ipc.h"
+#include "options.h"
 #include "outqueue.h"
 #include "rexec.h"
+#include "sync.h"
+#include "views.h"
 #include "vmattr.h"
 #include "vmha/result.h"
 

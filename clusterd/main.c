@@ -1,29 +1,36 @@
-/* clusterd: one per host; see docs/clusterd.md. Modules start in dependency order (database,
- * executor, replication, probes, corosync, socket) and stop in reverse. */
+/* clusterd: one per host; see docs/clusterd.md. Modules start in dependency order, lower layers
+ * first (database, executor, replication, the modules that act on events, corosync, socket), and
+ * stop in reverse. The order of the event subscribers is the order of their inits (events.h). */
 #include "config.h"
 
-#include <crm/common/xml.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <glib-unix.h>
-#include <glib/gstdio.h>
-#include <stdio.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "clusterd.h"
+#include "cibdb.h"
+#include "corosync.h"
+#include "events.h"
 #include "executor.h"
 #include "fencer.h"
+#include "ipc.h"
+#include "jobs.h"
+#include "leader.h"
 #include "log.h"
+#include "nodelist.h"
+#include "options.h"
+#include "outbox.h"
+#include "probe.h"
 #include "rexec.h"
-
-CdConfig cd_config;
+#include "selffence.h"
+#include "shutdown.h"
+#include "sync.h"
+#include "watchdog.h"
 
 /* Tells systemd (Type=notify) how the service is doing; nothing outside systemd. The protocol
  * of sd_notify(3): one datagram to $NOTIFY_SOCKET ('@' for the abstract namespace). */
@@ -71,129 +78,31 @@ static gboolean on_term(gpointer user_data)
      * TimeoutStopSec covers the default). */
     g_autofree char *state =
             g_strdup_printf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%" G_GUINT64_FORMAT,
-                            ((guint64)cd_shutdown_timeout_s + 30) * G_USEC_PER_SEC);
+                            ((guint64)cd_config.shutdown_timeout_s + 30) * G_USEC_PER_SEC);
     service_notify(state);
-    cd_shutdown_begin(user_data);
+    cd_shutdown_begin();
     return G_SOURCE_CONTINUE;
-}
-
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: clusterd [OPTIONS]\n"
-            "  -f, --foreground        log to stderr instead of the log file (under systemd\n"
-            "                          both go to the journal)\n"
-            "  -d, --debug             debug messages too (as VMHA_DEBUG=1)\n"
-            "  -s, --state-dir DIR     cluster database directory (default %s)\n"
-            "  -S, --socket PATH       vmctl socket (default %s/clusterd.sock)\n"
-            "  -l, --log PATH          log file (default /var/log/vmha/clusterd.log; given,\n"
-            "                          it is used even under systemd)\n"
-            "  -g, --admin-group NAME  group whose members may change the cluster (default vmha)\n"
-            "  -G, --cpg-group NAME    CPG group name (default vmha)\n"
-            "  -w, --watchdog PATH     watchdog device to feed (default: none); see\n"
-            "                          docs/ARCHITECTURE.md, self-fencing\n"
-            "  -F, --fence-agent-dir DIR  a trusted fence agent directory, searched\n"
-            "                          before /usr/sbin\n"
-            "  -T, --shutdown-timeout S   how long a shutdown waits for this node's VMs to\n"
-            "                          leave (shutdown policies; default 300)\n"
-            "  -V, --version\n",
-            VMHA_STATE_DIR, VMHA_RUN_DIR);
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-            {"foreground", no_argument, NULL, 'f'},
-            {"debug", no_argument, NULL, 'd'},
-            {"state-dir", required_argument, NULL, 's'},
-            {"socket", required_argument, NULL, 'S'},
-            {"log", required_argument, NULL, 'l'},
-            {"admin-group", required_argument, NULL, 'g'},
-            {"cpg-group", required_argument, NULL, 'G'},
-            {"watchdog", required_argument, NULL, 'w'},
-            {"fence-agent-dir", required_argument, NULL, 'F'},
-            {"shutdown-timeout", required_argument, NULL, 'T'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
-            {NULL, 0, NULL, 0},
-    };
-    bool foreground = false, debug = false, disarm = true;
-    const char *log_path = NULL;
-    int c, rc = EXIT_FAILURE;
+    bool disarm = true;
+    int rc = cd_options_parse(argc, argv);
+    g_autofree char *run_dir = NULL;
 
-    cd_config.state_dir = g_strdup(VMHA_STATE_DIR);
-    cd_config.socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
-    cd_config.admin_group = g_strdup("vmha");
-    cd_config.cpg_group = g_strdup("vmha");
-    while ((c = getopt_long(argc, argv, "fds:S:l:g:G:w:F:T:hV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            foreground = true;
-            break;
-        case 'd':
-            debug = true;
-            break;
-        case 's':
-            g_free(cd_config.state_dir);
-            cd_config.state_dir = g_strdup(optarg);
-            break;
-        case 'S':
-            g_free(cd_config.socket_path);
-            cd_config.socket_path = g_strdup(optarg);
-            break;
-        case 'l':
-            log_path = optarg;
-            break;
-        case 'g':
-            g_free(cd_config.admin_group);
-            cd_config.admin_group = *optarg ? g_strdup(optarg) : NULL;
-            break;
-        case 'G':
-            g_free(cd_config.cpg_group);
-            cd_config.cpg_group = g_strdup(optarg);
-            break;
-        case 'w':
-            g_free(cd_config.watchdog);
-            cd_config.watchdog = g_strdup(optarg);
-            break;
-        case 'F':
-            g_free(cd_config.fence_agent_dir);
-            cd_config.fence_agent_dir = g_strdup(optarg);
-            break;
-        case 'T': {
-            guint64 t = 0;
-            if (!g_ascii_string_to_unsigned(optarg, 10, 0, 86400, &t, NULL)) {
-                fprintf(stderr, "clusterd: bad --shutdown-timeout '%s': 0..86400 seconds\n",
-                        optarg);
-                return 2;
-            }
-            cd_shutdown_timeout_s = (unsigned)t;
-            break;
-        }
-        case 'h':
-            usage(stdout);
-            return EXIT_SUCCESS;
-        case 'V':
-            printf("clusterd %s\n", VMHA_VERSION);
-            return EXIT_SUCCESS;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        usage(stderr);
-        return 2;
-    }
-
-    cd_log_init(foreground ? CD_LOG_STDERR
-                : log_path ? CD_LOG_FILE
-                           : CD_LOG_AUTO,
-                log_path ? log_path : "/var/log/vmha/clusterd.log", debug);
+    if (rc >= 0)
+        return rc;
+    rc = EXIT_FAILURE;
+    run_dir = g_path_get_dirname(cd_config.socket_path);
+    cd_log_init(cd_config.foreground ? CD_LOG_STDERR
+                : cd_config.log_path ? CD_LOG_FILE
+                                     : CD_LOG_AUTO,
+                cd_config.log_path ? cd_config.log_path : "/var/log/vmha/clusterd.log",
+                cd_config.debug);
 
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-    g_unix_signal_add(SIGTERM, on_term, loop);
-    g_unix_signal_add(SIGINT, on_term, loop);
+    g_unix_signal_add(SIGTERM, on_term, NULL);
+    g_unix_signal_add(SIGINT, on_term, NULL);
     g_unix_signal_add(SIGHUP, on_hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -203,10 +112,11 @@ int main(int argc, char **argv)
             cd_config.admin_group ? cd_config.admin_group : "(root only)", cd_config.cpg_group,
             cd_config.watchdog ? cd_config.watchdog : "none",
             cd_config.fence_agent_dir ? cd_config.fence_agent_dir : "/usr/sbin",
-            cd_shutdown_timeout_s);
+            cd_config.shutdown_timeout_s);
     /* First: a watchdog that cannot be armed is a host that cannot self-fence. */
     if (cd_watchdog_init(cd_config.watchdog, CD_WATCHDOG_TIMEOUT_S) < 0)
         return EXIT_FAILURE;
+    cd_events_init();
     if (cd_config.watchdog)
         g_timeout_add(cd_watchdog_timeout() * 1000 / 3, on_feed, NULL);
     if (cd_cibdb_init(cd_config.state_dir) < 0)
@@ -216,13 +126,17 @@ int main(int argc, char **argv)
         goto out_db;
     if (cd_fencer_init(cd_config.fence_agent_dir) < 0)
         goto out_executor;
-    cd_selffence_init();
+    cd_selffence_init(run_dir);
     cd_sync_init();
     cd_probe_init();
-    cd_controller_init();
+    cd_outbox_init();
+    cd_jobs_init();
+    cd_leader_init();
     cd_rexec_init();
-    if (cd_corosync_init() < 0)
-        goto out_probe;
+    cd_nodelist_init();
+    cd_shutdown_init(loop, cd_config.shutdown_timeout_s);
+    if (cd_corosync_init(cd_config.cpg_group) < 0)
+        goto out_modules;
     if (cd_ipc_init(cd_config.socket_path) < 0)
         goto out_corosync;
 
@@ -233,9 +147,13 @@ int main(int argc, char **argv)
     cd_ipc_finalise();
 out_corosync:
     cd_corosync_finalise();
-out_probe:
+out_modules:
+    cd_shutdown_finalise();
+    cd_nodelist_finalise();
     cd_rexec_finalise();
-    cd_controller_finalise();
+    cd_leader_finalise();
+    cd_jobs_finalise();
+    cd_outbox_finalise();
     cd_probe_finalise();
     cd_sync_finalise();
     disarm = cd_selffence_may_disarm();
@@ -246,7 +164,9 @@ out_executor:
 out_db:
     cd_cibdb_finalise();
     cd_watchdog_finalise(disarm);
+    cd_events_finalise();
     g_message("clusterd stopped");
     cd_log_finalise();
+    cd_options_finalise();
     return rc;
 }

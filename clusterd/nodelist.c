@@ -2,12 +2,16 @@
  * corosync.conf on every host and reloads it (corosync-cfgtool -R), `leave` removes one; each
  * clusterd rereads the nodelist from cmap when it changes (corosync.c). The leader of a quorate,
  * in-sync view then writes the whole list (NODES) whenever applying it would change the
- * database, and every member applies it in CPG order (cibdb.c, lib/cibnodes.c), so the copies stay
- * identical. A timer repeats the check: a new leader, or a departed node whose VMs have since
- * been moved, needs no other event. */
+ * database, and every member applies it in CPG order (cibwrite-node.c, lib/cibnodes.c), so the
+ * copies stay identical. A timer repeats the check: a new leader, or a departed node whose VMs have
+ * since been moved, needs no other event. */
 #include "config.h"
 
-#include "clusterd.h"
+#include "cibwrite.h"
+#include "corosync.h"
+#include "events.h"
+#include "nodelist.h"
+#include "sync.h"
 
 #define CHECK_INTERVAL_S 2
 
@@ -17,16 +21,18 @@ static struct {
     guint timer_src;
 } N;
 
+static void check(void);
+
 static void on_written(void *ctx, int rc, const char *message)
 {
     N.in_flight = false;
     if (rc != 0)
         g_warning("cannot update the database's node list: %s", message ? message : "?");
     else
-        cd_nodelist_check(); /* the nodelist may have changed again meanwhile */
+        check(); /* the nodelist may have changed again meanwhile */
 }
 
-void cd_nodelist_check(void)
+static void check(void)
 {
     const GPtrArray *nodes = cd_nodes();
 
@@ -39,7 +45,7 @@ void cd_nodelist_check(void)
         VmhaNodeRef r = {.id = n->nodeid, .name = n->name};
         g_array_append_val(refs, r);
     }
-    if (!cd_cibdb_nodes_differ((const VmhaNodeRef *)refs->data, refs->len))
+    if (!cd_cibwrite_nodes_differ((const VmhaNodeRef *)refs->data, refs->len))
         return;
 
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_NODES);
@@ -56,18 +62,25 @@ void cd_nodelist_check(void)
 
 static gboolean on_timer(gpointer user_data)
 {
-    cd_nodelist_check();
+    check();
     return G_SOURCE_CONTINUE;
+}
+
+static void on_nodelist(const CdEvent *event, void *user_data)
+{
+    check();
 }
 
 void cd_nodelist_init(void)
 {
     N.up = true;
     N.timer_src = g_timeout_add_seconds(CHECK_INTERVAL_S, on_timer, NULL);
+    cd_events_subscribe(CD_EVENT_NODELIST, on_nodelist, NULL);
 }
 
 void cd_nodelist_finalise(void)
 {
+    cd_events_unsubscribe(on_nodelist);
     if (N.timer_src)
         g_source_remove(N.timer_src);
     N.timer_src = 0;

@@ -30,7 +30,7 @@ void cd_noquorum_plan(const VmhaModel *m, const char *node, const CdQuorumHistor
          * loses quorum (corosync restarted for an upgrade, a network change) keeps its VMs.
          * The quorate side never counts on this node's self-fence then: it moves nothing
          * while maintenance lasts, and a node that did not see it end is marked so that
-         * its VMs wait for a real fence or its return (clusterd/cibdb.c). */
+         * its VMs wait for a real fence or its return (clusterd/cibwrite-config.c). */
         p.stop_vms = false;
         p.self_fence = false;
     } else {

@@ -4,11 +4,15 @@
  * change, and when quorum comes back) it runs the vm agent's monitor with interval 0 (a probe,
  * as Pacemaker calls it) for every VM of the database, and sends the results that differ from
  * what its history in the status section already says as one write (VMHA_MSG_PROBE). Every
- * member applies that write in CPG order like any other (cibdb.c), so every copy holds the same
+ * member applies that write in CPG order (cibwrite-status.c), so every copy holds the same
  * history and a new leader starts from it.
  *
  * A VM found running on two nodes is logged at critical level by the leader. The leader's plan
- * stops all but one copy (controller.c); probes only find and record. */
+ * stops all but one copy (leader.c); probes only find and record.
+ *
+ * A probe also ends what this process will never run: operations recorded pending here that an
+ * earlier clusterd left, or that a partition without quorum may not start (jobs.c hands their
+ * keys over), are written off by the probe that finds where their VM really is. */
 #include "config.h"
 
 #include <crm/common/xml.h>
@@ -16,9 +20,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include "clusterd.h"
+#include "cibdb.h"
+#include "cibread.h"
+#include "cibwrite-status.h"
+#include "corosync.h"
+#include "events.h"
 #include "executor.h"
 #include "lrmstatus.h"
+#include "probe.h"
+#include "sync.h"
 #include "vmha/result.h"
 
 #define PROBE_TIMEOUT_MS 20000
@@ -49,7 +59,8 @@ static struct {
     guint idle_src;   /* a trigger waiting for the main loop */
     guint retry_src;
     guint busy_src;
-    GHashTable *reported; /* VM -> "n1,n2": duplicates already logged */
+    GHashTable *reported;  /* VM -> "n1,n2": duplicates already logged */
+    GHashTable *writeoffs; /* transition keys of operations pending here this process won't run */
 } P;
 
 static bool may_probe(void)
@@ -75,11 +86,12 @@ static void round_free(Round *r)
 
 static void on_written(void *ctx, int rc, const char *message);
 static void kick(void);
+static void trigger_all(void);
 
 static gboolean on_retry(gpointer user_data)
 {
     P.retry_src = 0;
-    cd_probe_trigger();
+    trigger_all();
     return G_SOURCE_REMOVE;
 }
 
@@ -96,21 +108,17 @@ static void schedule_retry(void)
         P.retry_src = g_timeout_add_seconds(RETRY_S, on_retry, NULL);
 }
 
-/* Operations recorded in flight here that an earlier clusterd left: this probe ends them. */
+/* Operations recorded in flight here that this process will not run: this probe ends them. */
 static void add_writeoffs(VmhaMsg *m, xmlNode *status, const char *node_id)
 {
-    xmlNode *ns = NULL;
-    for (xmlNode *n = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; n;
-         n = crm_next_same_xml(n))
-        if (g_strcmp0(crm_element_value(n, XML_ATTR_ID), node_id) == 0)
-            ns = n;
+    xmlNode *ns = cd_cib_node_state(status, node_id, NULL);
     xmlNode *lrm = ns ? first_named_child(ns, XML_CIB_TAG_LRM) : NULL;
     xmlNode *rscs = lrm ? first_named_child(lrm, XML_LRM_TAG_RESOURCES) : NULL;
     for (xmlNode *lr = rscs ? first_named_child(rscs, XML_LRM_TAG_RESOURCE) : NULL; lr;
          lr = crm_next_same_xml(lr)) {
         xmlNode *op = vmha_lrm_pending_op(ns, crm_element_value(lr, XML_ATTR_ID));
         const char *key = op ? crm_element_value(op, XML_ATTR_TRANSITION_KEY) : NULL;
-        if (!cd_controller_orphaned(key))
+        if (!key || !g_hash_table_contains(P.writeoffs, key))
             continue;
         g_autofree char *kv = g_strconcat(VMHA_PROBE_WRITEOFF, key, NULL);
         if (vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)
@@ -164,22 +172,6 @@ static void finish_round(Round *r)
     }
 }
 
-static int op_status_of(const CdExecResult *res)
-{
-    switch (res->status) {
-    case CD_EXEC_DONE:
-        return VMHA_OP_STATUS_DONE;
-    case CD_EXEC_TIMEOUT:
-        return VMHA_OP_STATUS_TIMEOUT;
-    case CD_EXEC_NOT_INSTALLED:
-        return VMHA_OP_STATUS_NOT_INSTALLED;
-    case CD_EXEC_SIGNALED:
-    case CD_EXEC_ERROR:
-        break;
-    }
-    return VMHA_OP_STATUS_ERROR;
-}
-
 static void pump(Round *r);
 
 static void on_probe_done(const CdExecResult *res, void *ctx)
@@ -188,7 +180,7 @@ static void on_probe_done(const CdExecResult *res, void *ctx)
     VmhaProbeResult pr = {
             .rsc = res->rsc,
             .rc = res->rc,
-            .op_status = op_status_of(res),
+            .op_status = cd_exec_op_status(res->status),
             .exec_ms = res->duration_ms,
             .when = g_get_real_time() / G_USEC_PER_SEC,
     };
@@ -232,22 +224,6 @@ static void pump(Round *r)
         finish_round(r);
 }
 
-static GHashTable *instance_params(xmlNode *prim)
-{
-    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-    for (xmlNode *set = first_named_child(prim, XML_TAG_ATTR_SETS); set;
-         set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv)) {
-            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
-            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-            if (name && value)
-                g_hash_table_insert(t, g_strdup(name), g_strdup(value));
-        }
-    return t;
-}
-
 static void start_round(void)
 {
     xmlNode *cib = cd_cibdb_query();
@@ -264,15 +240,11 @@ static void start_round(void)
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
         const char *id = crm_element_value(p, XML_ATTR_ID);
-        if (!id || g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") != 0 ||
-            g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
-            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
-            continue;
-        if (!all && !g_hash_table_contains(want, id))
+        if (!cd_cib_is_vm(p) || (!all && !g_hash_table_contains(want, id)))
             continue;
         Item *it = g_new0(Item, 1);
         it->rsc = g_strdup(id);
-        it->params = instance_params(p);
+        it->params = cd_cib_instance_params(p);
         g_queue_push_tail(&r->todo, it);
     }
     if (cib)
@@ -307,7 +279,7 @@ static void kick(void)
         P.idle_src = g_idle_add(on_idle, NULL);
 }
 
-void cd_probe_trigger(void)
+static void trigger_all(void)
 {
     if (!P.reported)
         return;
@@ -323,7 +295,14 @@ void cd_probe_trigger_vm(const char *name)
     kick();
 }
 
-void cd_probe_check_duplicates(void)
+void cd_probe_write_off(const char *key)
+{
+    if (P.writeoffs && key)
+        g_hash_table_add(P.writeoffs, g_strdup(key));
+}
+
+/* After a probe write was applied: the leader logs any VM recorded running on two nodes. */
+static void check_duplicates(void)
 {
     if (!P.reported || cd_sync_leader() != cd_local_nodeid())
         return;
@@ -352,14 +331,42 @@ void cd_probe_check_duplicates(void)
         free_xml(cib);
 }
 
+/* Quorum changed, or this node got in sync: every VM again. */
+static void on_change(const CdEvent *event, void *user_data)
+{
+    trigger_all();
+}
+
+static void on_applied(const CdEvent *event, void *user_data)
+{
+    const VmhaMsg *m = event->msg;
+
+    if (m->type == VMHA_MSG_PROBE)
+        check_duplicates();
+    /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
+     * does for a new resource. */
+    if (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET ||
+        m->type == VMHA_MSG_VM_CLEANUP) {
+        g_autofree char *name = NULL;
+        if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
+            cd_probe_trigger_vm(name);
+    }
+}
+
 void cd_probe_init(void)
 {
     P.reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    P.writeoffs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    cd_events_subscribe(CD_EVENT_QUORUM, on_change, NULL);
+    cd_events_subscribe(CD_EVENT_SYNCED, on_change, NULL);
+    cd_events_subscribe(CD_EVENT_APPLIED, on_applied, NULL);
 }
 
 void cd_probe_finalise(void)
 {
+    cd_events_unsubscribe(on_change);
+    cd_events_unsubscribe(on_applied);
     if (P.idle_src)
         g_source_remove(P.idle_src);
     if (P.retry_src)
@@ -371,5 +378,6 @@ void cd_probe_finalise(void)
         round_free(P.round);
     g_clear_pointer(&P.reported, g_hash_table_unref);
     g_clear_pointer(&P.want, g_hash_table_unref);
+    g_clear_pointer(&P.writeoffs, g_hash_table_unref);
     memset(&P, 0, sizeof(P));
 }

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "clusterd.h"
+#include "corosync.h"
+#include "events.h"
 #include "rexec.h"
 #include "vmha/result.h"
 
@@ -118,14 +119,14 @@ static void finish_left(Pending *w, const char *fmt, ...)
 int cd_rexec_parse_timeout(const VmhaMsg *req, unsigned *ret_timeout_s)
 {
     g_auto(GStrv) kvs = NULL;
-    unsigned timeout = CD_REXEC_TIMEOUT_S;
+    unsigned timeout = VMHA_EXEC_TIMEOUT_S;
 
     if (vmha_msg_get(req, VMHA_F_KV) && vmha_msg_get_strv(req, VMHA_F_KV, &kvs) < 0)
         return -EINVAL;
     for (size_t i = 0; kvs && kvs[i]; i++) {
         guint64 v = 0;
         if (!g_str_has_prefix(kvs[i], "timeout=") ||
-            !g_ascii_string_to_unsigned(kvs[i] + strlen("timeout="), 10, 1, CD_REXEC_TIMEOUT_S, &v,
+            !g_ascii_string_to_unsigned(kvs[i] + strlen("timeout="), 10, 1, VMHA_EXEC_TIMEOUT_S, &v,
                                         NULL))
             return -EINVAL;
         timeout = (unsigned)v;
@@ -149,7 +150,7 @@ static gboolean on_origin_timeout(gpointer user_data)
 static uint32_t member_pid(uint32_t nodeid)
 {
     size_t n = 0;
-    const VmhaPeerState *m = cd_sync_members(&n);
+    const CdCpgMember *m = cd_cpg_members(&n);
 
     for (size_t i = 0; i < n; i++)
         if (m[i].nodeid == nodeid)
@@ -242,8 +243,12 @@ void cd_rexec_forget(void *ctx)
 }
 
 /* Every request whose target's clusterd is not in the view any more gets its answer now. */
-void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n)
+/* A new CPG view: a target that left it never answers. */
+static void on_confchg(const CdEvent *event, void *user_data)
 {
+    const CdCpgMember *members = event->members;
+    size_t n = event->n_members;
+
     if (!R.pending)
         return;
     GList *values = g_hash_table_get_values(R.pending);
@@ -262,7 +267,7 @@ void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n)
     g_list_free(values);
 }
 
-void cd_rexec_on_disconnect(void)
+static void on_disconnect(const CdEvent *event, void *user_data)
 {
     if (!R.pending)
         return;
@@ -366,7 +371,7 @@ static void on_request(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     g_auto(GStrv) kvs = NULL;
     uint64_t origin = 0, origin_pid = 0, req = 0;
     uint32_t target = 0, target_pid = 0;
-    unsigned timeout_s = CD_REXEC_TIMEOUT_S;
+    unsigned timeout_s = VMHA_EXEC_TIMEOUT_S;
 
     if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
         vmha_msg_get_u64(m, VMHA_F_ORIGIN_PID, &origin_pid) < 0 ||
@@ -379,7 +384,7 @@ static void on_request(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     for (size_t i = 0; kvs[i]; i++) {
         guint64 v = 0;
         if (g_str_has_prefix(kvs[i], "timeout=") &&
-            g_ascii_string_to_unsigned(kvs[i] + 8, 10, 1, CD_REXEC_TIMEOUT_S, &v, NULL))
+            g_ascii_string_to_unsigned(kvs[i] + 8, 10, 1, VMHA_EXEC_TIMEOUT_S, &v, NULL))
             timeout_s = (unsigned)v;
         else if (sscanf(kvs[i], "target=%" SCNu32 ":%" SCNu32, &target, &target_pid) != 2)
             target = 0;
@@ -472,14 +477,14 @@ static void on_result(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     finish(w, &res);
 }
 
-void cd_rexec_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
+static void on_deliver(const CdEvent *event, void *user_data)
 {
     if (!R.pending)
         return; /* not initialised, or finalised */
-    if (msg->type == VMHA_MSG_EXEC_REQUEST)
-        on_request(nodeid, pid, msg);
-    else if (msg->type == VMHA_MSG_EXEC_RESULT)
-        on_result(nodeid, pid, msg);
+    if (event->msg->type == VMHA_MSG_EXEC_REQUEST)
+        on_request(event->nodeid, event->pid, event->msg);
+    else if (event->msg->type == VMHA_MSG_EXEC_RESULT)
+        on_result(event->nodeid, event->pid, event->msg);
 }
 
 void cd_rexec_init(void)
@@ -488,10 +493,17 @@ void cd_rexec_init(void)
     R.running = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, running_free);
     R.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     R.seen_order = g_queue_new();
+    cd_events_subscribe(CD_EVENT_CPG_VIEW, on_confchg, NULL);
+    cd_events_subscribe(CD_EVENT_DISCONNECTED, on_disconnect, NULL);
+    cd_events_subscribe_message(VMHA_MSG_EXEC_REQUEST, on_deliver, NULL);
+    cd_events_subscribe_message(VMHA_MSG_EXEC_RESULT, on_deliver, NULL);
 }
 
 void cd_rexec_finalise(void)
 {
+    cd_events_unsubscribe(on_confchg);
+    cd_events_unsubscribe(on_disconnect);
+    cd_events_unsubscribe(on_deliver);
     if (R.pending) {
         GList *values = g_hash_table_get_values(R.pending);
         for (GList *l = values; l; l = l->next)

@@ -11,10 +11,8 @@
 #include <stdint.h>
 
 #include "child.h"
-#include "dbsync.h"
 #include "vmha/wire.h"
 
-#define CD_REXEC_TIMEOUT_S  600 /* default, and the most a request may ask for */
 #define CD_REXEC_OUTPUT_MAX (64 * 1024)
 
 typedef struct {
@@ -30,19 +28,16 @@ typedef struct {
 /* Called exactly once per request, maybe synchronously; result valid during the call only. */
 typedef void (*CdRexecDone)(void *ctx, const CdRexecResult *result);
 
+/* Subscribes to the CPG view, the connection lost and EXEC_* messages (events.h). */
 void cd_rexec_init(void);
 void cd_rexec_finalise(void);
 /* request: NODE_EXEC from vmctl (F_NODE, F_COMMAND, optional F_KV timeout=S). */
 void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx);
 /* The client went away: done must not be called for ctx any more. */
 void cd_rexec_forget(void *ctx);
-/* From sync.c: the new CPG view; the connection to corosync lost; EXEC_* delivered. */
-void cd_rexec_on_confchg(const VmhaPeerState *members, size_t n);
-void cd_rexec_on_disconnect(void);
-void cd_rexec_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg);
 
 /* Pure helpers, exported for the unit tests. */
-/* F_KV timeout=S of a request (1..CD_REXEC_TIMEOUT_S), else the default; -EINVAL when bad. */
+/* F_KV timeout=S of a request (1..VMHA_EXEC_TIMEOUT_S), else the default; -EINVAL when bad. */
 int cd_rexec_parse_timeout(const VmhaMsg *req, unsigned *ret_timeout_s) G_GNUC_WARN_UNUSED_RESULT;
 /* The exit status (128 + signal when killed) and a one-line description of how it ended. */
 void cd_rexec_describe_end(const CdChildResult *res, unsigned timeout_s, int *ret_exit_status,

@@ -20,9 +20,15 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "clusterd.h"
+#include "atomicwrite.h"
+#include "cibdb.h"
+#include "cibread.h"
+#include "corosync.h"
+#include "events.h"
 #include "executor.h"
 #include "noquorum.h"
+#include "selffence.h"
+#include "watchdog.h"
 
 /* Corosync tells the quorum state right after the connection; if it has not within this time
  * after start-up (corosync down or hung), this node counts as without quorum. */
@@ -74,24 +80,9 @@ static void save_state(void)
     g_autofree char *text = cd_noquorum_state_format(&SF.h);
     g_autoptr(GError) err = NULL;
 
-    if (!g_file_set_contents(SF.state_path, text, -1, &err))
-        g_warning("cannot save the quorum state in %s: %s", SF.state_path, err->message);
-}
-
-static GHashTable *instance_params(xmlNode *prim)
-{
-    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-    for (xmlNode *set = first_named_child(prim, XML_TAG_ATTR_SETS); set;
-         set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv)) {
-            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
-            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-            if (name && value)
-                g_hash_table_insert(t, g_strdup(name), g_strdup(value));
-        }
-    return t;
+    if (vmha_atomic_write(SF.state_path, text, strlen(text), 0644, VMHA_ATOMIC_WRITE_SYNC, &err) <
+        0)
+        g_warning("cannot save the quorum state: %s", err->message);
 }
 
 /* The VMs of the CIB (ocf:vmha:vm primitives), straight from the XML: a CIB the model refuses
@@ -103,14 +94,11 @@ static GPtrArray *cib_vms(xmlNode *cib)
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
-        const char *id = crm_element_value(p, XML_ATTR_ID);
-        if (!id || g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") != 0 ||
-            g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
-            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
+        if (!cd_cib_is_vm(p))
             continue;
         Stop *s = g_new0(Stop, 1);
-        s->rsc = g_strdup(id);
-        s->params = instance_params(p);
+        s->rsc = g_strdup(crm_element_value(p, XML_ATTR_ID));
+        s->params = cd_cib_instance_params(p);
         g_ptr_array_add(vms, s);
     }
     return vms;
@@ -348,7 +336,8 @@ static void evaluate(void)
     }
 }
 
-void cd_selffence_on_quorum(void)
+/* Quorum may have changed: corosync's notification, or the connection to corosync lost. */
+static void on_quorum(const CdEvent *event, void *user_data)
 {
     bool q = cd_corosync_connected() && cd_quorate();
 
@@ -395,9 +384,8 @@ static gboolean on_grace(gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
-void cd_selffence_init(void)
+void cd_selffence_init(const char *run_dir)
 {
-    g_autofree char *run_dir = g_path_get_dirname(cd_config.socket_path);
     g_autofree char *text = NULL;
 
     memset(&SF, 0, sizeof(SF));
@@ -414,12 +402,15 @@ void cd_selffence_init(void)
             g_message("quorum history from an earlier clusterd of this boot: %s", g_strstrip(text));
     }
     SF.grace_src = g_timeout_add_seconds(STARTUP_GRACE_S, on_grace, NULL);
+    cd_events_subscribe(CD_EVENT_QUORUM, on_quorum, NULL);
+    cd_events_subscribe(CD_EVENT_DISCONNECTED, on_quorum, NULL);
 }
 
 void cd_selffence_finalise(void)
 {
     if (!SF.init)
         return;
+    cd_events_unsubscribe(on_quorum);
     cancel_timers();
     if (SF.grace_src)
         g_source_remove(SF.grace_src);

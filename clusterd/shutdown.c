@@ -14,21 +14,24 @@
 #include <crm/common/xml.h>
 #include <string.h>
 
-#include "clusterd.h"
+#include "corosync.h"
+#include "events.h"
 #include "model.h"
+#include "shutdown.h"
+#include "sync.h"
+#include "views.h"
 #include "vmha/result.h"
 
 #define SHUTDOWN_POLL_MS 500
 
 static struct {
     GMainLoop *loop;
+    unsigned timeout_s;
     bool stopping;
     bool resume_checked;
     gint64 deadline;
     guint poll_src;
 } SD;
-
-unsigned cd_shutdown_timeout_s = 300;
 
 static void quit(const char *why)
 {
@@ -88,8 +91,7 @@ static gboolean on_poll(gpointer user_data)
         return G_SOURCE_REMOVE;
     }
     if (g_get_monotonic_time() >= SD.deadline) {
-        g_warning("%zu VM(s) still here after %u s; leaving them running", left,
-                  cd_shutdown_timeout_s);
+        g_warning("%zu VM(s) still here after %u s; leaving them running", left, SD.timeout_s);
         SD.poll_src = 0;
         quit("shutdown timeout");
         return G_SOURCE_REMOVE;
@@ -105,9 +107,8 @@ static void on_drain_written(void *ctx, int rc, const char *message)
     }
 }
 
-void cd_shutdown_begin(GMainLoop *loop)
+void cd_shutdown_begin(void)
 {
-    SD.loop = loop;
     if (SD.stopping) {
         quit("second signal");
         return;
@@ -122,7 +123,7 @@ void cd_shutdown_begin(GMainLoop *loop)
     }
     g_message("shutting down: draining %zu VM(s) off this node first (up to %u s; a second "
               "signal stops waiting)",
-              leaving, cd_shutdown_timeout_s);
+              leaving, SD.timeout_s);
     g_autoptr(VmhaMsg) msg = vmha_msg_new(VMHA_MSG_NODE_DRAIN);
     if (vmha_msg_add_str(msg, VMHA_F_NODE, m->nodes[me].name) < 0 ||
         vmha_msg_add_str(msg, VMHA_F_KV, "shutdown=on") < 0) {
@@ -130,13 +131,8 @@ void cd_shutdown_begin(GMainLoop *loop)
         return;
     }
     cd_sync_submit(msg, on_drain_written, NULL);
-    SD.deadline = g_get_monotonic_time() + (gint64)cd_shutdown_timeout_s * G_USEC_PER_SEC;
+    SD.deadline = g_get_monotonic_time() + (gint64)SD.timeout_s * G_USEC_PER_SEC;
     SD.poll_src = g_timeout_add(SHUTDOWN_POLL_MS, on_poll, NULL);
-}
-
-bool cd_shutdown_in_progress(void)
-{
-    return SD.stopping;
 }
 
 static void on_resume_written(void *ctx, int rc, const char *message)
@@ -147,7 +143,8 @@ static void on_resume_written(void *ctx, int rc, const char *message)
     }
 }
 
-void cd_shutdown_on_sync(void)
+/* In sync: end the drain this node's last shutdown left. */
+static void on_synced(const CdEvent *event, void *user_data)
 {
     if (SD.stopping || SD.resume_checked || !cd_quorate())
         return;
@@ -162,4 +159,19 @@ void cd_shutdown_on_sync(void)
     g_autoptr(VmhaMsg) msg = vmha_msg_new(VMHA_MSG_NODE_RESUME);
     if (vmha_msg_add_str(msg, VMHA_F_NODE, m->nodes[me].name) == 0)
         cd_sync_submit(msg, on_resume_written, NULL);
+}
+
+void cd_shutdown_init(GMainLoop *loop, unsigned timeout_s)
+{
+    SD.loop = loop;
+    SD.timeout_s = timeout_s;
+    cd_events_subscribe(CD_EVENT_SYNCED, on_synced, NULL);
+}
+
+void cd_shutdown_finalise(void)
+{
+    cd_events_unsubscribe(on_synced);
+    if (SD.poll_src)
+        g_source_remove(SD.poll_src);
+    SD.poll_src = 0;
 }

@@ -15,16 +15,21 @@
  *    never moves its version ahead of the majority's.
  *  - a quorate view, once its copies agree, bumps the epoch (BUMP from the leader, in total order)
  *    before it applies writes: a write some node applied in an earlier view but nobody
- *    acknowledged can then never tie with (and win over) an acknowledged write of this view. */
+ *    acknowledged can then never tie with (and win over) an acknowledged write of this view.
+ * What follows is published (events.h), not called: CD_EVENT_SYNCED when this node is in sync,
+ * CD_EVENT_APPLIED after each write it applied. */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "clusterd.h"
+#include "cibdb.h"
+#include "cibwrite.h"
+#include "corosync.h"
 #include "dbtransfer.h"
-#include "rexec.h"
+#include "events.h"
+#include "sync.h"
 #include "vmha/result.h"
 
 #define WRITE_TIMEOUT_S 30
@@ -203,9 +208,7 @@ static void become_synced(void)
               S.n, v.admin_epoch, v.epoch, v.num_updates);
     log_leader();
     flush_waiting();
-    cd_probe_trigger();
-    cd_controller_on_sync();
-    cd_shutdown_on_sync();
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_SYNCED});
 }
 
 static void finish_sync(void)
@@ -254,22 +257,20 @@ static int send_state(void)
     return cd_cpg_send(m);
 }
 
-static int cmp_member(const void *a, const void *b)
+static void on_confchg(const CdEvent *event, void *user_data)
 {
-    const VmhaPeerState *x = a, *y = b;
-    if (x->nodeid != y->nodeid)
-        return x->nodeid < y->nodeid ? -1 : 1;
-    return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
+    size_t n = event->n_members;
 
-void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
-{
     stop_transfer();
     g_free(S.members);
     g_free(S.got_state);
     g_free(S.protocol);
-    S.members = g_memdup2(members, sizeof(*members) * MAX(n, 1));
-    qsort(S.members, n, sizeof(*S.members), cmp_member);
+    /* In the view's order (sorted): every member picks the same leader to be. */
+    S.members = g_new0(VmhaPeerState, MAX(n, 1));
+    for (size_t i = 0; i < n; i++) {
+        S.members[i].nodeid = event->members[i].nodeid;
+        S.members[i].pid = event->members[i].pid;
+    }
     S.got_state = g_new0(bool, MAX(n, 1));
     S.protocol = g_new0(uint64_t, MAX(n, 1));
     S.n = n;
@@ -282,12 +283,10 @@ void cd_sync_on_confchg(const VmhaPeerState *members, size_t n)
         g_string_append_printf(key, "%s%u:%u", i ? "," : "", S.members[i].nodeid, S.members[i].pid);
     g_free(S.key);
     S.key = g_string_free(key, FALSE);
-    cd_rexec_on_confchg(S.members, S.n);
 
     if (cd_cibdb_seed_nodes(cd_nodes()) < 0)
         g_warning("could not add the configured nodes to the new database");
     log_leader();
-    cd_controller_on_membership();
     if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
         return; /* we left (or have not joined yet) */
     if (send_state() < 0)
@@ -502,22 +501,12 @@ static void on_write(uint32_t nodeid, const VmhaMsg *m)
         rc = VMHA_RESULT_FAILURE;
         error = g_strdup("actions planned in an earlier membership view");
     } else {
-        rc = cd_cibdb_apply(m, &error);
+        rc = cd_cibwrite_apply(m, S.members, S.n, &error);
     }
-    if (rc == 0)
+    if (rc == 0) {
         g_message("applied %s %" G_GUINT64_FORMAT " from node %" G_GUINT64_FORMAT,
                   vmha_msg_type_to_str(m->type), req, origin);
-    if (rc == 0 && m->type == VMHA_MSG_PROBE)
-        cd_probe_check_duplicates();
-    if (rc == 0)
-        cd_controller_on_applied(m);
-    /* A new VM, or new settings (its config), may already run somewhere: probe, as Pacemaker
-     * does for a new resource. */
-    if (rc == 0 && (m->type == VMHA_MSG_VM_ADD || m->type == VMHA_MSG_VM_SET ||
-                    m->type == VMHA_MSG_VM_CLEANUP)) {
-        g_autofree char *name = NULL;
-        if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
-            cd_probe_trigger_vm(name);
+        cd_events_publish(&(CdEvent){.type = CD_EVENT_APPLIED, .msg = m});
     }
     send_applied(origin, origin_pid, req, rc, error);
     if (!w)
@@ -547,8 +536,11 @@ static void on_applied(uint32_t nodeid, const VmhaMsg *m)
     check_acks(w);
 }
 
-void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
+static void on_deliver(const CdEvent *event, void *user_data)
 {
+    uint32_t nodeid = event->nodeid, pid = event->pid;
+    const VmhaMsg *msg = event->msg;
+
     switch (msg->type) {
     case VMHA_MSG_SYNC_STATE:
         on_state(nodeid, pid, msg);
@@ -562,16 +554,8 @@ void cd_sync_on_deliver(uint32_t nodeid, uint32_t pid, const VmhaMsg *msg)
     case VMHA_MSG_BUMP:
         on_bump(nodeid, pid, msg);
         break;
-    case VMHA_MSG_EXEC_REQUEST:
-    case VMHA_MSG_EXEC_RESULT:
-        cd_rexec_on_deliver(nodeid, pid, msg);
-        break;
     default:
-        if (vmha_msg_type_is_write(msg->type))
-            on_write(nodeid, msg);
-        else
-            g_warning("ignoring a %s message from node %u", vmha_msg_type_to_str(msg->type),
-                      nodeid);
+        on_write(nodeid, msg);
     }
 }
 
@@ -584,7 +568,7 @@ static void fail_all(const char *message)
     g_list_free(values);
 }
 
-void cd_sync_on_disconnect(void)
+static void on_disconnect(const CdEvent *event, void *user_data)
 {
     stop_transfer();
     S.n = 0;
@@ -593,17 +577,12 @@ void cd_sync_on_disconnect(void)
     S.source = -1;
     g_clear_pointer(&S.key, g_free);
     fail_all("lost the connection to corosync; the write may or may not have been applied");
-    cd_rexec_on_disconnect();
     log_leader();
-    cd_selffence_on_quorum();
 }
 
-void cd_sync_on_quorum(void)
+static void on_quorum(const CdEvent *event, void *user_data)
 {
-    cd_selffence_on_quorum();
     log_leader();
-    cd_probe_trigger();
-    cd_controller_on_membership();
 }
 
 const char *cd_sync_view_key(void)
@@ -685,12 +664,25 @@ void cd_sync_forget(void *ctx)
 
 void cd_sync_init(void)
 {
+    static const uint16_t own[] = {VMHA_MSG_SYNC_STATE, VMHA_MSG_SYNC_DATA, VMHA_MSG_APPLIED,
+                                   VMHA_MSG_BUMP};
+
     S.pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, pending_free);
     S.source = -1;
+    cd_events_subscribe(CD_EVENT_CPG_VIEW, on_confchg, NULL);
+    cd_events_subscribe(CD_EVENT_QUORUM, on_quorum, NULL);
+    cd_events_subscribe(CD_EVENT_DISCONNECTED, on_disconnect, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+        cd_events_subscribe_message(own[i], on_deliver, NULL);
+    cd_events_subscribe_messages(vmha_msg_type_is_write, on_deliver, NULL);
 }
 
 void cd_sync_finalise(void)
 {
+    cd_events_unsubscribe(on_confchg);
+    cd_events_unsubscribe(on_quorum);
+    cd_events_unsubscribe(on_disconnect);
+    cd_events_unsubscribe(on_deliver);
     if (S.pending)
         fail_all("clusterd is shutting down");
     stop_transfer();

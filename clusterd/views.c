@@ -10,13 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clusterd.h"
-#include "fencedev.h"
+#include "cibdb.h"
+#include "cibread.h"
+#include "corosync.h"
 #include "engine.h"
+#include "fencedev.h"
 #include "lrmstatus.h"
 #include "model.h"
+#include "options.h"
 #include "statusclean.h"
 #include "statusview.h"
+#include "sync.h"
+#include "views.h"
 
 static json_object *node_ref(uint32_t nodeid)
 {
@@ -27,17 +32,6 @@ static json_object *node_ref(uint32_t nodeid)
     const char *name = cd_node_name(nodeid);
     json_object_object_add(o, "name", name ? json_object_new_string(name) : NULL);
     return o;
-}
-
-static bool is_member(uint32_t nodeid)
-{
-    size_t n = 0;
-    const VmhaPeerState *m = cd_sync_members(&n);
-
-    for (size_t i = 0; i < n; i++)
-        if (m[i].nodeid == nodeid)
-            return true;
-    return false;
 }
 
 static json_object *database_json(void)
@@ -76,22 +70,12 @@ static json_object *nodes_json(void)
         json_object_object_add(o, "name", json_object_new_string(n->name));
         json_object_object_add(o, "online",
                                json_object_new_boolean(cd_node_in_quorum_view(n->nodeid)));
-        json_object_object_add(o, "clusterd", json_object_new_boolean(is_member(n->nodeid)));
+        json_object_object_add(o, "clusterd", json_object_new_boolean(cd_cpg_has_node(n->nodeid)));
         json_object_object_add(o, "leader", json_object_new_boolean(leader == n->nodeid));
         json_object_object_add(o, "local", json_object_new_boolean(n->nodeid == cd_local_nodeid()));
         json_object_array_add(arr, o);
     }
     return arr;
-}
-
-static const char *nvpair_value(xmlNode *prim, const char *set_tag, const char *name)
-{
-    for (xmlNode *set = first_named_child(prim, set_tag); set; set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv))
-            if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), name) == 0)
-                return crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-    return NULL;
 }
 
 static json_object *set_json(xmlNode *prim, const char *set_tag)
@@ -127,9 +111,7 @@ static int count_vms(xmlNode *cib)
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p))
-        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
-            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") == 0)
-            n++;
+        n += cd_cib_is_vm(p);
     return n;
 }
 
@@ -147,8 +129,6 @@ static json_object *time_or_null(int64_t t)
     return t > 0 ? json_object_new_int64(t) : NULL;
 }
 
-static xmlNode *find_node_state(xmlNode *status, const char *id, const char *uname);
-
 /* Adds state, standby, drain and fence to each node of `vmctl status` (docs/vmctl.md). */
 static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode *status)
 {
@@ -162,7 +142,7 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
             continue;
         }
         const VmhaNode *n = &model->nodes[idx];
-        xmlNode *ns = status ? find_node_state(status, n->id, n->name) : NULL;
+        xmlNode *ns = cd_cib_node_state(status, n->id, n->name);
         VmhaNodeFence f = {
                 .requested = attr_int(ns, "vmha-fence-requested"),
                 .fenced = attr_int(ns, "vmha-fenced"),
@@ -369,21 +349,20 @@ char *cd_view_vms(void)
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
-        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") != 0 ||
-            g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") != 0)
+        if (!cd_cib_is_vm(p))
             continue;
         const char *name = crm_element_value(p, XML_ATTR_ID);
         json_object *vm = json_object_new_object();
         json_object_object_add(vm, "name", json_object_new_string(name));
-        const char *config = nvpair_value(p, XML_TAG_ATTR_SETS, "config");
+        const char *config = cd_cib_nvpair(p, XML_TAG_ATTR_SETS, "config");
         json_object_object_add(vm, "config", config ? json_object_new_string(config) : NULL);
         json_object_object_add(vm, "priority",
-                               int_or_null(nvpair_value(p, XML_TAG_META_SETS, "priority")));
+                               int_or_null(cd_cib_nvpair(p, XML_TAG_META_SETS, "priority")));
         json_object_object_add(vm, "memory_mib",
-                               int_or_null(nvpair_value(p, XML_TAG_UTILIZATION, "memory")));
+                               int_or_null(cd_cib_nvpair(p, XML_TAG_UTILIZATION, "memory")));
         json_object_object_add(vm, "vcpus",
-                               int_or_null(nvpair_value(p, XML_TAG_UTILIZATION, "cpu")));
-        const char *role = nvpair_value(p, XML_TAG_META_SETS, "target-role");
+                               int_or_null(cd_cib_nvpair(p, XML_TAG_UTILIZATION, "cpu")));
+        const char *role = cd_cib_nvpair(p, XML_TAG_META_SETS, "target-role");
         json_object_object_add(vm, "target_role", json_object_new_string(role ? role : "Started"));
 
         /* Preferences in score order (highest first). */
@@ -453,7 +432,7 @@ char *cd_view_fences(void)
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
-        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0)
+        if (!cd_cib_is_fence_device(p))
             continue;
         json_object *d = json_object_new_object();
         json_object_object_add(d, "id", json_object_new_string(crm_element_value(p, XML_ATTR_ID)));
@@ -461,7 +440,7 @@ char *cd_view_fences(void)
         json_object_object_add(d, "agent", agent ? json_object_new_string(agent) : NULL);
         /* Split as lib/model.c and the fencer read pcmk_host_list. */
         json_object *hosts = json_object_new_array();
-        const char *list = nvpair_value(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        const char *list = cd_cib_nvpair(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
         g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
         for (size_t i = 0; split[i]; i++)
             if (*split[i])
@@ -532,18 +511,6 @@ char *cd_view_config(void)
     return finish_json(o);
 }
 
-/* Finds the node_state of a configured node, matching the way lib/model.c does (id, then uname). */
-static xmlNode *find_node_state(xmlNode *status, const char *id, const char *uname)
-{
-    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
-        if (id && g_strcmp0(crm_element_value(ns, XML_ATTR_ID), id) == 0)
-            return ns;
-    for (xmlNode *ns = first_named_child(status, XML_CIB_TAG_STATE); ns; ns = crm_next_same_xml(ns))
-        if (uname && g_strcmp0(crm_element_value(ns, XML_ATTR_UNAME), uname) == 0)
-            return ns;
-    return NULL;
-}
-
 int cd_view_cib(char **ret_xml, char **ret_error)
 {
     /* Between a membership change and the end of its sync this copy may be older than the
@@ -571,7 +538,8 @@ int cd_view_cib(char **ret_xml, char **ret_error)
         const char *uname = crm_element_value(n, XML_ATTR_UNAME);
         uint32_t nodeid = uname ? cd_node_id_by_name(uname) : 0;
         bool online = nodeid && cd_node_in_quorum_view(nodeid);
-        xmlNode *ns = find_node_state(status, id, uname);
+        /* Matched as lib/model.c matches it: by id, then by uname. */
+        xmlNode *ns = cd_cib_node_state(status, id, uname);
         /* The stored node_state says expected="member" from the first time anything was recorded
          * about the node (a probe, an action) until it is fenced. Outside the membership such a
          * node may still run VMs: Pacemaker's "unclean", which waits for fencing before its VMs
@@ -607,7 +575,7 @@ int cd_view_cib_redacted(char **ret_xml, char **ret_error)
     xmlNode *res = pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES);
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
-        if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0)
+        if (!cd_cib_is_fence_device(p))
             continue;
         for (xmlNode *set = first_named_child(p, XML_TAG_ATTR_SETS); set;
              set = crm_next_same_xml(set))

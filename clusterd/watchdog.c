@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd.h"
+#include "watchdog.h"
 
 static struct {
     int fd;

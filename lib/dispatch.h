@@ -1,4 +1,4 @@
-/* Which of the engine's actions the leader may start now (pure; clusterd/controller.c sends them).
+/* Which of the engine's actions the leader may start now (pure; clusterd/leader.c sends them).
  *
  * The engine says where every VM should be; this says what may run at once without stepping on
  * an operation already in flight:

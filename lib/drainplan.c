@@ -17,12 +17,12 @@ static int cmp_moves(const void *a, const void *b)
     return strcmp(x->vm, y->vm);
 }
 
-static const char *migration_method(const VmhaPlan *plan, size_t vm)
+static VmhaMigrationMethod migration_method(const VmhaPlan *plan, size_t vm)
 {
     for (size_t i = 0; i < plan->n_actions; i++)
         if (plan->actions[i].type == VMHA_ACTION_MIGRATE && plan->actions[i].vm == (ssize_t)vm)
             return plan->actions[i].method;
-    return "cold"; /* stopped here, started there */
+    return VMHA_MIGRATION_COLD; /* stopped here, started there */
 }
 
 static bool can_host(const VmhaNode *n)
@@ -64,7 +64,7 @@ static void biggest_loss(const VmhaModel *m, size_t drained, const int64_t *used
     d->absorbs_biggest = room >= used[d->biggest];
 }
 
-int vmha_drain_plan(VmhaModel *m, size_t node, const char *method, int64_t now,
+int vmha_drain_plan(VmhaModel *m, size_t node, VmhaMigrationMethod method, int64_t now,
                     VmhaDrainPlan **ret_plan)
 {
     if (node >= m->n_nodes)
@@ -105,9 +105,9 @@ int vmha_drain_plan(VmhaModel *m, size_t node, const char *method, int64_t now,
         }
         mv->target = m->nodes[to].name;
         mv->method = migration_method(plan, v);
-        if (strcmp(mv->method, "live") == 0)
+        if (mv->method == VMHA_MIGRATION_LIVE)
             mv->pause_s = 0;
-        else if (strcmp(mv->method, "quick") == 0 && vm->memory > 0)
+        else if (mv->method == VMHA_MIGRATION_QUICK && vm->memory > 0)
             mv->pause_s = (double)vm->memory / d->save_mib_per_s +
                           (double)vm->memory / d->restore_mib_per_s;
     }
@@ -132,19 +132,19 @@ void vmha_drain_plan_free(VmhaDrainPlan *d)
     g_free(d);
 }
 
-int vmha_move_check(VmhaModel *m, size_t v, ssize_t from, ssize_t to, const char *method,
+int vmha_move_check(VmhaModel *m, size_t v, ssize_t from, ssize_t to, VmhaMigrationMethod method,
                     int64_t now, ssize_t *ret_target, char **ret_why)
 {
     VmhaVm *vm = &m->vms[v];
     size_t n_saved = vm->n_locations;
-    const char *method_saved = vm->move_method;
+    VmhaMigrationMethod method_saved = vm->move_method;
 
     /* The move request as clusterd will write it (lib/maintcib), on top of the VM's own. */
     vm->locations = g_renew(VmhaLocation, vm->locations, n_saved + 2);
     vm->locations[vm->n_locations++] = (VmhaLocation){(size_t)from, -VMHA_SCORE_INFINITY};
     if (to >= 0)
         vm->locations[vm->n_locations++] = (VmhaLocation){(size_t)to, VMHA_SCORE_INFINITY};
-    vm->move_method = method ? method : "quick";
+    vm->move_method = method ? method : VMHA_MIGRATION_QUICK;
     g_autoptr(VmhaPlan) plan = NULL;
     vmha_engine_plan(m, now, &plan);
     vm->n_locations = n_saved;

@@ -15,11 +15,11 @@
 typedef struct {
     const char *vm; /* the model's name */
     int priority;
-    int64_t memory;     /* MiB, 0 when not given */
-    const char *target; /* node it goes to; NULL when no node can take it */
-    const char *method; /* "quick", "live" or "cold"; NULL without a target */
-    double pause_s;     /* predicted pause: quick = memory/save + memory/restore; live 0; cold -1 */
-    char *why;          /* without a target: the engine's reason */
+    int64_t memory;             /* MiB, 0 when not given */
+    const char *target;         /* node it goes to; NULL when no node can take it */
+    VmhaMigrationMethod method; /* DEFAULT without a target */
+    double pause_s; /* predicted pause: quick = memory/save + memory/restore; live 0; cold -1 */
+    char *why;      /* without a target: the engine's reason */
 } VmhaDrainMove;
 
 typedef struct {
@@ -36,9 +36,9 @@ typedef struct {
     int absorbs_biggest;
 } VmhaDrainPlan;
 
-/* Plans draining `node` (by `method`, NULL = each VM's own) at `now`. The model is used as it is
+/* Plans draining `node` (by `method`, DEFAULT = each VM's own) at `now`. The model is used as it is
  * (the node need not be marked draining yet) and left unchanged. Returns 0, -1 for a bad node. */
-int vmha_drain_plan(VmhaModel *model, size_t node, const char *method, int64_t now,
+int vmha_drain_plan(VmhaModel *model, size_t node, VmhaMigrationMethod method, int64_t now,
                     VmhaDrainPlan **ret_plan);
 
 void vmha_drain_plan_free(VmhaDrainPlan *plan);
@@ -48,5 +48,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaDrainPlan, vmha_drain_plan_free)
 /* Where VM vm would go if asked to leave the node it runs on (`vmctl vm move`): to `to` when not
  * -1. Sets *ret_target (node index) and, when it could not go there, *ret_why (g_free) and
  * returns -1; returns 0 when the engine places it there. The model is left unchanged. */
-int vmha_move_check(VmhaModel *model, size_t vm, ssize_t from, ssize_t to, const char *method,
-                    int64_t now, ssize_t *ret_target, char **ret_why);
+int vmha_move_check(VmhaModel *model, size_t vm, ssize_t from, ssize_t to,
+                    VmhaMigrationMethod method, int64_t now, ssize_t *ret_target, char **ret_why);

@@ -4,7 +4,7 @@
 #include "engine-internal.h"
 
 void engine_add_action(Engine *e, VmhaActionType type, ssize_t vm, ssize_t node, ssize_t to,
-                       const char *method)
+                       VmhaMigrationMethod method)
 {
     VmhaAction a = {.type = type, .vm = vm, .node = node, .to = to, .method = method};
     g_array_append_val(e->actions, a);
@@ -54,7 +54,8 @@ void engine_plan_actions(Engine *e, const bool *self_fenced)
         }
         if (running == 0) {
             if (target >= 0)
-                engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
+                engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1,
+                                  VMHA_MIGRATION_DEFAULT);
             continue;
         }
         if (running == 1 && src == target && healthy) {
@@ -68,11 +69,11 @@ void engine_plan_actions(Engine *e, const bool *self_fenced)
             (vm->allow_migrate || from->drain || vm->move_method)) {
             bool cold_stop =
                     from->drain_shutdown && strcmp(vmha_vm_shutdown_policy(m, vm), "stop") == 0;
-            const char *method = cold_stop                           ? "cold"
-                                 : from->drain && from->drain_method ? from->drain_method
-                                 : vm->move_method                   ? vm->move_method
-                                 : vm->migration_method              ? vm->migration_method
-                                                                     : "quick";
+            VmhaMigrationMethod method = cold_stop                           ? VMHA_MIGRATION_COLD
+                                         : from->drain && from->drain_method ? from->drain_method
+                                         : vm->move_method                   ? vm->move_method
+                                         : vm->migration_method              ? vm->migration_method
+                                                                             : VMHA_MIGRATION_QUICK;
             engine_add_action(e, VMHA_ACTION_MIGRATE, (ssize_t)v, src, target, method);
             continue;
         }
@@ -82,9 +83,10 @@ void engine_plan_actions(Engine *e, const bool *self_fenced)
         for (size_t i = 0; i < e->n; i++)
             if (vm_active_on(e, vm, i) && m->nodes[i].state == VMHA_NODE_ONLINE &&
                 !self_fenced[i] && !(keep && (ssize_t)i == target))
-                engine_add_action(e, VMHA_ACTION_STOP, (ssize_t)v, (ssize_t)i, -1, NULL);
+                engine_add_action(e, VMHA_ACTION_STOP, (ssize_t)v, (ssize_t)i, -1,
+                                  VMHA_MIGRATION_DEFAULT);
         if (target >= 0 && !keep)
-            engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, NULL);
+            engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, VMHA_MIGRATION_DEFAULT);
     }
     if (e->actions->len > 0)
         g_qsort_with_data(e->actions->data, (gint)e->actions->len, sizeof(VmhaAction), cmp_actions,

@@ -257,5 +257,5 @@ void engine_repair_all(Engine *e);
 
 /* engine-actions.c: appends to e->actions; engine_plan_actions also sorts them. */
 void engine_add_action(Engine *e, VmhaActionType type, ssize_t vm, ssize_t node, ssize_t to,
-                       const char *method);
+                       VmhaMigrationMethod method);
 void engine_plan_actions(Engine *e, const bool *self_fenced);

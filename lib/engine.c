@@ -291,7 +291,7 @@ static Engine *engine_new(const VmhaModel *m, int64_t now, const ssize_t *assume
     /* In maintenance mode nobody is fenced (Pacemaker: no managed resource, no fencing). */
     for (size_t i = 0; i < n && !assume; i++)
         if (e->fencing[i] && fence_device[i] && quorate && !m->maintenance_mode)
-            engine_add_action(e, VMHA_ACTION_FENCE, -1, (ssize_t)i, -1, NULL);
+            engine_add_action(e, VMHA_ACTION_FENCE, -1, (ssize_t)i, -1, VMHA_MIGRATION_DEFAULT);
 
     /* Items: every VM, and (with quorum) the other primitives Pacemaker places. */
     size_t n_other = quorate ? m->n_fence_devices + m->n_foreign : 0;

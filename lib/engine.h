@@ -20,10 +20,10 @@ typedef enum {
 
 typedef struct {
     VmhaActionType type;
-    ssize_t vm;         /* -1 for fence */
-    ssize_t node;       /* fence, stop, start: the node; migrate: the source */
-    ssize_t to;         /* migrate: the target; else -1 */
-    const char *method; /* migrate: "quick" or "live" (owned by the model or static) */
+    ssize_t vm;                 /* -1 for fence */
+    ssize_t node;               /* fence, stop, start: the node; migrate: the source */
+    ssize_t to;                 /* migrate: the target; else -1 */
+    VmhaMigrationMethod method; /* migrate: never DEFAULT; else DEFAULT */
 } VmhaAction;
 
 typedef struct {

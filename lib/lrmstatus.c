@@ -235,10 +235,10 @@ static bool word_ok(const char *s)
 
 char *vmha_action_format(const VmhaActionSpec *a)
 {
+    const char *method = a->target ? vmha_migration_method_to_string(a->method) : NULL;
     return g_strdup_printf("%s %s %s %s%s%s%s%s", a->key, a->op, a->rsc, a->node,
-                           a->target ? " " : "", a->target ? a->target : "",
-                           a->target && a->method ? " " : "",
-                           a->target && a->method ? a->method : "");
+                           a->target ? " " : "", a->target ? a->target : "", method ? " " : "",
+                           method ? method : "");
 }
 
 int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts)
@@ -255,8 +255,8 @@ int vmha_action_parse(const char *s, VmhaActionSpec *ret, char ***ret_parts)
     if (migrate != (n >= 5) ||
         (!migrate && strcmp(p[1], "start") != 0 && strcmp(p[1], "stop") != 0))
         return -1;
-    const char *method = n == 6 ? vmha_migration_method_canonical(p[5]) : NULL;
-    if (n == 6 && !method)
+    VmhaMigrationMethod method = VMHA_MIGRATION_DEFAULT;
+    if (n == 6 && vmha_migration_method_from_string(p[5], &method) < 0)
         return -1;
     *ret = (VmhaActionSpec){p[0], p[1], p[2], p[3], n >= 5 ? p[4] : NULL, method};
     *ret_parts = g_steal_pointer(&p);
@@ -429,7 +429,7 @@ static xmlNode *write_op(xmlNode *lr, const char *op_id, const char *rsc, const 
 int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
                             const char *rsc, const char *op, const char *key,
                             const char *migrate_source, const char *migrate_target,
-                            const char *method, int64_t when)
+                            VmhaMigrationMethod method, int64_t when)
 {
     if (!status || !node_id || !node_uname || !rsc || !op || !key)
         return -1;
@@ -446,8 +446,8 @@ int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *no
         set_str(o, "migrate_source", migrate_source);
     if (migrate_target)
         set_str(o, "migrate_target", migrate_target);
-    if (method)
-        set_str(o, VMHA_LRM_METHOD, method);
+    if (method != VMHA_MIGRATION_DEFAULT)
+        set_str(o, VMHA_LRM_METHOD, vmha_migration_method_to_string(method));
     return 1;
 }
 

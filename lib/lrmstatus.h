@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmha/migration.h"
+
 /* Pacemaker's op-status values (PCMK_EXEC_*) that vmha records. */
 #define VMHA_OP_STATUS_DONE          0
 #define VMHA_OP_STATUS_TIMEOUT       2
@@ -66,9 +68,9 @@ typedef struct {
     const char *key;
     const char *op; /* "start", "stop", "migrate" */
     const char *rsc;
-    const char *node;   /* uname */
-    const char *target; /* migrate: uname; else NULL */
-    const char *method; /* migrate: the method for this migration, NULL = the VM's own */
+    const char *node;           /* uname */
+    const char *target;         /* migrate: uname; else NULL */
+    VmhaMigrationMethod method; /* migrate: the method for this migration, DEFAULT = the VM's own */
 } VmhaActionSpec;
 
 char *vmha_action_format(const VmhaActionSpec *a);
@@ -113,14 +115,14 @@ bool vmha_lrm_pending_anywhere(xmlNode *status, const char *rsc);
 /* Records `op` (start, stop, migrate_to, migrate_from) of rsc pending on node: RSC_last_0 with
  * op-status -1, rc-code 193 and transition-key key; migrate_source/migrate_target as Pacemaker
  * writes them on migration records (NULL otherwise), and the method of a migration that does not
- * use the VM's own as vmha-migration-method (VMHA_LRM_METHOD; NULL otherwise). The node_state is
+ * use the VM's own as vmha-migration-method (VMHA_LRM_METHOD; DEFAULT otherwise). The node_state is
  * marked expected="member": from now on the node may run the VM, so losing it means fencing it.
  * Returns 1, or 0 without changing anything when rsc already has an operation pending anywhere (one
  * at a time, whoever asks), -1 on bad arguments. */
 int vmha_lrm_record_pending(xmlNode *status, const char *node_id, const char *node_uname,
                             const char *rsc, const char *op, const char *key,
                             const char *migrate_source, const char *migrate_target,
-                            const char *method, int64_t when);
+                            VmhaMigrationMethod method, int64_t when);
 
 #define VMHA_LRM_METHOD "vmha-migration-method"
 

@@ -131,7 +131,7 @@ static int remove_move(xmlNode *configuration, xmlNode *prim, const char *vm)
 }
 
 int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, const char *to,
-                      const char *method)
+                      VmhaMigrationMethod method)
 {
     xmlNode *prim = find_primitive(configuration, vm);
     if (!prim || !from)
@@ -146,13 +146,13 @@ int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, 
         g_autofree char *to_id = g_strdup_printf("vmha-move-%s-to", vm);
         add_location(constraints, to_id, vm, to, "INFINITY");
     }
-    if (method) {
+    if (method != VMHA_MIGRATION_DEFAULT) {
         xmlNode *meta = vmha_dom_child(prim, "meta_attributes", NULL);
         if (!meta) {
             g_autofree char *set_id = g_strdup_printf("%s-meta_attributes", vm);
             meta = set_or_new(prim, "meta_attributes", set_id);
         }
-        set_nvpair(meta, "vmha-move-method", method);
+        set_nvpair(meta, "vmha-move-method", vmha_migration_method_to_string(method));
     }
     return 1;
 }

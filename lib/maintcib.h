@@ -15,6 +15,8 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 
+#include "vmha/migration.h"
+
 #define VMHA_MEASURE_SAVE    "vmha-save-mib-per-s"
 #define VMHA_MEASURE_RESTORE "vmha-restore-mib-per-s"
 
@@ -33,10 +35,10 @@ int vmha_cib_node_utilization_set(xmlNode *nodes, const char *uname, const char 
                                   const char *value);
 
 /* Records a move request of vm in <configuration>: away from `from`, to `to` when not NULL, by
- * `method` when not NULL; an earlier request of the same VM is replaced. -1 when the VM is
+ * `method` when not DEFAULT; an earlier request of the same VM is replaced. -1 when the VM is
  * unknown. */
 int vmha_cib_move_set(xmlNode *configuration, const char *vm, const char *from, const char *to,
-                      const char *method);
+                      VmhaMigrationMethod method);
 
 /* Removes vm's move request when vm running on `node` answers it (node is not the one it was to
  * leave), or always when node is NULL. Returns 1 when the document changed, else 0. */

@@ -8,9 +8,8 @@ int loader_on_node_attr(Loader *l, Elem *nv, const char *name, const char *value
     VmhaNode *n = data;
     bool b;
     if (strcmp(name, "vmha-drain-method") == 0) {
-        n->drain_method = vmha_migration_method_canonical(value);
-        if (!n->drain_method)
-            return loader_bad_value(l, nv, name, value, "quick, live or cold");
+        if (vmha_migration_method_from_string(value, &n->drain_method) < 0)
+            return loader_bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
         return 0;
     }
     if (strcmp(name, "vmha-self-fence-disarmed") == 0) {

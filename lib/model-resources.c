@@ -56,10 +56,8 @@ static int on_vm_instance(Loader *l, Elem *nv, const char *name, const char *val
         g_free(a->vm->config);
         a->vm->config = g_strdup(value);
     } else if (strcmp(name, "migration_method") == 0) {
-        if (!vmha_migration_method_canonical(value))
-            return loader_bad_value(l, nv, name, value, "quick, live or cold");
-        g_free(a->vm->migration_method);
-        a->vm->migration_method = g_strdup(value);
+        if (vmha_migration_method_from_string(value, &a->vm->migration_method) < 0)
+            return loader_bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
     }
     return 0;
 }
@@ -113,9 +111,8 @@ static int on_vm_meta(Loader *l, Elem *nv, const char *name, const char *value, 
             return loader_bad_value(l, nv, name, value, "keep or stop");
         vm->drain_fallback_stop = strcmp(value, "stop") == 0;
     } else if (strcmp(name, "vmha-move-method") == 0) {
-        vm->move_method = vmha_migration_method_canonical(value);
-        if (!vm->move_method)
-            return loader_bad_value(l, nv, name, value, "quick, live or cold");
+        if (vmha_migration_method_from_string(value, &vm->move_method) < 0)
+            return loader_bad_value(l, nv, name, value, VMHA_MIGRATION_METHODS);
     }
     return 0;
 }

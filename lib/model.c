@@ -52,15 +52,6 @@ const char *vmha_vm_shutdown_policy(const VmhaModel *m, const VmhaVm *vm)
                                 : "migrate";
 }
 
-const char *vmha_migration_method_canonical(const char *method)
-{
-    static const char *const methods[] = {"quick", "live", "cold"};
-    for (size_t i = 0; method && i < G_N_ELEMENTS(methods); i++)
-        if (strcmp(method, methods[i]) == 0)
-            return methods[i];
-    return NULL;
-}
-
 static int on_property(Loader *l, Elem *nv, const char *name, const char *value, void *data)
 {
     VmhaModel *m = l->m;
@@ -274,7 +265,6 @@ static void vm_clear(VmhaVm *vm)
 {
     g_free(vm->name);
     g_free(vm->config);
-    g_free(vm->migration_method);
     g_free(vm->failback);
     g_free(vm->shutdown_policy);
     g_free(vm->locations);

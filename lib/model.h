@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmha/migration.h"
+
 /* Self-fencing (docs/ARCHITECTURE.md, "Self-fencing and the watchdog"): clusterd's fixed watchdog
  * timeout W, and the least vmha-fence-watchdog-timeout - vmha-self-fence-timeout the loader
  * accepts: W + 5 s for the membership change (corosync token + consensus) and a margin. */
@@ -69,9 +71,8 @@ typedef struct {
     int64_t cpu;    /* capacity in cores; -1 when not configured */
     bool standby;
     bool maintenance;
-    bool drain; /* vmha-drain=on */
-    /* vmha-drain-method: "quick", "live" or "cold" (static strings); NULL = each VM's own */
-    const char *drain_method;
+    bool drain;                       /* vmha-drain=on */
+    VmhaMigrationMethod drain_method; /* vmha-drain-method; DEFAULT = each VM's own */
     bool drain_force; /* vmha-drain-force=on: VMs that fit nowhere are stopped, not kept */
     /* vmha-drain-shutdown=on: the drain of a clusterd shutting down; each VM leaves as its
      * shutdown policy says (migrate, stop = cold move, freeze = stays) */
@@ -120,9 +121,9 @@ typedef struct {
 
 typedef struct {
     char *name;
-    size_t position;        /* among all primitives, document order (Pacemaker's last tie-break) */
-    char *config;           /* instance attribute: domain XML path, may be NULL */
-    char *migration_method; /* instance attribute: "quick" (default), "live" or "cold" */
+    size_t position; /* among all primitives, document order (Pacemaker's last tie-break) */
+    char *config;    /* instance attribute: domain XML path, may be NULL */
+    VmhaMigrationMethod migration_method; /* instance attribute; DEFAULT = quick */
     int priority;
     bool target_stopped; /* target-role=Stopped */
     bool managed;        /* is-managed (default true), false also for meta maintenance=true */
@@ -134,8 +135,8 @@ typedef struct {
     char *failback;        /* vmha-failback, NULL = default */
     char *shutdown_policy; /* vmha-shutdown-policy, NULL = default */
     /* vmha-move-method, set with a move request (`vmctl vm move --method`): the VM migrates by
-     * this method even when allow-migrate is off; static string or NULL */
-    const char *move_method;
+     * this method even when allow-migrate is off; DEFAULT when none */
+    VmhaMigrationMethod move_method;
     /* vmha-drain-fallback=stop: when its migration off a draining node fails, the VM is stopped
      * and started elsewhere (its memory is lost) instead of kept where it runs */
     bool drain_fallback_stop;
@@ -255,9 +256,6 @@ void vmha_model_set_drain(VmhaModel *model, size_t node, bool drain);
 
 /* A VM's shutdown policy: its own, else the cluster's, else "migrate". */
 const char *vmha_vm_shutdown_policy(const VmhaModel *model, const VmhaVm *vm);
-
-/* The static string for "quick", "live" or "cold"; NULL for anything else. */
-const char *vmha_migration_method_canonical(const char *method);
 
 /* Whether a fence device can fence this node. */
 bool vmha_model_node_has_fence_device(const VmhaModel *model, size_t node);

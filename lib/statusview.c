@@ -71,8 +71,10 @@ static char *describe_actions(const VmhaModel *m, const VmhaPlan *p, size_t vm)
             g_string_append_printf(s, "start on %s", m->nodes[a->node].name);
             break;
         case VMHA_ACTION_MIGRATE:
-            g_string_append_printf(s, "migrate (%s) from %s to %s", a->method ? a->method : "quick",
-                                   m->nodes[a->node].name, m->nodes[a->to].name);
+            g_string_append_printf(
+                    s, "migrate (%s) from %s to %s",
+                    vmha_migration_method_to_string(a->method ? a->method : VMHA_MIGRATION_QUICK),
+                    m->nodes[a->node].name, m->nodes[a->to].name);
             break;
         case VMHA_ACTION_FENCE:
             break;

@@ -1,5 +1,6 @@
 #include "vmattr.h"
 #include "duration.h"
+#include "vmha/migration.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -117,8 +118,8 @@ static bool v_shutdown_policy(const char *s)
 }
 static bool v_migration_method(const char *s)
 {
-    /* The vm agent's values (resource-agents/vm.8). */
-    return g_str_equal(s, "quick") || g_str_equal(s, "live") || g_str_equal(s, "cold");
+    VmhaMigrationMethod m;
+    return vmha_migration_method_from_string(s, &m) == 0;
 }
 static bool v_drain_fallback(const char *s)
 {
@@ -175,7 +176,7 @@ static const AttrSpec attrs[] = {
         {"shutdown_timeout", "shutdown_timeout", VMHA_ATTR_INSTANCE, v_positive,
          "shutdown_timeout must be a positive number of seconds"},
         {"migration_method", "migration_method", VMHA_ATTR_INSTANCE, v_migration_method,
-         "migration_method must be save or live"},
+         "migration_method must be " VMHA_MIGRATION_METHODS},
         {"health_check", "health_check", VMHA_ATTR_INSTANCE, v_health_check,
          "health_check must be none, guest-agent or console"},
         {"health-check", "health_check", VMHA_ATTR_INSTANCE, v_health_check,

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicwrite.h"
 #include "imagestore.h"
 
 char *vm_image_path(const char *dir, const char *name)
@@ -58,23 +59,15 @@ int vm_image_write_meta(const char *dir, const char *name, const VmSaveMeta *met
                         char **ret_error)
 {
     g_autofree char *path = vm_image_meta_path(dir, name);
-    g_autofree char *tag = host_pid_tag();
-    g_autofree char *tmp = g_strdup_printf("%s.tmp-%s", path, tag);
     g_autofree char *data = vm_save_meta_format(meta);
     g_autoptr(GError) err = NULL;
 
-    if (!g_file_set_contents_full(tmp, data, -1,
-                                  sync ? G_FILE_SET_CONTENTS_CONSISTENT : G_FILE_SET_CONTENTS_NONE,
-                                  0600, &err)) {
-        *ret_error = g_strdup_printf("cannot write %s: %s", tmp, err->message);
+    if (vmha_atomic_write(path, data, strlen(data), 0600,
+                          sync ? VMHA_ATOMIC_WRITE_SYNC : VMHA_ATOMIC_WRITE_NO_SYNC, &err) < 0) {
+        *ret_error = g_strdup(err->message);
         return -1;
     }
-    if (rename(tmp, path) < 0) {
-        *ret_error = g_strdup_printf("cannot rename %s to %s: %s", tmp, path, g_strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return sync ? fsync_path(dir, O_RDONLY | O_DIRECTORY, ret_error) : 0;
+    return 0;
 }
 
 int vm_image_commit(const char *tmp, const char *dir, const char *name, gboolean sync_data,

@@ -17,19 +17,6 @@ void vm_params_free(VmParams *p)
     g_free(p);
 }
 
-const char *vm_migration_method_to_string(VmMigrationMethod m)
-{
-    switch (m) {
-    case VM_MIGRATION_QUICK:
-        return "quick";
-    case VM_MIGRATION_LIVE:
-        return "live";
-    case VM_MIGRATION_COLD:
-        return "cold";
-    }
-    return "unknown";
-}
-
 static char *env(const char *key)
 {
     const char *v = g_getenv(key);
@@ -119,14 +106,10 @@ int vm_params_load(VmParams **ret_params, char **ret_error)
     }
     p->shutdown_timeout = (unsigned int)shutdown;
 
-    if (!method || strcmp(method, "quick") == 0)
-        p->migration_method = VM_MIGRATION_QUICK;
-    else if (strcmp(method, "live") == 0)
-        p->migration_method = VM_MIGRATION_LIVE;
-    else if (strcmp(method, "cold") == 0)
-        p->migration_method = VM_MIGRATION_COLD;
-    else {
-        *ret_error = g_strdup_printf("migration_method '%s' is not quick, live or cold", method);
+    p->migration_method = VMHA_MIGRATION_QUICK;
+    if (method && vmha_migration_method_from_string(method, &p->migration_method) < 0) {
+        *ret_error =
+                g_strdup_printf("migration_method '%s' is not " VMHA_MIGRATION_METHODS, method);
         return -1;
     }
     if (p->state_dir && !g_path_is_absolute(p->state_dir)) {

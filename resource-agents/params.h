@@ -5,20 +5,15 @@
 #include <stdint.h>
 
 #include "health.h"
-
-typedef enum {
-    VM_MIGRATION_QUICK,
-    VM_MIGRATION_LIVE,
-    VM_MIGRATION_COLD,
-} VmMigrationMethod;
+#include "vmha/migration.h"
 
 typedef struct {
     char *config;
     char *hypervisor;
     char *state_dir;               /* defaults to vmha-save/ beside the config */
     unsigned int shutdown_timeout; /* seconds; derived from the operation timeout when unset */
-    VmMigrationMethod migration_method;
-    char *migration_uri;  /* "%t" stands for the target node name */
+    VmhaMigrationMethod migration_method; /* never DEFAULT: quick when not given */
+    char *migration_uri;                  /* "%t" stands for the target node name */
     char **shared_dirs;   /* where disks may live besides the config's file system */
     gboolean live_unsafe; /* allow live migration with caches libvirt deems unsafe */
     gboolean sync_image;  /* fsync a save image's data before committing it */
@@ -39,8 +34,6 @@ typedef struct {
 G_GNUC_WARN_UNUSED_RESULT int vm_params_load(VmParams **ret_params, char **ret_error);
 void vm_params_free(VmParams *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmParams, vm_params_free)
-
-const char *vm_migration_method_to_string(VmMigrationMethod m);
 
 /* The destination URI for a live migration to @target. */
 char *vm_params_migration_uri(const VmParams *p, const char *target);

@@ -688,9 +688,9 @@ static int action_migrate_to(VmAgent *a)
         return fail(a, OCF_ERR_GENERIC, "domain %s vanished", a->dom->name);
 
     switch (a->params->migration_method) {
-    case VM_MIGRATION_QUICK:
+    case VMHA_MIGRATION_QUICK:
         return quick_save(a, dom);
-    case VM_MIGRATION_LIVE: {
+    case VMHA_MIGRATION_LIVE: {
         g_autofree char *uri = vm_params_migration_uri(a->params, target);
         if (vm_virt_migrate_live(dom, uri, a->params->live_unsafe, job_deadline(a), &error) < 0)
             return fail(a, OCF_ERR_GENERIC, "%s", error);
@@ -698,8 +698,10 @@ static int action_migrate_to(VmAgent *a)
         health_forget(a);
         return OCF_SUCCESS;
     }
-    case VM_MIGRATION_COLD:
+    case VMHA_MIGRATION_COLD:
         return stop_domain(a, a->dom->name);
+    case VMHA_MIGRATION_DEFAULT: /* vm_params_load never leaves it */
+        break;
     }
     return fail(a, OCF_ERR_GENERIC, "unknown migration method");
 }
@@ -708,8 +710,8 @@ static int action_migrate_from(VmAgent *a)
 {
     int r;
 
-    if (a->params->migration_method != VM_MIGRATION_LIVE)
-        return action_start(a, a->params->migration_method == VM_MIGRATION_QUICK);
+    if (a->params->migration_method != VMHA_MIGRATION_LIVE)
+        return action_start(a, a->params->migration_method == VMHA_MIGRATION_QUICK);
     /* Live: the domain must have arrived. Never start it here: a partial live migration may have
      * left it running at the source. */
     if ((r = load_config(a)) != OCF_SUCCESS || (r = connect_hypervisor(a)) != OCF_SUCCESS)
@@ -772,7 +774,8 @@ static int action_validate(VmAgent *a)
             return fail(a, OCF_ERR_CONFIGURED,
                         "health_check=console but the domain has no serial console to a file");
     }
-    if (a->params->migration_method == VM_MIGRATION_LIVE && !strstr(a->params->migration_uri, "%t"))
+    if (a->params->migration_method == VMHA_MIGRATION_LIVE &&
+        !strstr(a->params->migration_uri, "%t"))
         return fail(a, OCF_ERR_CONFIGURED, "migration_uri '%s' lacks %%t",
                     a->params->migration_uri);
     return OCF_SUCCESS;

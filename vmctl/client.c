@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,45 +9,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "commands.h"
 
 /* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
 #define REPLY_TIMEOUT_MS 60000
-
-int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    if (opts->json) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "ok", json_object_new_boolean(false));
-        json_object_object_add(o, "exit_code", json_object_new_int(code));
-        json_object_object_add(o, "error", json_object_new_string(msg));
-        vmctl_print_json(o);
-        json_object_put(o);
-    }
-    return vmctl_fail(code, "%s", msg);
-}
-
-void vmctl_print_json(json_object *o)
-{
-    puts(json_object_to_json_string_ext(o,
-                                        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-void vmctl_print_ok(const VmctlOptions *opts, const char *what)
-{
-    if (!opts->json)
-        return;
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "ok", json_object_new_boolean(true));
-    json_object_object_add(o, "result", json_object_new_string(what));
-    vmctl_print_json(o);
-    json_object_put(o);
-}
 
 static int read_all(int fd, GByteArray *in, int timeout_ms)
 {
@@ -189,5 +153,60 @@ int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel *
     if (vmha_model_parse((const char *)cib->data, cib->len, ret_model, &error) < 0)
         return vmctl_error(opts, VMHA_RESULT_FAILURE, "%s: the live database: %s", who,
                            error->message);
+    return VMHA_RESULT_OK;
+}
+
+json_object *vmctl_json_get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+const char *vmctl_json_str(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v ? json_object_get_string(v) : NULL;
+}
+
+bool vmctl_json_bool(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v && json_object_get_boolean(v);
+}
+
+int64_t vmctl_json_int(json_object *o, const char *key)
+{
+    json_object *v = vmctl_json_get(o, key);
+    return v ? json_object_get_int64(v) : 0;
+}
+
+json_object *vmctl_find_named(json_object *arr, const char *name)
+{
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+        json_object *e = json_object_array_get_idx(arr, i);
+        const char *n = vmctl_json_str(e, "name");
+        if (n && g_strcmp0(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+int vmctl_show(const VmctlOptions *gopts, int argc, char **argv, uint16_t type, const char *usage,
+               void (*table)(json_object *answer))
+{
+    VmctlOptions opts = *gopts;
+    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
+    json_object *o = NULL;
+
+    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: %s", usage);
+    int rc = vmctl_call(&opts, req, &o);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    if (opts.json)
+        vmctl_print_json(o);
+    else
+        table(o);
+    json_object_put(o);
     return VMHA_RESULT_OK;
 }

@@ -4,12 +4,13 @@
 #include <json-c/json.h>
 
 #include "model.h"
+#include "report.h"
 #include "vmctl.h"
 #include "vmha/wire.h"
 
-/* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the one-line reason
- * has been printed (or, with --json, an {"error": ...} object). On success *ret_json holds the
- * reply's JSON document when it carried one. */
+/* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the reason has been
+ * reported (report.h). On success *ret_json holds the reply's JSON document when it carried
+ * one. */
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
 /* The same, handing back the whole reply (for payloads other than JSON). */
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
@@ -21,16 +22,6 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_
 int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
                           VmhaMsg **ret_reply);
 
-/* Prints a JSON document (for --json). */
-void vmctl_print_json(json_object *o);
-
-/* Reports an error: one line on stderr, and with --json an {"error": ...} object on stdout. */
-int vmctl_error(const VmctlOptions *opts, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-/* Prints {"ok": true} for --json after a successful write. */
-void vmctl_print_ok(const VmctlOptions *opts, const char *what);
-
 /* Reads a libvirt domain XML for `vm add`: name, memory in MiB and vCPUs. Returns 0, or a
  * VMHA_RESULT_* code with the reason printed. */
 int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_name,
@@ -39,3 +30,18 @@ int vmctl_read_domain(const VmctlOptions *opts, const char *path, char **ret_nam
 /* The live database (CIB_QUERY: with quorum and node states as clusterd sees them now) as a
  * model. Returns a VMHA_RESULT_* code, the reason printed prefixed with `who`. */
 int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model);
+
+/* Reading clusterd's JSON answers: a member (NULL when o is NULL or has no such member), its
+ * string (NULL also for null), boolean (false when absent) and integer (0 when absent). */
+json_object *vmctl_json_get(json_object *o, const char *key);
+const char *vmctl_json_str(json_object *o, const char *key);
+bool vmctl_json_bool(json_object *o, const char *key);
+int64_t vmctl_json_int(json_object *o, const char *key);
+/* The element of an array of objects whose "name" is name, or NULL. */
+json_object *vmctl_find_named(json_object *arr, const char *name);
+
+/* A read-only listing (node list, vm list, fence list, config show): no operands; asks clusterd
+ * with a request of type and prints its JSON answer as it is with --json, else as table() lays it
+ * out. A VMHA_RESULT_* code, the reason reported. */
+int vmctl_show(const VmctlOptions *opts, int argc, char **argv, uint16_t type, const char *usage,
+               void (*table)(json_object *answer));

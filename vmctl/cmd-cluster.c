@@ -1,379 +1,47 @@
-/* vmctl cluster update --exec COMMAND: a rolling update, one node at a time (docs/vmctl.md).
+/* vmctl cluster setup|join|leave|maintenance|update: the cluster as a whole (docs/vmctl.md).
  *
- * Each node in node id order is drained (`node drain NODE --wait`), runs COMMAND through its
- * clusterd (`node exec`), is awaited back in the cluster, and is resumed with failback (`node
- * resume NODE --failback --wait`): the same code as those commands, called in turn. The first
- * failure stops the update; the node it stopped at is resumed when it is fine, so the cluster is
- * left healthy. */
+ * setup, join and leave run as root on one of the hosts and change every host through step
+ * scripts that record their undo first (setup-steps.c), with the files of setup-files.c; a step
+ * that fails anywhere is undone everywhere. What a host gets: /etc/corosync/corosync.conf
+ * (lib/corosyncconf.c), /etc/corosync/authkey (corosync-keygen, 0400), a certificate of the
+ * cluster's own CA for libvirt's TLS transport, and running libvirtd (TLS), corosync and clusterd.
+ * update is the rolling update of update.c; maintenance sets the maintenance-mode property. */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "commands.h"
+#include "corosyncconf.h"
+#include "fencedev.h"
 #include "nodeexec.h"
+#include "setup-cluster.h"
+#include "setup-files.h"
+#include "setup-steps.h"
+#include "update.h"
 #include "updatecheck.h"
 #include "wait.h"
 
-/* A clean reboot through the init system; the node's clusterd answers before it goes, or does
- * not (both are fine). */
-#define DEFAULT_REBOOT_COMMAND   "shutdown -r now"
-#define REBOOT_COMMAND_TIMEOUT_S 60
+/* ---- cluster maintenance ---- */
 
-typedef enum {
-    STEP_PENDING, /* not started */
-    STEP_DONE,
-    STEP_FAILED,
-} StepResult;
-
-typedef struct {
-    char *name;
-    StepResult result;
-    char *what;      /* one line: how it went, or why it stopped there */
-    int exit_status; /* the command's; -1 when it did not run (or unknown) */
-    char *output;
-    double drain_s, command_s, back_s, resume_s; /* < 0: step not reached */
-    bool local; /* the node this vmctl runs on: not rebooted by it */
-} NodeReport;
-
-typedef struct {
-    /* For the steps: never --json (their errors are one line on stderr). With --json the whole
-     * update runs with stdout on stderr, and stdout gets the summary document alone. */
-    const VmctlOptions *opts;
-    bool json;
-    const char *command;
-    const char *reboot_command; /* NULL: no reboot */
-    unsigned timeout;
-} Update;
-
-static void progress(const Update *u, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void progress(const Update *u, const char *fmt, ...)
+/* cluster maintenance on|off: the maintenance-mode property (docs/vmctl.md). */
+int vmctl_cmd_cluster_maintenance(const VmctlOptions *gopts, int argc, char **argv)
 {
-    FILE *out = stdout;
-    time_t now = time(NULL);
-    struct tm tm;
-    char ts[16];
-    va_list ap;
+    VmctlOptions opts = *gopts;
+    int first = vmctl_parse_common(&opts, argc, argv, 1);
 
-    strftime(ts, sizeof(ts), "%H:%M:%S", localtime_r(&now, &tm));
-    fprintf(out, "%s ", ts);
-    va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
-    va_end(ap);
-    fputc('\n', out);
-    fflush(out);
+    if (first < 0 || argc - first != 1 ||
+        (strcmp(argv[first], "on") != 0 && strcmp(argv[first], "off") != 0))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl cluster maintenance on|off");
+    char kv[] = "maintenance-mode=true", off[] = "maintenance-mode=";
+    char *args[] = {strcmp(argv[first], "on") == 0 ? kv : off, NULL};
+    return vmctl_send_settings(&opts, NULL, 1, args, 0);
 }
 
-static double seconds_since(gint64 start_us)
-{
-    return (double)(g_get_monotonic_time() - start_us) / G_USEC_PER_SEC;
-}
-
-/* Runs one of vmctl's own commands (argv[0] its name). */
-static int run_command(const Update *u, VmctlCommandFn fn, const char *const *args)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-
-    for (size_t i = 0; args[i]; i++)
-        g_ptr_array_add(argv, (char *)args[i]);
-    g_ptr_array_add(argv, NULL);
-    int rc = fn(u->opts, (int)argv->len - 1, (char **)argv->pdata);
-    fflush(stdout);
-    return rc;
-}
-
-static int drain(const Update *u, const char *node)
-{
-    g_autofree char *t = g_strdup_printf("%u", u->timeout);
-    const char *args[] = {"node drain", node, "--wait", "--timeout", t, NULL};
-    return run_command(u, vmctl_cmd_node_drain, args);
-}
-
-static int resume(const Update *u, const char *node)
-{
-    g_autofree char *t = g_strdup_printf("%u", u->timeout);
-    const char *args[] = {"node resume", node, "--failback", "--wait", "--timeout", t, NULL};
-    return run_command(u, vmctl_cmd_node_resume, args);
-}
-
-typedef struct {
-    const char *node;
-    bool rebooted;
-    VmctlRebootWatch watch;
-} BackWait;
-
-static int check_back(json_object *status, void *ctx, char **ret_line)
-{
-    BackWait *b = ctx;
-    return vmctl_update_node_back(status, b->node, b->rebooted ? &b->watch : NULL, ret_line) ? 1
-                                                                                             : 0;
-}
-
-static int check_settled(json_object *status, void *ctx, char **ret_line)
-{
-    return vmctl_update_settled(status, ret_line);
-}
-
-/* Waits until every VM has landed (a drain or failback returns once the node is empty, or the
- * moves are requested, while VMs may still be on their way). */
-static int settle(const Update *u, const char *node, char **ret_why)
-{
-    int rc = vmctl_wait(u->opts, u->timeout, check_settled, NULL);
-    if (rc == -ETIMEDOUT)
-        *ret_why = g_strdup_printf("the VMs did not land within %u s", u->timeout);
-    else if (rc == VMHA_RESULT_FAILURE)
-        *ret_why = g_strdup("a VM failed (see vmctl status)");
-    else if (rc != VMHA_RESULT_OK)
-        *ret_why = g_strdup("cannot ask clusterd");
-    return rc == VMHA_RESULT_OK ? 0 : -1;
-}
-
-/* Whether node is fine right now (online, its clusterd in sync): then it may be resumed. */
-static bool node_fine(const Update *u, const char *node)
-{
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
-    g_autofree char *line = NULL;
-    json_object *status = NULL;
-
-    if (vmctl_call(u->opts, req, &status) != VMHA_RESULT_OK)
-        return false;
-    bool back = vmctl_update_node_back(status, node, NULL, &line);
-    json_object_put(status);
-    return back;
-}
-
-/* The output of the command, each line prefixed, so it reads apart from the progress lines. */
-static void show_output(const Update *u, const char *node, const char *out, size_t len)
-{
-    FILE *f = stdout;
-    const char *p = out, *end = out + len;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        fprintf(f, "    %s| ", node);
-        fwrite(p, 1, n, f);
-        fputc('\n', f);
-        p += n + (nl ? 1 : 0);
-    }
-    fflush(f);
-}
-
-/* After a failure at node: resume it when it is fine, so that the cluster is left as it was
- * (its VMs return); says what was done. */
-static char *leave_healthy(const Update *u, const char *node)
-{
-    if (!node_fine(u, node))
-        return g_strdup_printf("%s is not back in the cluster: left drained; check it, then "
-                               "`vmctl node resume %s --failback`",
-                               node, node);
-    progress(u, "%s: resuming it (the update stops here)", node);
-    if (resume(u, node) != VMHA_RESULT_OK)
-        return g_strdup_printf("resuming %s failed too; see above", node);
-    g_autofree char *why = NULL;
-    if (settle(u, node, &why) < 0)
-        return g_strdup_printf("%s resumed, but %s", node, why);
-    return g_strdup_printf("%s resumed, its VMs back", node);
-}
-
-/* Asks node to reboot (--reboot-command through its clusterd); *ret_watch gets what the wait
- * for its return compares with. */
-static int reboot_node(const Update *u, const char *node, VmctlRebootWatch *ret_watch,
-                       char **ret_why)
-{
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_STATUS);
-    json_object *status = NULL;
-    VmctlExecResult res = {0};
-
-    if (vmctl_call(u->opts, req, &status) != VMHA_RESULT_OK) {
-        *ret_why = g_strdup("cannot ask clusterd before the reboot");
-        return VMHA_RESULT_FAILURE;
-    }
-    int64_t pid = vmctl_update_member_pid(status, node);
-    int64_t fenced = vmctl_update_fenced(status, node);
-    json_object_put(status);
-    if (!pid) {
-        *ret_why = g_strdup_printf("%s's clusterd is not a member before the reboot", node);
-        return VMHA_RESULT_FAILURE;
-    }
-    progress(u, "%s: rebooting: %s", node, u->reboot_command);
-    /* The node may go before it answers: then the answer is "left the cluster before
-     * answering", which is what a reboot looks like. */
-    bool left = false;
-    int rc = vmctl_node_exec(u->opts, node, u->reboot_command, REBOOT_COMMAND_TIMEOUT_S, &res,
-                             &left);
-    if (rc == VMHA_RESULT_OK && res.exit_status != 0) {
-        show_output(u, node, res.output, res.output_len);
-        *ret_why = g_strdup_printf("the reboot command %s", res.message);
-        vmctl_exec_result_clear(&res);
-        return VMHA_RESULT_FAILURE;
-    }
-    vmctl_exec_result_clear(&res);
-    progress(u, "%s: going down; waiting for it to come back", node);
-    /* Its clusterd left the view: gone, even when it is back already by now, perhaps with the
-     * same pid (a fresh PID namespace). */
-    *ret_watch = (VmctlRebootWatch){.old_pid = pid, .fenced_before = fenced, .seen_gone = left};
-    return VMHA_RESULT_OK;
-}
-
-/* One node's turn; VMHA_RESULT_OK or the code the update ends with (r->what says why). */
-static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
-{
-    const char *node = r->name;
-    gint64 t;
-    int rc;
-
-    progress(u, "=== %s (%zu/%zu): draining", node, i + 1, n);
-    t = g_get_monotonic_time();
-    rc = drain(u, node);
-    g_autofree char *why = NULL;
-    if (rc == VMHA_RESULT_OK && settle(u, node, &why) < 0)
-        rc = VMHA_RESULT_FAILURE;
-    r->drain_s = seconds_since(t);
-    if (rc != VMHA_RESULT_OK) {
-        g_autofree char *after = leave_healthy(u, node);
-        if (why)
-            r->what = g_strdup_printf("drain: %s; %s", why, after);
-        else
-            r->what = g_strdup_printf("drain failed (exit %d); %s", rc, after);
-        return rc == VMHA_RESULT_REFUSED ? rc : VMHA_RESULT_FAILURE;
-    }
-
-    progress(u, "%s: drained in %.1f s; running: %s", node, r->drain_s, u->command);
-    VmctlExecResult res = {0};
-    t = g_get_monotonic_time();
-    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res,
-                         NULL);
-    r->command_s = seconds_since(t);
-    if (rc != VMHA_RESULT_OK) {
-        g_autofree char *after = leave_healthy(u, node);
-        r->what = g_strdup_printf("the command's outcome is unknown (see above); %s", after);
-        return VMHA_RESULT_FAILURE;
-    }
-    show_output(u, node, res.output, res.output_len);
-    r->exit_status = res.exit_status;
-    r->output = g_steal_pointer(&res.output);
-    g_autofree char *how = g_steal_pointer(&res.message);
-    vmctl_exec_result_clear(&res);
-    progress(u, "%s: command %s (%.1f s)", node, how, r->command_s);
-    if (r->exit_status != 0) {
-        g_autofree char *after = leave_healthy(u, node);
-        r->what = g_strdup_printf("command %s; %s", how, after);
-        return VMHA_RESULT_FAILURE;
-    }
-
-    BackWait b = {.node = node};
-    t = g_get_monotonic_time();
-    if (u->reboot_command && r->local)
-        progress(u, "%s: not rebooted: it is the node this vmctl runs on", node);
-    if (u->reboot_command && !r->local) {
-        rc = reboot_node(u, node, &b.watch, &why);
-        b.rebooted = true;
-        if (rc != VMHA_RESULT_OK) {
-            r->back_s = seconds_since(t);
-            g_autofree char *after = leave_healthy(u, node);
-            r->what = g_strdup_printf("%s; %s", why, after);
-            return rc;
-        }
-    }
-    rc = vmctl_wait(u->opts, u->timeout, check_back, &b);
-    r->back_s = seconds_since(t);
-    if (rc != VMHA_RESULT_OK) {
-        r->what = g_strdup_printf("%s did not come back within %u s; it stays drained", node,
-                                  u->timeout);
-        return rc == -ETIMEDOUT ? VMHA_RESULT_FAILURE : rc;
-    }
-    if (u->reboot_command && !r->local)
-        progress(u, "%s: rebooted and back in %.1f s", node, r->back_s);
-
-    progress(u, "%s: resuming with failback", node);
-    t = g_get_monotonic_time();
-    rc = resume(u, node);
-    if (rc != VMHA_RESULT_OK) {
-        r->resume_s = seconds_since(t);
-        r->what = g_strdup_printf("resume with failback failed (exit %d; see above)", rc);
-        return VMHA_RESULT_FAILURE;
-    }
-    if (settle(u, node, &why) < 0) {
-        r->resume_s = seconds_since(t);
-        r->what = g_strdup_printf("after the resume: %s", why);
-        return VMHA_RESULT_FAILURE;
-    }
-    r->resume_s = seconds_since(t);
-    progress(u, "%s: done (drain %.1f s, command %.1f s, resume %.1f s)", node, r->drain_s,
-             r->command_s, r->resume_s);
-    r->result = STEP_DONE;
-    r->what = g_strdup(u->reboot_command && r->local ? "done; not rebooted (this vmctl runs here)"
-                                                     : "done");
-    return VMHA_RESULT_OK;
-}
-
-static const char *result_str(StepResult r)
-{
-    return r == STEP_DONE ? "done" : r == STEP_FAILED ? "failed" : "not started";
-}
-
-static json_object *secs_or_null(double s)
-{
-    return s >= 0 ? json_object_new_double(s) : NULL;
-}
-
-static void print_summary(const Update *u, NodeReport *reports, size_t n, const char *stopped_at)
-{
-    if (u->json) {
-        json_object *o = json_object_new_object();
-        json_object *arr = json_object_new_array();
-        json_object_object_add(o, "ok", json_object_new_boolean(stopped_at == NULL));
-        json_object_object_add(o, "command", json_object_new_string(u->command));
-        json_object_object_add(o, "stopped_at",
-                               stopped_at ? json_object_new_string(stopped_at) : NULL);
-        for (size_t i = 0; i < n; i++) {
-            NodeReport *r = &reports[i];
-            json_object *no = json_object_new_object();
-            json_object_object_add(no, "name", json_object_new_string(r->name));
-            json_object_object_add(no, "result", json_object_new_string(result_str(r->result)));
-            json_object_object_add(no, "detail", r->what ? json_object_new_string(r->what) : NULL);
-            json_object_object_add(no, "exit_status",
-                                   r->exit_status >= 0 ? json_object_new_int(r->exit_status)
-                                                       : NULL);
-            g_autofree char *valid = r->output ? g_utf8_make_valid(r->output, -1) : NULL;
-            json_object_object_add(no, "output", valid ? json_object_new_string(valid) : NULL);
-            json_object_object_add(no, "drain_s", secs_or_null(r->drain_s));
-            json_object_object_add(no, "command_s", secs_or_null(r->command_s));
-            json_object_object_add(no, "back_s", secs_or_null(r->back_s));
-            json_object_object_add(no, "resume_s", secs_or_null(r->resume_s));
-            json_object_array_add(arr, no);
-        }
-        json_object_object_add(o, "nodes", arr);
-        vmctl_print_json(o);
-        json_object_put(o);
-        return;
-    }
-    printf("\nRolling update: %s\n", u->command);
-    printf("%-12s %-12s %8s %8s %8s %8s  %s\n", "NODE", "RESULT", "DRAIN", "COMMAND", "BACK",
-           "RESUME", "DETAIL");
-    for (size_t i = 0; i < n; i++) {
-        NodeReport *r = &reports[i];
-        char d[16] = "-", c[16] = "-", b[16] = "-", s[16] = "-";
-        if (r->drain_s >= 0)
-            g_snprintf(d, sizeof(d), "%.1f s", r->drain_s);
-        if (r->command_s >= 0)
-            g_snprintf(c, sizeof(c), "%.1f s", r->command_s);
-        if (r->back_s >= 0)
-            g_snprintf(b, sizeof(b), "%.1f s", r->back_s);
-        if (r->resume_s >= 0)
-            g_snprintf(s, sizeof(s), "%.1f s", r->resume_s);
-        printf("%-12s %-12s %8s %8s %8s %8s  %s\n", r->name, result_str(r->result), d, c, b, s,
-               r->what ? r->what : "");
-    }
-    fflush(stdout);
-}
+/* ---- cluster update ---- */
 
 int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 {
@@ -388,7 +56,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot [--reboot-command "
                         "CMD]] [--timeout SECONDS]";
     VmctlOptions opts = *gopts;
-    Update u = {.opts = &opts, .timeout = VMCTL_EXEC_TIMEOUT_S};
+    VmctlUpdateSpec u = {.timeout = VMHA_EXEC_TIMEOUT_S};
     bool reboot = false;
     const char *reboot_command = NULL;
     int c;
@@ -422,7 +90,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
     if (reboot_command && (!reboot || !*reboot_command))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (reboot)
-        u.reboot_command = reboot_command ? reboot_command : DEFAULT_REBOOT_COMMAND;
+        u.reboot_command = reboot_command ? reboot_command : VMCTL_UPDATE_REBOOT_COMMAND;
     json_object *status = NULL;
     g_autoptr(VmhaMsg) sreq = vmha_msg_new(VMHA_MSG_STATUS);
     int rc = vmctl_call(&opts, sreq, &status);
@@ -444,50 +112,547 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
         return vmctl_error(&opts, VMHA_RESULT_REFUSED, "not starting the update: %s; nothing done",
                            why);
 
-    if (u.reboot_command)
-        vmctl_update_local_last(nodes, local);
-    g_autofree NodeReport *reports = g_new0(NodeReport, nodes->len);
-    for (guint i = 0; i < nodes->len; i++) {
-        reports[i].name = g_strdup(g_ptr_array_index(nodes, i));
-        reports[i].local = g_strcmp0(reports[i].name, local) == 0;
-        reports[i].exit_status = -1;
-        reports[i].drain_s = reports[i].command_s = reports[i].back_s = reports[i].resume_s = -1;
-    }
-    VmctlOptions steps = opts;
-    steps.json = false;
-    u.opts = &steps;
-    u.json = opts.json;
-    int saved_stdout = -1;
-    if (u.json) {
-        fflush(stdout);
-        saved_stdout = dup(STDOUT_FILENO);
-        if (saved_stdout >= 0)
-            dup2(STDERR_FILENO, STDOUT_FILENO);
-    }
-    progress(&u, "rolling update of %u nodes, one at a time: %s", nodes->len, u.command);
-    const char *stopped_at = NULL;
-    const char *stopped_why = NULL;
-    for (guint i = 0; i < nodes->len && !stopped_at; i++) {
-        rc = update_node(&u, &reports[i], i, nodes->len);
-        if (rc != VMHA_RESULT_OK) {
-            reports[i].result = STEP_FAILED;
-            stopped_at = reports[i].name;
-            stopped_why = reports[i].what;
-            progress(&u, "stopped at %s (%u/%u): %s", stopped_at, i + 1, nodes->len, stopped_why);
+    return vmctl_update_run(&opts, &u, nodes, local);
+}
+
+/* ---- vmctl cluster setup ---- */
+
+static const char setup_usage[] =
+        "usage: vmctl cluster setup --name NAME [--token MS] [--fence AGENT "
+        "[--fence-option NAME=VALUE]...] [--storage PATH] [--wait S] [--force] [--dry-run] "
+        "NODE[=ADDR]...";
+
+int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"name", required_argument, NULL, 'n'},
+            {"token", required_argument, NULL, 't'},
+            {"fence", required_argument, NULL, 'F'},
+            {"fence-option", required_argument, NULL, 'o'},
+            {"storage", required_argument, NULL, 's'},
+            {"wait", required_argument, NULL, 'w'},
+            {"force", no_argument, NULL, 'f'},
+            {"dry-run", no_argument, NULL, 'd'},
+            {"json", no_argument, NULL, 'j'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *name = NULL, *agent = NULL;
+    unsigned token = VMHA_CS_TOKEN_DEFAULT_MS;
+    g_autoptr(GPtrArray) fence_opts = g_ptr_array_new();
+    g_autoptr(VmctlRemote) remote = NULL;
+    g_autoptr(GPtrArray) nodes =
+            g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
+    g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
+    VmctlSetupRun run = {.verb = "setup", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        guint64 v = 0;
+        switch (c) {
+        case 'n':
+            name = optarg;
+            break;
+        case 't':
+            if (!g_ascii_string_to_unsigned(optarg, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS,
+                                            &v, NULL))
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)",
+                                   optarg, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
+            token = (unsigned)v;
+            break;
+        case 'F':
+            agent = optarg;
+            break;
+        case 'o':
+            g_ptr_array_add(fence_opts, optarg);
+            break;
+        case 's':
+            run.storage = optarg;
+            break;
+        case 'w':
+            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
+                                   optarg);
+            break;
+        case 'f':
+            run.force = true;
+            break;
+        case 'd':
+            run.dry_run = true;
+            break;
+        case 'j': /* main saw it: opts->json */
+            break;
+        default:
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
         }
     }
-    if (saved_stdout >= 0) {
-        fflush(stdout);
-        dup2(saved_stdout, STDOUT_FILENO);
-        close(saved_stdout);
+    if (!name || optind >= argc)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
+    if (!vmha_cluster_name_valid(name))
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "bad cluster name '%s': 1 to 32 letters, digits, '_' or '-'", name);
+    if (run.storage && !g_path_is_absolute(run.storage))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
+    if (agent && !vmha_fence_agent_valid(agent))
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "bad fence agent '%s': fence_NAME (lower case) or an absolute path",
+                           agent);
+    if (fence_opts->len && !agent)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--fence-option without --fence AGENT");
+    if (agent) {
+        g_autofree char *err = NULL;
+        g_ptr_array_add(fence_opts, NULL);
+        if (vmha_fence_options_check((const char *const *)fence_opts->pdata, &err) < 0)
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", err);
+        g_ptr_array_remove_index(fence_opts, fence_opts->len - 1);
     }
-    print_summary(&u, reports, nodes->len, stopped_at);
-    if (stopped_at)
-        vmctl_fail(rc, "the update stopped at %s: %s", stopped_at, stopped_why);
+    for (int i = optind; i < argc; i++) {
+        VmctlSetupNode *n = NULL;
+        int r = vmctl_setup_node_from_arg(opts, argv[i], &n);
+        if (r != 0)
+            return r;
+        n->nodeid = (uint32_t)(i - optind + 1);
+        g_ptr_array_add(nodes, n);
+    }
+    g_autofree const VmhaCsNode **cs = g_new0(const VmhaCsNode *, nodes->len);
+    g_autofree VmhaCsNode *cs_store = g_new0(VmhaCsNode, nodes->len);
     for (guint i = 0; i < nodes->len; i++) {
-        g_free(reports[i].name);
-        g_free(reports[i].what);
-        g_free(reports[i].output);
+        VmctlSetupNode *n = g_ptr_array_index(nodes, i);
+        cs_store[i] = (VmhaCsNode){.name = n->h.name, .addr = n->h.addr, .nodeid = n->nodeid};
+        cs[i] = &cs_store[i];
     }
-    return stopped_at ? rc : VMHA_RESULT_OK;
+    VmhaCsSpec spec = {.cluster_name = name,
+                       .token_ms = token,
+                       .nodes = (const VmhaCsNode *const *)cs,
+                       .n_nodes = nodes->len};
+    g_autofree char *spec_error = NULL;
+    if (vmha_cs_spec_check(&spec, &spec_error) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", spec_error);
+    if (nodes->len == 2 && !agent)
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "a two-node cluster needs a fence device (--fence AGENT): with "
+                           "two_node each host alone stays quorate, so only fencing keeps both "
+                           "from running the same VMs");
+    guint n_local = 0;
+    for (guint i = 0; i < nodes->len; i++)
+        n_local += ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
+    if (n_local != 1)
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           n_local ? "two of the nodes have addresses of this host"
+                                   : "run this on one of the nodes: none of their addresses is "
+                                     "this host's (give NODE=ADDR)");
+    if (geteuid() != 0)
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster setup must run as root");
+    g_autofree char *conf = vmha_cs_render_spec(&spec);
+
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
+    run.start_us = g_get_monotonic_time();
+    remote = vmctl_remote_new();
+    run.remote = remote;
+    vmctl_setup_progress(&run, "checking %u hosts", nodes->len);
+    int rc = vmctl_setup_probe_all(&run, NULL);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    vmctl_setup_progress(&run, "every host is reachable and ready");
+    if (run.dry_run) {
+        printf("would write this corosync.conf on %u hosts, with a new authkey (0400), a "
+               "cluster CA and a TLS certificate per host for libvirt:\n%s",
+               nodes->len, conf);
+        printf("would enable and start libvirtd's TLS listener, corosync and clusterd on every "
+               "host, then wait until all %u are in sync%s\n",
+               nodes->len, agent ? " and add the fence device" : "");
+        vmctl_print_ok(opts, "checked");
+        return VMHA_RESULT_OK;
+    }
+    if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
+        return VMHA_RESULT_FAILURE;
+
+    /* Key and certificates, made here in a private directory. */
+    g_autofree char *dir = g_dir_make_tmp("vmctl-setup-XXXXXX", NULL);
+    g_autofree char *error = NULL;
+    g_autofree char *keyfile = g_strdup_printf("%s/authkey", dir);
+    const char *keygen[] = {"corosync-keygen", "-k", keyfile, NULL};
+    if (!dir || vmctl_setup_run_local(keygen, &error) < 0 ||
+        vmctl_setup_make_ca(dir, name, &error) < 0) {
+        vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot make the cluster's keys: %s",
+                    error ? error : "?");
+        rc = VMHA_RESULT_FAILURE;
+        goto out;
+    }
+    for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++)
+        if (vmctl_setup_make_node_cert(dir, g_ptr_array_index(nodes, i), &error) < 0) {
+            vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot make a certificate: %s", error);
+            rc = VMHA_RESULT_FAILURE;
+        }
+    if (rc != VMHA_RESULT_OK)
+        goto out;
+    vmctl_setup_progress(&run, "made the corosync key and the cluster's CA and host certificates");
+
+    /* Install: stop what runs (--force), set the old database aside, write the files. */
+    for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++) {
+        VmctlSetupNode *n = g_ptr_array_index(nodes, i);
+        g_autoptr(GString) s = g_string_new("set -e\nbegin\n");
+        g_string_append(s, "stop_svc clusterd\nstop_svc corosync\n");
+        g_string_append(s, FRESH_DATABASE);
+        vmctl_setup_add_put(s, COROSYNC_CONF, "0644", conf, strlen(conf));
+        if (vmctl_setup_add_put_file(s, COROSYNC_AUTHKEY, "0400", keyfile, &error) < 0 ||
+            vmctl_setup_add_tls_files(s, dir, n, &error) < 0) {
+            vmctl_error(opts, VMHA_RESULT_FAILURE, "%s", error);
+            rc = VMHA_RESULT_FAILURE;
+            break;
+        }
+        g_ptr_array_add(scripts, vmctl_setup_script(s->str, true));
+    }
+    if (rc != VMHA_RESULT_OK)
+        goto out;
+    if (vmctl_setup_run_step(&run, "installing the configuration", (char **)scripts->pdata, true,
+                             NULL)) {
+        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        goto out;
+    }
+    vmctl_setup_progress(&run, "installed corosync.conf, authkey and certificates on every host");
+
+    g_ptr_array_set_size(scripts, 0);
+    for (guint i = 0; i < nodes->len; i++)
+        g_ptr_array_add(scripts, vmctl_setup_script("set -e\nstart_svc libvirtd-tls\nstart_svc "
+                                                    "corosync\nstart_svc clusterd\n",
+                                                    true));
+    if (vmctl_setup_run_step(&run, "starting the services", (char **)scripts->pdata, true, NULL)) {
+        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        goto out;
+    }
+    vmctl_setup_progress(&run,
+                         "started libvirtd's TLS listener, corosync and clusterd on every host");
+    if (vmctl_setup_wait_in_sync(&run, nodes) < 0) {
+        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        goto out;
+    }
+    vmctl_setup_progress(&run, "all %u nodes quorate and in sync", nodes->len);
+    if (agent && vmctl_setup_add_fence_device(&run, agent, fence_opts) < 0) {
+        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        goto out;
+    }
+    if (!vmctl_setup_commit_all(&run))
+        vmctl_warning(opts, "could not drop the undo records everywhere");
+    vmctl_setup_progress(&run, "cluster '%s' is up: %u nodes", name, nodes->len);
+    vmctl_print_ok(opts, "set up");
+out:
+    if (dir) {
+        g_autofree char *cmd = NULL;
+        const char *rm[] = {"rm", "-rf", dir, NULL};
+        g_autofree char *ignored = NULL;
+        vmctl_setup_run_local(rm, &ignored);
+    }
+    return rc;
+}
+
+static const char join_usage[] =
+        "usage: vmctl cluster join NODE[=ADDR] [--storage PATH] [--wait S] [--force] "
+        "[--dry-run]";
+
+int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"storage", required_argument, NULL, 's'}, {"wait", required_argument, NULL, 'w'},
+            {"force", no_argument, NULL, 'f'},         {"dry-run", no_argument, NULL, 'd'},
+            {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
+    };
+    g_autoptr(GPtrArray) nodes =
+            g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
+    g_autoptr(VmhaCsConf) conf = NULL;
+    g_autoptr(VmctlRemote) remote = NULL;
+    g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
+    VmctlSetupRun run = {.verb = "join", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            run.storage = optarg;
+            break;
+        case 'w':
+            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
+            break;
+        case 'f':
+            run.force = true;
+            break;
+        case 'd':
+            run.dry_run = true;
+            break;
+        case 'j': /* main saw it: opts->json */
+            break;
+        default:
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
+        }
+    }
+    if (optind + 1 != argc)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
+    if (run.storage && !g_path_is_absolute(run.storage))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
+    g_autoptr(VmctlSetupNode) new_node = NULL;
+    if ((rc = vmctl_setup_node_from_arg(opts, argv[optind], &new_node)) != 0)
+        return rc;
+    if (geteuid() != 0)
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster join must run as root");
+    if ((rc = vmctl_setup_load_cluster(opts, &conf, nodes)) != 0)
+        return rc;
+    guint n_members = nodes->len;
+    bool here = false;
+    for (guint i = 0; i < n_members; i++)
+        here |= ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
+    if (!here)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "run this on a node of the cluster");
+    new_node->nodeid = vmha_cs_conf_next_nodeid(conf);
+    VmhaCsNode cs = {
+            .name = new_node->h.name, .addr = new_node->h.addr, .nodeid = new_node->nodeid};
+    g_autofree char *error = NULL;
+    if (vmha_cs_conf_add_node(conf, &cs, &error) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", error);
+    if ((rc = vmctl_setup_require_quorate(opts)) != 0)
+        return rc;
+    g_autofree char *text = vmha_cs_conf_render(conf);
+    g_ptr_array_add(nodes, g_steal_pointer(&new_node));
+    VmctlSetupNode *nn = g_ptr_array_index(nodes, n_members);
+
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
+    run.start_us = g_get_monotonic_time();
+    remote = vmctl_remote_new();
+    run.remote = remote;
+    g_autofree bool *members = g_new0(bool, nodes->len);
+    for (guint i = 0; i < n_members; i++)
+        members[i] = true;
+    vmctl_setup_progress(&run, "checking %s and the %u members", nn->h.name, n_members);
+    if ((rc = vmctl_setup_probe_all(&run, members)) != VMHA_RESULT_OK)
+        return rc;
+    vmctl_setup_progress(&run, "every host is reachable and ready");
+    if (run.dry_run) {
+        printf("would add %s (%s) as node %u, write this corosync.conf on every node and reload "
+               "it:\n%s",
+               nn->h.name, nn->h.addr, nn->nodeid, text);
+        printf("would give %s the authkey and a TLS certificate of the cluster's CA, start "
+               "libvirtd's TLS listener, corosync and clusterd there and wait until it is in "
+               "sync\n",
+               nn->h.name);
+        vmctl_print_ok(opts, "checked");
+        return VMHA_RESULT_OK;
+    }
+    if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
+        return VMHA_RESULT_FAILURE;
+
+    g_autofree char *dir = g_dir_make_tmp("vmctl-join-XXXXXX", NULL);
+    g_autofree char *ca = g_strdup_printf("%s/cacert.pem", dir);
+    g_autofree char *cakey = g_strdup_printf("%s/cakey.pem", dir);
+    const char *cp_ca[] = {"cp", VMHA_PKI_DIR "/cacert.pem", ca, NULL};
+    const char *cp_key[] = {"cp", VMHA_PKI_DIR "/cakey.pem", cakey, NULL};
+    g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
+    g_string_append(s, FRESH_DATABASE);
+    vmctl_setup_add_put(s, COROSYNC_CONF, "0644", text, strlen(text));
+    rc = VMHA_RESULT_FAILURE;
+    if (!dir || vmctl_setup_run_local(cp_ca, &error) < 0 ||
+        vmctl_setup_run_local(cp_key, &error) < 0 ||
+        vmctl_setup_make_node_cert(dir, nn, &error) < 0 ||
+        vmctl_setup_add_put_file(s, COROSYNC_AUTHKEY, "0400", COROSYNC_AUTHKEY, &error) < 0 ||
+        vmctl_setup_add_tls_files(s, dir, nn, &error) < 0) {
+        vmctl_error(opts, VMHA_RESULT_FAILURE, "cannot prepare %s's keys: %s", nn->h.name,
+                    error ? error : "?");
+        goto out;
+    }
+    g_string_append(s, "start_svc libvirtd-tls\n");
+    /* The new host's files and the members' new corosync.conf at once; then the reload. */
+    if (vmctl_setup_install_conf(&run, n_members, text, s->str, "installing the configuration") <
+        0) {
+        vmctl_setup_undo_all(&run);
+        vmctl_setup_reload_again(&run);
+        goto out;
+    }
+    vmctl_setup_progress(
+            &run,
+            "%s has corosync.conf, authkey and certificates; every member has it in its "
+            "corosync.conf (reloaded)",
+            nn->h.name);
+    g_ptr_array_set_size(scripts, 0);
+    for (guint i = 0; i < nodes->len; i++)
+        g_ptr_array_add(scripts,
+                        i == n_members ? vmctl_setup_script("set -e\nstart_svc corosync\nstart_svc "
+                                                            "clusterd\n",
+                                                            true)
+                                       : NULL);
+    if (vmctl_setup_run_step(&run, "starting the services", (char **)scripts->pdata, true, NULL) ||
+        vmctl_setup_wait_in_sync(&run, nodes) < 0) {
+        vmctl_setup_undo_all(&run);
+        vmctl_setup_reload_again(&run);
+        goto out;
+    }
+    vmctl_setup_progress(&run, "%s is in the cluster and in sync (%u nodes)", nn->h.name,
+                         nodes->len);
+    if (!vmctl_setup_commit_all(&run))
+        vmctl_warning(opts, "could not drop the undo records everywhere");
+    vmctl_print_ok(opts, "joined");
+    rc = VMHA_RESULT_OK;
+out:
+    if (dir) {
+        const char *rm[] = {"rm", "-rf", dir, NULL};
+        g_autofree char *ignored = NULL;
+        vmctl_setup_run_local(rm, &ignored);
+    }
+    return rc;
+}
+
+static const char leave_usage[] = "usage: vmctl cluster leave NODE [--force] [--wait S]";
+
+int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"wait", required_argument, NULL, 'w'},
+            {"force", no_argument, NULL, 'f'},
+            {"json", no_argument, NULL, 'j'},
+            {NULL, 0, NULL, 0},
+    };
+    g_autoptr(GPtrArray) nodes =
+            g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
+    g_autoptr(VmhaCsConf) conf = NULL;
+    g_autoptr(VmctlRemote) remote = NULL;
+    VmctlSetupRun run = {.verb = "leave", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
+    int c, rc;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'w':
+            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
+                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
+            break;
+        case 'f':
+            run.force = true;
+            break;
+        case 'j': /* main saw it: opts->json */
+            break;
+        default:
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
+        }
+    }
+    if (optind + 1 != argc)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
+    const char *name = argv[optind];
+    if (!vmha_hostname_valid(name))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
+    if (geteuid() != 0)
+        return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster leave must run as root");
+    if ((rc = vmctl_setup_load_cluster(opts, &conf, nodes)) != 0)
+        return rc;
+    g_autofree char *error = NULL;
+    guint gone = G_MAXUINT;
+    for (guint i = 0; i < nodes->len; i++)
+        if (g_ascii_strcasecmp(((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.name, name) == 0)
+            gone = i;
+    if (gone == G_MAXUINT)
+        return vmctl_error(opts, VMHA_RESULT_NOT_FOUND, "'%s' is not a node of this cluster", name);
+    if (((VmctlSetupNode *)g_ptr_array_index(nodes, gone))->h.local)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "run this on another node than %s", name);
+    if (vmha_cs_conf_remove_node(conf, name, &error) < 0)
+        return vmctl_error(opts, VMHA_RESULT_REFUSED, "%s", error);
+    if ((rc = vmctl_setup_require_quorate(opts)) != 0)
+        return rc;
+    g_autoptr(GPtrArray) left = g_ptr_array_new();
+    for (guint i = 0; i < nodes->len; i++)
+        if (i != gone)
+            g_ptr_array_add(left, ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.name);
+    if (left->len == 2) {
+        bool fenced = false;
+        if ((rc = vmctl_setup_two_left_fenced(opts, left, &fenced)) != 0)
+            return rc;
+        if (!fenced)
+            return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                               "leaving %s would leave a two-node cluster without a fence device "
+                               "covering both nodes: add one first (vmctl fence add)",
+                               name);
+    }
+    /* The leaving node is moved to the end: members first (install_conf_and_reload). */
+    VmctlSetupNode *leaving = g_ptr_array_steal_index(nodes, gone);
+    g_ptr_array_add(nodes, leaving);
+    guint n_members = nodes->len - 1;
+    g_autofree char *text = vmha_cs_conf_render(conf);
+    /* With --json the progress lines (and a drain's) go to stderr: stdout gets one document. */
+    vmctl_report_progress_to_stderr(opts);
+    run.start_us = g_get_monotonic_time();
+
+    if (!run.force) {
+        vmctl_setup_progress(&run, "draining %s", name);
+        g_autofree char *t = g_strdup_printf("%u", run.wait_s);
+        const char *args[] = {"node drain", name, "--wait", "--timeout", t, NULL};
+        VmctlOptions plain = *opts;
+        plain.json = false;
+        rc = vmctl_cmd_node_drain(&plain, 5, (char **)args);
+        if (rc != VMHA_RESULT_OK) {
+            vmctl_error(opts, rc, "%s was not drained: it stays in the cluster", name);
+            return rc;
+        }
+    }
+    g_autofree char *vms = NULL;
+    if ((rc = vmctl_setup_vms_on(opts, name, &vms)) != 0)
+        return rc;
+    if (*vms)
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           "%s still runs %s: drain it (leave without --force) or wait until they "
+                           "were recovered elsewhere",
+                           name, vms);
+
+    remote = vmctl_remote_new();
+    run.remote = remote;
+    g_autofree bool *members = g_new0(bool, nodes->len);
+    for (guint i = 0; i < nodes->len; i++)
+        members[i] = true;
+    vmctl_setup_progress(&run, "checking the %u nodes", nodes->len);
+    rc = vmctl_setup_probe_all(&run, members);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    vmctl_setup_progress(&run, "every host is reachable and ready");
+    if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
+        return VMHA_RESULT_FAILURE;
+
+    /* The leaving host: services stopped and disabled, the cluster's files set aside. */
+    g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
+    const char *const files[] = {COROSYNC_CONF,
+                                 COROSYNC_AUTHKEY,
+                                 VMHA_STATE_DIR "/cib.xml",
+                                 VMHA_STATE_DIR "/cib.xml.sig",
+                                 VMHA_STATE_DIR "/cib.work.xml",
+                                 VMHA_PKI_DIR "/cakey.pem",
+                                 VMHA_PKI_DIR "/cacert.pem"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++)
+        g_string_append_printf(s, "aside %s\n", files[i]);
+    g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < nodes->len; i++)
+        g_ptr_array_add(scripts, i == n_members ? vmctl_setup_script(s->str, true) : NULL);
+    rc = VMHA_RESULT_FAILURE;
+    if (vmctl_setup_run_step(&run, "stopping the cluster's services", (char **)scripts->pdata, true,
+                             NULL)) {
+        vmctl_setup_undo_all(&run);
+        return rc;
+    }
+    vmctl_setup_progress(&run, "stopped clusterd and corosync on %s", name);
+    if (vmctl_setup_install_conf(&run, n_members, text, NULL, "writing the new corosync.conf") <
+        0) {
+        vmctl_setup_undo_all(&run);
+        vmctl_setup_reload_again(&run);
+        return rc;
+    }
+    vmctl_setup_progress(&run, "every member's corosync.conf is without %s (reloaded)", name);
+    g_autoptr(GPtrArray) want = g_ptr_array_new();
+    for (guint i = 0; i < n_members; i++)
+        g_ptr_array_add(want, g_ptr_array_index(nodes, i));
+    if (vmctl_setup_wait_in_sync(&run, want) < 0) {
+        vmctl_setup_undo_all(&run);
+        vmctl_setup_reload_again(&run);
+        return rc;
+    }
+    vmctl_setup_progress(&run, "%s left the cluster (%u nodes)", name, n_members);
+    if (!vmctl_setup_commit_all(&run))
+        vmctl_warning(opts, "could not drop the undo records everywhere");
+    vmctl_print_ok(opts, "left");
+    return VMHA_RESULT_OK;
 }

@@ -130,31 +130,10 @@ int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
     return rc;
 }
 
-static const char *str_of(json_object *o, const char *key)
+static void print_devices(json_object *answer)
 {
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !v)
-        return "-";
-    return json_object_get_string(v);
-}
+    json_object *devices = vmctl_json_get(answer, "devices");
 
-int vmctl_cmd_fence_list(const VmctlOptions *gopts, int argc, char **argv)
-{
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL, *devices = NULL;
-
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl fence list [--json]");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_LIST);
-    int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMHA_RESULT_OK)
-        return rc;
-    if (opts.json) {
-        vmctl_print_json(o);
-        json_object_put(o);
-        return VMHA_RESULT_OK;
-    }
-    json_object_object_get_ex(o, "devices", &devices);
     printf("%-20s %-24s %-20s %s\n", "ID", "AGENT", "HOSTS", "OPTIONS");
     for (size_t i = 0; devices && i < json_object_array_length(devices); i++) {
         json_object *d = json_object_array_get_idx(devices, i), *hosts = NULL, *options = NULL;
@@ -171,9 +150,13 @@ int vmctl_cmd_fence_list(const VmctlOptions *gopts, int argc, char **argv)
                                        json_object_get_string(val));
             }
         }
-        printf("%-20s %-24s %-20s %s\n", str_of(d, "id"), str_of(d, "agent"), h->len ? h->str : "-",
-               op->len ? op->str : "-");
+        printf("%-20s %-24s %-20s %s\n", vmctl_json_str(d, "id") ?: "-",
+               vmctl_json_str(d, "agent") ?: "-", h->len ? h->str : "-", op->len ? op->str : "-");
     }
-    json_object_put(o);
-    return VMHA_RESULT_OK;
+}
+
+int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv)
+{
+    return vmctl_show(opts, argc, argv, VMHA_MSG_FENCE_LIST, "vmctl fence list [--json]",
+                      print_devices);
 }

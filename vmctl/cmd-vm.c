@@ -1,5 +1,6 @@
-/* vmctl vm add|remove|set|list. Values are checked here for a quick answer and again by clusterd,
- * which is authoritative. */
+/* vmctl vm add|remove|set|list|start|stop|cleanup|ban|unban|move. Values are checked here for a
+ * quick answer and again by clusterd, which is authoritative. A move is checked first with the
+ * policy engine on the live database, so that a refused move writes nothing. */
 #include "config.h"
 
 #include <getopt.h>
@@ -7,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 
 #include "client.h"
 #include "commands.h"
+#include "drainplan.h"
+#include "moves.h"
 #include "vmattr.h"
 #include "wait.h"
 
@@ -138,14 +142,6 @@ int vmctl_cmd_vm_set(const VmctlOptions *gopts, int argc, char **argv)
     return rc;
 }
 
-static const char *field(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    if (!json_object_object_get_ex(o, key, &v) || !v)
-        return "-";
-    return json_object_get_string(v);
-}
-
 /* "n2", "n1,n3", "n1,n2(failed)" or "-": where the status section says the VM runs. */
 static char *nodes_of(json_object *vm)
 {
@@ -163,23 +159,10 @@ static char *nodes_of(json_object *vm)
     return s->len ? g_strdup(s->str) : g_strdup("-");
 }
 
-int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
+static void print_vms(json_object *answer)
 {
-    VmctlOptions opts = *gopts;
-    json_object *o = NULL, *vms = NULL;
+    json_object *vms = vmctl_json_get(answer, "vms");
 
-    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm list [--json]");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_LIST);
-    int rc = vmctl_call(&opts, req, &o);
-    if (rc != VMHA_RESULT_OK)
-        return rc;
-    if (opts.json) {
-        vmctl_print_json(o);
-        json_object_put(o);
-        return VMHA_RESULT_OK;
-    }
-    json_object_object_get_ex(o, "vms", &vms);
     printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS",
            "ROLE", "PREFER", "RUNNING ON", "CONFIG");
     for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
@@ -189,14 +172,18 @@ int vmctl_cmd_vm_list(const VmctlOptions *gopts, int argc, char **argv)
         for (size_t j = 0; prefer && j < json_object_array_length(prefer); j++)
             g_string_append_printf(p, "%s%s", j ? "," : "",
                                    json_object_get_string(json_object_array_get_idx(prefer, j)));
-        g_autofree char *mem = g_strdup_printf("%sMiB", field(vm, "memory_mib"));
+        g_autofree char *mem = g_strdup_printf("%sMiB", vmctl_json_str(vm, "memory_mib") ?: "-");
         g_autofree char *on = nodes_of(vm);
-        printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", field(vm, "name"),
-               field(vm, "priority"), mem, field(vm, "vcpus"), field(vm, "target_role"),
-               p->len ? p->str : "-", on, field(vm, "config"));
+        printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", vmctl_json_str(vm, "name") ?: "-",
+               vmctl_json_str(vm, "priority") ?: "-", mem, vmctl_json_str(vm, "vcpus") ?: "-",
+               vmctl_json_str(vm, "target_role") ?: "-", p->len ? p->str : "-", on,
+               vmctl_json_str(vm, "config") ?: "-");
     }
-    json_object_put(o);
-    return VMHA_RESULT_OK;
+}
+
+int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv)
+{
+    return vmctl_show(opts, argc, argv, VMHA_MSG_VM_LIST, "vmctl vm list [--json]", print_vms);
 }
 
 typedef struct {
@@ -368,4 +355,70 @@ int vmctl_cmd_vm_ban(const VmctlOptions *gopts, int argc, char **argv)
 int vmctl_cmd_vm_unban(const VmctlOptions *gopts, int argc, char **argv)
 {
     return vm_ban(gopts, argc, argv, false);
+}
+
+int vmctl_cmd_vm_move(const VmctlOptions *gopts, int argc, char **argv)
+{
+    const char *usage = "usage: vmctl vm move NAME [--to NODE] [--method quick|live|cold] "
+                        "[--wait [--timeout SECONDS]]";
+    VmctlOptions opts = *gopts;
+    VmctlMoveOptions mo = {0};
+    int first = vmctl_move_options_parse(&opts, &mo, argc, argv, "omwt", usage);
+    if (first < 0)
+        return VMHA_RESULT_USAGE;
+    const char *name = argv[first];
+    if (!vmha_vm_name_valid(name))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
+    if (mo.to && !vmha_node_name_valid(mo.to))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", mo.to);
+
+    g_autoptr(VmhaModel) model = NULL;
+    int rc = vmctl_load_live_model(&opts, "vm move", &model);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    ssize_t v = vmha_model_find_vm(model, name);
+    if (v < 0)
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
+    ssize_t to = mo.to ? vmha_model_find_node(model, mo.to) : -1;
+    if (mo.to && to < 0)
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", mo.to);
+    const VmhaVm *vm = &model->vms[v];
+    ssize_t from = vmctl_running_on(model, vm);
+    if (from < 0)
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED,
+                           "not moving %s: it is not running on exactly one node (see 'vmctl "
+                           "status')",
+                           name);
+    if (vm->pending_op)
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED,
+                           "not moving %s: a %s is in flight; try again when it is done", name,
+                           vm->pending_op);
+    const char *from_name = model->nodes[from].name;
+    if (from == to)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s already runs on %s", name, from_name);
+    ssize_t target = -1;
+    g_autofree char *why = NULL;
+    if (vmha_move_check(model, (size_t)v, from, to, mo.method, (int64_t)time(NULL), &target, &why) <
+        0)
+        return vmctl_error(&opts, VMHA_RESULT_REFUSED, "not moving %s%s%s: %s; nothing changed",
+                           name, mo.to ? " to " : "", mo.to ? mo.to : "", why);
+
+    rc = vmctl_send_move(&opts, name, from_name, mo.to, mo.method);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    if (!opts.json) {
+        printf("%s: moving %s -> %s (%s)\n", name, from_name, model->nodes[target].name,
+               vmha_migration_method_to_string(mo.method ? mo.method : VMHA_MIGRATION_QUICK));
+        fflush(stdout);
+    }
+    if (mo.wait) {
+        g_autoptr(VmctlMoveWatch) w = vmctl_move_watch_new(&opts, from_name, false);
+        vmctl_move_watch_add(w, name, mo.to);
+        g_autofree char *what = g_strdup_printf("the move of %s", name);
+        rc = vmctl_move_watch_run(w, mo.timeout, what);
+        if (rc != VMHA_RESULT_OK)
+            return rc;
+    }
+    vmctl_print_ok(&opts, mo.wait ? "moved" : "moving");
+    return VMHA_RESULT_OK;
 }

@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "client.h"
-#include "vmctl.h"
+#include "commands.h"
 
 /* First words of two-word names ("vm" of "vm add"): the groups. */
-static bool is_group(const char *word)
+bool vmctl_is_group(const char *word)
 {
     size_t n = 0, len = strlen(word);
     const VmctlCommand *cmds = vmctl_commands(&n);
@@ -170,14 +170,14 @@ int vmctl_help(const VmctlOptions *opts, FILE *out, int n_words, char *const *wo
         print_command(out, cmd);
         return VMHA_RESULT_OK;
     }
-    if (n_words == 1 && is_group(words[0])) {
+    if (n_words == 1 && vmctl_is_group(words[0])) {
         if (opts->json)
             return print_json(words[0], NULL);
         print_group(out, words[0]);
         return VMHA_RESULT_OK;
     }
     g_autofree char *name = g_strjoinv(" ", (char **)words);
-    return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
+    return vmctl_error(opts, VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
 }
 
 int vmctl_cmd_help(const VmctlOptions *gopts, int argc, char **argv)
@@ -192,48 +192,65 @@ int vmctl_cmd_help(const VmctlOptions *gopts, int argc, char **argv)
         else
             g_ptr_array_add(words, argv[i]);
     }
-    if (words->len > 2) {
-        g_autofree char *name = g_strjoinv(" ", (char **)words->pdata);
-        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", name);
-    }
     g_ptr_array_add(words, NULL);
+    if (words->len - 1 > 2) {
+        g_autofree char *name = g_strjoinv(" ", (char **)words->pdata);
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'",
+                           name);
+    }
     return vmctl_help(&opts, stdout, (int)words->len - 1, (char *const *)words->pdata);
 }
 
 int vmctl_not_a_command(const VmctlOptions *opts, int argc, char **argv)
 {
-    if (!is_group(argv[0]))
-        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'", argv[0]);
+    if (!vmctl_is_group(argv[0]))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "unknown command '%s'; see 'vmctl --help'",
+                           argv[0]);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return vmctl_help(opts, stdout, 1, argv);
     if (argc >= 2)
-        return vmctl_fail(VMHA_RESULT_USAGE, "unknown command '%s %s'; see 'vmctl %s --help'",
-                          argv[0], argv[1], argv[0]);
-    return vmctl_fail(VMHA_RESULT_USAGE, "'%s' needs a command; see 'vmctl %s --help'", argv[0],
-                      argv[0]);
+        return vmctl_error(opts, VMHA_RESULT_USAGE,
+                           "unknown command '%s %s'; see 'vmctl %s --help'", argv[0], argv[1],
+                           argv[0]);
+    return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' needs a command; see 'vmctl %s --help'",
+                       argv[0], argv[0]);
 }
 
-/* A row without options (not yet described): only a literal --help before "--" is ours. */
-static int check_undescribed(const VmctlOptions *opts, const VmctlCommand *cmd, int argc,
-                             char **argv)
+/* What a command line's options say, read against the command's row. */
+typedef struct {
+    bool json, help;
+    char *bad;        /* the first word refused, as given ("--fo" of "--fo=1"), NULL for none */
+    bool bad_missing; /* it lacks its value (else it is no option of the command) */
+} OptionScan;
+
+static void scan_clear(OptionScan *s)
 {
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            print_command(stdout, cmd);
-            return VMHA_RESULT_OK;
-        }
-    return -1;
+    g_clear_pointer(&s->bad, g_free);
 }
 
-int vmctl_check_options(const VmctlOptions *gopts, const VmctlCommand *cmd, int argc, char **argv)
+/* Literally: every word before "--" (a command without a row, or a row without options). */
+static void scan_words(int argc, char *const *argv, OptionScan *ret)
 {
-    VmctlOptions opts = *gopts;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        ret->json |= strcmp(argv[i], "--json") == 0;
+        ret->help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+    }
+}
+
+/* As getopt_long reads them with cmd's options: an option's value is not an option, "--" ends
+ * them, and with VMCTL_CMD_OPTIONS_FIRST so does the first operand. Reads on past a refused
+ * word, so that a --json after it still counts. */
+static void scan_options(const VmctlCommand *cmd, int argc, char *const *argv, OptionScan *ret)
+{
     g_autoptr(GArray) longopts = g_array_new(true, true, sizeof(struct option));
     const struct option help = {"help", no_argument, NULL, 'h'};
-    int end = argc, c, index = 0, rc = -1;
+    int end = argc, c, index = 0;
 
-    if (!cmd->options)
-        return check_undescribed(gopts, cmd, argc, argv);
+    *ret = (OptionScan){0};
+    if (!cmd->options) {
+        scan_words(argc, argv, ret);
+        return;
+    }
     for (const VmctlOption *o = cmd->options; o->name; o++) {
         /* 256 and up: never a short option's character. */
         struct option lo = {o->name, o->has_arg, NULL, 256 + (int)(o - cmd->options)};
@@ -250,39 +267,81 @@ int vmctl_check_options(const VmctlOptions *gopts, const VmctlCommand *cmd, int 
     g_autofree char **copy = g_new0(char *, (gsize)end + 1);
     memcpy(copy, argv, sizeof(char *) * (size_t)end);
     const char *optstring = (cmd->flags & VMCTL_CMD_OPTIONS_FIRST) && end == argc ? "+:h" : ":h";
-    bool help_asked = false;
 
     optind = 0;
     opterr = 0;
-    while (rc < 0 &&
-           (c = getopt_long(end, copy, optstring, (struct option *)longopts->data, &index)) != -1) {
+    while ((c = getopt_long(end, copy, optstring, (struct option *)longopts->data, &index)) != -1) {
         if (c == 'h') {
-            help_asked = true;
+            ret->help = true;
         } else if (c >= 256) {
-            if (strcmp(cmd->options[c - 256].name, "json") == 0)
-                opts.json = true;
-        } else {
+            ret->json |= strcmp(cmd->options[c - 256].name, "json") == 0;
+        } else if (!ret->bad) {
             /* The word as given, without a value after '=': "--fo=1" is "--fo". */
-            g_autofree char *word = optopt && optopt < 256 ? g_strdup_printf("-%c", optopt)
-                                                           : g_strdup(copy[optind - 1]);
-            char *eq = strchr(word, '=');
+            ret->bad = optopt && optopt < 256 ? g_strdup_printf("-%c", optopt)
+                                              : g_strdup(copy[optind - 1]);
+            char *eq = strchr(ret->bad, '=');
             if (eq)
                 *eq = '\0';
-            if (c == ':')
-                rc = vmctl_fail(VMHA_RESULT_USAGE, "%s: option '%s' needs a value", cmd->name,
-                                word);
-            else
-                rc = vmctl_fail(VMHA_RESULT_USAGE, "%s: unknown option '%s'; see 'vmctl %s --help'",
-                                cmd->name, word, cmd->name);
+            ret->bad_missing = c == ':';
         }
     }
     optind = 0; /* the handler parses again from the start */
     opterr = 1;
-    if (rc < 0 && help_asked) {
-        if (opts.json)
-            return print_json(NULL, cmd);
+}
+
+bool vmctl_json_requested(const VmctlCommand *cmd, int argc, char *const *argv)
+{
+    OptionScan scan = {0};
+
+    if (cmd)
+        scan_options(cmd, argc, argv, &scan);
+    else
+        scan_words(argc, argv, &scan);
+    scan_clear(&scan);
+    return scan.json;
+}
+
+int vmctl_check_options(VmctlOptions *opts, const VmctlCommand *cmd, int argc, char **argv)
+{
+    OptionScan scan = {0};
+    int rc = -1;
+
+    scan_options(cmd, argc, argv, &scan);
+    opts->json |= scan.json;
+    if (scan.bad && scan.bad_missing)
+        rc = vmctl_error(opts, VMHA_RESULT_USAGE, "%s: option '%s' needs a value", cmd->name,
+                         scan.bad);
+    else if (scan.bad)
+        rc = vmctl_error(opts, VMHA_RESULT_USAGE, "%s: unknown option '%s'; see 'vmctl %s --help'",
+                         cmd->name, scan.bad, cmd->name);
+    else if (scan.help && opts->json && cmd->options)
+        rc = print_json(NULL, cmd);
+    else if (scan.help) {
         print_command(stdout, cmd);
-        return VMHA_RESULT_OK;
+        rc = VMHA_RESULT_OK;
     }
+    scan_clear(&scan);
     return rc;
+}
+
+/* Commands take no options of their own but --json, which may also follow the command name. */
+int vmctl_parse_common(VmctlOptions *opts, int argc, char **argv, int max_args)
+{
+    static const struct option long_options[] = {
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
+    while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+        if (c == 'j')
+            opts->json = true;
+        else
+            return -1;
+    }
+    if (argc - optind > max_args)
+        return -1;
+    return optind;
 }

@@ -8,12 +8,29 @@
 #include <string.h>
 
 #include "commands.h"
+#include "report.h"
 #include "vmctl.h"
 
-static int cmd_version(const VmctlOptions *opts, int argc, char **argv)
+static int print_version(const VmctlOptions *opts)
 {
-    printf("vmctl %s\n", VMHA_VERSION);
+    if (!opts->json) {
+        printf("vmctl %s\n", VMHA_VERSION);
+        return VMHA_RESULT_OK;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_string(VMHA_VERSION));
+    vmctl_print_json(o);
+    json_object_put(o);
     return VMHA_RESULT_OK;
+}
+
+static int cmd_version(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+
+    if (vmctl_parse_common(&opts, argc, argv, 0) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl version");
+    return print_version(&opts);
 }
 
 /* Options several commands share, and the end of a list. */
@@ -133,6 +150,7 @@ static const VmctlOption cluster_setup_options[] = {
          "replace a cluster the hosts are in, undo an interrupted run"},
         {"dry-run", no_argument, NULL, VMCTL_WORD_END, NULL,
          "check the hosts and print the corosync.conf; change nothing"},
+        OPT_JSON,
         OPT_END,
 };
 static const VmctlOption cluster_join_options[] = {
@@ -144,6 +162,7 @@ static const VmctlOption cluster_join_options[] = {
          "replace a cluster the new host is in, undo an interrupted run"},
         {"dry-run", no_argument, NULL, VMCTL_WORD_END, NULL,
          "check the hosts and print the new corosync.conf; change nothing"},
+        OPT_JSON,
         OPT_END,
 };
 static const VmctlOption cluster_leave_options[] = {
@@ -151,6 +170,7 @@ static const VmctlOption cluster_leave_options[] = {
          "no drain first (refused while VMs run there)"},
         {"wait", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
          "bounds the drain and the wait for the database (default 120)"},
+        OPT_JSON,
         OPT_END,
 };
 static const VmctlOption fence_add_options[] = {
@@ -198,7 +218,7 @@ static const VmctlCommand commands[] = {
          .run = cmd_version,
          .usage = "",
          .summary = "print vmctl's version",
-         .options = no_options},
+         .options = only_json},
         {.name = "status",
          .run = vmctl_cmd_status,
          .usage = "[--json] [--watch [SECONDS]]",
@@ -388,7 +408,7 @@ static const VmctlCommand commands[] = {
          .operands = {VMCTL_WORD_NODE, VMCTL_WORD_TEXT},
          .flags = VMCTL_CMD_REPEAT_LAST},
         {.name = "simulate",
-         .run = vmctl_simulate,
+         .run = vmctl_cmd_simulate,
          .usage = "[--cib FILE] [--fail NODE]... [--drain NODE]... [--now SECONDS]",
          .summary = "plan without touching anything",
          .options = simulate_options},
@@ -407,21 +427,19 @@ const VmctlCommand *vmctl_commands(size_t *ret_n)
     return commands;
 }
 
-int vmctl_fail(int code, const char *fmt, ...)
+/* `vmctl --json vm add`, `vmctl vm --json add`: a --json between a group and its command is
+ * taken out (it names no command), and counts. */
+static void take_json_after_group(VmctlOptions *opts, int *argc, char **argv)
 {
-    va_list ap;
-
-    fputs("vmctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
+    while (*argc >= 2 && vmctl_is_group(argv[0]) && strcmp(argv[1], "--json") == 0) {
+        opts->json = true;
+        memmove(&argv[1], &argv[2], sizeof(char *) * (size_t)(*argc - 1));
+        (*argc)--;
+    }
 }
 
-int main(int argc, char **argv)
+static int run(VmctlOptions *opts, int argc, char **argv)
 {
-    VmctlOptions opts = {.socket = VMHA_RUN_DIR "/clusterd.sock"};
     static const struct option long_options[] = {
             {"json", no_argument, NULL, 'j'},
             {"socket", required_argument, NULL, 's'},
@@ -429,40 +447,89 @@ int main(int argc, char **argv)
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0},
     };
+    g_autofree char *bad = NULL; /* the first option refused */
+    bool help = false, version = false, missing = false;
     int c;
 
-    /* '+': stop at the command name; each command parses its own options. */
-    while ((c = getopt_long(argc, argv, "+h", long_options, NULL)) != -1) {
+    /* '+': stop at the command name; each command parses its own options. ':' first: a missing
+     * value is told apart from an unknown option. */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", long_options, NULL)) != -1) {
         switch (c) {
         case 'j':
-            opts.json = true;
+            opts->json = true;
             break;
         case 's':
-            opts.socket = optarg;
+            opts->socket = optarg;
             break;
         case 'h':
-            return vmctl_help(&opts, stdout, 0, NULL);
+            help = true;
+            break;
         case 'V':
-            printf("vmctl %s\n", VMHA_VERSION);
-            return VMHA_RESULT_OK;
+            version = true;
+            break;
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE, "unknown option; see 'vmctl --help'");
+            if (!bad) {
+                bad = optopt && optopt < 256 ? g_strdup_printf("-%c", optopt)
+                                             : g_strdup(argv[optind - 1]);
+                *strchrnul(bad, '=') = '\0';
+                missing = c == ':';
+            }
         }
     }
+    opterr = 1;
     argc -= optind;
     argv += optind;
-    if (argc == 0) {
-        vmctl_help(&opts, stderr, 0, NULL);
-        return VMHA_RESULT_USAGE;
-    }
+    optind = 0;
+    take_json_after_group(opts, &argc, argv);
 
     int words = 0;
-    const VmctlCommand *cmd = vmctl_command_find(argc, argv, &words);
-    if (!cmd) /* a group ("vm --help") or no such command */
-        return vmctl_not_a_command(&opts, argc, argv);
-    int rc = vmctl_check_options(&opts, cmd, argc - words + 1, argv + words - 1);
+    const VmctlCommand *cmd = argc > 0 ? vmctl_command_find(argc, argv, &words) : NULL;
+    vmctl_report_command(cmd ? cmd->name : NULL);
+    if (bad) {
+        /* The line's --json counts even after the refused option. */
+        if (argc > 0)
+            opts->json |= cmd ? vmctl_json_requested(cmd, argc - words + 1, argv + words - 1)
+                              : vmctl_json_requested(NULL, argc + 1, argv - 1);
+        if (missing)
+            return vmctl_error(opts, VMHA_RESULT_USAGE,
+                               "option '%s' needs a value; see 'vmctl "
+                               "--help'",
+                               bad);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "unknown option '%s'; see 'vmctl --help'", bad);
+    }
+    if (help)
+        return vmctl_help(opts, stdout, 0, NULL);
+    if (version)
+        return print_version(opts);
+    if (argc == 0) {
+        if (opts->json)
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "no command given; see 'vmctl --help'");
+        vmctl_help(opts, stderr, 0, NULL);
+        return VMHA_RESULT_USAGE;
+    }
+    if (!cmd) { /* a group ("vm --help") or no such command */
+        /* Its words without --json (literally: no row says which words are options). */
+        g_autoptr(GPtrArray) rest = g_ptr_array_new();
+        opts->json |= vmctl_json_requested(NULL, argc + 1, argv - 1);
+        for (int i = 0; i < argc; i++)
+            if (strcmp(argv[i], "--json") != 0)
+                g_ptr_array_add(rest, argv[i]);
+        if (rest->len == 0)
+            return vmctl_error(opts, VMHA_RESULT_USAGE, "no command given; see 'vmctl --help'");
+        g_ptr_array_add(rest, NULL);
+        return vmctl_not_a_command(opts, (int)rest->len - 1, (char **)rest->pdata);
+    }
+    int rc = vmctl_check_options(opts, cmd, argc - words + 1, argv + words - 1);
     if (rc >= 0)
         return rc;
     /* The handler sees its name as argv[0], so getopt_long works unchanged inside it. */
-    return cmd->run(&opts, argc - words + 1, argv + words - 1);
+    return cmd->run(opts, argc - words + 1, argv + words - 1);
+}
+
+int main(int argc, char **argv)
+{
+    VmctlOptions opts = {.socket = VMHA_RUN_DIR "/clusterd.sock"};
+
+    return vmctl_report_finish(&opts, run(&opts, argc, argv));
 }

@@ -1,4 +1,5 @@
-/* vmctl: the command-line client. Each command lives in its own file and is listed in vmctl.c. */
+/* vmctl: the command-line client. Its commands are listed in vmctl.c's table; their handlers live
+ * in cmd-NOUN.c, one file per noun (commands.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 typedef struct {
     bool json;          /* --json: machine-readable output, schema in docs/vmctl.md */
     const char *socket; /* --socket: clusterd's local socket */
+    bool quiet;         /* report no failure (a poll that expects them), report.h */
 } VmctlOptions;
 
 /* vmctl exits with a VmhaResult (include/vmha/result.h), documented in vmctl(8). */
@@ -70,11 +72,18 @@ typedef struct {
 const VmctlCommand *vmctl_command_find(int argc, char *const *argv, int *ret_words);
 /* The whole table (for help and completion). */
 const VmctlCommand *vmctl_commands(size_t *ret_n);
-/* Checks a command's arguments against its row before the handler sees them. Returns -1 when
- * they are fine, else an exit code for main to return: VMHA_RESULT_OK after printing the help for
- * --help or -h, VMHA_RESULT_USAGE after one line for an option the command does not take. */
-int vmctl_check_options(const VmctlOptions *opts, const VmctlCommand *cmd, int argc, char **argv);
-/* argv[0] (and argv[1]) name no command: help for `vmctl GROUP --help`, else one line, exit 2. */
+/* Whether the words of a command line (argv[0] the command's name) ask for --json: as one of
+ * cmd's options, where its row lets options stand; without cmd (no such command), any "--json"
+ * before "--". */
+bool vmctl_json_requested(const VmctlCommand *cmd, int argc, char *const *argv);
+/* Whether word is the first word of two-word commands ("vm"). */
+bool vmctl_is_group(const char *word);
+/* Checks a command's arguments against its row before the handler sees them; sets opts->json
+ * when they ask for it, wherever it stands. Returns -1 when they are fine, else an exit code for
+ * main to return: VMHA_RESULT_OK after printing the help for --help or -h, VMHA_RESULT_USAGE
+ * after reporting an option the command does not take. */
+int vmctl_check_options(VmctlOptions *opts, const VmctlCommand *cmd, int argc, char **argv);
+/* argv[0] (and argv[1]) name no command: help for `vmctl GROUP --help`, else the error, exit 2. */
 int vmctl_not_a_command(const VmctlOptions *opts, int argc, char **argv);
 /* `vmctl help [COMMAND]`. */
 int vmctl_cmd_help(const VmctlOptions *opts, int argc, char **argv);
@@ -83,9 +92,3 @@ int vmctl_cmd_help(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_help(const VmctlOptions *opts, FILE *out, int n_words, char *const *words);
 /* complete.c: `vmctl __complete WORD...`, bash completion's helper. */
 int vmctl_cmd_complete(const VmctlOptions *opts, int argc, char **argv);
-
-/* Prints "vmctl: <message>" to stderr and returns code, for `return vmctl_fail(...)`. */
-int vmctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Command handlers, one file each. */
-int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv); /* simulate.c */

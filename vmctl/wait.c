@@ -11,23 +11,6 @@
 #include "client.h"
 #include "wait.h"
 
-json_object *vmctl_json_get(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-json_object *vmctl_find_named(json_object *arr, const char *name)
-{
-    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-        json_object *e = json_object_array_get_idx(arr, i);
-        json_object *n = vmctl_json_get(e, "name");
-        if (n && g_strcmp0(json_object_get_string(n), name) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, void *ctx)
 {
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;

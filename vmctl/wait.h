@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "vmctl.h"
+#include "client.h"
 
 /* Looks at one `status --json` snapshot: returns 1 when done, -1 when it failed for good, 0 to
  * keep waiting; *ret_line is a progress line (printed when it differs from the last one). */
@@ -13,8 +13,5 @@ typedef int (*VmctlWaitFn)(json_object *status, void *ctx, char **ret_line);
  * deadline; another VMHA_RESULT_* when clusterd cannot be asked (reason printed). */
 int vmctl_wait(const VmctlOptions *opts, unsigned timeout_s, VmctlWaitFn check, void *ctx);
 
-json_object *vmctl_json_get(json_object *o, const char *key);
-/* The element of an array of objects whose "name" is name, or NULL. */
-json_object *vmctl_find_named(json_object *arr, const char *name);
 /* Seconds, 1..86400. */
 int vmctl_parse_timeout(const char *s, unsigned *ret);

@@ -21,6 +21,9 @@
 #define VMHA_WIRE_MAX_REPLY_SIZE (256u * 1024 * 1024)
 #define VMHA_WIRE_MAX_FIELDS     512
 
+/* NODE_EXEC's longest and default timeout, seconds: clusterd refuses more, vmctl offers no more. */
+#define VMHA_EXEC_TIMEOUT_S 600
+
 typedef enum {
     /* vmctl -> clusterd: reads */
     VMHA_MSG_STATUS = 1,
@@ -43,8 +46,8 @@ typedef enum {
     VMHA_MSG_NODE_RESUME = 28, /* F_NODE: the node takes VMs again */
     /* F_NAME; F_NODE the target (optional); F_KV from=NODE (where it runs now), method=... */
     VMHA_MSG_VM_MOVE = 29,
-    /* F_NODE, F_COMMAND: run COMMAND on NODE through its clusterd (root only, not a write);
-     * reply F_EXIT_STATUS, F_OUTPUT */
+    /* F_NODE, F_COMMAND, F_KV timeout=S (1..VMHA_EXEC_TIMEOUT_S, the default): run COMMAND on
+     * NODE through its clusterd (root only, not a write); reply F_EXIT_STATUS, F_OUTPUT */
     VMHA_MSG_NODE_EXEC = 30,
     /* F_KV KEY=VALUE (empty value: back to the default): cluster properties; with F_NODE, that
      * node's capacity (memory, cpu) */

@@ -52,7 +52,7 @@ static char *choose(VmhaModel *m, const Act *acts, size_t n, GHashTable *dispatc
                 acts[i].type == VMHA_ACTION_FENCE ? -1 : vmha_model_find_vm(m, acts[i].vm),
                 vmha_model_find_node(m, acts[i].node),
                 acts[i].to ? vmha_model_find_node(m, acts[i].to) : -1,
-                acts[i].to ? "quick" : NULL,
+                acts[i].to ? VMHA_MIGRATION_QUICK : VMHA_MIGRATION_DEFAULT,
         };
     VmhaDispatchInput in = {.model = m, .plan = &plan, .dispatched = dispatched, .hold = hold};
     g_autoptr(GArray) out = vmha_dispatch_select(&in);

@@ -66,8 +66,8 @@ static void test_plan(void **state)
                                   "</cluster_property_set>");
     g_autoptr(VmhaDrainPlan) d = NULL;
 
-    assert_int_equal(vmha_drain_plan(m, 7, NULL, 1000, &d), -1);
-    assert_int_equal(vmha_drain_plan(m, 1, NULL, 1000, &d), 0);
+    assert_int_equal(vmha_drain_plan(m, 7, VMHA_MIGRATION_DEFAULT, 1000, &d), -1);
+    assert_int_equal(vmha_drain_plan(m, 1, VMHA_MIGRATION_DEFAULT, 1000, &d), 0);
     assert_false(m->nodes[1].drain); /* the model is left as it was */
     assert_true(d->measured);
     assert_int_equal(d->n_moves, 3);
@@ -76,8 +76,8 @@ static void test_plan(void **state)
     assert_string_equal(d->moves[1].vm, "b");
     assert_string_equal(d->moves[2].vm, "c");
     assert_non_null(d->moves[0].target);
-    assert_string_equal(d->moves[0].method,
-                        "quick"); /* a drain migrates even without allow-migrate */
+    /* a drain migrates even without allow-migrate */
+    assert_int_equal(d->moves[0].method, VMHA_MIGRATION_QUICK);
     assert_true(d->moves[0].pause_s > 7.67 && d->moves[0].pause_s < 7.69); /* 512/100 + 512/200 */
     /* 600 + 512 + 256 + 700 MiB cannot fit in 2 x 1024: c, the last placed, stays. */
     assert_int_equal(d->n_stuck, 1);
@@ -95,18 +95,18 @@ static void test_method_and_defaults(void **state)
     g_autoptr(VmhaModel) m = load("");
     g_autoptr(VmhaDrainPlan) d = NULL;
 
-    assert_int_equal(vmha_drain_plan(m, 1, "cold", 1000, &d), 0);
+    assert_int_equal(vmha_drain_plan(m, 1, VMHA_MIGRATION_COLD, 1000, &d), 0);
     assert_false(d->measured);
     assert_true(d->save_mib_per_s == VMHA_DEFAULT_SAVE_MIB_PER_S);
-    assert_string_equal(d->moves[0].method, "cold");
+    assert_int_equal(d->moves[0].method, VMHA_MIGRATION_COLD);
     assert_true(d->moves[0].pause_s < 0); /* a restart, no pause to predict */
     g_autoptr(VmhaDrainPlan) live = NULL;
-    assert_int_equal(vmha_drain_plan(m, 1, "live", 1000, &live), 0);
-    assert_string_equal(live->moves[0].method, "live");
+    assert_int_equal(vmha_drain_plan(m, 1, VMHA_MIGRATION_LIVE, 1000, &live), 0);
+    assert_int_equal(live->moves[0].method, VMHA_MIGRATION_LIVE);
     assert_true(live->moves[0].pause_s == 0);
     /* Draining the empty node moves nothing and the cluster stays as able as it was. */
     g_autoptr(VmhaDrainPlan) empty = NULL;
-    assert_int_equal(vmha_drain_plan(m, 2, NULL, 1000, &empty), 0);
+    assert_int_equal(vmha_drain_plan(m, 2, VMHA_MIGRATION_DEFAULT, 1000, &empty), 0);
     assert_int_equal(empty->n_moves, 0);
     assert_int_equal(empty->n_stuck, 0);
     assert_int_equal(empty->biggest, 1);

@@ -188,9 +188,10 @@ static char *serialize(const VmhaModel *m, const VmhaPlan *p)
 {
     GString *s = g_string_new(NULL);
     for (size_t i = 0; i < p->n_actions; i++)
-        g_string_append_printf(s, "%d %zd %zd %zd %s\n", p->actions[i].type, p->actions[i].vm,
-                               p->actions[i].node, p->actions[i].to,
-                               p->actions[i].method ? p->actions[i].method : "");
+        g_string_append_printf(
+                s, "%d %zd %zd %zd %s\n", p->actions[i].type, p->actions[i].vm, p->actions[i].node,
+                p->actions[i].to,
+                p->actions[i].method ? vmha_migration_method_to_string(p->actions[i].method) : "");
     for (size_t v = 0; v < p->n_vms; v++)
         g_string_append_printf(s, "%s %zd %zd %s\n", m->vms[v].name, p->placement[v], p->held[v],
                                p->reasons[v] ? p->reasons[v] : "");

@@ -18,6 +18,7 @@
 
 #include "clusterd/executor.h"
 #include "clusterd/fencer.h"
+#include "lrmstatus.h"
 #include "vmctl/vmctl.h"
 #include "vmha/ocf.h"
 
@@ -881,6 +882,16 @@ static void test_real_fence_dummy(void **state)
     g_free(f.node);
 }
 
+/* What the status section records for each way an agent run ends (Pacemaker's op-status). */
+static void test_op_status(void **state)
+{
+    assert_int_equal(cd_exec_op_status(CD_EXEC_DONE), VMHA_OP_STATUS_DONE);
+    assert_int_equal(cd_exec_op_status(CD_EXEC_TIMEOUT), VMHA_OP_STATUS_TIMEOUT);
+    assert_int_equal(cd_exec_op_status(CD_EXEC_NOT_INSTALLED), VMHA_OP_STATUS_NOT_INSTALLED);
+    assert_int_equal(cd_exec_op_status(CD_EXEC_SIGNALED), VMHA_OP_STATUS_ERROR);
+    assert_int_equal(cd_exec_op_status(CD_EXEC_ERROR), VMHA_OP_STATUS_ERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -900,6 +911,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_fence_timeout_and_missing, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fence_agent_lookup_and_request, setup, teardown),
             cmocka_unit_test_setup_teardown(test_real_fence_dummy, setup, teardown),
+            cmocka_unit_test(test_op_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

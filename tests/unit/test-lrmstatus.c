@@ -243,19 +243,20 @@ static void all_online(Fix *f)
 static void test_action_and_result_wire(void **state)
 {
     (void)state;
-    VmhaActionSpec a = {"0:3:0:vmha-1-42", "migrate", "a", "n1", "n2", NULL}, back;
+    VmhaActionSpec a = {"0:3:0:vmha-1-42", "migrate", "a", "n1", "n2", VMHA_MIGRATION_DEFAULT},
+                   back;
     g_autofree char *line = vmha_action_format(&a);
     g_auto(GStrv) parts = NULL;
     assert_string_equal(line, "0:3:0:vmha-1-42 migrate a n1 n2");
     assert_int_equal(vmha_action_parse(line, &back, &parts), 0);
     assert_string_equal(back.target, "n2");
-    assert_null(back.method);
-    a.method = "cold";
+    assert_int_equal(back.method, VMHA_MIGRATION_DEFAULT);
+    a.method = VMHA_MIGRATION_COLD;
     g_autofree char *with_method = vmha_action_format(&a);
     assert_string_equal(with_method, "0:3:0:vmha-1-42 migrate a n1 n2 cold");
     g_auto(GStrv) parts2 = NULL;
     assert_int_equal(vmha_action_parse(with_method, &back, &parts2), 0);
-    assert_string_equal(back.method, "cold");
+    assert_int_equal(back.method, VMHA_MIGRATION_COLD);
     static const char *const bad_actions[] = {"",
                                               "k start a",
                                               "k start a n1 n2",
@@ -298,11 +299,11 @@ static void test_pending_then_result(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
-                                             NULL, 1700000000),
+                                             VMHA_MIGRATION_DEFAULT, 1700000000),
                      1);
     /* One operation per VM, whichever node or leader asks. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "start", "k2", NULL, NULL,
-                                             NULL, 1700000000),
+                                             VMHA_MIGRATION_DEFAULT, 1700000000),
                      0);
     assert_true(vmha_lrm_pending_anywhere(f->status, "a"));
     assert_false(vmha_lrm_pending_anywhere(f->status, "b"));
@@ -334,7 +335,7 @@ static void test_failures_counted(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "start", "k1", NULL, NULL,
-                                             NULL, 1700000000),
+                                             VMHA_MIGRATION_DEFAULT, 1700000000),
                      1);
     VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &started, NULL), 1);
@@ -357,7 +358,7 @@ static void test_failures_counted(void **state)
 
     /* A failed start bans the node at once (Pacemaker's start-failure-is-fatal). */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
-                                             NULL, 1700000030),
+                                             VMHA_MIGRATION_DEFAULT, 1700000030),
                      1);
     VmhaOpResult failed = {"k2", "start", 0, "b", 1, 0, 1, 1700000031, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &failed, NULL), 1);
@@ -377,7 +378,7 @@ static void test_result_predating_fence(void **state)
     xmlNode *ns = NULL;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "start", "k1", NULL, NULL,
-                                             NULL, 1700000000),
+                                             VMHA_MIGRATION_DEFAULT, 1700000000),
                      1);
     VmhaOpResult started = {"k1", "start", 0, "a", 0, 0, 1, 1700000001, NULL, true, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &started, NULL), 1);
@@ -397,7 +398,7 @@ static void test_result_predating_fence(void **state)
 
     /* A job dispatched before the fence whose record survived in a stale copy: also void. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "start", "k2", NULL, NULL,
-                                             NULL, 1700000110),
+                                             VMHA_MIGRATION_DEFAULT, 1700000110),
                      1);
     VmhaOpResult old_job = {"k2", "start", 0, "b", 0, 0, 1, 1700000111, NULL, true, 1700000000};
     assert_int_equal(vmha_lrm_record_result(f->status, "2", "n2", &old_job, NULL), 0);
@@ -432,7 +433,7 @@ static void test_migrate_hand_over(void **state)
     Fix *f = *state;
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
-                                             "n2", "cold", 1700000000),
+                                             "n2", VMHA_MIGRATION_COLD, 1700000000),
                      1);
     VmhaOpResult saved = {"k", "migrate_to", 0, "a", 0, 0, 900, 1700000001, NULL, false, 0};
     g_autofree char *target = NULL;
@@ -445,7 +446,7 @@ static void test_migrate_hand_over(void **state)
     assert_string_equal(source, "n1");
     /* A failed migrate_to hands nothing over. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "migrate_to", "k2", "n1",
-                                             "n3", NULL, 1700000000),
+                                             "n3", VMHA_MIGRATION_DEFAULT, 1700000000),
                      1);
     VmhaOpResult failed = {"k2", "migrate_to", 0, "b", 1, 0, 900, 1700000001, NULL, false, 0};
     g_autofree char *none = NULL;
@@ -456,7 +457,7 @@ static void test_migrate_hand_over(void **state)
     assert_string_equal(save_fails, "1");
     /* A failed restore is a failed start there: the target is out for that VM. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "a", "migrate_from", "k", "n1",
-                                             "n2", "cold", 1700000002),
+                                             "n2", VMHA_MIGRATION_COLD, 1700000002),
                      1);
     VmhaOpResult restore = {"k", "migrate_from", 0,         "a",   1, 0,
                             900, 1700000003,     "no qemu", false, 0};
@@ -477,7 +478,7 @@ static void test_migrate_failed_keeps_running(void **state)
                             "running here";
 
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "migrate_to", "k", "n1",
-                                             "n2", NULL, 1700000000),
+                                             "n2", VMHA_MIGRATION_DEFAULT, 1700000000),
                      1);
     VmhaOpResult failed = {"k", "migrate_to", 0, "a", 1, 0, 140, 1700000001, why_agent, false, 0};
     g_autofree char *none = NULL;
@@ -519,7 +520,7 @@ static void test_migrate_failed_keeps_running(void **state)
     }
     /* A stop ends it. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "a", "stop", "k3", NULL, NULL,
-                                             NULL, 1700000010),
+                                             VMHA_MIGRATION_DEFAULT, 1700000010),
                      1);
     VmhaOpResult stopped = {"k3", "stop", 0, "a", 0, 0, 10, 1700000011, NULL, false, 0};
     assert_int_equal(vmha_lrm_record_result(f->status, "1", "n1", &stopped, NULL), 1);
@@ -532,7 +533,7 @@ static void test_migrate_failed_keeps_running(void **state)
     }
     /* Timed out: the agent was killed, the VM may be half saved. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "2", "n2", "b", "migrate_to", "k4", "n2",
-                                             "n3", NULL, 1700000020),
+                                             "n3", VMHA_MIGRATION_DEFAULT, 1700000020),
                      1);
     VmhaOpResult timeout = {"k4",   "migrate_to", 0,    "b",   1, VMHA_OP_STATUS_TIMEOUT,
                             600000, 1700000021,   NULL, false, 0};
@@ -564,7 +565,7 @@ static void test_mark_down_if_idle(void **state)
     assert_string_equal(down, "down");
     /* A pending operation or a VM found running there: fencing is needed again. */
     assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "start", "k", NULL, NULL,
-                                             NULL, 1700000002),
+                                             VMHA_MIGRATION_DEFAULT, 1700000002),
                      1);
     g_autofree char *member = value(f->doc, "//node_state[@id='1']/@expected");
     assert_string_equal(member, "member");

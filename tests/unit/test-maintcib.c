@@ -89,13 +89,13 @@ static void test_drain_marks(void **state)
     {
         g_autoptr(VmhaModel) m = model_of(f);
         assert_true(m->nodes[0].drain);
-        assert_string_equal(m->nodes[0].drain_method, "cold");
+        assert_int_equal(m->nodes[0].drain_method, VMHA_MIGRATION_COLD);
         assert_false(m->nodes[0].drain_force);
         g_autoptr(VmhaPlan) plan = NULL;
         assert_int_equal(vmha_engine_plan(m, 1700000000, &plan), 0);
         assert_int_equal(plan->n_actions, 1);
         assert_int_equal(plan->actions[0].type, VMHA_ACTION_MIGRATE);
-        assert_string_equal(plan->actions[0].method, "cold");
+        assert_int_equal(plan->actions[0].method, VMHA_MIGRATION_COLD);
     }
     /* crm_attribute's ids, so that `crm_attribute --node n1 --name vmha-drain` finds it. */
     xmlNode *set = child(child(f->nodes, "node"), "instance_attributes");
@@ -107,18 +107,18 @@ static void test_drain_marks(void **state)
     assert_int_equal(vmha_cib_node_attr_set(f->nodes, "n1", "vmha-drain-method", NULL), 1);
     g_autoptr(VmhaModel) m = model_of(f);
     assert_false(m->nodes[0].drain);
-    assert_null(m->nodes[0].drain_method);
+    assert_int_equal(m->nodes[0].drain_method, VMHA_MIGRATION_DEFAULT);
 }
 
 static void test_move_request(void **state)
 {
     Fix *f = *state;
 
-    assert_int_equal(vmha_cib_move_set(f->config, "nope", "n1", NULL, NULL), -1);
-    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", "n3", "quick"), 1);
+    assert_int_equal(vmha_cib_move_set(f->config, "nope", "n1", NULL, VMHA_MIGRATION_DEFAULT), -1);
+    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", "n3", VMHA_MIGRATION_QUICK), 1);
     {
         g_autoptr(VmhaModel) m = model_of(f);
-        assert_string_equal(m->vms[0].move_method, "quick");
+        assert_int_equal(m->vms[0].move_method, VMHA_MIGRATION_QUICK);
         g_autoptr(VmhaPlan) plan = NULL;
         assert_int_equal(vmha_engine_plan(m, 1700000000, &plan), 0);
         /* Past INFINITY stickiness, by migration although allow-migrate is off. */
@@ -127,10 +127,10 @@ static void test_move_request(void **state)
         assert_int_equal(plan->actions[0].to, 2);
     }
     /* A second request replaces the first: one ban, no stale target. */
-    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", NULL, NULL), 1);
+    assert_int_equal(vmha_cib_move_set(f->config, "web", "n1", NULL, VMHA_MIGRATION_DEFAULT), 1);
     {
         g_autoptr(VmhaModel) m = model_of(f);
-        assert_null(m->vms[0].move_method);
+        assert_int_equal(m->vms[0].move_method, VMHA_MIGRATION_DEFAULT);
         assert_int_equal(m->vms[0].n_locations, 1);
         assert_int_equal(m->vms[0].locations[0].node, 0);
     }

@@ -114,7 +114,7 @@ static void test_load_everything(void **state)
 
     const VmhaVm *web = &m->vms[vmha_model_find_vm(m, "web")];
     assert_string_equal(web->config, "/shared/web.xml");
-    assert_string_equal(web->migration_method, "live");
+    assert_int_equal(web->migration_method, VMHA_MIGRATION_LIVE);
     assert_int_equal(web->priority, 10);
     assert_true(web->target_stopped);
     assert_true(web->allow_migrate);

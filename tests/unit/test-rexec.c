@@ -1,6 +1,7 @@
-/* Unit tests of clusterd's remote exec (clusterd/rexec.c) with its real child runner: the CPG
- * is a loopback that delivers each message on the main loop (as corosync would, to every member
- * including the sender), this process is both the origin and the target, node n1. */
+/* Unit tests of clusterd's remote exec (clusterd/rexec.c) with its real child runner and event
+ * dispatcher (clusterd/events.c): the CPG is a loopback that publishes each message on the main
+ * loop (as corosync.c would, to every member including the sender), this process is both the
+ * origin and the target, node n1. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clusterd/clusterd.h"
+#include "clusterd/corosync.h"
+#include "clusterd/events.h"
 #include "clusterd/rexec.h"
 #include "vmctl/vmctl.h"
 
@@ -25,7 +27,7 @@ static char *tmp;
 
 /* ---- the fake cluster: n1 is this process, n2 exists but is not a member ---- */
 
-static VmhaPeerState members[1];
+static CdCpgMember members[1];
 static size_t n_members;
 static bool connected = true;
 static int deliver_copies = 1; /* how often the loopback delivers each message */
@@ -52,7 +54,7 @@ uint32_t cd_node_id_by_name(const char *name)
     return g_str_equal(name, "n1") ? 1 : g_str_equal(name, "n2") ? 2 : 0;
 }
 
-const VmhaPeerState *cd_sync_members(size_t *ret_n)
+const CdCpgMember *cd_cpg_members(size_t *ret_n)
 {
     *ret_n = n_members;
     return members;
@@ -66,7 +68,8 @@ static gboolean on_deliver(gpointer p)
     const uint8_t *data = g_bytes_get_data(b, &len);
 
     assert_int_equal(vmha_msg_decode(data, len, &m), 0);
-    cd_rexec_on_deliver(1, (uint32_t)getpid(), m);
+    cd_events_publish(
+            &(CdEvent){.type = CD_EVENT_MESSAGE, .msg = m, .nodeid = 1, .pid = (uint32_t)getpid()});
     g_bytes_unref(b);
     return G_SOURCE_REMOVE;
 }
@@ -176,6 +179,7 @@ static int setup(void **state)
     deliver_copies = 1;
     sent_requests = 0;
     wire = g_queue_new();
+    cd_events_init();
     cd_rexec_init();
     return 0;
 }
@@ -184,6 +188,7 @@ static int teardown(void **state)
 {
     run_for(50); /* messages still in flight are delivered, as corosync would before it stops */
     cd_rexec_finalise();
+    cd_events_finalise();
     cd_child_finalise();
     g_queue_free_full(wire, (GDestroyNotify)g_bytes_unref);
     return 0;
@@ -338,8 +343,8 @@ static void test_target_leaves(void **state)
         if (!g_main_context_iteration(NULL, FALSE))
             g_usleep(10000);
     assert_false(a.done);
-    VmhaPeerState other = {.nodeid = 3, .pid = 1};
-    cd_rexec_on_confchg(&other, 1);
+    CdCpgMember other = {.nodeid = 3, .pid = 1};
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_CPG_VIEW, .members = &other, .n_members = 1});
     assert_true(a.done);
     assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_non_null(strstr(a.message, "n1 left the cluster before answering"));
@@ -387,7 +392,7 @@ static void test_disconnect(void **state)
     Answer a = {0};
 
     cd_rexec_submit(m, on_done, &a);
-    cd_rexec_on_disconnect();
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_DISCONNECTED});
     assert_true(a.done);
     assert_int_equal(a.rc, VMHA_RESULT_FAILURE);
     assert_non_null(strstr(a.message, "may or may not have run"));

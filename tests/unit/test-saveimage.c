@@ -186,7 +186,7 @@ static void test_params(void **state)
     assert_int_equal(vm_params_load(&p, &error), 0);
     assert_string_equal(p->hypervisor, "qemu:///system");
     assert_string_equal(p->state_dir, "/shared/vms/vmha-save");
-    assert_int_equal(p->migration_method, VM_MIGRATION_QUICK);
+    assert_int_equal(p->migration_method, VMHA_MIGRATION_QUICK);
     assert_int_equal(p->interval_ms, 10000);
     assert_true(p->live_unsafe);
     assert_false(p->sync_image);

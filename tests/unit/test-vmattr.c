@@ -52,6 +52,18 @@ static void test_attr_table(void **state)
     }
 }
 
+/* The refusal names the values the agent takes (it used to say "save or live", neither of which
+ * is all of them and one of which is none). */
+static void test_migration_method_error(void **state)
+{
+    const char *name = NULL, *error = NULL;
+    VmhaAttrSection section;
+
+    assert_int_equal(vmha_vm_attr_check("migration_method", "save", &name, &section, &error),
+                     -EINVAL);
+    assert_string_equal(error, "migration_method must be quick, live or cold");
+}
+
 static void test_interval(void **state)
 {
     static const struct {
@@ -89,6 +101,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_attr_table),
+            cmocka_unit_test(test_migration_method_error),
             cmocka_unit_test(test_unknown_key),
             cmocka_unit_test(test_interval),
     };

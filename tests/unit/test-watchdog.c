@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clusterd/clusterd.h"
+#include "clusterd/watchdog.h"
 #include "clusterd/noquorum.h"
 
 static char *tmp;

@@ -18,9 +18,11 @@
 #include <time.h>
 
 #include "client.h"
+#include "commands.h"
 #include "engine.h"
 #include "model.h"
 #include "vmctl.h"
+#include "vmha/migration.h"
 
 static json_object *action_to_json(const VmhaModel *m, const VmhaAction *a)
 {
@@ -32,7 +34,8 @@ static json_object *action_to_json(const VmhaModel *m, const VmhaAction *a)
     if (a->type == VMHA_ACTION_MIGRATE) {
         json_object_object_add(o, "from", json_object_new_string(m->nodes[a->node].name));
         json_object_object_add(o, "to", json_object_new_string(m->nodes[a->to].name));
-        json_object_object_add(o, "method", json_object_new_string(a->method));
+        json_object_object_add(o, "method",
+                               json_object_new_string(vmha_migration_method_to_string(a->method)));
     } else {
         json_object_object_add(o, "node", json_object_new_string(m->nodes[a->node].name));
     }
@@ -83,7 +86,7 @@ static void print_human(const VmhaModel *m, const VmhaPlan *plan)
             break;
         case VMHA_ACTION_MIGRATE:
             printf("  migrate  %s %s -> %s (%s)\n", m->vms[a->vm].name, m->nodes[a->node].name,
-                   m->nodes[a->to].name, a->method);
+                   m->nodes[a->to].name, vmha_migration_method_to_string(a->method));
             break;
         default:
             printf("  %-8s %s on %s\n", vmha_action_type_to_string(a->type), m->vms[a->vm].name,
@@ -110,16 +113,16 @@ static void print_human(const VmhaModel *m, const VmhaPlan *plan)
     }
 }
 
-static int load_file(const char *path, VmhaModel **ret_model)
+static int load_file(const VmctlOptions *opts, const char *path, VmhaModel **ret_model)
 {
     g_autoptr(GError) error = NULL;
     /* Mapped, not read: a 5,000-VM CIB is megabytes, and the loader parses it in place. */
     g_autoptr(GMappedFile) file = g_mapped_file_new(path, false, &error);
     if (!file)
-        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: %s", error->message);
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "simulate: %s", error->message);
     if (vmha_model_parse(g_mapped_file_get_contents(file) ?: "", g_mapped_file_get_length(file),
                          ret_model, &error) < 0)
-        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: %s: %s", path, error->message);
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "simulate: %s: %s", path, error->message);
     return VMHA_RESULT_OK;
 }
 
@@ -147,7 +150,7 @@ static void warm_heap(void)
         (void)madvise((void *)start, end - start, MADV_HUGEPAGE); /* a hint: failure is fine */
 }
 
-int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
+int vmctl_cmd_simulate(const VmctlOptions *opts, int argc, char **argv)
 {
     static const struct option long_options[] = {
             {"cib", required_argument, NULL, 'c'},   {"fail", required_argument, NULL, 'f'},
@@ -184,22 +187,23 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
             errno = 0;
             long long v = strtoll(optarg, &end, 10);
             if (end == optarg || *end || errno || v < 0)
-                return vmctl_fail(VMHA_RESULT_USAGE, "--now: '%s' is not seconds since the epoch",
-                                  optarg);
+                return vmctl_error(opts, VMHA_RESULT_USAGE,
+                                   "--now: '%s' is not seconds since the epoch", optarg);
             now = v;
             break;
         }
         default:
-            return vmctl_fail(VMHA_RESULT_USAGE,
-                              "simulate: bad option '%s'; usage: vmctl simulate [--cib FILE] "
-                              "[--fail NODE]... [--drain NODE]... [--json] [--now SECONDS]",
-                              argv[optind - 1]);
+            return vmctl_error(opts, VMHA_RESULT_USAGE,
+                               "simulate: bad option '%s'; usage: vmctl simulate [--cib FILE] "
+                               "[--fail NODE]... [--drain NODE]... [--json] [--now SECONDS]",
+                               argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return vmctl_fail(VMHA_RESULT_USAGE, "simulate: unexpected argument '%s'", argv[optind]);
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "simulate: unexpected argument '%s'",
+                           argv[optind]);
     g_autoptr(VmhaModel) model = NULL;
-    int r = cib_path ? load_file(cib_path, &model)
+    int r = cib_path ? load_file(opts, cib_path, &model)
                      : vmctl_load_live_model(opts, "simulate", &model);
     if (r != VMHA_RESULT_OK)
         return r;
@@ -207,24 +211,24 @@ int vmctl_simulate(const VmctlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < fails->len; i++) {
         ssize_t n = vmha_model_find_node(model, fails->pdata[i]);
         if (n < 0)
-            return vmctl_fail(VMHA_RESULT_NOT_FOUND, "simulate: --fail: unknown node '%s'",
-                              (char *)fails->pdata[i]);
+            return vmctl_error(opts, VMHA_RESULT_NOT_FOUND, "simulate: --fail: unknown node '%s'",
+                               (char *)fails->pdata[i]);
         vmha_model_fail_node(model, (size_t)n, now);
     }
     for (guint i = 0; i < drains->len; i++) {
         ssize_t n = vmha_model_find_node(model, drains->pdata[i]);
         if (n < 0)
-            return vmctl_fail(VMHA_RESULT_NOT_FOUND, "simulate: --drain: unknown node '%s'",
-                              (char *)drains->pdata[i]);
+            return vmctl_error(opts, VMHA_RESULT_NOT_FOUND, "simulate: --drain: unknown node '%s'",
+                               (char *)drains->pdata[i]);
         vmha_model_set_drain(model, (size_t)n, true);
     }
 
     /* Values read as Pacemaker reads them, not as written ("priority '2.0' read as 2"). */
     for (guint i = 0; i < model->warnings->len; i++)
-        fprintf(stderr, "vmctl: warning: %s\n", (const char *)model->warnings->pdata[i]);
+        vmctl_warning(opts, "%s", (const char *)model->warnings->pdata[i]);
     g_autoptr(VmhaPlan) plan = NULL;
     if (vmha_engine_plan(model, now, &plan) < 0)
-        return vmctl_fail(VMHA_RESULT_FAILURE, "simulate: planning failed");
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "simulate: planning failed");
     if (json)
         print_json(model, plan);
     else

@@ -1,0 +1,410 @@
+/* Writes about one VM: vm add, remove, set (and ban / unban), cleanup, move. */
+#include "config.h"
+
+#include <crm/common/xml.h>
+#include <crm/crm.h>
+#include <crm/msg_xml.h>
+#include <string.h>
+
+#include "cibdb.h"
+#include "cibwrite-vm.h"
+#include "maintcib.h"
+#include "model.h"
+#include "statusclean.h"
+#include "vmattr.h"
+#include "vmcib.h"
+
+static VmhaResult decode_name(CdWriteIn *in, const char **ret_name, char **ret_error)
+{
+    if (cd_write_str(in, VMHA_F_NAME, ret_name) < 0 || !vmha_vm_name_valid(*ret_name))
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad VM name");
+    return VMHA_RESULT_OK;
+}
+
+/* A node list (prefer=a,b): NULL-terminated, each name valid and given once. */
+static VmhaResult decode_node_list(CdWriteIn *in, const char *list, char ***ret_nodes,
+                                   char **ret_error)
+{
+    if (vmha_prefer_parse(list, ret_nodes) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad node list '%s'", list);
+    cd_write_own_strv(in, *ret_nodes);
+    return VMHA_RESULT_OK;
+}
+
+static VmhaResult validate_nodes_known(xmlNode *cib, char *const *nodes, char **ret_error)
+{
+    VmhaResult r = VMHA_RESULT_OK;
+    for (size_t i = 0; nodes && nodes[i] && r == VMHA_RESULT_OK; i++)
+        r = cd_write_node_known(cib, nodes[i], ret_error);
+    return r;
+}
+
+/* ---- vm add: F_NAME, F_CONFIG, F_PRIORITY, F_MEMORY, F_VCPUS, F_PREFER, F_KV ---- */
+
+typedef struct {
+    const char *name, *config;
+    const char *priority; /* NULL: 0 */
+    uint64_t memory, vcpus;
+    char **prefer; /* the preferred nodes, first preferred; NULL: none */
+    bool stopped;  /* added stopped (vmctl vm add --stopped) */
+} VmAdd;
+
+static VmhaResult vm_add_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmAdd *w = write;
+    const char *canon, *err, *prefer = NULL;
+    char *const *kvs = NULL;
+    VmhaAttrSection sec;
+
+    if (decode_name(in, &w->name, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    if (cd_write_str(in, VMHA_F_CONFIG, &w->config) < 0 ||
+        vmha_vm_attr_check("config", w->config, &canon, &sec, &err) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "config must be an absolute path");
+    if (cd_write_str(in, VMHA_F_PRIORITY, &w->priority) < 0)
+        w->priority = NULL;
+    if (w->priority && vmha_vm_attr_check("priority", w->priority, &canon, &sec, &err) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", err);
+    if (vmha_msg_get_u64(in->msg, VMHA_F_MEMORY, &w->memory) < 0 || w->memory == 0 ||
+        w->memory > (1u << 30))
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad memory size");
+    if (vmha_msg_get_u64(in->msg, VMHA_F_VCPUS, &w->vcpus) < 0 || w->vcpus == 0 || w->vcpus > 4096)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad vCPU count");
+    /* The only setting at creation besides the above: added stopped. */
+    if (cd_write_strv(in, VMHA_F_KV, &kvs) == 0)
+        for (size_t i = 0; kvs[i]; i++) {
+            if (strcmp(kvs[i], "target-role=Stopped") != 0)
+                return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "unexpected '%s'", kvs[i]);
+            w->stopped = true;
+        }
+    if (cd_write_str(in, VMHA_F_PREFER, &prefer) == 0)
+        return decode_node_list(in, prefer, &w->prefer, ret_error);
+    return VMHA_RESULT_OK;
+}
+
+static VmhaResult vm_add_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmAdd *w = write;
+
+    if (cd_write_primitive(ctx->cib, w->name))
+        return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "a resource named '%s' already exists",
+                             w->name);
+    return validate_nodes_known(ctx->cib, w->prefer, ret_error);
+}
+
+/* The preferences as location constraints, one create each: prefer-VM-NODE with a score
+ * falling from the first node to the last. */
+static VmhaResult add_preferences(const char *vm, char *const *nodes, char **ret_error)
+{
+    for (size_t i = 0; nodes && nodes[i]; i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *id = g_strdup_printf("prefer-%s-%s", vm, nodes[i]);
+        g_autofree char *score = g_strdup_printf("%d", vmha_prefer_score((unsigned)i));
+        xmlNode *loc = create_xml_node(NULL, XML_CONS_TAG_RSC_LOCATION);
+        crm_xml_add(loc, XML_ATTR_ID, id);
+        crm_xml_add(loc, "rsc", vm);
+        crm_xml_add(loc, "node", nodes[i]);
+        crm_xml_add(loc, XML_RULE_ATTR_SCORE, score);
+        int r = cd_cibdb_create(XML_CIB_TAG_CONSTRAINTS, loc, &error);
+        free_xml(loc);
+        if (r < 0)
+            return cd_write_db_result(r, error, "cannot add a preference", ret_error);
+    }
+    return VMHA_RESULT_OK;
+}
+
+static VmhaResult vm_add_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmAdd *w = write;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, w->memory);
+    g_autofree char *cpu = g_strdup_printf("%" G_GUINT64_FORMAT, w->vcpus);
+
+    xmlNode *prim = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(prim, XML_ATTR_ID, w->name);
+    crm_xml_add(prim, XML_AGENT_ATTR_CLASS, "ocf");
+    crm_xml_add(prim, XML_AGENT_ATTR_PROVIDER, "vmha");
+    crm_xml_add(prim, XML_ATTR_TYPE, "vm");
+    xmlNode *inst = cd_write_add_set(prim, XML_TAG_ATTR_SETS, w->name, "instance_attributes");
+    cd_write_add_nvpair(inst, "config", w->config);
+    xmlNode *meta = cd_write_add_set(prim, XML_TAG_META_SETS, w->name, "meta_attributes");
+    cd_write_add_nvpair(meta, "priority", w->priority ? w->priority : "0");
+    if (w->stopped)
+        cd_write_add_nvpair(meta, "target-role", "Stopped");
+    xmlNode *util = cd_write_add_set(prim, XML_TAG_UTILIZATION, w->name, "utilization");
+    cd_write_add_nvpair(util, "memory", mem);
+    cd_write_add_nvpair(util, "cpu", cpu);
+    int r = cd_cibdb_create(XML_CIB_TAG_RESOURCES, prim, &error);
+    free_xml(prim);
+    if (r < 0)
+        return cd_write_db_result(r, error, "cannot add the VM", ret_error);
+    return add_preferences(w->name, w->prefer, ret_error);
+}
+
+const CdWriteType cd_write_vm_add = {VMHA_MSG_VM_ADD, sizeof(VmAdd), vm_add_decode, vm_add_validate,
+                                     vm_add_apply};
+
+/* ---- vm remove: F_NAME ---- */
+
+typedef struct {
+    const char *name;
+} VmName;
+
+static VmhaResult vm_name_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmName *w = write;
+    return decode_name(in, &w->name, ret_error);
+}
+
+static VmhaResult vm_name_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmName *w = write;
+    return cd_write_vm_known(ctx->cib, w->name, ret_error);
+}
+
+static VmhaResult vm_remove_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmName *w = write;
+    g_autoptr(GError) error = NULL;
+
+    if (cd_write_remove_constraints(ctx->cib, w->name, &error) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "cannot remove the VM's constraints");
+    xmlNode *del = create_xml_node(NULL, XML_CIB_TAG_RESOURCE);
+    crm_xml_add(del, XML_ATTR_ID, w->name);
+    int r = cd_cibdb_delete(XML_CIB_TAG_RESOURCES, del, &error);
+    free_xml(del);
+    return cd_write_db_result(r, error, "cannot remove the VM", ret_error);
+}
+
+const CdWriteType cd_write_vm_remove = {VMHA_MSG_VM_REMOVE, sizeof(VmName), vm_name_decode,
+                                        vm_name_validate, vm_remove_apply};
+
+/* ---- vm set (and vm ban / unban): F_NAME, F_KV KEY=VALUE... ---- */
+
+/* One KEY=VALUE, decoded by what it sets. */
+typedef struct {
+    const char *key, *value;
+    const char *name; /* the CIB's name for it (vmha_vm_attr_check) */
+    VmhaAttrSection section;
+    char **nodes;  /* PREFER: the node list (NULL when emptied) */
+    char **others; /* COLOCATION: the other VMs */
+    int *scores;   /* COLOCATION: their scores */
+    bool flag;     /* COLOCATION: together (else apart); BAN: ban (else unban) */
+} VmSetting;
+
+typedef struct {
+    const char *name;
+    VmSetting *settings;
+    size_t n_settings;
+} VmSet;
+
+static VmhaResult decode_setting(CdWriteIn *in, const char *vm, const char *kv, VmSetting *s,
+                                 char **ret_error)
+{
+    const char *eq = strchr(kv, '='), *err;
+
+    s->key = cd_write_own(in, g_strndup(kv, eq - kv));
+    s->value = eq + 1;
+    if (vmha_vm_attr_check(s->key, s->value, &s->name, &s->section, &err) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s: %s", s->key, err);
+    switch (s->section) {
+    case VMHA_ATTR_PREFER:
+        return *s->value ? decode_node_list(in, s->value, &s->nodes, ret_error) : VMHA_RESULT_OK;
+    case VMHA_ATTR_COLOCATION:
+        s->flag = strcmp(s->name, "together") == 0;
+        if (vmha_coloc_list_parse(s->value, vm, s->flag, &s->others, &s->scores) < 0)
+            return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                                 "%s: bad list '%s' (VMs other than %s, each once, with an "
+                                 "optional positive score)",
+                                 s->key, s->value, vm);
+        cd_write_own_strv(in, s->others);
+        cd_write_own(in, s->scores);
+        return VMHA_RESULT_OK;
+    case VMHA_ATTR_BAN:
+        s->flag = strcmp(s->name, "ban") == 0;
+        return VMHA_RESULT_OK;
+    default:
+        return VMHA_RESULT_OK;
+    }
+}
+
+static VmhaResult vm_set_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmSet *w = write;
+    char *const *kvs = NULL;
+
+    if (decode_name(in, &w->name, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    if (cd_write_settings(in, &kvs, &w->n_settings, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    for (size_t i = 0; kvs[i]; i++)
+        if (!strchr(kvs[i], '=') || kvs[i][0] == '=')
+            return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "'%s' is not KEY=VALUE", kvs[i]);
+    w->settings = cd_write_own(in, g_new0(VmSetting, w->n_settings));
+    for (size_t i = 0; i < w->n_settings; i++)
+        if (decode_setting(in, w->name, kvs[i], &w->settings[i], ret_error) != VMHA_RESULT_OK)
+            return VMHA_RESULT_USAGE;
+    return VMHA_RESULT_OK;
+}
+
+static VmhaResult vm_set_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmSet *w = write;
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
+
+    for (size_t i = 0; i < w->n_settings && r == VMHA_RESULT_OK; i++) {
+        const VmSetting *s = &w->settings[i];
+        if (s->section == VMHA_ATTR_PREFER)
+            r = validate_nodes_known(ctx->cib, s->nodes, ret_error);
+        for (size_t j = 0; s->section == VMHA_ATTR_COLOCATION && s->others[j]; j++)
+            if (!cd_write_vm(ctx->cib, s->others[j]))
+                return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "%s: unknown VM '%s'",
+                                     s->key, s->others[j]);
+        if (s->section == VMHA_ATTR_BAN && *s->value)
+            r = cd_write_node_known(ctx->cib, s->value, ret_error);
+    }
+    return r;
+}
+
+static void set_one(xmlNode *config, const char *vm, const VmSetting *s)
+{
+    switch (s->section) {
+    case VMHA_ATTR_PREFER:
+        vmha_cib_vm_prefer_set(config, vm, s->nodes);
+        break;
+    case VMHA_ATTR_COLOCATION:
+        vmha_cib_vm_coloc_set(config, vm, s->flag, s->others, s->scores);
+        break;
+    case VMHA_ATTR_BAN:
+        vmha_cib_vm_ban(config, vm, *s->value ? s->value : NULL, s->flag);
+        break;
+    default:
+        vmha_cib_vm_attr_set(config, vm, s->section, s->name, s->value);
+    }
+}
+
+/* Every pair is applied to a copy of the configuration, which must then load (lib/model checks
+ * what it means, e.g. that the VMs a colocation names exist) before it replaces the
+ * configuration in one step: all pairs or none. */
+static VmhaResult vm_set_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmSet *w = write;
+    xmlNode *copy = copy_xml(ctx->cib);
+    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    g_autofree char *other = NULL;
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    VmhaResult r;
+
+    for (size_t i = 0; i < w->n_settings; i++)
+        set_one(config, w->name, &w->settings[i]);
+    if (vmha_cib_vm_coloc_conflict(config, w->name, &other))
+        r = cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                          "%s would be kept both together with and apart from %s", w->name, other);
+    else if (vmha_model_from_xml(copy, &model, &error) < 0)
+        r = cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
+    else
+        r = cd_write_replace_configuration(config, ret_error);
+    free_xml(copy);
+    return r;
+}
+
+const CdWriteType cd_write_vm_set = {VMHA_MSG_VM_SET, sizeof(VmSet), vm_set_decode, vm_set_validate,
+                                     vm_set_apply};
+
+/* ---- vm cleanup: F_NAME ---- */
+
+/* Forgetting an operation in flight would let the leader plan the VM again while it may be
+ * starting: the one thing that must never happen. */
+static VmhaResult vm_cleanup_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmName *w = write;
+    const char *busy = NULL;
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
+
+    if (r == VMHA_RESULT_OK &&
+        vmha_status_vm_pending(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS), w->name, &busy))
+        r = cd_write_fail(ret_error, VMHA_RESULT_FAILURE,
+                          "VM '%s' has an operation in progress on %s; try again when it is done",
+                          w->name, busy);
+    return r;
+}
+
+/* Forgets the VM's history and failures on every node; every node then probes it, as
+ * Pacemaker's cleanup does. */
+static VmhaResult vm_cleanup_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmName *w = write;
+
+    if (!pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS))
+        return VMHA_RESULT_OK;
+    xmlNode *copy = cd_write_status_copy(ctx->cib);
+    return cd_write_replace_status(copy, vmha_status_cleanup_vm(copy, w->name) > 0,
+                                   "cannot clean up the VM", ret_error);
+}
+
+const CdWriteType cd_write_vm_cleanup = {VMHA_MSG_VM_CLEANUP, sizeof(VmName), vm_name_decode,
+                                         vm_cleanup_validate, vm_cleanup_apply};
+
+/* ---- vm move: F_NAME away from F_KV from=NODE (where the asker saw it run), to F_NODE when
+ * given, by F_KV method=... when given ---- */
+
+typedef struct {
+    const char *name;
+    const char *from; /* NULL when not given */
+    const char *to;   /* NULL: anywhere else */
+    VmhaMigrationMethod method;
+} VmMove;
+
+static VmhaResult vm_move_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmMove *w = write;
+    char *const *kvs = NULL;
+
+    if (decode_name(in, &w->name, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    if (cd_write_str(in, VMHA_F_NODE, &w->to) < 0)
+        w->to = NULL;
+    if (cd_write_strv(in, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
+    w->from = cd_write_kv(kvs, "from");
+    const char *method = cd_write_kv(kvs, "method");
+    if (method && vmha_migration_method_from_string(method, &w->method) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                             "bad method '%s': " VMHA_MIGRATION_METHODS, method);
+    return VMHA_RESULT_OK;
+}
+
+static VmhaResult vm_move_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmMove *w = write;
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
+
+    if (r != VMHA_RESULT_OK)
+        return r;
+    if (!w->from || !cd_write_node_id(ctx->cib, w->from))
+        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'",
+                             w->from ? w->from : "");
+    if (w->to && cd_write_node_known(ctx->cib, w->to, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_NOT_FOUND;
+    if (w->to && strcmp(w->to, w->from) == 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s already runs on %s", w->name, w->to);
+    return VMHA_RESULT_OK;
+}
+
+/* Two location constraints that the write recording the VM's arrival removes
+ * (cibwrite-status.c), and the method. */
+static VmhaResult vm_move_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmMove *w = write;
+    xmlNode *config = copy_xml(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONFIGURATION));
+    VmhaResult r =
+            vmha_cib_move_set(config, w->name, w->from, w->to, w->method) < 0
+                    ? cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", w->name)
+                    : cd_write_replace_configuration(config, ret_error);
+    free_xml(config);
+    return r;
+}
+
+const CdWriteType cd_write_vm_move = {VMHA_MSG_VM_MOVE, sizeof(VmMove), vm_move_decode,
+                                      vm_move_validate, vm_move_apply};
