@@ -1,4 +1,4 @@
-/* vmctl fence add|remove|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
+/* vmctl fence add|remove|set|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
  * Values are checked here for a quick answer and again by clusterd, which is authoritative. */
 #include "config.h"
 
@@ -159,4 +159,62 @@ int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv)
 {
     return vmctl_show(opts, argc, argv, VMHA_MSG_FENCE_LIST, "vmctl fence list [--json]",
                       print_devices);
+}
+
+/* vmctl fence set ID --hosts NODE[,NODE...] [--force]: the device's host list becomes exactly
+ * these, its agent and options (secrets too) untouched. */
+int vmctl_cmd_fence_set(const VmctlOptions *gopts, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+            {"hosts", required_argument, NULL, 'H'},
+            {"json", no_argument, NULL, 'j'},
+            {"force", no_argument, NULL, 'f'},
+            {NULL, 0, NULL, 0},
+    };
+    const char *usage = "usage: vmctl fence set ID --hosts NODE[,NODE...] [--force]";
+    VmctlOptions opts = *gopts;
+    const char *hosts = NULL;
+    bool force = false;
+    int c;
+
+    optind = 0; /* as in fence add */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'H':
+            hosts = optarg;
+            break;
+        case 'j':
+            opts.json = true;
+            break;
+        case 'f':
+            force = true;
+            break;
+        default:
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
+        }
+    }
+    if (argc - optind != 1 || !hosts)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
+    const char *id = argv[optind];
+    g_auto(GStrv) nodes = NULL;
+    if (!vmha_fence_id_valid(id))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad device id '%s'", id);
+    if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node list '%s': n1,n2,...", hosts);
+    if (force && geteuid() != 0)
+        return vmctl_error(&opts, VMHA_RESULT_DENIED,
+                           "permission denied: only root may use --force on fence devices");
+
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_SET);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
+        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
+    for (size_t i = 0; nodes[i]; i++)
+        if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
+    int rc = vmctl_call(&opts, req, NULL);
+    if (rc == VMHA_RESULT_OK)
+        vmctl_print_ok(&opts, "set");
+    return rc;
 }
