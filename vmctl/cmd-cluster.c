@@ -317,6 +317,31 @@ out:
     return rc;
 }
 
+/* The end of a join or leave: each warning on stderr, and with --json {"ok": true, "result":
+ * result, "warnings": [...]} plus, for a join, the fence devices the new node was added to. */
+static void print_done(const VmctlOptions *opts, const char *result, const GPtrArray *fence_added,
+                       const GPtrArray *warnings)
+{
+    for (guint i = 0; i < warnings->len; i++)
+        vmctl_warning(opts, "%s", (const char *)g_ptr_array_index(warnings, i));
+    if (!opts->json)
+        return;
+    json_object *o = json_object_new_object(), *w = json_object_new_array();
+    json_object_object_add(o, "ok", json_object_new_boolean(true));
+    json_object_object_add(o, "result", json_object_new_string(result));
+    if (fence_added) {
+        json_object *a = json_object_new_array();
+        for (guint i = 0; i < fence_added->len; i++)
+            json_object_array_add(a, json_object_new_string(g_ptr_array_index(fence_added, i)));
+        json_object_object_add(o, "fence_devices", a);
+    }
+    for (guint i = 0; i < warnings->len; i++)
+        json_object_array_add(w, json_object_new_string(g_ptr_array_index(warnings, i)));
+    json_object_object_add(o, "warnings", w);
+    vmctl_print_json(o);
+    json_object_put(o);
+}
+
 static const char join_usage[] =
         "usage: vmctl cluster join NODE[=ADDR] [--storage PATH] [--wait S] [--force] "
         "[--dry-run]";
@@ -337,6 +362,8 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             VMCTL_ARG_END,
     };
     VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
     int rc;
 
     const char *arg = vmctl_parse_operand(&parsed, args, join_usage, VMCTL_WORD_TEXT, argc, argv);
@@ -381,7 +408,15 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     if ((rc = vmctl_setup_probe_all(&run, members)) != VMHA_RESULT_OK)
         return rc;
     vmctl_setup_progress(&run, "every host is reachable and ready");
+    g_autoptr(GPtrArray) before = g_ptr_array_new();
+    for (guint i = 0; i < n_members; i++)
+        g_ptr_array_add(before, g_ptr_array_index(nodes, i));
     if (run.dry_run) {
+        g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func(g_free);
+        if ((rc = vmctl_setup_fence_shared(opts, before, nn->h.name, shared)) != VMHA_RESULT_OK)
+            return rc;
+        g_ptr_array_add(shared, NULL);
+        g_autofree char *ids = g_strjoinv(", ", (char **)shared->pdata);
         printf("would add %s (%s) as node %u, write this corosync.conf on every node and reload "
                "it:\n%s",
                nn->h.name, nn->h.addr, nn->nodeid, text);
@@ -389,6 +424,11 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                "libvirtd's TLS listener, corosync and clusterd there and wait until it is in "
                "sync\n",
                nn->h.name);
+        if (*ids)
+            printf("would add %s to the fence devices that fence every member: %s\n", nn->h.name,
+                   ids);
+        else
+            printf("no fence device fences every member: %s would get none\n", nn->h.name);
         vmctl_print_ok(opts, "checked");
         return VMHA_RESULT_OK;
     }
@@ -443,7 +483,13 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                          nodes->len);
     if (!vmctl_setup_commit_all(&run))
         vmctl_warning(opts, "could not drop the undo records everywhere");
-    vmctl_print_ok(opts, "joined");
+    /* The node is in: a device it misses is a warning with its remedy, not a failed join. */
+    if (vmctl_setup_fence_join(&run, before, nn->h.name, added, warnings) != VMHA_RESULT_OK)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("could not read the fence devices: check that one "
+                                        "fences %s (vmctl fence list)",
+                                        nn->h.name));
+    print_done(opts, "joined", added, warnings);
     rc = VMHA_RESULT_OK;
 out:
     if (dir) {
@@ -589,6 +635,12 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     vmctl_setup_progress(&run, "%s left the cluster (%u nodes)", name, n_members);
     if (!vmctl_setup_commit_all(&run))
         vmctl_warning(opts, "could not drop the undo records everywhere");
-    vmctl_print_ok(opts, "left");
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    if (vmctl_setup_fence_leave(&run, name, warnings) != VMHA_RESULT_OK)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("could not read the fence devices: check that none still "
+                                        "names %s (vmctl fence list)",
+                                        name));
+    print_done(opts, "left", NULL, warnings);
     return VMHA_RESULT_OK;
 }

@@ -1,4 +1,4 @@
-/* vmctl fence add|remove|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
+/* vmctl fence add|remove|set|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
  * Values are checked here for a quick answer and again by clusterd, which is authoritative. */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "fencedev.h"
 
-/* The request of fence add and fence remove: the device's id, force=on first (where no option
+/* The request of fence add, remove and set: the device's id, force=on first (where no option
  * can be: the options of fence add follow agent=). A VMHA_RESULT_* code, the reason reported. */
 static int fence_request(const VmctlOptions *opts, uint16_t type, const char *id, bool force,
                          VmhaMsg **ret_req)
@@ -130,4 +130,37 @@ int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv)
 {
     return vmctl_show(opts, argc, argv, VMHA_MSG_FENCE_LIST, "vmctl fence list [--json]",
                       print_devices);
+}
+
+/* vmctl fence set ID --hosts NODE[,NODE...] [--force]: the device's host list becomes exactly
+ * these, its agent and options (secrets too) untouched. */
+int vmctl_cmd_fence_set(const VmctlOptions *gopts, int argc, char **argv)
+{
+    const char *usage = "usage: vmctl fence set ID --hosts NODE[,NODE...] [--force]";
+    VmctlOptions opts = *gopts;
+    const char *hosts = NULL;
+    bool force = false;
+    const VmctlArg args[] = {
+            VMCTL_ARG("hosts", VMCTL_ARG_STRING, &hosts),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &force),
+            VMCTL_ARG_END,
+    };
+
+    const char *id = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_FENCE, argc, argv);
+    if (!id)
+        return VMHA_RESULT_USAGE;
+    if (!hosts)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
+    g_auto(GStrv) nodes = NULL;
+    if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node list '%s': n1,n2,...", hosts);
+
+    g_autoptr(VmhaMsg) req = NULL;
+    int rc = fence_request(&opts, VMHA_MSG_FENCE_SET, id, force, &req);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    for (size_t i = 0; nodes[i]; i++)
+        if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
+    return vmctl_change(&opts, req, "set");
 }

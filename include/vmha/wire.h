@@ -33,6 +33,10 @@ typedef enum {
     /* The CIB with the live facts (quorum, node states) put in: reply field VMHA_F_CIB. */
     VMHA_MSG_CIB_QUERY = 5,
     VMHA_MSG_FENCE_LIST = 6, /* stonith primitives: reply VMHA_F_JSON */
+    /* vmctl -> clusterd: a write numbered among the reads, since 16..31 are taken and 32 up are
+     * clusterd's own (vmha_msg_type_is_internal). F_NAME id, F_KV [force=on], F_NODE the hosts,
+     * repeated: the device's pcmk_host_list becomes exactly these */
+    VMHA_MSG_FENCE_SET = 7,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
