@@ -18,12 +18,12 @@ cl_wait 10 "agree after one write" cl_agree 1 2 3
 [ "$(vmctl_on 3 vm list --json | python3 -c 'import json,sys; v=json.load(sys.stdin)["vms"][0]; print(v["memory_mib"], v["priority"], ",".join(v["prefer"]))')" = "64 10 n2,n3" ] ||
     cl_fail "web1 attributes on n3"
 # The file is a valid Pacemaker CIB that Pacemaker's own tools read.
-cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep -q 'id="web1"' ||
+cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep >/dev/null 'id="web1"' ||
     cl_fail "cibadmin cannot read web1 on n2"
 cl_exec 2 cat /var/lib/vmha/cib.xml >"$CL_DIR/n2-cib.xml"
 xmllint --noout --relaxng /usr/share/pacemaker/pacemaker-3.9.rng "$CL_DIR/n2-cib.xml" 2>/dev/null ||
     cl_fail "n2's CIB does not validate against Pacemaker's schema"
-cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml crm_mon -1 -r 2>&1 | grep -q "web1" || cl_fail "crm_mon cannot show web1"
+cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml crm_mon -1 -r 2>&1 | grep >/dev/null "web1" || cl_fail "crm_mon cannot show web1"
 cl_log "1: write on n1 visible on n2, n3"
 
 # Errors are one line with the documented exit codes.

@@ -29,7 +29,7 @@ cl_has_vm 3 late1 || cl_fail "n3 lacks the write it missed"
 cl_exec 3 grep -q "adopted the database from node" /var/log/vmha/clusterd.log ||
     cl_fail "n3 did not adopt the database"
 # The source: the newest copy, lowest node id: n1.
-cl_exec 1 grep "sending the database:" /var/log/vmha/clusterd.log | tail -n 1 | grep -q "chunks" ||
+cl_exec 1 grep "sending the database:" /var/log/vmha/clusterd.log | tail -n 1 | grep >/dev/null "chunks" ||
     cl_fail "n1 did not send the database in chunks"
 cl_log "n3 restarted and adopted the $size-byte database: $(cl_exec 3 grep 'adopted the database' /var/log/vmha/clusterd.log | tail -n 1 | sed 's/.*adopted/adopted/')"
 

@@ -39,7 +39,7 @@ for n in $RL_NODES; do
     [ "$id" = "$agent_id" ] || rl_fail "$n's vmha:vm agent is not the package's ($id, want $agent_id)"
 done
 rl_log "n1..n3 run $ROOT/usr/sbin/clusterd and the packaged vmha:vm agent"
-vmctl_on n1 help vm add | grep -q -- '--config' || rl_fail "the packaged vmctl's help"
+vmctl_on n1 help vm add | grep >/dev/null -- '--config' || rl_fail "the packaged vmctl's help"
 
 # A power cut of n3: ve restarted on a survivor after n3's fence.
 rl_snap_boots

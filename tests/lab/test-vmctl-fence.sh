@@ -34,9 +34,9 @@ d = d[0]
 assert d["id"] == "lab" and d["agent"] == sys.argv[2] and d["hosts"] == ["n1", "n2"], d
 assert d["options"] == {"lab": sys.argv[3], "passwd": "(hidden)"}, d
 PY
-vmctl_on 2 fence list | grep -q "^lab .*n1,n2" || cl_fail "fence list table"
+vmctl_on 2 fence list | grep >/dev/null "^lab .*n1,n2" || cl_fail "fence list table"
 # Pacemaker's tools read the stored copy: the device is a stonith resource there.
-cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep -q 'class="stonith"' ||
+cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep >/dev/null 'class="stonith"' ||
     cl_fail "cibadmin does not see the device"
 cl_log "added on n1, listed on n2"
 
@@ -198,14 +198,14 @@ expect_rc 7 "root: removing the only device without --force" 2 fence remove lab-
 # The admin group may add and remove devices by name while another one covers the nodes.
 admin_rc 0 "adding a second device" fence add lab2 fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
 admin_rc 0 "taking n2 out of a device another one backs up" fence set lab2 --hosts n1
-vmctl_on 2 fence list | grep -q "^lab2 .* n1 " || cl_fail "lab2 does not fence n1 alone: $(vmctl_on 2 fence list)"
+vmctl_on 2 fence list | grep >/dev/null "^lab2 .* n1 " || cl_fail "lab2 does not fence n1 alone: $(vmctl_on 2 fence list)"
 admin_rc 0 "removing the second device" fence remove lab2
 # Root replaces the device in place with --force, and may remove it.
 expect_rc 0 "root: replacing with --force" 2 fence add lab-fence fence_lab --force --hosts n1,n2 "lab=$VMHA_LAB" power_timeout=20
-vmctl_on 1 fence list | grep -q "^lab-fence .*power_timeout=20" || cl_fail "lab-fence not replaced: $(vmctl_on 1 fence list)"
+vmctl_on 1 fence list | grep >/dev/null "^lab-fence .*power_timeout=20" || cl_fail "lab-fence not replaced: $(vmctl_on 1 fence list)"
 # Root takes n2 out with --force and puts it back; the options (the lab's name) stay untouched.
 expect_rc 0 "root: fence set --force" 2 fence set lab-fence --hosts n1 --force
-vmctl_on 1 fence list | grep -q "^lab-fence .* n1 .*power_timeout=20" || cl_fail "lab-fence after set: $(vmctl_on 1 fence list)"
+vmctl_on 1 fence list | grep >/dev/null "^lab-fence .* n1 .*power_timeout=20" || cl_fail "lab-fence after set: $(vmctl_on 1 fence list)"
 expect_rc 0 "root: n2 back in lab-fence" 1 fence set lab-fence --hosts n1,n2
 vmctl_on 1 fence list --json | python3 -c '
 import json, sys
