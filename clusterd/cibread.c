@@ -8,15 +8,28 @@
 #include "cibread.h"
 #include "duration.h"
 
+/* Primitives may stand inside a group or a clone (written by Pacemaker's tools): the whole
+ * resources section is searched, not only its top level. */
+static xmlNode *find_primitive_under(xmlNode *parent, const char *id)
+{
+    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (g_str_equal((const char *)c->name, XML_CIB_TAG_RESOURCE)) {
+            if (g_strcmp0(crm_element_value(c, XML_ATTR_ID), id) == 0)
+                return c;
+        } else {
+            xmlNode *p = find_primitive_under(c, id);
+            if (p)
+                return p;
+        }
+    }
+    return NULL;
+}
+
 xmlNode *cd_cib_primitive(xmlNode *cib, const char *id)
 {
-    xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
-
-    for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
-         p = crm_next_same_xml(p))
-        if (g_strcmp0(crm_element_value(p, XML_ATTR_ID), id) == 0)
-            return p;
-    return NULL;
+    return find_primitive_under(cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL, id);
 }
 
 bool cd_cib_is_vm(xmlNode *prim)
@@ -25,6 +38,12 @@ bool cd_cib_is_vm(xmlNode *prim)
            g_strcmp0(crm_element_value(prim, XML_AGENT_ATTR_CLASS), "ocf") == 0 &&
            g_strcmp0(crm_element_value(prim, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
            g_strcmp0(crm_element_value(prim, XML_ATTR_TYPE), "vm") == 0;
+}
+
+xmlNode *cd_cib_vm(xmlNode *cib, const char *id)
+{
+    xmlNode *prim = cd_cib_primitive(cib, id);
+    return cd_cib_is_vm(prim) ? prim : NULL;
 }
 
 bool cd_cib_is_fence_device(xmlNode *prim)
@@ -43,19 +62,29 @@ const char *cd_cib_nvpair(xmlNode *parent, const char *set_tag, const char *name
     return NULL;
 }
 
-GHashTable *cd_cib_instance_params(xmlNode *prim)
+void cd_cib_nvpairs_foreach(xmlNode *parent, const char *set_tag, CdCibNvpairFn fn, void *ctx)
 {
-    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-    for (xmlNode *set = prim ? first_named_child(prim, XML_TAG_ATTR_SETS) : NULL; set;
+    for (xmlNode *set = parent ? first_named_child(parent, set_tag) : NULL; set;
          set = crm_next_same_xml(set))
         for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
              nv = crm_next_same_xml(nv)) {
             const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
             const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
             if (name && value)
-                g_hash_table_insert(t, g_strdup(name), g_strdup(value));
+                fn(name, value, ctx);
         }
+}
+
+static void insert_param(const char *name, const char *value, void *table)
+{
+    g_hash_table_insert(table, g_strdup(name), g_strdup(value));
+}
+
+GHashTable *cd_cib_instance_params(xmlNode *prim)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    cd_cib_nvpairs_foreach(prim, XML_TAG_ATTR_SETS, insert_param, t);
     return t;
 }
 

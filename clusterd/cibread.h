@@ -9,6 +9,9 @@
 
 /* The primitive with that id, or NULL. */
 xmlNode *cd_cib_primitive(xmlNode *cib, const char *id);
+/* The VM with that id (an ocf:vmha:vm primitive: never a fence device or another agent's
+ * resource), or NULL. */
+xmlNode *cd_cib_vm(xmlNode *cib, const char *id);
 /* An ocf:vmha:vm primitive with an id: a VM. */
 bool cd_cib_is_vm(xmlNode *prim);
 /* A stonith primitive: a fence device. */
@@ -16,6 +19,10 @@ bool cd_cib_is_fence_device(xmlNode *prim);
 /* The value of the first nvpair NAME in parent's SET_TAG sets (instance_attributes,
  * meta_attributes, utilization), or NULL. */
 const char *cd_cib_nvpair(xmlNode *parent, const char *set_tag, const char *name);
+/* Calls fn for every nvpair with a name and a value in parent's SET_TAG sets, in document order
+ * (nothing for a NULL parent). */
+typedef void (*CdCibNvpairFn)(const char *name, const char *value, void *ctx);
+void cd_cib_nvpairs_foreach(xmlNode *parent, const char *set_tag, CdCibNvpairFn fn, void *ctx);
 /* The primitive's instance attributes as a new table of owned strings (a later nvpair of a name
  * wins); empty for a NULL primitive. */
 GHashTable *cd_cib_instance_params(xmlNode *prim);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-common.h"
 
 VmhaResult cd_write_fail(char **ret_error, VmhaResult result, const char *fmt, ...)
@@ -99,7 +100,7 @@ VmhaResult cd_write_settings(CdWriteIn *in, char *const **ret_pairs, size_t *ret
 
 VmhaResult cd_write_vm_known(xmlNode *cib, const char *name, char **ret_error)
 {
-    if (!cd_write_vm(cib, name))
+    if (!cd_cib_vm(cib, name))
         return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown VM '%s'", name);
     return VMHA_RESULT_OK;
 }
@@ -109,33 +110,6 @@ VmhaResult cd_write_node_known(xmlNode *cib, const char *uname, char **ret_error
     if (!cd_write_node_id(cib, uname))
         return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown node '%s'", uname);
     return VMHA_RESULT_OK;
-}
-
-xmlNode *cd_write_primitive(xmlNode *cib, const char *id)
-{
-    g_autofree char *xpath =
-            g_strdup_printf("//" XML_CIB_TAG_RESOURCES "/" XML_CIB_TAG_RESOURCE "[@id='%s']", id);
-    return get_xpath_object(xpath, cib, LOG_NEVER);
-}
-
-xmlNode *cd_write_vm(xmlNode *cib, const char *name)
-{
-    xmlNode *p = cd_write_primitive(cib, name);
-    return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "ocf") == 0 &&
-                           g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_PROVIDER), "vmha") == 0 &&
-                           g_strcmp0(crm_element_value(p, XML_ATTR_TYPE), "vm") == 0
-                   ? p
-                   : NULL;
-}
-
-const char *cd_write_primitive_attr(xmlNode *prim, const char *tag, const char *name)
-{
-    for (xmlNode *set = first_named_child(prim, tag); set; set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv))
-            if (g_strcmp0(crm_element_value(nv, XML_NVPAIR_ATTR_NAME), name) == 0)
-                return crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-    return NULL;
 }
 
 static xmlNode *find_node(xmlNode *cib, const char *attr, const char *value)

@@ -74,11 +74,7 @@ VmhaResult cd_write_settings(CdWriteIn *in, char *const **ret_pairs, size_t *ret
 VmhaResult cd_write_vm_known(xmlNode *cib, const char *name, char **ret_error);
 VmhaResult cd_write_node_known(xmlNode *cib, const char *uname, char **ret_error);
 
-xmlNode *cd_write_primitive(xmlNode *cib, const char *id);
-/* A VM: a primitive of our agent, never a fence device or another agent's resource. */
-xmlNode *cd_write_vm(xmlNode *cib, const char *name);
-/* The nvpair `name` of the primitive's first set `tag` that has it, or NULL. */
-const char *cd_write_primitive_attr(xmlNode *prim, const char *tag, const char *name);
+/* A primitive, a VM, and their settings: cd_cib_primitive, cd_cib_vm, cd_cib_nvpair (cibread.h). */
 /* The id of the node named uname in <nodes>, or NULL. */
 const char *cd_write_node_id(xmlNode *cib, const char *uname);
 /* The uname of the node with that id in <nodes>, or NULL. */

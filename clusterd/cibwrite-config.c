@@ -19,15 +19,11 @@
 static bool settable_property(const char *name)
 {
     static const char *const names[] = {
-            "stonith-enabled",
-            "symmetric-cluster",
-            "no-quorum-policy",
-            "placement-strategy",
-            "migration-limit",
-            "vmha-self-fence-timeout",
-            "vmha-fence-watchdog-timeout",
-            "vmha-shutdown-policy",
-            "maintenance-mode",
+            "stonith-enabled",         "symmetric-cluster",
+            "no-quorum-policy",        "placement-strategy",
+            "migration-limit",         "node-action-limit",
+            "vmha-self-fence-timeout", "vmha-fence-watchdog-timeout",
+            "vmha-shutdown-policy",    "maintenance-mode",
             "stop-all-resources",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)

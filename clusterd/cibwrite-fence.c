@@ -1,4 +1,4 @@
-/* Writes about fencing: fence devices (vmctl fence add|remove), a fence request (vmctl node
+/* Writes about fencing: fence devices (vmctl fence add|remove|set), a fence request (vmctl node
  * fence) and the leader's fencing outcome (FENCED). */
 #include "config.h"
 
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-fence.h"
 #include "fencedev.h"
 #include "fencer.h"
@@ -18,7 +19,7 @@
 
 static xmlNode *find_fence_device(xmlNode *cib, const char *id)
 {
-    xmlNode *p = cd_write_primitive(cib, id);
+    xmlNode *p = cd_cib_primitive(cib, id);
     return p && g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") == 0 ? p : NULL;
 }
 
@@ -35,7 +36,7 @@ static char **only_device_of(xmlNode *cib, const char *id)
         if (g_strcmp0(crm_element_value(p, XML_AGENT_ATTR_CLASS), "stonith") != 0 ||
             !crm_element_value(p, XML_ATTR_ID))
             continue;
-        const char *list = cd_write_primitive_attr(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
+        const char *list = cd_cib_nvpair(p, XML_TAG_ATTR_SETS, "pcmk_host_list");
         g_auto(GStrv) split = g_strsplit_set(list ? list : "", " ,;\t", -1);
         /* Empty strings from repeated separators name no node. */
         GPtrArray *hosts = g_ptr_array_new();
@@ -54,17 +55,26 @@ static char **only_device_of(xmlNode *cib, const char *id)
 
 /* Refuses to take away the only device of some node unless forced (root: the submitting
  * clusterd refuses force=on from anyone else). What the rule closes: a member of the admin group
- * removing the real device and adding one of their own. */
-static VmhaResult check_only_device(xmlNode *cib, const char *id, bool forced, char **ret_error)
+ * removing the real device and adding one of their own. keep (NULL-terminated, or NULL): the
+ * hosts the device keeps (fence set), which lose nothing; a name that is no node of the database
+ * then loses nothing either (a node that left). */
+static VmhaResult check_orphans(xmlNode *cib, const char *id, char *const *keep, bool forced,
+                                char **ret_error)
 {
-    g_auto(GStrv) orphans = only_device_of(cib, id);
-    if (!orphans[0] || forced)
+    g_auto(GStrv) only = only_device_of(cib, id);
+    g_autoptr(GPtrArray) orphans = g_ptr_array_new();
+
+    for (size_t i = 0; only[i]; i++)
+        if (!keep || (!g_strv_contains((const char *const *)keep, only[i]) &&
+                      cd_write_node_id(cib, only[i])))
+            g_ptr_array_add(orphans, only[i]);
+    if (!orphans->len || forced)
         return VMHA_RESULT_OK;
-    g_autofree char *list = g_strjoinv(", ", orphans);
+    g_ptr_array_add(orphans, NULL);
+    g_autofree char *list = g_strjoinv(", ", (char **)orphans->pdata);
     return cd_write_fail(ret_error, VMHA_RESULT_REFUSED,
-                         "fence device '%s' is the only one fencing %s: removing it needs root "
-                         "and --force",
-                         id, list);
+                         "fence device '%s' is the only one fencing %s: %s needs root and --force",
+                         id, list, keep ? "taking them out of its hosts" : "removing it");
 }
 
 /* F_NAME the device id, and F_KV CD_FENCE_FORCE first when forced: the pairs after it. */
@@ -79,6 +89,26 @@ static VmhaResult decode_device(CdWriteIn *in, const char **ret_id, bool *ret_fo
         kvs = NULL;
     *ret_forced = kvs && kvs[0] && strcmp(kvs[0], CD_FENCE_FORCE) == 0;
     *ret_pairs = kvs ? kvs + (*ret_forced ? 1 : 0) : NULL;
+    return VMHA_RESULT_OK;
+}
+
+/* F_NODE, repeated: the nodes a device fences, at least one, valid names, none twice. */
+static VmhaResult decode_hosts(CdWriteIn *in, char *const **ret_hosts, char **ret_error)
+{
+    char *const *hosts = NULL;
+
+    if (cd_write_strv(in, VMHA_F_NODE, &hosts) < 0 || !hosts[0])
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                             "a fence device needs the nodes it fences");
+    for (size_t i = 0; hosts[i]; i++) {
+        if (!vmha_node_name_valid(hosts[i]))
+            return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad node name '%s'", hosts[i]);
+        for (size_t j = 0; j < i; j++)
+            if (g_str_equal(hosts[i], hosts[j]))
+                return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "node '%s' given twice",
+                                     hosts[i]);
+    }
+    *ret_hosts = hosts;
     return VMHA_RESULT_OK;
 }
 
@@ -110,18 +140,7 @@ static VmhaResult fence_add_decode(CdWriteIn *in, void *write, char **ret_error)
                              w->agent);
     if (vmha_fence_options_check((const char *const *)w->options, ret_error) < 0)
         return VMHA_RESULT_USAGE;
-    if (cd_write_strv(in, VMHA_F_NODE, &w->hosts) < 0 || !w->hosts[0])
-        return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
-                             "a fence device needs the nodes it fences");
-    for (size_t i = 0; w->hosts[i]; i++) {
-        if (!vmha_node_name_valid(w->hosts[i]))
-            return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "bad node name '%s'", w->hosts[i]);
-        for (size_t j = 0; j < i; j++)
-            if (g_str_equal(w->hosts[i], w->hosts[j]))
-                return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "node '%s' given twice",
-                                     w->hosts[i]);
-    }
-    return VMHA_RESULT_OK;
+    return decode_hosts(in, &w->hosts, ret_error);
 }
 
 static VmhaResult fence_add_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
@@ -219,7 +238,7 @@ static VmhaResult fence_remove_validate(const CdWriteCtx *ctx, const void *write
 
     if (!find_fence_device(ctx->cib, w->id))
         return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown fence device '%s'", w->id);
-    return check_only_device(ctx->cib, w->id, w->forced, ret_error);
+    return check_orphans(ctx->cib, w->id, NULL, w->forced, ret_error);
 }
 
 static VmhaResult fence_remove_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
@@ -243,6 +262,79 @@ static VmhaResult fence_remove_apply(const CdWriteCtx *ctx, const void *write, c
 const CdWriteType cd_write_fence_remove = {VMHA_MSG_FENCE_REMOVE, sizeof(FenceRemove),
                                            fence_remove_decode, fence_remove_validate,
                                            fence_remove_apply};
+
+/* ---- fence set: F_NAME, F_KV [force=on], F_NODE the device's new hosts, repeated ---- */
+
+typedef struct {
+    const char *id;
+    bool forced;
+    char *const *hosts;
+} FenceSet;
+
+static VmhaResult fence_set_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    FenceSet *w = write;
+    char *const *rest = NULL;
+
+    if (decode_device(in, &w->id, &w->forced, &rest, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    if (rest && rest[0])
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "unexpected '%s'", rest[0]);
+    return decode_hosts(in, &w->hosts, ret_error);
+}
+
+static VmhaResult fence_set_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const FenceSet *w = write;
+
+    if (!find_fence_device(ctx->cib, w->id))
+        return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "unknown fence device '%s'", w->id);
+    for (size_t i = 0; w->hosts[i]; i++)
+        if (cd_write_node_known(ctx->cib, w->hosts[i], ret_error) != VMHA_RESULT_OK)
+            return VMHA_RESULT_NOT_FOUND;
+    return check_orphans(ctx->cib, w->id, w->hosts, w->forced, ret_error);
+}
+
+/* pcmk_host_list replaced in place, in the device's first instance_attributes that has it (as the
+ * fencer reads it), with the rest of the device untouched: one replace of the resources, so the
+ * device is never without hosts in between. */
+static VmhaResult fence_set_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const FenceSet *w = write;
+    xmlNode *resources = copy_xml(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_RESOURCES));
+    xmlNode *dev = NULL, *nv = NULL, *first_set = NULL;
+    g_autofree char *list = g_strjoinv(" ", (char **)w->hosts);
+    g_autoptr(GError) error = NULL;
+
+    for (xmlNode *p = first_named_child(resources, XML_CIB_TAG_RESOURCE); p && !dev;
+         p = crm_next_same_xml(p))
+        if (g_strcmp0(crm_element_value(p, XML_ATTR_ID), w->id) == 0)
+            dev = p;
+    for (xmlNode *set = dev ? first_named_child(dev, XML_TAG_ATTR_SETS) : NULL; set && !nv;
+         set = crm_next_same_xml(set)) {
+        first_set = first_set ? first_set : set;
+        for (xmlNode *p = first_named_child(set, XML_CIB_TAG_NVPAIR); p && !nv;
+             p = crm_next_same_xml(p))
+            if (g_strcmp0(crm_element_value(p, XML_NVPAIR_ATTR_NAME), "pcmk_host_list") == 0)
+                nv = p;
+    }
+    if (nv)
+        crm_xml_add(nv, XML_NVPAIR_ATTR_VALUE, list);
+    else if (dev) {
+        /* A device written by other tools, without a host list: it gets one. */
+        if (!first_set)
+            first_set = cd_write_add_set(dev, XML_TAG_ATTR_SETS, w->id, "instance_attributes");
+        cd_write_add_nvpair(first_set, "pcmk_host_list", list);
+    }
+    if (w->forced)
+        g_message("fence device %s now fences %s (forced by root)", w->id, list);
+    int r = cd_cibdb_replace_section(XML_CIB_TAG_RESOURCES, resources, &error);
+    free_xml(resources);
+    return cd_write_db_result(r, error, "cannot change the fence device's hosts", ret_error);
+}
+
+const CdWriteType cd_write_fence_set = {VMHA_MSG_FENCE_SET, sizeof(FenceSet), fence_set_decode,
+                                        fence_set_validate, fence_set_apply};
 
 /* ---- node fence: F_NODE, F_KV requested=SECONDS (the time the origin's clusterd received
  * it) ---- */

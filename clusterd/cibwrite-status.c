@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-status.h"
 #include "lrmstatus.h"
 #include "maintcib.h"
@@ -98,7 +99,7 @@ static VmhaResult probe_apply(const CdWriteCtx *ctx, const void *write, char **r
     for (size_t i = 0; i < w->n_results; i++) {
         const VmhaProbeResult *r = &w->results[i];
         /* A VM removed since the probe ran: its history would be an orphan. */
-        int c = cd_write_vm(ctx->cib, r->rsc) &&
+        int c = cd_cib_vm(ctx->cib, r->rsc) &&
                                 probe_ends_pending(status, w->node_id, r->rsc, w->kvs)
                         ? vmha_lrm_record_probe(status, w->node_id, uname, r)
                         : 0;
@@ -161,7 +162,7 @@ static VmhaResult actions_apply(const CdWriteCtx *ctx, const void *write, char *
         const VmhaActionSpec *a = &w->actions[i];
         const char *node_id = cd_write_node_id(ctx->cib, a->node);
         bool migrate = strcmp(a->op, "migrate") == 0;
-        if (!cd_write_vm(ctx->cib, a->rsc) || !node_id ||
+        if (!cd_cib_vm(ctx->cib, a->rsc) || !node_id ||
             (migrate && !cd_write_node_id(ctx->cib, a->target))) {
             g_warning("refusing action '%s': unknown VM or node", w->lines[i]);
             continue;
@@ -230,13 +231,13 @@ static VmhaResult after_success(xmlNode *cib, const VmhaOpResult *r, const char 
 {
     bool arrived = strcmp(r->op, "start") == 0 || strcmp(r->op, "migrate_from") == 0;
     bool migration = strcmp(r->op, "migrate_to") == 0 || strcmp(r->op, "migrate_from") == 0;
-    xmlNode *prim = cd_write_vm(cib, r->rsc);
+    xmlNode *prim = cd_cib_vm(cib, r->rsc);
     if (!prim || !(arrived || migration))
         return VMHA_RESULT_OK;
     xmlNode *config = copy_xml(pcmk_find_cib_element(cib, XML_CIB_TAG_CONFIGURATION));
     int changed = arrived ? vmha_cib_move_clear(config, r->rsc, uname) : 0;
-    const char *own = cd_write_primitive_attr(prim, XML_TAG_ATTR_SETS, "migration_method");
-    const char *memory = cd_write_primitive_attr(prim, XML_TAG_UTILIZATION, "memory");
+    const char *own = cd_cib_nvpair(prim, XML_TAG_ATTR_SETS, "migration_method");
+    const char *memory = cd_cib_nvpair(prim, XML_TAG_UTILIZATION, "memory");
     VmhaMigrationMethod effective = method ? method : VMHA_MIGRATION_QUICK;
     if (!method && own && vmha_migration_method_from_string(own, &effective) < 0)
         effective = VMHA_MIGRATION_DEFAULT; /* unreadable: not measured */
@@ -264,7 +265,7 @@ static VmhaResult result_apply(const CdWriteCtx *ctx, const void *write, char **
     const VmhaOpResult *r = &w->result;
     const char *uname = cd_write_node_uname(ctx->cib, w->node_id);
 
-    if (!cd_write_vm(ctx->cib, r->rsc))
+    if (!cd_cib_vm(ctx->cib, r->rsc))
         return VMHA_RESULT_OK; /* removed meanwhile: its history would be an orphan */
     xmlNode *ns =
             cd_write_node_state(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS), w->node_id);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cibdb.h"
+#include "cibread.h"
 #include "cibwrite-vm.h"
 #include "maintcib.h"
 #include "model.h"
@@ -86,7 +87,7 @@ static VmhaResult vm_add_validate(const CdWriteCtx *ctx, const void *write, char
 {
     const VmAdd *w = write;
 
-    if (cd_write_primitive(ctx->cib, w->name))
+    if (cd_cib_primitive(ctx->cib, w->name))
         return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "a resource named '%s' already exists",
                              w->name);
     return validate_nodes_known(ctx->cib, w->prefer, ret_error);
@@ -257,7 +258,7 @@ static VmhaResult vm_set_validate(const CdWriteCtx *ctx, const void *write, char
         if (s->section == VMHA_ATTR_PREFER)
             r = validate_nodes_known(ctx->cib, s->nodes, ret_error);
         for (size_t j = 0; s->section == VMHA_ATTR_COLOCATION && s->others[j]; j++)
-            if (!cd_write_vm(ctx->cib, s->others[j]))
+            if (!cd_cib_vm(ctx->cib, s->others[j]))
                 return cd_write_fail(ret_error, VMHA_RESULT_NOT_FOUND, "%s: unknown VM '%s'",
                                      s->key, s->others[j]);
         if (s->section == VMHA_ATTR_BAN && *s->value)

@@ -279,7 +279,8 @@ static bool request_forced(const VmhaMsg *req)
 
 int cd_fencer_check_request(const VmhaMsg *req, uid_t uid, char **ret_error)
 {
-    if (req->type != VMHA_MSG_FENCE_ADD && req->type != VMHA_MSG_FENCE_REMOVE)
+    if (req->type != VMHA_MSG_FENCE_ADD && req->type != VMHA_MSG_FENCE_REMOVE &&
+        req->type != VMHA_MSG_FENCE_SET)
         return 0;
     if (request_forced(req) && uid != 0) {
         *ret_error = g_strdup("permission denied: only root may use --force on fence devices");

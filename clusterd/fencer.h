@@ -55,11 +55,11 @@ int cd_fencer_init(const char *agent_dir) G_GNUC_WARN_UNUSED_RESULT;
  * -ENOENT when none has it. */
 int cd_fencer_agent_path(const char *agent, char **ret_path) G_GNUC_WARN_UNUSED_RESULT;
 
-/* F_KV "force=on", first of a FENCE_ADD's or FENCE_REMOVE's pairs: replace an existing device
- * (add), or leave nodes without a device (remove). Root only. */
+/* F_KV "force=on", first of a FENCE_ADD's, FENCE_REMOVE's or FENCE_SET's pairs: replace an
+ * existing device (add), or leave nodes without a device (remove, set). Root only. */
 #define CD_FENCE_FORCE "force=on"
 
-/* The submitting node's checks of a vmctl fence add/remove before it is replicated, which need
+/* The submitting node's checks of a vmctl fence add/remove/set before it is replicated, which need
  * this node (the caller, the installed agents): --force from root only, the agent a name
  * installed in a trusted directory. 0, or a VMHA_RESULT_* code and *ret_error. Every other rule
  * is checked when the write is applied, on every node alike. */

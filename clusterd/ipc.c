@@ -383,6 +383,7 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_VM_CLEANUP:
     case VMHA_MSG_FENCE_ADD:
     case VMHA_MSG_FENCE_REMOVE:
+    case VMHA_MSG_FENCE_SET:
     case VMHA_MSG_NODE_DRAIN:
     case VMHA_MSG_NODE_RESUME:
     case VMHA_MSG_VM_MOVE:

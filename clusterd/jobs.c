@@ -12,11 +12,13 @@
 #include <crm/msg_xml.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cibdb.h"
 #include "cibread.h"
 #include "cibwrite-status.h"
 #include "corosync.h"
+#include "dispatch.h"
 #include "events.h"
 #include "executor.h"
 #include "jobs.h"
@@ -41,6 +43,7 @@ typedef struct {
     char *method;        /* a migration's method when not the VM's own */
     int64_t fence_epoch; /* this node's, in the copy the job was taken from */
     guint retry_src;
+    bool counted; /* running, one of the node-action-limit */
 } Job;
 
 static struct {
@@ -49,6 +52,8 @@ static struct {
     GHashTable *monitors;       /* VM -> what its recurring monitor here runs with (monitor_key) */
     GHashTable *monitor_epochs; /* VM -> int64_t*: this node's fence epoch when it began */
     bool adopted;               /* the operations pending here at our first sync were set aside */
+    unsigned running;           /* jobs running now (node-action-limit counts them) */
+    GQueue queued;              /* Job*: waiting for one of them to end, in arrival order */
 } J;
 
 static unsigned op_timeout(xmlNode *prim, const char *op)
@@ -96,6 +101,20 @@ static void job_free(Job *j)
     g_free(j);
 }
 
+static void job_run(Job *j);
+
+/* Once a running job ended: the queued ones in order, as many as the limit lets run (a job
+ * written off meanwhile takes no turn; the others queue again, in the same order). */
+static void run_queued(void)
+{
+    GQueue waiting = J.queued;
+    Job *next;
+
+    J.queued = (GQueue)G_QUEUE_INIT;
+    while ((next = g_queue_pop_head(&waiting)))
+        job_run(next);
+}
+
 static void on_job_done(const CdExecResult *res, void *ctx)
 {
     Job *j = ctx;
@@ -121,10 +140,13 @@ static void on_job_done(const CdExecResult *res, void *ctx)
         g_message("%s %s: done in %" G_GINT64_FORMAT " ms", j->op, j->rsc, res->duration_ms);
     if (J.up)
         send_result(&r);
+    bool counted = j->counted;
     job_free(j);
+    if (counted && J.up) {
+        J.running--;
+        run_queued();
+    }
 }
-
-static void job_run(Job *j);
 
 static gboolean on_job_retry(gpointer user_data)
 {
@@ -132,6 +154,13 @@ static gboolean on_job_retry(gpointer user_data)
     j->retry_src = 0;
     job_run(j);
     return G_SOURCE_REMOVE;
+}
+
+static unsigned cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n > 0 ? (unsigned)n : 1;
 }
 
 static xmlNode *my_node_state(xmlNode *status)
@@ -174,6 +203,17 @@ static void job_run(Job *j)
         cd_probe_trigger_vm(j->rsc);
         free_xml(cib);
         job_free(j);
+        return;
+    }
+    /* Every job of a power cut at once would make a small host thrash: up to the limit run, the
+     * rest wait here for a turn, still recorded pending (and written off meanwhile if fencing
+     * or a cleanup says so: checked again at their turn, above). */
+    unsigned limit = vmha_node_action_limit(cd_cib_property(cib, "node-action-limit"), cores());
+    if (J.running >= limit) {
+        g_message("%s %s: waits, %u operations run here already (node-action-limit %u)", j->op,
+                  j->rsc, J.running, limit);
+        g_queue_push_tail(&J.queued, j);
+        free_xml(cib);
         return;
     }
     g_autoptr(GHashTable) params = cd_cib_instance_params(prim);
@@ -222,6 +262,8 @@ static void job_run(Job *j)
         job_free(j);
         return;
     }
+    j->counted = true;
+    J.running++;
     g_message("running %s %s", j->op, j->rsc);
 }
 
@@ -447,5 +489,6 @@ void cd_jobs_finalise(void)
     g_clear_pointer(&J.seen, g_hash_table_unref);
     g_clear_pointer(&J.monitors, g_hash_table_unref);
     g_clear_pointer(&J.monitor_epochs, g_hash_table_unref);
+    g_queue_clear_full(&J.queued, (GDestroyNotify)job_free);
     memset(&J, 0, sizeof(J));
 }

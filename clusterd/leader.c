@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "events.h"
 #include "fencer.h"
+#include "fencerun.h"
 #include "leader.h"
 #include "lrmstatus.h"
 #include "model.h"
@@ -37,17 +38,23 @@
 
 #define TICK_LOST_MS      500   /* replan while a node is lost: self-fence deadlines, retries */
 #define TICK_IDLE_MS      5000  /* replan now and then: failure-timeout expiry */
-#define FENCE_TIMEOUT_MS  60000 /* default pcmk_reboot_timeout */
+#define FENCE_TIMEOUT_MS  60000 /* default pcmk_{reboot,off,on}_timeout */
 #define FENCE_BACKOFF_MAX 30
 
 typedef struct {
     char *node;
-    bool done;   /* fenced, or its self-fence deadline passed: kept while the node is lost, so
-                  * that plans made before the record is applied do not fence it again */
+    /* Its steps (lib/fencerun.h). Confirmed off, or its self-fence deadline passed: kept while
+     * the node is lost, so that plans made before the record is applied do not fence it again. */
+    VmhaFenceRun run;
     bool wanted; /* asked for by the current plan or a request */
-    bool running;
+    bool back;   /* seen online again since its fence was confirmed (its reboot's power-on) */
     unsigned attempts;
     int64_t next_try_us; /* monotonic */
+    /* The device that fenced it, for the power-on after the record (a reboot run as off, on) */
+    char *device_id;
+    char *device_agent;
+    GHashTable *device_options;
+    unsigned on_timeout_ms;
 } Fence;
 
 static struct {
@@ -91,7 +98,47 @@ static void fence_free(gpointer p)
 {
     Fence *f = p;
     g_free(f->node);
+    g_free(f->device_id);
+    g_free(f->device_agent);
+    g_clear_pointer(&f->device_options, g_hash_table_unref);
     g_free(f);
+}
+
+/* Whether something of f is still under way: an agent, or its record on its way to the
+ * database (whose end powers the node on). */
+static bool fence_in_flight(const Fence *f)
+{
+    return vmha_fence_run_busy(&f->run) || f->run.state == VMHA_FENCE_RUN_RECORDING;
+}
+
+static void on_fence_done(const CdFenceResult *res, void *ctx);
+
+/* A reboot run as off then on: the node's fence is in the database, now its power comes back. */
+static void power_on(Fence *f)
+{
+    CdFenceDevice dev = {
+            .id = f->device_id,
+            .agent = f->device_agent,
+            .options = f->device_options,
+            .timeout_ms = f->on_timeout_ms,
+    };
+    int rc = cd_fencer_fence(&dev, f->node, "on", on_fence_done, g_strdup(f->node));
+    if (rc < 0) {
+        g_warning("%s is fenced (off) but cannot be powered on with %s: %s", f->node, dev.id,
+                  g_strerror(-rc));
+        vmha_fence_run_step(&f->run, VMHA_FENCE_EV_AGENT_ERR);
+        return;
+    }
+    g_message("powering %s on again with %s (the reboot's second half)", f->node, dev.id);
+}
+
+static void on_fenced_recorded(void *ctx, int rc)
+{
+    const char *node = ctx;
+    Fence *f = L.up ? g_hash_table_lookup(L.fences, node) : NULL;
+
+    if (f && vmha_fence_run_step(&f->run, VMHA_FENCE_EV_RECORDED) == VMHA_FENCE_DO_POWER_ON)
+        power_on(f);
 }
 
 static void on_fence_done(const CdFenceResult *res, void *ctx)
@@ -102,7 +149,20 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
 
     if (!f)
         return;
-    f->running = false;
+    if (f->run.state == VMHA_FENCE_RUN_POWER_ON) {
+        vmha_fence_run_step(&f->run, ok ? VMHA_FENCE_EV_AGENT_OK : VMHA_FENCE_EV_AGENT_ERR);
+        if (ok)
+            g_message("%s powered on again with %s in %" G_GINT64_FORMAT " ms", node, res->device,
+                      res->duration_ms);
+        else {
+            g_autofree char *tail = g_strstrip(g_strdup(res->err ? res->err : ""));
+            g_warning("%s stays off: powering it on with %s failed (%s%s%s); it was fenced", node,
+                      res->device, cd_fence_status_to_string(res->status), *tail ? ": " : "", tail);
+        }
+        return;
+    }
+    VmhaFenceDo todo =
+            vmha_fence_run_step(&f->run, ok ? VMHA_FENCE_EV_AGENT_OK : VMHA_FENCE_EV_AGENT_ERR);
     f->attempts++;
     g_autofree char *error = NULL;
     if (ok) {
@@ -133,8 +193,10 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
         vmha_msg_free(m);
         return;
     }
-    f->done = ok;
-    cd_outbox_write(m);
+    if (todo == VMHA_FENCE_DO_RECORD_FENCED)
+        cd_outbox_write_full(m, on_fenced_recorded, g_strdup(node), g_free);
+    else
+        cd_outbox_write(m);
     schedule();
 }
 
@@ -155,6 +217,17 @@ static GPtrArray *fence_devices_for(xmlNode *cib, const char *node)
     return out;
 }
 
+static unsigned device_timeout_ms(GHashTable *opts, const char *name, unsigned dflt)
+{
+    int64_t ms;
+
+    if (vmha_duration_parse(g_hash_table_lookup(opts, name), VMHA_DURATION_PCMK_MSEC, &ms, NULL) ==
+                0 &&
+        ms > 0)
+        return (unsigned)MIN(ms, (int64_t)G_MAXUINT);
+    return dflt;
+}
+
 static void fence_node(xmlNode *cib, const char *node)
 {
     Fence *f = g_hash_table_lookup(L.fences, node);
@@ -164,7 +237,7 @@ static void fence_node(xmlNode *cib, const char *node)
         g_hash_table_insert(L.fences, f->node, f);
     }
     f->wanted = true;
-    if (f->done || f->running || g_get_monotonic_time() < f->next_try_us)
+    if (f->run.state != VMHA_FENCE_RUN_IDLE || g_get_monotonic_time() < f->next_try_us)
         return;
     g_autoptr(GPtrArray) devs = fence_devices_for(cib, node);
     if (devs->len == 0) {
@@ -177,26 +250,37 @@ static void fence_node(xmlNode *cib, const char *node)
     const char *action = cd_cib_property(cib, "stonith-action");
     if (!action || (!g_str_equal(action, "off") && !g_str_equal(action, "reboot")))
         action = "reboot";
-    unsigned timeout = FENCE_TIMEOUT_MS;
-    const char *t = g_hash_table_lookup(opts, "pcmk_reboot_timeout");
-    int64_t ms;
-    if (vmha_duration_parse(t, VMHA_DURATION_PCMK_MSEC, &ms, NULL) == 0 && ms > 0)
-        timeout = (unsigned)MIN(ms, (int64_t)G_MAXUINT);
+    /* A reboot is run as off, then on once the fence is recorded (lib/fencerun.h): recovery
+     * needs the node off, not back on. */
+    vmha_fence_run_init(&f->run, action, g_hash_table_lookup(opts, "pcmk_reboot_action"));
+    unsigned timeout = device_timeout_ms(opts, "pcmk_reboot_timeout", FENCE_TIMEOUT_MS);
+    if (g_str_equal(f->run.fence_action, "off"))
+        timeout = device_timeout_ms(opts, "pcmk_off_timeout", timeout);
     CdFenceDevice dev = {
             .id = crm_element_value(p, XML_ATTR_ID),
             .agent = crm_element_value(p, XML_ATTR_TYPE),
             .options = opts,
             .timeout_ms = timeout,
     };
-    int rc = cd_fencer_fence(&dev, node, action, on_fence_done, g_strdup(node));
+    if (vmha_fence_run_step(&f->run, VMHA_FENCE_EV_START) != VMHA_FENCE_DO_RUN_FENCE)
+        return;
+    int rc = cd_fencer_fence(&dev, node, f->run.fence_action, on_fence_done, g_strdup(node));
     if (rc < 0) {
         g_warning("cannot fence %s with %s: %s", node, dev.id, g_strerror(-rc));
+        f->run.state = VMHA_FENCE_RUN_IDLE;
         f->attempts++;
         f->next_try_us = g_get_monotonic_time() + FENCE_BACKOFF_MAX * G_USEC_PER_SEC;
         return;
     }
-    f->running = true;
-    g_critical("fencing %s with %s (%s, attempt %u)", node, dev.id, action, f->attempts + 1);
+    g_free(f->device_id);
+    g_free(f->device_agent);
+    g_clear_pointer(&f->device_options, g_hash_table_unref);
+    f->device_id = g_strdup(dev.id);
+    f->device_agent = g_strdup(dev.agent);
+    f->device_options = g_hash_table_ref(opts);
+    f->on_timeout_ms = device_timeout_ms(opts, "pcmk_on_timeout", timeout);
+    g_critical("fencing %s with %s (%s%s, attempt %u)", node, dev.id, f->run.fence_action,
+               f->run.power_on_after ? ", then on" : "", f->attempts + 1);
 }
 
 /* A lost node without a fence device is as good as fenced once its self-fence deadline has
@@ -216,7 +300,7 @@ static void record_self_fences(const VmhaModel *m, int64_t now)
             continue;
         Fence *f = g_new0(Fence, 1);
         f->node = g_strdup(n->name);
-        f->done = true;
+        f->run.state = VMHA_FENCE_RUN_DONE;
         g_hash_table_insert(L.fences, f->node, f);
         g_critical("%s: self-fence deadline passed (lost %" G_GINT64_FORMAT " s ago); recording it "
                    "as fenced",
@@ -334,7 +418,12 @@ static void transition(void)
         Fence *f = value;
         ssize_t i = vmha_model_find_node(m, f->node);
         bool lost = i >= 0 && m->nodes[i].state == VMHA_NODE_LOST;
-        if (!f->running && !f->wanted && !(f->done && lost))
+        bool confirmed = vmha_fence_run_confirmed(&f->run);
+        if (confirmed && i >= 0 && m->nodes[i].state == VMHA_NODE_ONLINE)
+            f->back = true;
+        /* A fenced node seen back (powered on by its reboot) starts over: lost again, it is
+         * fenced again. */
+        if (!fence_in_flight(f) && (f->back || (!f->wanted && !(confirmed && lost))))
             g_hash_table_iter_remove(&it);
     }
     record_self_fences(m, now);

@@ -15,6 +15,9 @@
 typedef struct {
     VmhaMsg *msg;
     guint retry_src;
+    CdOutboxDone done;
+    void *ctx;
+    GDestroyNotify ctx_free;
 } Outbox;
 
 static struct {
@@ -30,6 +33,8 @@ static void outbox_free(gpointer p)
 
     if (o->retry_src)
         g_source_remove(o->retry_src);
+    if (o->ctx_free)
+        o->ctx_free(o->ctx);
     vmha_msg_free(o->msg);
     g_free(o);
 }
@@ -52,6 +57,8 @@ static void on_written(void *ctx, int rc, const char *message)
     if (rc == VMHA_RESULT_OK || rc == VMHA_RESULT_USAGE || rc == VMHA_RESULT_NOT_FOUND || !O.up) {
         if (rc != VMHA_RESULT_OK && O.up)
             g_warning("%s refused: %s", vmha_msg_type_to_str(o->msg->type), message);
+        if (o->done && O.up)
+            o->done(o->ctx, rc);
         outbox_free(o);
         return;
     }
@@ -67,12 +74,20 @@ static void submit(Outbox *o)
     cd_sync_submit(o->msg, on_written, o);
 }
 
-void cd_outbox_write(VmhaMsg *msg)
+void cd_outbox_write_full(VmhaMsg *msg, CdOutboxDone done, void *ctx, GDestroyNotify ctx_free)
 {
     Outbox *o = g_new0(Outbox, 1);
 
     o->msg = msg;
+    o->done = done;
+    o->ctx = ctx;
+    o->ctx_free = ctx_free;
     submit(o);
+}
+
+void cd_outbox_write(VmhaMsg *msg)
+{
+    cd_outbox_write_full(msg, NULL, NULL, NULL);
 }
 
 void cd_outbox_init(void)

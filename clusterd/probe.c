@@ -1,7 +1,8 @@
 /* Probes: where do the VMs really run?
  *
  * Once this node is in sync with a quorate cluster (after start-up, after every membership
- * change, and when quorum comes back) it runs the vm agent's monitor with interval 0 (a probe,
+ * change that someone joined or that this node was not in sync before, and when quorum comes
+ * back) it runs the vm agent's monitor with interval 0 (a probe,
  * as Pacemaker calls it) for every VM of the database, and sends the results that differ from
  * what its history in the status section already says as one write (VMHA_MSG_PROBE). Every
  * member applies that write in CPG order (cibwrite-status.c), so every copy holds the same
@@ -61,6 +62,12 @@ static struct {
     guint busy_src;
     GHashTable *reported;  /* VM -> "n1,n2": duplicates already logged */
     GHashTable *writeoffs; /* transition keys of operations pending here this process won't run */
+    /* The last view this node was in sync in, and whether it was quorate with a leader then
+     * (its probes were due then): a view that only lost members since needs no round. */
+    VmhaPeerState *synced_view;
+    size_t n_synced_view;
+    bool synced_view_probed;
+    bool quorate; /* at the last quorum event */
 } P;
 
 static bool may_probe(void)
@@ -331,9 +338,34 @@ static void check_duplicates(void)
         free_xml(cib);
 }
 
-/* Quorum changed, or this node got in sync: every VM again. */
-static void on_change(const CdEvent *event, void *user_data)
+/* Quorum came back: every VM again. */
+static void on_quorum(const CdEvent *event, void *user_data)
 {
+    bool was = P.quorate;
+
+    P.quorate = cd_quorate();
+    if (P.quorate && !was)
+        trigger_all();
+}
+
+/* In sync with a new view: every VM again, unless this node was in sync and quorate in the
+ * previous view and nobody joined since (a power cut of another node): then what runs here is
+ * known, and probing it all again would only compete with the recovery for CPU and libvirtd. */
+static void on_synced(const CdEvent *event, void *user_data)
+{
+    size_t n;
+    const VmhaPeerState *cur = cd_sync_members(&n);
+    bool only_left = P.synced_view_probed && may_probe() &&
+                     vmha_view_only_left(P.synced_view, P.n_synced_view, cur, n);
+
+    g_free(P.synced_view);
+    P.synced_view = g_memdup2(cur, sizeof(*cur) * MAX(n, 1));
+    P.n_synced_view = n;
+    P.synced_view_probed = may_probe();
+    if (only_left) {
+        g_info("members only left: no probe round");
+        return;
+    }
     trigger_all();
 }
 
@@ -358,14 +390,15 @@ void cd_probe_init(void)
     P.reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     P.want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     P.writeoffs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    cd_events_subscribe(CD_EVENT_QUORUM, on_change, NULL);
-    cd_events_subscribe(CD_EVENT_SYNCED, on_change, NULL);
+    cd_events_subscribe(CD_EVENT_QUORUM, on_quorum, NULL);
+    cd_events_subscribe(CD_EVENT_SYNCED, on_synced, NULL);
     cd_events_subscribe(CD_EVENT_APPLIED, on_applied, NULL);
 }
 
 void cd_probe_finalise(void)
 {
-    cd_events_unsubscribe(on_change);
+    cd_events_unsubscribe(on_quorum);
+    cd_events_unsubscribe(on_synced);
     cd_events_unsubscribe(on_applied);
     if (P.idle_src)
         g_source_remove(P.idle_src);
@@ -379,5 +412,6 @@ void cd_probe_finalise(void)
     g_clear_pointer(&P.reported, g_hash_table_unref);
     g_clear_pointer(&P.want, g_hash_table_unref);
     g_clear_pointer(&P.writeoffs, g_hash_table_unref);
+    g_free(P.synced_view);
     memset(&P, 0, sizeof(P));
 }

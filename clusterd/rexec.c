@@ -119,14 +119,14 @@ static void finish_left(Pending *w, const char *fmt, ...)
 int cd_rexec_parse_timeout(const VmhaMsg *req, unsigned *ret_timeout_s)
 {
     g_auto(GStrv) kvs = NULL;
-    unsigned timeout = CD_REXEC_TIMEOUT_S;
+    unsigned timeout = VMHA_EXEC_TIMEOUT_S;
 
     if (vmha_msg_get(req, VMHA_F_KV) && vmha_msg_get_strv(req, VMHA_F_KV, &kvs) < 0)
         return -EINVAL;
     for (size_t i = 0; kvs && kvs[i]; i++) {
         guint64 v = 0;
         if (!g_str_has_prefix(kvs[i], "timeout=") ||
-            !g_ascii_string_to_unsigned(kvs[i] + strlen("timeout="), 10, 1, CD_REXEC_TIMEOUT_S, &v,
+            !g_ascii_string_to_unsigned(kvs[i] + strlen("timeout="), 10, 1, VMHA_EXEC_TIMEOUT_S, &v,
                                         NULL))
             return -EINVAL;
         timeout = (unsigned)v;
@@ -371,7 +371,7 @@ static void on_request(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     g_auto(GStrv) kvs = NULL;
     uint64_t origin = 0, origin_pid = 0, req = 0;
     uint32_t target = 0, target_pid = 0;
-    unsigned timeout_s = CD_REXEC_TIMEOUT_S;
+    unsigned timeout_s = VMHA_EXEC_TIMEOUT_S;
 
     if (vmha_msg_get_u64(m, VMHA_F_ORIGIN_NODE, &origin) < 0 ||
         vmha_msg_get_u64(m, VMHA_F_ORIGIN_PID, &origin_pid) < 0 ||
@@ -384,7 +384,7 @@ static void on_request(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     for (size_t i = 0; kvs[i]; i++) {
         guint64 v = 0;
         if (g_str_has_prefix(kvs[i], "timeout=") &&
-            g_ascii_string_to_unsigned(kvs[i] + 8, 10, 1, CD_REXEC_TIMEOUT_S, &v, NULL))
+            g_ascii_string_to_unsigned(kvs[i] + 8, 10, 1, VMHA_EXEC_TIMEOUT_S, &v, NULL))
             timeout_s = (unsigned)v;
         else if (sscanf(kvs[i], "target=%" SCNu32 ":%" SCNu32, &target, &target_pid) != 2)
             target = 0;

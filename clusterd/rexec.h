@@ -13,7 +13,6 @@
 #include "child.h"
 #include "vmha/wire.h"
 
-#define CD_REXEC_TIMEOUT_S  600 /* default, and the most a request may ask for */
 #define CD_REXEC_OUTPUT_MAX (64 * 1024)
 
 typedef struct {
@@ -38,7 +37,7 @@ void cd_rexec_submit(const VmhaMsg *request, CdRexecDone done, void *ctx);
 void cd_rexec_forget(void *ctx);
 
 /* Pure helpers, exported for the unit tests. */
-/* F_KV timeout=S of a request (1..CD_REXEC_TIMEOUT_S), else the default; -EINVAL when bad. */
+/* F_KV timeout=S of a request (1..VMHA_EXEC_TIMEOUT_S), else the default; -EINVAL when bad. */
 int cd_rexec_parse_timeout(const VmhaMsg *req, unsigned *ret_timeout_s) G_GNUC_WARN_UNUSED_RESULT;
 /* The exit status (128 + signal when killed) and a one-line description of how it ended. */
 void cd_rexec_describe_end(const CdChildResult *res, unsigned timeout_s, int *ret_exit_status,

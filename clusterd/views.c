@@ -78,19 +78,26 @@ static json_object *nodes_json(void)
     return arr;
 }
 
+static void add_string(const char *name, const char *value, void *o)
+{
+    json_object_object_add(o, name, json_object_new_string(value));
+}
+
 static json_object *set_json(xmlNode *prim, const char *set_tag)
 {
     json_object *o = json_object_new_object();
 
-    for (xmlNode *set = first_named_child(prim, set_tag); set; set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv)) {
-            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
-            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-            if (name && value)
-                json_object_object_add(o, name, json_object_new_string(value));
-        }
+    cd_cib_nvpairs_foreach(prim, set_tag, add_string, o);
     return o;
+}
+
+/* A cluster property as config show reports it: its value, not a default. */
+static void add_property(const char *name, const char *value, void *props)
+{
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "value", json_object_new_string(value));
+    json_object_object_add(p, "default", json_object_new_boolean(false));
+    json_object_object_add(props, name, p);
 }
 
 static json_object *int_or_null(const char *s)
@@ -486,19 +493,7 @@ char *cd_view_config(void)
         json_object_object_add(p, "default", json_object_new_boolean(true));
         json_object_object_add(props, property_defaults[i][0], p);
     }
-    for (xmlNode *set = crm ? first_named_child(crm, XML_CIB_TAG_PROPSET) : NULL; set;
-         set = crm_next_same_xml(set))
-        for (xmlNode *nv = first_named_child(set, XML_CIB_TAG_NVPAIR); nv;
-             nv = crm_next_same_xml(nv)) {
-            const char *name = crm_element_value(nv, XML_NVPAIR_ATTR_NAME);
-            const char *value = crm_element_value(nv, XML_NVPAIR_ATTR_VALUE);
-            if (!name || !value)
-                continue;
-            json_object *p = json_object_new_object();
-            json_object_object_add(p, "value", json_object_new_string(value));
-            json_object_object_add(p, "default", json_object_new_boolean(false));
-            json_object_object_add(props, name, p);
-        }
+    cd_cib_nvpairs_foreach(crm, XML_CIB_TAG_PROPSET, add_property, props);
     if (cib)
         free_xml(cib);
     json_object_object_add(o, "properties", props);

@@ -77,3 +77,16 @@ size_t vmha_distinct_nodes(const VmhaPeerState *peers, size_t n)
     }
     return count;
 }
+
+bool vmha_view_only_left(const VmhaPeerState *prev, size_t n_prev, const VmhaPeerState *cur,
+                         size_t n_cur)
+{
+    for (size_t i = 0; i < n_cur; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n_prev && !found; j++)
+            found = prev[j].nodeid == cur[i].nodeid && prev[j].pid == cur[i].pid;
+        if (!found)
+            return false;
+    }
+    return n_prev > 0;
+}

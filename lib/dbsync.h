@@ -47,3 +47,9 @@ uint32_t vmha_leader_choose(const VmhaPeerState *peers, size_t n, bool quorate);
 
 /* Members with distinct node ids in the view; a node votes once however many processes it has. */
 size_t vmha_distinct_nodes(const VmhaPeerState *peers, size_t n);
+
+/* Whether view cur only lost members since view prev: every member of cur (node id and process)
+ * was in prev. A node that was in sync in prev learns nothing new about its own VMs from such a
+ * change (nobody joined), so it need not probe them all again. */
+bool vmha_view_only_left(const VmhaPeerState *prev, size_t n_prev, const VmhaPeerState *cur,
+                         size_t n_cur);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "pcmknum.h"
+
 static bool leaving(const char *op)
 {
     return op && (strcmp(op, "stop") == 0 || strcmp(op, "migrate_to") == 0);
@@ -84,4 +86,13 @@ GArray *vmha_dispatch_select(const VmhaDispatchInput *in)
     /* Back in the engine's order (priority first), which is the order they are written in. */
     g_array_sort(out, cmp_index);
     return out;
+}
+
+unsigned vmha_node_action_limit(const char *property, unsigned cores)
+{
+    long long n = property ? vmha_pcmk_scan_ll(property, 0, NULL) : 0;
+
+    if (n > 0)
+        return (unsigned)MIN(n, (long long)G_MAXUINT);
+    return 2 * MAX(cores, 1u);
 }

@@ -25,3 +25,9 @@ typedef struct {
 
 /* Indexes into plan->actions (size_t), in plan order. */
 GArray *vmha_dispatch_select(const VmhaDispatchInput *in);
+
+/* How many operations (start, stop, migration) a node runs at once: Pacemaker's cluster
+ * property node-action-limit, whose default (unset, 0 or below, or not a number) is twice the
+ * node's cores. The leader dispatches every action it may; each node runs up to this many and
+ * queues the rest, so a power cut's restarts run in parallel without drowning a small host. */
+unsigned vmha_node_action_limit(const char *property, unsigned cores);

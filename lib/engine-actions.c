@@ -54,7 +54,8 @@ void engine_plan_actions(Engine *e, const bool *self_fenced)
         }
         if (running == 0) {
             if (target >= 0)
-                engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1, VMHA_MIGRATION_DEFAULT);
+                engine_add_action(e, VMHA_ACTION_START, (ssize_t)v, target, -1,
+                                  VMHA_MIGRATION_DEFAULT);
             continue;
         }
         if (running == 1 && src == target && healthy) {

@@ -458,35 +458,12 @@ static xmlNode *transient_set(xmlNode *ns, const char *node_id)
     return vmha_dom_child_or_new(ta, "instance_attributes", set_id);
 }
 
-static xmlNode *find_nvpair(xmlNode *set, const char *name)
-{
-    for (xmlNode *nv = set ? set->children : NULL; nv; nv = nv->next)
-        if (vmha_dom_is(nv, "nvpair") && vmha_dom_prop_is(nv, "name", name))
-            return nv;
-    return NULL;
-}
-
 static void set_attr(xmlNode *ns, const char *node_id, const char *name, const char *value)
 {
-    xmlNode *set = transient_set(ns, node_id);
-    xmlNode *nv = find_nvpair(set, name);
-
-    if (!value) {
-        if (nv) {
-            xmlUnlinkNode(nv);
-            xmlFreeNode(nv);
-        }
-        return;
-    }
-    if (!nv) {
-        /* Pacemaker's attribute ids: '#' is not allowed in an XML id. */
-        g_autofree char *id = g_strdup_printf("status-%s-%s", node_id, name);
-        g_strdelimit(id, "#", '.');
-        nv = xmlNewChild(set, NULL, (const xmlChar *)"nvpair", NULL);
-        set_str(nv, "id", id);
-        set_str(nv, "name", name);
-    }
-    set_str(nv, "value", value);
+    /* Pacemaker's attribute ids: '#' is not allowed in an XML id. */
+    g_autofree char *id = g_strdup_printf("status-%s-%s", node_id, name);
+    g_strdelimit(id, "#", '.');
+    vmha_dom_nvpair_set(transient_set(ns, node_id), name, value, id);
 }
 
 char *vmha_lrm_node_attr(xmlNode *node_state, const char *name)
@@ -494,7 +471,9 @@ char *vmha_lrm_node_attr(xmlNode *node_state, const char *name)
     xmlNode *ta = vmha_dom_child(node_state, "transient_attributes", NULL);
 
     for (xmlNode *set = ta ? ta->children : NULL; set; set = set->next) {
-        xmlNode *nv = vmha_dom_is(set, "instance_attributes") ? find_nvpair(set, name) : NULL;
+        xmlNode *nv = vmha_dom_is(set, "instance_attributes")
+                              ? vmha_dom_child_where(set, "nvpair", "name", name)
+                              : NULL;
         if (nv) {
             xmlChar *v = xmlGetProp(nv, (const xmlChar *)"value");
             char *r = g_strdup((const char *)v);

@@ -1,3 +1,4 @@
+/* The configuration edits of planned maintenance. See maintcib.h. */
 #include "maintcib.h"
 
 #include <math.h>
@@ -6,8 +7,6 @@
 
 #include "xmledit.h"
 
-/* The value of attribute name as a string compared without copying. */
-/* The first child element `name` whose attribute `attr` is `value` (any when attr is NULL). */
 /* The element's first set `name` (whatever its id: other tools name theirs), or a new one. */
 static xmlNode *set_or_new(xmlNode *parent, const char *name, const char *id)
 {
@@ -22,26 +21,7 @@ static xmlNode *set_or_new(xmlNode *parent, const char *name, const char *id)
 /* Sets or removes nvpair `name` in set (ids "SETID-NAME" for new pairs). Returns 1 on change. */
 static int set_nvpair(xmlNode *set, const char *name, const char *value)
 {
-    xmlNode *nv = vmha_dom_child_where(set, "nvpair", "name", name);
-
-    if (!value) {
-        if (!nv)
-            return 0;
-        vmha_dom_remove(nv);
-        return 1;
-    }
-    if (nv && vmha_dom_prop_is(nv, "value", value))
-        return 0;
-    if (!nv) {
-        xmlChar *set_id = xmlGetProp(set, (const xmlChar *)"id");
-        g_autofree char *id = g_strdup_printf("%s-%s", set_id ? (const char *)set_id : "", name);
-        xmlFree(set_id);
-        nv = xmlNewChild(set, NULL, (const xmlChar *)"nvpair", NULL);
-        xmlSetProp(nv, (const xmlChar *)"id", (const xmlChar *)id);
-        xmlSetProp(nv, (const xmlChar *)"name", (const xmlChar *)name);
-    }
-    xmlSetProp(nv, (const xmlChar *)"value", (const xmlChar *)value);
-    return 1;
+    return vmha_dom_nvpair_set(set, name, value, NULL);
 }
 
 /* Sets or removes nvpair `name` in node uname's set `tag`, created as "nodes-ID" + id_suffix

@@ -32,25 +32,7 @@ static void set_prop(xmlNode *n, const char *name, const char *value)
 
 static int set_nvpair(xmlNode *set, const char *name, const char *value)
 {
-    xmlNode *nv = vmha_dom_child_where(set, "nvpair", "name", name);
-
-    if (!value) {
-        if (!nv)
-            return 0;
-        vmha_dom_remove(nv);
-        return 1;
-    }
-    if (nv && vmha_dom_prop_is(nv, "value", value))
-        return 0;
-    if (!nv) {
-        g_autofree char *set_id = prop(set, "id");
-        g_autofree char *id = g_strdup_printf("%s-%s", set_id ? set_id : "", name);
-        nv = xmlNewChild(set, NULL, (const xmlChar *)"nvpair", NULL);
-        set_prop(nv, "id", id);
-        set_prop(nv, "name", name);
-    }
-    set_prop(nv, "value", value);
-    return 1;
+    return vmha_dom_nvpair_set(set, name, value, NULL);
 }
 
 static int op_set(xmlNode *prim, const char *vm, const char *op, const char *interval)

@@ -288,6 +288,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "fence-add";
     case VMHA_MSG_FENCE_REMOVE:
         return "fence-remove";
+    case VMHA_MSG_FENCE_SET:
+        return "fence-set";
     case VMHA_MSG_ACTIONS:
         return "actions";
     case VMHA_MSG_RESULT:
@@ -335,6 +337,7 @@ bool vmha_msg_type_is_write(uint16_t type)
     case VMHA_MSG_NODE_FENCE:
     case VMHA_MSG_FENCE_ADD:
     case VMHA_MSG_FENCE_REMOVE:
+    case VMHA_MSG_FENCE_SET:
     case VMHA_MSG_ACTIONS:
     case VMHA_MSG_RESULT:
     case VMHA_MSG_FENCED:

@@ -1,6 +1,6 @@
 /* Finding, adding and removing elements of a libxml2 document (its DOM, hence vmha_dom_*): the
- * helpers shared by the pure CIB editors (lrmstatus, statusclean, maintcib, vmcib, cibnodes).
- * Reading a whole CIB fast is xmlread.h's job. */
+ * helpers shared by the pure CIB editors, nvpairs included (lrmstatus, statusclean, maintcib,
+ * vmcib, cibnodes). Reading a whole CIB fast is xmlread.h's job. */
 #pragma once
 
 #include <libxml/tree.h>
@@ -17,5 +17,8 @@ xmlNode *vmha_dom_child_where(xmlNode *parent, const char *name, const char *att
                               const char *value);
 /* vmha_dom_child, or a new child element with that id (none when NULL). */
 xmlNode *vmha_dom_child_or_new(xmlNode *parent, const char *name, const char *id);
+/* Sets nvpair `name` of set to value, or removes it when value is NULL; a new pair gets the id id,
+ * or "SETID-NAME" when id is NULL. Returns 1 when the document changed, else 0. */
+int vmha_dom_nvpair_set(xmlNode *set, const char *name, const char *value, const char *id);
 /* Unlinks and frees n. */
 void vmha_dom_remove(xmlNode *n);

@@ -173,6 +173,15 @@ int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_j
     return VMHA_RESULT_OK;
 }
 
+int vmctl_change(const VmctlOptions *opts, const VmhaMsg *req, const char *done)
+{
+    int rc = vmctl_call(opts, req, NULL);
+
+    if (rc == VMHA_RESULT_OK)
+        vmctl_print_ok(opts, done);
+    return rc;
+}
+
 int vmctl_load_live_model(const VmctlOptions *opts, const char *who, VmhaModel **ret_model)
 {
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_CIB_QUERY);

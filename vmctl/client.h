@@ -15,6 +15,9 @@ void vmctl_set_command_line(int argc, char *const *argv);
  * reported (report.h). On success *ret_json holds the reply's JSON document when it carried
  * one. */
 int vmctl_call(const VmctlOptions *opts, const VmhaMsg *req, json_object **ret_json);
+/* Sends a request that changes something and, once it is done, reports done (vmctl_print_ok:
+ * {"ok": true, "result": done} with --json). A VMHA_RESULT_* code, the reason reported. */
+int vmctl_change(const VmctlOptions *opts, const VmhaMsg *req, const char *done);
 /* The same, handing back the whole reply (for payloads other than JSON). */
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply);
 /* Any answer of clusterd, whatever its rc: VMHA_RESULT_OK with the reply, its rc and its message;

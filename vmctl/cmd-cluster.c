@@ -8,11 +8,11 @@
  * update is the rolling update of update.c; maintenance sets the maintenance-mode property. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "client.h"
 #include "commands.h"
 #include "corosyncconf.h"
@@ -45,47 +45,24 @@ int vmctl_cmd_cluster_maintenance(const VmctlOptions *gopts, int argc, char **ar
 
 int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"exec", required_argument, NULL, 'e'},
-            {"reboot", no_argument, NULL, 'r'},
-            {"reboot-command", required_argument, NULL, 'R'},
-            {"timeout", required_argument, NULL, 't'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl cluster update --exec COMMAND [--reboot [--reboot-command "
                         "CMD]] [--timeout SECONDS]";
     VmctlOptions opts = *gopts;
-    VmctlUpdateSpec u = {.timeout = VMCTL_EXEC_TIMEOUT_S};
+    VmctlUpdateSpec u = {.timeout = VMHA_EXEC_TIMEOUT_S};
     bool reboot = false;
     const char *reboot_command = NULL;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("exec", VMCTL_ARG_STRING, &u.command),
+            VMCTL_ARG("reboot", VMCTL_ARG_FLAG, &reboot),
+            VMCTL_ARG("reboot-command", VMCTL_ARG_STRING, &reboot_command),
+            VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &u.timeout),
+            VMCTL_ARG_END,
+    };
+    const VmctlArgSpec cmdline = {.usage = usage, .args = args};
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            u.command = optarg;
-            break;
-        case 'r':
-            reboot = true;
-            break;
-        case 'R':
-            reboot_command = optarg;
-            break;
-        case 't':
-            if (vmctl_parse_timeout(optarg, &u.timeout) < 0)
-                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
-                                   optarg);
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (optind != argc || !u.command || !*u.command)
+    if (vmctl_parse_args(&opts, &cmdline, argc, argv) < 0)
+        return VMHA_RESULT_USAGE;
+    if (!u.command || !*u.command)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     if (reboot_command && (!reboot || !*reboot_command))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
@@ -117,6 +94,35 @@ int vmctl_cmd_cluster_update(const VmctlOptions *gopts, int argc, char **argv)
 
 /* ---- vmctl cluster setup ---- */
 
+static int parse_token(const VmctlOptions *opts, const char *value, void *ret)
+{
+    guint64 v = 0;
+
+    if (!g_ascii_string_to_unsigned(value, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS, &v,
+                                    NULL))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)", value,
+                           VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS),
+               -1;
+    *(unsigned *)ret = (unsigned)v;
+    return 0;
+}
+
+static int parse_setup_wait(const VmctlOptions *opts, const char *value, void *ret)
+{
+    if (vmctl_parse_timeout(value, ret) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400", value),
+               -1;
+    return 0;
+}
+
+/* join and leave */
+static int parse_wait(const VmctlOptions *opts, const char *value, void *ret)
+{
+    if (vmctl_parse_timeout(value, ret) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", value), -1;
+    return 0;
+}
+
 static const char setup_usage[] =
         "usage: vmctl cluster setup --name NAME [--token MS] [--fence AGENT "
         "[--fence-option NAME=VALUE]...] [--storage PATH] [--wait S] [--force] [--dry-run] "
@@ -124,18 +130,6 @@ static const char setup_usage[] =
 
 int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"name", required_argument, NULL, 'n'},
-            {"token", required_argument, NULL, 't'},
-            {"fence", required_argument, NULL, 'F'},
-            {"fence-option", required_argument, NULL, 'o'},
-            {"storage", required_argument, NULL, 's'},
-            {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},
-            {"dry-run", no_argument, NULL, 'd'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *name = NULL, *agent = NULL;
     unsigned token = VMHA_CS_TOKEN_DEFAULT_MS;
     g_autoptr(GPtrArray) fence_opts = g_ptr_array_new();
@@ -144,49 +138,25 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     VmctlSetupRun run = {.verb = "setup", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("name", VMCTL_ARG_STRING, &name),
+            VMCTL_ARG_PARSED("token", parse_token, &token),
+            VMCTL_ARG("fence", VMCTL_ARG_STRING, &agent),
+            VMCTL_ARG("fence-option", VMCTL_ARG_LIST, fence_opts),
+            VMCTL_ARG("storage", VMCTL_ARG_STRING, &run.storage),
+            VMCTL_ARG_PARSED("wait", parse_setup_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &run.dry_run),
+            VMCTL_ARG_END,
+    };
+    const VmctlArgSpec cmdline = {
+            .usage = setup_usage, .min_operands = 1, .max_operands = -1, .args = args};
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        guint64 v = 0;
-        switch (c) {
-        case 'n':
-            name = optarg;
-            break;
-        case 't':
-            if (!g_ascii_string_to_unsigned(optarg, 10, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS,
-                                            &v, NULL))
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --token '%s': %u to %u (ms)",
-                                   optarg, VMHA_CS_TOKEN_MIN_MS, VMHA_CS_TOKEN_MAX_MS);
-            token = (unsigned)v;
-            break;
-        case 'F':
-            agent = optarg;
-            break;
-        case 'o':
-            g_ptr_array_add(fence_opts, optarg);
-            break;
-        case 's':
-            run.storage = optarg;
-            break;
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s': seconds, 1 to 86400",
-                                   optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'd':
-            run.dry_run = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
-        }
-    }
-    if (!name || optind >= argc)
+    int first = vmctl_parse_args(&parsed, &cmdline, argc, argv);
+    if (first < 0)
+        return VMHA_RESULT_USAGE;
+    if (!name)
         return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", setup_usage);
     if (!vmha_cluster_name_valid(name))
         return vmctl_error(opts, VMHA_RESULT_USAGE,
@@ -206,12 +176,12 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", err);
         g_ptr_array_remove_index(fence_opts, fence_opts->len - 1);
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         VmctlSetupNode *n = NULL;
         int r = vmctl_setup_node_from_arg(opts, argv[i], &n);
         if (r != 0)
             return r;
-        n->nodeid = (uint32_t)(i - optind + 1);
+        n->nodeid = (uint32_t)(i - first + 1);
         g_ptr_array_add(nodes, n);
     }
     g_autofree const VmhaCsNode **cs = g_new0(const VmhaCsNode *, nodes->len);
@@ -347,53 +317,62 @@ out:
     return rc;
 }
 
+/* The end of a join or leave: each warning on stderr, and with --json {"ok": true, "result":
+ * result, "warnings": [...]} plus, for a join, the fence devices the new node was added to. */
+static void print_done(const VmctlOptions *opts, const char *result, const GPtrArray *fence_added,
+                       const GPtrArray *warnings)
+{
+    for (guint i = 0; i < warnings->len; i++)
+        vmctl_warning(opts, "%s", (const char *)g_ptr_array_index(warnings, i));
+    if (!opts->json)
+        return;
+    json_object *o = json_object_new_object(), *w = json_object_new_array();
+    json_object_object_add(o, "ok", json_object_new_boolean(true));
+    json_object_object_add(o, "result", json_object_new_string(result));
+    if (fence_added) {
+        json_object *a = json_object_new_array();
+        for (guint i = 0; i < fence_added->len; i++)
+            json_object_array_add(a, json_object_new_string(g_ptr_array_index(fence_added, i)));
+        json_object_object_add(o, "fence_devices", a);
+    }
+    for (guint i = 0; i < warnings->len; i++)
+        json_object_array_add(w, json_object_new_string(g_ptr_array_index(warnings, i)));
+    json_object_object_add(o, "warnings", w);
+    vmctl_print_json(o);
+    json_object_put(o);
+}
+
 static const char join_usage[] =
         "usage: vmctl cluster join NODE[=ADDR] [--storage PATH] [--wait S] [--force] "
         "[--dry-run]";
 
 int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"storage", required_argument, NULL, 's'}, {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},         {"dry-run", no_argument, NULL, 'd'},
-            {"json", no_argument, NULL, 'j'},          {NULL, 0, NULL, 0},
-    };
     g_autoptr(GPtrArray) nodes =
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(VmhaCsConf) conf = NULL;
     g_autoptr(VmctlRemote) remote = NULL;
     g_autoptr(GPtrArray) scripts = g_ptr_array_new_with_free_func(g_free);
     VmctlSetupRun run = {.verb = "join", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c, rc;
+    const VmctlArg args[] = {
+            VMCTL_ARG("storage", VMCTL_ARG_STRING, &run.storage),
+            VMCTL_ARG_PARSED("wait", parse_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &run.dry_run),
+            VMCTL_ARG_END,
+    };
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    int rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            run.storage = optarg;
-            break;
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'd':
-            run.dry_run = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
-        }
-    }
-    if (optind + 1 != argc)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", join_usage);
+    const char *arg = vmctl_parse_operand(&parsed, args, join_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!arg)
+        return VMHA_RESULT_USAGE;
     if (run.storage && !g_path_is_absolute(run.storage))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "--storage needs an absolute path");
     g_autoptr(VmctlSetupNode) new_node = NULL;
-    if ((rc = vmctl_setup_node_from_arg(opts, argv[optind], &new_node)) != 0)
+    if ((rc = vmctl_setup_node_from_arg(opts, arg, &new_node)) != 0)
         return rc;
     if (geteuid() != 0)
         return vmctl_error(opts, VMHA_RESULT_DENIED, "cluster join must run as root");
@@ -429,7 +408,15 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     if ((rc = vmctl_setup_probe_all(&run, members)) != VMHA_RESULT_OK)
         return rc;
     vmctl_setup_progress(&run, "every host is reachable and ready");
+    g_autoptr(GPtrArray) before = g_ptr_array_new();
+    for (guint i = 0; i < n_members; i++)
+        g_ptr_array_add(before, g_ptr_array_index(nodes, i));
     if (run.dry_run) {
+        g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func(g_free);
+        if ((rc = vmctl_setup_fence_shared(opts, before, nn->h.name, shared)) != VMHA_RESULT_OK)
+            return rc;
+        g_ptr_array_add(shared, NULL);
+        g_autofree char *ids = g_strjoinv(", ", (char **)shared->pdata);
         printf("would add %s (%s) as node %u, write this corosync.conf on every node and reload "
                "it:\n%s",
                nn->h.name, nn->h.addr, nn->nodeid, text);
@@ -437,6 +424,11 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                "libvirtd's TLS listener, corosync and clusterd there and wait until it is in "
                "sync\n",
                nn->h.name);
+        if (*ids)
+            printf("would add %s to the fence devices that fence every member: %s\n", nn->h.name,
+                   ids);
+        else
+            printf("no fence device fences every member: %s would get none\n", nn->h.name);
         vmctl_print_ok(opts, "checked");
         return VMHA_RESULT_OK;
     }
@@ -491,7 +483,13 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                          nodes->len);
     if (!vmctl_setup_commit_all(&run))
         vmctl_warning(opts, "could not drop the undo records everywhere");
-    vmctl_print_ok(opts, "joined");
+    /* The node is in: a device it misses is a warning with its remedy, not a failed join. */
+    if (vmctl_setup_fence_join(&run, before, nn->h.name, added, warnings) != VMHA_RESULT_OK)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("could not read the fence devices: check that one "
+                                        "fences %s (vmctl fence list)",
+                                        nn->h.name));
+    print_done(opts, "joined", added, warnings);
     rc = VMHA_RESULT_OK;
 out:
     if (dir) {
@@ -506,38 +504,22 @@ static const char leave_usage[] = "usage: vmctl cluster leave NODE [--force] [--
 
 int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"wait", required_argument, NULL, 'w'},
-            {"force", no_argument, NULL, 'f'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     g_autoptr(GPtrArray) nodes =
             g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
     g_autoptr(VmhaCsConf) conf = NULL;
     g_autoptr(VmctlRemote) remote = NULL;
     VmctlSetupRun run = {.verb = "leave", .wait_s = DEFAULT_WAIT_S, .opts = opts, .nodes = nodes};
-    int c, rc;
+    const VmctlArg args[] = {
+            VMCTL_ARG_PARSED("wait", parse_wait, &run.wait_s),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
+            VMCTL_ARG_END,
+    };
+    VmctlOptions parsed = *opts; /* --json: main saw it (opts->json) */
+    int rc;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'w':
-            if (vmctl_parse_timeout(optarg, &run.wait_s) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad --wait '%s'", optarg);
-            break;
-        case 'f':
-            run.force = true;
-            break;
-        case 'j': /* main saw it: opts->json */
-            break;
-        default:
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
-        }
-    }
-    if (optind + 1 != argc)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", leave_usage);
-    const char *name = argv[optind];
+    const char *name = vmctl_parse_operand(&parsed, args, leave_usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!name)
+        return VMHA_RESULT_USAGE;
     if (!vmha_hostname_valid(name))
         return vmctl_error(opts, VMHA_RESULT_USAGE, "'%s' is not a valid host name", name);
     if (geteuid() != 0)
@@ -583,10 +565,10 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     if (!run.force) {
         vmctl_setup_progress(&run, "draining %s", name);
         g_autofree char *t = g_strdup_printf("%u", run.wait_s);
-        const char *args[] = {"node drain", name, "--wait", "--timeout", t, NULL};
+        const char *drain_args[] = {"node drain", name, "--wait", "--timeout", t, NULL};
         VmctlOptions plain = *opts;
         plain.json = false;
-        rc = vmctl_cmd_node_drain(&plain, 5, (char **)args);
+        rc = vmctl_cmd_node_drain(&plain, 5, (char **)drain_args);
         if (rc != VMHA_RESULT_OK) {
             vmctl_error(opts, rc, "%s was not drained: it stays in the cluster", name);
             return rc;
@@ -653,6 +635,12 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
     vmctl_setup_progress(&run, "%s left the cluster (%u nodes)", name, n_members);
     if (!vmctl_setup_commit_all(&run))
         vmctl_warning(opts, "could not drop the undo records everywhere");
-    vmctl_print_ok(opts, "left");
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    if (vmctl_setup_fence_leave(&run, name, warnings) != VMHA_RESULT_OK)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("could not read the fence devices: check that none still "
+                                        "names %s (vmctl fence list)",
+                                        name));
+    print_done(opts, "left", NULL, warnings);
     return VMHA_RESULT_OK;
 }

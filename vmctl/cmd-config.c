@@ -23,10 +23,7 @@ int vmctl_send_settings(const VmctlOptions *opts, const char *node, int argc, ch
         if (vmha_msg_add_str(req, VMHA_F_KV, argv[i]) < 0)
             return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     }
-    int rc = vmctl_call(opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(opts, "set");
-    return rc;
+    return vmctl_change(opts, req, "set");
 }
 
 static void print_properties(json_object *answer)

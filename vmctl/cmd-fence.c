@@ -1,52 +1,54 @@
-/* vmctl fence add|remove|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
+/* vmctl fence add|remove|set|list: the cluster's fence devices (stonith primitives, docs/CIB.md).
  * Values are checked here for a quick answer and again by clusterd, which is authoritative. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "client.h"
 #include "commands.h"
 #include "fencedev.h"
 
+/* The request of fence add, remove and set: the device's id, force=on first (where no option
+ * can be: the options of fence add follow agent=). A VMHA_RESULT_* code, the reason reported. */
+static int fence_request(const VmctlOptions *opts, uint16_t type, const char *id, bool force,
+                         VmhaMsg **ret_req)
+{
+    if (force && geteuid() != 0)
+        return vmctl_error(opts, VMHA_RESULT_DENIED,
+                           "permission denied: only root may use --force on fence devices");
+    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
+        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
+    *ret_req = g_steal_pointer(&req);
+    return VMHA_RESULT_OK;
+}
+
 int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"hosts", required_argument, NULL, 'H'},
-            {"json", no_argument, NULL, 'j'},
-            {"force", no_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage =
             "usage: vmctl fence add ID AGENT --hosts NODE[,NODE...] [--force] [NAME=VALUE...]";
     VmctlOptions opts = *gopts;
     const char *hosts = NULL;
     bool force = false;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("hosts", VMCTL_ARG_STRING, &hosts),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &force),
+            VMCTL_ARG_END,
+    };
+    const VmctlArgSpec cmdline = {
+            .usage = usage, .min_operands = 2, .max_operands = -1, .args = args};
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    opterr = 0; /* one line of our own instead of getopt's */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'H':
-            hosts = optarg;
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        case 'f':
-            force = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (argc - optind < 2 || !hosts)
+    int first = vmctl_parse_args(&opts, &cmdline, argc, argv);
+    if (first < 0)
+        return VMHA_RESULT_USAGE;
+    if (!hosts)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *id = argv[optind], *agent = argv[optind + 1];
-    char **options = argv + optind + 2;
+    const char *id = argv[first], *agent = argv[first + 1];
+    char **options = argv + first + 2;
     g_auto(GStrv) nodes = NULL;
     g_autofree char *err = NULL;
 
@@ -63,16 +65,12 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
     if (vmha_fence_options_check((const char *const *)options, &err) < 0)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", err);
 
-    if (force && geteuid() != 0)
-        return vmctl_error(&opts, VMHA_RESULT_DENIED,
-                           "permission denied: only root may use --force on fence devices");
-
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_ADD);
+    g_autoptr(VmhaMsg) req = NULL;
+    int rc = fence_request(&opts, VMHA_MSG_FENCE_ADD, id, force, &req);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
     g_autofree char *agent_kv = g_strdup_printf("agent=%s", agent);
-    /* force=on first, where no option can be (options follow agent=). */
-    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
-        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0) ||
-        vmha_msg_add_str(req, VMHA_F_KV, agent_kv) < 0)
+    if (vmha_msg_add_str(req, VMHA_F_KV, agent_kv) < 0)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     for (size_t i = 0; options[i]; i++)
         if (vmha_msg_add_str(req, VMHA_F_KV, options[i]) < 0)
@@ -80,54 +78,27 @@ int vmctl_cmd_fence_add(const VmctlOptions *gopts, int argc, char **argv)
     for (size_t i = 0; nodes[i]; i++)
         if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
             return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, "added");
-    return rc;
+    return vmctl_change(&opts, req, "added");
 }
 
 int vmctl_cmd_fence_remove(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"json", no_argument, NULL, 'j'},
-            {"force", no_argument, NULL, 'f'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl fence remove ID [--force]";
     VmctlOptions opts = *gopts;
     bool force = false;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &force),
+            VMCTL_ARG_END,
+    };
 
-    optind = 0; /* as in fence add */
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            opts.json = true;
-            break;
-        case 'f':
-            force = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (argc - optind != 1)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *id = argv[optind];
-    if (!vmha_fence_id_valid(id))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad device id '%s'", id);
-    if (force && geteuid() != 0)
-        return vmctl_error(&opts, VMHA_RESULT_DENIED,
-                           "permission denied: only root may use --force on fence devices");
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_REMOVE);
-    if (vmha_msg_add_str(req, VMHA_F_NAME, id) < 0 ||
-        (force && vmha_msg_add_str(req, VMHA_F_KV, "force=on") < 0))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, "removed");
-    return rc;
+    const char *id = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_FENCE, argc, argv);
+    if (!id)
+        return VMHA_RESULT_USAGE;
+    g_autoptr(VmhaMsg) req = NULL;
+    int rc = fence_request(&opts, VMHA_MSG_FENCE_REMOVE, id, force, &req);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    return vmctl_change(&opts, req, "removed");
 }
 
 static void print_devices(json_object *answer)
@@ -159,4 +130,37 @@ int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv)
 {
     return vmctl_show(opts, argc, argv, VMHA_MSG_FENCE_LIST, "vmctl fence list [--json]",
                       print_devices);
+}
+
+/* vmctl fence set ID --hosts NODE[,NODE...] [--force]: the device's host list becomes exactly
+ * these, its agent and options (secrets too) untouched. */
+int vmctl_cmd_fence_set(const VmctlOptions *gopts, int argc, char **argv)
+{
+    const char *usage = "usage: vmctl fence set ID --hosts NODE[,NODE...] [--force]";
+    VmctlOptions opts = *gopts;
+    const char *hosts = NULL;
+    bool force = false;
+    const VmctlArg args[] = {
+            VMCTL_ARG("hosts", VMCTL_ARG_STRING, &hosts),
+            VMCTL_ARG("force", VMCTL_ARG_FLAG, &force),
+            VMCTL_ARG_END,
+    };
+
+    const char *id = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_FENCE, argc, argv);
+    if (!id)
+        return VMHA_RESULT_USAGE;
+    if (!hosts)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
+    g_auto(GStrv) nodes = NULL;
+    if (vmha_fence_hosts_parse(hosts, &nodes) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node list '%s': n1,n2,...", hosts);
+
+    g_autoptr(VmhaMsg) req = NULL;
+    int rc = fence_request(&opts, VMHA_MSG_FENCE_SET, id, force, &req);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    for (size_t i = 0; nodes[i]; i++)
+        if (vmha_msg_add_str(req, VMHA_F_NODE, nodes[i]) < 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
+    return vmctl_change(&opts, req, "set");
 }

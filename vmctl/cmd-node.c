@@ -8,13 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "client.h"
 #include "commands.h"
 #include "drainplan.h"
@@ -170,12 +170,9 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
                         "[--dry-run] [--wait [--timeout SECONDS]]";
     VmctlOptions opts = *gopts;
     VmctlMoveOptions mo = {0};
-    int first = vmctl_move_options_parse(&opts, &mo, argc, argv, "mfnwt", usage);
-    if (first < 0)
+    const char *node = vmctl_move_options_parse(&opts, &mo, argc, argv, "mfnwt", usage);
+    if (!node)
         return VMHA_RESULT_USAGE;
-    const char *node = argv[first];
-    if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
 
     g_autoptr(VmhaModel) model = NULL;
     int rc = vmctl_load_live_model(&opts, "node drain", &model);
@@ -252,12 +249,9 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
     const char *usage = "usage: vmctl node resume NODE [--failback] [--wait [--timeout SECONDS]]";
     VmctlOptions opts = *gopts;
     VmctlMoveOptions mo = {0};
-    int first = vmctl_move_options_parse(&opts, &mo, argc, argv, "bwt", usage);
-    if (first < 0)
+    const char *node = vmctl_move_options_parse(&opts, &mo, argc, argv, "bwt", usage);
+    if (!node)
         return VMHA_RESULT_USAGE;
-    const char *node = argv[first];
-    if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_NODE_RESUME);
     if (vmha_msg_add_str(req, VMHA_F_NODE, node) < 0)
@@ -306,16 +300,14 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
             g_hash_table_add(asked, g_strdup(vm->name));
             ssize_t target = -1;
             g_autofree char *why = NULL;
-            if (vmha_move_check(model, v, from, idx, VMHA_MIGRATION_DEFAULT, (int64_t)time(NULL), &target,
-                                &why) <
-                0) {
+            if (vmha_move_check(model, v, from, idx, VMHA_MIGRATION_DEFAULT, (int64_t)time(NULL),
+                                &target, &why) < 0) {
                 vmctl_move_watch_print(w, "%s: stays on %s: %s", vm->name, model->nodes[from].name,
                                        why);
                 continue;
             }
             if (vmctl_send_move(&opts, vm->name, model->nodes[from].name, node,
-                                VMHA_MIGRATION_DEFAULT) !=
-                VMHA_RESULT_OK) {
+                                VMHA_MIGRATION_DEFAULT) != VMHA_RESULT_OK) {
                 failed++;
                 continue;
             }
@@ -439,45 +431,20 @@ static bool confirm(const char *node)
 
 int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"yes", no_argument, NULL, 'y'},
-            {"timeout", required_argument, NULL, 't'},
-            {"no-wait", no_argument, NULL, 'n'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl node fence NODE [--yes] [--timeout SECONDS] [--no-wait]";
     VmctlOptions opts = *gopts;
     bool yes = false, wait = true;
     unsigned timeout = 120;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("yes", VMCTL_ARG_FLAG, &yes),
+            VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &timeout),
+            VMCTL_ARG("no-wait", VMCTL_ARG_UNFLAG, &wait),
+            VMCTL_ARG_END,
+    };
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'y':
-            yes = true;
-            break;
-        case 't':
-            if (vmctl_parse_timeout(optarg, &timeout) < 0)
-                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
-                                   optarg);
-            break;
-        case 'n':
-            wait = false;
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (argc - optind != 1)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *node = argv[optind];
-    if (!vmha_node_name_valid(node))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
+    const char *node = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_NODE, argc, argv);
+    if (!node)
+        return VMHA_RESULT_USAGE;
     if (!yes) {
         /* Powering off a host is not something a script should do by accident. */
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
@@ -525,15 +492,13 @@ int vmctl_cmd_node_fence(const VmctlOptions *gopts, int argc, char **argv)
 
 int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"timeout", required_argument, NULL, 't'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl node exec NODE [--timeout SECONDS] -- COMMAND...";
     VmctlOptions opts = *gopts;
-    unsigned timeout = VMCTL_EXEC_TIMEOUT_S;
-    int c;
+    unsigned timeout = VMHA_EXEC_TIMEOUT_S;
+    const VmctlArg args[] = {
+            VMCTL_ARG_TIMEOUT_UPTO("timeout", &timeout, VMHA_EXEC_TIMEOUT_S),
+            VMCTL_ARG_END,
+    };
 
     /* Options anywhere before "--", everything after it is the command; without "--", options
      * come before NODE and everything after NODE is the command, options and all. */
@@ -543,35 +508,26 @@ int vmctl_cmd_node_exec(const VmctlOptions *gopts, int argc, char **argv)
             end = i;
             break;
         }
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(end, argv, end < argc ? "" : "+", long_options, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if (vmctl_parse_timeout(optarg, &timeout) < 0 || timeout > VMCTL_EXEC_TIMEOUT_S)
-                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..%u seconds",
-                                   optarg, VMCTL_EXEC_TIMEOUT_S);
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (optind >= end)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *node = argv[optind++];
+    const VmctlArgSpec cmdline = {.usage = usage,
+                                  .min_operands = 1,
+                                  .max_operands = -1,
+                                  .options_first = end == argc,
+                                  .args = args};
+    int next = vmctl_parse_args(&opts, &cmdline, end, argv);
+    if (next < 0)
+        return VMHA_RESULT_USAGE;
+    const char *node = argv[next++];
     if (!vmha_node_name_valid(node))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", node);
     if (end < argc) {
-        if (optind != end)
+        if (next != end)
             return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        optind = end + 1;
+        next = end + 1;
     }
-    if (optind >= argc)
+    if (next >= argc)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
     /* Words are joined with spaces and read by the node's shell, as ssh does. */
-    g_autofree char *command = g_strjoinv(" ", argv + optind);
+    g_autofree char *command = g_strjoinv(" ", argv + next);
     /* Whether the caller may is clusterd's decision (it checks the peer's credentials). */
     VmctlExecResult res = {0};
     int rc = vmctl_node_exec(&opts, node, command, timeout, &res, NULL);

@@ -3,13 +3,13 @@
  * policy engine on the live database, so that a refused move writes nothing. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
 #include <time.h>
 
+#include "args.h"
 #include "client.h"
 #include "commands.h"
 #include "drainplan.h"
@@ -19,11 +19,6 @@
 
 int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
 {
-    static const struct option long_options[] = {
-            {"config", required_argument, NULL, 'c'}, {"priority", required_argument, NULL, 'p'},
-            {"prefer", required_argument, NULL, 'P'}, {"stopped", no_argument, NULL, 's'},
-            {"json", no_argument, NULL, 'j'},         {NULL, 0, NULL, 0},
-    };
     const char *usage = "usage: vmctl vm add NAME --config PATH [--priority N] "
                         "[--prefer NODE[,NODE...]] [--stopped]";
     bool stopped = false;
@@ -31,33 +26,19 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
     const char *config = NULL, *priority = NULL, *prefer = NULL;
     const char *canon, *err;
     VmhaAttrSection sec;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("config", VMCTL_ARG_STRING, &config),
+            VMCTL_ARG("priority", VMCTL_ARG_STRING, &priority),
+            VMCTL_ARG("prefer", VMCTL_ARG_STRING, &prefer),
+            VMCTL_ARG("stopped", VMCTL_ARG_FLAG, &stopped),
+            VMCTL_ARG_END,
+    };
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            config = optarg;
-            break;
-        case 'p':
-            priority = optarg;
-            break;
-        case 'P':
-            prefer = optarg;
-            break;
-        case 's':
-            stopped = true;
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (argc - optind != 1 || !config)
+    const char *name = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_TEXT, argc, argv);
+    if (!name)
+        return VMHA_RESULT_USAGE;
+    if (!config)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *name = argv[optind];
     if (!vmha_vm_name_valid(name))
         return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad VM name '%s': letters, digits, '_', '.', '-' (64 at most)", name);
@@ -87,28 +68,28 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
         vmha_msg_add_u64(req, VMHA_F_VCPUS, vcpus) < 0 ||
         (stopped && vmha_msg_add_str(req, VMHA_F_KV, "target-role=Stopped") < 0))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, stopped ? "added (stopped)" : "added");
-    return rc;
+    return vmctl_change(&opts, req, stopped ? "added (stopped)" : "added");
+}
+
+/* vm remove / vm cleanup NAME: one request naming the VM. */
+static int vm_request(const VmctlOptions *gopts, int argc, char **argv, const char *usage,
+                      uint16_t type, const char *done)
+{
+    VmctlOptions opts = *gopts;
+    const char *name = vmctl_parse_operand(&opts, NULL, usage, VMCTL_WORD_VM, argc, argv);
+
+    if (!name)
+        return VMHA_RESULT_USAGE;
+    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
+    if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
+    return vmctl_change(&opts, req, done);
 }
 
 int vmctl_cmd_vm_remove(const VmctlOptions *gopts, int argc, char **argv)
 {
-    VmctlOptions opts = *gopts;
-    int first = vmctl_parse_common(&opts, argc, argv, 1);
-
-    if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm remove NAME");
-    if (!vmha_vm_name_valid(argv[first]))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", argv[first]);
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_REMOVE);
-    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, "removed");
-    return rc;
+    return vm_request(gopts, argc, argv, "usage: vmctl vm remove NAME", VMHA_MSG_VM_REMOVE,
+                      "removed");
 }
 
 int vmctl_cmd_vm_set(const VmctlOptions *gopts, int argc, char **argv)
@@ -136,10 +117,7 @@ int vmctl_cmd_vm_set(const VmctlOptions *gopts, int argc, char **argv)
         if (vmha_msg_add_str(req, VMHA_F_KV, argv[i]) < 0)
             return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     }
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, "set");
-    return rc;
+    return vmctl_change(&opts, req, "set");
 }
 
 /* "n2", "n1,n3", "n1,n2(failed)" or "-": where the status section says the VM runs. */
@@ -234,42 +212,20 @@ static int check_vm(json_object *status, void *ctx, char **ret_line)
 /* vm start / vm stop: target-role through VM_SET, then optionally wait for it to happen. */
 static int vm_start_stop(const VmctlOptions *gopts, int argc, char **argv, bool start)
 {
-    static const struct option long_options[] = {
-            {"wait", no_argument, NULL, 'w'},
-            {"timeout", required_argument, NULL, 't'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
     g_autofree char *usage = g_strdup_printf("usage: vmctl vm %s NAME [--wait [--timeout SECONDS]]",
                                              start ? "start" : "stop");
     VmctlOptions opts = *gopts;
     bool wait = false;
     unsigned timeout = 120;
-    int c;
+    const VmctlArg args[] = {
+            VMCTL_ARG("wait", VMCTL_ARG_FLAG, &wait),
+            VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &timeout),
+            VMCTL_ARG_END,
+    };
 
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        switch (c) {
-        case 'w':
-            wait = true;
-            break;
-        case 't':
-            if (vmctl_parse_timeout(optarg, &timeout) < 0)
-                return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
-                                   optarg);
-            break;
-        case 'j':
-            opts.json = true;
-            break;
-        default:
-            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-        }
-    }
-    if (argc - optind != 1)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s", usage);
-    const char *name = argv[optind];
-    if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
+    const char *name = vmctl_parse_operand(&opts, args, usage, VMCTL_WORD_VM, argc, argv);
+    if (!name)
+        return VMHA_RESULT_USAGE;
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 ||
         vmha_msg_add_str(req, VMHA_F_KV, start ? "target-role=Started" : "target-role=Stopped") < 0)
@@ -307,20 +263,8 @@ int vmctl_cmd_vm_stop(const VmctlOptions *gopts, int argc, char **argv)
 
 int vmctl_cmd_vm_cleanup(const VmctlOptions *gopts, int argc, char **argv)
 {
-    VmctlOptions opts = *gopts;
-    int first = vmctl_parse_common(&opts, argc, argv, 1);
-
-    if (first < 0 || first >= argc)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl vm cleanup NAME");
-    if (!vmha_vm_name_valid(argv[first]))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", argv[first]);
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_CLEANUP);
-    if (vmha_msg_add_str(req, VMHA_F_NAME, argv[first]) < 0)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, "cleaned");
-    return rc;
+    return vm_request(gopts, argc, argv, "usage: vmctl vm cleanup NAME", VMHA_MSG_VM_CLEANUP,
+                      "cleaned");
 }
 
 /* vm ban / unban: a -INFINITY location (cli-ban-VM-on-NODE, crm_resource's) through VM_SET. */
@@ -341,10 +285,7 @@ static int vm_ban(const VmctlOptions *gopts, int argc, char **argv, bool ban)
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_SET);
     if (vmha_msg_add_str(req, VMHA_F_NAME, name) < 0 || vmha_msg_add_str(req, VMHA_F_KV, kv) < 0)
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
-    int rc = vmctl_call(&opts, req, NULL);
-    if (rc == VMHA_RESULT_OK)
-        vmctl_print_ok(&opts, ban ? "banned" : "unbanned");
-    return rc;
+    return vmctl_change(&opts, req, ban ? "banned" : "unbanned");
 }
 
 int vmctl_cmd_vm_ban(const VmctlOptions *gopts, int argc, char **argv)
@@ -363,14 +304,9 @@ int vmctl_cmd_vm_move(const VmctlOptions *gopts, int argc, char **argv)
                         "[--wait [--timeout SECONDS]]";
     VmctlOptions opts = *gopts;
     VmctlMoveOptions mo = {0};
-    int first = vmctl_move_options_parse(&opts, &mo, argc, argv, "omwt", usage);
-    if (first < 0)
+    const char *name = vmctl_move_options_parse(&opts, &mo, argc, argv, "omwt", usage);
+    if (!name)
         return VMHA_RESULT_USAGE;
-    const char *name = argv[first];
-    if (!vmha_vm_name_valid(name))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad VM name '%s'", name);
-    if (mo.to && !vmha_node_name_valid(mo.to))
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "bad node name '%s'", mo.to);
 
     g_autoptr(VmhaModel) model = NULL;
     int rc = vmctl_load_live_model(&opts, "vm move", &model);

@@ -47,6 +47,7 @@ int vmctl_cmd_cluster_update(const VmctlOptions *opts, int argc, char **argv);
 /* cmd-fence.c */
 int vmctl_cmd_fence_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_remove(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_fence_set(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_list(const VmctlOptions *opts, int argc, char **argv);
 
 /* cmd-config.c */

@@ -2,75 +2,59 @@
  * following the moves through `status` until they land (--wait). */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "client.h"
 #include "moves.h"
 #include "vmattr.h"
 #include "wait.h"
 
-int vmctl_move_options_parse(VmctlOptions *opts, VmctlMoveOptions *mo, int argc, char **argv,
-                             const char *allowed, const char *usage)
+static int parse_method(const VmctlOptions *opts, const char *value, void *ret)
 {
-    static const struct option long_options[] = {
-            {"method", required_argument, NULL, 'm'},
-            {"force", no_argument, NULL, 'f'},
-            {"dry-run", no_argument, NULL, 'n'},
-            {"wait", no_argument, NULL, 'w'},
-            {"timeout", required_argument, NULL, 't'},
-            {"failback", no_argument, NULL, 'b'},
-            {"to", required_argument, NULL, 'o'},
-            {"json", no_argument, NULL, 'j'},
-            {NULL, 0, NULL, 0},
-    };
-    int c;
+    if (vmha_migration_method_from_string(value, ret) < 0)
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad method '%s': " VMHA_MIGRATION_METHODS,
+                           value),
+               -1;
+    return 0;
+}
 
+const char *vmctl_move_options_parse(VmctlOptions *opts, VmctlMoveOptions *mo, int argc,
+                                     char **argv, const char *allowed, const char *usage)
+{
+    /* Each with its letter in `allowed`. */
+    const struct {
+        char letter;
+        VmctlArg arg;
+    } all[] = {
+            {'m', VMCTL_ARG_PARSED("method", parse_method, &mo->method)},
+            {'f', VMCTL_ARG("force", VMCTL_ARG_FLAG, &mo->force)},
+            {'n', VMCTL_ARG("dry-run", VMCTL_ARG_FLAG, &mo->dry_run)},
+            {'w', VMCTL_ARG("wait", VMCTL_ARG_FLAG, &mo->wait)},
+            {'t', VMCTL_ARG("timeout", VMCTL_ARG_TIMEOUT, &mo->timeout)},
+            {'b', VMCTL_ARG("failback", VMCTL_ARG_FLAG, &mo->failback)},
+            {'o', VMCTL_ARG("to", VMCTL_ARG_STRING, &mo->to)},
+    };
+    VmctlArg args[G_N_ELEMENTS(all) + 1] = {VMCTL_ARG_END};
+    size_t n = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(all); i++)
+        if (strchr(allowed, all[i].letter))
+            args[n++] = all[i].arg;
+    args[n] = (VmctlArg)VMCTL_ARG_END;
     mo->timeout = 600;
-    optind = 0; /* 0, not 1: glibc then re-reads the optstring (main used "+") */
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        if (c != 'j' && (c == '?' || !strchr(allowed, c)))
-            return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", usage), -1;
-        switch (c) {
-        case 'm':
-            if (vmha_migration_method_from_string(optarg, &mo->method) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE,
-                                   "bad method '%s': " VMHA_MIGRATION_METHODS, optarg),
-                       -1;
-            break;
-        case 'f':
-            mo->force = true;
-            break;
-        case 'n':
-            mo->dry_run = true;
-            break;
-        case 'w':
-            mo->wait = true;
-            break;
-        case 't':
-            if (vmctl_parse_timeout(optarg, &mo->timeout) < 0)
-                return vmctl_error(opts, VMHA_RESULT_USAGE, "bad timeout '%s': 1..86400 seconds",
-                                   optarg),
-                       -1;
-            break;
-        case 'b':
-            mo->failback = true;
-            break;
-        case 'o':
-            mo->to = optarg;
-            break;
-        case 'j':
-            opts->json = true;
-            break;
-        }
-    }
-    if (argc - optind != 1)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", usage), -1;
-    return optind;
+    /* `vm move` names a VM, the others a node. */
+    VmctlWord what = strchr(allowed, 'o') ? VMCTL_WORD_VM : VMCTL_WORD_NODE;
+    const char *name = vmctl_parse_operand(opts, args, usage, what, argc, argv);
+    if (!name)
+        return NULL;
+    if (mo->to && !vmha_node_name_valid(mo->to))
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "bad node name '%s'", mo->to), NULL;
+    return name;
 }
 
 static double seconds_since(gint64 start_us)

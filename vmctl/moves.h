@@ -17,10 +17,10 @@ typedef struct {
 } VmctlMoveOptions;
 
 /* Parses the options of the three commands (each accepts those in `allowed`, a string of the
- * short letters in moves.c); returns the index of the one operand, or -1 after reporting the
- * usage error. */
-int vmctl_move_options_parse(VmctlOptions *opts, VmctlMoveOptions *mo, int argc, char **argv,
-                             const char *allowed, const char *usage);
+ * short letters in moves.c: 'o', --to, is vm move's) and checks their one operand, a VM's name
+ * for vm move, else a node's; returns it, or NULL after reporting the usage error. */
+const char *vmctl_move_options_parse(VmctlOptions *opts, VmctlMoveOptions *mo, int argc,
+                                     char **argv, const char *allowed, const char *usage);
 
 /* The node the VM runs on, alone and healthy, or -1. */
 ssize_t vmctl_running_on(const VmhaModel *m, const VmhaVm *vm);

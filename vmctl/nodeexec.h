@@ -9,8 +9,6 @@
 
 #include "vmctl.h"
 
-#define VMCTL_EXEC_TIMEOUT_S 600 /* default, and the most clusterd allows */
-
 typedef struct {
     int exit_status; /* the command's; 128 + signal when killed */
     char *message;   /* how it ended, e.g. "exited with status 0" */

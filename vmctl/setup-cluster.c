@@ -283,3 +283,172 @@ int vmctl_setup_two_left_fenced(const VmctlOptions *opts, GPtrArray *left, bool 
     *ret_ok = all;
     return 0;
 }
+
+/* ---- join and leave: the fence devices ---- */
+
+/* The fence devices as `fence list` gives them: ids and hosts (as the fencer reads them). */
+typedef struct {
+    char *id;
+    GStrv hosts;
+} FenceHosts;
+
+static void fence_hosts_free(FenceHosts *f)
+{
+    g_free(f->id);
+    g_strfreev(f->hosts);
+    g_free(f);
+}
+
+static int fence_devices(const VmctlOptions *opts, GPtrArray **ret_devices)
+{
+    json_object *list = NULL;
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_FENCE_LIST);
+    int rc = vmctl_call(opts, req, &list);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)fence_hosts_free);
+    json_object *devices = vmctl_json_get(list, "devices");
+    for (size_t i = 0; devices && i < json_object_array_length(devices); i++) {
+        json_object *d = json_object_array_get_idx(devices, i);
+        json_object *hosts = vmctl_json_get(d, "hosts");
+        FenceHosts *f = g_new0(FenceHosts, 1);
+        f->id = g_strdup(vmctl_json_str(d, "id"));
+        f->hosts = g_new0(char *, (hosts ? json_object_array_length(hosts) : 0) + 1);
+        for (size_t j = 0; hosts && j < json_object_array_length(hosts); j++)
+            f->hosts[j] = g_strdup(json_object_get_string(json_object_array_get_idx(hosts, j)));
+        if (f->id)
+            g_ptr_array_add(out, f);
+        else
+            fence_hosts_free(f);
+    }
+    json_object_put(list);
+    *ret_devices = out;
+    return VMHA_RESULT_OK;
+}
+
+/* `vmctl fence set ID --hosts H1,H2...` [--force], as a step: its failure is reported by the
+ * command itself. */
+static bool fence_set(const VmctlSetupRun *run, const char *id, char *const *hosts)
+{
+    g_autofree char *list = g_strjoinv(",", (char **)hosts);
+    char *argv[] = {"fence set", (char *)id, "--hosts", list, NULL};
+    VmctlOptions plain = *run->opts;
+    plain.json = false;
+    return vmctl_cmd_fence_set(&plain, 4, argv) == VMHA_RESULT_OK;
+}
+
+static bool covers(const FenceHosts *f, const char *node)
+{
+    return g_strv_contains((const char *const *)f->hosts, node);
+}
+
+/* A device that fences every member and not node yet. One without hosts fences no node (the
+ * fencer never guesses). */
+static bool shared(const FenceHosts *f, const GPtrArray *members, const char *node)
+{
+    bool all = f->hosts[0] && !covers(f, node);
+    for (guint i = 0; all && i < members->len; i++)
+        all = covers(f, ((const VmctlSetupNode *)g_ptr_array_index(members, i))->h.name);
+    return all;
+}
+
+int vmctl_setup_fence_shared(const VmctlOptions *opts, const GPtrArray *members, const char *node,
+                             GPtrArray *ret_ids)
+{
+    g_autoptr(GPtrArray) devices = NULL;
+    int rc = fence_devices(opts, &devices);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    for (guint d = 0; d < devices->len; d++) {
+        const FenceHosts *f = g_ptr_array_index(devices, d);
+        if (shared(f, members, node))
+            g_ptr_array_add(ret_ids, g_strdup(f->id));
+    }
+    return VMHA_RESULT_OK;
+}
+
+int vmctl_setup_fence_join(VmctlSetupRun *run, const GPtrArray *members, const char *node,
+                           GPtrArray *ret_added, GPtrArray *ret_warnings)
+{
+    g_autoptr(GPtrArray) devices = NULL;
+    int rc = fence_devices(run->opts, &devices);
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    for (guint d = 0; d < devices->len; d++) {
+        const FenceHosts *f = g_ptr_array_index(devices, d);
+        if (!shared(f, members, node))
+            continue;
+        g_autoptr(GPtrArray) hosts = g_ptr_array_new();
+        for (size_t i = 0; f->hosts[i]; i++)
+            g_ptr_array_add(hosts, f->hosts[i]);
+        g_ptr_array_add(hosts, (char *)node);
+        g_ptr_array_add(hosts, NULL);
+        g_autofree char *before = g_strjoinv(",", f->hosts);
+        vmctl_setup_progress(run, "adding %s to fence device %s (it fences %s)", node, f->id,
+                             before);
+        if (fence_set(run, f->id, (char *const *)hosts->pdata))
+            g_ptr_array_add(ret_added, g_strdup(f->id));
+        else
+            g_ptr_array_add(ret_warnings,
+                            g_strdup_printf("%s was not added to fence device %s: vmctl fence set "
+                                            "%s --hosts %s,%s",
+                                            node, f->id, f->id, before, node));
+    }
+    /* What the database says now, whatever the steps above did. */
+    g_clear_pointer(&devices, g_ptr_array_unref);
+    if ((rc = fence_devices(run->opts, &devices)) != VMHA_RESULT_OK)
+        return rc;
+    bool covered = false;
+    for (guint d = 0; d < devices->len && !covered; d++)
+        covered = covers(g_ptr_array_index(devices, d), node);
+    if (covered)
+        vmctl_setup_progress(run, "%s has a fence device", node);
+    else
+        g_ptr_array_add(ret_warnings,
+                        g_strdup_printf("no fence device fences %s: if it is lost, its VMs are "
+                                        "started elsewhere only after its self-fence timeout; "
+                                        "add one: vmctl fence add ID AGENT --hosts %s "
+                                        "[NAME=VALUE...]",
+                                        node, node));
+    return VMHA_RESULT_OK;
+}
+
+int vmctl_setup_fence_leave(VmctlSetupRun *run, const char *node, GPtrArray *ret_warnings)
+{
+    g_autoptr(GPtrArray) devices = NULL;
+    int rc = fence_devices(run->opts, &devices);
+    guint changed = 0;
+
+    if (rc != VMHA_RESULT_OK)
+        return rc;
+    for (guint d = 0; d < devices->len; d++) {
+        const FenceHosts *f = g_ptr_array_index(devices, d);
+        if (!covers(f, node))
+            continue;
+        g_autoptr(GPtrArray) rest = g_ptr_array_new();
+        for (size_t i = 0; f->hosts[i]; i++)
+            if (strcmp(f->hosts[i], node) != 0)
+                g_ptr_array_add(rest, f->hosts[i]);
+        g_ptr_array_add(rest, NULL);
+        bool ok;
+        changed++;
+        if (rest->len > 1) {
+            vmctl_setup_progress(run, "taking %s out of fence device %s", node, f->id);
+            ok = fence_set(run, f->id, (char *const *)rest->pdata);
+        } else {
+            /* It fenced nothing but the node that left. */
+            vmctl_setup_progress(run, "removing fence device %s (it fenced only %s)", f->id, node);
+            char *argv[] = {"fence remove", f->id, "--force", NULL};
+            VmctlOptions plain = *run->opts;
+            plain.json = false;
+            ok = vmctl_cmd_fence_remove(&plain, 3, argv) == VMHA_RESULT_OK;
+        }
+        if (!ok)
+            g_ptr_array_add(
+                    ret_warnings,
+                    g_strdup_printf("fence device %s still names %s, which left", f->id, node));
+    }
+    if (!changed)
+        vmctl_setup_progress(run, "no fence device names %s", node);
+    return VMHA_RESULT_OK;
+}

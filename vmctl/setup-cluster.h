@@ -31,3 +31,18 @@ int vmctl_setup_add_fence_device(VmctlSetupRun *run, const char *agent, GPtrArra
 int vmctl_setup_vms_on(const VmctlOptions *opts, const char *node, char **ret_list);
 /* Whether a fence device covers every node of left (names): two nodes need one. */
 int vmctl_setup_two_left_fenced(const VmctlOptions *opts, GPtrArray *left, bool *ret_ok);
+/* The ids of the fence devices that fence every node of members (VmctlSetupNode*) and not node:
+ * the shared ones (a PDU, one agent for every host) a joining node is added to. Appended to
+ * ret_ids (g_free). A VMHA_RESULT_* code, the reason reported. */
+int vmctl_setup_fence_shared(const VmctlOptions *opts, const GPtrArray *members, const char *node,
+                             GPtrArray *ret_ids);
+/* join, once node is in the database: node added (`fence set`) to every shared device (above);
+ * their ids appended to ret_added. What is worth a warning (a device it was not added to; node
+ * fenced by no device afterwards, with the command that adds one) is appended to ret_warnings.
+ * Progress lines as the other steps. A VMHA_RESULT_* code when the devices cannot be read. */
+int vmctl_setup_fence_join(VmctlSetupRun *run, const GPtrArray *members, const char *node,
+                           GPtrArray *ret_added, GPtrArray *ret_warnings);
+/* leave, once node is out of the cluster: node taken out of every device's hosts (`fence set`),
+ * a device that fenced node alone removed (`fence remove --force`: leave runs as root). clusterd
+ * does the same when the database forgets the node (lib/cibnodes.h): this finds what is left. */
+int vmctl_setup_fence_leave(VmctlSetupRun *run, const char *node, GPtrArray *ret_warnings);

@@ -54,6 +54,9 @@ int vmctl_setup_add_put_file(GString *s, const char *path, const char *mode, con
     return 0;
 }
 
+/* openssl req's new key, the CA's and every host's alike: an unencrypted P-256 EC key. */
+#define NEW_KEY "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"
+
 /* A key and certificate for node (server and client: libvirt uses both), signed by the CA in
  * dir (cacert.pem, cakey.pem); written to dir/NAME-cert.pem, dir/NAME-key.pem. */
 int vmctl_setup_make_node_cert(const char *dir, const VmctlSetupNode *n, char **ret_error)
@@ -80,21 +83,8 @@ int vmctl_setup_make_node_cert(const char *dir, const VmctlSetupNode *n, char **
         *ret_error = g_strdup("cannot write a temporary file");
         return -1;
     }
-    const char *req[] = {"openssl",
-                         "req",
-                         "-new",
-                         "-newkey",
-                         "ec",
-                         "-pkeyopt",
-                         "ec_paramgen_curve:prime256v1",
-                         "-nodes",
-                         "-keyout",
-                         key,
-                         "-out",
-                         csr,
-                         "-subj",
-                         subj,
-                         NULL};
+    const char *req[] = {"openssl", "req", NEW_KEY, "-keyout", key,
+                         "-out",    csr,   "-subj", subj,      NULL};
     const char *sign[] = {"openssl", "x509",     "-req", "-in",         csr,    "-CA",
                           ca,        "-CAkey",   cakey,  "-set_serial", serial, "-days",
                           "3650",    "-extfile", ext,    "-out",        cert,   NULL};
@@ -108,27 +98,14 @@ int vmctl_setup_make_ca(const char *dir, const char *cluster, char **ret_error)
     g_autofree char *key = g_strdup_printf("%s/cakey.pem", dir);
     g_autofree char *cert = g_strdup_printf("%s/cacert.pem", dir);
     g_autofree char *subj = g_strdup_printf("/O=vmha/CN=vmha cluster %s CA", cluster);
-    const char *argv[] = {"openssl",
-                          "req",
-                          "-x509",
-                          "-new",
-                          "-newkey",
-                          "ec",
-                          "-pkeyopt",
-                          "ec_paramgen_curve:prime256v1",
-                          "-nodes",
-                          "-keyout",
-                          key,
-                          "-out",
-                          cert,
-                          "-days",
-                          "3650",
-                          "-subj",
-                          subj,
-                          "-addext",
-                          "basicConstraints=critical,CA:TRUE",
-                          "-addext",
-                          "keyUsage=critical,keyCertSign,cRLSign",
+    const char *argv[] = {"openssl", "req",
+                          "-x509",   NEW_KEY,
+                          "-keyout", key,
+                          "-out",    cert,
+                          "-days",   "3650",
+                          "-subj",   subj,
+                          "-addext", "basicConstraints=critical,CA:TRUE",
+                          "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                           NULL};
     return vmctl_setup_run_local(argv, ret_error);
 }

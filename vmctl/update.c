@@ -246,7 +246,7 @@ static int update_node(const Update *u, NodeReport *r, size_t i, size_t n)
     progress(u, "%s: drained in %.1f s; running: %s", node, r->drain_s, u->command);
     VmctlExecResult res = {0};
     t = g_get_monotonic_time();
-    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMCTL_EXEC_TIMEOUT_S), &res,
+    rc = vmctl_node_exec(u->opts, node, u->command, MIN(u->timeout, VMHA_EXEC_TIMEOUT_S), &res,
                          NULL);
     r->command_s = seconds_since(t);
     if (rc != VMHA_RESULT_OK) {

@@ -187,6 +187,14 @@ static const VmctlOption fence_remove_options[] = {
         OPT_JSON,
         OPT_END,
 };
+static const VmctlOption fence_set_options[] = {
+        {"hosts", required_argument, "NODE[,NODE...]", VMCTL_WORD_NODES, NULL,
+         "the nodes this device powers off from now on (required)"},
+        {"force", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "take out even a node no other device fences (root)"},
+        OPT_JSON,
+        OPT_END,
+};
 static const VmctlOption simulate_options[] = {
         {"cib", required_argument, "FILE", VMCTL_WORD_FILE, NULL,
          "plan on this CIB file instead of the live database"},
@@ -398,6 +406,12 @@ static const VmctlCommand commands[] = {
          .usage = "ID [--force]",
          .summary = "remove a fence device (root --force: the only one of a node)",
          .options = fence_remove_options,
+         .operands = {VMCTL_WORD_FENCE}},
+        {.name = "fence set",
+         .run = vmctl_cmd_fence_set,
+         .usage = "ID --hosts NODE[,NODE...] [--force]",
+         .summary = "change the nodes a fence device powers off, keeping its options",
+         .options = fence_set_options,
          .operands = {VMCTL_WORD_FENCE}},
         {.name = "fence list",
          .run = vmctl_cmd_fence_list,

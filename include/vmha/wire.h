@@ -21,6 +21,9 @@
 #define VMHA_WIRE_MAX_REPLY_SIZE (256u * 1024 * 1024)
 #define VMHA_WIRE_MAX_FIELDS     512
 
+/* NODE_EXEC's longest and default timeout, seconds: clusterd refuses more, vmctl offers no more. */
+#define VMHA_EXEC_TIMEOUT_S 600
+
 typedef enum {
     /* vmctl -> clusterd: reads */
     VMHA_MSG_STATUS = 1,
@@ -30,9 +33,13 @@ typedef enum {
     /* The CIB with the live facts (quorum, node states) put in: reply field VMHA_F_CIB. */
     VMHA_MSG_CIB_QUERY = 5,
     VMHA_MSG_FENCE_LIST = 6, /* stonith primitives: reply VMHA_F_JSON */
+    /* vmctl -> clusterd: a write numbered among the reads, since 16..31 are taken and 32 up are
+     * clusterd's own (vmha_msg_type_is_internal). F_NAME id, F_KV [force=on], F_NODE the hosts,
+     * repeated: the device's pcmk_host_list becomes exactly these */
+    VMHA_MSG_FENCE_SET = 7,
     /* the cluster event log: F_KV since_seq=N, since_time=SECONDS, vm=NAME, node=NAME (each
      * optional); reply VMHA_F_JSON {"events": [...], "last_seq": N} (docs/vmctl.md, "events") */
-    VMHA_MSG_EVENTS = 7,
+    VMHA_MSG_EVENTS = 8,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
@@ -46,8 +53,8 @@ typedef enum {
     VMHA_MSG_NODE_RESUME = 28, /* F_NODE: the node takes VMs again */
     /* F_NAME; F_NODE the target (optional); F_KV from=NODE (where it runs now), method=... */
     VMHA_MSG_VM_MOVE = 29,
-    /* F_NODE, F_COMMAND: run COMMAND on NODE through its clusterd (root only, not a write);
-     * reply F_EXIT_STATUS, F_OUTPUT */
+    /* F_NODE, F_COMMAND, F_KV timeout=S (1..VMHA_EXEC_TIMEOUT_S, the default): run COMMAND on
+     * NODE through its clusterd (root only, not a write); reply F_EXIT_STATUS, F_OUTPUT */
     VMHA_MSG_NODE_EXEC = 30,
     /* F_KV KEY=VALUE (empty value: back to the default): cluster properties; with F_NODE, that
      * node's capacity (memory, cpu) */

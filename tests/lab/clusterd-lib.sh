@@ -135,3 +135,21 @@ cl_domain_xml() {
 XML
     echo "$f"
 }
+
+# cl_fill_database NODE DEVICES HOSTS: a database far over what a socket buffers or one message
+# holds, written through vmctl on node NODE: DEVICES fence devices big0, big1, ... covering HOSTS,
+# each with 80 options of 4000 bytes (random text: base64 of random bytes, which compresses to
+# about 3/4), so about DEVICES x 330 KB. Fails the test when a write is refused.
+cl_fill_database() {
+    local node=$1 devices=$2 hosts=$3
+    python3 - "$VMCTL" "$VMHA_LAB" "$devices" "$hosts" >"$CL_DIR/fill.sh" <<'PY'
+import base64, os, shlex, sys
+vmctl, lab, devices, hosts = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+for i in range(devices):
+    opts = ["j%d=%s" % (j, base64.b64encode(os.urandom(3000)).decode()[:4000]) for j in range(1, 81)]
+    print(" ".join(shlex.quote(a) for a in
+                   [vmctl, "fence", "add", "big%d" % i, "fence_lab", "--hosts", hosts, "lab=" + lab] + opts),
+          "|| exit 1")
+PY
+    cl_exec "$node" sh "$CL_DIR/fill.sh" >"$CL_DIR/fill.out" 2>&1 || { cat "$CL_DIR/fill.out" >&2; cl_fail "filling the database"; }
+}

@@ -190,6 +190,17 @@ rl_all_in_sync() {
     done
 }
 
+# rl_membership_ms NODE SINCE_MS MEMBERS: Unix ms of the first new membership of MEMBERS nodes
+# in NODE's corosync.log (`[QUORUM] Members[MEMBERS]`) at or after SINCE_MS; 1 if none.
+rl_membership_ms() {
+    local line ms
+    while read -r line; do
+        ms=$(date -u -d "$(cut -c1-19 <<<"$line")" +%s%3N) || continue
+        [ "$ms" -ge "$2" ] && { echo "$ms"; return 0; }
+    done < <(grep -a "\[QUORUM\] Members\[$3\]" "$RL_VAR/nodes/$1/var/log/corosync/corosync.log")
+    return 1
+}
+
 # --- fencing ----------------------------------------------------------------------------------
 
 # Lines of the lab's fence log about NODE: "TS fence ACTION NODE by BY [done rc=N]".

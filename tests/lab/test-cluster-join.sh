@@ -4,7 +4,9 @@
 # checker samples throughout:
 #  a. `vmctl cluster join n4`: every node's corosync.conf lists n4 (reloaded, 4 votes), clusterd
 #     adds n4 to the database on every copy (corosync's nodelist changed after the database
-#     existed), n4 is in sync and has probed every VM; no guest moved or rebooted meanwhile;
+#     existed), n4 is in sync and has probed every VM; no guest moved or rebooted meanwhile; the
+#     shared fence device (lab-fence, fencing n1..n3) now fences n4 too, with its options kept,
+#     and join's --json document says so, with no warning;
 #  b. `vmctl cluster leave n2`: n2 is drained first (sjb and sjc move by quick migration: their
 #     counters go on, no boot), its corosync and clusterd stop, its cluster files are gone; the
 #     others' corosync.conf and database no longer list it (3 votes), and the fence device no
@@ -32,7 +34,8 @@ rl_log "guests running: $(rl_where_now)"
 
 # a. join.
 t0=$(rl_now_ms)
-vmctl_on n1 cluster join n4 >"$RL_DIR/join.out" 2>&1 || { cat "$RL_DIR/join.out"; rl_fail "cluster join n4"; }
+vmctl_on n1 cluster join n4 --json >"$RL_DIR/join.json" 2>"$RL_DIR/join.out" ||
+    { cat "$RL_DIR/join.out" "$RL_DIR/join.json"; rl_fail "cluster join n4"; }
 rl_log "cluster join n4: $(($(rl_now_ms) - t0)) ms"
 sed 's/^/    /' "$RL_DIR/join.out"
 for n in n1 n2 n3 n4; do
@@ -46,8 +49,23 @@ rl_placed "sja=n1 sjb=n2 sjc=n2" || rl_fail "a guest moved during the join: $(rl
 for vm in $RL_VMS; do
     [ "$(rl_boots "$vm")" = "${RL_BOOTS[$vm]}" ] || rl_fail "$vm rebooted during the join"
 done
-rl_log "ok: a. n4 joined: 4 votes, in every copy of the database, probed; nothing moved"
-vmctl_on n1 fence add n4-fence fence_lab --hosts n4 "lab=$VMHA_LAB" >/dev/null || rl_fail "fence add n4-fence"
+python3 - "$RL_DIR/join.json" <<'PY' || { cat "$RL_DIR/join.json"; rl_fail "join's --json document"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] and d["result"] == "joined", d
+assert d["fence_devices"] == ["lab-fence"] and d["warnings"] == [], d
+PY
+grep -q "adding n4 to fence device lab-fence" "$RL_DIR/join.out" || rl_fail "no progress line for the fence device"
+for n in n1 n4; do
+    vmctl_on "$n" fence list --json | python3 -c '
+import json, sys
+d = {x["id"]: x for x in json.load(sys.stdin)["devices"]}
+f = d["lab-fence"]
+assert sorted(f["hosts"]) == ["n1", "n2", "n3", "n4"], f
+assert f["agent"] == "fence_lab" and f["options"] == {"lab": sys.argv[1]}, f' "$VMHA_LAB" ||
+        rl_fail "$n: lab-fence does not fence n1..n4 with its option kept"
+done
+rl_log "ok: a. n4 joined: 4 votes, in every copy of the database, probed, fenced by lab-fence; nothing moved"
 
 # b. leave.
 declare -A before
@@ -73,7 +91,7 @@ done
 vmctl_on n1 fence list --json | python3 -c '
 import json, sys
 d = {x["id"]: x["hosts"] for x in json.load(sys.stdin)["devices"]}
-sys.exit(0 if "n2" not in d["lab-fence"] and d["lab-fence"] else 1)' || rl_fail "lab-fence still covers n2"
+sys.exit(0 if sorted(d["lab-fence"]) == ["n1", "n3", "n4"] else 1)' || rl_fail "lab-fence does not fence exactly n1, n3, n4"
 rl_log "ok: b. n2 drained (sjb, sjc migrated, counters continued) and out of corosync and the database"
 
 # c.

@@ -85,7 +85,7 @@ rl_wait 90 "sg running on n1 or n2" rl_really_elsewhere sg n3
 rl_check_recovered "$t0" n3 sg
 rl_log "ok: d. sg restarted on $(rl_node_of sg) after n3's fence"
 # fence_lab's reboot powers n3 on again: its services come back by themselves.
-"$LAB" status | grep -q '^n3: running' || rl_start n3
+"$LAB" status | grep >/dev/null '^n3: running' || rl_start n3
 rl_wait 90 "n3 back: quorate with 3 votes" su_quorate n3 3
 rl_wait 90 "n3's clusterd back in sync" rl_quorate_in_sync n3
 rl_log "ok: d. n3 back in the cluster after its power cut, services started at power-on"

@@ -37,7 +37,7 @@ lose() {
     rl_wait 30 "$alive alone quorate" su_quorate "$alive" 1
     rl_wait 90 "tw running on $alive" rl_really_on tw "$alive"
     rl_check_recovered "$t0" "$dead" tw
-    "$LAB" status | grep -q "^$dead: running" || rl_start "$dead"
+    "$LAB" status | grep >/dev/null "^$dead: running" || rl_start "$dead"
     rl_wait 90 "$dead back in the cluster" eval "su_quorate n1 2 && su_quorate n2 2"
     rl_wait 90 "both in sync" eval "rl_quorate_in_sync n1 && rl_quorate_in_sync n2"
 }

@@ -9,18 +9,9 @@ cl_skip_unless_possible
 cl_up 3
 for n in 1 2 3; do cl_wait 60 "n$n quorate, in sync, with a leader" cl_quorate_in_sync "$n"; done
 
-# The issue's repro, a little larger: fence devices for n3 with 80 options of 4000 bytes each
-# (random text: base64 of random bytes, which compresses to about 3/4). 16 x 80 x 4 KB = 5.2 MB.
-python3 - "$VMCTL" "$VMHA_LAB" >"$CL_DIR/fill.sh" <<'PY'
-import base64, os, shlex, sys
-vmctl, lab = sys.argv[1:3]
-for i in range(16):
-    opts = ["j%d=%s" % (j, base64.b64encode(os.urandom(3000)).decode()[:4000]) for j in range(1, 81)]
-    print(" ".join(shlex.quote(a) for a in
-                   [vmctl, "fence", "add", "big%d" % i, "fence_lab", "--hosts", "n3", "lab=" + lab] + opts),
-          "|| exit 1")
-PY
-cl_exec 1 sh "$CL_DIR/fill.sh" >"$CL_DIR/fill.out" 2>&1 || { cat "$CL_DIR/fill.out" >&2; cl_fail "filling the database"; }
+# The issue's repro, a little larger: 16 fence devices for n3 with 80 options of 4000 bytes each.
+# 16 x 80 x 4 KB = 5.2 MB.
+cl_fill_database 1 16 n3
 size=$(cl_exec 1 stat -c %s /var/lib/vmha/cib.xml)
 [ "$size" -gt $((4 * 1024 * 1024 + 512 * 1024)) ] || cl_fail "the database is only $size bytes"
 cl_wait 30 "all agree at $size bytes" cl_agree 1 2 3
@@ -38,7 +29,7 @@ cl_has_vm 3 late1 || cl_fail "n3 lacks the write it missed"
 cl_exec 3 grep -q "adopted the database from node" /var/log/vmha/clusterd.log ||
     cl_fail "n3 did not adopt the database"
 # The source: the newest copy, lowest node id: n1.
-cl_exec 1 grep "sending the database:" /var/log/vmha/clusterd.log | tail -n 1 | grep -q "chunks" ||
+cl_exec 1 grep "sending the database:" /var/log/vmha/clusterd.log | tail -n 1 | grep >/dev/null "chunks" ||
     cl_fail "n1 did not send the database in chunks"
 cl_log "n3 restarted and adopted the $size-byte database: $(cl_exec 3 grep 'adopted the database' /var/log/vmha/clusterd.log | tail -n 1 | sed 's/.*adopted/adopted/')"
 

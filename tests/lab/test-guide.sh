@@ -5,7 +5,8 @@
 # samples throughout: web1 never runs twice):
 #   cluster setup: n1..n3 quorate and in sync;   node drain n3: web1 migrated off n3, no boot;
 #   node resume n3 --failback: web1 back on n3;  lab kill n3: n3 fenced, web1 restarted elsewhere;
-#   cluster join n4: 4 votes, n4 in the database; cluster leave n2: n2 out of corosync and database.
+#   cluster join n4: 4 votes, n4 in the database and in lab-fence's hosts;
+#   cluster leave n2: n2 out of corosync and database.
 . "$(dirname "$0")/setup-lib.sh" sg
 RL_VMS="web1"
 GUIDE=$RL_REPO/docs/GUIDE.md
@@ -46,6 +47,11 @@ check_after() {
     "vmctl cluster join n4")
         for n in n1 n2 n3 n4; do rl_wait 30 "$n with 4 votes" su_quorate "$n" 4; done
         rl_wait 30 "n4 in the database" su_db_nodes_are n1 "n1 n2 n3 n4"
+        vmctl_on n1 fence list --json | python3 -c '
+import json, sys
+d = {x["id"]: x["hosts"] for x in json.load(sys.stdin)["devices"]}
+sys.exit(0 if sorted(d["lab-fence"]) == ["n1", "n2", "n3", "n4"] else 1)' ||
+            rl_fail "join did not add n4 to lab-fence"
         ;;
     "vmctl cluster leave n2")
         for n in n1 n3 n4; do rl_wait 30 "$n with 3 votes" su_quorate "$n" 3; done

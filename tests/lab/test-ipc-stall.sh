@@ -19,16 +19,7 @@ chmod 755 "$CL_DIR" # the scripts below run as nobody too
 as_nobody() { cl_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 # A database well over what a socket buffers (~200 KB): 4 fence devices, 80 options of 4000 bytes.
-python3 - "$VMCTL" "$VMHA_LAB" >"$CL_DIR/fill.sh" <<'PY'
-import base64, os, shlex, sys
-vmctl, lab = sys.argv[1:3]
-for i in range(4):
-    opts = ["j%d=%s" % (j, base64.b64encode(os.urandom(3000)).decode()[:4000]) for j in range(1, 81)]
-    print(" ".join(shlex.quote(a) for a in
-                   [vmctl, "fence", "add", "big%d" % i, "fence_lab", "--hosts", "n1", "lab=" + lab] + opts),
-          "|| exit 1")
-PY
-cl_exec 1 sh "$CL_DIR/fill.sh" >"$CL_DIR/fill.out" 2>&1 || { cat "$CL_DIR/fill.out" >&2; cl_fail "filling the database"; }
+cl_fill_database 1 4 n1
 cl_log "database: $(cl_exec 1 stat -c %s /var/lib/vmha/cib.xml) bytes"
 
 cat >"$CL_DIR/stall.py" <<'PY'

@@ -31,7 +31,7 @@ rl_log "libvirtd on n1 started again $(($(rl_now_ms) - t0)) ms after the kill"
 rl_wait 60 "n1's libvirtd answers" "$LAB" exec n1 virsh -q version
 # Monitors met the outage and waited (the agent's note, logged by clusterd), and succeeded after.
 rl_wait 30 "a monitor on n1 that waited for libvirtd" \
-    eval "tail -n +$((lines + 1)) '$n1log' | grep -q 'libvirtd unreachable'"
+    eval "tail -n +$((lines + 1)) '$n1log' | grep >/dev/null 'libvirtd unreachable'"
 tail -n +"$((lines + 1))" "$n1log" | grep 'libvirtd' | sed 's/^/    | /'
 rl_stable 15
 if tail -n +"$((lines + 1))" "$n1log" | grep -E 'monitor of v[a-c] failed|running stop'; then

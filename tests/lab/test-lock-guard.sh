@@ -43,7 +43,7 @@ rl_wait 60 "vx failed on n3 with the agent's reason" why_has
 table=$(vmctl_on n2 status)
 printf '%s\n' "$table" | sed -n '/^VM /,$p' | sed 's/^/    | /'
 # The WHY column wraps under itself: join the lines before looking for the reason.
-tr -s ' \n' ' ' <<<"$table" | grep -q 'last failure: start on n3: libvirt has no lock manager' ||
+tr -s ' \n' ' ' <<<"$table" | grep >/dev/null 'last failure: start on n3: libvirt has no lock manager' ||
     rl_fail "vmctl status does not show the exit reason in vx's WHY"
 rl_really_nowhere vx || rl_fail "vx runs somewhere: $(rl_where_now)"
 rl_log "vx refused on n3; vmctl status shows why"
@@ -56,7 +56,7 @@ lease=$RL_SHARED/.lockspace/$(printf %s "$disk" | sha256sum | cut -d' ' -f1)
 [ -f "$lease" ] || rl_fail "no lease file $lease for vx's disk in the shared lockspace"
 ino=$(stat -c %i "$lease")
 holders=$(awk -v ino="$ino" '$2 == "POSIX" && $4 == "WRITE" && $6 ~ (":" ino "$") {print $5}' /proc/locks)
-[ -n "$holders" ] && ps -o comm= -p $holders | grep -qx virtlockd ||
+[ -n "$holders" ] && ps -o comm= -p $holders | grep >/dev/null -x virtlockd ||
     rl_fail "no virtlockd holds the lease on $lease (holders: '$holders')"
 n1_lockd=$("$LAB" exec n1 pidof virtlockd)
 rl_log "the lease $lease is held by virtlockd (host pid $holders; n1's virtlockd is pid $n1_lockd in n1)"

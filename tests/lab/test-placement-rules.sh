@@ -93,7 +93,7 @@ for vm in $victims; do
 done
 rl_status_check "$witness" "any(n['name'] == '$victim' and n['state'] == 'unclean' for n in d['nodes'])" ||
     rl_fail "$victim is not shown unclean"
-vmctl_on "$witness" status | grep -q "^MAINTENANCE MODE: nothing is started, stopped, moved or fenced" ||
+vmctl_on "$witness" status | grep >/dev/null "^MAINTENANCE MODE: nothing is started, stopped, moved or fenced" ||
     rl_fail "vmctl status has no maintenance mode banner"
 vmctl_on "$witness" status | sed 's/^/    /'
 # The leader has planned since the loss (the status above is its engine's view too); now the

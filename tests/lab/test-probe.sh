@@ -41,7 +41,7 @@ cl_log "probes: pra found on n2, on every node's copy"
 started='v["prb"]["running_on"] == ["n2"] and v["pra"]["running_on"] == ["n2"]'
 cl_wait 60 "the leader started prb on n2; pra still only on n2" vm_check 1 "$started"
 for n in 1 3; do
-    cl_exec "$n" virsh list --name | grep -qx pra && cl_fail "pra started a second time, on n$n"
+    cl_exec "$n" virsh list --name | grep >/dev/null -x pra && cl_fail "pra started a second time, on n$n"
 done
 cl_log "prb started on n2 by the leader; pra never started again"
 

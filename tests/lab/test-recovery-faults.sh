@@ -37,8 +37,8 @@ for vm in $victims; do
     fi
 done
 # The fence (reboot) powered n3 on again, still cut off: alone it has no quorum and starts nothing.
-"$LAB" status | grep -q "^n3: running" || rl_start n3
-rl_wait 60 "n3 running, not quorate" eval '"$LAB" status | grep -q "^n3: running, not quorate"'
+"$LAB" status | grep >/dev/null "^n3: running" || rl_start n3
+rl_wait 60 "n3 running, not quorate" eval '"$LAB" status | grep >/dev/null "^n3: running, not quorate"'
 rl_stable 3
 ! grep -q " n3$" <(rl_real_where) || rl_fail "n3 runs a VM without quorum"
 rl_log "n3 up again behind the partition, without quorum, runs nothing"

@@ -4,7 +4,8 @@
 # bad option, non-root) change nothing; remove takes it away everywhere. Who may do what with
 # fence devices (issue 11, defect 3): an agent is a name from the trusted agent directories, never
 # a path, for root and the admin group alike, also in a request that bypasses vmctl; the only
-# device of a node goes only by root's --force. Then the other writes
+# device of a node goes, or loses that node (fence set), only by root's --force; fence set keeps
+# the device's options. Then the other writes
 # of vmctl against the live cluster: vm cleanup, vm stop --wait, node fence (request recorded on
 # the node, root only, confirmation), and vmctl status (table, --json, --watch).
 . "$(dirname "$0")/clusterd-lib.sh"
@@ -33,9 +34,9 @@ d = d[0]
 assert d["id"] == "lab" and d["agent"] == sys.argv[2] and d["hosts"] == ["n1", "n2"], d
 assert d["options"] == {"lab": sys.argv[3], "passwd": "(hidden)"}, d
 PY
-vmctl_on 2 fence list | grep -q "^lab .*n1,n2" || cl_fail "fence list table"
+vmctl_on 2 fence list | grep >/dev/null "^lab .*n1,n2" || cl_fail "fence list table"
 # Pacemaker's tools read the stored copy: the device is a stonith resource there.
-cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep -q 'class="stonith"' ||
+cl_exec 2 env CIB_file=/var/lib/vmha/cib.xml cibadmin -Q -o resources | grep >/dev/null 'class="stonith"' ||
     cl_fail "cibadmin does not see the device"
 cl_log "added on n1, listed on n2"
 
@@ -139,8 +140,9 @@ admin_rc() { # admin_rc RC WHAT ARGS...: vmctl on n1 as nobody:nogroup (admin gr
     cl_exec 1 setpriv --reuid=nobody --regid=nogroup --clear-groups "$VMCTL" "$@" >"$CL_DIR/out" 2>"$CL_DIR/err" || rc=$?
     [ "$rc" -eq "$want" ] || cl_fail "admin $what: exit $rc, wanted $want: $(cat "$CL_DIR/err")"
 }
-# raw_rc RC TYPE KV...: a FENCE_ADD (22, id x, hosts n1) or FENCE_REMOVE (23, id lab-fence) sent
-# to n1's socket as nobody:nogroup without vmctl's own checks; clusterd answers RC.
+# raw_rc RC TYPE KV...: a FENCE_ADD (22, id x, hosts n1), FENCE_REMOVE (23, id lab-fence) or
+# FENCE_SET (7, id lab-fence, hosts n1) sent to n1's socket as nobody:nogroup without vmctl's own
+# checks; clusterd answers RC.
 raw_rc() {
     local want=$1 got
     shift
@@ -150,7 +152,7 @@ def field(tag, v): return struct.pack("<HHI", tag, 0, len(v)) + v
 t = int(sys.argv[1])
 fields = [field(1, b"x" if t == 22 else b"lab-fence")]
 fields += [field(7, kv.encode()) for kv in sys.argv[2:]]
-if t == 22: fields.append(field(20, b"n1"))
+if t in (22, 7): fields.append(field(20, b"n1"))
 body = b"".join(fields)
 s = socket.socket(socket.AF_UNIX); s.connect("/run/vmha/clusterd.sock")
 s.sendall(struct.pack("<IHHHHI", 0x41484d56, 1, t, len(fields), 0, len(body)) + body)
@@ -182,17 +184,37 @@ admin_rc 5 "--force" fence remove lab-fence --force
 raw_rc 5 23 force=on
 admin_rc 1 "replacing a device" fence add lab-fence fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
 admin_rc 5 "replacing a device with --force" fence add lab-fence fence_lab --hosts n1,n2 --force
+# fence set: taking a node out of its only device is the same decision as removing it.
+admin_rc 7 "taking n2 out of its only device" fence set lab-fence --hosts n1
+grep -q "'lab-fence' is the only one fencing n2" "$CL_DIR/err" || cl_fail "admin set: $(cat "$CL_DIR/err")"
+admin_rc 5 "fence set --force" fence set lab-fence --hosts n1 --force
+raw_rc 5 7 force=on
+expect_rc 7 "root: taking n2 out of its only device without --force" 2 fence set lab-fence --hosts n1
+expect_rc 6 "fence set: an unknown node" 1 fence set lab-fence --hosts n1,n2,n7
+expect_rc 6 "fence set: an unknown device" 1 fence set nosuch --hosts n1
+expect_rc 2 "fence set: a node twice" 1 fence set lab-fence --hosts n1,n1
 expect_rc 7 "root: removing the only device without --force" 2 fence remove lab-fence
 [ "$(cl_dbid 1)" = "$dbid" ] || cl_fail "a refused fence request changed the database"
 # The admin group may add and remove devices by name while another one covers the nodes.
 admin_rc 0 "adding a second device" fence add lab2 fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
+admin_rc 0 "taking n2 out of a device another one backs up" fence set lab2 --hosts n1
+vmctl_on 2 fence list | grep >/dev/null "^lab2 .* n1 " || cl_fail "lab2 does not fence n1 alone: $(vmctl_on 2 fence list)"
 admin_rc 0 "removing the second device" fence remove lab2
 # Root replaces the device in place with --force, and may remove it.
 expect_rc 0 "root: replacing with --force" 2 fence add lab-fence fence_lab --force --hosts n1,n2 "lab=$VMHA_LAB" power_timeout=20
-vmctl_on 1 fence list | grep -q "^lab-fence .*power_timeout=20" || cl_fail "lab-fence not replaced: $(vmctl_on 1 fence list)"
+vmctl_on 1 fence list | grep >/dev/null "^lab-fence .*power_timeout=20" || cl_fail "lab-fence not replaced: $(vmctl_on 1 fence list)"
+# Root takes n2 out with --force and puts it back; the options (the lab's name) stay untouched.
+expect_rc 0 "root: fence set --force" 2 fence set lab-fence --hosts n1 --force
+vmctl_on 1 fence list | grep >/dev/null "^lab-fence .* n1 .*power_timeout=20" || cl_fail "lab-fence after set: $(vmctl_on 1 fence list)"
+expect_rc 0 "root: n2 back in lab-fence" 1 fence set lab-fence --hosts n1,n2
+vmctl_on 1 fence list --json | python3 -c '
+import json, sys
+f = [d for d in json.load(sys.stdin)["devices"] if d["id"] == "lab-fence"][0]
+assert f["hosts"] == ["n1", "n2"] and f["options"] == {"lab": sys.argv[1], "power_timeout": "20"}, f' "$VMHA_LAB" ||
+    cl_fail "lab-fence's hosts or options after fence set"
 expect_rc 0 "root: removing the only device with --force" 1 fence remove lab-fence --force
 expect_rc 0 "root: adding it back" 1 fence add lab-fence fence_lab --hosts n1,n2 "lab=$VMHA_LAB"
 cl_wait 20 "both copies agree after the fence changes" cl_agree 1 2
 [ ! -e "$evil.ran" ] || cl_fail "$evil ran"
-cl_log "fence agents by name only; the only device goes by root's --force alone"
+cl_log "fence agents by name only; the only device goes (or loses a node) by root's --force alone"
 cl_log "PASS"

@@ -8,7 +8,7 @@ cl_skip_unless_possible
 cl_up 3
 for n in 1 2 3; do cl_wait 60 "n$n quorate, in sync, with a leader" cl_quorate_in_sync "$n"; done
 # tests/lab/lab configures lab-fence (fence_lab) itself; a lab without it gets one here.
-if ! vmctl_on 1 fence list --json | grep -q '"hosts"'; then
+if ! vmctl_on 1 fence list --json | grep >/dev/null '"hosts"'; then
     vmctl_on 1 fence add lab fence_lab --hosts n1,n2,n3 "lab=$VMHA_LAB" || cl_fail "fence add"
 fi
 start=$SECONDS

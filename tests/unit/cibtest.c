@@ -42,6 +42,15 @@ GPtrArray *three_nodes(void)
     return nodes;
 }
 
+void open_seeded(const char *sub)
+{
+    g_autofree char *path = g_build_filename(dir, sub, NULL);
+    g_autoptr(GPtrArray) nodes = three_nodes();
+
+    assert_int_equal(cd_cibdb_init(path), 0);
+    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+}
+
 VmhaMsg *add_msg(const char *name, const char *prefer)
 {
     VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_ADD);

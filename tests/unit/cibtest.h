@@ -17,6 +17,8 @@ extern size_t n_members;
 int setup(void **state);
 int teardown(void **state);
 GPtrArray *three_nodes(void); /* n1, n2, n3 as cmap lists them (CdNode*) */
+/* Opens the copy in dir/sub (cd_cibdb_init) and gives it the three nodes. */
+void open_seeded(const char *sub);
 VmhaMsg *add_msg(const char *name, const char *prefer);
 VmhaMsg *set_msg(const char *name, const char *kv1, const char *kv2);
 VmhaMsg *remove_msg(const char *name);

@@ -166,14 +166,12 @@ static void test_big_database(void **state)
 static void test_size_limit(void **state)
 {
     g_autofree char *h = g_build_filename(dir, "h", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v0, v1;
     char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
     int i = 0, rc = 0;
 
     cd_cibdb_size_limit = 12 * 1024 * 1024;
-    assert_int_equal(cd_cibdb_init(h), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("h");
     /* 2 MB a write: the limit is crossed after about VMHA_DB_MAX_SIZE / 2 MB writes. */
     for (; i < 20; i++) {
         g_autofree char *id = g_strdup_printf("big%d", i);
@@ -230,13 +228,11 @@ static void write_sub_file(const char *sub, const char *name, const char *text)
  * copy instead of spreading its own; an untouched copy is loaded as it was saved. */
 static void test_signature(void **state)
 {
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v, now;
     char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
     g_autofree char *sub = g_build_filename(dir, "sig", NULL);
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("sig");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     cd_cibdb_version(&v, d);
     cd_cibdb_finalise();
@@ -295,13 +291,11 @@ static void test_signature(void **state)
  * names; a copy without a signature (written before vmha signed them) is taken and signed. */
 static void test_signature_crash_and_upgrade(void **state)
 {
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v, now;
     char d[VMHA_DIGEST_LEN + 1], dn[VMHA_DIGEST_LEN + 1];
     g_autofree char *sub = g_build_filename(dir, "sig2", NULL);
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("sig2");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     cd_cibdb_version(&v, d);
     g_autofree char *before = file_text("sig2");

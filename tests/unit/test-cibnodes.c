@@ -12,39 +12,28 @@
 
 #include "cibnodes.h"
 #include "model.h"
-
-#define ONLINE "in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\""
+#include "testcib.h"
 
 /* n1 runs web; web prefers n3 then n1; fence-a covers n1 and n3, fence-b only n3 (with a
  * location constraint of its own). */
-static const char cib_text[] =
-        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
-        "num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/>"
-        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
-        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
-        "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
-        "<primitive id=\"fence-a\" class=\"stonith\" type=\"fence_lab\">"
-        "<instance_attributes id=\"fence-a-ia\"><nvpair id=\"fence-a-hosts\" "
-        "name=\"pcmk_host_list\" value=\"n1,n3\"/></instance_attributes></primitive>"
-        "<primitive id=\"fence-b\" class=\"stonith\" type=\"fence_lab\">"
-        "<instance_attributes id=\"fence-b-ia\"><nvpair id=\"fence-b-hosts\" "
-        "name=\"pcmk_host_list\" value=\"n3\"/></instance_attributes></primitive>"
-        "</resources><constraints>"
-        "<rsc_location id=\"prefer-web-n3\" rsc=\"web\" node=\"n3\" score=\"100\"/>"
-        "<rsc_location id=\"prefer-web-n1\" rsc=\"web\" node=\"n1\" score=\"90\"/>"
-        "<rsc_location id=\"fence-b-avoid\" rsc=\"fence-b\" node=\"n1\" score=\"-INFINITY\"/>"
-        "</constraints></configuration><status>"
-        "<node_state id=\"1\" uname=\"n1\" " ONLINE "><lrm id=\"1\"><lrm_resources>"
-        "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
-        "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_start_0\" operation=\"start\" "
-        "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"3\"/></lrm_resource>"
-        "</lrm_resources></lrm></node_state>"
-        "<node_state id=\"2\" uname=\"n2\" " ONLINE "/>"
-        "<node_state id=\"3\" uname=\"n3\" " ONLINE "><lrm id=\"3\"><lrm_resources>"
-        "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
-        "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_stop_0\" operation=\"stop\" "
-        "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"5\"/></lrm_resource>"
-        "</lrm_resources></lrm></node_state></status></cib>";
+static const char cib_text[] = TESTCIB_START(
+        "") "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+            "<primitive id=\"fence-a\" class=\"stonith\" type=\"fence_lab\">"
+            "<instance_attributes id=\"fence-a-ia\"><nvpair id=\"fence-a-hosts\" "
+            "name=\"pcmk_host_list\" value=\"n1,n3\"/></instance_attributes></primitive>"
+            "<primitive id=\"fence-b\" class=\"stonith\" type=\"fence_lab\">"
+            "<instance_attributes id=\"fence-b-ia\"><nvpair id=\"fence-b-hosts\" "
+            "name=\"pcmk_host_list\" value=\"n3\"/></instance_attributes></primitive>"
+            "</resources><constraints>"
+            "<rsc_location id=\"prefer-web-n3\" rsc=\"web\" node=\"n3\" score=\"100\"/>"
+            "<rsc_location id=\"prefer-web-n1\" rsc=\"web\" node=\"n1\" score=\"90\"/>"
+            "<rsc_location id=\"fence-b-avoid\" rsc=\"fence-b\" node=\"n1\" score=\"-INFINITY\"/>"
+            "</constraints></configuration><status>" TESTCIB_N1_RUNS_WEB
+            "<node_state id=\"3\" uname=\"n3\" " TESTCIB_ONLINE "><lrm id=\"3\"><lrm_resources>"
+            "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+            "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_stop_0\" operation=\"stop\" "
+            "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"5\"/></lrm_resource>"
+            "</lrm_resources></lrm></node_state></status></cib>";
 
 static char *dump(xmlDoc *doc)
 {

@@ -48,6 +48,9 @@ static const char cib_text[] =
         "   <primitive id='db' class='ocf' provider='heartbeat' type='VirtualDomain'/>"
         "   <primitive id='novm' class='lsb' provider='vmha' type='vm'/>"
         "   <primitive class='ocf' provider='vmha' type='vm'/>"
+        "   <group id='app'>"
+        "    <primitive id='grouped' class='ocf' provider='vmha' type='vm'/>"
+        "   </group>"
         "   <primitive id='ipmi' class='stonith' type='fence_ipmilan'>"
         "    <instance_attributes id='ipmi-i'>"
         "     <nvpair id='ipmi-i-1' name='pcmk_host_list' value='n1 n2'/>"
@@ -83,6 +86,9 @@ static void test_primitives(void **state)
     assert_non_null(cd_cib_primitive(cib, "ipmi"));
     assert_null(cd_cib_primitive(cib, "ghost"));
     assert_null(cd_cib_primitive(NULL, "web"));
+    /* Also inside a group (Pacemaker's tools may put one there); the group is no primitive. */
+    assert_non_null(cd_cib_vm(cib, "grouped"));
+    assert_null(cd_cib_primitive(cib, "app"));
 
     /* A VM is ocf:vmha:vm with an id; a fence device is class stonith. */
     assert_true(cd_cib_is_vm(cd_cib_primitive(cib, "web")));
@@ -90,6 +96,12 @@ static void test_primitives(void **state)
     assert_false(cd_cib_is_vm(cd_cib_primitive(cib, "novm")));
     assert_false(cd_cib_is_vm(cd_cib_primitive(cib, "ipmi")));
     assert_false(cd_cib_is_vm(NULL));
+    /* The VM by its id: never another kind of primitive of that name. */
+    assert_ptr_equal(cd_cib_vm(cib, "web"), cd_cib_primitive(cib, "web"));
+    assert_null(cd_cib_vm(cib, "db"));
+    assert_null(cd_cib_vm(cib, "ipmi"));
+    assert_null(cd_cib_vm(cib, "ghost"));
+    assert_null(cd_cib_vm(NULL, "web"));
     xmlNode *res = pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES);
     unsigned vms = 0, devices = 0;
     for (xmlNode *p = first_named_child(res, XML_CIB_TAG_RESOURCE); p; p = crm_next_same_xml(p)) {
@@ -98,6 +110,11 @@ static void test_primitives(void **state)
     }
     assert_int_equal(vms, 1); /* the primitive without an id is none */
     assert_int_equal(devices, 1);
+}
+
+static void append_pair(const char *name, const char *value, void *s)
+{
+    g_string_append_printf(s, "%s=%s;", name, value);
 }
 
 static void test_attributes(void **state)
@@ -122,6 +139,15 @@ static void test_attributes(void **state)
     params = cd_cib_instance_params(NULL);
     assert_int_equal(g_hash_table_size(params), 0);
     g_hash_table_unref(params);
+
+    /* Every pair with a value, set after set, in the document's order. */
+    g_autoptr(GString) pairs = g_string_new(NULL);
+    cd_cib_nvpairs_foreach(web, XML_TAG_ATTR_SETS, append_pair, pairs);
+    assert_string_equal(pairs->str,
+                        "config=/shared/web.xml;health_check=console;health_check=guest-agent;");
+    g_string_truncate(pairs, 0);
+    cd_cib_nvpairs_foreach(NULL, XML_TAG_ATTR_SETS, append_pair, pairs);
+    assert_string_equal(pairs->str, "");
 }
 
 static void test_operations(void **state)

@@ -21,13 +21,10 @@
 
 static void test_writes_and_errors(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "a", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v0, v1;
     char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("a");
     cd_cibdb_version(&v0, d0);
     assert_int_equal(strlen(d0), VMHA_DIGEST_LEN);
 
@@ -102,13 +99,10 @@ static VmhaMsg *probe_msg(uint64_t origin, const char *r1, const char *r2)
  * an unchanged result changes nothing, not even the version. */
 static void test_probe_write(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "p", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v0, v1;
     char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("p");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     cd_cibdb_version(&v0, d0);
     /* A VM removed meanwhile ("gone") is skipped, not an error. */
@@ -270,13 +264,10 @@ static void assert_unchanged(const VmhaCibVersion *v, const char *d)
  * refusal changes nothing. */
 static void test_fence_write(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "f", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("f");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2", "lab=vb1", "passwd=s3cr=t")),
                      0);
@@ -355,14 +346,11 @@ static void test_fence_write(void **state)
  * issue 11, defect 3); a device another one backs up goes without. */
 static void test_fence_only_device(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "fo", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
     g_autofree char *err = NULL;
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("fo");
     assert_int_equal(apply(fence_add_msg("ipmi", "fence_ipmilan", "n1,n2,n3", "ip=1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", NULL, NULL)), 0);
     assert_int_equal(apply(fence_remove_msg("pdu")), 0);
@@ -404,20 +392,41 @@ static void test_fence_only_device(void **state)
     cd_cibdb_finalise();
 }
 
-static VmhaMsg *name_msg(uint16_t type, uint16_t tag, const char *name, const char *kv)
+/* F_NAME id, F_NODE hosts (comma-separated, NULL for none), and kv (force=on, or a stray pair)
+ * first among the F_KV pairs when not NULL: vmctl fence set. */
+static VmhaMsg *fence_set_msg(const char *id, const char *hosts, const char *kv)
 {
-    VmhaMsg *m = vmha_msg_new(type);
-    assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCE_SET);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
     if (kv)
         assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv), 0);
+    g_auto(GStrv) h = g_strsplit(hosts ? hosts : "", ",", -1);
+    for (size_t i = 0; h[i]; i++)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_NODE, h[i]), 0);
     return m;
 }
 
-/* vm cleanup forgets the VM's history on every node and nothing else; node fence records the
- * request on the node; monitor-interval writes an op the schema and lib/model accept. */
-static void test_cleanup_fence_request_monitor(void **state)
+/* The pcmk_host_list value of device id in the saved copy sub ("" when it has none). */
+static char *saved_hosts(const char *sub, const char *id)
 {
-    g_autofree char *sub = g_build_filename(dir, "g", NULL);
+    g_autofree char *text = file_text(sub);
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    assert_int_equal(vmha_model_parse(text, strlen(text), &model, &error), 0);
+    for (size_t i = 0; i < model->n_fence_devices; i++)
+        if (g_str_equal(model->fence_devices[i].name, id))
+            return model->fence_devices[i].hosts ? g_strjoinv(",", model->fence_devices[i].hosts)
+                                                 : g_strdup("");
+    fail_msg("no fence device %s", id);
+    return NULL;
+}
+
+/* vmctl fence set: a device's host list changes in place, in one write, its agent and options
+ * untouched; a change that leaves a node of the database without any device is root's --force
+ * alone (issue 11 defect 3's rule); every refusal changes nothing. */
+static void test_fence_set(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "fs", NULL);
     g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
@@ -425,20 +434,131 @@ static void test_cleanup_fence_request_monitor(void **state)
     assert_int_equal(cd_cibdb_init(sub), 0);
     assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(fence_add_msg("ipmi", "fence_ipmilan", "n1,n2,n3", "ip=1", "passwd=s")),
+                     0);
+    assert_int_equal(apply(fence_add_msg("pdu", "fence_apc", "n1", "port=7", NULL)), 0);
+
+    static const struct {
+        const char *id, *hosts, *kv;
+        VmhaResult want;
+        const char *error; /* a part of the reason, or NULL */
+    } refused[] = {
+            {"ipmi", "n1,n2", NULL, VMHA_RESULT_REFUSED, "'ipmi' is the only one fencing n3"},
+            {"ipmi", "n1", NULL, VMHA_RESULT_REFUSED, "only one fencing n2, n3: taking them out"},
+            {"ipmi", "n1,n2,n9", NULL, VMHA_RESULT_NOT_FOUND, "unknown node 'n9'"},
+            {"ipmi", "n1,n2,n9", "force=on", VMHA_RESULT_NOT_FOUND, "unknown node 'n9'"},
+            {"ipmi", "n1,n2,n2", NULL, VMHA_RESULT_USAGE, "node 'n2' given twice"},
+            {"ipmi", NULL, NULL, VMHA_RESULT_USAGE, "needs the nodes it fences"},
+            {"ipmi", "n1,bad name", NULL, VMHA_RESULT_USAGE, "bad node name"},
+            {"ipmi", "n1,n2,n3", "bogus=1", VMHA_RESULT_USAGE, "unexpected 'bogus=1'"},
+            {"nosuch", "n1", NULL, VMHA_RESULT_NOT_FOUND, "unknown fence device 'nosuch'"},
+            {"web1", "n1", NULL, VMHA_RESULT_NOT_FOUND, "unknown fence device 'web1'"},
+            {"x'y", "n1", NULL, VMHA_RESULT_USAGE, "bad fence device id"},
+    };
+    cd_cibdb_version(&v, d);
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autoptr(VmhaMsg) m = fence_set_msg(refused[i].id, refused[i].hosts, refused[i].kv);
+        g_autofree char *err = NULL;
+        VmhaResult r = cd_cibwrite_apply(m, members, n_members, &err);
+        if (r != refused[i].want || !err || !strstr(err, refused[i].error))
+            fail_msg("case %zu: %d (%s), wanted %d (%s)", i, r, err ? err : "", refused[i].want,
+                     refused[i].error);
+        assert_unchanged(&v, d);
+    }
+
+    /* A shared device gains a node, the other loses one another device still fences: no
+     * --force needed for either. */
+    assert_int_equal(apply(fence_set_msg("pdu", "n1,n2", NULL)), 0);
+    assert_int_equal(apply(fence_set_msg("ipmi", "n2,n3", NULL)), 0);
+    g_autofree char *text = file_text("fs");
+    assert_non_null(strstr(text, "<primitive id=\"pdu\" class=\"stonith\" type=\"fence_apc\""));
+    assert_non_null(
+            strstr(text, "<primitive id=\"ipmi\" class=\"stonith\" type=\"fence_ipmilan\""));
+    assert_non_null(strstr(text, "name=\"port\" value=\"7\""));
+    assert_non_null(strstr(text, "name=\"ip\" value=\"1\""));
+    assert_non_null(strstr(text, "name=\"passwd\" value=\"s\""));
+    assert_non_null(strstr(text, "id=\"web1\""));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+    g_autofree char *pdu = saved_hosts("fs", "pdu"), *ipmi = saved_hosts("fs", "ipmi");
+    assert_string_equal(pdu, "n1,n2");
+    assert_string_equal(ipmi, "n2,n3");
+    /* One pcmk_host_list each, changed in place (the nvpair fence add made). */
+    assert_non_null(strstr(text, "id=\"pdu-instance_attributes-pcmk_host_list\" "
+                                 "name=\"pcmk_host_list\" value=\"n1 n2\""));
+    size_t lists = 0;
+    for (const char *p = text; (p = strstr(p, "name=\"pcmk_host_list\"")); p++)
+        lists++;
+    assert_int_equal(lists, 2);
+
+    /* pdu is now n1's only device: taking n1 out is root's --force. */
+    cd_cibdb_version(&v, d);
+    g_autofree char *err = NULL;
+    VmhaMsg *m = fence_set_msg("pdu", "n2", NULL);
+    assert_int_equal(cd_cibwrite_apply(m, members, n_members, &err), VMHA_RESULT_REFUSED);
+    vmha_msg_free(m);
+    assert_non_null(strstr(err, "'pdu' is the only one fencing n1"));
+    assert_non_null(strstr(err, "--force"));
+    assert_unchanged(&v, d);
+    assert_int_equal(apply(fence_set_msg("pdu", "n2", "force=on")), 0);
+    g_free(pdu);
+    pdu = saved_hosts("fs", "pdu");
+    assert_string_equal(pdu, "n2");
+
+    /* A name that is no node of the database (a node that left) is no node to protect: taking it
+     * out needs no --force. */
+    g_autofree char *xml = NULL;
+    assert_int_equal(cd_cibdb_dump(&xml), 0);
+    char *at = strstr(xml, "value=\"n2 n3\"");
+    assert_non_null(at);
+    g_autoptr(GString) edited = g_string_new_len(xml, at - xml);
+    g_string_append(edited, "value=\"n2 n3 gone\"");
+    g_string_append(edited, at + strlen("value=\"n2 n3\""));
+    assert_int_equal(cd_cibdb_replace(edited->str), 0);
+    assert_int_equal(apply(fence_set_msg("ipmi", "n2,n3", NULL)), 0);
+    g_free(text);
+    text = file_text("fs");
+    assert_null(strstr(text, "gone"));
+    cd_cibdb_finalise();
+}
+
+/* A request of type naming name (in field tag, none when NULL) with up to two KEY=VALUEs. */
+static VmhaMsg *kv_msg(uint16_t type, uint16_t tag, const char *name, const char *kv1,
+                       const char *kv2)
+{
+    VmhaMsg *m = vmha_msg_new(type);
+    if (name)
+        assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
+    if (kv1)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv1), 0);
+    if (kv2)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv2), 0);
+    return m;
+}
+
+/* vm cleanup forgets the VM's history on every node and nothing else; node fence records the
+ * request on the node; monitor-interval writes an op the schema and lib/model accept. */
+static void test_cleanup_fence_request_monitor(void **state)
+{
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    open_seeded("g");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(add_msg("db1", NULL)), 0);
     assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2,n3", NULL, NULL)), 0);
     assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", "db1 7 0 10 100")), 0);
     assert_int_equal(apply(probe_msg(3, "web1 7 0 10 100", NULL)), 0);
 
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL, NULL)), 0);
     g_autofree char *text = file_text("g");
     assert_null(strstr(text, "web1_last_0"));
     assert_non_null(strstr(text, "db1_last_0"));
     cd_cibdb_version(&v, d);
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "nosuch", NULL, NULL)),
                      VMHA_RESULT_NOT_FOUND);
     /* Nothing left to forget: no change, not even the version. */
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL)), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "web1", NULL, NULL)), 0);
     assert_unchanged(&v, d);
 
     /* An operation in flight (op-status -1) is never forgotten under the VM. */
@@ -449,23 +569,24 @@ static void test_cleanup_fence_request_monitor(void **state)
     assert_int_equal(g_strv_length(parts), 2);
     g_autofree char *pending2 = g_strjoinv("op-status=\"-1\"", parts);
     assert_int_equal(cd_cibdb_replace(pending2), 0);
-    assert_int_equal(apply(name_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, "db1", NULL, NULL)),
                      VMHA_RESULT_FAILURE);
     assert_int_equal(cd_cibdb_replace(xml), 0);
 
     /* node fence: the time comes with the request (ipc.c adds it). */
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700")), 0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n3", "requested=1700", NULL)),
+                     0);
     g_free(text);
     text = file_text("g");
     assert_non_null(strstr(text, "<transient_attributes id=\"3\">"));
     assert_non_null(strstr(text, "<instance_attributes id=\"status-3\">"));
     assert_non_null(strstr(text, "name=\"vmha-fence-requested\" value=\"1700\""));
     cd_cibdb_version(&v, d);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700")),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n9", "requested=1700", NULL)),
                      VMHA_RESULT_NOT_FOUND);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL)),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", NULL, NULL)),
                      VMHA_RESULT_USAGE);
-    assert_int_equal(apply(name_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x")),
+    assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_FENCE, VMHA_F_NODE, "n2", "requested=x", NULL)),
                      VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
@@ -486,30 +607,14 @@ static void test_cleanup_fence_request_monitor(void **state)
     cd_cibdb_finalise();
 }
 
-static VmhaMsg *kv_msg(uint16_t type, uint16_t tag, const char *name, const char *kv1,
-                       const char *kv2)
-{
-    VmhaMsg *m = vmha_msg_new(type);
-    if (name)
-        assert_int_equal(vmha_msg_add_str(m, tag, name), 0);
-    if (kv1)
-        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv1), 0);
-    if (kv2)
-        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kv2), 0);
-    return m;
-}
-
 /* Drain marks, move requests, properties and capacities: valid for Pacemaker's schema and
  * crm_verify, all or nothing on a bad value. */
 static void test_maintenance_writes(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "m", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("m");
     assert_int_equal(apply(add_msg("web1", "n1")), 0);
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_NODE_DRAIN, VMHA_F_NODE, "n2", "method=cold", "force=on")), 0);
@@ -580,13 +685,10 @@ static void test_maintenance_writes(void **state)
  * accept, checked whole before anything is written. */
 static void test_placement_writes(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "placement", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("placement");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     assert_int_equal(apply(add_msg("db1", NULL)), 0);
     assert_int_equal(apply(add_msg("cache1", NULL)), 0);
@@ -671,13 +773,10 @@ static VmhaMsg *result_msg(uint64_t origin, const char *line, const char *kv)
  * from a monitor begun after the fence is recorded. */
 static void test_result_after_fence(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "rf", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("rf");
     assert_int_equal(apply(add_msg("web1", NULL)), 0);
     VmhaMsg *a = vmha_msg_new(VMHA_MSG_ACTIONS);
     assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:1:0:u start web1 n2"), 0);
@@ -719,14 +818,11 @@ static void test_result_after_fence(void **state)
  * own, nothing changed); any other message type is "unknown write". */
 static void test_every_write_has_a_row(void **state)
 {
-    g_autofree char *sub = g_build_filename(dir, "rows", NULL);
-    g_autoptr(GPtrArray) nodes = three_nodes();
     VmhaCibVersion v;
     char d[VMHA_DIGEST_LEN + 1];
     int rows = 0;
 
-    assert_int_equal(cd_cibdb_init(sub), 0);
-    assert_int_equal(cd_cibdb_seed_nodes(nodes), 0);
+    open_seeded("rows");
     cd_cibdb_version(&v, d);
     for (uint16_t type = 0; type < 256; type++) {
         g_autoptr(VmhaMsg) m = vmha_msg_new(type);
@@ -742,7 +838,7 @@ static void test_every_write_has_a_row(void **state)
             assert_string_equal(err, "unknown write");
         }
     }
-    assert_int_equal(rows, 16);
+    assert_int_equal(rows, 17);
     assert_unchanged(&v, d);
     cd_cibdb_finalise();
 }
@@ -756,6 +852,7 @@ int main(void)
             cmocka_unit_test(test_probe_write),
             cmocka_unit_test(test_fence_write),
             cmocka_unit_test(test_fence_only_device),
+            cmocka_unit_test(test_fence_set),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
             cmocka_unit_test(test_placement_writes),

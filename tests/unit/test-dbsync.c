@@ -112,12 +112,30 @@ static void test_vm_attrs(void **state)
     assert_int_equal(vmha_prefer_score(20), 10);
 }
 
+/* Only departures since the last view: a survivor of a power cut; a restarted process (same
+ * node, new pid) or a newcomer is a join. */
+static void test_view_only_left(void **state)
+{
+    VmhaPeerState three[] = {
+            {.nodeid = 1, .pid = 10}, {.nodeid = 2, .pid = 20}, {.nodeid = 3, .pid = 30}};
+    VmhaPeerState two[] = {{.nodeid = 1, .pid = 10}, {.nodeid = 2, .pid = 20}};
+    VmhaPeerState restarted[] = {{.nodeid = 1, .pid = 10}, {.nodeid = 2, .pid = 21}};
+    VmhaPeerState other[] = {{.nodeid = 1, .pid = 10}, {.nodeid = 4, .pid = 40}};
+
+    assert_true(vmha_view_only_left(three, 3, two, 2));
+    assert_true(vmha_view_only_left(three, 3, three, 3));
+    assert_false(vmha_view_only_left(two, 2, three, 3));
+    assert_false(vmha_view_only_left(three, 3, restarted, 2));
+    assert_false(vmha_view_only_left(three, 3, other, 2));
+    /* No earlier view (start-up): everything is new. */
+    assert_false(vmha_view_only_left(NULL, 0, two, 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_version_compare),
-            cmocka_unit_test(test_sync_source),
-            cmocka_unit_test(test_leader),
+            cmocka_unit_test(test_version_compare), cmocka_unit_test(test_sync_source),
+            cmocka_unit_test(test_leader),          cmocka_unit_test(test_view_only_left),
             cmocka_unit_test(test_vm_attrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,9 +148,22 @@ static void test_migration_limit(void **state)
     assert_string_equal(got_next, "start d n3");
 }
 
+/* node-action-limit: the property when above 0, else twice the cores (Pacemaker's default). */
+static void test_node_action_limit(void **state)
+{
+    assert_int_equal(vmha_node_action_limit(NULL, 2), 4);
+    assert_int_equal(vmha_node_action_limit("0", 2), 4);
+    assert_int_equal(vmha_node_action_limit("-1", 8), 16);
+    assert_int_equal(vmha_node_action_limit("junk", 2), 4);
+    assert_int_equal(vmha_node_action_limit("3", 2), 3);
+    assert_int_equal(vmha_node_action_limit("1", 64), 1);
+    assert_int_equal(vmha_node_action_limit(NULL, 0), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_node_action_limit),
             cmocka_unit_test(test_in_flight_and_held),
             cmocka_unit_test(test_stop_first),
             cmocka_unit_test(test_start_waits_for_a_stop_in_flight),

@@ -803,8 +803,8 @@ static void test_fence_timeout_and_missing(void **state)
 }
 
 /* Where agents are looked up: the configured directory, then /usr/sbin; only names, only
- * executable regular files. And what the submitting clusterd checks before a fence add or remove
- * is replicated: --force from root only, the agent installed. */
+ * executable regular files. And what the submitting clusterd checks before a fence add, remove or
+ * set is replicated: --force from root only, the agent installed. */
 static void test_fence_agent_lookup_and_request(void **state)
 {
     g_autofree char *mine = g_build_filename(tmp, "fence", "fence_mine", NULL);
@@ -843,6 +843,9 @@ static void test_fence_agent_lookup_and_request(void **state)
             {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 1000, VMHA_RESULT_DENIED},
             {VMHA_MSG_FENCE_REMOVE, {"force=on", NULL, NULL}, 0, 0},
             {VMHA_MSG_FENCE_REMOVE, {NULL, NULL, NULL}, 1000, 0},
+            {VMHA_MSG_FENCE_SET, {"force=on", NULL, NULL}, 1000, VMHA_RESULT_DENIED},
+            {VMHA_MSG_FENCE_SET, {"force=on", NULL, NULL}, 0, 0},
+            {VMHA_MSG_FENCE_SET, {NULL, NULL, NULL}, 1000, 0},
             {VMHA_MSG_VM_SET, {"force=on", NULL, NULL}, 1000, 0},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -12,15 +12,12 @@
 #include "lrmstatus.h"
 #include "model.h"
 #include "statusview.h"
+#include "testcib.h"
 
-static const char cib_head[] =
-        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
-        "num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\"><configuration><crm_config/>"
-        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
-        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
-        "<primitive id=\"a\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
-        "<primitive id=\"b\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
-        "</resources><constraints/></configuration><status/></cib>";
+static const char cib_head[] = TESTCIB_START(
+        " have-quorum=\"1\"") "<primitive id=\"a\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+                              "<primitive id=\"b\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+                              "</resources><constraints/></configuration><status/></cib>";
 
 typedef struct {
     xmlDoc *doc;

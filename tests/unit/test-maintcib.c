@@ -14,48 +14,31 @@
 #include "engine.h"
 #include "maintcib.h"
 #include "model.h"
+#include "xmledit.h"
+#include "testcib.h"
 
-#define ONLINE "in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\""
-
-static const char cib_text[] =
-        "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
-        "num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/>"
-        "<nodes><node id=\"1\" uname=\"n1\"/><node id=\"2\" uname=\"n2\"/>"
-        "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
-        "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
-        "<utilization id=\"web-utilization\"><nvpair id=\"web-u-memory\" name=\"memory\" "
-        "value=\"512\"/></utilization></primitive>"
-        "</resources><constraints/><rsc_defaults><meta_attributes id=\"rsc-options\">"
-        "<nvpair id=\"rsc-options-resource-stickiness\" name=\"resource-stickiness\" "
-        "value=\"INFINITY\"/></meta_attributes></rsc_defaults></configuration><status>"
-        "<node_state id=\"1\" uname=\"n1\" " ONLINE "><lrm id=\"1\"><lrm_resources>"
-        "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
-        "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_start_0\" operation=\"start\" "
-        "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"3\"/></lrm_resource>"
-        "</lrm_resources></lrm></node_state>"
-        "<node_state id=\"2\" uname=\"n2\" " ONLINE "/>"
-        "<node_state id=\"3\" uname=\"n3\" " ONLINE "/></status></cib>";
+static const char cib_text[] = TESTCIB_START(
+        "") "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<utilization id=\"web-utilization\"><nvpair id=\"web-u-memory\" name=\"memory\" "
+            "value=\"512\"/></utilization></primitive>"
+            "</resources><constraints/><rsc_defaults><meta_attributes id=\"rsc-options\">"
+            "<nvpair id=\"rsc-options-resource-stickiness\" name=\"resource-stickiness\" "
+            "value=\"INFINITY\"/></meta_attributes></rsc_defaults></"
+            "configuration><status>" TESTCIB_N1_RUNS_WEB
+            "<node_state id=\"3\" uname=\"n3\" " TESTCIB_ONLINE "/></status></cib>";
 
 typedef struct {
     xmlDoc *doc;
     xmlNode *config, *nodes, *crm_config;
 } Fix;
 
-static xmlNode *child(xmlNode *parent, const char *name)
-{
-    for (xmlNode *c = parent->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
 static int setup(void **state)
 {
     Fix *f = g_new0(Fix, 1);
     f->doc = xmlReadMemory(cib_text, sizeof(cib_text) - 1, NULL, NULL, 0);
-    f->config = child(xmlDocGetRootElement(f->doc), "configuration");
-    f->nodes = child(f->config, "nodes");
-    f->crm_config = child(f->config, "crm_config");
+    f->config = vmha_dom_child(xmlDocGetRootElement(f->doc), "configuration", NULL);
+    f->nodes = vmha_dom_child(f->config, "nodes", NULL);
+    f->crm_config = vmha_dom_child(f->config, "crm_config", NULL);
     *state = f;
     return 0;
 }
@@ -98,7 +81,8 @@ static void test_drain_marks(void **state)
         assert_int_equal(plan->actions[0].method, VMHA_MIGRATION_COLD);
     }
     /* crm_attribute's ids, so that `crm_attribute --node n1 --name vmha-drain` finds it. */
-    xmlNode *set = child(child(f->nodes, "node"), "instance_attributes");
+    xmlNode *set =
+            vmha_dom_child(vmha_dom_child(f->nodes, "node", NULL), "instance_attributes", NULL);
     xmlChar *id = xmlGetProp(set, (const xmlChar *)"id");
     assert_string_equal((const char *)id, "nodes-1");
     xmlFree(id);
@@ -159,7 +143,7 @@ static void test_properties_and_capacity(void **state)
         assert_int_equal(m->nodes[1].memory, 2048);
         assert_int_equal(m->nodes[0].memory, -1);
     }
-    xmlNode *set = child(f->crm_config, "cluster_property_set");
+    xmlNode *set = vmha_dom_child(f->crm_config, "cluster_property_set", NULL);
     xmlChar *id = xmlGetProp(set, (const xmlChar *)"id");
     assert_string_equal((const char *)id, "vmha-measurements");
     xmlFree(id);

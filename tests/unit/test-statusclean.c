@@ -12,8 +12,7 @@
 
 #include "model.h"
 #include "statusclean.h"
-
-#define ONLINE "in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\""
+#include "testcib.h"
 
 static const char cib_text[] =
         "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
@@ -22,7 +21,7 @@ static const char cib_text[] =
         "<primitive id=\"web\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
         "<primitive id=\"web2\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
         "</resources><constraints/></configuration><status>"
-        "<node_state id=\"1\" uname=\"n1\" " ONLINE "><transient_attributes id=\"1\">"
+        "<node_state id=\"1\" uname=\"n1\" " TESTCIB_ONLINE "><transient_attributes id=\"1\">"
         "<instance_attributes id=\"status-1\">"
         "<nvpair id=\"a\" name=\"fail-count-web#monitor_10000\" value=\"3\"/>"
         "<nvpair id=\"b\" name=\"last-failure-web#monitor_10000\" value=\"100\"/>"
@@ -38,7 +37,7 @@ static const char cib_text[] =
         "<lrm_rsc_op id=\"web2_last_0\" operation_key=\"web2_start_0\" operation=\"start\" "
         "interval=\"0\" rc-code=\"193\" op-status=\"-1\" call-id=\"4\"/></lrm_resource>"
         "</lrm_resources></lrm></node_state>"
-        "<node_state id=\"2\" uname=\"n2\" " ONLINE "><lrm id=\"2\"><lrm_resources>"
+        "<node_state id=\"2\" uname=\"n2\" " TESTCIB_ONLINE "><lrm id=\"2\"><lrm_resources>"
         "<lrm_resource id=\"web\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
         "<lrm_rsc_op id=\"web_last_0\" operation_key=\"web_monitor_0\" operation=\"monitor\" "
         "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"2\"/></lrm_resource>"
@@ -117,7 +116,8 @@ static void test_node_attr(void **state)
                      1);
     assert_int_equal(vmha_status_set_node_attr(status, "3", "n3", "vmha-fence-requested", "5"), 1);
     g_autofree char *text = dump(doc);
-    assert_non_null(strstr(text, "<node_state id=\"2\" uname=\"n2\" " ONLINE "><lrm id=\"2\">"));
+    assert_non_null(
+            strstr(text, "<node_state id=\"2\" uname=\"n2\" " TESTCIB_ONLINE "><lrm id=\"2\">"));
     assert_non_null(strstr(text, "<transient_attributes id=\"2\"><instance_attributes "
                                  "id=\"status-2\"><nvpair id=\"status-2-vmha-fence-requested\" "
                                  "name=\"vmha-fence-requested\" value=\"200\"/>"));
