@@ -94,14 +94,14 @@ static VmhaMsg *writes(int i)
 {
     switch (i) {
     case 0:
-        return msg(VMHA_MSG_VM_ADD, S(1, "web1"), S(2, "/shared/web1.xml"), S(3, "7"), N(5, "512"),
+        return msg(VMHA_MSG_VM_ADD, S(1, "web2"), S(2, "/shared/web2.xml"), S(3, "7"), N(5, "512"),
                    N(6, "2"), S(4, "n1,n2"), S(35, "vmctl vm add web1 --config /shared/web1.xml"),
                    NULL);
     case 1:
-        return msg(VMHA_MSG_VM_SET, S(1, "web1"), S(7, "priority=5"), S(7, "migration=live"),
-                   S(7, "together=db1"), S(7, "apart=web2:-500"), NULL);
+        return msg(VMHA_MSG_VM_SET, S(1, "web1"), S(7, "priority=5"), S(7, "allow-migrate=true"),
+                   S(7, "together-with=db1:500"), S(7, "prefer=n2,n3"), NULL);
     case 2:
-        return msg(VMHA_MSG_VM_SET, S(1, "web1"), S(7, "failure-timeout=10min"),
+        return msg(VMHA_MSG_VM_SET, S(1, "web1"), S(7, "failure-timeout=600"),
                    S(7, "migration-threshold=3"), S(7, "health-check=console"),
                    S(7, "health-timeout=90s"), S(7, "target-role=Stopped"), NULL);
     case 3:
@@ -116,11 +116,11 @@ static VmhaMsg *writes(int i)
     case 7:
         return msg(VMHA_MSG_NODE_RESUME, S(20, "n1"), NULL);
     case 8:
-        return msg(VMHA_MSG_NODE_FENCE, S(20, "n3"), NULL);
+        return msg(VMHA_MSG_NODE_FENCE, S(20, "n3"), S(7, "requested=1780000000"), NULL);
     case 9:
-        return msg(VMHA_MSG_FENCE_ADD, S(1, "ipmi-n1"), S(7, "agent=fence_ipmilan"),
+        return msg(VMHA_MSG_FENCE_ADD, S(1, "ipmi-n3"), S(7, "agent=fence_ipmilan"),
                    S(7, "ip=10.0.0.11"), S(7, "username=admin"), S(7, "password=secret"),
-                   S(20, "n1"), NULL);
+                   S(20, "n3"), NULL);
     case 10:
         return msg(VMHA_MSG_FENCE_SET, S(1, "ipmi-n1"), S(7, "force=on"), S(20, "n1"), S(20, "n2"),
                    NULL);
@@ -128,7 +128,7 @@ static VmhaMsg *writes(int i)
         return msg(VMHA_MSG_FENCE_REMOVE, S(1, "ipmi-n1"), NULL);
     case 12:
         return msg(VMHA_MSG_CONFIG_SET, S(7, "migration-limit=2"), S(7, "no-quorum-policy=stop"),
-                   S(7, "failover-delay="), NULL);
+                   NULL);
     case 13:
         return msg(VMHA_MSG_CONFIG_SET, S(20, "n2"), S(7, "memory=8192"), S(7, "cpu=8"), NULL);
     default:
@@ -171,7 +171,8 @@ static void cpg_seeds(void)
               cpg_write(msg(VMHA_MSG_PROBE, S(21, "web1 0 0 12 1780000000"),
                             S(21, "db1 7 0 9 1780000000"), S(7, "writeoff=" KEY), NULL)));
     write_msg("cpg", "actions",
-              cpg_write(msg(VMHA_MSG_ACTIONS, S(14, MEMBERS), S(22, KEY " start web1 n1"),
+              cpg_write(msg(VMHA_MSG_ACTIONS, S(14, MEMBERS), S(7, "time=1780000000"),
+                            S(22, KEY " start web1 n1"),
                             S(22, "stop:12:0:6b29fc40-ca47-1067-b31d-00dd010662da stop db1 n2"),
                             S(22, "migrate_to:12:0:6b29fc40-ca47-1067-b31d-00dd010662da "
                                   "migrate web2 n1 n3 live"),
@@ -184,10 +185,12 @@ static void cpg_seeds(void)
                             S(23, "monitor:12:0:6b29fc40-ca47-1067-b31d-00dd010662da monitor "
                                   "10000 web1 7 0 30 1780000100"),
                             S(9, "domain is gone"), S(7, "fenced=3"), NULL)));
-    write_msg("cpg", "fenced", cpg_write(msg(VMHA_MSG_FENCED, S(20, "n3"), N(8, "0"), NULL)));
     write_msg(
-            "cpg", "fenced-failed",
-            cpg_write(msg(VMHA_MSG_FENCED, S(20, "n3"), N(8, "1"), S(9, "agent timed out"), NULL)));
+            "cpg", "fenced",
+            cpg_write(msg(VMHA_MSG_FENCED, S(20, "n3"), N(8, "0"), S(7, "time=1780000000"), NULL)));
+    write_msg("cpg", "fenced-failed",
+              cpg_write(msg(VMHA_MSG_FENCED, S(20, "n3"), N(8, "1"), S(9, "agent timed out"),
+                            S(7, "time=1780000000"), NULL)));
     write_msg("cpg", "sync-state",
               msg(VMHA_MSG_SYNC_STATE, S(14, MEMBERS), N(15, "0"), N(16, "12"), N(17, "345"),
                   S(18, "5f2b7a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809112"),
