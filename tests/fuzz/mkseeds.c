@@ -4,15 +4,19 @@
  *   build/tests/fuzz/fuzz-mkseeds tests/fuzz/corpus
  *
  * writes corpus/wire (requests as vmctl sends them), corpus/cpg (messages between clusterd
- * instances), corpus/dbtransfer (a database in SYNC_DATA chunks) and corpus/eventlog (history
- * lines). The seeds are committed; run this again when a message changes. */
+ * instances), corpus/dbtransfer (a database in SYNC_DATA chunks), corpus/eventlog (history
+ * lines) and corpus/agent (what the agent prints and the files it reads, fuzz-agent.c). The seeds
+ * are committed; run this again when a message changes. */
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dbtransfer.h"
+#include "domaindef.h"
 #include "eventlog.h"
+#include "health.h"
+#include "saveimage.h"
 #include "vmha/wire.h"
 
 static const char *out_dir;
@@ -312,6 +316,72 @@ static void eventlog_seeds(void)
     write_file("eventlog", "since-time", since_time, strlen(since_time));
 }
 
+/* fuzz-agent.c's input: a selector byte, then the text. */
+static void agent_seed(const char *name, char which, const char *text, size_t len)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_byte_array_append(out, (const guint8 *)&which, 1);
+    g_byte_array_append(out, (const guint8 *)text, (guint)len);
+    write_file("agent", name, out->data, out->len);
+}
+
+static void agent_seeds(void)
+{
+    const char *err = "vm: starting web1 cold: the save image was lost\n"
+                      "ocf-exit-reason:first reason\n"
+                      "ocf-exit-reason:  domain web1 did not start: \033[31mqemu\001 failed  \n"
+                      "libvirt: error code 38\n";
+    agent_seed("exit-reason", 0, err, strlen(err));
+    const char *none = "no reason given\nocf-exit-reason";
+    agent_seed("exit-reason-none", 0, none, strlen(none));
+
+    static const char dom_xml[] = "<domain type='qemu'><name>web1</name>"
+                                  "<uuid>6b29fc40-ca47-1067-b31d-00dd010662da</uuid>"
+                                  "<memory unit='MiB'>64</memory></domain>";
+    g_autoptr(VmhaDomainDef) dom = NULL;
+    OK(vmha_domaindef_parse(dom_xml, strlen(dom_xml), &dom, NULL));
+    VmSaveMeta meta = {.name = dom->name,
+                       .uuid = dom->uuid,
+                       .digest = dom->digest,
+                       .saved_at_us = 1780000000123456,
+                       .image_size = 73400320,
+                       .saved_on = "n1"};
+    g_autofree char *m = vm_save_meta_format(&meta);
+    agent_seed("save-meta", 1, m, strlen(m));
+    meta.uuid = NULL;
+    meta.saved_at_us = 1;
+    g_autofree char *m2 = vm_save_meta_format(&meta);
+    agent_seed("save-meta-old-no-uuid", 1, m2, strlen(m2));
+
+    VmHealthState hs = {.instance = "7 6b29fc40-ca47-1067-b31d-00dd010662da",
+                        .last_alive_us = 123456789,
+                        .console_size = 4096,
+                        .armed = true};
+    g_autofree char *h = vm_health_state_format(&hs);
+    agent_seed("health-state", 2, h, strlen(h));
+
+    const char *live = "<domain type='kvm' id='7'><name>web1</name><devices>"
+                       "<serial type='file'><source path='/shared/web1/serial.log' append='on'/>"
+                       "<target port='0'/></serial><console type='file'>"
+                       "<source path='/shared/web1/serial.log'/></console>"
+                       "<channel type='unix'><source mode='bind'/>"
+                       "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+                       "</devices></domain>";
+    agent_seed("live-domain", 3, live, strlen(live));
+    const char *pty = "<domain><devices><serial type='pty'><log file='/var/log/g1.log' "
+                      "append='on'/></serial></devices></domain>";
+    agent_seed("live-domain-pty-log", 3, pty, strlen(pty));
+
+    static const char lockd[] = "user = \"root\"\n# lock_manager = \"sanlock\"\n"
+                                "  lock_manager   =  \"lockd\"   # the lab's\n\0"
+                                "auto_disk_leases = 1\nfile_lockspace_dir = '/shared/x'\n"
+                                "file_lockspace_dir = \"/shared/.lockspace\"\n";
+    agent_seed("lockd", 4, lockd, sizeof(lockd) - 1);
+    static const char sanlock[] = "lock_manager = \"sanlock\"\n\0auto_disk_leases = 0\n"
+                                  "disk_lease_dir = \"/var/lib/libvirt/sanlock\"\n";
+    agent_seed("sanlock", 4, sanlock, sizeof(sanlock) - 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -323,5 +393,6 @@ int main(int argc, char **argv)
     cpg_seeds();
     dbtransfer_seeds();
     eventlog_seeds();
+    agent_seeds();
     return 0;
 }
