@@ -67,8 +67,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)json_object_to_json_string(some);
     json_object_put(all);
     json_object_put(some);
-    (void)vmha_eventlog_expire(log, now + 7200);
-    if (vmha_eventlog_count(log) != 0)
-        __builtin_trap();
+    /* Age: whatever order the times come in (each node's clock stamps its own events), nothing
+     * older than the bound stays after an expiry, and everything goes once time passes the
+     * newest. */
+    int64_t latest = INT64_MIN;
+    for (size_t i = 0; i < vmha_eventlog_count(log); i++)
+        latest = MAX(latest, vmha_eventlog_get(log, i)->time);
+    (void)vmha_eventlog_expire(log, now + 1800);
+    for (size_t i = 0; i < vmha_eventlog_count(log); i++)
+        if (vmha_eventlog_get(log, i)->time < now + 1800 - 3600)
+            __builtin_trap();
+    if (latest < INT64_MAX - 3601) {
+        (void)vmha_eventlog_expire(log, MAX(latest, now) + 3601);
+        if (vmha_eventlog_count(log) != 0)
+            __builtin_trap();
+    }
     return 0;
 }
