@@ -213,15 +213,30 @@ static void drop_oldest(VmhaEventLog *log)
     log->count--;
 }
 
+/* Events are in seq order, not time order: each node stamps its own events with its own clock, and
+ * a clock can be stepped back. So every event is looked at, not only the oldest; the ones kept move
+ * up, in order. */
 size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
 {
-    size_t dropped = 0;
+    size_t kept = 0;
+    size_t count = log->count;
 
-    while (log->max_age_s && log->count && log->slots[log->head].time < now - log->max_age_s) {
-        drop_oldest(log);
-        dropped++;
+    if (!log->max_age_s)
+        return 0;
+    for (size_t i = 0; i < count; i++) {
+        VmhaEvent *ev = &log->slots[(log->head + i) % log->max_count];
+        if (ev->time < now - log->max_age_s) {
+            vmha_event_clear(ev);
+            continue;
+        }
+        if (kept != i) {
+            log->slots[(log->head + kept) % log->max_count] = *ev;
+            memset(ev, 0, sizeof(*ev));
+        }
+        kept++;
     }
-    return dropped;
+    log->count = kept;
+    return count - kept;
 }
 
 int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)

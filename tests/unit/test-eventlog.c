@@ -177,6 +177,28 @@ static void test_bound_under_10000_events(void **state)
     assert_true(vmha_eventlog_last_seq(aged) == 0);
 }
 
+/* Events come in seq order, but each node stamps its own with its own clock: an event from a
+ * node whose clock is ahead must not keep older ones (from the others) beyond the age bound.
+ * Found by fuzz-eventlog (tests/fuzz/corpus/eventlog/regress-expire-time-order). */
+static void test_age_bound_whatever_the_time_order(void **state)
+{
+    g_autoptr(VmhaEventLog) log = vmha_eventlog_new(100, 600);
+    VmhaEvent ahead = make(1, 10000 + 3600, "vm1", "n1"), old = make(2, 9000, "vm2", "n2"),
+              now = make(3, 10000, "vm3", "n2");
+
+    assert_int_equal(vmha_eventlog_add(log, &ahead, 10000), 0);
+    assert_int_equal(vmha_eventlog_add(log, &old, 10000), 0); /* already older than 600 s */
+    assert_int_equal(vmha_eventlog_add(log, &now, 10000), 0);
+    assert_int_equal(vmha_eventlog_count(log), 2);
+    assert_string_equal(vmha_eventlog_get(log, 0)->vm, "vm1"); /* the rest keep their order */
+    assert_string_equal(vmha_eventlog_get(log, 1)->vm, "vm3");
+    assert_int_equal(vmha_eventlog_expire(log, 10000 + 601), 1);
+    assert_string_equal(vmha_eventlog_get(log, 0)->vm, "vm1");
+    assert_true(vmha_eventlog_last_seq(log) == 1);
+    assert_int_equal(vmha_eventlog_expire(log, 10000 + 3600 + 601), 1);
+    assert_int_equal(vmha_eventlog_count(log), 0);
+}
+
 static void test_filters(void **state)
 {
     g_autoptr(VmhaEventLog) log = vmha_eventlog_new(100, 0);
@@ -278,6 +300,7 @@ int main(void)
             cmocka_unit_test(test_damaged_lines),
             cmocka_unit_test(test_ring_order_and_duplicates),
             cmocka_unit_test(test_bound_under_10000_events),
+            cmocka_unit_test(test_age_bound_whatever_the_time_order),
             cmocka_unit_test(test_filters),
             cmocka_unit_test(test_since_parse),
     };
