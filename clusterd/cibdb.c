@@ -149,6 +149,12 @@ xmlNode *cd_cibdb_current(void)
     return db.snapshot;
 }
 
+xmlNode *cd_cibdb_claim(void)
+{
+    xmlNode *xml = g_steal_pointer(&db.snapshot);
+    return xml ? xml : cd_cibdb_query();
+}
+
 int cd_cibdb_save(void)
 {
     xmlNode *xml = cd_cibdb_current();
