@@ -29,7 +29,9 @@ typedef struct {
 
 /* What a write is validated against and applied to. */
 typedef struct {
-    xmlNode *cib;                 /* a copy of the whole database before this write */
+    /* The write's own copy of the whole database before it (freed after the write): validate
+     * reads it; apply may change it to build a section it then replaces. */
+    xmlNode *cib;
     const VmhaPeerState *members; /* the CPG view the write was delivered in */
     size_t n_members;
 } CdWriteCtx;

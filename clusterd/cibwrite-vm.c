@@ -284,14 +284,13 @@ static void set_one(xmlNode *config, const char *vm, const VmSetting *s)
     }
 }
 
-/* Every pair is applied to a copy of the configuration, which must then load (lib/model checks
- * what it means, e.g. that the VMs a colocation names exist) before it replaces the
- * configuration in one step: all pairs or none. */
+/* Every pair is applied to the write's copy of the database, which must then load (lib/model
+ * checks what it means, e.g. that the VMs a colocation names exist) before its configuration
+ * replaces the database's in one step: all pairs or none. */
 static VmhaResult vm_set_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmSet *w = write;
-    xmlNode *copy = copy_xml(ctx->cib);
-    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    xmlNode *config = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONFIGURATION);
     g_autofree char *other = NULL;
     g_autoptr(VmhaModel) model = NULL;
     g_autoptr(GError) error = NULL;
@@ -302,11 +301,10 @@ static VmhaResult vm_set_apply(const CdWriteCtx *ctx, const void *write, char **
     if (vmha_cib_vm_coloc_conflict(config, w->name, &other))
         r = cd_write_fail(ret_error, VMHA_RESULT_USAGE,
                           "%s would be kept both together with and apart from %s", w->name, other);
-    else if (vmha_model_from_xml(copy, &model, &error) < 0)
+    else if (vmha_model_from_xml(ctx->cib, &model, &error) < 0)
         r = cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
     else
         r = cd_write_replace_configuration(config, ret_error);
-    free_xml(copy);
     return r;
 }
 
