@@ -100,6 +100,8 @@ xmlNode *cd_write_status_copy(xmlNode *cib);
 VmhaResult cd_write_replace_status(xmlNode *copy, bool changed, const char *what, char **ret_error);
 /* Replaces the configuration section with config (the caller keeps it). */
 VmhaResult cd_write_replace_configuration(xmlNode *config, char **ret_error);
+/* Replaces one primitive (found by id wherever it is in <resources>) with prim. */
+VmhaResult cd_write_replace_primitive(xmlNode *prim, char **ret_error);
 /* The result of a cd_cibdb_* call r: VMHA_RESULT_OK, or VMHA_RESULT_FAILURE with *ret_error
  * "WHAT: error's message". */
 VmhaResult cd_write_db_result(int r, const GError *error, const char *what, char **ret_error);
