@@ -60,7 +60,7 @@ VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members,
                              char **ret_error)
 {
     const CdWriteType *t = find_type(write->type);
-    CdWriteCtx ctx = {.cib = cd_cibdb_query(), .members = members, .n_members = n_members};
+    CdWriteCtx ctx = {.cib = cd_cibdb_claim(), .members = members, .n_members = n_members};
     VmhaResult r;
 
     if (!ctx.cib)
@@ -94,6 +94,7 @@ VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members,
 
 bool cd_cibwrite_nodes_differ(const VmhaNodeRef *want, size_t n)
 {
+    /* A copy: the check changes the document it reads. */
     xmlNode *cib = cd_cibdb_query();
     bool differ = cib && vmha_cib_nodes_follow(cib, want, n, NULL) > 0;
     if (cib)

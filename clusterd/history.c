@@ -465,7 +465,7 @@ static void on_synced(const CdEvent *event, void *user_data)
             .type = VMHA_EVENT_MEMBERSHIP, .time = t, .duration_ms = -1, .details = details};
     record(&view, &v);
 
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
     for (xmlNode *ns = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; ns;
          ns = crm_next_same_xml(ns)) {
@@ -481,8 +481,6 @@ static void on_synced(const CdEvent *event, void *user_data)
                           .details = (char *)"out of the membership; it ran or was to run VMs"};
         record(&lost, &v);
     }
-    if (cib)
-        free_xml(cib);
 }
 
 static void load(void)
