@@ -317,6 +317,25 @@ GPtrArray *vmha_incidents_find(const VmhaEvent *events, size_t n)
     return all;
 }
 
+char *vmha_incident_summary(const VmhaIncident *inc)
+{
+    guint up = 0;
+
+    for (guint i = 0; i < inc->vms->len; i++)
+        up += ((VmhaIncidentVm *)g_ptr_array_index(inc->vms, i))->to != NULL;
+    const char *node = inc->node ? inc->node : "-";
+    if (inc->kind == VMHA_INCIDENT_DRAIN)
+        return g_strdup_printf("drain of %s: %u of %u VMs moved%s%s", node, up, inc->vms->len,
+                               inc->outcome ? ", " : "", inc->outcome ? inc->outcome : "");
+    const char *state = inc->outcome              ? inc->outcome
+                        : inc->fence_failures > 0 ? "fencing failed"
+                        : inc->fence_started >= 0 ? "fencing"
+                                                  : "waiting for its fence";
+    return g_strdup_printf("%s lost, %s%s; %u of %u VMs up again", node, state,
+                           inc->fence_failures > 0 && inc->outcome ? " after failed attempts" : "",
+                           up, inc->vms->len);
+}
+
 static void add_int_or_null(json_object *o, const char *key, int64_t v)
 {
     json_object_object_add(o, key, v >= 0 ? json_object_new_int64(v) : NULL);

@@ -48,6 +48,9 @@ const char *vmha_incident_kind_to_string(VmhaIncidentKind kind);
  * migration's end, a probe finding it running), so an incident knows the VMs a node had. */
 GPtrArray *vmha_incidents_find(const VmhaEvent *events, size_t n);
 
+/* One line: "n1 lost, fenced; 2 of 2 VMs up again", "drain of n1: 1 of 2 VMs moved". */
+char *vmha_incident_summary(const VmhaIncident *inc);
+
 /* The incident as JSON: id, type, node, state, times, outcome, its phases (name, from, to,
  * seconds) and its VMs; with events (non-NULL) also every event of it, as objects. */
 json_object *vmha_incident_to_json(const VmhaIncident *inc, const VmhaEvent *events, size_t n);

@@ -78,39 +78,15 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-/* "n1 lost, fenced; 2 of 2 VMs up again", "drain of n1: 1 of 2 VMs moved". */
-static char *summary(json_object *inc)
-{
-    json_object *vms = vmctl_json_get(inc, "vms");
-    size_t n = json_object_array_length(vms), up = 0;
-
-    for (size_t i = 0; i < n; i++)
-        up += vmctl_json_get(json_object_array_get_idx(vms, i), "to") != NULL;
-    if (g_strcmp0(vmctl_json_str(inc, "type"), "drain") == 0)
-        return g_strdup_printf("drain of %s: %zu of %zu VMs moved%s%s",
-                               or_dash(vmctl_json_str(inc, "node")), up, n,
-                               vmctl_json_str(inc, "outcome") ? ", " : "",
-                               vmctl_json_str(inc, "outcome") ?: "");
-    const char *outcome = vmctl_json_str(inc, "outcome");
-    int64_t failures = vmctl_json_int(inc, "fence_failures");
-    return g_strdup_printf("%s lost, %s%s; %zu of %zu VMs up again",
-                           or_dash(vmctl_json_str(inc, "node")),
-                           outcome                                ? outcome
-                           : failures > 0                         ? "fencing failed"
-                           : vmctl_json_get(inc, "fence_started") ? "fencing"
-                                                                  : "waiting for its fence",
-                           failures > 0 && outcome ? " after failed attempts" : "", up, n);
-}
-
 static json_object *incidents_json(const History *h, bool with_events)
 {
     g_autoptr(GPtrArray) all = vmha_incidents_find(h->events, h->n);
     json_object *arr = json_object_new_array();
 
     for (guint i = 0; i < all->len; i++) {
-        json_object *j = vmha_incident_to_json(g_ptr_array_index(all, i),
-                                               with_events ? h->events : NULL, h->n);
-        g_autofree char *s = summary(j);
+        const VmhaIncident *inc = g_ptr_array_index(all, i);
+        json_object *j = vmha_incident_to_json(inc, with_events ? h->events : NULL, h->n);
+        g_autofree char *s = vmha_incident_summary(inc);
         json_object_object_add(j, "summary", json_object_new_string(s));
         json_object_array_add(arr, j);
     }
@@ -206,7 +182,8 @@ int vmctl_cmd_incident_show(const VmctlOptions *gopts, int argc, char **argv)
     guint64 id = 0;
 
     if (first < 0 || argc - first != 1)
-        return vmctl_error(&opts, VMHA_RESULT_USAGE, "usage: vmctl incident show INCIDENT [--json]");
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                           "usage: vmctl incident show INCIDENT [--json]");
     if (!g_ascii_string_to_unsigned(argv[first], 10, 1, G_MAXUINT64, &id, NULL))
         return vmctl_error(&opts, VMHA_RESULT_USAGE,
                            "bad incident id '%s': the number `vmctl incident list` shows",
