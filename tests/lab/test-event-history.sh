@@ -7,6 +7,10 @@
 #     vb each started on a survivor; the writes of the setup carry who asked and the command;
 #     Once n1 is back (its fence rebooted it), the history catch-up (clusterd/catchup.c) gives it
 #     the events it missed: its whole history equals n2's, the recovery included;
+#     `vmctl incident show` of n1's loss, the same document on all three nodes, gives the
+#     timeline with phase durations that are the differences of those events' times; `vmctl
+#     status` says DEGRADED while n1 is away (2 of 3 nodes up, every VM running, no incident
+#     open), each VM's last event is the history's, and OK once n1 is back;
 #  b. clusterd on n3 is killed and started again: its history afterwards still holds every event
 #     it had before, unchanged, and it catches up on what was written meanwhile (no gap).
 . "$(dirname "$0")/recovery-lib.sh" ev1
@@ -77,6 +81,73 @@ print(len(ra), "events identical, seq", lo, "..", hi)
 EOF
 }
 
+# incident_ok NODE EVENTS SEQ: NODE's `vmctl incident list/show --json` has one node-loss incident
+# of n1 after SEQ whose times and phases are those of the events in the EVENTS file; prints its
+# document (sorted keys) for comparison between nodes.
+incident_ok() {
+    local node=$1 list id doc
+    list=$RL_DIR/incidents-$node.json
+    vmctl_on "$node" incident list --json >"$list" || { echo "incident list on $node failed" >&2; return 1; }
+    id=$(python3 - "$list" "$3" <<'EOF'
+import json, sys
+ids = [i["id"] for i in json.load(open(sys.argv[1]))["incidents"]
+       if i["id"] > int(sys.argv[2]) and i["type"] == "node-loss" and i["node"] == "n1"]
+if len(ids) != 1:
+    sys.exit("%d node-loss incidents of n1 after the cut" % len(ids))
+print(ids[0])
+EOF
+) || return 1
+    doc=$RL_DIR/incident-$node.json
+    vmctl_on "$node" incident show "$id" --json >"$doc" || { echo "incident show $id on $node failed" >&2; return 1; }
+    python3 - "$doc" "$2" <<'EOF'
+import json, sys
+inc = json.load(open(sys.argv[1]))
+events = {e["seq"]: e for e in json.load(open(sys.argv[2]))["events"]}
+def fail(why):
+    print(why, json.dumps(inc, indent=1), file=sys.stderr)
+    sys.exit(1)
+if inc["state"] != "closed" or inc["outcome"] != "fenced":
+    fail("not closed as fenced")
+# Its events are the history's, in order.
+seqs = [e["seq"] for e in inc["events"]]
+if seqs != sorted(seqs) or any(events.get(e["seq"]) != e for e in inc["events"]):
+    fail("its events are not the history's")
+first = lambda t, **kw: next(e for e in inc["events"] if e["type"] == t and
+                             all(e[k] == v for k, v in kw.items()))
+lost = events[inc["id"]]
+if lost["type"] != "node-lost" or lost["node"] != "n1" or inc["started"] != lost["time"]:
+    fail("does not begin with n1's node-lost")
+started, done = first("fence-started", node="n1"), first("fence-done", node="n1")
+if (inc["fence_started"], inc["fence_done"], inc["fence_ms"]) != \
+        (started["time"], done["time"], done["duration_ms"]):
+    fail("fence times are not the fence events'")
+ups = {}
+for vm in ("va", "vb"):
+    up = [e for e in inc["events"] if e["vm"] == vm and e["type"] in ("start", "migrate-from")
+          and e["result"] == "ok"]
+    if not up:
+        fail("no start of %s in it" % vm)
+    ups[vm] = up[0]
+vms = {v["vm"]: v for v in inc["vms"]}
+if sorted(vms) != ["va", "vb"]:
+    fail("its VMs are not va and vb")
+for vm, e in ups.items():
+    if (vms[vm]["from"], vms[vm]["to"], vms[vm]["up"]) != ("n1", e["node"], e["time"]):
+        fail("%s: not from n1 to where its start ran, when it ended" % vm)
+end = max([done["time"]] + [e["time"] for e in ups.values()])
+want = [("detection to fence started", lost["time"], started["time"]),
+        ("fence", started["time"], done["time"])] + \
+       [("fence done to %s up" % vm, done["time"], ups[vm]["time"]) for vm in ("va", "vb")] + \
+       [("total", lost["time"], end)]
+got = [(p["name"], p["from"], p["to"]) for p in inc["phases"]]
+if got != want or any(p["seconds"] != p["to"] - p["from"] for p in inc["phases"]):
+    fail("phases are not the events' times: want %s" % want)
+if inc["ended"] != end or inc["duration_s"] != end - lost["time"]:
+    fail("ended/duration_s are not the last VM's start")
+print(json.dumps(inc, sort_keys=True))
+EOF
+}
+
 rl_log "--- setup writes carry who asked"
 ev=$(events_json n1 --vm va)
 python3 - "$ev" <<'EOF' || rl_fail "no config event with user and command for vm add va: $(cat "$ev")"
@@ -115,6 +186,47 @@ for e in json.load(open(sys.argv[1]))["events"]:
               e["type"], e["node"] or "-", e["vm"] or "-", e["result"] or "-",
               "%d ms" % e["duration_ms"] if e["duration_ms"] is not None else ""))
 EOF
+inc2=$(incident_ok n2 "$ev2" "$before") || rl_fail "n2's incident show of n1's loss"
+inc3=$(incident_ok n3 "$ev3" "$before") || rl_fail "n3's incident show of n1's loss"
+[ "$inc2" = "$inc3" ] || rl_fail "n2 and n3 show n1's loss differently: $inc2 / $inc3"
+id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$inc2")
+rl_log "incident $id, the same on n2 and n3:"
+vmctl_on n2 incident show "$id" | sed 's/^/    | /'
+
+# status_ok NODE EVENTS WANT: NODE's `vmctl status --json` health is WANT: "degraded" while n1
+# is away (2 of 3 nodes up; n1 may come back from its fence's reboot meanwhile: then the health
+# must be "ok"), "ok" (n1 back); in both every VM wanted runs, no incident is open, and each
+# VM's last event is the newest about it in the EVENTS file (or a later one: the status is
+# read after the file).
+status_ok() {
+    local out=$RL_DIR/status-$1.json
+    vmctl_on "$1" status --json >"$out" 2>/dev/null || return 1
+    python3 - "$out" "$2" "$3" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+events = json.load(open(sys.argv[2]))["events"]
+h, want = d["health"], sys.argv[3]
+if any(n["name"] == "n1" and n["online"] for n in d["nodes"]):
+    want = "ok"
+up = 3 if want == "ok" else 2
+if (h["state"], h["nodes_up"], h["nodes"], h["vms_running"], h["vms_wanted"], h["failed"],
+        h["blocked"], h["waiting_for_fence"], h["open_incidents"]) != \
+        (want, up, 3, 3, 3, [], [], [], []):
+    sys.exit("health: %s" % h)
+word = {"ok": "OK", "degraded": "DEGRADED"}[want]
+if h["text"] != "%s: quorate, %d of 3 nodes up, 3 of 3 wanted VMs running" % (word, up):
+    sys.exit("health text: %s" % h["text"])
+for vm in d["vms"]:
+    last = [e for e in events if e["vm"] == vm["name"]][-1]
+    got = vm["last_event"]
+    if got["seq"] < last["seq"] or (got["seq"] == last["seq"] and got != {
+            k: last[k] for k in ("seq", "time", "type", "node", "result")}):
+        sys.exit("%s's last event %s, the history's %s" % (vm["name"], got, last))
+EOF
+}
+status_ok n2 "$(events_json n2)" degraded || rl_fail "n2's status while n1 is away (or back)"
+vmctl_on n2 status | sed 's/^/    | /'
+awk 'length > 100 { exit 1 }' <(vmctl_on n2 status) || rl_fail "status wider than 100 columns"
 
 rl_log "--- n1 back after its fence's reboot: it catches up on the history it missed"
 rl_wait 120 "n1 quorate and in sync again" rl_quorate_in_sync n1
@@ -132,6 +244,12 @@ rl_wait 60 "n1's history the same as n2's, the events of its absence included" s
 ev1=$(events_json n1)
 after_cut_ok "$ev1" "$before" || rl_fail "n1's history lacks its own recovery"
 same_history "$(events_json n2)" "$ev1" || rl_fail "n1 and n2 differ"
+inc1=$(incident_ok n1 "$ev1" "$before") || rl_fail "n1's incident show of its own loss"
+[ "$inc1" = "$inc2" ] || rl_fail "n1 shows its loss differently from n2: $inc1 / $inc2"
+rl_log "n1 shows incident $id as n2 and n3 do"
+status_ok_on() { status_ok "$1" "$(events_json "$1")" ok; }
+rl_wait 60 "n1's and n2's status say OK" eval 'status_ok_on n1 && status_ok_on n2'
+vmctl_on n1 status | sed 's/^/    | /'
 
 rl_log "--- b. clusterd on n3 killed and started again"
 pre=$(events_json n3)
