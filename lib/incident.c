@@ -441,16 +441,29 @@ json_object *vmha_vm_why(const VmhaEvent *events, size_t n, const GPtrArray *inc
     const VmhaEvent *placed = NULL;
     size_t placed_at = 0;
 
-    /* The last event that put it where it runs now. */
-    for (size_t i = n; node && i > 0; i--) {
-        const VmhaEvent *ev = &events[i - 1];
-        if (g_strcmp0(ev->vm, vm) != 0 || g_strcmp0(ev->node, node) != 0)
+    /* The event that began its stay where it runs now: followed forward as track() does, so
+     * that a later probe finding it still running there (a node rejoining probes every VM) is
+     * not taken for what put it there. */
+    g_autofree char *at = NULL;
+    for (size_t i = 0; node && i < n; i++) {
+        const VmhaEvent *ev = &events[i];
+        if (g_strcmp0(ev->vm, vm) != 0 || !ev->node)
             continue;
-        if (((ev->type == VMHA_EVENT_START || ev->type == VMHA_EVENT_MIGRATE_FROM) && is_ok(ev)) ||
-            (ev->type == VMHA_EVENT_PROBE && g_strcmp0(ev->result, "running") == 0)) {
-            placed = ev;
-            placed_at = i - 1;
-            break;
+        bool arrives = ((ev->type == VMHA_EVENT_START || ev->type == VMHA_EVENT_MIGRATE_FROM) &&
+                        is_ok(ev)) ||
+                       (ev->type == VMHA_EVENT_PROBE && g_strcmp0(ev->result, "running") == 0);
+        bool leaves = g_strcmp0(at, ev->node) == 0 &&
+                      ((ev->type == VMHA_EVENT_STOP && is_ok(ev)) ||
+                       (ev->type == VMHA_EVENT_PROBE && g_strcmp0(ev->result, "stopped") == 0));
+        if (arrives && g_strcmp0(at, ev->node) != 0) {
+            g_free(at);
+            at = g_strdup(ev->node);
+            if (strcmp(ev->node, node) == 0) {
+                placed = ev;
+                placed_at = i;
+            }
+        } else if (leaves) {
+            g_clear_pointer(&at, g_free);
         }
     }
     const VmhaIncident *inc = placed ? incident_of(incidents, placed->seq) : NULL;

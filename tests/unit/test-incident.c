@@ -206,6 +206,17 @@ static void test_vm_why(void **state)
         assert_int_equal(get_int(json_object_array_get_idx(chain, i), "seq"), want[i]);
     json_object_put(j);
 
+    /* n1 back: a probe on n2 that finds vb still running there is not what put it there. */
+    VmhaEvent reprobed[G_N_ELEMENTS(loss) + 1];
+    memcpy(reprobed, loss, sizeof(loss));
+    reprobed[G_N_ELEMENTS(loss)] = (VmhaEvent)EV(71, 301, PROBE, "n2", "vb", "running", NULL);
+    g_autoptr(GPtrArray) again = vmha_incidents_find(reprobed, G_N_ELEMENTS(reprobed));
+    j = vmha_vm_why(reprobed, G_N_ELEMENTS(reprobed), again, "vb", "n2");
+    assert_int_equal(get_int(json_object_object_get(j, "placed_by"), "seq"), 60);
+    assert_int_equal(get_int(j, "incident"), 21);
+    assert_int_equal(get_int(j, "since"), 220);
+    json_object_put(j);
+
     /* vc was never moved: placed by its probe, no incident; the monitor failure follows. */
     j = vmha_vm_why(loss, G_N_ELEMENTS(loss), all, "vc", "n2");
     assert_int_equal(get_int(j, "since"), 100);
