@@ -9,8 +9,8 @@
 #     the events it missed: its whole history equals n2's, the recovery included;
 #     `vmctl incident show` of n1's loss, the same document on all three nodes, gives the
 #     timeline with phase durations that are the differences of those events' times; `vmctl
-#     status` says DEGRADED while n1 is away (2 of 3 nodes up, every VM running, no incident
-#     open), each VM's last event is the history's, and OK once n1 is back;
+#     status` says DEGRADED while n1 is away (2 of 3 nodes up; once recovered: every VM running,
+#     no incident open), each VM's last event is the history's, and OK once n1 is back;
 #  b. clusterd on n3 is killed and started again: its history afterwards still holds every event
 #     it had before, unchanged, and it catches up on what was written meanwhile (no gap).
 . "$(dirname "$0")/recovery-lib.sh" ev1
@@ -164,6 +164,31 @@ rl_snap_boots
 t0=$(rl_now_ms)
 rl_kill n1
 rl_log "n1 powered off at $(rl_fmt "$t0"); events after seq $before follow"
+# While n1 is away (from its loss until its fence's reboot brings it back, seconds at least), a
+# status on n2 that shows n1 down says so in its health: DEGRADED (NO QUORUM if it had none),
+# 2 of 3 nodes up, and the only incident it may show open is n1's loss.
+n1_down_status() {
+    vmctl_on n2 status --json >"$RL_DIR/status-outage.json" 2>/dev/null &&
+        python3 - "$RL_DIR/status-outage.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if any(n["name"] == "n1" and not n["online"] for n in d["nodes"]) else 1)
+EOF
+}
+rl_wait 60 "n2's status shows n1 down" n1_down_status
+python3 - "$RL_DIR/status-outage.json" <<'EOF' || rl_fail "n2's health while n1 is down"
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["health"]
+print("    n2 while n1 is down: %s" % h["text"])
+want = "degraded" if d["quorate"] else "no-quorum"
+word = {"degraded": "DEGRADED: quorate", "no-quorum": "NO QUORUM: no quorum"}[want]
+if h["state"] != want or h["nodes_up"] != 2 or h["nodes"] != 3 or \
+        not h["text"].startswith("%s, 2 of 3 nodes up" % word):
+    sys.exit("health: %s" % h)
+if any((i["type"], i["node"]) != ("node-loss", "n1") for i in h["open_incidents"]):
+    sys.exit("open incidents other than n1's loss: %s" % h["open_incidents"])
+EOF
 for vm in va vb; do
     rl_wait 90 "$vm running on a survivor" rl_really_elsewhere "$vm" n1
 done
