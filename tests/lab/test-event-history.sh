@@ -10,7 +10,9 @@
 #     `vmctl incident show` of n1's loss, the same document on all three nodes, gives the
 #     timeline with phase durations that are the differences of those events' times; `vmctl
 #     status` says DEGRADED while n1 is away (2 of 3 nodes up; once recovered: every VM running,
-#     no incident open), each VM's last event is the history's, and OK once n1 is back;
+#     no incident open), each VM's last event is the history's, and OK once n1 is back; `vmctl
+#     vm why` of va and vb names the start that put each where it runs and n1's loss, also
+#     after n1 is back and has probed them;
 #  b. clusterd on n3 is killed and started again: its history afterwards still holds every event
 #     it had before, unchanged, and it catches up on what was written meanwhile (no gap).
 . "$(dirname "$0")/recovery-lib.sh" ev1
@@ -217,6 +219,26 @@ inc3=$(incident_ok n3 "$ev3" "$before") || rl_fail "n3's incident show of n1's l
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$inc2")
 rl_log "incident $id, the same on n2 and n3:"
 vmctl_on n2 incident show "$id" | sed 's/^/    | /'
+# why_ok NODE INCIDENT: NODE's `vmctl vm why` of va and vb: where each runs, placed by its start
+# there (the incident's VM row: to, up), that start in n1's loss, whose node-lost begins the chain.
+why_ok() {
+    local vm
+    for vm in va vb; do
+        vmctl_on "$1" vm why "$vm" --json >"$RL_DIR/why-$vm-$1.json" || return 1
+        python3 - "$RL_DIR/why-$vm-$1.json" "$2" "$vm" <<'EOF' || return 1
+import json, sys
+w, inc, vm = json.load(open(sys.argv[1])), json.loads(sys.argv[2]), sys.argv[3]
+row = [v for v in inc["vms"] if v["vm"] == vm][0]
+p = w["placed_by"] or {}
+if not (w["node"] == row["to"] and w["nodes"] == [row["to"]] and w["incident"] == inc["id"] and
+        p.get("type") == "start" and p.get("node") == row["to"] and p.get("time") == row["up"] and
+        w["since"] == row["up"] and w["chain"][0]["seq"] == inc["id"] and p in w["chain"]):
+    sys.exit("%s: vm why %s" % (vm, json.dumps(w)))
+EOF
+    done
+}
+why_ok n2 "$inc2" || rl_fail "vm why on n2"
+vmctl_on n2 vm why va | sed 's/^/    | /'
 
 # status_ok NODE EVENTS WANT: NODE's `vmctl status --json` health is WANT: "degraded" while n1
 # is away (2 of 3 nodes up; n1 may come back from its fence's reboot meanwhile: then the health
@@ -272,6 +294,7 @@ same_history "$(events_json n2)" "$ev1" || rl_fail "n1 and n2 differ"
 inc1=$(incident_ok n1 "$ev1" "$before") || rl_fail "n1's incident show of its own loss"
 [ "$inc1" = "$inc2" ] || rl_fail "n1 shows its loss differently from n2: $inc1 / $inc2"
 rl_log "n1 shows incident $id as n2 and n3 do"
+why_ok n1 "$inc2" || rl_fail "vm why on n1, after its probes"
 status_ok_on() { status_ok "$1" "$(events_json "$1")" ok; }
 rl_wait 60 "n1's and n2's status say OK" eval 'status_ok_on n1 && status_ok_on n2'
 vmctl_on n1 status | sed 's/^/    | /'
