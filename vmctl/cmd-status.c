@@ -12,7 +12,7 @@
 
 #include "client.h"
 #include "commands.h"
-#include "health.h"
+#include "clusterhealth.h"
 #include "incident.h"
 
 /* Appends head (the fixed columns) and then text as the last column, wrapped at word boundaries
@@ -175,7 +175,7 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-/* The health line and each VM's last event, from the local history (lib/health.h). Without
+/* The health line and each VM's last event, from the local history (lib/clusterhealth.h). Without
  * it (a clusterd that has none, or went away between the two requests) status still shows
  * everything else: the health then says the incidents are unknown. */
 static void add_history(json_object *status, const VmctlOptions *opts)

@@ -6,7 +6,7 @@
  * node of its unclean or fencing: that is "waiting for a fence", said once per node). */
 #include <string.h>
 
-#include "health.h"
+#include "clusterhealth.h"
 #include "incident.h"
 
 static json_object *get(json_object *o, const char *key)

@@ -1,4 +1,4 @@
-/* The health line and each VM's last event of `vmctl status` (lib/health.h), on STATUS
+/* The health line and each VM's last event of `vmctl status` (lib/clusterhealth.h), on STATUS
  * documents as clusterd answers them and event fixtures. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "health.h"
+#include "clusterhealth.h"
 #include "incident.h"
 
 #define EV(s, t, ty, n, v, r)                                                                      \
