@@ -334,9 +334,22 @@ size_t cd_cibdb_size(void)
     return size;
 }
 
+/* <cib> with its attributes only: the version without a copy of the whole document (the event
+ * history reads it after every write). */
+static xmlNode *query_root(void)
+{
+    xmlNode *out = NULL;
+
+    if (!db.cib)
+        return NULL;
+    if (db.cib->cmds->query(db.cib, NULL, &out, cib_sync_call | cib_no_children) != pcmk_ok)
+        return NULL;
+    return out;
+}
+
 void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_LEN + 1])
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = ret_digest ? cd_cibdb_query() : query_root();
 
     memset(ret_version, 0, sizeof(*ret_version));
     if (ret_digest)

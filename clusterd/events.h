@@ -21,7 +21,8 @@ typedef enum {
     CD_EVENT_QUORUM,       /* corosync.c: a quorum notification */
     CD_EVENT_DISCONNECTED, /* corosync.c: the connection to corosync was lost */
     CD_EVENT_MESSAGE,      /* corosync.c: a CPG message (.msg) from .nodeid/.pid, by its type */
-    CD_EVENT_SYNCED,       /* sync.c: this node's copy of the database is in sync with its view */
+    CD_EVENT_SYNCED,       /* sync.c: this node's copy of the database is in sync with its view
+                            * (.msg: the BUMP that completed a quorate view's sync, else NULL) */
     CD_EVENT_APPLIED,      /* sync.c: a write (.msg) was applied to this node's copy */
 } CdEventType;
 
@@ -35,7 +36,7 @@ typedef struct {
     CdEventType type;
     const CdCpgMember *members; /* CPG_VIEW: the new view, sorted by node id, then pid */
     size_t n_members;
-    const VmhaMsg *msg; /* MESSAGE: as delivered; APPLIED: the write */
+    const VmhaMsg *msg; /* MESSAGE: as delivered; APPLIED: the write; SYNCED: the BUMP or NULL */
     uint32_t nodeid;    /* MESSAGE: its sender */
     uint32_t pid;
 } CdEvent;

@@ -25,6 +25,7 @@
 #include "options.h"
 #include "outqueue.h"
 #include "rexec.h"
+#include "history.h"
 #include "sync.h"
 #include "views.h"
 #include "vmattr.h"
@@ -257,6 +258,50 @@ static VmhaPeerClass classify(const struct ucred *cred)
     return VMHA_PEER_OTHER;
 }
 
+static int stamp_caller(VmhaMsg *m, const struct ucred *cred)
+{
+    struct passwd *pw = cred->uid != (uid_t)-1 ? getpwuid(cred->uid) : NULL;
+
+    if (vmha_msg_add_u64(m, VMHA_F_CALLER_UID, (uint64_t)cred->uid) < 0)
+        return -E2BIG;
+    return pw ? vmha_msg_add_str(m, VMHA_F_CALLER_USER, pw->pw_name) : 0;
+}
+
+/* The filters of an EVENTS request: F_KV since_seq=N, since_time=SECONDS, vm=NAME, node=NAME. The
+ * strings point into req. */
+static int events_filter(const VmhaMsg *req, VmhaEventFilter *ret, char **ret_error)
+{
+    for (guint i = 0; i < req->fields->len; i++) {
+        const VmhaWireField *f = g_ptr_array_index(req->fields, i);
+        const char *kv = (const char *)f->data;
+        guint64 n = 0;
+        if (f->tag != VMHA_F_KV)
+            continue;
+        if (strlen(kv) != f->len || !g_utf8_validate(kv, f->len, NULL))
+            goto bad;
+        if (g_str_has_prefix(kv, "since_seq=")) {
+            if (!g_ascii_string_to_unsigned(kv + 10, 10, 0, G_MAXUINT64, &n, NULL))
+                goto bad;
+            ret->since_seq = n;
+        } else if (g_str_has_prefix(kv, "since_time=")) {
+            if (!g_ascii_string_to_unsigned(kv + 11, 10, 0, G_MAXINT64, &n, NULL))
+                goto bad;
+            ret->since_time = (int64_t)n;
+        } else if (g_str_has_prefix(kv, "vm=")) {
+            ret->vm = kv + 3;
+        } else if (g_str_has_prefix(kv, "node=")) {
+            ret->node = kv + 5;
+        } else {
+            goto bad;
+        }
+        continue;
+    bad:
+        *ret_error = g_strdup_printf("bad events filter: %.80s", kv);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static void on_write_done(void *ctx, int rc, const char *message)
 {
     send_reply(ctx, rc, message, NULL);
@@ -314,6 +359,16 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_FENCE_LIST:
         json = cd_view_fences();
         break;
+    case VMHA_MSG_EVENTS: {
+        VmhaEventFilter filter = {0};
+        g_autofree char *error = NULL;
+        if (events_filter(req, &filter, &error) < 0) {
+            send_reply(c, VMHA_RESULT_USAGE, error, NULL);
+            return;
+        }
+        json = cd_history_query(&filter);
+        break;
+    }
     case VMHA_MSG_CIB_QUERY: {
         g_autofree char *xml = NULL, *error = NULL;
         if (cd_view_cib_redacted(&xml, &error) < 0)
@@ -346,9 +401,10 @@ static void handle(Client *c, const VmhaMsg *req)
                        NULL);
             return;
         }
-        /* Origin fields are ours to add; a client must not forge them. */
+        /* Origin and caller fields are ours to add; a client must not forge them. */
         if (vmha_msg_get(req, VMHA_F_ORIGIN_NODE) || vmha_msg_get(req, VMHA_F_ORIGIN_PID) ||
-            vmha_msg_get(req, VMHA_F_REQ_ID) ||
+            vmha_msg_get(req, VMHA_F_REQ_ID) || vmha_msg_get(req, VMHA_F_CALLER_UID) ||
+            vmha_msg_get(req, VMHA_F_CALLER_USER) || vmha_msg_get(req, VMHA_F_TIME) ||
             (req->type == VMHA_MSG_NODE_FENCE && vmha_msg_get(req, VMHA_F_KV))) {
             send_reply(c, VMHA_RESULT_USAGE, "malformed request", NULL);
             return;
@@ -359,14 +415,17 @@ static void handle(Client *c, const VmhaMsg *req)
             send_reply(c, refused, refusal, NULL);
             return;
         }
-        g_autoptr(VmhaMsg) stamped = NULL;
+        /* Who asked travels with the write: the event history records it (history.c). */
+        g_autoptr(VmhaMsg) stamped = vmha_msg_new(req->type);
+        if (vmha_msg_copy_fields(stamped, req) < 0 || stamp_caller(stamped, &c->cred) < 0) {
+            send_reply(c, VMHA_RESULT_USAGE, "request too large", NULL);
+            return;
+        }
         if (req->type == VMHA_MSG_NODE_FENCE) {
             /* Every member records the same time: the one this node received the request. */
             g_autofree char *kv = g_strdup_printf("requested=%" G_GINT64_FORMAT,
                                                   g_get_real_time() / G_USEC_PER_SEC);
-            stamped = vmha_msg_new(req->type);
-            if (vmha_msg_copy_fields(stamped, req) < 0 ||
-                vmha_msg_add_str(stamped, VMHA_F_KV, kv) < 0) {
+            if (vmha_msg_add_str(stamped, VMHA_F_KV, kv) < 0) {
                 send_reply(c, VMHA_RESULT_USAGE, "request too large", NULL);
                 return;
             }
@@ -374,7 +433,7 @@ static void handle(Client *c, const VmhaMsg *req)
         g_message("%s request from uid %u (pid %d)", vmha_msg_type_to_str(req->type),
                   (unsigned)c->cred.uid, (int)c->cred.pid);
         client_wait(c);
-        cd_sync_submit(stamped ? stamped : req, on_write_done, c);
+        cd_sync_submit(stamped, on_write_done, c);
         return;
     }
     case VMHA_MSG_NODE_EXEC:

@@ -179,8 +179,16 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
                    error, backoff);
     }
     VmhaMsg *m = vmha_msg_new(VMHA_MSG_FENCED);
+    /* The attempt itself, for the event history (clusterd/history.c). */
+    g_autofree char *attempt = g_strdup_printf("device=%s", res->device);
+    g_autofree char *how = g_strdup_printf("action=%s", res->action);
+    g_autofree char *took = g_strdup_printf("duration_ms=%" G_GINT64_FORMAT, res->duration_ms);
+    g_autofree char *started = g_strdup_printf(
+            "started=%" G_GINT64_FORMAT, (g_get_real_time() / 1000 - res->duration_ms) / 1000);
     if (vmha_msg_add_str(m, VMHA_F_NODE, node) < 0 ||
         vmha_msg_add_u64(m, VMHA_F_RC, ok ? 0 : 1) < 0 || add_time(m) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_KV, attempt) < 0 || vmha_msg_add_str(m, VMHA_F_KV, how) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_KV, took) < 0 || vmha_msg_add_str(m, VMHA_F_KV, started) < 0 ||
         (error && vmha_msg_add_str(m, VMHA_F_MESSAGE, error) < 0)) {
         vmha_msg_free(m);
         return;

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "executor.h"
 #include "fencer.h"
+#include "history.h"
 #include "ipc.h"
 #include "jobs.h"
 #include "leader.h"
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
         goto out_executor;
     cd_selffence_init(run_dir);
     cd_sync_init();
+    cd_history_init(cd_config.state_dir);
     cd_probe_init();
     cd_outbox_init();
     cd_jobs_init();
@@ -155,6 +157,7 @@ out_modules:
     cd_jobs_finalise();
     cd_outbox_finalise();
     cd_probe_finalise();
+    cd_history_finalise();
     cd_sync_finalise();
     disarm = cd_selffence_may_disarm();
     cd_selffence_finalise();

@@ -193,7 +193,8 @@ static gboolean on_pump(gpointer user_data)
     return G_SOURCE_REMOVE;
 }
 
-static void become_synced(void)
+/* bump: the BUMP that completed a quorate view's sync, NULL for a view without quorum. */
+static void become_synced(const VmhaMsg *bump)
 {
     VmhaCibVersion v;
 
@@ -208,13 +209,23 @@ static void become_synced(void)
               S.n, v.admin_epoch, v.epoch, v.num_updates);
     log_leader();
     flush_waiting();
-    cd_events_publish(&(CdEvent){.type = CD_EVENT_SYNCED});
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_SYNCED, .msg = bump});
+}
+
+/* The origin's clock, so that every member records the same time for what the message changed
+ * (the event history, clusterd/history.c). */
+static int add_time(VmhaMsg *m)
+{
+    return vmha_msg_get(m, VMHA_F_TIME)
+                   ? 0
+                   : vmha_msg_add_u64(m, VMHA_F_TIME,
+                                      (uint64_t)(g_get_real_time() / G_USEC_PER_SEC));
 }
 
 static void finish_sync(void)
 {
     if (!view_has_quorum()) {
-        become_synced(); /* no write is applied in this view anyway */
+        become_synced(NULL); /* no write is applied in this view anyway */
         return;
     }
     S.awaiting_bump = true;
@@ -222,7 +233,7 @@ static void finish_sync(void)
     if (S.members[0].nodeid != cd_local_nodeid() || S.members[0].pid != (uint32_t)getpid())
         return;
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_BUMP);
-    if (vmha_msg_add_str(m, VMHA_F_MEMBERS, S.key) < 0 || cd_cpg_send(m) < 0)
+    if (vmha_msg_add_str(m, VMHA_F_MEMBERS, S.key) < 0 || add_time(m) < 0 || cd_cpg_send(m) < 0)
         g_warning("cannot send the epoch bump; the view stays out of sync");
 }
 
@@ -237,7 +248,7 @@ static void on_bump(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
         g_critical("cannot bump the database epoch; staying out of sync");
         return;
     }
-    become_synced();
+    become_synced(m);
 }
 
 static int send_state(void)
@@ -638,7 +649,7 @@ void cd_sync_submit(const VmhaMsg *request, CdWriteDone done, void *ctx)
     if (vmha_msg_copy_fields(w->msg, request) < 0 ||
         vmha_msg_add_u64(w->msg, VMHA_F_ORIGIN_NODE, cd_local_nodeid()) < 0 ||
         vmha_msg_add_u64(w->msg, VMHA_F_ORIGIN_PID, (uint64_t)getpid()) < 0 ||
-        vmha_msg_add_u64(w->msg, VMHA_F_REQ_ID, w->req_id) < 0) {
+        vmha_msg_add_u64(w->msg, VMHA_F_REQ_ID, w->req_id) < 0 || add_time(w->msg) < 0) {
         pending_free(w);
         done(ctx, VMHA_RESULT_USAGE, "the request is too large");
         return;

@@ -270,6 +270,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "cib-query";
     case VMHA_MSG_FENCE_LIST:
         return "fence-list";
+    case VMHA_MSG_EVENTS:
+        return "events";
     case VMHA_MSG_VM_ADD:
         return "vm-add";
     case VMHA_MSG_VM_REMOVE:

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "commands.h"
+#include "fencedev.h"
 
 /* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
 #define REPLY_TIMEOUT_MS 60000
@@ -48,9 +49,42 @@ int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_re
     return vmctl_request_timeout(opts, req, REPLY_TIMEOUT_MS, ret_reply);
 }
 
-int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,
+static char *command_line;
+
+void vmctl_set_command_line(int argc, char *const *argv)
+{
+    GString *line = g_string_new("vmctl");
+
+    for (int i = 1; i < argc; i++) {
+        /* A fence device's password stays out of the event history (anyone may read it). */
+        const char *eq = strchr(argv[i], '=');
+        g_autofree char *key = eq ? g_strndup(argv[i], (size_t)(eq - argv[i])) : NULL;
+        g_autofree char *word = key && vmha_fence_option_is_secret(key)
+                                        ? g_strdup_printf("%s=(hidden)", key)
+                                        : g_strdup(argv[i]);
+        bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_=.,:/@%+") == strlen(word);
+        g_autofree char *quoted = plain ? NULL : g_shell_quote(word);
+        g_string_append_printf(line, " %s", plain ? word : quoted);
+    }
+    g_free(command_line);
+    command_line = g_string_free(line, FALSE);
+}
+
+int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *orig, int timeout_ms,
                       VmhaMsg **ret_reply, int *ret_rc, char **ret_message)
 {
+    /* A write carries the command line that asked for it: the event history shows it. */
+    g_autoptr(VmhaMsg) with_command = NULL;
+    const VmhaMsg *req = orig;
+    if (command_line && vmha_msg_type_is_write(orig->type) &&
+        !vmha_msg_get(orig, VMHA_F_CALLER_COMMAND)) {
+        with_command = vmha_msg_new(orig->type);
+        if (vmha_msg_copy_fields(with_command, orig) == 0 &&
+            vmha_msg_add_str(with_command, VMHA_F_CALLER_COMMAND, command_line) == 0)
+            req = with_command;
+    }
+
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     g_autofree uint8_t *buf = NULL;
     size_t len = 0, off = 0;

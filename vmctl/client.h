@@ -8,6 +8,9 @@
 #include "vmctl.h"
 #include "vmha/wire.h"
 
+/* The command line (argv, its secrets hidden) that every write from here on carries. */
+void vmctl_set_command_line(int argc, char *const *argv);
+
 /* Sends req and waits for the reply. Returns a VMHA_RESULT_* code; on failure the reason has been
  * reported (report.h). On success *ret_json holds the reply's JSON document when it carried
  * one. */

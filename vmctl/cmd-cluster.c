@@ -603,6 +603,7 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv)
                                  VMHA_STATE_DIR "/cib.xml",
                                  VMHA_STATE_DIR "/cib.xml.sig",
                                  VMHA_STATE_DIR "/cib.work.xml",
+                                 VMHA_STATE_DIR "/events.jsonl",
                                  VMHA_PKI_DIR "/cakey.pem",
                                  VMHA_PKI_DIR "/cacert.pem"};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++)

@@ -10,6 +10,9 @@ int vmctl_parse_common(VmctlOptions *opts, int argc, char **argv, int max_args);
 /* cmd-status.c */
 int vmctl_cmd_status(const VmctlOptions *opts, int argc, char **argv);
 
+/* cmd-events.c */
+int vmctl_cmd_events(const VmctlOptions *opts, int argc, char **argv);
+
 /* cmd-vm.c */
 int vmctl_cmd_vm_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_remove(const VmctlOptions *opts, int argc, char **argv);

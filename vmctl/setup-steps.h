@@ -15,10 +15,12 @@
 #define CA_CERT          "/etc/pki/CA/cacert.pem"
 #define DEFAULT_WAIT_S   120
 /* The database a new member starts from: none (clusterd makes an empty one and adopts the
- * cluster's); whatever was there is set aside, and what clusterd writes goes on undo. */
+ * cluster's, and its event history with it); whatever was there is set aside, and what clusterd
+ * writes goes on undo. */
 #define FRESH_DATABASE                                                                             \
     "fresh " VMHA_STATE_DIR "/cib.xml\nfresh " VMHA_STATE_DIR                                      \
-    "/cib.xml.sig\nfresh " VMHA_STATE_DIR "/cib.work.xml\n"
+    "/cib.xml.sig\nfresh " VMHA_STATE_DIR "/cib.work.xml\nfresh " VMHA_STATE_DIR                  \
+    "/events.jsonl\n"
 
 typedef struct {
     VmctlHost h;

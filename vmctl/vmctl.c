@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "commands.h"
 #include "report.h"
 #include "vmctl.h"
@@ -206,6 +207,16 @@ static const VmctlOption simulate_options[] = {
         OPT_JSON,
         OPT_END,
 };
+static const VmctlOption events_options[] = {
+        {"follow", no_argument, NULL, VMCTL_WORD_END, NULL,
+         "keep printing new events until interrupted (--json: one line each)"},
+        {"since", required_argument, "TIME|SEQ", VMCTL_WORD_TEXT, NULL,
+         "from this sequence number, UTC time (YYYY-MM-DDTHH:MM[:SS], @SECONDS) or age (10m)"},
+        {"vm", required_argument, "NAME", VMCTL_WORD_VM, NULL, "only events about this VM"},
+        {"node", required_argument, "NODE", VMCTL_WORD_NODE, NULL, "only events about this node"},
+        OPT_JSON,
+        OPT_END,
+};
 static const VmctlOption help_options[] = {
         {"json", no_argument, NULL, VMCTL_WORD_END, NULL, "the command table as one JSON document"},
         OPT_END,
@@ -232,6 +243,11 @@ static const VmctlCommand commands[] = {
          .usage = "[--json] [--watch [SECONDS]]",
          .summary = "nodes and VMs: state, where, why; quorum, leader, database",
          .options = status_options},
+        {.name = "events",
+         .run = vmctl_cmd_events,
+         .usage = "[--follow] [--since TIME|SEQ] [--vm NAME] [--node NODE] [--json]",
+         .summary = "the cluster's event history: membership, fencing, VM actions, changes",
+         .options = events_options},
         {.name = "node list",
          .run = vmctl_cmd_node_list,
          .usage = "[--json]",
@@ -544,6 +560,8 @@ static int run(VmctlOptions *opts, int argc, char **argv)
 int main(int argc, char **argv)
 {
     VmctlOptions opts = {.socket = VMHA_RUN_DIR "/clusterd.sock"};
+
+    vmctl_set_command_line(argc, argv);
 
     return vmctl_report_finish(&opts, run(&opts, argc, argv));
 }

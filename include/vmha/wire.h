@@ -37,6 +37,9 @@ typedef enum {
      * clusterd's own (vmha_msg_type_is_internal). F_NAME id, F_KV [force=on], F_NODE the hosts,
      * repeated: the device's pcmk_host_list becomes exactly these */
     VMHA_MSG_FENCE_SET = 7,
+    /* the cluster event log: F_KV since_seq=N, since_time=SECONDS, vm=NAME, node=NAME (each
+     * optional); reply VMHA_F_JSON {"events": [...], "last_seq": N} (docs/vmctl.md, "events") */
+    VMHA_MSG_EVENTS = 8,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
@@ -120,6 +123,16 @@ typedef enum {
     /* SYNC_STATE: the newest sync protocol the sender understands, u64 (absent: 1, SYNC_DATA in
      * one message); 2: SYNC_DATA in chunks */
     VMHA_F_SYNC_PROTOCOL = 32,
+    /* On every write from vmctl, added by the receiving clusterd (refused from a client): who
+     * asked, from SO_PEERCRED, u64 and the user's name */
+    VMHA_F_CALLER_UID = 33,
+    VMHA_F_CALLER_USER = 34,
+    /* vmctl's command line as vmctl sent it (informative: the event log shows it) */
+    VMHA_F_CALLER_COMMAND = 35,
+    /* On every write and BUMP: the origin's clock (seconds since the epoch) when it was sent, so
+     * that every member records the same time for the event it makes (docs/ARCHITECTURE.md, "Event
+     * history") */
+    VMHA_F_TIME = 36,
 } VmhaField;
 
 typedef struct {

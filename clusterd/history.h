@@ -1,0 +1,22 @@
+/* history.c: the cluster event log on this node (docs/ARCHITECTURE.md, "Event history"). Events
+ * are derived from what every member applies in CPG's total order: each write (CD_EVENT_APPLIED:
+ * who asked, what changed, agents' results and durations, fencing outcomes) and each quorate
+ * view's epoch bump (CD_EVENT_SYNCED with its BUMP: the membership, the nodes lost). Their
+ * sequence numbers come from the database version the write produced, their times from the
+ * write's origin, so every member records the same events under the same numbers. Kept in a ring
+ * (lib/eventlog.h) and in STATE_DIR/events.jsonl, one JSON line per event, appended. */
+#pragma once
+
+#include "eventlog.h"
+
+/* At most this many events, none older than this. */
+#define CD_HISTORY_MAX_EVENTS 10000
+#define CD_HISTORY_MAX_AGE_S  (30 * 24 * 3600)
+
+/* Loads state_dir/events.jsonl (a damaged line is skipped and logged) and subscribes. A history
+ * that cannot be read or written is logged, and events are then kept in memory only. */
+void cd_history_init(const char *state_dir);
+void cd_history_finalise(void);
+
+/* The reply to VMHA_MSG_EVENTS: {"events": [...], "first_seq": N, "last_seq": N}. */
+char *cd_history_query(const VmhaEventFilter *filter);
