@@ -9,6 +9,7 @@
 #include "cibdb.h"
 #include "cibread.h"
 #include "cibwrite-vm.h"
+#include "lrmstatus.h"
 #include "maintcib.h"
 #include "model.h"
 #include "statusclean.h"
@@ -157,10 +158,32 @@ static VmhaResult vm_name_decode(CdWriteIn *in, void *write, char **ret_error)
     return decode_name(in, &w->name, ret_error);
 }
 
-static VmhaResult vm_name_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+/* A VM leaves the database only once it runs nowhere: its primitive holds what a stop needs (the
+ * domain's config), and history of a removed VM plans nothing, so a VM removed while it ran would
+ * run on unmanaged, its disk open, found by no one (a chaos run found g02 running 4 minutes after
+ * its removal was acknowledged). Stop it first; a node that may still run it (its last operation
+ * failed, or it is lost and not fenced) counts as running it. */
+static VmhaResult vm_remove_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmName *w = write;
-    return cd_write_vm_known(ctx->cib, w->name, ret_error);
+    const char *busy = NULL;
+    VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
+    if (r != VMHA_RESULT_OK)
+        return r;
+    xmlNode *status = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS);
+    if (vmha_status_vm_pending(status, w->name, &busy))
+        return cd_write_fail(ret_error, VMHA_RESULT_REFUSED,
+                             "VM '%s' has an operation in progress on %s; stop it (vmctl vm stop "
+                             "%s --wait) and remove it then",
+                             w->name, busy, w->name);
+    g_auto(GStrv) on = vmha_lrm_running_on(status, w->name, true);
+    if (on && on[0]) {
+        g_autofree char *nodes = g_strjoinv(", ", on);
+        return cd_write_fail(ret_error, VMHA_RESULT_REFUSED,
+                             "VM '%s' may run on %s; stop it first (vmctl vm stop %s --wait)",
+                             w->name, nodes, w->name);
+    }
+    return VMHA_RESULT_OK;
 }
 
 static VmhaResult vm_remove_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
@@ -178,7 +201,7 @@ static VmhaResult vm_remove_apply(const CdWriteCtx *ctx, const void *write, char
 }
 
 const CdWriteType cd_write_vm_remove = {VMHA_MSG_VM_REMOVE, sizeof(VmName), vm_name_decode,
-                                        vm_name_validate, vm_remove_apply};
+                                        vm_remove_validate, vm_remove_apply};
 
 /* ---- vm set (and vm ban / unban): F_NAME, F_KV KEY=VALUE... ---- */
 

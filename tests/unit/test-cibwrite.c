@@ -110,6 +110,42 @@ static VmhaMsg *probe_msg(uint64_t origin, const char *r1, const char *r2)
     return m;
 }
 
+/* vm remove of a VM that runs (or may run) somewhere is refused, changing nothing: removed, it
+ * would run on unmanaged (a chaos run: g02 still ran on n2 minutes after its removal was
+ * acknowledged). Once it is stopped everywhere, the remove goes through. */
+static void test_remove_running_refused(void **state)
+{
+    VmhaCibVersion v0, v1;
+    char d0[VMHA_DIGEST_LEN + 1], d1[VMHA_DIGEST_LEN + 1];
+
+    open_seeded("rm");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(probe_msg(2, "web1 0 0 10 100", NULL)), 0); /* runs on n2 */
+    cd_cibdb_version(&v0, d0);
+    g_autofree char *error = NULL;
+    VmhaMsg *m = remove_msg("web1");
+    assert_int_equal(cd_cibwrite_apply(m, members, n_members, &error), VMHA_RESULT_REFUSED);
+    vmha_msg_free(m);
+    assert_non_null(strstr(error, "may run on n2"));
+    cd_cibdb_version(&v1, d1);
+    assert_int_equal(vmha_cib_version_compare(&v0, &v1), 0);
+    assert_string_equal(d0, d1);
+    g_autofree char *text = file_text("rm");
+    assert_non_null(strstr(text, "<primitive id=\"web1\""));
+
+    /* A failed probe: it may run there, refused too. */
+    assert_int_equal(apply(probe_msg(2, "web1 1 0 10 150", NULL)), 0);
+    assert_int_equal(apply(remove_msg("web1")), VMHA_RESULT_REFUSED);
+
+    /* Stopped there (the probe finds it not running): removed. */
+    assert_int_equal(apply(probe_msg(2, "web1 7 0 1 200", NULL)), 0);
+    assert_int_equal(apply(remove_msg("web1")), 0);
+    g_free(text);
+    text = file_text("rm");
+    assert_null(strstr(text, "<primitive id=\"web1\""));
+    cd_cibdb_finalise();
+}
+
 /* A probe write goes into the origin's node_state through libcib, the same on every copy;
  * an unchanged result changes nothing, not even the version. */
 static void test_probe_write(void **state)
@@ -871,6 +907,7 @@ int main(void)
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
             cmocka_unit_test(test_placement_writes),
+            cmocka_unit_test(test_remove_running_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
