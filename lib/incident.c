@@ -77,6 +77,12 @@ static void track(GHashTable *where, const VmhaEvent *ev)
     }
 }
 
+/* For g_ptr_array_sort, which passes pointers to the elements. */
+static gint cmp_names(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
 static VmhaIncident *open_incident(GPtrArray *all, VmhaIncidentKind kind, const VmhaEvent *ev,
                                    GHashTable *where)
 {
@@ -98,7 +104,7 @@ static VmhaIncident *open_incident(GPtrArray *all, VmhaIncidentKind kind, const 
         if (strcmp(node, ev->node) == 0)
             g_ptr_array_add(names, vm);
     /* By name: a hash table's order is no order, and every node must print the same. */
-    g_ptr_array_sort(names, (GCompareFunc)(void (*)(void))g_strcmp0);
+    g_ptr_array_sort(names, cmp_names);
     for (guint i = 0; i < names->len; i++) {
         VmhaIncidentVm *v = g_new0(VmhaIncidentVm, 1);
         v->vm = g_strdup(g_ptr_array_index(names, i));

@@ -19,6 +19,12 @@ static void run_one(const char *data, size_t len)
     LLVMFuzzerTestOneInput(exact, len);
 }
 
+/* For g_ptr_array_sort, which passes pointers to the elements. */
+static gint cmp_names(gconstpointer a, gconstpointer b)
+{
+    return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int replay(const char *path, unsigned *count)
 {
     if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
@@ -29,7 +35,7 @@ static int replay(const char *path, unsigned *count)
         const char *name;
         while ((name = g_dir_read_name(dir)))
             g_ptr_array_add(names, g_build_filename(path, name, NULL));
-        g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+        g_ptr_array_sort(names, cmp_names);
         for (guint i = 0; i < names->len; i++)
             if (replay(names->pdata[i], count) < 0)
                 return -1;
