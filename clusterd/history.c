@@ -124,6 +124,7 @@ static void record(VmhaEvent *ev, const VmhaCibVersion *v)
     if (vmha_eventlog_add(H.log, ev, now_s()) < 0)
         return; /* numbered before what is recorded: never twice */
     append(ev);
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_RECORDED, .history = ev});
 }
 
 static char *kv_value(const VmhaMsg *m, const char *key);

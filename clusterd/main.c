@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "alertrun.h"
 #include "cibdb.h"
 #include "corosync.h"
 #include "events.h"
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
     cd_selffence_init(run_dir);
     cd_sync_init();
     cd_history_init(cd_config.state_dir);
+    cd_alerts_init();
     cd_probe_init();
     cd_outbox_init();
     cd_jobs_init();
@@ -157,6 +159,7 @@ out_modules:
     cd_jobs_finalise();
     cd_outbox_finalise();
     cd_probe_finalise();
+    cd_alerts_finalise();
     cd_history_finalise();
     cd_sync_finalise();
     disarm = cd_selffence_may_disarm();

@@ -225,9 +225,9 @@ static VmhaAlert *read_alert(xmlNode *n, GPtrArray *warnings)
         r->attrs = to_strv(rinst);
         if (!r->value) {
             if (warnings)
-                g_ptr_array_add(warnings,
-                                g_strdup_printf("recipient of alert %s without value: ignored",
-                                                a->id));
+                g_ptr_array_add(
+                        warnings,
+                        g_strdup_printf("recipient of alert %s without value: ignored", a->id));
             recipient_free(r);
             continue;
         }
@@ -278,13 +278,11 @@ static const char *ocf_rc_text(int rc)
 
 static const char *exec_status_text(int status)
 {
-    static const char *const texts[] = {"complete",      "Cancelled",
-                                        "Timed Out",     "NOT SUPPORTED",
-                                        "Error",         "Hard error",
-                                        "Fatal error",   "Not installed",
-                                        "Internal communication failure",
-                                        "Cannot execute now",
-                                        "No fence device", "No secrets"};
+    static const char *const texts[] = {
+            "complete",           "Cancelled",       "Timed Out",
+            "NOT SUPPORTED",      "Error",           "Hard error",
+            "Fatal error",        "Not installed",   "Internal communication failure",
+            "Cannot execute now", "No fence device", "No secrets"};
     return status >= 0 && status < (int)G_N_ELEMENTS(texts) ? texts[status] : "Unknown";
 }
 
@@ -354,17 +352,17 @@ static int fencing_alert(const VmhaEvent *ev, const char *fence_how, VmhaAlertIn
     ret->exec_ms = ev->duration_ms;
     if (ev->type == VMHA_EVENT_SELF_FENCED) {
         ret->task = "reboot";
-        ret->desc = g_strdup_printf("Operation reboot of %s by its own watchdog: OK (%s)",
-                                    ev->node, ev->details ? ev->details : "self-fenced");
+        ret->desc = g_strdup_printf("Operation reboot of %s by its own watchdog: OK (%s)", ev->node,
+                                    ev->details ? ev->details : "self-fenced");
         return 0;
     }
     const char *action = fence_action(how, buf, sizeof(buf));
     ret->task = strcmp(action, "off") == 0 ? "off" : strcmp(action, "on") == 0 ? "on" : "reboot";
     g_autofree char *device = how && strchr(how, ' ') ? g_strndup(how, strcspn(how, " ")) : NULL;
-    ret->desc = g_strdup_printf("Operation %s of %s by %s: %s%s%s%s", ret->task, ev->node,
-                                device ? device : "a fence device", ok ? "OK" : "Error",
-                                ok ? "" : " (", ok ? "" : (ev->details ? ev->details : "failed"),
-                                ok ? "" : ")");
+    ret->desc =
+            g_strdup_printf("Operation %s of %s by %s: %s%s%s%s", ret->task, ev->node,
+                            device ? device : "a fence device", ok ? "OK" : "Error", ok ? "" : " (",
+                            ok ? "" : (ev->details ? ev->details : "failed"), ok ? "" : ")");
     return 0;
 }
 
@@ -548,4 +546,115 @@ char **vmha_alert_env(const VmhaAlertInfo *info, const VmhaAlertRecipient *recip
         g_ptr_array_add(env, g_strdup_printf("CRM_alert_vmha_event=%s", info->event_type));
     g_ptr_array_add(env, NULL);
     return (char **)g_ptr_array_free(env, FALSE);
+}
+
+/* ---- vmctl alert add's settings ---- */
+
+bool vmha_alert_option_name_valid(const char *name)
+{
+    if (!name || !*name || strlen(name) > 64 || !(g_ascii_isalpha(name[0]) || name[0] == '_'))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '_')
+            return false;
+    return !g_str_has_prefix(name, "CRM_") && strcmp(name, "PATH") != 0;
+}
+
+int vmha_alert_kinds_parse(const char *list, unsigned *ret_kinds)
+{
+    g_auto(GStrv) words = g_strsplit(list ? list : "", ",", -1);
+    unsigned kinds = 0;
+
+    for (size_t i = 0; words[i]; i++) {
+        VmhaAlertKind k;
+        if (vmha_alert_kind_from_string(words[i], &k) < 0 || (kinds & k))
+            return -EINVAL;
+        kinds |= k;
+    }
+    if (!kinds)
+        return -EINVAL;
+    *ret_kinds = kinds;
+    return 0;
+}
+
+void vmha_alert_spec_clear(VmhaAlertSpec *spec)
+{
+    if (spec->recipients)
+        g_ptr_array_free(spec->recipients, TRUE);
+    if (spec->options)
+        g_ptr_array_free(spec->options, TRUE);
+    memset(spec, 0, sizeof(*spec));
+}
+
+static int spec_fail(VmhaAlertSpec *spec, char **ret_error, char *message)
+{
+    vmha_alert_spec_clear(spec);
+    *ret_error = message;
+    return -EINVAL;
+}
+
+int vmha_alert_spec_parse(char *const *pairs, VmhaAlertSpec *spec, char **ret_error)
+{
+    memset(spec, 0, sizeof(*spec));
+    spec->kinds = VMHA_ALERT_ALL;
+    spec->recipients = g_ptr_array_new();
+    spec->options = g_ptr_array_new();
+    for (size_t i = 0; pairs && pairs[i]; i++) {
+        const char *kv = pairs[i], *eq = strchr(kv, '=');
+        if (!eq)
+            return spec_fail(spec, ret_error, g_strdup_printf("'%s' is not KEY=VALUE", kv));
+        g_autofree char *key = g_strndup(kv, (size_t)(eq - kv));
+        const char *value = eq + 1;
+        int64_t ms = 0;
+        if (strcmp(key, "path") == 0 && !spec->path) {
+            if (!vmha_alert_path_valid(value))
+                return spec_fail(spec, ret_error,
+                                 g_strdup_printf("bad agent path '%s': an absolute path", value));
+            spec->path = value;
+        } else if (strcmp(key, "timeout") == 0 && !spec->timeout) {
+            if (vmha_duration_parse(value, VMHA_DURATION_EXACT, &ms, NULL) < 0 || ms <= 0)
+                return spec_fail(spec, ret_error,
+                                 g_strdup_printf("bad timeout '%s': 30s, 2m, 500ms ...", value));
+            spec->timeout = value;
+        } else if (strcmp(key, "timestamp-format") == 0 && !spec->timestamp_format) {
+            if (!*value || strlen(value) > 256 || strchr(value, '\n'))
+                return spec_fail(
+                        spec, ret_error,
+                        g_strdup("bad timestamp format: one line, 256 characters at most"));
+            spec->timestamp_format = value;
+        } else if (strcmp(key, "select") == 0) {
+            if (vmha_alert_kinds_parse(value, &spec->kinds) < 0)
+                return spec_fail(spec, ret_error,
+                                 g_strdup_printf("bad kinds '%s': node,fencing,resource", value));
+        } else if (strcmp(key, "recipient") == 0) {
+            if (!*value || strlen(value) > 1024 || strchr(value, '\n'))
+                return spec_fail(spec, ret_error,
+                                 g_strdup("bad recipient: one line, 1024 characters at most"));
+            for (guint j = 0; j < spec->recipients->len; j++)
+                if (strcmp(g_ptr_array_index(spec->recipients, j), value) == 0)
+                    return spec_fail(spec, ret_error,
+                                     g_strdup_printf("recipient '%s' given twice", value));
+            g_ptr_array_add(spec->recipients, (char *)value);
+        } else if (strcmp(key, "option") == 0) {
+            const char *oeq = strchr(value, '=');
+            g_autofree char *name = oeq ? g_strndup(value, (size_t)(oeq - value)) : NULL;
+            if (!name || !vmha_alert_option_name_valid(name) || strchr(oeq, '\n'))
+                return spec_fail(spec, ret_error,
+                                 g_strdup_printf("bad option '%s': NAME=VALUE, NAME a shell "
+                                                 "variable name not starting with CRM_",
+                                                 value));
+            for (guint j = 0; j < spec->options->len; j++) {
+                const char *o = g_ptr_array_index(spec->options, j);
+                if (strncmp(o, name, strlen(name)) == 0 && o[strlen(name)] == '=')
+                    return spec_fail(spec, ret_error,
+                                     g_strdup_printf("option '%s' given twice", name));
+            }
+            g_ptr_array_add(spec->options, (char *)value);
+        } else {
+            return spec_fail(spec, ret_error, g_strdup_printf("unexpected '%s'", kv));
+        }
+    }
+    if (!spec->path)
+        return spec_fail(spec, ret_error, g_strdup("an alert needs the agent's path"));
+    return 0;
 }

@@ -38,9 +38,9 @@ typedef struct {
     char *path;
     int64_t timeout_ms;
     char *timestamp_format;
-    char **attrs; /* instance attributes NAME=VALUE (passed to the agent as variables) */
-    unsigned kinds; /* <select>: the kinds it wants (VMHA_ALERT_ALL without one) */
-    bool enabled;   /* meta enabled (Pacemaker 2.1.6) */
+    char **attrs;          /* instance attributes NAME=VALUE (passed to the agent as variables) */
+    unsigned kinds;        /* <select>: the kinds it wants (VMHA_ALERT_ALL without one) */
+    bool enabled;          /* meta enabled (Pacemaker 2.1.6) */
     GPtrArray *recipients; /* VmhaAlertRecipient*, in document order */
 } VmhaAlert;
 
@@ -105,3 +105,28 @@ char *vmha_alert_timestamp(const char *format, int64_t now_us);
 char **vmha_alert_env(const VmhaAlertInfo *info, const VmhaAlertRecipient *recipient,
                       const VmhaAlert *alert, uint64_t node_sequence, int64_t now_us,
                       const char *version);
+
+/* ---- vmctl alert add: the request's settings (F_KV), checked alike by vmctl and clusterd ---- */
+
+/* An instance attribute's name: it becomes a variable of the agent's environment, so a shell
+ * name ([A-Za-z_][A-Za-z0-9_]*, 64 at most), and none of Pacemaker's CRM_* or PATH. */
+bool vmha_alert_option_name_valid(const char *name);
+/* "node,fencing,resource" (any of them, once each) as a mask; -EINVAL otherwise. */
+int vmha_alert_kinds_parse(const char *list, unsigned *ret_kinds);
+
+/* The settings of an alert to add, read from KEY=VALUE pairs: path= (required, absolute),
+ * timeout= (a duration as vmha reads its own), timestamp-format=, select= (kinds),
+ * recipient= (repeated), option=NAME=VALUE (repeated). Pointers into pairs. */
+typedef struct {
+    const char *path;
+    const char *timeout;
+    const char *timestamp_format;
+    unsigned kinds;        /* VMHA_ALERT_ALL when no select= */
+    GPtrArray *recipients; /* const char * */
+    GPtrArray *options;    /* const char * NAME=VALUE */
+} VmhaAlertSpec;
+
+/* 0, or -EINVAL with *ret_error (g_free) naming the bad pair. Free spec with
+ * vmha_alert_spec_clear. */
+int vmha_alert_spec_parse(char *const *pairs, VmhaAlertSpec *spec, char **ret_error);
+void vmha_alert_spec_clear(VmhaAlertSpec *spec);

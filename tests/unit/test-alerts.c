@@ -29,7 +29,8 @@ static const char *cib_text =
         " <alert id=\"file\" path=\"/usr/share/pacemaker/alerts/alert_file.sh.sample\">"
         "  <meta_attributes id=\"file-meta\">"
         "   <nvpair id=\"file-meta-timeout\" name=\"timeout\" value=\"15s\"/>"
-        "   <nvpair id=\"file-meta-ts\" name=\"timestamp-format\" value=\"%Y-%m-%d %H:%M:%S.%03N\"/>"
+        "   <nvpair id=\"file-meta-ts\" name=\"timestamp-format\" value=\"%Y-%m-%d "
+        "%H:%M:%S.%03N\"/>"
         "  </meta_attributes>"
         "  <instance_attributes id=\"file-inst\">"
         "   <nvpair id=\"file-inst-dbg\" name=\"debug_exec_order\" value=\"false\"/>"
@@ -248,8 +249,8 @@ static void test_node_and_fencing(void **state)
     vmha_alert_info_clear(&info);
 
     /* No alert: what Pacemaker raises none for. */
-    static const VmhaEventType silent[] = {VMHA_EVENT_MEMBERSHIP, VMHA_EVENT_NODES,
-                                           VMHA_EVENT_CONFIG,     VMHA_EVENT_FENCE_REQUESTED,
+    static const VmhaEventType silent[] = {VMHA_EVENT_MEMBERSHIP,    VMHA_EVENT_NODES,
+                                           VMHA_EVENT_CONFIG,        VMHA_EVENT_FENCE_REQUESTED,
                                            VMHA_EVENT_FENCE_STARTED, VMHA_EVENT_PLANNED};
     for (size_t i = 0; i < G_N_ELEMENTS(silent); i++) {
         VmhaEvent ev = {.type = silent[i], .node = "n1", .vm = "x", .result = "ok"};
@@ -299,8 +300,8 @@ int main(void)
     setenv("TZ", "UTC", 1);
     tzset();
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_read),         cmocka_unit_test(test_timestamp),
-            cmocka_unit_test(test_resource_env), cmocka_unit_test(test_node_and_fencing),
+            cmocka_unit_test(test_read),           cmocka_unit_test(test_timestamp),
+            cmocka_unit_test(test_resource_env),   cmocka_unit_test(test_node_and_fencing),
             cmocka_unit_test(test_members_joined), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
