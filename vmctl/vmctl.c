@@ -209,6 +209,12 @@ static const VmctlOption alert_add_options[] = {
         OPT_JSON,
         OPT_END,
 };
+static const VmctlOption metrics_options[] = {
+        {"textfile", required_argument, "FILE.prom", VMCTL_WORD_FILE, NULL,
+         "write them to PATH (*.prom, replaced whole) for node_exporter's textfile collector"},
+        OPT_JSON,
+        OPT_END,
+};
 static const VmctlOption simulate_options[] = {
         {"cib", required_argument, "FILE", VMCTL_WORD_FILE, NULL,
          "plan on this CIB file instead of the live database"},
@@ -450,6 +456,11 @@ static const VmctlCommand commands[] = {
          .usage = "[--json]",
          .summary = "list the alerts and their recipients",
          .options = only_json},
+        {.name = "metrics",
+         .run = vmctl_cmd_metrics,
+         .usage = "[--textfile FILE.prom]",
+         .summary = "the cluster in Prometheus' text format (quorum, nodes, VMs, recoveries)",
+         .options = metrics_options},
         {.name = "config show",
          .run = vmctl_cmd_config_show,
          .usage = "[--json]",

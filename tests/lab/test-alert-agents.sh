@@ -83,6 +83,36 @@ for n in n2 n3; do
     "$LAB" exec "$n" cat "$LOG" | sed 's/^/    /'
 done
 
+rl_log "--- vmctl metrics after the power cut"
+# The same history on both survivors: one loss, one fencing that worked, va and vb recovered
+# (ve never left n3), nothing waiting; and the --textfile file node_exporter would read.
+metrics_ok() {
+    vmctl_on "$1" metrics --textfile /run/vmha-test.prom || return 1
+    "$LAB" exec "$1" cat /run/vmha-test.prom | python3 -c '
+import re, sys
+m = {}
+for line in sys.stdin:
+    if line.startswith("#"):
+        continue
+    name, value = line.rsplit(" ", 1)
+    m[name] = float(value)
+want = {"vmha_up": 1, "vmha_quorate": 1, "vmha_node_losses_total": 1,
+        "vmha_fence_operations_total{result=\"ok\"}": 1,
+        "vmha_recovery_duration_seconds_count": 2, "vmha_recoveries_waiting": 0}
+bad = {k: m.get(k) for k, v in want.items() if m.get(k) != v}
+# Each recovery took under the 90 s the test waits for it.
+s = m.get("vmha_recovery_duration_seconds_sum", -1)
+if bad or not 0 <= s <= 180:
+    print("metrics: unexpected", bad, "recovery seconds", s)
+    sys.exit(1)
+'
+}
+for n in n2 n3; do
+    rl_wait 30 "$n's metrics count the loss, the fencing and two recoveries" metrics_ok "$n"
+done
+for n in n2 n3; do "$LAB" exec "$n" rm -f /run/vmha-test.prom; done
+vmctl_on n2 metrics | grep -E '^vmha_(recovery|fence|node_losses|vms_by)' | sed 's/^/    /'
+
 rl_log "--- vmctl alert remove"
 vmctl_on n3 alert remove file || rl_fail "vmctl alert remove failed"
 # vmctl's answer comes once n3 applied the write; n2 applies it in the same order, soon after.
