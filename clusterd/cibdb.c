@@ -44,7 +44,16 @@ static struct {
     char *work_path; /* cib.work.xml: libcib's working copy */
     char *saved;     /* the digest of cib.xml as it is on disk (vmha_cibsig_digest) */
     cib_t *cib;
+    /* A copy of libcib's document that readers share until the next change: a copy of a
+     * 5,000-VM database costs milliseconds, and every write and every job reads it. */
+    xmlNode *snapshot;
 } db;
+
+/* After every change of libcib's document, and before any it may make. */
+static void changed(void)
+{
+    g_clear_pointer(&db.snapshot, free_xml);
+}
 
 /* vmha_atomic_write, mode 0600, durable: the database holds fence device secrets. */
 static int write_file_atomic(const char *path, const char *content, GError **error)
@@ -74,6 +83,7 @@ static int store(const char *content)
 
 static void disconnect(void)
 {
+    changed();
     if (!db.cib)
         return;
     db.cib->cmds->signoff(db.cib);
@@ -132,13 +142,25 @@ xmlNode *cd_cibdb_query(void)
     return out;
 }
 
+xmlNode *cd_cibdb_current(void)
+{
+    if (!db.snapshot)
+        db.snapshot = cd_cibdb_query();
+    return db.snapshot;
+}
+
+xmlNode *cd_cibdb_claim(void)
+{
+    xmlNode *xml = g_steal_pointer(&db.snapshot);
+    return xml ? xml : cd_cibdb_query();
+}
+
 int cd_cibdb_save(void)
 {
-    xmlNode *xml = cd_cibdb_query();
+    xmlNode *xml = cd_cibdb_current();
     if (!xml)
         return -EIO;
     g_autofree char *s = dump_xml_formatted(xml);
-    free_xml(xml);
     return store(s);
 }
 
@@ -326,12 +348,8 @@ static size_t document_size(const xmlNode *n)
 
 size_t cd_cibdb_size(void)
 {
-    xmlNode *cib = cd_cibdb_query();
-    size_t size = cib ? document_size(cib) : 0;
-
-    if (cib)
-        free_xml(cib);
-    return size;
+    xmlNode *cib = cd_cibdb_current();
+    return cib ? document_size(cib) : 0;
 }
 
 /* <cib> with its attributes only: the version without a copy of the whole document (the event
@@ -371,12 +389,11 @@ void cd_cibdb_version(VmhaCibVersion *ret_version, char ret_digest[VMHA_DIGEST_L
 
 int cd_cibdb_dump(char **ret_xml)
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
 
     if (!cib)
         return -EIO;
     *ret_xml = dump_xml_unformatted(cib);
-    free_xml(cib);
     return 0;
 }
 
@@ -411,6 +428,7 @@ int cd_cibdb_bump(void)
 
     if (!db.cib)
         return -EIO;
+    changed();
     rc = db.cib->cmds->bump_epoch(db.cib, cib_sync_call);
     if (rc != pcmk_ok) {
         g_warning("cannot bump the database epoch: %s", pcmk_strerror(rc));
@@ -444,6 +462,7 @@ int cd_cibdb_seed_nodes(const GPtrArray *nodes)
         crm_xml_add(node, XML_ATTR_ID, id);
         crm_xml_add(node, XML_ATTR_UNAME, n->name);
     }
+    changed();
     rc = db.cib->cmds->replace(db.cib, XML_CIB_TAG_NODES, xml, cib_sync_call);
     free_xml(xml);
     if (rc != pcmk_ok) {
@@ -476,6 +495,7 @@ int cd_cibdb_create(const char *section, xmlNode *xml, GError **error)
 {
     if (!db.cib)
         return not_open(error);
+    changed();
     return cib_result(db.cib->cmds->create(db.cib, section, xml, cib_sync_call), error);
 }
 
@@ -483,6 +503,7 @@ int cd_cibdb_replace_section(const char *section, xmlNode *xml, GError **error)
 {
     if (!db.cib)
         return not_open(error);
+    changed();
     return cib_result(db.cib->cmds->replace(db.cib, section, xml, cib_sync_call), error);
 }
 
@@ -490,6 +511,7 @@ int cd_cibdb_delete(const char *section, xmlNode *xml, GError **error)
 {
     if (!db.cib)
         return not_open(error);
+    changed();
     return cib_result(db.cib->cmds->remove(db.cib, section, xml, cib_sync_call), error);
 }
 

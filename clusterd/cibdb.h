@@ -31,6 +31,12 @@ int cd_cibdb_replace(const char *xml) G_GNUC_WARN_UNUSED_RESULT;
  * applied. */
 int cd_cibdb_bump(void) G_GNUC_WARN_UNUSED_RESULT;
 xmlNode *cd_cibdb_query(void); /* a copy of the whole CIB; free_xml() it */
+/* The whole CIB as it is now, shared: read it, never change or free it, and never keep it past
+ * a change of the database (any write, sync, bump or revert frees it). NULL when not open. */
+xmlNode *cd_cibdb_current(void);
+/* A copy the caller owns (free_xml() it), for a caller about to change the database: the shared
+ * copy when there is one (the change would drop it), so a write costs one copy, not two. */
+xmlNode *cd_cibdb_claim(void);
 /* Adds the nodes (CdNode*: cmap's nodelist) to a database nobody has written yet, so that every
  * node seeds the same list. */
 int cd_cibdb_seed_nodes(const GPtrArray *nodes) G_GNUC_WARN_UNUSED_RESULT;

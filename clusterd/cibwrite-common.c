@@ -204,6 +204,13 @@ VmhaResult cd_write_replace_configuration(xmlNode *config, char **ret_error)
     return cd_write_db_result(r, error, "cannot change the configuration", ret_error);
 }
 
+VmhaResult cd_write_replace_primitive(xmlNode *prim, char **ret_error)
+{
+    g_autoptr(GError) error = NULL;
+    int r = prim ? cd_cibdb_replace_section(XML_CIB_TAG_RESOURCES, prim, &error) : -ENOENT;
+    return cd_write_db_result(r, error, "cannot change the VM", ret_error);
+}
+
 int cd_write_remove_constraints(xmlNode *cib, const char *id, GError **error)
 {
     xmlNode *cons = pcmk_find_cib_element(cib, XML_CIB_TAG_CONSTRAINTS);

@@ -29,7 +29,9 @@ typedef struct {
 
 /* What a write is validated against and applied to. */
 typedef struct {
-    xmlNode *cib;                 /* a copy of the whole database before this write */
+    /* The write's own copy of the whole database before it (freed after the write): validate
+     * reads it; apply may change it to build a section it then replaces. */
+    xmlNode *cib;
     const VmhaPeerState *members; /* the CPG view the write was delivered in */
     size_t n_members;
 } CdWriteCtx;
@@ -98,6 +100,8 @@ xmlNode *cd_write_status_copy(xmlNode *cib);
 VmhaResult cd_write_replace_status(xmlNode *copy, bool changed, const char *what, char **ret_error);
 /* Replaces the configuration section with config (the caller keeps it). */
 VmhaResult cd_write_replace_configuration(xmlNode *config, char **ret_error);
+/* Replaces one primitive (found by id wherever it is in <resources>) with prim. */
+VmhaResult cd_write_replace_primitive(xmlNode *prim, char **ret_error);
 /* The result of a cd_cibdb_* call r: VMHA_RESULT_OK, or VMHA_RESULT_FAILURE with *ret_error
  * "WHAT: error's message". */
 VmhaResult cd_write_db_result(int r, const GError *error, const char *what, char **ret_error);

@@ -267,47 +267,56 @@ static VmhaResult vm_set_validate(const CdWriteCtx *ctx, const void *write, char
     return r;
 }
 
-static void set_one(xmlNode *config, const char *vm, const VmSetting *s)
+/* 1 when the setting changed the document, 0 when it already said so. */
+static int set_one(xmlNode *config, const char *vm, const VmSetting *s)
 {
     switch (s->section) {
     case VMHA_ATTR_PREFER:
-        vmha_cib_vm_prefer_set(config, vm, s->nodes);
-        break;
+        return vmha_cib_vm_prefer_set(config, vm, s->nodes);
     case VMHA_ATTR_COLOCATION:
-        vmha_cib_vm_coloc_set(config, vm, s->flag, s->others, s->scores);
-        break;
+        return vmha_cib_vm_coloc_set(config, vm, s->flag, s->others, s->scores);
     case VMHA_ATTR_BAN:
-        vmha_cib_vm_ban(config, vm, *s->value ? s->value : NULL, s->flag);
-        break;
+        return vmha_cib_vm_ban(config, vm, *s->value ? s->value : NULL, s->flag);
     default:
-        vmha_cib_vm_attr_set(config, vm, s->section, s->name, s->value);
+        return vmha_cib_vm_attr_set(config, vm, s->section, s->name, s->value);
     }
 }
 
-/* Every pair is applied to a copy of the configuration, which must then load (lib/model checks
- * what it means, e.g. that the VMs a colocation names exist) before it replaces the
- * configuration in one step: all pairs or none. */
+static bool is_constraint(VmhaAttrSection section)
+{
+    return section == VMHA_ATTR_PREFER || section == VMHA_ATTR_COLOCATION ||
+           section == VMHA_ATTR_BAN;
+}
+
+/* Every pair is applied to the write's copy of the database, which must then load (lib/model
+ * checks what it means, e.g. that the VMs a colocation names exist) before it replaces the
+ * database's in one step: all pairs or none. A change of the VM's own settings only replaces
+ * its primitive: libcib matches a replaced element's children by id against the old ones, which
+ * costs the square of the VMs when the whole configuration is replaced (bench/cibwrite). */
 static VmhaResult vm_set_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
     const VmSet *w = write;
-    xmlNode *copy = copy_xml(ctx->cib);
-    xmlNode *config = pcmk_find_cib_element(copy, XML_CIB_TAG_CONFIGURATION);
+    xmlNode *config = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONFIGURATION);
     g_autofree char *other = NULL;
     g_autoptr(VmhaModel) model = NULL;
     g_autoptr(GError) error = NULL;
-    VmhaResult r;
+    bool own_only = true;
+    int changed = 0;
 
-    for (size_t i = 0; i < w->n_settings; i++)
-        set_one(config, w->name, &w->settings[i]);
+    for (size_t i = 0; i < w->n_settings; i++) {
+        int c = set_one(config, w->name, &w->settings[i]);
+        changed |= c > 0;
+        own_only &= c <= 0 || !is_constraint(w->settings[i].section);
+    }
     if (vmha_cib_vm_coloc_conflict(config, w->name, &other))
-        r = cd_write_fail(ret_error, VMHA_RESULT_USAGE,
-                          "%s would be kept both together with and apart from %s", w->name, other);
-    else if (vmha_model_from_xml(copy, &model, &error) < 0)
-        r = cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
-    else
-        r = cd_write_replace_configuration(config, ret_error);
-    free_xml(copy);
-    return r;
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                             "%s would be kept both together with and apart from %s", w->name,
+                             other);
+    if (vmha_model_from_xml(ctx->cib, &model, &error) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
+    if (changed && own_only)
+        return cd_write_replace_primitive(cd_cib_primitive(ctx->cib, w->name), ret_error);
+    return cd_write_replace_configuration(config, ret_error);
 }
 
 const CdWriteType cd_write_vm_set = {VMHA_MSG_VM_SET, sizeof(VmSet), vm_set_decode, vm_set_validate,

@@ -31,8 +31,8 @@ static const CdWriteType *find_type(uint16_t type)
     return NULL;
 }
 
-/* The three steps of one write on the database as ctx has it. */
-static VmhaResult run(const CdWriteType *t, const VmhaMsg *msg, const CdWriteCtx *ctx,
+/* The three steps of one write on the database as ctx has it (without apply: the first two). */
+static VmhaResult run(const CdWriteType *t, const VmhaMsg *msg, const CdWriteCtx *ctx, bool apply,
                       char **ret_error)
 {
     g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
@@ -42,21 +42,31 @@ static VmhaResult run(const CdWriteType *t, const VmhaMsg *msg, const CdWriteCtx
 
     if (r == VMHA_RESULT_OK && t->validate)
         r = t->validate(ctx, write, ret_error);
-    if (r == VMHA_RESULT_OK)
+    if (r == VMHA_RESULT_OK && apply)
         r = t->apply(ctx, write, ret_error);
     return r;
+}
+
+VmhaResult cd_cibwrite_check(const VmhaMsg *write, xmlNode *cib, const VmhaPeerState *members,
+                             size_t n_members, char **ret_error)
+{
+    const CdWriteType *t = find_type(write->type);
+    CdWriteCtx ctx = {.cib = cib, .members = members, .n_members = n_members};
+
+    return t ? run(t, write, &ctx, false, ret_error)
+             : cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "unknown write");
 }
 
 VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members, size_t n_members,
                              char **ret_error)
 {
     const CdWriteType *t = find_type(write->type);
-    CdWriteCtx ctx = {.cib = cd_cibdb_query(), .members = members, .n_members = n_members};
+    CdWriteCtx ctx = {.cib = cd_cibdb_claim(), .members = members, .n_members = n_members};
     VmhaResult r;
 
     if (!ctx.cib)
         return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "the local database is not available");
-    r = t ? run(t, write, &ctx, ret_error)
+    r = t ? run(t, write, &ctx, true, ret_error)
           : cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "unknown write");
     free_xml(ctx.cib);
     /* A change from vmctl that takes the database over its limit is undone and refused, on every
@@ -85,6 +95,7 @@ VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members,
 
 bool cd_cibwrite_nodes_differ(const VmhaNodeRef *want, size_t n)
 {
+    /* A copy: the check changes the document it reads. */
     xmlNode *cib = cd_cibdb_query();
     bool differ = cib && vmha_cib_nodes_follow(cib, want, n, NULL) > 0;
     if (cib)

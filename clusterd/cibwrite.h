@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,6 +23,12 @@
  * cd_cibdb_size_limit is undone and refused with VMHA_RESULT_REFUSED. */
 VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members, size_t n_members,
                              char **ret_error);
+
+/* A write's decode and validate steps against cib, without changing anything: what
+ * cd_cibwrite_apply would refuse before applying (the fuzz target of CPG messages,
+ * tests/fuzz/fuzz-cpg.c). */
+VmhaResult cd_cibwrite_check(const VmhaMsg *write, xmlNode *cib, const VmhaPeerState *members,
+                             size_t n_members, char **ret_error);
 
 /* Whether a NODES write of this list would change the database (a node gone from the list but
  * with VMs recorded stays, so that alone is no difference). */

@@ -24,10 +24,8 @@
 #include "lrmstatus.h"
 #include "vmha/ocf.h"
 
-#define AGENT_PATH      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define META_DATA_MAX   (1024 * 1024)
-#define EXIT_REASON_MAX 128
-#define EXIT_REASON_TAG "ocf-exit-reason:"
+#define AGENT_PATH    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define META_DATA_MAX (1024 * 1024)
 
 /* An action ready to spawn: what a caller asked for, checked and turned into argv and envp. */
 typedef struct {
@@ -277,28 +275,6 @@ static int spawn(const Prepared *p, CdChildDone done, void *ctx, CdChild **ret_c
     return cd_child_spawn(&spec, done, ctx, ret_child);
 }
 
-/* The last "ocf-exit-reason:" line, reduced to printable ASCII so it can go into the database
- * and logs whatever the agent wrote. */
-static char *exit_reason(const char *err, size_t len)
-{
-    const char *found = NULL;
-    const char *end = err + len;
-
-    for (const char *line = err; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        const char *line_end = nl ? nl : end;
-        size_t tag = strlen(EXIT_REASON_TAG);
-        if ((size_t)(line_end - line) >= tag && memcmp(line, EXIT_REASON_TAG, tag) == 0)
-            found = line + tag;
-        line = nl ? nl + 1 : end;
-    }
-    GString *s = g_string_new(NULL);
-    for (const char *c = found; c && c < end && *c != '\n' && s->len < EXIT_REASON_MAX; c++)
-        if (g_ascii_isprint(*c))
-            g_string_append_c(s, *c);
-    return g_strstrip(g_string_free(s, FALSE));
-}
-
 static void fill_result(CdExecResult *res, const Prepared *p, const CdChildResult *cr)
 {
     res->rsc = p->rsc;
@@ -348,7 +324,7 @@ static void log_agent_notes(const CdExecResult *res)
     g_autofree char *text = g_strndup(res->err, res->err_len);
     g_auto(GStrv) lines = g_strsplit(text, "\n", 9);
     for (size_t i = 0; lines[i] && i < 8; i++)
-        if (*lines[i] && !g_str_has_prefix(lines[i], EXIT_REASON_TAG))
+        if (*lines[i] && !g_str_has_prefix(lines[i], VMHA_OCF_EXIT_REASON_TAG))
             g_message("%s %s: agent: %s", res->action, res->rsc ? res->rsc : "-",
                       g_strchomp(g_strcanon(lines[i],
                                             G_CSET_a_2_z G_CSET_A_2_Z G_CSET_DIGITS
@@ -390,7 +366,7 @@ static void run_detach(Run *run)
 
 static void run_deliver(Run *run, CdExecResult *res)
 {
-    g_autofree char *reason = exit_reason(res->err, res->err_len);
+    g_autofree char *reason = vmha_ocf_exit_reason(res->err, res->err_len);
 
     res->exit_reason = reason;
     log_result(res);
@@ -502,7 +478,7 @@ static void monitor_preempt(Monitor *m)
 
 static void monitor_result(Monitor *m, CdExecResult *res)
 {
-    g_autofree char *reason = exit_reason(res->err, res->err_len);
+    g_autofree char *reason = vmha_ocf_exit_reason(res->err, res->err_len);
     bool changed = !m->have_last || m->last_status != res->status || m->last_rc != res->rc;
     bool failed = res->status != CD_EXEC_DONE || res->rc != m->expected_rc;
 

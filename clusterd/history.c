@@ -6,8 +6,8 @@
  * database it describes. Its number is the version the write produced (vmha_event_seq), its
  * time the origin's clock carried in the write (VMHA_F_TIME), so two members never number or time
  * it differently. A member that was away misses the writes it did not apply: the database it
- * adopts on its return carries their result, not their history, and its log shows the numbers
- * it did not see as a gap (docs/ARCHITECTURE.md, "Event history"). */
+ * adopts on its return carries their result, not their history; catchup.c then brings it the
+ * events of that range from a member that has them (docs/ARCHITECTURE.md, "Event history"). */
 #include "config.h"
 
 #include <errno.h>
@@ -46,6 +46,7 @@ static struct {
     /* The database version after the last write applied or copy adopted here. */
     VmhaCibVersion seen;
     bool range_warned;
+    guint compact_src; /* events inserted by a catch-up: the file is rewritten once idle */
 } H = {.fd = -1};
 
 static gboolean on_flush(gpointer user_data)
@@ -466,7 +467,7 @@ static void on_synced(const CdEvent *event, void *user_data)
             .type = VMHA_EVENT_MEMBERSHIP, .time = t, .duration_ms = -1, .details = details};
     record(&view, &v);
 
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
     for (xmlNode *ns = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; ns;
          ns = crm_next_same_xml(ns)) {
@@ -482,8 +483,6 @@ static void on_synced(const CdEvent *event, void *user_data)
                           .details = (char *)"out of the membership; it ran or was to run VMs"};
         record(&lost, &v);
     }
-    if (cib)
-        free_xml(cib);
 }
 
 static void load(void)
@@ -557,6 +556,11 @@ void cd_history_finalise(void)
 {
     cd_events_unsubscribe(on_applied);
     cd_events_unsubscribe(on_synced);
+    if (H.compact_src) {
+        g_source_remove(H.compact_src);
+        compact();
+    }
+    H.compact_src = 0;
     if (H.flush_src)
         g_source_remove(H.flush_src);
     H.flush_src = 0;
@@ -584,4 +588,61 @@ char *cd_history_query(const VmhaEventFilter *filter)
             doc, ",\"first_seq\":%" G_GUINT64_FORMAT ",\"last_seq\":%" G_GUINT64_FORMAT "}",
             n ? vmha_eventlog_get(H.log, 0)->seq : 0, vmha_eventlog_last_seq(H.log));
     return g_string_free(doc, FALSE);
+}
+
+uint64_t cd_history_last_before(uint64_t until)
+{
+    for (size_t i = vmha_eventlog_count(H.log); i > 0; i--) {
+        uint64_t seq = vmha_eventlog_get(H.log, i - 1)->seq;
+        if (seq < until)
+            return seq;
+    }
+    return 0;
+}
+
+json_object *cd_history_range(uint64_t after, uint64_t before, size_t max, uint64_t *ret_last)
+{
+    json_object *array = json_object_new_array();
+
+    *ret_last = after;
+    for (size_t i = 0; i < vmha_eventlog_count(H.log) && json_object_array_length(array) < max;
+         i++) {
+        const VmhaEvent *ev = vmha_eventlog_get(H.log, i);
+        if (ev->seq <= after || ev->seq >= before)
+            continue;
+        json_object_array_add(array, vmha_event_to_json(ev));
+        *ret_last = ev->seq;
+    }
+    return array;
+}
+
+static gboolean on_compact(gpointer user_data)
+{
+    H.compact_src = 0;
+    compact();
+    return G_SOURCE_REMOVE;
+}
+
+size_t cd_history_insert(json_object *events, uint64_t before)
+{
+    size_t added = 0;
+    /* Only into what this node recorded already: an event beyond its last would make it refuse
+     * the events of the writes it applies next. */
+    uint64_t limit = MIN(before, vmha_eventlog_last_seq(H.log));
+
+    for (size_t i = 0; i < json_object_array_length(events); i++) {
+        VmhaEvent ev;
+        g_autofree char *why = NULL;
+        if (vmha_event_from_json(json_object_array_get_idx(events, i), &ev, &why) < 0) {
+            g_warning("a caught-up event skipped: %s", why);
+            continue;
+        }
+        if (ev.seq < limit && vmha_eventlog_insert(H.log, &ev, now_s()) == 0)
+            added++;
+        vmha_event_clear(&ev);
+    }
+    /* Inserted lines cannot be appended: the file is rewritten, once for a whole catch-up. */
+    if (added && !H.compact_src)
+        H.compact_src = g_idle_add(on_compact, NULL);
+    return added;
 }

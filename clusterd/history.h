@@ -20,3 +20,14 @@ void cd_history_finalise(void);
 
 /* The reply to VMHA_MSG_EVENTS: {"events": [...], "first_seq": N, "last_seq": N}. */
 char *cd_history_query(const VmhaEventFilter *filter);
+
+/* ---- the catch-up of a node that was away (clusterd/catchup.c) ---- */
+
+/* The last event numbered below until (0: none). */
+uint64_t cd_history_last_before(uint64_t until);
+/* At most max events numbered after < seq < before, oldest first, as a JSON array (new
+ * reference); *ret_last is the last one's seq (after when none). */
+json_object *cd_history_range(uint64_t after, uint64_t before, size_t max, uint64_t *ret_last);
+/* Puts the events of a JSON array (as cd_history_range makes it) numbered below before and
+ * below this node's last event in their places, those it lacks; returns how many. */
+size_t cd_history_insert(json_object *events, uint64_t before);

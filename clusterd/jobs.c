@@ -184,14 +184,14 @@ static bool job_current(xmlNode *cib, const Job *j)
 
 static void job_run(Job *j)
 {
-    xmlNode *cib = cd_cibdb_query();
+    /* Read in place: a copy of the whole database per job costs more than the job's own work
+     * when a lost node's hundreds of VMs start here. */
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *prim = cd_cib_primitive(cib, j->rsc);
 
     if (!prim || !job_current(cib, j)) {
         g_warning("%s %s: %s", j->op, j->rsc,
                   prim ? "no longer pending here, not run" : "the VM is no longer configured");
-        if (cib)
-            free_xml(cib);
         job_free(j);
         return;
     }
@@ -201,7 +201,6 @@ static void job_run(Job *j)
         g_warning("%s %s: not run, this node has no quorum", j->op, j->rsc);
         cd_probe_write_off(j->key);
         cd_probe_trigger_vm(j->rsc);
-        free_xml(cib);
         job_free(j);
         return;
     }
@@ -213,7 +212,6 @@ static void job_run(Job *j)
         g_message("%s %s: waits, %u operations run here already (node-action-limit %u)", j->op,
                   j->rsc, J.running, limit);
         g_queue_push_tail(&J.queued, j);
-        free_xml(cib);
         return;
     }
     g_autoptr(GHashTable) params = cd_cib_instance_params(prim);
@@ -239,7 +237,6 @@ static void job_run(Job *j)
     g_hash_table_remove(J.monitors, j->rsc);
     g_hash_table_remove(J.monitor_epochs, j->rsc);
     int rc = cd_executor_run(&a, on_job_done, j);
-    free_xml(cib);
     if (rc == -EBUSY) {
         j->retry_src = g_timeout_add(EXEC_RETRY_MS, on_job_retry, j);
         return;
@@ -436,7 +433,7 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
 /* write: the write applied, or NULL after a sync. */
 static void after_write(const VmhaMsg *write)
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     if (!cib)
         return;
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
@@ -448,7 +445,6 @@ static void after_write(const VmhaMsg *write)
         reconcile_monitors(cib, m);
     else
         g_warning("cannot read the database: %s", gerr->message);
-    free_xml(cib);
 }
 
 static void on_applied(const CdEvent *event, void *user_data)
@@ -458,15 +454,13 @@ static void on_applied(const CdEvent *event, void *user_data)
 
 static void on_synced(const CdEvent *event, void *user_data)
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     /* Operations recorded here before this process ran are not ours to run: our first probe
      * round writes them off. */
     if (cib && !J.adopted) {
         run_pending(pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS), true);
         J.adopted = true;
     }
-    if (cib)
-        free_xml(cib);
     after_write(NULL);
 }
 

@@ -161,7 +161,7 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
         }
         return;
     }
-    VmhaFenceDo todo =
+    VmhaFenceDo next_step =
             vmha_fence_run_step(&f->run, ok ? VMHA_FENCE_EV_AGENT_OK : VMHA_FENCE_EV_AGENT_ERR);
     f->attempts++;
     g_autofree char *error = NULL;
@@ -193,7 +193,7 @@ static void on_fence_done(const CdFenceResult *res, void *ctx)
         vmha_msg_free(m);
         return;
     }
-    if (todo == VMHA_FENCE_DO_RECORD_FENCED)
+    if (next_step == VMHA_FENCE_DO_RECORD_FENCED)
         cd_outbox_write_full(m, on_fenced_recorded, g_strdup(node), g_free);
     else
         cd_outbox_write(m);

@@ -139,7 +139,7 @@ static void finish_round(Round *r)
     if (r->lines->len && may_probe()) {
         /* Compare again: another write may have recorded the same meanwhile. */
         g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_PROBE);
-        xmlNode *cib = cd_cibdb_query();
+        xmlNode *cib = cd_cibdb_current();
         xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
         g_autofree char *node_id = g_strdup_printf("%u", cd_local_nodeid());
         guint n = 0;
@@ -158,8 +158,6 @@ static void finish_round(Round *r)
             n++;
         }
         add_writeoffs(m, status, node_id);
-        if (cib)
-            free_xml(cib);
         if (n) {
             g_message("recording %u changed probe result(s)", n);
             cd_sync_submit(m, on_written, NULL);
@@ -233,7 +231,7 @@ static void pump(Round *r)
 
 static void start_round(void)
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     Round *r = g_new0(Round, 1);
     bool all = P.want_all;
@@ -254,8 +252,6 @@ static void start_round(void)
         it->params = cd_cib_instance_params(p);
         g_queue_push_tail(&r->todo, it);
     }
-    if (cib)
-        free_xml(cib);
     g_message("probing %u VM(s)", g_queue_get_length(&r->todo));
     pump(r);
 }
@@ -313,7 +309,7 @@ static void check_duplicates(void)
 {
     if (!P.reported || cd_sync_leader() != cd_local_nodeid())
         return;
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
 
@@ -334,8 +330,6 @@ static void check_duplicates(void)
         g_critical("vm %s found running on %s", vm, list);
         g_hash_table_insert(P.reported, g_strdup(vm), g_strdup(list));
     }
-    if (cib)
-        free_xml(cib);
 }
 
 /* Quorum came back: every VM again. */

@@ -107,7 +107,7 @@ static GPtrArray *cib_vms(xmlNode *cib)
 /* The plan from the local CIB; *ret_vms gets the VMs. */
 static void make_plan(CdNoQuorumPlan *ret_plan, GPtrArray **ret_vms)
 {
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     g_autoptr(VmhaModel) model = NULL;
     g_autoptr(GError) err = NULL;
     const char *me = cd_node_name(cd_local_nodeid());
@@ -118,8 +118,6 @@ static void make_plan(CdNoQuorumPlan *ret_plan, GPtrArray **ret_vms)
     cd_noquorum_plan(model, me ? me : "", &SF.h, ret_plan);
     if (ret_vms)
         *ret_vms = cib_vms(cib);
-    if (cib)
-        free_xml(cib);
 }
 
 static void pump(void);

@@ -268,7 +268,7 @@ static VmhaModel *live_model(VmhaPlan **ret_plan, char **ret_error)
 char *cd_view_status(void)
 {
     json_object *o = json_object_new_object();
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     size_t n = 0;
     const VmhaPeerState *m = cd_sync_members(&n);
 
@@ -302,8 +302,6 @@ char *cd_view_status(void)
     json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
     json_object_object_add(o, "vms_error",
                            model_error ? json_object_new_string(model_error) : NULL);
-    if (cib)
-        free_xml(cib);
     return finish_json(o);
 }
 
@@ -350,7 +348,7 @@ char *cd_view_vms(void)
 {
     json_object *o = json_object_new_object();
     json_object *arr = json_object_new_array();
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     xmlNode *cons = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CONSTRAINTS) : NULL;
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
@@ -425,8 +423,6 @@ char *cd_view_vms(void)
                                interval ? json_object_new_string(interval) : NULL);
         json_object_array_add(arr, vm);
     }
-    if (cib)
-        free_xml(cib);
     json_object_object_add(o, "vms", arr);
     return finish_json(o);
 }
@@ -435,7 +431,7 @@ char *cd_view_fences(void)
 {
     json_object *o = json_object_new_object();
     json_object *arr = json_object_new_array();
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
@@ -467,8 +463,6 @@ char *cd_view_fences(void)
         json_object_object_add(d, "meta_attributes", set_json(p, XML_TAG_META_SETS));
         json_object_array_add(arr, d);
     }
-    if (cib)
-        free_xml(cib);
     json_object_object_add(o, "devices", arr);
     return finish_json(o);
 }
@@ -485,7 +479,7 @@ char *cd_view_config(void)
 {
     json_object *o = json_object_new_object();
     json_object *props = json_object_new_object();
-    xmlNode *cib = cd_cibdb_query();
+    xmlNode *cib = cd_cibdb_current();
     xmlNode *crm = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CRMCONFIG) : NULL;
 
     for (size_t i = 0; i < G_N_ELEMENTS(property_defaults); i++) {
@@ -495,8 +489,6 @@ char *cd_view_config(void)
         json_object_object_add(props, property_defaults[i][0], p);
     }
     cd_cib_nvpairs_foreach(crm, XML_CIB_TAG_PROPSET, add_property, props);
-    if (cib)
-        free_xml(cib);
     json_object_object_add(o, "properties", props);
     json_object_object_add(o, "database", database_json());
     json_object_object_add(o, "state_dir", json_object_new_string(cd_config.state_dir));

@@ -12,15 +12,10 @@ static void collect_colocated(Engine *e, size_t v, size_t orig, GArray *out)
         if (g_array_index(out, size_t, i) == v)
             return; /* groups are small: a list beats a table */
     g_array_append_val(out, v);
-    for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->tw[k]);
-        if (c->with_rsc != orig && c->score >= INF)
-            collect_colocated(e, c->with_rsc, orig, out);
-    }
-    for (size_t k = e->wt_start[v]; k < e->wt_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->wt[k]);
-        if (c->rsc != orig && c->score >= INF)
-            collect_colocated(e, c->rsc, orig, out);
+    for (ColocWalk w = coloc_walk(e, v, COLOC_EITHER); coloc_walk_next(&w);) {
+        size_t other = (size_t)w.other->vm;
+        if (other != orig && w.c->score >= INF)
+            collect_colocated(e, other, orig, out);
     }
 }
 
@@ -137,12 +132,9 @@ static bool keep_on_drain(Engine *e, const Item *it)
         state_of(e, &e->m->vms[it->vm], (size_t)it->current) != VMHA_RSC_ACTIVE)
         return false;
     /* Not away from what it must run with. */
-    size_t v = (size_t)it->vm;
-    for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->tw[k]);
-        if (c->score >= INF && item_of(e, c->with_rsc)->node != it->current)
+    for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_AS_DEPENDENT); coloc_walk_next(&w);)
+        if (w.c->score >= INF && w.other->node != it->current)
             return false;
-    }
     return true;
 }
 
@@ -160,26 +152,23 @@ ssize_t engine_assign(Engine *e, Item *it)
     if (it->vm >= 0) {
         size_t v = (size_t)it->vm;
         /* "this with": place each primary first, then follow or avoid it */
-        for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, e->tw[k]);
-            Item *prim = item_of(e, c->with_rsc);
+        for (ColocWalk w = coloc_walk(e, v, COLOC_AS_DEPENDENT); coloc_walk_next(&w);) {
             g_autofree int *archive = NULL;
-            if (c->score < 0 && c->score > -INF)
+            if (w.c->score < 0 && w.c->score > -INF)
                 archive = g_memdup2(it->w, sizeof(int) * e->n);
-            engine_assign(e, prim);
-            if (prim->placed)
-                engine_apply_coloc(e, it, prim, c);
+            engine_assign(e, w.other);
+            if (w.other->placed)
+                engine_apply_coloc(e, it, w.other, w.c);
             if (archive && !any_available(e, it->w))
                 memcpy(it->w, archive, sizeof(int) * e->n);
         }
         /* "with this": the preferences of the VMs that will follow it */
-        for (size_t k = e->wt_start[v]; k < e->wt_start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, e->wt[k]);
-            if (!has_influence(e, c))
+        for (ColocWalk w = coloc_walk(e, v, COLOC_AS_PRIMARY); coloc_walk_next(&w);) {
+            if (!has_influence(e, w.c))
                 continue;
-            float factor = c->score / (float)INF;
+            float factor = w.c->score / (float)INF;
             g_autofree int *work = g_memdup2(it->w, sizeof(int) * e->n);
-            engine_add_colocated(e, item_of(e, c->rsc), &work, factor, SELECT_ACTIVE);
+            engine_add_colocated(e, w.other, &work, factor, SELECT_ACTIVE);
             memcpy(it->w, work, sizeof(int) * e->n);
         }
     }
@@ -212,29 +201,20 @@ void engine_keep_running(Engine *e)
                 continue;
             bool ok = true;
             size_t v = (size_t)it->vm;
-            for (int side = 0; side < 2 && ok; side++) {
-                const size_t *start = side ? e->wt_start : e->tw_start;
-                const size_t *list = side ? e->wt : e->tw;
-                for (size_t k = start[v]; k < start[v + 1] && ok; k++) {
-                    const VmhaColocation *c = coloc(e, list[k]);
-                    const Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-                    if (c->score <= -INF && o->node == (ssize_t)n)
-                        ok = false;
-                    if (side == 0 && c->score >= INF && o->node != (ssize_t)n)
-                        ok = false;
-                }
+            for (ColocWalk w = coloc_walk(e, v, COLOC_EITHER); ok && coloc_walk_next(&w);) {
+                if (w.c->score <= -INF && w.other->node == (ssize_t)n)
+                    ok = false;
+                if (!w.as_primary && w.c->score >= INF && w.other->node != (ssize_t)n)
+                    ok = false;
             }
             if (!ok)
                 continue;
             engine_place(e, it, (ssize_t)n);
             /* A primary placed later never avoids its dependents by itself (Pacemaker places
              * it first): keep it off this node. */
-            for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-                const VmhaColocation *c = coloc(e, e->tw[k]);
-                Item *p = item_of(e, c->with_rsc);
-                if (c->score <= -INF && !p->placed)
-                    add_weight(p->w, n, -INF);
-            }
+            for (ColocWalk w = coloc_walk(e, v, COLOC_AS_DEPENDENT); coloc_walk_next(&w);)
+                if (w.c->score <= -INF && !w.other->placed)
+                    add_weight(w.other->w, n, -INF);
         }
     }
 }

@@ -174,6 +174,54 @@ static inline Item *item_of(const Engine *e, size_t vm)
     return &e->items[e->item_of_vm[vm]];
 }
 
+/* Which of a VM's colocations a walk visits: those where it is the dependent (`rsc`), those
+ * where it is the primary (`with-rsc`), or both, the dependent's first. */
+typedef enum {
+    COLOC_AS_DEPENDENT = 1,
+    COLOC_AS_PRIMARY = 2,
+    COLOC_EITHER = COLOC_AS_DEPENDENT | COLOC_AS_PRIMARY,
+} ColocSides;
+
+/* for (ColocWalk w = coloc_walk(e, v, sides); coloc_walk_next(&w);) visits w.c, with w.other
+ * the VM at its other end and w.as_primary the side v is on. */
+typedef struct {
+    const Engine *e;
+    size_t v, k, end;
+    bool as_primary;
+    bool primary_next; /* the primary side follows the dependent's */
+    const VmhaColocation *c;
+    Item *other;
+} ColocWalk;
+
+static inline ColocWalk coloc_walk(const Engine *e, size_t v, ColocSides sides)
+{
+    bool dependent = sides & COLOC_AS_DEPENDENT;
+    const size_t *start = dependent ? e->tw_start : e->wt_start;
+    return (ColocWalk){.e = e,
+                       .v = v,
+                       .k = start[v],
+                       .end = start[v + 1],
+                       .as_primary = !dependent,
+                       .primary_next = dependent && (sides & COLOC_AS_PRIMARY)};
+}
+
+static inline bool coloc_walk_next(ColocWalk *w)
+{
+    if (w->k == w->end) {
+        if (!w->primary_next)
+            return false;
+        w->primary_next = false;
+        w->as_primary = true;
+        w->k = w->e->wt_start[w->v];
+        w->end = w->e->wt_start[w->v + 1];
+        if (w->k == w->end)
+            return false;
+    }
+    w->c = coloc(w->e, (w->as_primary ? w->e->wt : w->e->tw)[w->k++]);
+    w->other = item_of(w->e, w->as_primary ? w->c->rsc : w->c->with_rsc);
+    return true;
+}
+
 /* Whether the dependent's preferences pull the primary (pcmk__colocation_has_influence). */
 static inline bool has_influence(const Engine *e, const VmhaColocation *c)
 {

@@ -63,23 +63,18 @@ static Why why_not(const Engine *e, const Item *it, size_t n, GString *partners,
     if (!allowed(it->base, n) || it->base[n] < 0)
         return banned_by_failures(e, vm, n) ? WHY_FAILED : WHY_BANNED;
     Why why = WHY_NONE;
-    const size_t *lists[2][2] = {{e->tw_start, e->tw}, {e->wt_start, e->wt}};
-    for (int side = 0; side < 2; side++) {
-        for (size_t k = lists[side][0][v]; k < lists[side][0][v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, lists[side][1][k]);
-            size_t other = side == 0 ? c->with_rsc : c->rsc;
-            const Item *o = item_of(e, other);
-            if (c->score <= -INF && o->node == (ssize_t)n) {
-                const char *name = e->m->vms[other].name;
-                if (partners && !strstr(partners->str, name))
-                    g_string_append_printf(partners, "%s%s", partners->len ? ", " : "", name);
-                why = WHY_ANTI_AFFINITY;
-            } else if (side == 0 && c->score >= INF && o->node != (ssize_t)n &&
-                       why != WHY_ANTI_AFFINITY) {
-                if (ret_together)
-                    *ret_together = (ssize_t)other;
-                why = WHY_TOGETHER;
-            }
+    for (ColocWalk w = coloc_walk(e, v, COLOC_EITHER); coloc_walk_next(&w);) {
+        const Item *o = w.other;
+        if (w.c->score <= -INF && o->node == (ssize_t)n) {
+            const char *name = e->m->vms[o->vm].name;
+            if (partners && !strstr(partners->str, name))
+                g_string_append_printf(partners, "%s%s", partners->len ? ", " : "", name);
+            why = WHY_ANTI_AFFINITY;
+        } else if (!w.as_primary && w.c->score >= INF && o->node != (ssize_t)n &&
+                   why != WHY_ANTI_AFFINITY) {
+            if (ret_together)
+                *ret_together = o->vm;
+            why = WHY_TOGETHER;
         }
     }
     if (why != WHY_NONE)

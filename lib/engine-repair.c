@@ -73,13 +73,9 @@ static bool evictable(const Repair *r, const Item *it)
     if (!r->may_evict || !repairable_kind(it) || r->busy[item_index(e, it)] ||
         it->priority >= r->root_priority || kept_on_drain(e, it))
         return false;
-    size_t v = (size_t)it->vm;
-    for (size_t k = e->wt_start[v]; k < e->wt_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->wt[k]);
-        const Item *d = item_of(e, c->rsc);
-        if (c->score >= INF && d->node >= 0 && !evictable(r, d))
+    for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_AS_PRIMARY); coloc_walk_next(&w);)
+        if (w.c->score >= INF && w.other->node >= 0 && !evictable(r, w.other))
             return false;
-    }
     return true;
 }
 
@@ -89,12 +85,9 @@ static void evict(Repair *r, Item *it)
     if (it->node < 0)
         return;
     move_item(r, it, -1);
-    size_t v = (size_t)it->vm;
-    for (size_t k = e->wt_start[v]; k < e->wt_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->wt[k]);
-        if (c->score >= INF)
-            evict(r, item_of(e, c->rsc));
-    }
+    for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_AS_PRIMARY); coloc_walk_next(&w);)
+        if (w.c->score >= INF)
+            evict(r, w.other);
 }
 
 /* The VMs that must move with x: INFINITY colocations either way, transitively, among the VMs
@@ -104,28 +97,20 @@ static void group_add(const Engine *e, Item *x, GPtrArray *g, bool stopped_too)
     if (g_ptr_array_find(g, x, NULL))
         return;
     g_ptr_array_add(g, x);
-    size_t v = (size_t)x->vm;
-    for (int side = 0; side < 2; side++) {
-        const size_t *start = side ? e->wt_start : e->tw_start;
-        const size_t *list = side ? e->wt : e->tw;
-        for (size_t k = start[v]; k < start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, list[k]);
-            Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-            if (c->score >= INF &&
-                (o->node >= 0 || (stopped_too && repairable_kind(o) && o->kind == ITEM_NORMAL)))
-                group_add(e, o, g, stopped_too);
-        }
+    for (ColocWalk w = coloc_walk(e, (size_t)x->vm, COLOC_EITHER); coloc_walk_next(&w);) {
+        Item *o = w.other;
+        if (w.c->score >= INF &&
+            (o->node >= 0 || (stopped_too && repairable_kind(o) && o->kind == ITEM_NORMAL)))
+            group_add(e, o, g, stopped_too);
     }
 }
 
 /* One of x's INFINITY primaries cannot run (stopped on purpose, pinned): neither can x. */
 static bool misses_primary(const Engine *e, const Item *x)
 {
-    size_t v = (size_t)x->vm;
-    for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->tw[k]);
-        const Item *p = item_of(e, c->with_rsc);
-        if (c->score >= INF && p->node < 0 && !(repairable_kind(p) && p->kind == ITEM_NORMAL))
+    for (ColocWalk w = coloc_walk(e, (size_t)x->vm, COLOC_AS_DEPENDENT); coloc_walk_next(&w);) {
+        const Item *p = w.other;
+        if (w.c->score >= INF && p->node < 0 && !(repairable_kind(p) && p->kind == ITEM_NORMAL))
             return true;
     }
     return false;
@@ -150,21 +135,11 @@ static bool group_ok(const Engine *e, GPtrArray *g, size_t n)
         const Item *it = g->pdata[i];
         if (!hard_ok(e, it, n))
             return false;
-        size_t v = (size_t)it->vm;
-        for (int side = 0; side < 2; side++) {
-            const size_t *start = side ? e->wt_start : e->tw_start;
-            const size_t *list = side ? e->wt : e->tw;
-            for (size_t k = start[v]; k < start[v + 1]; k++) {
-                const VmhaColocation *c = coloc(e, list[k]);
-                Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-                if (c->score <= -INF && g_ptr_array_find(g, o, NULL))
-                    return false;
-            }
-        }
-        for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, e->tw[k]);
-            Item *p = item_of(e, c->with_rsc);
-            if (c->score >= INF && p->node != (ssize_t)n && !g_ptr_array_find(g, p, NULL))
+        for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_EITHER); coloc_walk_next(&w);) {
+            if (w.c->score <= -INF && g_ptr_array_find(g, w.other, NULL))
+                return false;
+            if (!w.as_primary && w.c->score >= INF && w.other->node != (ssize_t)n &&
+                !g_ptr_array_find(g, w.other, NULL))
                 return false;
         }
     }
@@ -176,17 +151,11 @@ static void group_conflicts(const Engine *e, GPtrArray *g, size_t n, GPtrArray *
 {
     for (guint i = 0; i < g->len; i++) {
         const Item *it = g->pdata[i];
-        size_t v = (size_t)it->vm;
-        for (int side = 0; side < 2; side++) {
-            const size_t *start = side ? e->wt_start : e->tw_start;
-            const size_t *list = side ? e->wt : e->tw;
-            for (size_t k = start[v]; k < start[v + 1]; k++) {
-                const VmhaColocation *c = coloc(e, list[k]);
-                Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-                if (c->score <= -INF && o->node == (ssize_t)n && !g_ptr_array_find(g, o, NULL) &&
-                    !g_ptr_array_find(out, o, NULL))
-                    g_ptr_array_add(out, o);
-            }
+        for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_EITHER); coloc_walk_next(&w);) {
+            Item *o = w.other;
+            if (w.c->score <= -INF && o->node == (ssize_t)n && !g_ptr_array_find(g, o, NULL) &&
+                !g_ptr_array_find(out, o, NULL))
+                g_ptr_array_add(out, o);
         }
     }
 }
@@ -203,12 +172,9 @@ static bool group_part(const Repair *r, GPtrArray *g, size_t n, GPtrArray *part)
         const Item *x = g->pdata[0];
         if (!hard_ok(e, x, n))
             return false;
-        size_t v = (size_t)x->vm;
-        for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, e->tw[k]);
-            if (c->score >= INF && item_of(e, c->with_rsc)->node != (ssize_t)n)
+        for (ColocWalk w = coloc_walk(e, (size_t)x->vm, COLOC_AS_DEPENDENT); coloc_walk_next(&w);)
+            if (w.c->score >= INF && w.other->node != (ssize_t)n)
                 return false;
-        }
         return true;
     }
     g_ptr_array_set_size(part, 0);
@@ -219,19 +185,13 @@ static bool group_part(const Repair *r, GPtrArray *g, size_t n, GPtrArray *part)
         for (guint i = 0; i < part->len && !changed; i++) {
             Item *m = part->pdata[i];
             bool bad = !hard_ok(e, m, n);
-            size_t v = (size_t)m->vm;
-            for (int side = 0; side < 2 && !bad; side++) {
-                const size_t *start = side ? e->wt_start : e->tw_start;
-                const size_t *list = side ? e->wt : e->tw;
-                for (size_t k = start[v]; k < start[v + 1] && !bad; k++) {
-                    const VmhaColocation *c = coloc(e, list[k]);
-                    Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-                    if (c->score <= -INF && g_ptr_array_find(part, o, NULL))
-                        bad = true;
-                    if (side == 0 && c->score >= INF && o->node != (ssize_t)n &&
-                        !g_ptr_array_find(part, o, NULL))
-                        bad = true;
-                }
+            for (ColocWalk w = coloc_walk(e, (size_t)m->vm, COLOC_EITHER);
+                 !bad && coloc_walk_next(&w);) {
+                if (w.c->score <= -INF && g_ptr_array_find(part, w.other, NULL))
+                    bad = true;
+                if (!w.as_primary && w.c->score >= INF && w.other->node != (ssize_t)n &&
+                    !g_ptr_array_find(part, w.other, NULL))
+                    bad = true;
             }
             if (!bad)
                 continue;
@@ -264,17 +224,10 @@ static bool group_conflicts_any(const Engine *e, GPtrArray *g, size_t n)
 {
     for (guint i = 0; i < g->len; i++) {
         size_t v = (size_t)((const Item *)g->pdata[i])->vm;
-        for (int side = 0; side < 2; side++) {
-            const size_t *start = side ? e->wt_start : e->tw_start;
-            const size_t *list = side ? e->wt : e->tw;
-            for (size_t k = start[v]; k < start[v + 1]; k++) {
-                const VmhaColocation *c = coloc(e, list[k]);
-                Item *o = item_of(e, side ? c->rsc : c->with_rsc);
-                if (c->score <= -INF && o->node == (ssize_t)n &&
-                    (g->len == 1 || !g_ptr_array_find(g, o, NULL)))
-                    return true;
-            }
-        }
+        for (ColocWalk w = coloc_walk(e, v, COLOC_EITHER); coloc_walk_next(&w);)
+            if (w.c->score <= -INF && w.other->node == (ssize_t)n &&
+                (g->len == 1 || !g_ptr_array_find(g, w.other, NULL)))
+                return true;
     }
     return false;
 }

@@ -160,16 +160,12 @@ void engine_add_colocated(Engine *e, Item *other, int **nodes, float factor, int
     if (any_available(e, work)) {
         float multiplier = (factor < 0.0f) ? -1.0f : 1.0f;
         bool this_with = flags & SELECT_THIS_WITH;
-        size_t v = (size_t)other->vm;
-        const size_t *start = this_with ? e->tw_start : e->wt_start;
-        const size_t *list = this_with ? e->tw : e->wt;
-        for (size_t k = start[v]; k < start[v + 1]; k++) {
-            const VmhaColocation *c = coloc(e, list[k]);
-            if (!this_with && !has_influence(e, c))
+        ColocSides sides = this_with ? COLOC_AS_DEPENDENT : COLOC_AS_PRIMARY;
+        for (ColocWalk w = coloc_walk(e, (size_t)other->vm, sides); coloc_walk_next(&w);) {
+            if (!this_with && !has_influence(e, w.c))
                 continue;
-            Item *next = item_of(e, this_with ? c->with_rsc : c->rsc);
-            float f = multiplier * c->score / (float)INF;
-            engine_add_colocated(e, next, &work, f, flags | SELECT_ACTIVE);
+            float f = multiplier * w.c->score / (float)INF;
+            engine_add_colocated(e, w.other, &work, f, flags | SELECT_ACTIVE);
         }
     } else if (flags & SELECT_ACTIVE) {
         g_free(work);

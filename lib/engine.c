@@ -38,14 +38,11 @@ static bool supported(const Engine *e, const Item *it)
     size_t n = (size_t)it->node;
     if (it->base[n] >= 0)
         return true;
-    int w = it->base[n];
-    size_t v = (size_t)it->vm;
-    for (size_t k = e->tw_start[v]; k < e->tw_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->tw[k]);
-        if (c->score > 0 && c->score < INF && item_of(e, c->with_rsc)->node == (ssize_t)n)
-            w = vmha_score_add(w, c->score);
-    }
-    return w >= 0;
+    int score = it->base[n];
+    for (ColocWalk w = coloc_walk(e, (size_t)it->vm, COLOC_AS_DEPENDENT); coloc_walk_next(&w);)
+        if (w.c->score > 0 && w.c->score < INF && w.other->node == (ssize_t)n)
+            score = vmha_score_add(score, w.c->score);
+    return score >= 0;
 }
 
 /* Takes it out of the plan, with the VMs that run only where it runs. */
@@ -56,11 +53,9 @@ static void unplace_with_dependents(Engine *e, Item *it)
     engine_release(e, &e->m->vms[it->vm], (size_t)it->node);
     it->node = -1;
     size_t v = (size_t)it->vm;
-    for (size_t k = e->wt_start[v]; k < e->wt_start[v + 1]; k++) {
-        const VmhaColocation *c = coloc(e, e->wt[k]);
-        if (c->score >= INF)
-            unplace_with_dependents(e, item_of(e, c->rsc));
-    }
+    for (ColocWalk w = coloc_walk(e, v, COLOC_AS_PRIMARY); coloc_walk_next(&w);)
+        if (w.c->score >= INF)
+            unplace_with_dependents(e, w.other);
     if (it->kind == ITEM_NORMAL) {
         g_free(e->reasons[v]);
         e->reasons[v] = engine_reason_for(e, it);

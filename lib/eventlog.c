@@ -213,15 +213,30 @@ static void drop_oldest(VmhaEventLog *log)
     log->count--;
 }
 
+/* Events are in seq order, not time order: each node stamps its own events with its own clock, and
+ * a clock can be stepped back. So every event is looked at, not only the oldest; the ones kept move
+ * up, in order. */
 size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
 {
-    size_t dropped = 0;
+    size_t kept = 0;
+    size_t count = log->count;
 
-    while (log->max_age_s && log->count && log->slots[log->head].time < now - log->max_age_s) {
-        drop_oldest(log);
-        dropped++;
+    if (!log->max_age_s)
+        return 0;
+    for (size_t i = 0; i < count; i++) {
+        VmhaEvent *ev = &log->slots[(log->head + i) % log->max_count];
+        if (ev->time < now - log->max_age_s) {
+            vmha_event_clear(ev);
+            continue;
+        }
+        if (kept != i) {
+            log->slots[(log->head + kept) % log->max_count] = *ev;
+            memset(ev, 0, sizeof(*ev));
+        }
+        kept++;
     }
-    return dropped;
+    log->count = kept;
+    return count - kept;
 }
 
 int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
@@ -234,6 +249,62 @@ int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
     log->count++;
     vmha_eventlog_expire(log, now);
     return 0;
+}
+
+/* The index of the first event with a seq at or above seq (count when none). */
+static size_t lower_bound(const VmhaEventLog *log, uint64_t seq)
+{
+    size_t lo = 0, hi = log->count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vmha_eventlog_get(log, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int vmha_eventlog_insert(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
+{
+    if (!log->count || ev->seq > vmha_eventlog_last_seq(log))
+        return vmha_eventlog_add(log, ev, now);
+    size_t at = lower_bound(log, ev->seq);
+    if (vmha_eventlog_get(log, at)->seq == ev->seq)
+        return -EEXIST;
+    if (log->count == log->max_count) {
+        if (at == 0)
+            return -ENOSPC; /* older than everything the bound keeps */
+        drop_oldest(log);
+        at--;
+    }
+    /* Moves the newer events one slot up (the structs, not their strings). */
+    for (size_t i = log->count; i > at; i--)
+        log->slots[(log->head + i) % log->max_count] =
+                log->slots[(log->head + i - 1) % log->max_count];
+    vmha_event_copy(&log->slots[(log->head + at) % log->max_count], ev);
+    log->count++;
+    vmha_eventlog_expire(log, now);
+    return 0;
+}
+
+bool vmha_history_catchup_plan(const uint64_t *last, size_t n, size_t *ret_sender,
+                               uint64_t *ret_from)
+{
+    size_t sender = 0;
+    uint64_t lowest = UINT64_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        if (last[i] > last[sender])
+            sender = i;
+        lowest = MIN(lowest, last[i]);
+    }
+    if (n == 0 || lowest == last[sender])
+        return false;
+    *ret_sender = sender;
+    *ret_from = lowest;
+    return true;
 }
 
 size_t vmha_eventlog_count(const VmhaEventLog *log)

@@ -80,11 +80,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaEventLog, vmha_eventlog_free)
 int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now);
 /* Drops events older than max_age_s before now; returns how many. */
 size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now);
+/* Puts a copy of ev in its place by seq: a node catching up receives events older than its
+ * last (docs/ARCHITECTURE.md, "Event history", "A node that was away"). -EEXIST when an event
+ * with that seq is there already (nothing changes), -ENOSPC when the log is full and ev is older
+ * than all it holds. */
+int vmha_eventlog_insert(VmhaEventLog *log, const VmhaEvent *ev, int64_t now);
 size_t vmha_eventlog_count(const VmhaEventLog *log);
 /* The i-th event, oldest first (i < count). */
 const VmhaEvent *vmha_eventlog_get(const VmhaEventLog *log, size_t i);
 /* The last event's seq, 0 when empty. */
 uint64_t vmha_eventlog_last_seq(const VmhaEventLog *log);
+
+/* The catch-up after a quorate view's sync: last[i] is the last seq member i had before the
+ * view (in the view's member order). false when all are equal (nothing to send); otherwise the
+ * member with the longest history sends (the first such in the order, so every member picks the
+ * same one) every event above the lowest last (*ret_from) up to the view's own events. */
+bool vmha_history_catchup_plan(const uint64_t *last, size_t n, size_t *ret_sender,
+                               uint64_t *ret_from);
 
 /* ---- filters ---- */
 

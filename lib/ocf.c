@@ -1,3 +1,6 @@
+#include <glib.h>
+#include <string.h>
+
 #include "vmha/ocf.h"
 
 const char *vmha_ocf_exit_to_string(int code)
@@ -51,4 +54,27 @@ VmhaOcfFailureScope vmha_ocf_failure_scope(int code)
     default:
         return VMHA_OCF_FAILURE_SOFT;
     }
+}
+
+/* The last "ocf-exit-reason:" line, reduced to printable ASCII so it can go into the database
+ * and logs whatever the agent wrote. */
+char *vmha_ocf_exit_reason(const char *err, size_t len)
+{
+    const char *found = NULL;
+    const char *end = err + len;
+
+    for (const char *line = err; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *line_end = nl ? nl : end;
+        size_t tag = strlen(VMHA_OCF_EXIT_REASON_TAG);
+        if ((size_t)(line_end - line) >= tag && memcmp(line, VMHA_OCF_EXIT_REASON_TAG, tag) == 0)
+            found = line + tag;
+        line = nl ? nl + 1 : end;
+    }
+    GString *s = g_string_new(NULL);
+    for (const char *c = found; c && c < end && *c != '\n' && s->len < VMHA_OCF_EXIT_REASON_MAX;
+         c++)
+        if (g_ascii_isprint(*c))
+            g_string_append_c(s, *c);
+    return g_strstrip(g_string_free(s, FALSE));
 }

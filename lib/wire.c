@@ -328,6 +328,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "exec-result";
     case VMHA_MSG_NODES:
         return "nodes";
+    case VMHA_MSG_HISTORY:
+        return "history";
     }
     return "unknown";
 }

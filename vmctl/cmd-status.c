@@ -12,6 +12,8 @@
 
 #include "client.h"
 #include "commands.h"
+#include "clusterhealth.h"
+#include "incident.h"
 
 /* Appends head (the fixed columns) and then text as the last column, wrapped at word boundaries
  * so that no line exceeds 100 columns; continuation lines are indented to that column. */
@@ -74,7 +76,24 @@ static void append_nodes_table(GString *out, json_object *nodes)
     }
 }
 
-static void append_vms_table(GString *out, json_object *status)
+/* "10:00:19 start", "2026-12-04 migrate-from failed": the time of day within the last day
+ * (local, like the fencing times), else the date. */
+static void format_last_event(json_object *ev, time_t now, char *buf, size_t len)
+{
+    time_t when = (time_t)vmctl_json_int(ev, "time");
+    struct tm tm;
+    char at[16];
+
+    if (!ev || !localtime_r(&when, &tm) ||
+        !strftime(at, sizeof(at), now - when < 24 * 3600 ? "%H:%M:%S" : "%Y-%m-%d", &tm)) {
+        g_strlcpy(buf, "-", len);
+        return;
+    }
+    snprintf(buf, len, "%s %s%s", at, vmctl_json_str(ev, "type") ?: "?",
+             g_str_has_prefix(vmctl_json_str(ev, "result") ?: "", "failed") ? " failed" : "");
+}
+
+static void append_vms_table(GString *out, json_object *status, time_t now)
 {
     json_object *vms = vmctl_json_get(status, "vms");
 
@@ -83,8 +102,8 @@ static void append_vms_table(GString *out, json_object *status)
                                vmctl_json_str(status, "vms_error") ?: "?");
         return;
     }
-    g_string_append_printf(out, "%-20s %-10s %-12s %5s %-10s %s\n", "VM", "STATE", "NODE", "PRIO",
-                           "FAILS", "WHY");
+    g_string_append_printf(out, "%-16s %-10s %-8s %4s %-8s %-22s %s\n", "VM", "STATE", "NODE",
+                           "PRIO", "FAILS", "LAST EVENT", "WHY");
     for (size_t i = 0; i < json_object_array_length(vms); i++) {
         json_object *vm = json_object_array_get_idx(vms, i), *nodes = vmctl_json_get(vm, "nodes");
         g_autoptr(GString) on = g_string_new(NULL), fails = g_string_new(NULL);
@@ -102,10 +121,12 @@ static void append_vms_table(GString *out, json_object *status)
                     g_string_append_printf(fails, "%s%s:%" PRId64, fails->len ? "," : "", node, c);
             }
         }
+        char last[48];
+        format_last_event(vmctl_json_get(vm, "last_event"), now, last, sizeof(last));
         g_autofree char *head = g_strdup_printf(
-                "%-20s %-10s %-12s %5" PRId64 " %-10s ", vmctl_json_str(vm, "name") ?: "?",
+                "%-16s %-10s %-8s %4" PRId64 " %-8s %-22s ", vmctl_json_str(vm, "name") ?: "?",
                 vmctl_json_str(vm, "state") ?: "?", on->len ? on->str : "-",
-                vmctl_json_int(vm, "priority"), fails->len ? fails->str : "-");
+                vmctl_json_int(vm, "priority"), fails->len ? fails->str : "-", last);
         append_row(out, head, vmctl_json_str(vm, "why") ?: "-");
     }
 }
@@ -117,6 +138,7 @@ static char *render_status(json_object *o)
                 *db = vmctl_json_get(o, "database");
     g_autoptr(GString) out = g_string_new(NULL);
 
+    append_row(out, "Health:   ", vmctl_json_str(vmctl_json_get(o, "health"), "text") ?: "?");
     g_string_append_printf(out, "Node:     %s (id %" PRId64 ")\n",
                            local ? vmctl_json_str(local, "name") ?: "?" : "?",
                            local ? vmctl_json_int(local, "id") : 0);
@@ -142,7 +164,7 @@ static char *render_status(json_object *o)
                              "off' ends it)\n\n");
     append_nodes_table(out, vmctl_json_get(o, "nodes"));
     g_string_append_c(out, '\n');
-    append_vms_table(out, o);
+    append_vms_table(out, o, time(NULL));
     return g_string_free(g_steal_pointer(&out), false);
 }
 
@@ -151,6 +173,37 @@ static volatile sig_atomic_t interrupted;
 static void on_interrupt(int sig)
 {
     interrupted = 1;
+}
+
+/* The health line and each VM's last event, from the local history (lib/clusterhealth.h). Without
+ * it (a clusterd that has none, or went away between the two requests) status still shows
+ * everything else: the health then says the incidents are unknown. */
+static void add_history(json_object *status, const VmctlOptions *opts)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_EVENTS);
+    VmctlOptions quiet = *opts;
+    json_object *answer = NULL;
+    g_autofree VmhaEvent *events = NULL;
+    size_t n = 0;
+
+    quiet.quiet = true;
+    json_object *list = vmctl_call(&quiet, req, &answer) == VMHA_RESULT_OK
+                                ? vmctl_json_get(answer, "events")
+                                : NULL;
+    if (list && json_object_is_type(list, json_type_array)) {
+        events = g_new0(VmhaEvent, json_object_array_length(list) + 1);
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            g_autofree char *why = NULL;
+            if (vmha_event_from_json(json_object_array_get_idx(list, i), &events[n], &why) == 0)
+                n++;
+        }
+    }
+    g_autoptr(GPtrArray) incidents = list ? vmha_incidents_find(events, n) : NULL;
+    json_object_object_add(status, "health", vmha_health(status, incidents));
+    vmha_status_add_last_events(status, events, n);
+    for (size_t i = 0; i < n; i++)
+        vmha_event_clear(&events[i]);
+    json_object_put(answer);
 }
 
 /* One snapshot as it would be printed: the JSON document or the tables. */
@@ -162,6 +215,7 @@ static int snapshot(const VmctlOptions *opts, char **ret_text)
 
     if (rc != VMHA_RESULT_OK)
         return rc;
+    add_history(o, opts);
     *ret_text =
             opts->json ? g_strdup_printf("%s\n", json_object_to_json_string_ext(
                                                          o, JSON_C_TO_STRING_PRETTY |

@@ -13,6 +13,11 @@ int vmctl_cmd_status(const VmctlOptions *opts, int argc, char **argv);
 /* cmd-events.c */
 int vmctl_cmd_events(const VmctlOptions *opts, int argc, char **argv);
 
+/* cmd-incident.c */
+int vmctl_cmd_incident_list(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_incident_show(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_why(const VmctlOptions *opts, int argc, char **argv);
+
 /* cmd-vm.c */
 int vmctl_cmd_vm_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_remove(const VmctlOptions *opts, int argc, char **argv);

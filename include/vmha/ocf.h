@@ -2,6 +2,8 @@
  * Values are those of the OCF Resource Agent API 1.1 and Pacemaker's ocf-returncodes. */
 #pragma once
 
+#include <stddef.h>
+
 typedef enum {
     OCF_SUCCESS = 0,
     OCF_ERR_GENERIC = 1,
@@ -31,3 +33,11 @@ typedef enum {
     VMHA_OCF_FAILURE_HARD_CLUSTER,
 } VmhaOcfFailureScope;
 VmhaOcfFailureScope vmha_ocf_failure_scope(int code);
+
+/* An agent's exit reason: the rest of its last stderr line that starts with this tag, as
+ * Pacemaker's ocf_exit_reason writes it. */
+#define VMHA_OCF_EXIT_REASON_TAG "ocf-exit-reason:"
+#define VMHA_OCF_EXIT_REASON_MAX 128
+/* The exit reason in an agent's stderr (len bytes, any content): printable ASCII only, at most
+ * VMHA_OCF_EXIT_REASON_MAX bytes, spaces stripped; "" when there is none (g_free). */
+char *vmha_ocf_exit_reason(const char *err, size_t len);

@@ -92,6 +92,10 @@ typedef enum {
     /* the leader's replicated write when corosync's nodelist (cmap) and the database's <nodes>
      * differ: VMHA_F_NODE "ID NAME" repeated, the whole nodelist (clusterd/nodelist.c) */
     VMHA_MSG_NODES = 70,
+    /* the history catch-up after a quorate view's bump (clusterd/catchup.c): VMHA_F_MEMBERS the
+     * view, VMHA_F_KV "until=SEQ" and either "last=SEQ" (how far this member's history goes) or
+     * VMHA_F_JSON, an array of events it sends to the members behind */
+    VMHA_MSG_HISTORY = 71,
 } VmhaMsgType;
 
 typedef enum {

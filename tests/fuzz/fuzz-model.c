@@ -1,14 +1,10 @@
 /* Fuzz target for the CIB loader and the engine behind it: any byte string must either load and
  * plan, or be rejected with an error; never crash, leak or read out of bounds.
  *
- * libFuzzer: clang -fsanitize=fuzzer,address -DVMHA_LIBFUZZER ... (tests/fuzz/meson.build builds
- * it as fuzz-model-libfuzzer when clang supports it). Without -DVMHA_LIBFUZZER this file has a
- * main() that replays files or directories given as arguments: the unit suite replays the corpus
- * in tests/fuzz/corpus/model under ASan in scripts/check. */
+ * tests/fuzz/meson.build builds it as fuzz-model-libfuzzer (clang) and, with replay.c, as
+ * fuzz-model-replay, which the unit suite runs over tests/fuzz/corpus/model. */
 #include <glib.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "engine.h"
 #include "model.h"
@@ -36,45 +32,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     return 0;
 }
-
-#ifndef VMHA_LIBFUZZER
-static int replay(const char *path, unsigned *count)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        if (!dir)
-            return -1;
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *name;
-        while ((name = g_dir_read_name(dir)))
-            g_ptr_array_add(names, g_build_filename(path, name, NULL));
-        g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
-        for (guint i = 0; i < names->len; i++)
-            if (replay(names->pdata[i], count) < 0)
-                return -1;
-        return 0;
-    }
-    g_autofree char *data = NULL;
-    gsize len = 0;
-    if (!g_file_get_contents(path, &data, &len, NULL)) {
-        fprintf(stderr, "fuzz-model: cannot read %s\n", path);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-    /* Every prefix too: truncated documents are the commonest corruption. */
-    for (gsize cut = 0; cut < len; cut += 1 + len / 64)
-        LLVMFuzzerTestOneInput((const uint8_t *)data, cut);
-    (*count)++;
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    unsigned count = 0;
-    for (int i = 1; i < argc; i++)
-        if (replay(argv[i], &count) < 0)
-            return 1;
-    printf("fuzz-model: replayed %u inputs\n", count);
-    return count > 0 ? 0 : 1;
-}
-#endif

@@ -64,6 +64,21 @@ static void test_writes_and_errors(void **state)
     assert_null(strstr(text, "prefer-web1-n2"));
     assert_non_null(strstr(text, "id=\"prefer-web1-n1\""));
 
+    /* The VM's own settings alone replace only its primitive: the file differs in those two
+     * nvpairs and the version on the root element, nothing else. */
+    g_autofree char *before = g_steal_pointer(&text);
+    assert_int_equal(apply(set_msg("web1", "priority=4", "memory=1024")), 0);
+    text = file_text("a");
+    g_auto(GStrv) old_lines = g_strsplit(before, "\n", -1), new_lines = g_strsplit(text, "\n", -1);
+    assert_int_equal(g_strv_length(old_lines), g_strv_length(new_lines));
+    guint differ = 0;
+    for (guint i = 0; old_lines[i]; i++)
+        differ += strcmp(old_lines[i], new_lines[i]) != 0;
+    assert_int_equal(differ, 3);
+    assert_non_null(strstr(text, "name=\"priority\" value=\"4\""));
+    assert_non_null(strstr(text, "name=\"memory\" value=\"1024\""));
+    assert_true(g_str_has_prefix(new_lines[0], "<cib ") && strcmp(old_lines[0], new_lines[0]));
+
     /* A bump raises the epoch and nothing else, durably. */
     VmhaCibVersion vb1, vb2;
     char db1[VMHA_DIGEST_LEN + 1], db2[VMHA_DIGEST_LEN + 1];

@@ -177,6 +177,82 @@ static void test_bound_under_10000_events(void **state)
     assert_true(vmha_eventlog_last_seq(aged) == 0);
 }
 
+/* Events come in seq order, but each node stamps its own with its own clock: an event from a
+ * node whose clock is ahead must not keep older ones (from the others) beyond the age bound.
+ * Found by fuzz-eventlog (tests/fuzz/corpus/eventlog/regress-expire-time-order). */
+static void test_age_bound_whatever_the_time_order(void **state)
+{
+    g_autoptr(VmhaEventLog) log = vmha_eventlog_new(100, 600);
+    VmhaEvent ahead = make(1, 10000 + 3600, "vm1", "n1"), old = make(2, 9000, "vm2", "n2"),
+              now = make(3, 10000, "vm3", "n2");
+
+    assert_int_equal(vmha_eventlog_add(log, &ahead, 10000), 0);
+    assert_int_equal(vmha_eventlog_add(log, &old, 10000), 0); /* already older than 600 s */
+    assert_int_equal(vmha_eventlog_add(log, &now, 10000), 0);
+    assert_int_equal(vmha_eventlog_count(log), 2);
+    assert_string_equal(vmha_eventlog_get(log, 0)->vm, "vm1"); /* the rest keep their order */
+    assert_string_equal(vmha_eventlog_get(log, 1)->vm, "vm3");
+    assert_int_equal(vmha_eventlog_expire(log, 10000 + 601), 1);
+    assert_string_equal(vmha_eventlog_get(log, 0)->vm, "vm1");
+    assert_true(vmha_eventlog_last_seq(log) == 1);
+    assert_int_equal(vmha_eventlog_expire(log, 10000 + 3600 + 601), 1);
+    assert_int_equal(vmha_eventlog_count(log), 0);
+}
+
+/* A node catching up: the missing events go in between, in seq order, once each, within the
+ * bound, and the circular buffer wraps through it (head not at slot 0). */
+static void test_insert_in_order(void **state)
+{
+    g_autoptr(VmhaEventLog) log = vmha_eventlog_new(5, 0);
+
+    for (uint64_t seq = 1; seq <= 7; seq += 2) { /* 1 3 5 7, then 10 wraps the head */
+        VmhaEvent ev = make(seq, 100, "vm", "n1");
+        assert_int_equal(vmha_eventlog_add(log, &ev, 100), 0);
+    }
+    VmhaEvent ten = make(10, 100, "vm", "n1");
+    assert_int_equal(vmha_eventlog_add(log, &ten, 100), 0);
+    VmhaEvent one_more = make(12, 100, "vm", "n1");
+    assert_int_equal(vmha_eventlog_add(log, &one_more, 100), 0); /* 3 5 7 10 12 */
+    VmhaEvent six = make(6, 100, "vm6", "n2");
+    assert_int_equal(vmha_eventlog_insert(log, &six, 100), 0); /* 5 6 7 10 12: 3 dropped */
+    assert_int_equal(vmha_eventlog_insert(log, &six, 100), -EEXIST);
+    VmhaEvent two = make(2, 100, "vm", "n1");
+    assert_int_equal(vmha_eventlog_insert(log, &two, 100), -ENOSPC);
+    VmhaEvent eleven = make(11, 100, "vm11", "n1");
+    assert_int_equal(vmha_eventlog_insert(log, &eleven, 100), 0); /* 6 7 10 11 12 */
+    VmhaEvent newest = make(20, 100, "vm", "n1");
+    assert_int_equal(vmha_eventlog_insert(log, &newest, 100), 0); /* at the end: an add */
+    static const uint64_t want[] = {7, 10, 11, 12, 20};
+    assert_int_equal(vmha_eventlog_count(log), G_N_ELEMENTS(want));
+    for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
+        assert_true(vmha_eventlog_get(log, i)->seq == want[i]);
+    assert_string_equal(vmha_eventlog_get(log, 2)->vm, "vm11");
+
+    g_autoptr(VmhaEventLog) empty = vmha_eventlog_new(5, 0);
+    assert_int_equal(vmha_eventlog_insert(empty, &six, 100), 0);
+    assert_true(vmha_eventlog_last_seq(empty) == 6);
+}
+
+static void test_catchup_plan(void **state)
+{
+    size_t sender = 99;
+    uint64_t from = 99;
+
+    static const uint64_t same[] = {40, 40, 40};
+    assert_false(vmha_history_catchup_plan(same, 3, &sender, &from));
+    assert_false(vmha_history_catchup_plan(same, 0, &sender, &from));
+    /* The returning node (index 1) is behind; the first of the longest histories sends. */
+    static const uint64_t behind[] = {40, 12, 40};
+    assert_true(vmha_history_catchup_plan(behind, 3, &sender, &from));
+    assert_int_equal(sender, 0);
+    assert_true(from == 12);
+    /* A fresh member (nothing yet) gets everything there is. */
+    static const uint64_t fresh[] = {0, 30, 41};
+    assert_true(vmha_history_catchup_plan(fresh, 3, &sender, &from));
+    assert_int_equal(sender, 2);
+    assert_true(from == 0);
+}
+
 static void test_filters(void **state)
 {
     g_autoptr(VmhaEventLog) log = vmha_eventlog_new(100, 0);
@@ -312,6 +388,9 @@ int main(void)
             cmocka_unit_test(test_damaged_lines),
             cmocka_unit_test(test_ring_order_and_duplicates),
             cmocka_unit_test(test_bound_under_10000_events),
+            cmocka_unit_test(test_age_bound_whatever_the_time_order),
+            cmocka_unit_test(test_insert_in_order),
+            cmocka_unit_test(test_catchup_plan),
             cmocka_unit_test(test_filters),
             cmocka_unit_test(test_since_parse),
             cmocka_unit_test(test_select_text),

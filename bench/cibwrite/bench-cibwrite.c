@@ -1,0 +1,205 @@
+/* A replicated write's local cost by database size: clusterd's own write path (decode, validate,
+ * apply through libcib, size check, save with fsync) run in-process on a database of N VMs, against
+ * a floor any whole-file design pays for the same document: one copy, one dump, one digest and
+ * the same durable save. Usage: bench-cibwrite [WRITES] N... (see docs/BENCHMARKS.md). */
+#include "config.h"
+
+#include <crm/common/xml.h>
+#include <crm/msg_xml.h>
+#include <glib/gstdio.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "clusterd/cibdb.h"
+#include "clusterd/cibwrite.h"
+#include "clusterd/corosync.h"
+#include "lib/atomicwrite.h"
+#include "vmha/wire.h"
+
+static double cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec * 1e3 + (double)ru.ru_utime.tv_usec / 1e3 +
+           (double)ru.ru_stime.tv_sec * 1e3 + (double)ru.ru_stime.tv_usec / 1e3;
+}
+
+static double wall_ms(void)
+{
+    return (double)g_get_monotonic_time() / 1e3;
+}
+
+/* This process's resident memory in MiB (VmRSS). */
+static double rss_mib(void)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
+        return -1;
+    const char *line = strstr(text, "VmRSS:");
+    return line ? g_ascii_strtod(line + strlen("VmRSS:"), NULL) / 1024 : -1;
+}
+
+static int apply(VmhaMsg *m)
+{
+    g_autofree char *error = NULL;
+    VmhaResult r = cd_cibwrite_apply(m, NULL, 0, &error);
+    vmha_msg_free(m);
+    if (r != VMHA_RESULT_OK)
+        fprintf(stderr, "bench-cibwrite: a write was refused: %s\n", error ? error : "?");
+    return r == VMHA_RESULT_OK ? 0 : -1;
+}
+
+static VmhaMsg *add_msg(const char *name)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_ADD);
+    if (vmha_msg_add_str(m, VMHA_F_NAME, name) < 0 ||
+        vmha_msg_add_str(m, VMHA_F_CONFIG, "/shared/vm.xml") < 0 ||
+        vmha_msg_add_str(m, VMHA_F_PRIORITY, "5") < 0 ||
+        vmha_msg_add_u64(m, VMHA_F_MEMORY, 512) < 0 || vmha_msg_add_u64(m, VMHA_F_VCPUS, 1) < 0)
+        abort();
+    return m;
+}
+
+/* A probe write from node origin: "VM RC OP_STATUS EXEC_MS WHEN" for vm first..first+count-1
+ * (a message holds a few hundred). */
+static int probe(uint64_t origin, unsigned first, unsigned count, int rc, unsigned when)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_PROBE);
+    for (unsigned i = first; i < first + count; i++) {
+        g_autofree char *line = g_strdup_printf("vm%u %d 0 1 %u", i, rc, when);
+        if (vmha_msg_add_str(m, VMHA_F_PROBE, line) < 0)
+            abort();
+    }
+    if (vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, origin) < 0)
+        abort();
+    return apply(m);
+}
+
+/* A database of n VMs: one added through the write path, then copied n - 1 times under other
+ * names and adopted whole (adding them one by one would cost O(n^2)). */
+static int fill(unsigned n)
+{
+    if (apply(add_msg("vm0")) < 0)
+        return -1;
+    xmlNode *cib = cd_cibdb_query();
+    xmlNode *resources = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
+    xmlNode *proto = resources ? first_named_child(resources, XML_CIB_TAG_RESOURCE) : NULL;
+    if (!proto)
+        return -1;
+    g_autofree char *text = dump_xml_unformatted(proto);
+    for (unsigned i = 1; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("vm%u", i);
+        g_auto(GStrv) parts = g_strsplit(text, "vm0", -1);
+        g_autofree char *copy = g_strjoinv(name, parts);
+        xmlNode *p = string2xml(copy);
+        add_node_copy(resources, p);
+        free_xml(p);
+    }
+    g_autofree char *whole = dump_xml_unformatted(cib);
+    free_xml(cib);
+    return cd_cibdb_replace(whole);
+}
+
+static int vm_set(unsigned i, unsigned n)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_SET);
+    g_autofree char *name = g_strdup_printf("vm%u", (i * 7919u) % n);
+    g_autofree char *kv = g_strdup_printf("priority=%u", i % 9 + 1);
+    if (vmha_msg_add_str(m, VMHA_F_NAME, name) < 0 || vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)
+        abort();
+    return apply(m);
+}
+
+/* One result that changed, from n1 or n2: clusterd's most frequent write during a recovery. */
+static int status_write(unsigned i, unsigned n)
+{
+    return probe(1 + i % 2, (i * 7919u) % n, 1, i % 2 ? 0 : 7, 200 + i);
+}
+
+/* What the same document costs saved whole, at least: a copy, a dump, a digest, a durable write. */
+static int floor_write(const char *path)
+{
+    xmlNode *copy = cd_cibdb_query();
+    g_autofree char *s = dump_xml_formatted(copy);
+    g_autofree char *d = g_compute_checksum_for_string(G_CHECKSUM_SHA256, s, -1);
+    g_autoptr(GError) error = NULL;
+    free_xml(copy);
+    return d ? vmha_atomic_write(path, s, strlen(s), 0600, VMHA_ATOMIC_WRITE_SYNC, &error) : -1;
+}
+
+typedef struct {
+    double cpu_ms, wall_ms;
+} Cost;
+
+/* The mean cost of `writes` calls of one (i, n); -1 when one failed. */
+static int time_writes(unsigned writes, unsigned n, int (*one)(unsigned i, unsigned n), Cost *ret)
+{
+    double c0 = cpu_ms(), w0 = wall_ms();
+    for (unsigned i = 0; i < writes; i++)
+        if (one(i, n) < 0)
+            return -1;
+    ret->cpu_ms = (cpu_ms() - c0) / writes;
+    ret->wall_ms = (wall_ms() - w0) / writes;
+    return 0;
+}
+
+static char *floor_path;
+
+static int floor_one(unsigned i, unsigned n)
+{
+    return floor_write(floor_path);
+}
+
+int main(int argc, char **argv)
+{
+    unsigned writes = argc > 1 ? (unsigned)atoi(argv[1]) : 30;
+    static CdNode three[] = {{1, (char *)"n1"}, {2, (char *)"n2"}, {3, (char *)"n3"}};
+    g_autoptr(GPtrArray) nodes = g_ptr_array_new();
+
+    if (argc < 3 || writes == 0) {
+        fprintf(stderr, "usage: bench-cibwrite WRITES N...\n");
+        return 2;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(three); i++)
+        g_ptr_array_add(nodes, &three[i]);
+    printf("| VMs | database KB | floor: CPU / wall ms | vm set: CPU / wall ms | ratio (CPU) | "
+           "status write: CPU / wall ms | ratio (CPU) | RSS MiB | RSS MiB, trimmed |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (int a = 2; a < argc; a++) {
+        unsigned n = (unsigned)atoi(argv[a]);
+        g_autofree char *dir = g_dir_make_tmp("bench-cibwrite-XXXXXX", NULL);
+        Cost floor_cost, set_cost, status_cost;
+
+        if (!dir || cd_cibdb_init(dir) < 0 || cd_cibdb_seed_nodes(nodes) < 0 || fill(n) < 0) {
+            fprintf(stderr, "bench-cibwrite: cannot make a database of %u VMs\n", n);
+            return 1;
+        }
+        /* Every VM probed stopped on n1 and n2, as after the first probe round. */
+        for (unsigned first = 0; first < n; first += 200)
+            if (probe(1, first, MIN(200, n - first), 7, 100) < 0 ||
+                probe(2, first, MIN(200, n - first), 7, 100) < 0)
+                return 1;
+        floor_path = g_build_filename(dir, "floor.xml", NULL);
+        if (time_writes(writes, n, floor_one, &floor_cost) < 0 ||
+            time_writes(writes, n, vm_set, &set_cost) < 0 ||
+            time_writes(writes, n, status_write, &status_cost) < 0)
+            return 1;
+        double rss = rss_mib();
+        malloc_trim(0);
+        printf("| %u | %zu | %.1f / %.1f | %.1f / %.1f | %.1f | %.1f / %.1f | %.1f | %.0f | %.0f "
+               "|\n",
+               n, cd_cibdb_size() / 1024, floor_cost.cpu_ms, floor_cost.wall_ms, set_cost.cpu_ms,
+               set_cost.wall_ms, set_cost.cpu_ms / floor_cost.cpu_ms, status_cost.cpu_ms,
+               status_cost.wall_ms, status_cost.cpu_ms / floor_cost.cpu_ms, rss, rss_mib());
+        fflush(stdout);
+        cd_cibdb_finalise();
+        g_clear_pointer(&floor_path, g_free);
+        g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+        if (system(rm) != 0)
+            return 1;
+    }
+    return 0;
+}
