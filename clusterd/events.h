@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eventlog.h"
 #include "vmha/wire.h"
 
 typedef enum {
@@ -24,6 +25,8 @@ typedef enum {
     CD_EVENT_SYNCED,       /* sync.c: this node's copy of the database is in sync with its view
                             * (.msg: the BUMP that completed a quorate view's sync, else NULL) */
     CD_EVENT_APPLIED,      /* sync.c: a write (.msg) was applied to this node's copy */
+    CD_EVENT_RECORDED,     /* history.c: an event (.history) was added to the history as it
+                            * happened (not one loaded from disk) */
 } CdEventType;
 
 /* One clusterd process in the CPG group. */
@@ -39,6 +42,7 @@ typedef struct {
     const VmhaMsg *msg; /* MESSAGE: as delivered; APPLIED: the write; SYNCED: the BUMP or NULL */
     uint32_t nodeid;    /* MESSAGE: its sender */
     uint32_t pid;
+    const VmhaEvent *history; /* RECORDED */
 } CdEvent;
 
 /* The event is valid during the call only. */

@@ -359,6 +359,9 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_FENCE_LIST:
         json = cd_view_fences();
         break;
+    case VMHA_MSG_ALERT_LIST:
+        json = cd_view_alerts();
+        break;
     case VMHA_MSG_EVENTS: {
         VmhaEventFilter filter = {0};
         g_autofree char *error = NULL;
@@ -388,14 +391,20 @@ static void handle(Client *c, const VmhaMsg *req)
     case VMHA_MSG_NODE_RESUME:
     case VMHA_MSG_VM_MOVE:
     case VMHA_MSG_CONFIG_SET:
+    case VMHA_MSG_ALERT_ADD:
+    case VMHA_MSG_ALERT_REMOVE:
     case VMHA_MSG_NODE_FENCE: {
-        /* Powering a node off is for root alone, not for the admin group. */
-        bool allowed = req->type == VMHA_MSG_NODE_FENCE ? c->cls == VMHA_PEER_ROOT
-                                                        : c->cls != VMHA_PEER_OTHER;
+        /* Powering a node off is for root alone, not for the admin group; so is an alert, whose
+         * agent every clusterd runs as root. */
+        bool alert = req->type == VMHA_MSG_ALERT_ADD || req->type == VMHA_MSG_ALERT_REMOVE;
+        bool allowed = req->type == VMHA_MSG_NODE_FENCE || alert ? c->cls == VMHA_PEER_ROOT
+                                                                 : c->cls != VMHA_PEER_OTHER;
         if (!allowed) {
             send_reply(c, VMHA_RESULT_DENIED,
                        req->type == VMHA_MSG_NODE_FENCE
                                ? "permission denied: only root may fence a node"
+                       : alert ? "permission denied: only root may change alerts (their agents "
+                                 "run as root)"
                                : "permission denied: only root or the admin group may change "
                                  "the cluster",
                        NULL);

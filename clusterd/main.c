@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "alertrun.h"
 #include "catchup.h"
 #include "cibdb.h"
 #include "corosync.h"
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
     cd_selffence_init(run_dir);
     cd_sync_init();
     cd_history_init(cd_config.state_dir);
+    cd_alerts_init();
     cd_catchup_init();
     cd_probe_init();
     cd_outbox_init();
@@ -184,6 +186,7 @@ out_modules:
     cd_outbox_finalise();
     cd_probe_finalise();
     cd_catchup_finalise();
+    cd_alerts_finalise();
     cd_history_finalise();
     cd_sync_finalise();
     disarm = cd_selffence_may_disarm();

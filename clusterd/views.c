@@ -14,6 +14,7 @@
 #include "cibread.h"
 #include "corosync.h"
 #include "engine.h"
+#include "alerts.h"
 #include "fencedev.h"
 #include "lrmstatus.h"
 #include "model.h"
@@ -574,4 +575,57 @@ int cd_view_cib_redacted(char **ret_xml, char **ret_error)
     *ret_xml = dump_xml_unformatted(cib);
     free_xml(cib);
     return 0;
+}
+
+static json_object *options_json(char *const *attrs)
+{
+    json_object *o = json_object_new_object();
+
+    for (size_t i = 0; attrs && attrs[i]; i++) {
+        const char *eq = strchr(attrs[i], '=');
+        g_autofree char *name = g_strndup(attrs[i], (size_t)(eq - attrs[i]));
+        /* Anyone may read: an SMTP password or SNMP community stays in the database. */
+        json_object_object_add(
+                o, name,
+                json_object_new_string(vmha_fence_option_is_secret(name) ? "(hidden)" : eq + 1));
+    }
+    return o;
+}
+
+char *cd_view_alerts(void)
+{
+    json_object *o = json_object_new_object();
+    json_object *arr = json_object_new_array();
+    xmlNode *cib = cd_cibdb_query();
+    g_autoptr(GPtrArray) alerts = vmha_alerts_read(cib, NULL);
+
+    for (guint i = 0; i < alerts->len; i++) {
+        const VmhaAlert *a = g_ptr_array_index(alerts, i);
+        json_object *j = json_object_new_object(), *kinds = json_object_new_array(),
+                    *recipients = json_object_new_array();
+        json_object_object_add(j, "id", json_object_new_string(a->id));
+        json_object_object_add(j, "path", json_object_new_string(a->path));
+        json_object_object_add(j, "timeout_ms", json_object_new_int64(a->timeout_ms));
+        json_object_object_add(j, "timestamp_format", json_object_new_string(a->timestamp_format));
+        json_object_object_add(j, "enabled", json_object_new_boolean(a->enabled));
+        for (unsigned k = VMHA_ALERT_NODE; k & VMHA_ALERT_ALL; k <<= 1)
+            if (a->kinds & k)
+                json_object_array_add(
+                        kinds, json_object_new_string(vmha_alert_kind_to_string((VmhaAlertKind)k)));
+        json_object_object_add(j, "kinds", kinds);
+        json_object_object_add(j, "options", options_json(a->attrs));
+        for (guint r = 0; r < a->recipients->len; r++) {
+            const VmhaAlertRecipient *rec = g_ptr_array_index(a->recipients, r);
+            json_object *rj = json_object_new_object();
+            json_object_object_add(rj, "id", rec->id ? json_object_new_string(rec->id) : NULL);
+            json_object_object_add(rj, "value", json_object_new_string(rec->value));
+            json_object_array_add(recipients, rj);
+        }
+        json_object_object_add(j, "recipients", recipients);
+        json_object_array_add(arr, j);
+    }
+    if (cib)
+        free_xml(cib);
+    json_object_object_add(o, "alerts", arr);
+    return finish_json(o);
 }

@@ -8,6 +8,7 @@ char *cd_view_nodes(void);
 char *cd_view_vms(void);
 char *cd_view_config(void);
 char *cd_view_fences(void); /* stonith primitives; secret option values hidden */
+char *cd_view_alerts(void); /* <alerts> as clusterd reads them; secret option values hidden */
 /* The CIB as the policy engine reads it here and now: the stored copy with have-quorum and a
  * node_state per configured node from the current membership. -EAGAIN while out of sync;
  * *ret_error says why on failure. */

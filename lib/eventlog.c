@@ -343,6 +343,66 @@ json_object *vmha_eventlog_select(const VmhaEventLog *log, const VmhaEventFilter
     return array;
 }
 
+static void text_str(GString *out, const char *key, const char *value)
+{
+    g_string_append_printf(out, ",\"%s\":", key);
+    if (!value) {
+        g_string_append(out, "null");
+        return;
+    }
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        switch (*p) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (*p < 0x20)
+                g_string_append_printf(out, "\\u%04x", *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+void vmha_eventlog_select_text(const VmhaEventLog *log, const VmhaEventFilter *filter, GString *out)
+{
+    bool first = true;
+
+    g_string_append_c(out, '[');
+    for (size_t i = 0; i < log->count; i++) {
+        const VmhaEvent *ev = vmha_eventlog_get(log, i);
+        if (!vmha_event_matches(ev, filter))
+            continue;
+        g_string_append_printf(out, "%s{\"seq\":%" G_GUINT64_FORMAT ",\"time\":%" G_GINT64_FORMAT,
+                               first ? "" : ",", ev->seq, ev->time);
+        first = false;
+        text_str(out, "type", vmha_event_type_to_string(ev->type));
+        text_str(out, "node", ev->node);
+        text_str(out, "vm", ev->vm);
+        text_str(out, "user", ev->user);
+        text_str(out, "command", ev->command);
+        text_str(out, "result", ev->result);
+        if (ev->duration_ms >= 0)
+            g_string_append_printf(out, ",\"duration_ms\":%" G_GINT64_FORMAT, ev->duration_ms);
+        else
+            g_string_append(out, ",\"duration_ms\":null");
+        text_str(out, "details", ev->details);
+        g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+}
+
 static int since_fail(char **ret_error, const char *s)
 {
     if (ret_error)

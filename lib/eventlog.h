@@ -110,6 +110,11 @@ typedef struct {
 bool vmha_event_matches(const VmhaEvent *ev, const VmhaEventFilter *filter);
 /* The events that match, oldest first, as a JSON array (new reference). */
 json_object *vmha_eventlog_select(const VmhaEventLog *log, const VmhaEventFilter *filter);
+/* The same array as JSON text appended to out, written directly (no json-c object per event:
+ * 10,000 events cost a few milliseconds instead of a hundred). Strings escaped as RFC 8259 asks,
+ * bytes >= 0x80 passed through as json-c passes them. */
+void vmha_eventlog_select_text(const VmhaEventLog *log, const VmhaEventFilter *filter,
+                               GString *out);
 
 /* `--since`: a sequence number (digits only), a time (YYYY-MM-DDTHH:MM[:SS] in UTC, with an
  * optional Z, or @SECONDS since the epoch) or an age before now (a number with a unit: 30s, 10m,

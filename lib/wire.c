@@ -272,6 +272,12 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "fence-list";
     case VMHA_MSG_EVENTS:
         return "events";
+    case VMHA_MSG_ALERT_ADD:
+        return "alert-add";
+    case VMHA_MSG_ALERT_REMOVE:
+        return "alert-remove";
+    case VMHA_MSG_ALERT_LIST:
+        return "alert-list";
     case VMHA_MSG_VM_ADD:
         return "vm-add";
     case VMHA_MSG_VM_REMOVE:
@@ -340,6 +346,8 @@ bool vmha_msg_type_is_write(uint16_t type)
     case VMHA_MSG_FENCE_ADD:
     case VMHA_MSG_FENCE_REMOVE:
     case VMHA_MSG_FENCE_SET:
+    case VMHA_MSG_ALERT_ADD:
+    case VMHA_MSG_ALERT_REMOVE:
     case VMHA_MSG_ACTIONS:
     case VMHA_MSG_RESULT:
     case VMHA_MSG_FENCED:

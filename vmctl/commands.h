@@ -49,6 +49,12 @@ int vmctl_cmd_cluster_leave(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_cluster_maintenance(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_cluster_update(const VmctlOptions *opts, int argc, char **argv);
 
+/* cmd-alert.c */
+int vmctl_cmd_alert_add(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_alert_remove(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_alert_list(const VmctlOptions *opts, int argc, char **argv);
+/* cmd-metrics.c */
+int vmctl_cmd_metrics(const VmctlOptions *opts, int argc, char **argv);
 /* cmd-fence.c */
 int vmctl_cmd_fence_add(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_fence_remove(const VmctlOptions *opts, int argc, char **argv);

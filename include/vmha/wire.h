@@ -40,6 +40,13 @@ typedef enum {
     /* the cluster event log: F_KV since_seq=N, since_time=SECONDS, vm=NAME, node=NAME (each
      * optional); reply VMHA_F_JSON {"events": [...], "last_seq": N} (docs/vmctl.md, "events") */
     VMHA_MSG_EVENTS = 8,
+    /* 10 and 11: writes numbered among the reads (as FENCE_SET). Alerts (docs/vmctl.md, "alert"):
+     * F_NAME the id; F_KV path=PATH then timeout=, timestamp-format=, select=KIND,...,
+     * recipient=VALUE (repeated), option=NAME=VALUE (repeated); root only (the agent runs as
+     * root) */
+    VMHA_MSG_ALERT_ADD = 10,
+    VMHA_MSG_ALERT_REMOVE = 11, /* F_NAME; root only */
+    VMHA_MSG_ALERT_LIST = 12,   /* the alerts: reply VMHA_F_JSON {"alerts": [...]} */
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,

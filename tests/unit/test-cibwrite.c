@@ -17,6 +17,7 @@
 #include <libxml/relaxng.h>
 
 #include "cibtest.h"
+#include "alerts.h"
 #include "model.h"
 
 static void test_writes_and_errors(void **state)
@@ -867,6 +868,83 @@ static void test_result_after_fence(void **state)
 /* The table has a row for every write the wire defines, and for nothing else: each write sent
  * without a single field is refused by its row's decode (VMHA_RESULT_USAGE, a reason of its
  * own, nothing changed); any other message type is "unknown write". */
+static VmhaMsg *alert_msg(uint16_t type, const char *id, const char *const *kvs)
+{
+    VmhaMsg *m = vmha_msg_new(type);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_NAME, id), 0);
+    for (size_t i = 0; kvs && kvs[i]; i++)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_KV, kvs[i]), 0);
+    return m;
+}
+
+/* vmctl alert add/remove: an <alert> under the configuration's <alerts> in Pacemaker's schema,
+ * read back by lib/alerts.c as clusterd runs it; every refusal changes nothing. */
+static void test_alert_write(void **state)
+{
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+    const char *const file[] = {"path=/usr/share/pacemaker/alerts/alert_file.sh.sample",
+                                "timeout=10s",
+                                "timestamp-format=%Y-%m-%d %H:%M:%S.%06N",
+                                "recipient=/var/log/vmha-alerts.log",
+                                "recipient=/tmp/second.log",
+                                "option=debug_exec_order=false",
+                                NULL};
+    const char *const paged[] = {"path=/usr/local/bin/page", "select=fencing,node", NULL};
+
+    open_seeded("al");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    /* crm_verify wants a fence device before it looks at anything else. */
+    assert_int_equal(apply(fence_add_msg("lab1", "fence_lab", "n1,n2,n3", NULL, NULL)), 0);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "file", file)), 0);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "pager", paged)), 0);
+    g_autofree char *text = file_text("al");
+    assert_non_null(strstr(text, "<alerts>"));
+    assert_non_null(strstr(
+            text, "<alert id=\"file\" path=\"/usr/share/pacemaker/alerts/alert_file.sh.sample\""));
+    assert_non_null(strstr(text, "<recipient id=\"file-recipient-2\" value=\"/tmp/second.log\"/>"));
+    assert_pacemaker_schema_valid(text);
+    assert_crm_verify_ok(text);
+
+    xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), "cib.xml", NULL, XML_PARSE_NONET);
+    g_autoptr(GPtrArray) alerts = vmha_alerts_read(xmlDocGetRootElement(doc), NULL);
+    xmlFreeDoc(doc);
+    assert_int_equal(alerts->len, 2);
+    const VmhaAlert *a = g_ptr_array_index(alerts, 0), *b = g_ptr_array_index(alerts, 1);
+    assert_int_equal(a->timeout_ms, 10000);
+    assert_string_equal(a->timestamp_format, "%Y-%m-%d %H:%M:%S.%06N");
+    assert_int_equal(a->recipients->len, 2);
+    assert_string_equal(a->attrs[0], "debug_exec_order=false");
+    assert_int_equal(b->kinds, VMHA_ALERT_FENCING | VMHA_ALERT_NODE);
+
+    /* Refusals: a second alert of that id, an id in use, bad settings, an unknown alert. */
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "file", paged)), VMHA_RESULT_FAILURE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "web1", paged)), VMHA_RESULT_FAILURE);
+    const char *const relative[] = {"path=alert.sh", NULL};
+    const char *const badopt[] = {"path=/x", "option=CRM_alert_kind=x", NULL};
+    const char *const badkind[] = {"path=/x", "select=attribute", NULL};
+    const char *const nopath[] = {"recipient=/tmp/x", NULL};
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "x", relative)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "x", badopt)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "x", badkind)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "x", nopath)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_ADD, "1x", paged)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_REMOVE, "nope", NULL)), VMHA_RESULT_NOT_FOUND);
+    assert_unchanged(&v, d);
+
+    /* Removing the last one takes the section away too. */
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_REMOVE, "file", NULL)), 0);
+    g_autofree char *one = file_text("al");
+    assert_null(strstr(one, "alert_file"));
+    assert_non_null(strstr(one, "<alerts>"));
+    assert_int_equal(apply(alert_msg(VMHA_MSG_ALERT_REMOVE, "pager", NULL)), 0);
+    g_autofree char *none = file_text("al");
+    assert_null(strstr(none, "<alerts"));
+    assert_pacemaker_schema_valid(none);
+    cd_cibdb_finalise();
+}
+
 static void test_every_write_has_a_row(void **state)
 {
     VmhaCibVersion v;
@@ -889,7 +967,7 @@ static void test_every_write_has_a_row(void **state)
             assert_string_equal(err, "unknown write");
         }
     }
-    assert_int_equal(rows, 17);
+    assert_int_equal(rows, 19);
     assert_unchanged(&v, d);
     cd_cibdb_finalise();
 }
@@ -904,6 +982,7 @@ int main(void)
             cmocka_unit_test(test_fence_write),
             cmocka_unit_test(test_fence_only_device),
             cmocka_unit_test(test_fence_set),
+            cmocka_unit_test(test_alert_write),
             cmocka_unit_test(test_cleanup_fence_request_monitor),
             cmocka_unit_test(test_maintenance_writes),
             cmocka_unit_test(test_placement_writes),

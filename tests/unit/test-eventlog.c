@@ -345,6 +345,40 @@ static void test_since_parse(void **state)
     }
 }
 
+/* The text the EVENTS answer is written as reads back as the json-c array it replaces, whatever
+ * the strings hold. */
+static void test_select_text(void **state)
+{
+    g_autoptr(VmhaEventLog) log = vmha_eventlog_new(100, 0);
+    const char *odd[] = {"quote \" and \\ backslash", "line\nbreak\ttab\r\x01\x1f end",
+                         "UTF-8 \xc3\xa9t\xc3\xa9 / slash", "", NULL};
+    for (size_t i = 0; i < G_N_ELEMENTS(odd); i++) {
+        VmhaEvent ev = {.seq = 10 + i,
+                        .time = 1700000000 + (int64_t)i,
+                        .type = (VmhaEventType)(i % VMHA_EVENT_TYPE_COUNT),
+                        .node = i % 2 ? (char *)"n2" : NULL,
+                        .vm = (char *)odd[i],
+                        .user = (char *)odd[(i + 1) % G_N_ELEMENTS(odd)],
+                        .command = (char *)odd[(i + 2) % G_N_ELEMENTS(odd)],
+                        .result = (char *)"ok",
+                        .duration_ms = i % 2 ? -1 : (int64_t)i * 1000,
+                        .details = (char *)odd[(i + 3) % G_N_ELEMENTS(odd)]};
+        assert_int_equal(vmha_eventlog_add(log, &ev, 1700000000), 0);
+    }
+    VmhaEventFilter filters[] = {{0}, {.node = "n2"}, {.since_seq = 12}, {.vm = "nothing"}};
+    for (size_t f = 0; f < G_N_ELEMENTS(filters); f++) {
+        json_object *want = vmha_eventlog_select(log, &filters[f]);
+        g_autoptr(GString) text = g_string_new(NULL);
+        vmha_eventlog_select_text(log, &filters[f], text);
+        json_object *got = json_tokener_parse(text->str);
+        assert_non_null(got);
+        if (!json_object_equal(got, want))
+            fail_msg("filter %zu: %s\nwanted %s", f, text->str, json_object_to_json_string(want));
+        json_object_put(got);
+        json_object_put(want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +393,7 @@ int main(void)
             cmocka_unit_test(test_catchup_plan),
             cmocka_unit_test(test_filters),
             cmocka_unit_test(test_since_parse),
+            cmocka_unit_test(test_select_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

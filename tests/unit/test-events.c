@@ -31,6 +31,8 @@ static const char *event_name(const CdEvent *e)
         return "synced";
     case CD_EVENT_APPLIED:
         return "applied";
+    case CD_EVENT_RECORDED:
+        return "recorded";
     }
     return "?";
 }
