@@ -207,6 +207,15 @@ char *vm_virt_get_instance(virDomainPtr dom)
     return g_strdup_printf("%u %s", id, uuid);
 }
 
+char *vm_virt_get_xml(virDomainPtr dom)
+{
+    char *xml = virDomainGetXMLDesc(dom, 0);
+    char *copy = g_strdup(xml);
+
+    free(xml);
+    return copy;
+}
+
 /* Aborts the domain's job (save, migration) at a deadline, so that the agent reports a clean
  * failure with the VM still running here instead of being killed at its operation timeout while
  * libvirt carries on. */

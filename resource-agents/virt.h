@@ -61,3 +61,6 @@ G_GNUC_WARN_UNUSED_RESULT int vm_virt_agent_ping(virDomainPtr dom, int timeout_s
 
 /* "ID UUID": which run of the domain this is (the ID changes with every start). */
 char *vm_virt_get_instance(virDomainPtr dom);
+
+/* The running domain's live definition (what qemu was given, hot-plugged devices included). */
+char *vm_virt_get_xml(virDomainPtr dom);

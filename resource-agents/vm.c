@@ -1,5 +1,6 @@
 /* vm: OCF resource agent for one libvirt VM with quick migration. See vm.8. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "params.h"
 #include "retry.h"
 #include "saveimage.h"
+#include "storage.h"
 #include "virt.h"
 #include "vmha/ocf.h"
 #include "vmstate.h"
@@ -277,6 +279,75 @@ static unsigned int shutdown_timeout(const VmAgent *a)
     return 1;
 }
 
+/* ---- storage: the VM Component Protection check (storage.h) */
+
+/* The local disks of running domain @dom: from libvirt's live definition (hot-plugged disks
+ * included), else from the config; NULL when neither is known. */
+static GPtrArray *domain_disks(const VmAgent *a, virDomainPtr dom)
+{
+    g_autofree char *xml = vm_virt_get_xml(dom);
+    GPtrArray *disks = xml ? vm_storage_disks_from_xml(xml, strlen(xml)) : NULL;
+
+    if (!disks && a->xml)
+        disks = vm_storage_disks_from_xml(a->xml, strlen(a->xml));
+    return disks;
+}
+
+/* The errno of reaching disk @d from here, 0 when it is reachable: opening it is what a lost LUN
+ * refuses and what NFS revalidates (a hung server hangs it: the monitor then times out, a failure
+ * too); a writable disk must also still be writable (*ret_write_check: a file system gone
+ * read-only). */
+static int disk_error(const VmDisk *d, bool *ret_write_check)
+{
+    struct stat st;
+    int fd, err = 0;
+
+    *ret_write_check = false;
+    fd = open(d->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    if (fstat(fd, &st) < 0)
+        err = errno;
+    close(fd);
+    if (err == 0 && !d->readonly && !S_ISBLK(st.st_mode) && access(d->path, W_OK) < 0 &&
+        errno == EROFS) {
+        *ret_write_check = true;
+        err = EROFS;
+    }
+    return err;
+}
+
+/* NULL when every disk of @dom is reachable here, or nothing can be told; else why not. */
+static char *storage_problem(const VmAgent *a, virDomainPtr dom)
+{
+    g_autoptr(GPtrArray) disks = domain_disks(a, dom);
+
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const VmDisk *d = g_ptr_array_index(disks, i);
+        bool write_check;
+        int err = disk_error(d, &write_check);
+
+        if (vm_storage_verdict(err) == VM_DISK_LOST)
+            return vm_storage_problem(d->path, err, write_check);
+    }
+    return NULL;
+}
+
+/* A running domain whose disks this host cannot reach any more fails its monitor: the cluster
+ * stops it here and starts it on a host that reaches them (a start here fails while the storage
+ * is gone, which keeps it away from this host). */
+static int check_storage(VmAgent *a, const char *name)
+{
+    g_autoptr(virDomain) dom = NULL;
+    g_autofree char *error = NULL, *problem = NULL;
+
+    if (vm_virt_lookup(a->conn, name, &dom, &error) <= 0)
+        return OCF_SUCCESS; /* gone meanwhile or libvirtd away: the next monitor tells */
+    if ((problem = storage_problem(a, dom)))
+        return fail(a, OCF_ERR_GENERIC, "%s", problem);
+    return OCF_SUCCESS;
+}
+
 /* ---- actions */
 
 /* The optional guest health check of a recurring monitor (health.h): OCF_ERR_GENERIC when the
@@ -421,6 +492,8 @@ static int action_monitor(VmAgent *a)
     if (r == OCF_NOT_RUNNING && !probe)
         return fail(a, r, "domain %s is not running here", name);
     if (r != OCF_SUCCESS || probe)
+        return r;
+    if ((r = check_storage(a, name)) != OCF_SUCCESS)
         return r;
     return check_health(a, name);
 }
@@ -572,6 +645,14 @@ static int stop_domain_once(VmAgent *a, const char *name, char **ret_error)
         if (health_failed(a, dom)) {
             note(a, "the health check found the guest hung: destroying it without a shutdown");
             timeout = 0;
+        } else if (timeout > 0) {
+            /* Without its disks the guest cannot shut down cleanly: waiting only delays the
+             * recovery on a host that has them. */
+            g_autofree char *problem = storage_problem(a, dom);
+            if (problem) {
+                note(a, "%s: destroying it without a shutdown", problem);
+                timeout = 0;
+            }
         }
         if (vm_virt_stop(dom, timeout, ret_error) < 0)
             return -1;
