@@ -223,6 +223,15 @@ int64_t vmctl_json_int(json_object *o, const char *key)
     return v ? json_object_get_int64(v) : 0;
 }
 
+void vmctl_json_join(GString *out, json_object *o, const char *key, const char *sep)
+{
+    json_object *arr = vmctl_json_get(o, key);
+
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+        g_string_append_printf(out, "%s%s", i ? sep : "",
+                               json_object_get_string(json_object_array_get_idx(arr, i)));
+}
+
 json_object *vmctl_find_named(json_object *arr, const char *name)
 {
     for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {

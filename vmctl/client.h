@@ -43,6 +43,8 @@ json_object *vmctl_json_get(json_object *o, const char *key);
 const char *vmctl_json_str(json_object *o, const char *key);
 bool vmctl_json_bool(json_object *o, const char *key);
 int64_t vmctl_json_int(json_object *o, const char *key);
+/* Appends the strings of o's array member key to out, sep between them (nothing when absent). */
+void vmctl_json_join(GString *out, json_object *o, const char *key, const char *sep);
 /* The element of an array of objects whose "name" is name, or NULL. */
 json_object *vmctl_find_named(json_object *arr, const char *name);
 

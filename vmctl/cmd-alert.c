@@ -107,12 +107,9 @@ static void print_alerts(json_object *answer)
 
     printf("%-16s %-44s %-24s %s\n", "ID", "PATH", "KINDS", "RECIPIENTS");
     for (size_t i = 0; alerts && i < json_object_array_length(alerts); i++) {
-        json_object *a = json_object_array_get_idx(alerts, i), *kinds = NULL, *recips = NULL;
+        json_object *a = json_object_array_get_idx(alerts, i), *recips = NULL;
         g_autoptr(GString) k = g_string_new(NULL), r = g_string_new(NULL);
-        json_object_object_get_ex(a, "kinds", &kinds);
-        for (size_t j = 0; kinds && j < json_object_array_length(kinds); j++)
-            g_string_append_printf(k, "%s%s", j ? "," : "",
-                                   json_object_get_string(json_object_array_get_idx(kinds, j)));
+        vmctl_json_join(k, a, "kinds", ",");
         json_object_object_get_ex(a, "recipients", &recips);
         for (size_t j = 0; recips && j < json_object_array_length(recips); j++)
             g_string_append_printf(r, "%s%s", j ? " " : "",

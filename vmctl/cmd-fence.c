@@ -107,12 +107,9 @@ static void print_devices(json_object *answer)
 
     printf("%-20s %-24s %-20s %s\n", "ID", "AGENT", "HOSTS", "OPTIONS");
     for (size_t i = 0; devices && i < json_object_array_length(devices); i++) {
-        json_object *d = json_object_array_get_idx(devices, i), *hosts = NULL, *options = NULL;
+        json_object *d = json_object_array_get_idx(devices, i), *options = NULL;
         g_autoptr(GString) h = g_string_new(NULL), op = g_string_new(NULL);
-        json_object_object_get_ex(d, "hosts", &hosts);
-        for (size_t j = 0; hosts && j < json_object_array_length(hosts); j++)
-            g_string_append_printf(h, "%s%s", j ? "," : "",
-                                   json_object_get_string(json_object_array_get_idx(hosts, j)));
+        vmctl_json_join(h, d, "hosts", ",");
         json_object_object_get_ex(d, "options", &options);
         if (options) {
             json_object_object_foreach(options, key, val)

@@ -105,11 +105,9 @@ static void append_vms_table(GString *out, json_object *status, time_t now)
     g_string_append_printf(out, "%-16s %-10s %-8s %4s %-8s %-22s %s\n", "VM", "STATE", "NODE",
                            "PRIO", "FAILS", "LAST EVENT", "WHY");
     for (size_t i = 0; i < json_object_array_length(vms); i++) {
-        json_object *vm = json_object_array_get_idx(vms, i), *nodes = vmctl_json_get(vm, "nodes");
+        json_object *vm = json_object_array_get_idx(vms, i);
         g_autoptr(GString) on = g_string_new(NULL), fails = g_string_new(NULL);
-        for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++)
-            g_string_append_printf(on, "%s%s", j ? "," : "",
-                                   json_object_get_string(json_object_array_get_idx(nodes, j)));
+        vmctl_json_join(on, vm, "nodes", ",");
         json_object *fcs = vmctl_json_get(vm, "fail_counts");
         if (fcs && json_object_is_type(fcs, json_type_object)) {
             json_object_object_foreach(fcs, node, fc)

@@ -144,12 +144,9 @@ static void print_vms(json_object *answer)
     printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", "NAME", "PRIORITY", "MEMORY", "VCPUS",
            "ROLE", "PREFER", "RUNNING ON", "CONFIG");
     for (size_t i = 0; vms && i < json_object_array_length(vms); i++) {
-        json_object *vm = json_object_array_get_idx(vms, i), *prefer = NULL;
+        json_object *vm = json_object_array_get_idx(vms, i);
         g_autoptr(GString) p = g_string_new(NULL);
-        json_object_object_get_ex(vm, "prefer", &prefer);
-        for (size_t j = 0; prefer && j < json_object_array_length(prefer); j++)
-            g_string_append_printf(p, "%s%s", j ? "," : "",
-                                   json_object_get_string(json_object_array_get_idx(prefer, j)));
+        vmctl_json_join(p, vm, "prefer", ",");
         g_autofree char *mem = g_strdup_printf("%sMiB", vmctl_json_str(vm, "memory_mib") ?: "-");
         g_autofree char *on = nodes_of(vm);
         printf("%-20s %-8s %-10s %-6s %-8s %-16s %-16s %s\n", vmctl_json_str(vm, "name") ?: "-",
