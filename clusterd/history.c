@@ -22,10 +22,12 @@
 #include "atomicwrite.h"
 #include "cibdb.h"
 #include "cibread.h"
+#include "clusterhealth.h"
 #include "corosync.h"
 #include "events.h"
 #include "fencedev.h"
 #include "history.h"
+#include "incident.h"
 #include "lrmstatus.h"
 #include "sync.h"
 
@@ -47,6 +49,15 @@ static struct {
     VmhaCibVersion seen;
     bool range_warned;
     guint compact_src; /* events inserted by a catch-up: the file is rewritten once idle */
+    /* What STATUS shows of the history, derived from all of it and kept until it changes: a
+     * status (every `--watch` tick) then costs clusterd a look-up per VM, and vmctl no copy of
+     * the history. */
+    struct {
+        bool valid;
+        uint64_t generation;
+        json_object *open_incidents;
+        GHashTable *last_events; /* VM name -> its last event's object */
+    } summary;
 } H = {.fd = -1};
 
 static gboolean on_flush(gpointer user_data)
@@ -572,6 +583,9 @@ void cd_history_finalise(void)
     H.fd = -1;
     g_clear_pointer(&H.log, vmha_eventlog_free);
     g_clear_pointer(&H.path, g_free);
+    g_clear_pointer(&H.summary.open_incidents, json_object_put);
+    g_clear_pointer(&H.summary.last_events, g_hash_table_unref);
+    H.summary.valid = false;
 }
 
 char *cd_history_query(const VmhaEventFilter *filter)
@@ -588,6 +602,32 @@ char *cd_history_query(const VmhaEventFilter *filter)
             doc, ",\"first_seq\":%" G_GUINT64_FORMAT ",\"last_seq\":%" G_GUINT64_FORMAT "}",
             n ? vmha_eventlog_get(H.log, 0)->seq : 0, vmha_eventlog_last_seq(H.log));
     return g_string_free(doc, FALSE);
+}
+
+void cd_history_add_to_status(json_object *status)
+{
+    if (!H.log) {
+        json_object_object_add(status, "open_incidents", NULL);
+        return;
+    }
+    vmha_eventlog_expire(H.log, now_s());
+    if (!H.summary.valid || H.summary.generation != vmha_eventlog_generation(H.log)) {
+        /* The incidents and last events read an array: the ring's events, their strings
+         * shared, not copied. */
+        size_t n = vmha_eventlog_count(H.log);
+        g_autofree VmhaEvent *events = g_new(VmhaEvent, n + 1);
+        for (size_t i = 0; i < n; i++)
+            events[i] = *vmha_eventlog_get(H.log, i);
+        g_autoptr(GPtrArray) incidents = vmha_incidents_find(events, n);
+        g_clear_pointer(&H.summary.open_incidents, json_object_put);
+        g_clear_pointer(&H.summary.last_events, g_hash_table_unref);
+        H.summary.open_incidents = vmha_open_incidents(incidents);
+        H.summary.last_events = vmha_last_events(events, n);
+        H.summary.generation = vmha_eventlog_generation(H.log);
+        H.summary.valid = true;
+    }
+    json_object_object_add(status, "open_incidents", json_object_get(H.summary.open_incidents));
+    vmha_status_add_last_events_of(status, H.summary.last_events);
 }
 
 uint64_t cd_history_last_before(uint64_t until)

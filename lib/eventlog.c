@@ -184,6 +184,7 @@ struct VmhaEventLog {
     int64_t max_age_s;
     size_t head; /* the oldest */
     size_t count;
+    uint64_t generation; /* bumped by every change */
 };
 
 VmhaEventLog *vmha_eventlog_new(size_t max_count, int64_t max_age_s)
@@ -236,6 +237,8 @@ size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
         kept++;
     }
     log->count = kept;
+    if (kept != count)
+        log->generation++;
     return count - kept;
 }
 
@@ -247,6 +250,7 @@ int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
         drop_oldest(log);
     vmha_event_copy(&log->slots[(log->head + log->count) % log->max_count], ev);
     log->count++;
+    log->generation++;
     vmha_eventlog_expire(log, now);
     return 0;
 }
@@ -285,6 +289,7 @@ int vmha_eventlog_insert(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
                 log->slots[(log->head + i - 1) % log->max_count];
     vmha_event_copy(&log->slots[(log->head + at) % log->max_count], ev);
     log->count++;
+    log->generation++;
     vmha_eventlog_expire(log, now);
     return 0;
 }
@@ -305,6 +310,11 @@ bool vmha_history_catchup_plan(const uint64_t *last, size_t n, size_t *ret_sende
     *ret_sender = sender;
     *ret_from = lowest;
     return true;
+}
+
+uint64_t vmha_eventlog_generation(const VmhaEventLog *log)
+{
+    return log->generation;
 }
 
 size_t vmha_eventlog_count(const VmhaEventLog *log)
