@@ -41,6 +41,10 @@ static struct {
     int fd; /* the file, appended to; -1 when it cannot be written */
     size_t lines;
     guint flush_src;
+    /* The flush in flight: fdatasync waits for the disk, under load for tens of milliseconds,
+     * and on the loop it held up the replicated write behind it (bench/events-bench). */
+    GThread *flusher;
+    gint flushing;
     /* The version the last event came from and the next index at that version: a write that
      * leaves the version where it was (nothing changed) numbers its events after the last. */
     uint64_t epoch, updates;
@@ -60,11 +64,40 @@ static struct {
     } summary;
 } H = {.fd = -1};
 
+static gpointer flush_thread(gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+
+    if (fdatasync(fd) < 0)
+        g_warning("cannot flush the event history: %s", g_strerror(errno));
+    close(fd);
+    g_atomic_int_set(&H.flushing, 0);
+    return NULL;
+}
+
+/* Waits for the flush in flight, if any. */
+static void flush_join(void)
+{
+    if (H.flusher)
+        g_thread_join(g_steal_pointer(&H.flusher));
+}
+
+/* fdatasync in a thread of its own, on a duplicate of the file's descriptor (a compaction may
+ * close and replace the file meanwhile: its rewrite is durable by itself). */
 static gboolean on_flush(gpointer user_data)
 {
+    if (g_atomic_int_get(&H.flushing))
+        return G_SOURCE_CONTINUE; /* the last one still waits for the disk: again later */
     H.flush_src = 0;
-    if (H.fd >= 0 && fdatasync(H.fd) < 0)
-        g_warning("cannot flush %s: %s", H.path, g_strerror(errno));
+    flush_join();
+    int fd = H.fd >= 0 ? fcntl(H.fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0) {
+        if (H.fd >= 0)
+            g_warning("cannot flush %s: %s", H.path, g_strerror(errno));
+        return G_SOURCE_REMOVE;
+    }
+    g_atomic_int_set(&H.flushing, 1);
+    H.flusher = g_thread_new("history-flush", flush_thread, GINT_TO_POINTER(fd));
     return G_SOURCE_REMOVE;
 }
 
@@ -575,6 +608,7 @@ void cd_history_finalise(void)
     if (H.flush_src)
         g_source_remove(H.flush_src);
     H.flush_src = 0;
+    flush_join();
     if (H.fd >= 0) {
         if (fdatasync(H.fd) < 0)
             g_warning("cannot flush %s: %s", H.path, g_strerror(errno));

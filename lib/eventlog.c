@@ -185,6 +185,9 @@ struct VmhaEventLog {
     size_t head; /* the oldest */
     size_t count;
     uint64_t generation; /* bumped by every change */
+    /* At most the oldest time held (it may stay below once that event is gone): while it is
+     * within the age bound nothing can expire, and an add looks at no other event. */
+    int64_t min_time;
 };
 
 VmhaEventLog *vmha_eventlog_new(size_t max_count, int64_t max_age_s)
@@ -194,6 +197,7 @@ VmhaEventLog *vmha_eventlog_new(size_t max_count, int64_t max_age_s)
     log->max_count = MAX(max_count, 1);
     log->max_age_s = MAX(max_age_s, 0);
     log->slots = g_new0(VmhaEvent, log->max_count);
+    log->min_time = INT64_MAX;
     return log;
 }
 
@@ -221,8 +225,9 @@ size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
 {
     size_t kept = 0;
     size_t count = log->count;
+    int64_t min_time = INT64_MAX;
 
-    if (!log->max_age_s)
+    if (!log->max_age_s || log->min_time >= now - log->max_age_s)
         return 0;
     for (size_t i = 0; i < count; i++) {
         VmhaEvent *ev = &log->slots[(log->head + i) % log->max_count];
@@ -230,6 +235,7 @@ size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
             vmha_event_clear(ev);
             continue;
         }
+        min_time = MIN(min_time, ev->time);
         if (kept != i) {
             log->slots[(log->head + kept) % log->max_count] = *ev;
             memset(ev, 0, sizeof(*ev));
@@ -237,6 +243,7 @@ size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now)
         kept++;
     }
     log->count = kept;
+    log->min_time = min_time;
     if (kept != count)
         log->generation++;
     return count - kept;
@@ -251,6 +258,7 @@ int vmha_eventlog_add(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
     vmha_event_copy(&log->slots[(log->head + log->count) % log->max_count], ev);
     log->count++;
     log->generation++;
+    log->min_time = MIN(log->min_time, ev->time);
     vmha_eventlog_expire(log, now);
     return 0;
 }
@@ -290,6 +298,7 @@ int vmha_eventlog_insert(VmhaEventLog *log, const VmhaEvent *ev, int64_t now)
     vmha_event_copy(&log->slots[(log->head + at) % log->max_count], ev);
     log->count++;
     log->generation++;
+    log->min_time = MIN(log->min_time, ev->time);
     vmha_eventlog_expire(log, now);
     return 0;
 }
