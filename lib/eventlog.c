@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eventlog.h"
+#include "eventtext.h"
 
 static const char *const type_names[VMHA_EVENT_TYPE_COUNT] = {
         [VMHA_EVENT_MEMBERSHIP] = "membership",
@@ -366,51 +367,53 @@ json_object *vmha_eventlog_select(const VmhaEventLog *log, const VmhaEventFilter
  * byte, was most of the cost of answering 10,000 events (bench/events-bench). */
 static void text_str(GString *out, const char *key, const char *value)
 {
-    g_string_append(out, key);
+    vmha_text_puts(out, key);
     if (!value) {
-        g_string_append(out, "null");
+        vmha_text_puts(out, "null");
         return;
     }
-    g_string_append_c(out, '"');
+    vmha_text_putc(out, '"');
     const char *run = value;
     for (const char *p = value; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        g_string_append_len(out, run, p - run);
+        vmha_text_put(out, run, (size_t)(p - run));
         run = p + 1;
         switch (c) {
         case '"':
-            g_string_append(out, "\\\"");
+            vmha_text_puts(out, "\\\"");
             break;
         case '\\':
-            g_string_append(out, "\\\\");
+            vmha_text_puts(out, "\\\\");
             break;
         case '\n':
-            g_string_append(out, "\\n");
+            vmha_text_puts(out, "\\n");
             break;
         case '\t':
-            g_string_append(out, "\\t");
+            vmha_text_puts(out, "\\t");
             break;
         default:
             g_string_append_printf(out, "\\u%04x", c);
         }
     }
-    g_string_append(out, run);
-    g_string_append_c(out, '"');
+    vmha_text_puts(out, run);
+    vmha_text_putc(out, '"');
 }
 
 void vmha_eventlog_select_text(const VmhaEventLog *log, const VmhaEventFilter *filter, GString *out)
 {
     bool first = true;
 
-    g_string_append_c(out, '[');
+    vmha_text_putc(out, '[');
     for (size_t i = 0; i < log->count; i++) {
         const VmhaEvent *ev = vmha_eventlog_get(log, i);
         if (!vmha_event_matches(ev, filter))
             continue;
-        g_string_append_printf(out, "%s{\"seq\":%" G_GUINT64_FORMAT ",\"time\":%" G_GINT64_FORMAT,
-                               first ? "" : ",", ev->seq, ev->time);
+        vmha_text_puts(out, first ? "{\"seq\":" : ",{\"seq\":");
+        vmha_text_put_u64(out, ev->seq);
+        vmha_text_puts(out, ",\"time\":");
+        vmha_text_put_i64(out, ev->time);
         first = false;
         text_str(out, ",\"type\":", vmha_event_type_to_string(ev->type));
         text_str(out, ",\"node\":", ev->node);
@@ -418,14 +421,15 @@ void vmha_eventlog_select_text(const VmhaEventLog *log, const VmhaEventFilter *f
         text_str(out, ",\"user\":", ev->user);
         text_str(out, ",\"command\":", ev->command);
         text_str(out, ",\"result\":", ev->result);
+        vmha_text_puts(out, ",\"duration_ms\":");
         if (ev->duration_ms >= 0)
-            g_string_append_printf(out, ",\"duration_ms\":%" G_GINT64_FORMAT, ev->duration_ms);
+            vmha_text_put_i64(out, ev->duration_ms);
         else
-            g_string_append(out, ",\"duration_ms\":null");
+            vmha_text_puts(out, "null");
         text_str(out, ",\"details\":", ev->details);
-        g_string_append_c(out, '}');
+        vmha_text_putc(out, '}');
     }
-    g_string_append_c(out, ']');
+    vmha_text_putc(out, ']');
 }
 
 static int since_fail(char **ret_error, const char *s)

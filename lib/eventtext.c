@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "eventtext.h"
@@ -197,6 +198,12 @@ static int skip_scalar(Scan *s)
     return fail(s, "unexpected value");
 }
 
+/* The first byte first: most keys differ there, and a strcmp each was a tenth of the scan. */
+static inline bool key_is(const char *key, const char *name)
+{
+    return key[0] == name[0] && strcmp(key, name) == 0;
+}
+
 static int scan_event(Scan *s, VmhaEventText *ev)
 {
     *ev = (VmhaEventText){0};
@@ -213,28 +220,28 @@ static int scan_event(Scan *s, VmhaEventText *ev)
         int r;
         if (scan_string(s, &key) < 0 || expect(s, ':') < 0)
             return -EBADMSG;
-        if (strcmp(key, "seq") == 0) {
+        if (key_is(key, "seq")) {
             r = scan_int(s, true, &ev->seq, &null);
-        } else if (strcmp(key, "time") == 0) {
+        } else if (key_is(key, "time")) {
             r = scan_int(s, false, &n, &null);
             ev->time = (int64_t)n;
-        } else if (strcmp(key, "duration_ms") == 0) {
+        } else if (key_is(key, "duration_ms")) {
             r = scan_int(s, false, &n, &null);
             ev->duration_ms = (int64_t)n;
             ev->has_duration = !null;
-        } else if (strcmp(key, "type") == 0) {
+        } else if (key_is(key, "type")) {
             r = scan_nullable_string(s, &ev->type);
-        } else if (strcmp(key, "node") == 0) {
+        } else if (key_is(key, "node")) {
             r = scan_nullable_string(s, &ev->node);
-        } else if (strcmp(key, "vm") == 0) {
+        } else if (key_is(key, "vm")) {
             r = scan_nullable_string(s, &ev->vm);
-        } else if (strcmp(key, "user") == 0) {
+        } else if (key_is(key, "user")) {
             r = scan_nullable_string(s, &ev->user);
-        } else if (strcmp(key, "command") == 0) {
+        } else if (key_is(key, "command")) {
             r = scan_nullable_string(s, &ev->command);
-        } else if (strcmp(key, "result") == 0) {
+        } else if (key_is(key, "result")) {
             r = scan_nullable_string(s, &ev->result);
-        } else if (strcmp(key, "details") == 0) {
+        } else if (key_is(key, "details")) {
             r = scan_nullable_string(s, &ev->details);
         } else {
             r = skip_scalar(s);
@@ -333,44 +340,44 @@ static void append_escaped(GString *out, const char *str, bool escape_slash)
     static const char hex[] = "0123456789abcdef";
     const char *run = str;
 
-    g_string_append_c(out, '"');
+    vmha_text_putc(out, '"');
     for (const char *p = str;; p++) {
         unsigned char c = (unsigned char)*p;
         if (c >= 0x20 && c != '"' && c != '\\' && (c != '/' || !escape_slash))
             continue;
-        g_string_append_len(out, run, p - run);
+        vmha_text_put(out, run, p - run);
         run = p + 1;
         switch (c) {
         case '\0':
-            g_string_append_c(out, '"');
+            vmha_text_putc(out, '"');
             return;
         case '\b':
-            g_string_append(out, "\\b");
+            vmha_text_puts(out, "\\b");
             break;
         case '\n':
-            g_string_append(out, "\\n");
+            vmha_text_puts(out, "\\n");
             break;
         case '\r':
-            g_string_append(out, "\\r");
+            vmha_text_puts(out, "\\r");
             break;
         case '\t':
-            g_string_append(out, "\\t");
+            vmha_text_puts(out, "\\t");
             break;
         case '\f':
-            g_string_append(out, "\\f");
+            vmha_text_puts(out, "\\f");
             break;
         case '"':
-            g_string_append(out, "\\\"");
+            vmha_text_puts(out, "\\\"");
             break;
         case '\\':
-            g_string_append(out, "\\\\");
+            vmha_text_puts(out, "\\\\");
             break;
         case '/':
-            g_string_append(out, "\\/");
+            vmha_text_puts(out, "\\/");
             break;
         default: {
             char u[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-            g_string_append_len(out, u, sizeof(u));
+            vmha_text_put(out, u, sizeof(u));
         }
         }
     }
@@ -381,8 +388,8 @@ static void append_indent(GString *out, int level)
     static const char spaces[] = "                ";
 
     for (; level > 8; level -= 8)
-        g_string_append_len(out, spaces, 16);
-    g_string_append_len(out, spaces, 2 * level);
+        vmha_text_put(out, spaces, 16);
+    vmha_text_put(out, spaces, 2 * level);
 }
 
 /* The separator and indentation before a member of an object at level (< 0: plain), in one
@@ -394,9 +401,9 @@ static void append_key(GString *out, const char *key, bool first, int level)
 
     if (level > 8 || key_len > 32) {
         if (!first)
-            g_string_append_c(out, ',');
+            vmha_text_putc(out, ',');
         if (level >= 0) {
-            g_string_append_c(out, '\n');
+            vmha_text_putc(out, '\n');
             append_indent(out, level + 1);
         }
         g_string_append_printf(out, "\"%s\":", key);
@@ -414,10 +421,10 @@ static void append_key(GString *out, const char *key, bool first, int level)
     n += key_len;
     buf[n++] = '"';
     buf[n++] = ':';
-    g_string_append_len(out, buf, (gssize)n);
+    vmha_text_put(out, buf, n);
 }
 
-static void append_u64(GString *out, uint64_t v)
+void vmha_text_put_u64(GString *out, uint64_t v)
 {
     char buf[24];
     char *p = buf + sizeof(buf);
@@ -426,16 +433,16 @@ static void append_u64(GString *out, uint64_t v)
         *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    g_string_append_len(out, p, buf + sizeof(buf) - p);
+    vmha_text_put(out, p, buf + sizeof(buf) - p);
 }
 
-static void append_i64(GString *out, int64_t v)
+void vmha_text_put_i64(GString *out, int64_t v)
 {
     if (v < 0) {
-        g_string_append_c(out, '-');
-        append_u64(out, (uint64_t)0 - (uint64_t)v);
+        vmha_text_putc(out, '-');
+        vmha_text_put_u64(out, (uint64_t)0 - (uint64_t)v);
     } else {
-        append_u64(out, (uint64_t)v);
+        vmha_text_put_u64(out, (uint64_t)v);
     }
 }
 
@@ -445,16 +452,16 @@ static void append_str_member(GString *out, const char *key, const char *value, 
     if (value)
         append_escaped(out, value, level < 0);
     else
-        g_string_append(out, "null");
+        vmha_text_puts(out, "null");
 }
 
 void vmha_event_text_append_json(GString *out, const VmhaEventText *ev, int level)
 {
-    g_string_append_c(out, '{');
+    vmha_text_putc(out, '{');
     append_key(out, "seq", true, level);
-    append_u64(out, ev->seq);
+    vmha_text_put_u64(out, ev->seq);
     append_key(out, "time", false, level);
-    append_i64(out, ev->time);
+    vmha_text_put_i64(out, ev->time);
     append_str_member(out, "type", ev->type, level);
     append_str_member(out, "node", ev->node, level);
     append_str_member(out, "vm", ev->vm, level);
@@ -463,33 +470,56 @@ void vmha_event_text_append_json(GString *out, const VmhaEventText *ev, int leve
     append_str_member(out, "result", ev->result, level);
     append_key(out, "duration_ms", false, level);
     if (ev->has_duration)
-        append_i64(out, ev->duration_ms);
+        vmha_text_put_i64(out, ev->duration_ms);
     else
-        g_string_append(out, "null");
+        vmha_text_puts(out, "null");
     append_str_member(out, "details", ev->details, level);
     if (level >= 0) {
-        g_string_append_c(out, '\n');
+        vmha_text_putc(out, '\n');
         append_indent(out, level);
     }
-    g_string_append_c(out, '}');
+    vmha_text_putc(out, '}');
 }
 
 void vmha_event_answer_append_head(GString *out)
 {
-    g_string_append(out, "{\n  \"events\":[");
+    vmha_text_puts(out, "{\n  \"events\":[");
 }
 
 void vmha_event_answer_append_event(GString *out, const VmhaEventText *ev, size_t index)
 {
-    g_string_append(out, index ? ",\n    " : "\n    ");
+    vmha_text_puts(out, index ? ",\n    " : "\n    ");
     vmha_event_text_append_json(out, ev, 2);
 }
 
 void vmha_event_answer_append_tail(GString *out, const VmhaEventAnswer *answer)
 {
-    g_string_append(out, "\n  ],\n  \"first_seq\":");
-    append_u64(out, answer->first_seq);
-    g_string_append(out, ",\n  \"last_seq\":");
-    append_u64(out, answer->last_seq);
-    g_string_append(out, "\n}");
+    vmha_text_puts(out, "\n  ],\n  \"first_seq\":");
+    vmha_text_put_u64(out, answer->first_seq);
+    vmha_text_puts(out, ",\n  \"last_seq\":");
+    vmha_text_put_u64(out, answer->last_seq);
+    vmha_text_puts(out, "\n}");
+}
+
+/* Away from a decimal tie (ms % 100 == 50) the double's rounding is the decimal's: integers do. */
+void vmha_event_duration_format(char *buf, size_t len, int64_t ms)
+{
+    if (ms < 0 || ms >= INT64_C(1000000000000) || ms % 100 == 50) {
+        snprintf(buf, len, "%.1f s", (double)ms / 1000.0);
+        return;
+    }
+    uint64_t tenths = (uint64_t)(ms / 100 + (ms % 100 > 50));
+    char tmp[32];
+    char *p = tmp + sizeof(tmp);
+    *--p = '\0';
+    *--p = 's';
+    *--p = ' ';
+    *--p = (char)('0' + tenths % 10);
+    *--p = '.';
+    tenths /= 10;
+    do {
+        *--p = (char)('0' + tenths % 10);
+        tenths /= 10;
+    } while (tenths);
+    g_strlcpy(buf, p, len);
 }

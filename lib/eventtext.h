@@ -8,6 +8,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Appends n bytes of s to out; the common case (room left) inline: 10,000 events printed make
+ * some 200,000 appends, and g_string_append_len's call was a fifth of vmctl's CPU. */
+static inline void vmha_text_put(GString *out, const char *s, size_t n)
+{
+    if (out->len + n < out->allocated_len) {
+        memcpy(out->str + out->len, s, n);
+        out->len += n;
+        out->str[out->len] = '\0';
+    } else {
+        g_string_append_len(out, s, (gssize)n);
+    }
+}
+
+static inline void vmha_text_puts(GString *out, const char *s)
+{
+    vmha_text_put(out, s, strlen(s));
+}
+
+static inline void vmha_text_putc(GString *out, char c)
+{
+    vmha_text_put(out, &c, 1);
+}
+
+/* A number in decimal, as printf's %" PRIu64 " and %" PRId64 " write it. */
+void vmha_text_put_u64(GString *out, uint64_t v);
+void vmha_text_put_i64(GString *out, int64_t v);
 
 /* One event of the answer as clusterd wrote it. The strings point into the scanned buffer (NULL
  * for a JSON null or an absent field) and live as long as it. */
@@ -54,3 +82,7 @@ void vmha_event_text_append_json(GString *out, const VmhaEventText *ev, int leve
 void vmha_event_answer_append_head(GString *out);
 void vmha_event_answer_append_event(GString *out, const VmhaEventText *ev, size_t index);
 void vmha_event_answer_append_tail(GString *out, const VmhaEventAnswer *answer);
+
+/* A duration as `vmctl events` shows it: snprintf's "%.1f s" of ms / 1000.0, byte for byte, mostly
+ * without snprintf (a tenth of the table's CPU over 10,000 events). */
+void vmha_event_duration_format(char *buf, size_t len, int64_t ms);

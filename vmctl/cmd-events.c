@@ -68,16 +68,16 @@ static void append_column(GString *out, const char *s, size_t width)
 {
     size_t len = strlen(s);
 
-    g_string_append_len(out, s, (gssize)len);
+    vmha_text_put(out, s, len);
     for (; len < width; len++)
-        g_string_append_c(out, ' ');
-    g_string_append_c(out, ' ');
+        vmha_text_putc(out, ' ');
+    vmha_text_putc(out, ' ');
 }
 
 static void append_2digits(GString *out, int v, char sep)
 {
     char two[] = {(char)('0' + v / 10 % 10), (char)('0' + v % 10), sep};
-    g_string_append_len(out, two, sep ? 3 : 2);
+    vmha_text_put(out, two, sep ? 3 : 2);
 }
 
 /* A table row, formatted by hand: printf and strftime were a third of the table's CPU over
@@ -88,8 +88,14 @@ static void append_row(GString *out, const VmhaEventText *ev)
     struct tm tm;
     char seq[24], duration[32] = "-";
 
-    snprintf(seq, sizeof(seq), "%" PRIu64, ev->seq);
-    append_column(out, seq, 15);
+    char *p = seq + sizeof(seq);
+    uint64_t v = ev->seq;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    append_column(out, p, 15);
     if (gmtime_r(&t, &tm) && tm.tm_year + 1900 >= 0 && tm.tm_year + 1900 <= 9999) {
         int year = tm.tm_year + 1900;
         append_2digits(out, year / 100, 0);
@@ -99,7 +105,7 @@ static void append_row(GString *out, const VmhaEventText *ev)
         append_2digits(out, tm.tm_hour, ':');
         append_2digits(out, tm.tm_min, ':');
         append_2digits(out, tm.tm_sec, 'Z');
-        g_string_append_c(out, ' ');
+        vmha_text_putc(out, ' ');
     } else {
         append_column(out, "?", 20);
     }
@@ -108,18 +114,18 @@ static void append_row(GString *out, const VmhaEventText *ev)
     append_column(out, or_dash(ev->vm), 10);
     append_column(out, or_dash(ev->result), 9);
     if (ev->has_duration)
-        snprintf(duration, sizeof(duration), "%.1f s", (double)ev->duration_ms / 1000.0);
+        vmha_event_duration_format(duration, sizeof(duration), ev->duration_ms);
     for (size_t len = strlen(duration); len < 9; len++)
-        g_string_append_c(out, ' ');
-    g_string_append(out, duration);
-    g_string_append(out, "  ");
+        vmha_text_putc(out, ' ');
+    vmha_text_puts(out, duration);
+    vmha_text_puts(out, "  ");
     if (ev->details)
-        g_string_append(out, ev->details);
+        vmha_text_puts(out, ev->details);
     if (ev->user || ev->command)
         g_string_append_printf(out, "%s[%s%s%s]", ev->details && *ev->details ? " " : "",
                                or_dash(ev->user), ev->command ? ": " : "",
                                ev->command ? ev->command : "");
-    g_string_append_c(out, '\n');
+    vmha_text_putc(out, '\n');
 }
 
 static int collect(const VmhaEventText *ev, void *ctx)
@@ -160,7 +166,7 @@ static int print_events(const VmctlOptions *opts, char *text, bool document, uin
             vmha_event_answer_append_event(out, ev, i);
         } else if (opts->json) {
             vmha_event_text_append_json(out, ev, -1);
-            g_string_append_c(out, '\n');
+            vmha_text_putc(out, '\n');
         } else {
             append_row(out, ev);
         }
@@ -169,7 +175,7 @@ static int print_events(const VmctlOptions *opts, char *text, bool document, uin
     }
     if (document) {
         vmha_event_answer_append_tail(out, &answer);
-        g_string_append_c(out, '\n');
+        vmha_text_putc(out, '\n');
     }
     flush_out(out);
     fflush(stdout);

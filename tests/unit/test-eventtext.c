@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -196,12 +198,46 @@ static void test_malformed(void **state)
     assert_int_equal(vmha_event_answer_scan(cut, 13, NULL, NULL, NULL, NULL), 0);
 }
 
+static void check_duration(int64_t ms)
+{
+    char got[64], want[64];
+
+    vmha_event_duration_format(got, sizeof(got), ms);
+    snprintf(want, sizeof(want), "%.1f s", (double)ms / 1000.0);
+    if (strcmp(got, want) != 0)
+        fail_msg("%" PRId64 " ms: %s, not %s", ms, got, want);
+}
+
+static void test_duration_as_printf(void **state)
+{
+    for (int64_t ms = -2000; ms <= 2000000; ms++)
+        check_duration(ms);
+    for (int64_t ms = INT64_C(999999990000); ms <= INT64_C(1000000010000); ms += 7)
+        check_duration(ms);
+    check_duration(INT64_MAX);
+    check_duration(INT64_MIN);
+}
+
+static void test_numbers_as_printf(void **state)
+{
+    static const int64_t values[] = {0, 1, -1, 9, 10, -10, 1234567890123, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autoptr(GString) got = g_string_new(NULL);
+        g_autofree char *want =
+                g_strdup_printf("%" PRId64 " %" PRIu64, values[i], (uint64_t)values[i]);
+        vmha_text_put_i64(got, values[i]);
+        vmha_text_putc(got, ' ');
+        vmha_text_put_u64(got, (uint64_t)values[i]);
+        assert_string_equal(got->str, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_same_as_json_c),
-            cmocka_unit_test(test_escapes),
-            cmocka_unit_test(test_malformed),
+            cmocka_unit_test(test_same_as_json_c),    cmocka_unit_test(test_escapes),
+            cmocka_unit_test(test_malformed),         cmocka_unit_test(test_duration_as_printf),
+            cmocka_unit_test(test_numbers_as_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
