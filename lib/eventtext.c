@@ -42,20 +42,21 @@ static int expect(Scan *s, char c)
     return 0;
 }
 
-static int hex4(Scan *s, const char *p, unsigned *ret)
+/* Four hex digits at p (before end) into *ret; false for anything else. */
+static bool hex4(const char *p, const char *end, unsigned *ret)
 {
     unsigned v = 0;
 
-    if (s->end - p < 4)
-        return fail(s, "short \\u escape");
+    if (end - p < 4)
+        return false;
     for (int i = 0; i < 4; i++) {
         int d = g_ascii_xdigit_value(p[i]);
         if (d < 0)
-            return fail(s, "bad \\u escape");
+            return false;
         v = v << 4 | (unsigned)d;
     }
     *ret = v;
-    return 0;
+    return true;
 }
 
 /* A string, unescaped where it stands (never longer than its escaped form) and terminated. */
@@ -99,15 +100,15 @@ static int scan_string(Scan *s, const char **ret)
             break;
         case 'u': {
             unsigned u = 0, lo = 0;
-            if (hex4(s, s->p, &u) < 0)
-                return -EBADMSG;
+            if (!hex4(s->p, s->end, &u))
+                return fail(s, "bad \\u escape");
             s->p += 4;
             if (u >= 0xd800 && u < 0xdc00 && s->end - s->p >= 6 && s->p[0] == '\\' &&
-                s->p[1] == 'u' && hex4(s, s->p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+                s->p[1] == 'u' && hex4(s->p + 2, s->end, &lo) && lo >= 0xdc00 && lo < 0xe000) {
                 u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
                 s->p += 6;
             } else if (u >= 0xd800 && u < 0xe000) {
-                u = 0xfffd; /* a lone surrogate, as json-c reads it */
+                u = 0xfffd; /* a lone surrogate: the replacement character */
             }
             if (u == 0)
                 return fail(s, "NUL in a string");

@@ -171,6 +171,7 @@ static void test_malformed(void **state)
             "{\"events\":[{\"vm\":\"a\nb\"}]}",
             "{\"events\":[{\"vm\":\"ab}]}",
             "{\"events\":[{\"vm\":\"\\u12\"}]}",
+            "{\"events\":[{\"vm\":\"\\ud800\\uzzzz\"}]}",
             "{\"events\":[{\"vm\":{}}]}",
             "{\"events\":[{\"x\":[1]}]}",
             "{\"events\":[] \"last_seq\":1}",
