@@ -144,9 +144,11 @@ static void flush_out(GString *out)
 }
 
 /* Prints every event of the answer (a table row, with --json one line each, or with document the
- * whole --json document) and returns in *ret_last the last seq clusterd holds, to ask after it
- * next. The answer is read whole before anything is printed: a malformed one prints nothing. */
-static int print_events(const VmctlOptions *opts, char *text, bool document, uint64_t *ret_last)
+ * whole --json document), after the table's header with header, and returns in *ret_last the last
+ * seq clusterd holds, to ask after it next. The answer is read whole before anything is printed:
+ * a malformed one prints nothing. */
+static int print_events(const VmctlOptions *opts, char *text, bool document, bool header,
+                        uint64_t *ret_last)
 {
     g_autoptr(GArray) events = g_array_sized_new(FALSE, FALSE, sizeof(VmhaEventText), 1024);
     VmhaEventAnswer answer = {0};
@@ -155,6 +157,8 @@ static int print_events(const VmctlOptions *opts, char *text, bool document, uin
     if (vmha_event_answer_scan(text, strlen(text), collect, events, &answer, &error) < 0)
         return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed answer from clusterd: %s", error);
 
+    if (header)
+        print_header();
     g_autoptr(GString) out = g_string_sized_new(PRINT_CHUNK + 4096);
     if (document) {
         vmctl_print_json_start();
@@ -197,12 +201,10 @@ static int follow(const VmctlOptions *opts, VmhaEventFilter *f)
         int rc = ask(opts, f, &answer);
         if (rc != VMHA_RESULT_OK)
             return interrupted ? VMHA_RESULT_OK : rc;
-        if (!opts->json && !header) {
-            print_header();
-            header = true;
-        }
-        if ((rc = print_events(opts, answer, false, &last)) != VMHA_RESULT_OK)
+        if ((rc = print_events(opts, answer, false, !opts->json && !header, &last)) !=
+            VMHA_RESULT_OK)
             return rc;
+        header = true;
         /* From here on only what comes after: the filters stay, the start moves on. */
         if (last >= f->since_seq)
             f->since_seq = last + 1;
@@ -260,7 +262,5 @@ int vmctl_cmd_events(const VmctlOptions *gopts, int argc, char **argv)
     int rc = ask(&opts, &filter, &answer);
     if (rc != VMHA_RESULT_OK)
         return rc;
-    if (!opts.json)
-        print_header();
-    return print_events(&opts, answer, opts.json, &last);
+    return print_events(&opts, answer, opts.json, !opts.json, &last);
 }
