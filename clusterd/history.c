@@ -22,10 +22,12 @@
 #include "atomicwrite.h"
 #include "cibdb.h"
 #include "cibread.h"
+#include "clusterhealth.h"
 #include "corosync.h"
 #include "events.h"
 #include "fencedev.h"
 #include "history.h"
+#include "incident.h"
 #include "lrmstatus.h"
 #include "sync.h"
 
@@ -39,6 +41,10 @@ static struct {
     int fd; /* the file, appended to; -1 when it cannot be written */
     size_t lines;
     guint flush_src;
+    /* The flush in flight: fdatasync waits for the disk, under load for tens of milliseconds,
+     * and on the loop it held up the replicated write behind it (bench/events-bench). */
+    GThread *flusher;
+    gint flushing;
     /* The version the last event came from and the next index at that version: a write that
      * leaves the version where it was (nothing changed) numbers its events after the last. */
     uint64_t epoch, updates;
@@ -47,13 +53,51 @@ static struct {
     VmhaCibVersion seen;
     bool range_warned;
     guint compact_src; /* events inserted by a catch-up: the file is rewritten once idle */
+    /* What STATUS shows of the history, derived from all of it and kept until it changes: a
+     * status (every `--watch` tick) then costs clusterd a look-up per VM, and vmctl no copy of
+     * the history. */
+    struct {
+        bool valid;
+        uint64_t generation;
+        json_object *open_incidents;
+        GHashTable *last_events; /* VM name -> its last event's object */
+    } summary;
 } H = {.fd = -1};
 
+static gpointer flush_thread(gpointer data)
+{
+    int fd = GPOINTER_TO_INT(data);
+
+    if (fdatasync(fd) < 0)
+        g_warning("cannot flush the event history: %s", g_strerror(errno));
+    close(fd);
+    g_atomic_int_set(&H.flushing, 0);
+    return NULL;
+}
+
+/* Waits for the flush in flight, if any. */
+static void flush_join(void)
+{
+    if (H.flusher)
+        g_thread_join(g_steal_pointer(&H.flusher));
+}
+
+/* fdatasync in a thread of its own, on a duplicate of the file's descriptor (a compaction may
+ * close and replace the file meanwhile: its rewrite is durable by itself). */
 static gboolean on_flush(gpointer user_data)
 {
+    if (g_atomic_int_get(&H.flushing))
+        return G_SOURCE_CONTINUE; /* the last one still waits for the disk: again later */
     H.flush_src = 0;
-    if (H.fd >= 0 && fdatasync(H.fd) < 0)
-        g_warning("cannot flush %s: %s", H.path, g_strerror(errno));
+    flush_join();
+    int fd = H.fd >= 0 ? fcntl(H.fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0) {
+        if (H.fd >= 0)
+            g_warning("cannot flush %s: %s", H.path, g_strerror(errno));
+        return G_SOURCE_REMOVE;
+    }
+    g_atomic_int_set(&H.flushing, 1);
+    H.flusher = g_thread_new("history-flush", flush_thread, GINT_TO_POINTER(fd));
     return G_SOURCE_REMOVE;
 }
 
@@ -564,6 +608,7 @@ void cd_history_finalise(void)
     if (H.flush_src)
         g_source_remove(H.flush_src);
     H.flush_src = 0;
+    flush_join();
     if (H.fd >= 0) {
         if (fdatasync(H.fd) < 0)
             g_warning("cannot flush %s: %s", H.path, g_strerror(errno));
@@ -572,6 +617,9 @@ void cd_history_finalise(void)
     H.fd = -1;
     g_clear_pointer(&H.log, vmha_eventlog_free);
     g_clear_pointer(&H.path, g_free);
+    g_clear_pointer(&H.summary.open_incidents, json_object_put);
+    g_clear_pointer(&H.summary.last_events, g_hash_table_unref);
+    H.summary.valid = false;
 }
 
 char *cd_history_query(const VmhaEventFilter *filter)
@@ -588,6 +636,32 @@ char *cd_history_query(const VmhaEventFilter *filter)
             doc, ",\"first_seq\":%" G_GUINT64_FORMAT ",\"last_seq\":%" G_GUINT64_FORMAT "}",
             n ? vmha_eventlog_get(H.log, 0)->seq : 0, vmha_eventlog_last_seq(H.log));
     return g_string_free(doc, FALSE);
+}
+
+void cd_history_add_to_status(json_object *status)
+{
+    if (!H.log) {
+        json_object_object_add(status, "open_incidents", NULL);
+        return;
+    }
+    vmha_eventlog_expire(H.log, now_s());
+    if (!H.summary.valid || H.summary.generation != vmha_eventlog_generation(H.log)) {
+        /* The incidents and last events read an array: the ring's events, their strings
+         * shared, not copied. */
+        size_t n = vmha_eventlog_count(H.log);
+        g_autofree VmhaEvent *events = g_new(VmhaEvent, n + 1);
+        for (size_t i = 0; i < n; i++)
+            events[i] = *vmha_eventlog_get(H.log, i);
+        g_autoptr(GPtrArray) incidents = vmha_incidents_find(events, n);
+        g_clear_pointer(&H.summary.open_incidents, json_object_put);
+        g_clear_pointer(&H.summary.last_events, g_hash_table_unref);
+        H.summary.open_incidents = vmha_open_incidents(incidents);
+        H.summary.last_events = vmha_last_events(events, n);
+        H.summary.generation = vmha_eventlog_generation(H.log);
+        H.summary.valid = true;
+    }
+    json_object_object_add(status, "open_incidents", json_object_get(H.summary.open_incidents));
+    vmha_status_add_last_events_of(status, H.summary.last_events);
 }
 
 uint64_t cd_history_last_before(uint64_t until)

@@ -20,6 +20,10 @@ void cd_history_finalise(void);
 
 /* The reply to VMHA_MSG_EVENTS: {"events": [...], "first_seq": N, "last_seq": N}. */
 char *cd_history_query(const VmhaEventFilter *filter);
+/* Adds to a STATUS document what it shows of the history: "open_incidents" (for the health
+ * line, vmha_health_of_open) and each VM's "last_event" (lib/clusterhealth.h). Derived from the
+ * whole history once per change of it, so a status costs O(VMs) here and over the socket. */
+void cd_history_add_to_status(json_object *status);
 
 /* ---- the catch-up of a node that was away (clusterd/catchup.c) ---- */
 

@@ -17,6 +17,7 @@
 #include "alerts.h"
 #include "clusterprops.h"
 #include "fencedev.h"
+#include "history.h"
 #include "lrmstatus.h"
 #include "model.h"
 #include "options.h"
@@ -303,6 +304,7 @@ char *cd_view_status(void)
     json_object_object_add(o, "vms", model ? vms_json(model, plan) : NULL);
     json_object_object_add(o, "vms_error",
                            model_error ? json_object_new_string(model_error) : NULL);
+    cd_history_add_to_status(o);
     return finish_json(o);
 }
 

@@ -61,7 +61,32 @@ static bool node_listed(json_object *names, const char *node)
     return false;
 }
 
+json_object *vmha_open_incidents(const GPtrArray *incidents)
+{
+    json_object *open = json_object_new_array();
+
+    for (guint i = 0; i < incidents->len; i++) {
+        const VmhaIncident *inc = g_ptr_array_index(incidents, i);
+        if (inc->end_time >= 0)
+            continue;
+        g_autofree char *summary = vmha_incident_summary(inc);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_uint64(inc->id));
+        json_object_object_add(o, "type",
+                               json_object_new_string(vmha_incident_kind_to_string(inc->kind)));
+        json_object_object_add(o, "node", inc->node ? json_object_new_string(inc->node) : NULL);
+        json_object_object_add(o, "summary", json_object_new_string(summary));
+        json_object_array_add(open, o);
+    }
+    return open;
+}
+
 json_object *vmha_health(json_object *status, const GPtrArray *incidents)
+{
+    return vmha_health_of_open(status, incidents ? vmha_open_incidents(incidents) : NULL);
+}
+
+json_object *vmha_health_of_open(json_object *status, json_object *open)
 {
     static const char *const up_states[] = {"running", "migrating", NULL};
     static const char *const busy_states[] = {"running",  "migrating", "starting",
@@ -109,25 +134,8 @@ json_object *vmha_health(json_object *status, const GPtrArray *incidents)
         degraded = true;
     }
 
-    json_object *open = NULL;
-    if (incidents) {
-        open = json_object_new_array();
-        for (guint i = 0; i < incidents->len; i++) {
-            const VmhaIncident *inc = g_ptr_array_index(incidents, i);
-            if (inc->end_time >= 0)
-                continue;
-            g_autofree char *summary = vmha_incident_summary(inc);
-            json_object *o = json_object_new_object();
-            json_object_object_add(o, "id", json_object_new_uint64(inc->id));
-            json_object_object_add(o, "type",
-                                   json_object_new_string(vmha_incident_kind_to_string(inc->kind)));
-            json_object_object_add(o, "node", inc->node ? json_object_new_string(inc->node) : NULL);
-            json_object_object_add(o, "summary", json_object_new_string(summary));
-            json_object_array_add(open, o);
-        }
+    if (open)
         degraded = degraded || length(open) > 0;
-    }
-
     const char *verdict = !quorate ? "no-quorum" : degraded ? "degraded" : "ok";
     g_autoptr(GString) text = g_string_new(NULL);
     g_string_append_printf(text, "%s: %s, %zu of %zu nodes up",
@@ -152,7 +160,7 @@ json_object *vmha_health(json_object *status, const GPtrArray *incidents)
         g_string_append_printf(text, "; open incident %s (%s)",
                                json_object_to_json_string(get(o, "id")), get_str(o, "summary"));
     }
-    if (!incidents)
+    if (!open)
         g_string_append(text, "; incidents unknown (no event history)");
 
     json_object_object_add(h, "state", json_object_new_string(verdict));
@@ -176,27 +184,50 @@ static void add_str_or_null(json_object *o, const char *key, const char *v)
     json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
 }
 
-void vmha_status_add_last_events(json_object *status, const VmhaEvent *events, size_t n)
+static void put_json(gpointer o)
 {
-    json_object *vms = get(status, "vms");
-    g_autoptr(GHashTable) last = g_hash_table_new(g_str_hash, g_str_equal);
+    json_object_put(o);
+}
+
+GHashTable *vmha_last_events(const VmhaEvent *events, size_t n)
+{
+    g_autoptr(GHashTable) newest = g_hash_table_new(g_str_hash, g_str_equal);
+    GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, put_json);
+    GHashTableIter it;
+    gpointer name, value;
 
     for (size_t i = 0; i < n; i++)
         if (events[i].vm)
-            g_hash_table_insert(last, events[i].vm, (gpointer)&events[i]);
+            g_hash_table_insert(newest, events[i].vm, (gpointer)&events[i]);
+    g_hash_table_iter_init(&it, newest);
+    while (g_hash_table_iter_next(&it, &name, &value)) {
+        const VmhaEvent *ev = value;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
+        json_object_object_add(o, "time", json_object_new_int64(ev->time));
+        add_str_or_null(o, "type", vmha_event_type_to_string(ev->type));
+        add_str_or_null(o, "node", ev->node);
+        add_str_or_null(o, "result", ev->result);
+        g_hash_table_insert(last, g_strdup(name), o);
+    }
+    return last;
+}
+
+void vmha_status_add_last_events_of(json_object *status, GHashTable *last)
+{
+    json_object *vms = get(status, "vms");
+
     for (size_t i = 0; i < length(vms); i++) {
         json_object *vm = json_object_array_get_idx(vms, i);
         const char *name = get_str(vm, "name");
-        const VmhaEvent *ev = name ? g_hash_table_lookup(last, name) : NULL;
-        json_object *o = NULL;
-        if (ev) {
-            o = json_object_new_object();
-            json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
-            json_object_object_add(o, "time", json_object_new_int64(ev->time));
-            add_str_or_null(o, "type", vmha_event_type_to_string(ev->type));
-            add_str_or_null(o, "node", ev->node);
-            add_str_or_null(o, "result", ev->result);
-        }
-        json_object_object_add(vm, "last_event", o);
+        json_object *o = name ? g_hash_table_lookup(last, name) : NULL;
+        json_object_object_add(vm, "last_event", o ? json_object_get(o) : NULL);
     }
+}
+
+void vmha_status_add_last_events(json_object *status, const VmhaEvent *events, size_t n)
+{
+    g_autoptr(GHashTable) last = vmha_last_events(events, n);
+
+    vmha_status_add_last_events_of(status, last);
 }

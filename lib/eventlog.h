@@ -86,6 +86,9 @@ size_t vmha_eventlog_expire(VmhaEventLog *log, int64_t now);
  * than all it holds. */
 int vmha_eventlog_insert(VmhaEventLog *log, const VmhaEvent *ev, int64_t now);
 size_t vmha_eventlog_count(const VmhaEventLog *log);
+/* A number that changes whenever the events held do (an add, an insert, an expiry): what is
+ * derived from the whole log can be kept until it moves. */
+uint64_t vmha_eventlog_generation(const VmhaEventLog *log);
 /* The i-th event, oldest first (i < count). */
 const VmhaEvent *vmha_eventlog_get(const VmhaEventLog *log, size_t i);
 /* The last event's seq, 0 when empty. */

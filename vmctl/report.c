@@ -66,6 +66,12 @@ void vmctl_print_json(json_object *o)
     report.printed = true;
 }
 
+void vmctl_print_json_start(void)
+{
+    restore_stdout();
+    report.printed = true;
+}
+
 void vmctl_print_ok(const VmctlOptions *opts, const char *what)
 {
     if (!opts->json)

@@ -21,6 +21,8 @@ void vmctl_warning(const VmctlOptions *opts, const char *fmt, ...)
 /* Prints a JSON document on stdout (for --json), the real stdout even while progress goes to
  * stderr (vmctl_report_progress_to_stderr). */
 void vmctl_print_json(json_object *o);
+/* For a document printed in pieces by its command: stdout is the document's from here on. */
+void vmctl_print_json_start(void);
 /* Prints {"ok": true, "result": what} with --json after a successful change. */
 void vmctl_print_ok(const VmctlOptions *opts, const char *what);
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 
 #include "cibtest.h"
+#include "clusterhealth.h"
+#include "incident.h"
 #include "clusterd/events.h"
 #include "clusterd/history.h"
 #include "clusterd/sync.h"
@@ -264,11 +266,100 @@ static void test_two_copies_agree(void **state)
     assert_string_equal(a, b);
 }
 
+/* What vmctl status computed from a copy of the whole history: the open incidents and each VM's
+ * last event, added to doc. */
+static void add_from_whole_history(json_object *doc)
+{
+    g_autofree char *answer = cd_history_query(&(VmhaEventFilter){0});
+    json_object *d = json_tokener_parse(answer), *list = NULL;
+    assert_true(json_object_object_get_ex(d, "events", &list));
+    size_t n = json_object_array_length(list);
+    g_autofree VmhaEvent *events = g_new0(VmhaEvent, n + 1);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(vmha_event_from_json(json_object_array_get_idx(list, i), &events[i], NULL),
+                         0);
+    g_autoptr(GPtrArray) incidents = vmha_incidents_find(events, n);
+    json_object_object_add(doc, "open_incidents", vmha_open_incidents(incidents));
+    vmha_status_add_last_events(doc, events, n);
+    for (size_t i = 0; i < n; i++)
+        vmha_event_clear(&events[i]);
+    json_object_put(d);
+}
+
+static json_object *status_doc(void)
+{
+    return json_tokener_parse("{\"vms\":[{\"name\":\"web1\"},{\"name\":\"vm7\"},"
+                              "{\"name\":\"none\"}]}");
+}
+
+/* STATUS carries the history's part of status (cd_history_add_to_status): the same as vmctl
+ * derived from a copy of the whole history, and as small with 10,000 events as with ten. */
+static void assert_status_part(size_t max_bytes)
+{
+    json_object *want = status_doc(), *got = status_doc();
+    add_from_whole_history(want);
+    cd_history_add_to_status(got);
+    if (!json_object_equal(got, want))
+        fail_msg("status got %s\nwanted %s", json_object_to_json_string(got),
+                 json_object_to_json_string(want));
+    size_t bytes = strlen(json_object_to_json_string(got));
+    if (bytes > max_bytes)
+        fail_msg("the status document takes %zu bytes, more than %zu", bytes, max_bytes);
+    json_object_put(want);
+    json_object_put(got);
+}
+
+static void test_status_part_bounded(void **state)
+{
+    g_autofree char *sub = g_build_filename(dir, "s", NULL);
+    g_autofree char *first = story(sub);
+    assert_status_part(1024);
+    /* A new event changes it (what clusterd keeps is not stale). */
+    VmhaMsg *a = vmha_msg_new(VMHA_MSG_ACTIONS);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_ACTION, "0:3:0:u stop web1 n2"), 0);
+    assert_int_equal(vmha_msg_add_str(a, VMHA_F_KV, at("time=", 300)), 0);
+    publish_applied(a);
+    assert_status_part(1024);
+    json_object *doc = status_doc();
+    cd_history_add_to_status(doc);
+    json_object *web1 = json_object_array_get_idx(json_object_object_get(doc, "vms"), 0);
+    assert_string_equal(json_object_get_string(json_object_object_get(
+                                json_object_object_get(web1, "last_event"), "type")),
+                        "planned");
+    json_object_put(doc);
+
+    /* 10,000 events recorded long ago (numbered below the database's, within the age bound):
+     * the answer to EVENTS grows to megabytes, status's part stays the same size. */
+    cd_history_finalise();
+    g_autofree char *path = g_build_filename(sub, "events.jsonl", NULL);
+    g_autofree char *old = NULL;
+    assert_true(g_file_get_contents(path, &old, NULL, NULL));
+    GString *lines = g_string_new(NULL);
+    for (int i = 1; i <= 10000; i++)
+        g_string_append_printf(lines,
+                               "{\"seq\":%d,\"time\":%" G_GINT64_FORMAT ",\"type\":\"%s\","
+                               "\"node\":\"n%d\",\"vm\":\"vm%d\",\"user\":null,"
+                               "\"command\":null,\"result\":\"ok\",\"duration_ms\":%d,"
+                               "\"details\":null}\n",
+                               i, T - 20000 + i, i % 2 ? "start" : "stop", 1 + i % 3, i % 500,
+                               1000 + i % 700);
+    g_string_append(lines, old);
+    assert_true(g_file_set_contents(path, lines->str, (gssize)lines->len, NULL));
+    g_string_free(lines, TRUE);
+    cd_history_init(sub);
+    g_autofree char *all = cd_history_query(&(VmhaEventFilter){0});
+    assert_true(strlen(all) > 1000000);
+    assert_status_part(1024);
+    cd_history_finalise();
+    cd_cibdb_finalise();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_story_restart_and_damage, setup, teardown),
             cmocka_unit_test_setup_teardown(test_two_copies_agree, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_status_part_bounded, setup, teardown),
     };
     int rc;
 
