@@ -30,6 +30,8 @@ static void test_attr_table(void **state)
             {"health-timeout", "30s", "1s", "health_timeout", VMHA_ATTR_INSTANCE},
             {"health-timeout", "2min", "2h", "health_timeout", VMHA_ATTR_INSTANCE},
             {"require-lock-manager", "false", "no", "require_lock_manager", VMHA_ATTR_INSTANCE},
+            {"live-unsafe", "true", "yes", "live_unsafe", VMHA_ATTR_INSTANCE},
+            {"live_unsafe", "false", "", "live_unsafe", VMHA_ATTR_INSTANCE},
             {"memory", "4096", "0", "memory", VMHA_ATTR_UTILIZATION},
             {"monitor-interval", "5s", "500ms", "monitor", VMHA_ATTR_OPERATION},
             {"monitor-interval", "2min", "5 s", "monitor", VMHA_ATTR_OPERATION},
