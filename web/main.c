@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,8 @@ int main(int argc, char **argv)
             .admin_group = admin_group,
             .reader_group = reader_group,
     };
+    /* The API's threads parse the live database (libxml2): initialised once, before them. */
+    xmlInitParser();
     WebServer *srv = web_server_start(&config, &error);
     if (!srv) {
         fprintf(stderr, "vmha-web: %s\n", error->message);

@@ -23,7 +23,8 @@ struct WebServer {
     WebServerConfig config;
     struct MHD_Daemon *daemon;
     WebApi api;
-    GMutex lock; /* sessions */
+    GMutex lock;       /* sessions */
+    GMutex login_lock; /* one login at a time: getpwnam and PAM modules are not all reentrant */
     WebSessions *sessions;
     GHashTable *files; /* name -> GBytes */
 };
@@ -136,6 +137,7 @@ static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_o
     g_autofree char *who = NULL;
     WebRole role = WEB_ROLE_NONE;
 
+    g_mutex_lock(&srv->login_lock);
     if (token && srv->config.tokens) {
         const WebToken *t = web_tokens_find(srv->config.tokens, token);
         if (t) {
@@ -150,6 +152,7 @@ static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_o
             who = g_strdup(user);
             role = web_auth_role_of(user, srv->config.admin_group, srv->config.reader_group);
             if (role == WEB_ROLE_NONE) {
+                g_mutex_unlock(&srv->login_lock);
                 g_message("login of %s refused: in neither %s nor %s", user,
                           srv->config.admin_group, srv->config.reader_group);
                 return respond_error(conn, MHD_HTTP_FORBIDDEN,
@@ -159,6 +162,7 @@ static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_o
             g_message("login of %s failed: %s", user, reason);
         }
     }
+    g_mutex_unlock(&srv->login_lock);
     if (role == WEB_ROLE_NONE)
         return respond_error(conn, MHD_HTTP_UNAUTHORIZED, "login failed");
 
@@ -320,6 +324,7 @@ WebServer *web_server_start(const WebServerConfig *config, GError **error)
     srv->api.socket = config->socket;
     srv->sessions = web_sessions_new(MAX_SESSIONS, SESSION_IDLE_S, SESSION_MAX_AGE_S);
     g_mutex_init(&srv->lock);
+    g_mutex_init(&srv->login_lock);
     if (inet_pton(AF_INET, config->address, &sa.sin_addr) != 1) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "bad address '%s'", config->address);
         web_server_stop(srv);
@@ -357,5 +362,6 @@ void web_server_stop(WebServer *srv)
         g_hash_table_unref(srv->files);
     web_sessions_free(srv->sessions);
     g_mutex_clear(&srv->lock);
+    g_mutex_clear(&srv->login_lock);
     g_free(srv);
 }
