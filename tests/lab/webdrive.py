@@ -5,6 +5,7 @@ lab node (`lab exec NODE chromium ...`), where the node's vmha-web is reachable.
 
 Usage: webdrive.py  (everything from the environment, see test-web.sh)"""
 import base64
+import fcntl
 import json
 import os
 import subprocess
@@ -45,8 +46,14 @@ class Browser:
         self.from_child_r, from_child_w = os.pipe()
 
         def fds():
-            os.dup2(to_child_r, 3)
-            os.dup2(from_child_w, 4)
+            # Chromium reads fd 3 and writes fd 4. Moved out of the way first: the pipe may
+            # already be 3 or 4, and dup2 of an fd onto itself would leave it close-on-exec.
+            a = fcntl.fcntl(to_child_r, fcntl.F_DUPFD, 10)
+            b = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+            os.close(a)
+            os.close(b)
 
         args = [*prefix, "chromium", *CHROMIUM_FLAGS, "--user-data-dir=" + profile, "about:blank"]
         self.proc = subprocess.Popen(args, preexec_fn=fds, close_fds=False,
