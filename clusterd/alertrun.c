@@ -150,13 +150,10 @@ static void enqueue(const VmhaAlert *a, const VmhaAlertRecipient *r, Job *j)
 static GPtrArray *alerts(void)
 {
     if (!A.alerts) {
-        xmlNode *cib = cd_cibdb_query();
         g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-        A.alerts = vmha_alerts_read(cib, warnings);
+        A.alerts = vmha_alerts_read(cd_cibdb_current(), warnings);
         for (guint i = 0; i < warnings->len; i++)
             g_warning("%s", (const char *)g_ptr_array_index(warnings, i));
-        if (cib)
-            free_xml(cib);
     }
     return A.alerts;
 }

@@ -9,28 +9,12 @@
 
 #include "cibdb.h"
 #include "cibwrite-config.h"
+#include "clusterprops.h"
 #include "lrmstatus.h"
 #include "maintcib.h"
 #include "model.h"
 #include "pcmknum.h"
 #include "vmattr.h"
-
-/* Cluster properties vmha reads (docs/CIB.md); `config set` writes no others. */
-static bool settable_property(const char *name)
-{
-    static const char *const names[] = {
-            "stonith-enabled",         "symmetric-cluster",
-            "no-quorum-policy",        "placement-strategy",
-            "migration-limit",         "node-action-limit",
-            "vmha-self-fence-timeout", "vmha-fence-watchdog-timeout",
-            "vmha-shutdown-policy",    "maintenance-mode",
-            "stop-all-resources",
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
-        if (strcmp(name, names[i]) == 0)
-            return true;
-    return false;
-}
 
 typedef enum {
     SETTING_PROPERTY,    /* a cluster property */
@@ -73,7 +57,7 @@ static VmhaResult decode_setting(CdWriteIn *in, const char *node, const char *kv
                                  s->key);
     } else {
         s->kind = SETTING_PROPERTY;
-        if (!settable_property(s->key))
+        if (!vmha_cluster_property(s->key))
             return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "unknown cluster property '%s'",
                                  s->key);
     }

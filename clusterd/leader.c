@@ -248,8 +248,6 @@ static void fence_node(xmlNode *cib, const char *node)
     xmlNode *p = g_ptr_array_index(devs, f->attempts % devs->len);
     g_autoptr(GHashTable) opts = cd_cib_instance_params(p);
     const char *action = cd_cib_property(cib, "stonith-action");
-    if (!action || (!g_str_equal(action, "off") && !g_str_equal(action, "reboot")))
-        action = "reboot";
     /* A reboot is run as off, then on once the fence is recorded (lib/fencerun.h): recovery
      * needs the node off, not back on. */
     vmha_fence_run_init(&f->run, action, g_hash_table_lookup(opts, "pcmk_reboot_action"));

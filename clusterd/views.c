@@ -15,6 +15,7 @@
 #include "corosync.h"
 #include "engine.h"
 #include "alerts.h"
+#include "clusterprops.h"
 #include "fencedev.h"
 #include "lrmstatus.h"
 #include "model.h"
@@ -467,14 +468,6 @@ char *cd_view_fences(void)
     return finish_json(o);
 }
 
-/* Defaults from docs/CIB.md: shown when the property is not set. */
-static const char *const property_defaults[][2] = {
-        {"stonith-enabled", "true"},       {"no-quorum-policy", "stop"},
-        {"placement-strategy", "default"}, {"migration-limit", "1"},
-        {"vmha-self-fence-timeout", "10"}, {"vmha-fence-watchdog-timeout", "20"},
-        {"symmetric-cluster", "true"},     {"vmha-shutdown-policy", "migrate"},
-};
-
 char *cd_view_config(void)
 {
     json_object *o = json_object_new_object();
@@ -482,11 +475,13 @@ char *cd_view_config(void)
     xmlNode *cib = cd_cibdb_current();
     xmlNode *crm = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CRMCONFIG) : NULL;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(property_defaults); i++) {
+    /* Defaults from docs/CIB.md: shown when the property is not set. */
+    for (size_t i = 0; i < vmha_cluster_property_count(); i++) {
+        const VmhaClusterProperty *prop = vmha_cluster_property_at(i);
         json_object *p = json_object_new_object();
-        json_object_object_add(p, "value", json_object_new_string(property_defaults[i][1]));
+        json_object_object_add(p, "value", json_object_new_string(prop->default_value));
         json_object_object_add(p, "default", json_object_new_boolean(true));
-        json_object_object_add(props, property_defaults[i][0], p);
+        json_object_object_add(props, prop->name, p);
     }
     cd_cib_nvpairs_foreach(crm, XML_CIB_TAG_PROPSET, add_property, props);
     json_object_object_add(o, "properties", props);

@@ -5,7 +5,8 @@
 
 void vmha_fence_run_init(VmhaFenceRun *run, const char *stonith_action, const char *reboot_action)
 {
-    bool reboot = !stonith_action || strcmp(stonith_action, "off") != 0;
+    bool reboot = !stonith_action ||
+                  (strcmp(stonith_action, "off") != 0 && strcmp(stonith_action, "poweroff") != 0);
 
     *run = (VmhaFenceRun){.state = VMHA_FENCE_RUN_IDLE, .fence_action = "off"};
     if (reboot && reboot_action && *reboot_action && strcmp(reboot_action, "reboot") != 0)

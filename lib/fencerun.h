@@ -7,8 +7,9 @@
  * right after the `off`, so recovery does not wait for the power-on; the `on` runs only once that
  * record is in the database, so a node that comes back always finds its history erased. A failed
  * `on` leaves a fenced node off: logged, never retried, never a reason to fence again.
- * `stonith-action=off` runs `off` alone. A device whose pcmk_reboot_action names another action
- * (Pacemaker's option, e.g. a device that cannot power on) runs that action whole. */
+ * `stonith-action=off` (or Pacemaker's older `poweroff`) runs `off` alone. A device whose
+ * pcmk_reboot_action names another action (Pacemaker's option, e.g. a device that cannot power on)
+ * runs that action whole. */
 #pragma once
 
 #include <stdbool.h>
@@ -43,9 +44,9 @@ typedef struct {
     bool power_on_after;      /* a reboot run as off, then on */
 } VmhaFenceRun;
 
-/* Starts a run: stonith_action is the cluster property (NULL or anything but "off": "reboot"),
- * reboot_action the device's pcmk_reboot_action (NULL or "reboot": off, then on). The strings
- * must outlive the run (static ones are returned in fence_action). */
+/* Starts a run: stonith_action is the cluster property (NULL or anything but "off" and
+ * "poweroff": "reboot"), reboot_action the device's pcmk_reboot_action (NULL or "reboot": off,
+ * then on). The strings must outlive the run (static ones are returned in fence_action). */
 void vmha_fence_run_init(VmhaFenceRun *run, const char *stonith_action, const char *reboot_action);
 
 /* Feeds one event; returns what to do. An event that does not fit the state does nothing. */

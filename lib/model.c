@@ -91,10 +91,21 @@ static int on_property(Loader *l, Elem *nv, const char *name, const char *value,
     } else if (strcmp(name, "stop-all-resources") == 0) {
         if (vmha_pcmk_boolean(value, &m->stop_all) < 0)
             return loader_bad_value(l, nv, name, value, "a boolean");
+    } else if (strcmp(name, "stonith-action") == 0) {
+        /* poweroff: Pacemaker's older name for off */
+        if (strcmp(value, "reboot") != 0 && strcmp(value, "off") != 0 &&
+            strcmp(value, "poweroff") != 0)
+            return loader_bad_value(l, nv, name, value, "reboot or off");
+    } else if (strcmp(name, "node-action-limit") == 0) {
+        v = vmha_pcmk_scan_ll(value, -1, NULL);
+        if (v < 0 || v > 10000)
+            return loader_bad_value(l, nv, name, value, "an integer from 0 to 10000");
     } else if (strcmp(name, "migration-limit") == 0) {
         VmhaPcmkNote note = NULL;
         v = vmha_pcmk_scan_ll(value, -1, &note);
-        if (v < -1 || v > 10000)
+        /* Pacemaker reads text without digits as the default; refused here, so that `config
+         * set` never writes it. */
+        if (v < -1 || v > 10000 || (note && g_str_has_prefix(note, "no digits")))
             return loader_bad_value(l, nv, name, value, "an integer from -1 to 10000");
         if (note) {
             g_autofree char *as = g_strdup_printf("%" G_GINT64_FORMAT, v);

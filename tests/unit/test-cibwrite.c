@@ -679,6 +679,9 @@ static void test_maintenance_writes(void **state)
     assert_int_equal(
             apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-enabled=false", NULL)),
             0);
+    assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-action=off",
+                                  "node-action-limit=3")),
+                     0);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "memory=4096", "cpu=8")),
                      0);
     g_autofree char *text = file_text("m");
@@ -692,6 +695,7 @@ static void test_maintenance_writes(void **state)
     assert_false(m->nodes[1].drain_shutdown);
     assert_int_equal(m->nodes[1].drain_method, VMHA_MIGRATION_COLD);
     assert_int_equal(m->migration_limit, 2);
+    assert_non_null(strstr(text, "name=\"stonith-action\" value=\"off\""));
     assert_int_equal(m->nodes[2].memory, 4096);
     assert_int_equal(m->nodes[2].cpu, 8);
     assert_non_null(
@@ -719,6 +723,12 @@ static void test_maintenance_writes(void **state)
                      VMHA_RESULT_USAGE);
     assert_int_equal(apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NODE, "n3", "disk=1", NULL)),
                      VMHA_RESULT_USAGE);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "stonith-action=cycle", NULL)),
+            VMHA_RESULT_USAGE);
+    assert_int_equal(
+            apply(kv_msg(VMHA_MSG_CONFIG_SET, VMHA_F_NAME, NULL, "node-action-limit=many", NULL)),
+            VMHA_RESULT_USAGE);
     assert_unchanged(&v, d);
 
     assert_int_equal(apply(kv_msg(VMHA_MSG_NODE_RESUME, VMHA_F_NODE, "n2", NULL, NULL)), 0);

@@ -104,6 +104,10 @@ static void test_off_stays_off(void **state)
     vmha_fence_run_init(&r, "off", "cycle");
     assert_string_equal(r.fence_action, "off");
     assert_false(r.power_on_after);
+    /* Pacemaker's older name for off. */
+    vmha_fence_run_init(&r, "poweroff", NULL);
+    assert_string_equal(r.fence_action, "off");
+    assert_false(r.power_on_after);
 }
 
 /* A device whose pcmk_reboot_action names its own action runs it whole: recorded after it. */
