@@ -94,7 +94,7 @@ function renderNodes(status) {
       el("td", count[n.name] || 0));
     const td = el("td", null, "actions");
     if (isAdmin()) {
-      if (!n.drain) td.append(button("Drain", () => showPlan(n.name)));
+      if (state === "online") td.append(button("Drain", () => showPlan(n.name)));
       if (n.drain || n.standby) {
         td.append(button("Resume", () => act("Resume " + n.name, "POST",
           "/api/nodes/" + encodeURIComponent(n.name) + "/resume", { failback: false })));
@@ -127,7 +127,7 @@ function renderVms(status) {
         td.append(sel, button("Move", () => act("Move " + vm.name + " to " + sel.value, "POST",
           path + "/move", sel.value === "anywhere" ? {} : { to: sel.value })));
         td.append(button("Stop", () => act("Stop " + vm.name, "POST", path + "/stop")));
-      } else {
+      } else if (vm.state === "stopped") {
         td.append(button("Start", () => act("Start " + vm.name, "POST", path + "/start")));
       }
     }
