@@ -1,48 +1,15 @@
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "client.h"
 #include "commands.h"
 #include "fencedev.h"
+#include "ipcclient.h"
 
 /* A write waits for a quorum of nodes; clusterd gives up after 30 s itself. */
 #define REPLY_TIMEOUT_MS 60000
-
-static int read_all(int fd, GByteArray *in, int timeout_ms)
-{
-    size_t total = 0;
-
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -ETIMEDOUT;
-        uint8_t buf[65536];
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -ECONNRESET;
-        g_byte_array_append(in, buf, (guint)n);
-        if (in->len < VMHA_WIRE_HEADER_SIZE)
-            continue;
-        /* A reply may hold the whole database: more than any request may. */
-        if ((r = vmha_msg_peek_length_bounded(in->data, in->len, VMHA_WIRE_MAX_REPLY_SIZE,
-                                              &total)) < 0)
-            return r;
-        if (in->len >= total)
-            return in->len == total ? 0 : -EBADMSG;
-    }
-}
 
 int vmctl_request(const VmctlOptions *opts, const VmhaMsg *req, VmhaMsg **ret_reply)
 {
@@ -85,59 +52,21 @@ int vmctl_request_any(const VmctlOptions *opts, const VmhaMsg *orig, int timeout
             req = with_command;
     }
 
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    g_autofree uint8_t *buf = NULL;
-    size_t len = 0, off = 0;
-    int fd, r;
-
-    if (strlen(opts->socket) >= sizeof(sa.sun_path))
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "socket path too long");
-    if (vmha_msg_encode(req, &buf, &len) < 0)
-        return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
-    g_strlcpy(sa.sun_path, opts->socket, sizeof(sa.sun_path));
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON, "clusterd is not running (%s: %s)",
-                           opts->socket, g_strerror(e));
+    g_autofree char *error = NULL;
+    switch (vmha_ipc_exchange(opts->socket, req, timeout_ms, ret_reply, ret_rc, ret_message,
+                              &error)) {
+    case VMHA_IPC_OK:
+        return VMHA_RESULT_OK;
+    case VMHA_IPC_BAD_REQUEST:
+        return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", error);
+    case VMHA_IPC_NO_DAEMON:
+    case VMHA_IPC_LOST:
+        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON, "%s", error);
+    case VMHA_IPC_TIMEOUT:
+    case VMHA_IPC_MALFORMED:
+        break;
     }
-    bool sent = true;
-    while (off < len) {
-        ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            sent = false;
-            break;
-        }
-        off += (size_t)n;
-    }
-    /* A connection clusterd refused (too many from this user) ends at once, before the request
-     * is read; its reply saying why is still there to read. */
-    g_autoptr(GByteArray) in = g_byte_array_new();
-    r = read_all(fd, in, sent ? timeout_ms : 0);
-    close(fd);
-    if (!sent && r < 0)
-        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON, "lost the connection to clusterd");
-    if (r == -ETIMEDOUT)
-        return vmctl_error(opts, VMHA_RESULT_FAILURE, "clusterd did not answer in time");
-    if (r < 0)
-        return vmctl_error(opts, VMHA_RESULT_NO_DAEMON,
-                           "clusterd closed the connection without an answer");
-
-    g_autoptr(VmhaMsg) reply = NULL;
-    uint64_t rc = 0;
-    g_autofree char *message = NULL;
-    if (vmha_msg_decode_bounded(in->data, in->len, VMHA_WIRE_MAX_REPLY_SIZE, &reply) < 0 ||
-        reply->type != VMHA_MSG_REPLY || vmha_msg_get_u64(reply, VMHA_F_RC, &rc) < 0 || rc > 255 ||
-        vmha_msg_get_str(reply, VMHA_F_MESSAGE, &message) < 0)
-        return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed answer from clusterd");
-    *ret_rc = (int)rc;
-    *ret_message = g_steal_pointer(&message);
-    *ret_reply = g_steal_pointer(&reply);
-    return VMHA_RESULT_OK;
+    return vmctl_error(opts, VMHA_RESULT_FAILURE, "%s", error);
 }
 
 int vmctl_request_timeout(const VmctlOptions *opts, const VmhaMsg *req, int timeout_ms,

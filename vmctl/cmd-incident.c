@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "client.h"
+#include "clientdoc.h"
 #include "commands.h"
 #include "incident.h"
 #include "vmattr.h"
@@ -22,9 +23,7 @@ typedef struct {
 
 static void history_clear(History *h)
 {
-    for (size_t i = 0; i < h->n; i++)
-        vmha_event_clear(&h->events[i]);
-    g_free(h->events);
+    vmha_doc_history_free(h->events, h->n);
     h->events = NULL;
     h->n = 0;
 }
@@ -38,21 +37,10 @@ static int fetch_history(const VmctlOptions *opts, History *ret)
 
     if (rc != VMHA_RESULT_OK)
         return rc;
-    json_object *events = vmctl_json_get(answer, "events");
-    if (!events || !json_object_is_type(events, json_type_array)) {
-        json_object_put(answer);
-        return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed answer from clusterd");
-    }
-    size_t n = json_object_array_length(events);
-    ret->events = g_new0(VmhaEvent, MAX(n, 1));
-    ret->n = 0;
-    for (size_t i = 0; i < n; i++) {
-        g_autofree char *why = NULL;
-        if (vmha_event_from_json(json_object_array_get_idx(events, i), &ret->events[ret->n],
-                                 &why) == 0)
-            ret->n++;
-    }
+    int r = vmha_doc_history(answer, &ret->events, &ret->n);
     json_object_put(answer);
+    if (r < 0)
+        return vmctl_error(opts, VMHA_RESULT_FAILURE, "malformed answer from clusterd");
     return VMHA_RESULT_OK;
 }
 
@@ -80,17 +68,7 @@ static const char *or_dash(const char *s)
 
 static json_object *incidents_json(const History *h, bool with_events)
 {
-    g_autoptr(GPtrArray) all = vmha_incidents_find(h->events, h->n);
-    json_object *arr = json_object_new_array();
-
-    for (guint i = 0; i < all->len; i++) {
-        const VmhaIncident *inc = g_ptr_array_index(all, i);
-        json_object *j = vmha_incident_to_json(inc, with_events ? h->events : NULL, h->n);
-        g_autofree char *s = vmha_incident_summary(inc);
-        json_object_object_add(j, "summary", json_object_new_string(s));
-        json_object_array_add(arr, j);
-    }
-    return arr;
+    return vmha_doc_incidents(h->events, h->n, with_events);
 }
 
 int vmctl_cmd_incident_list(const VmctlOptions *gopts, int argc, char **argv)
@@ -221,12 +199,6 @@ static json_object *ask_json(const VmctlOptions *opts, uint16_t type, int *ret_r
     return *ret_rc == VMHA_RESULT_OK ? o : NULL;
 }
 
-static void copy_key(json_object *dst, json_object *src, const char *key, const char *as)
-{
-    json_object *v = vmctl_json_get(src, key);
-    json_object_object_add(dst, as ? as : key, v ? json_object_get(v) : NULL);
-}
-
 static void print_rules(json_object *rules)
 {
     static const char *const lists[] = {"prefer", "together_with", "apart_from", "banned_from"};
@@ -263,39 +235,20 @@ int vmctl_cmd_vm_why(const VmctlOptions *gopts, int argc, char **argv)
         json_object_put(status);
         return rc;
     }
-    json_object *vm = vmctl_find_named(vmctl_json_get(status, "vms"), name);
-    json_object *conf = vmctl_find_named(vmctl_json_get(list, "vms"), name);
-    if (!vm || !conf) {
-        json_object_put(status);
-        json_object_put(list);
-        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "no VM '%s'", name);
-    }
     rc = fetch_history(&opts, &h);
     if (rc != VMHA_RESULT_OK) {
         json_object_put(status);
         json_object_put(list);
         return rc;
     }
-    json_object *nodes = vmctl_json_get(vm, "nodes");
-    const char *node = json_object_array_length(nodes) == 1
-                               ? json_object_get_string(json_object_array_get_idx(nodes, 0))
-                               : NULL;
-    g_autoptr(GPtrArray) incidents = vmha_incidents_find(h.events, h.n);
-    json_object *why = vmha_vm_why(h.events, h.n, incidents, name, node);
+    json_object *why = vmha_doc_vm_why(status, list, h.events, h.n, name);
     history_clear(&h);
-    copy_key(why, vm, "state", NULL);
-    copy_key(why, vm, "nodes", NULL);
-    copy_key(why, vm, "why", "reason");
-    copy_key(why, vm, "planned_node", NULL);
-    json_object *rules = json_object_new_object();
-    copy_key(rules, vm, "priority", NULL);
-    copy_key(rules, conf, "prefer", NULL);
-    copy_key(rules, conf, "together_with", NULL);
-    copy_key(rules, conf, "apart_from", NULL);
-    copy_key(rules, conf, "banned_from", NULL);
-    json_object_object_add(why, "rules", rules);
     json_object_put(status);
     json_object_put(list);
+    if (!why)
+        return vmctl_error(&opts, VMHA_RESULT_NOT_FOUND, "no VM '%s'", name);
+    json_object *nodes = vmctl_json_get(why, "nodes");
+    json_object *rules = vmctl_json_get(why, "rules");
 
     if (opts.json) {
         vmctl_print_json(why);

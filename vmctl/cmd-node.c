@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "client.h"
+#include "clientdoc.h"
 #include "commands.h"
 #include "drainplan.h"
 #include "moves.h"
@@ -67,45 +68,7 @@ static const char *absorbs_text(int absorbs)
 
 static void print_plan_json(const VmhaModel *m, const VmhaDrainPlan *d, const char *node)
 {
-    json_object *o = json_object_new_object();
-    json_object *moves = json_object_new_array();
-    for (size_t i = 0; i < d->n_moves; i++) {
-        const VmhaDrainMove *mv = &d->moves[i];
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "vm", json_object_new_string(mv->vm));
-        json_object_object_add(e, "priority", json_object_new_int(mv->priority));
-        json_object_object_add(e, "memory_mib", json_object_new_int64(mv->memory));
-        json_object_object_add(e, "target", mv->target ? json_object_new_string(mv->target) : NULL);
-        const char *method = vmha_migration_method_to_string(mv->method);
-        json_object_object_add(e, "method", method ? json_object_new_string(method) : NULL);
-        json_object_object_add(e, "pause_s",
-                               mv->target && mv->pause_s >= 0 ? json_object_new_double(mv->pause_s)
-                                                              : NULL);
-        json_object_object_add(e, "why", mv->why ? json_object_new_string(mv->why) : NULL);
-        json_object_array_add(moves, e);
-    }
-    json_object_object_add(o, "node", json_object_new_string(node));
-    json_object_object_add(o, "moves", moves);
-    json_object_object_add(o, "unplaced", json_object_new_int64((int64_t)d->n_stuck));
-    json_object_object_add(o, "rates_measured", json_object_new_boolean(d->measured));
-    json_object_object_add(o, "save_mib_per_s", json_object_new_double(d->save_mib_per_s));
-    json_object_object_add(o, "restore_mib_per_s", json_object_new_double(d->restore_mib_per_s));
-    json_object *after = json_object_new_array();
-    for (size_t n = 0; n < m->n_nodes; n++) {
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "name", json_object_new_string(m->nodes[n].name));
-        json_object_object_add(e, "free_memory_mib",
-                               d->free_after[n] < 0 ? NULL
-                                                    : json_object_new_int64(d->free_after[n]));
-        json_object_array_add(after, e);
-    }
-    json_object_object_add(o, "after", after);
-    json_object_object_add(o, "biggest_node",
-                           d->biggest < 0 ? NULL
-                                          : json_object_new_string(m->nodes[d->biggest].name));
-    json_object_object_add(o, "absorbs_biggest",
-                           d->absorbs_biggest < 0 ? NULL
-                                                  : json_object_new_boolean(d->absorbs_biggest));
+    json_object *o = vmha_doc_drain_plan(m, d, node);
     vmctl_print_json(o);
     json_object_put(o);
 }
@@ -231,19 +194,6 @@ int vmctl_cmd_node_drain(const VmctlOptions *gopts, int argc, char **argv)
 
 /* ---- node resume ---- */
 
-/* The node a VM prefers most (its highest positive location score), or -1. */
-static ssize_t preferred_node(const VmhaVm *vm)
-{
-    ssize_t best = -1;
-    int score = 0;
-    for (size_t i = 0; i < vm->n_locations; i++)
-        if (vm->locations[i].score > score) {
-            score = vm->locations[i].score;
-            best = (ssize_t)vm->locations[i].node;
-        }
-    return best;
-}
-
 int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
 {
     const char *usage = "usage: vmctl node resume NODE [--failback] [--wait [--timeout SECONDS]]";
@@ -288,7 +238,7 @@ int vmctl_cmd_node_resume(const VmctlOptions *gopts, int argc, char **argv)
         size_t in_flight = 0;
         for (size_t v = 0; v < model->n_vms; v++) {
             const VmhaVm *vm = &model->vms[v];
-            if (preferred_node(vm) != idx || g_hash_table_contains(asked, vm->name))
+            if (vmha_doc_preferred_node(vm) != idx || g_hash_table_contains(asked, vm->name))
                 continue;
             if (vm->pending_op) {
                 in_flight++;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clientdoc.h"
 #include "commands.h"
 #include "clusterhealth.h"
 #include "incident.h"
@@ -192,26 +193,11 @@ static void add_history(json_object *status, const VmctlOptions *opts)
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_EVENTS);
     VmctlOptions quiet = *opts;
     json_object *answer = NULL;
-    g_autofree VmhaEvent *events = NULL;
-    size_t n = 0;
 
     quiet.quiet = true;
-    json_object *list = vmctl_call(&quiet, req, &answer) == VMHA_RESULT_OK
-                                ? vmctl_json_get(answer, "events")
-                                : NULL;
-    if (list && json_object_is_type(list, json_type_array)) {
-        events = g_new0(VmhaEvent, json_object_array_length(list) + 1);
-        for (size_t i = 0; i < json_object_array_length(list); i++) {
-            g_autofree char *why = NULL;
-            if (vmha_event_from_json(json_object_array_get_idx(list, i), &events[n], &why) == 0)
-                n++;
-        }
-    }
-    g_autoptr(GPtrArray) incidents = list ? vmha_incidents_find(events, n) : NULL;
-    json_object_object_add(status, "health", vmha_health(status, incidents));
-    vmha_status_add_last_events(status, events, n);
-    for (size_t i = 0; i < n; i++)
-        vmha_event_clear(&events[i]);
+    if (vmctl_call(&quiet, req, &answer) != VMHA_RESULT_OK)
+        answer = NULL;
+    vmha_doc_status_add_history(status, answer);
     json_object_put(answer);
 }
 

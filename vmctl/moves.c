@@ -10,6 +10,7 @@
 
 #include "args.h"
 #include "client.h"
+#include "clientdoc.h"
 #include "moves.h"
 #include "vmattr.h"
 #include "wait.h"
@@ -299,15 +300,7 @@ Watch *vmctl_move_watch_new(const VmctlOptions *opts, const char *node, bool dra
 
 ssize_t vmctl_running_on(const VmhaModel *m, const VmhaVm *vm)
 {
-    ssize_t on = -1;
-    for (size_t n = 0; n < m->n_nodes; n++) {
-        if (vm->state[n] == VMHA_RSC_INACTIVE)
-            continue;
-        if (on >= 0 || vm->state[n] != VMHA_RSC_ACTIVE)
-            return -1;
-        on = (ssize_t)n;
-    }
-    return on;
+    return vmha_doc_running_on(m, vm);
 }
 
 int vmctl_send_move(const VmctlOptions *opts, const char *vm, const char *from, const char *to,
