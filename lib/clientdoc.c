@@ -48,6 +48,18 @@ void vmha_doc_history_free(VmhaEvent *events, size_t n)
     g_free(events);
 }
 
+bool vmha_doc_status_add_health(json_object *status)
+{
+    json_object *open = NULL;
+
+    if (!json_object_object_get_ex(status, "open_incidents", &open))
+        return false;
+    json_object_get(open);
+    json_object_object_del(status, "open_incidents");
+    json_object_object_add(status, "health", vmha_health_of_open(status, open));
+    return true;
+}
+
 void vmha_doc_status_add_history(json_object *status, json_object *events_answer)
 {
     VmhaEvent *events = NULL;

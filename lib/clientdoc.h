@@ -19,6 +19,12 @@ void vmha_doc_history_free(VmhaEvent *events, size_t n);
  * EVENTS answer, or NULL when there is none) to clusterd's STATUS answer. */
 void vmha_doc_status_add_history(json_object *status, json_object *events_answer);
 
+/* The same from what a current clusterd's STATUS answer carries itself ("open_incidents", each
+ * VM's "last_event"): a status then costs O(VMs), not a copy of the whole history. False when
+ * the answer has none (an older clusterd): the caller asks for the history and calls
+ * vmha_doc_status_add_history. */
+bool vmha_doc_status_add_health(json_object *status);
+
 /* `vmctl incident list --json`'s array (with_events: each incident's events too, as `incident
  * show`). */
 json_object *vmha_doc_incidents(const VmhaEvent *events, size_t n, bool with_events);

@@ -174,21 +174,14 @@ static void on_interrupt(int sig)
     interrupted = 1;
 }
 
-/* The health line and each VM's last event, from the local history (lib/clusterhealth.h).
- * clusterd's STATUS answer carries what they need ("open_incidents", each VM's "last_event"):
- * a status costs O(VMs), not a copy of the whole history. A clusterd without them (an older one)
- * is asked for the history. Without it (a clusterd that has none, or went away between the two
- * requests) status still shows everything else: the health then says the incidents are
- * unknown. */
+/* The health line and each VM's last event (lib/clientdoc.h): from clusterd's STATUS answer, or
+ * from the history of an older clusterd. Without it (a clusterd that has none, or went away
+ * between the two requests) status still shows everything else: the health then says the
+ * incidents are unknown. */
 static void add_history(json_object *status, const VmctlOptions *opts)
 {
-    json_object *open = NULL;
-    if (json_object_object_get_ex(status, "open_incidents", &open)) {
-        json_object_get(open);
-        json_object_object_del(status, "open_incidents");
-        json_object_object_add(status, "health", vmha_health_of_open(status, open));
+    if (vmha_doc_status_add_health(status))
         return;
-    }
 
     g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_EVENTS);
     VmctlOptions quiet = *opts;

@@ -137,9 +137,10 @@ static VmhaModel *live_model(Call *c)
 static json_object *status_doc(Call *c)
 {
     json_object *status = ask_json(c, VMHA_MSG_STATUS, "status");
-    if (!status)
-        return NULL;
-    /* Without the history status still answers; the health then says incidents are unknown. */
+    if (!status || vmha_doc_status_add_health(status))
+        return status;
+    /* An older clusterd: from its history. Without it status still answers; the health then says
+     * incidents are unknown. */
     Call quiet = *c;
     json_object *events = ask_json(&quiet, VMHA_MSG_EVENTS, "events");
     json_object_put(quiet.error);
