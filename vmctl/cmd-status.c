@@ -13,7 +13,6 @@
 #include "client.h"
 #include "clientdoc.h"
 #include "commands.h"
-#include "clusterhealth.h"
 #include "incident.h"
 
 /* Appends head (the fixed columns) and then text as the last column, wrapped at word boundaries
