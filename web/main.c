@@ -20,16 +20,12 @@ static gboolean on_signal(gpointer loop)
 
 int main(int argc, char **argv)
 {
-    g_autofree char *socket_path = g_strdup(VMHA_RUN_DIR "/clusterd.sock");
-    g_autofree char *address = g_strdup("0.0.0.0");
+    /* GOption overwrites a given option's string without freeing what was there: the defaults
+     * are filled in after parsing. */
+    g_autofree char *socket_path = NULL, *address = NULL, *cert = NULL, *key = NULL;
+    g_autofree char *state_dir = NULL, *static_dir = NULL, *token_file = NULL;
+    g_autofree char *admin_group = NULL, *reader_group = NULL;
     gint port = 9443;
-    g_autofree char *cert = g_strdup("/etc/pki/libvirt/servercert.pem");
-    g_autofree char *key = g_strdup("/etc/pki/libvirt/private/serverkey.pem");
-    g_autofree char *state_dir = g_strdup(VMHA_STATE_DIR "/web");
-    g_autofree char *static_dir = g_strdup(VMHA_WEB_DIR);
-    g_autofree char *token_file = NULL;
-    g_autofree char *admin_group = g_strdup("vmha-admin");
-    g_autofree char *reader_group = g_strdup("vmha");
     gboolean no_pam = FALSE, version = FALSE;
     GOptionEntry entries[] = {
             {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "clusterd's socket", "PATH"},
@@ -58,6 +54,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmha-web: %s\n", error ? error->message : "no operands expected");
         return 2;
     }
+    struct {
+        char **value;
+        const char *fallback;
+    } defaults[] = {
+            {&socket_path, VMHA_RUN_DIR "/clusterd.sock"},
+            {&address, "0.0.0.0"},
+            {&cert, "/etc/pki/libvirt/servercert.pem"},
+            {&key, "/etc/pki/libvirt/private/serverkey.pem"},
+            {&state_dir, VMHA_STATE_DIR "/web"},
+            {&static_dir, VMHA_WEB_DIR},
+            {&admin_group, "vmha-admin"},
+            {&reader_group, "vmha"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++)
+        if (!*defaults[i].value)
+            *defaults[i].value = g_strdup(defaults[i].fallback);
     if (version) {
         printf("vmha-web %s\n", VMHA_VERSION);
         return 0;
