@@ -37,12 +37,6 @@ static bool attr_values_equal(const xmlAttr *a, const xmlAttr *b)
     return equal;
 }
 
-/* The attribute named name of n, or NULL. */
-static xmlChar *prop(const xmlNode *n, const char *name)
-{
-    return xmlGetNoNsProp(n, (const xmlChar *)name);
-}
-
 /* Whether a merge sets every attribute of n as written: a value "NAME+..." of attribute NAME is
  * arithmetic to libcrmcommon (expand_plus_plus). */
 static bool attrs_plain(const xmlNode *n)
@@ -60,21 +54,19 @@ static bool attrs_plain(const xmlNode *n)
 }
 
 /* Whether the merge's lookup for update element u would pick c: the same name and, when u has
- * an id (else an id-ref), the same value of that attribute in c. */
+ * an id (else an id-ref), the same value of that attribute in c. Called for every sibling
+ * before a changed entry: no allocation when the values are plain text. */
 static bool merge_matches(const xmlNode *c, const xmlNode *u)
 {
     if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, u->name))
         return false;
-    const char *attr = xmlHasProp(u, (const xmlChar *)"id")       ? "id"
-                       : xmlHasProp(u, (const xmlChar *)"id-ref") ? "id-ref"
-                                                                  : NULL;
-    if (!attr)
+    const xmlAttr *want = xmlHasProp(u, (const xmlChar *)"id");
+    if (!want)
+        want = xmlHasProp(u, (const xmlChar *)"id-ref");
+    if (!want)
         return true;
-    xmlChar *want = prop(u, attr), *have = prop(c, attr);
-    bool match = have && xmlStrEqual(want, have);
-    xmlFree(want);
-    xmlFree(have);
-    return match;
+    const xmlAttr *have = xmlHasProp(c, want->name);
+    return have && attr_values_equal(want, have);
 }
 
 /* The first of the children from first on that the merge would pick for u, or NULL. */
