@@ -507,6 +507,14 @@ int cd_cibdb_replace_section(const char *section, xmlNode *xml, GError **error)
     return cib_result(db.cib->cmds->replace(db.cib, section, xml, cib_sync_call), error);
 }
 
+int cd_cibdb_modify_section(const char *section, xmlNode *xml, GError **error)
+{
+    if (!db.cib)
+        return not_open(error);
+    changed();
+    return cib_result(db.cib->cmds->modify(db.cib, section, xml, cib_sync_call), error);
+}
+
 int cd_cibdb_delete(const char *section, xmlNode *xml, GError **error)
 {
     if (!db.cib)

@@ -52,6 +52,9 @@ GQuark cd_cibdb_error_quark(void);
 int cd_cibdb_create(const char *section, xmlNode *xml, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 int cd_cibdb_replace_section(const char *section, xmlNode *xml,
                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* libcib's modify: merges xml into the section (xml names the section or an element in it). */
+int cd_cibdb_modify_section(const char *section, xmlNode *xml,
+                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 int cd_cibdb_delete(const char *section, xmlNode *xml, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The size VMHA_DB_MAX_SIZE bounds: the document as text without the attributes that differ
  * between copies of the same data; the same on every copy. 0 when there is no database. */

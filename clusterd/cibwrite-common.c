@@ -12,6 +12,7 @@
 #include "cibdb.h"
 #include "cibread.h"
 #include "cibwrite-common.h"
+#include "statusdelta.h"
 
 VmhaResult cd_write_fail(char **ret_error, VmhaResult result, const char *fmt, ...)
 {
@@ -188,11 +189,29 @@ VmhaResult cd_write_db_result(int r, const GError *error, const char *what, char
                          error ? error->message : g_strerror(-r));
 }
 
-VmhaResult cd_write_replace_status(xmlNode *copy, bool changed, const char *what, char **ret_error)
+bool cd_write_status_delta = true;
+unsigned cd_write_status_modifies;
+
+/* Replacing the section costs O(VMs²) in libcrmcommon's comparison of the old and new copies; a
+ * write changes one or a few entries, which a modify merges in O(VMs) (issue 18). */
+VmhaResult cd_write_replace_status(xmlNode *cib, xmlNode *copy, bool changed, const char *what,
+                                   char **ret_error)
 {
     g_autoptr(GError) error = NULL;
-    int r = changed ? cd_cibdb_replace_section(XML_CIB_TAG_STATUS, copy, &error) : 0;
+    xmlNode *update = NULL;
+    int delta = changed && cd_write_status_delta
+                        ? vmha_status_delta(pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS), copy,
+                                            &update)
+                        : -1;
+    int r = 0;
 
+    if (delta > 0) {
+        r = cd_cibdb_modify_section(XML_CIB_TAG_STATUS, update, &error);
+        cd_write_status_modifies++;
+    } else if (delta < 0 && changed)
+        r = cd_cibdb_replace_section(XML_CIB_TAG_STATUS, copy, &error);
+    if (update)
+        xmlFreeNode(update);
     free_xml(copy);
     return cd_write_db_result(r, error, what, ret_error);
 }

@@ -95,9 +95,16 @@ xmlNode *cd_write_add_set(xmlNode *parent, const char *tag, const char *owner, c
 void cd_write_add_nvpair(xmlNode *set, const char *name, const char *value);
 /* A copy of the status section (an empty one when there is none), to change and replace. */
 xmlNode *cd_write_status_copy(xmlNode *cib);
-/* Replaces the status section with copy when changed; frees copy. On failure *ret_error is
- * "WHAT: libcib's reason". */
-VmhaResult cd_write_replace_status(xmlNode *copy, bool changed, const char *what, char **ret_error);
+/* Makes the status section copy when changed; frees copy. cib is the write's database before
+ * (CdWriteCtx.cib), whose status section must still be libcib's. Through libcib's modify of the
+ * entries that changed when a merge gives exactly copy (lib/statusdelta.h), else by replacing
+ * the section: the same document either way. On failure *ret_error is "WHAT: libcib's reason". */
+VmhaResult cd_write_replace_status(xmlNode *cib, xmlNode *copy, bool changed, const char *what,
+                                   char **ret_error);
+/* Whether cd_write_replace_status may modify rather than replace (tests compare the two). */
+extern bool cd_write_status_delta;
+/* How many status writes went through a modify (tests check both paths are taken). */
+extern unsigned cd_write_status_modifies;
 /* Replaces the configuration section with config (the caller keeps it). */
 VmhaResult cd_write_replace_configuration(xmlNode *config, char **ret_error);
 /* Replaces one primitive (found by id wherever it is in <resources>) with prim. */

@@ -157,7 +157,7 @@ static VmhaResult config_set_apply(const CdWriteCtx *ctx, const void *write, cha
         r = cd_write_replace_configuration(config, ret_error);
     if (r == VMHA_RESULT_OK && ending) {
         xmlNode *status = cd_write_status_copy(ctx->cib);
-        r = cd_write_replace_status(status, mark_disarmed_nodes(ctx, status),
+        r = cd_write_replace_status(ctx->cib, status, mark_disarmed_nodes(ctx, status),
                                     "cannot record the nodes out of the view", ret_error);
     }
     free_xml(copy);

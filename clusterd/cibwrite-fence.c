@@ -376,7 +376,7 @@ static VmhaResult node_fence_apply(const CdWriteCtx *ctx, const void *write, cha
     const char *id = cd_write_node_id(ctx->cib, w->node);
     xmlNode *status = cd_write_status_copy(ctx->cib);
 
-    return cd_write_replace_status(status,
+    return cd_write_replace_status(ctx->cib, status,
                                    vmha_status_set_node_attr(status, id, w->node,
                                                              "vmha-fence-requested",
                                                              w->requested) > 0,
@@ -426,7 +426,7 @@ static VmhaResult fenced_apply(const CdWriteCtx *ctx, const void *write, char **
         vmha_lrm_node_fenced(status, id, w->node, w->time);
     else
         vmha_lrm_fence_failed(status, id, w->node, w->time, w->message);
-    return cd_write_replace_status(status, true, "cannot record the fencing", ret_error);
+    return cd_write_replace_status(ctx->cib, status, true, "cannot record the fencing", ret_error);
 }
 
 const CdWriteType cd_write_fenced = {VMHA_MSG_FENCED, sizeof(Fenced), fenced_decode,

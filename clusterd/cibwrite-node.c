@@ -90,7 +90,7 @@ static VmhaResult node_drain_apply(const CdWriteCtx *ctx, const void *write, cha
         return VMHA_RESULT_OK;
     /* Already empty: losing it from now on needs no fencing. */
     xmlNode *status = cd_write_status_copy(ctx->cib);
-    return cd_write_replace_status(status, vmha_lrm_mark_down_if_idle(status, node_id),
+    return cd_write_replace_status(ctx->cib, status, vmha_lrm_mark_down_if_idle(status, node_id),
                                    "cannot record the node's state", ret_error);
 }
 

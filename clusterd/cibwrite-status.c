@@ -112,7 +112,7 @@ static VmhaResult probe_apply(const CdWriteCtx *ctx, const void *write, char **r
     }
     /* Back and probing: it has the current database, so it fences itself again if lost. */
     changed += vmha_lrm_node_disarmed(status, w->node_id, uname, false);
-    return cd_write_replace_status(status, changed > 0, "cannot record the probe results",
+    return cd_write_replace_status(ctx->cib, status, changed > 0, "cannot record the probe results",
                                    ret_error);
 }
 
@@ -174,7 +174,8 @@ static VmhaResult actions_apply(const CdWriteCtx *ctx, const void *write, char *
             g_message("refusing action '%s': %s has an operation in flight", w->lines[i], a->rsc);
         changed |= r > 0;
     }
-    return cd_write_replace_status(status, changed, "cannot record the actions", ret_error);
+    return cd_write_replace_status(ctx->cib, status, changed, "cannot record the actions",
+                                   ret_error);
 }
 
 const CdWriteType cd_write_actions = {VMHA_MSG_ACTIONS, sizeof(Actions), actions_decode, NULL,
@@ -292,7 +293,7 @@ static VmhaResult result_apply(const CdWriteCtx *ctx, const void *write, char **
     if (c > 0 && cd_write_node_draining(ctx->cib, uname))
         vmha_lrm_mark_down_if_idle(status, w->node_id);
     VmhaResult result =
-            cd_write_replace_status(status, c > 0, "cannot record the result", ret_error);
+            cd_write_replace_status(ctx->cib, status, c > 0, "cannot record the result", ret_error);
     if (result == VMHA_RESULT_OK && c > 0 && r->interval_ms == 0 && !vmha_op_result_failed(r))
         result = after_success(ctx->cib, r, uname, method, ret_error);
     return result;

@@ -372,7 +372,7 @@ static VmhaResult vm_cleanup_apply(const CdWriteCtx *ctx, const void *write, cha
     if (!pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS))
         return VMHA_RESULT_OK;
     xmlNode *copy = cd_write_status_copy(ctx->cib);
-    return cd_write_replace_status(copy, vmha_status_cleanup_vm(copy, w->name) > 0,
+    return cd_write_replace_status(ctx->cib, copy, vmha_status_cleanup_vm(copy, w->name) > 0,
                                    "cannot clean up the VM", ret_error);
 }
 
