@@ -33,8 +33,9 @@ static struct {
     bool quorate;
     uint32_t quorum_needed;
     uint32_t expected_votes;
-    GArray *view;    /* uint32_t node ids in the quorum view */
-    GArray *members; /* CdCpgMember: the CPG view, sorted */
+    uint32_t device_votes; /* the quorum device's votes, while it casts them for this partition */
+    GArray *view;          /* uint32_t node ids in the quorum view */
+    GArray *members;       /* CdCpgMember: the CPG view, sorted */
     GPtrArray *nodes;
     char *cpg_group;
 } cs;
@@ -93,8 +94,10 @@ static void refresh_votes(void)
     if (cs.votequorum && votequorum_getinfo(cs.votequorum, cs.nodeid, &info) == CS_OK) {
         cs.quorum_needed = info.quorum;
         cs.expected_votes = info.node_expected_votes;
+        cs.device_votes = info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE ? info.qdevice_votes : 0;
         return;
     }
+    cs.device_votes = 0;
     cs.expected_votes = cs.nodes ? cs.nodes->len : 1;
     cs.quorum_needed = cs.expected_votes / 2 + 1;
 }
@@ -158,7 +161,12 @@ static void quorum_notify(quorum_handle_t handle, uint32_t quorate, uint64_t rin
 static void votequorum_notify(votequorum_handle_t handle, uint64_t context, uint32_t quorate,
                               uint32_t n, votequorum_node_t *nodes)
 {
+    uint32_t had = cd_quorum_nodes_needed();
+
     refresh_votes();
+    /* The quorum device cast or withdrew its vote: the nodes a view needs changed. */
+    if (cd_quorum_nodes_needed() != had)
+        cd_events_publish(&(CdEvent){.type = CD_EVENT_QUORUM});
 }
 
 static void votequorum_expected(votequorum_handle_t handle, uint64_t context, uint32_t expected)
@@ -405,6 +413,12 @@ bool cd_quorate(void)
 uint32_t cd_quorum_needed(void)
 {
     return cs.quorum_needed ? cs.quorum_needed : 1;
+}
+
+uint32_t cd_quorum_nodes_needed(void)
+{
+    uint32_t needed = cd_quorum_needed();
+    return needed > cs.device_votes ? needed - cs.device_votes : 1;
 }
 
 uint32_t cd_expected_votes(void)

@@ -24,6 +24,9 @@ bool cd_corosync_connected(void);
 uint32_t cd_local_nodeid(void);
 bool cd_quorate(void);
 uint32_t cd_quorum_needed(void); /* votes needed for quorum (votequorum), or a majority */
+/* Nodes a CPG view needs: the votes needed less those of a quorum device (corosync-qdevice) that
+ * casts them for this partition now; at least 1. */
+uint32_t cd_quorum_nodes_needed(void);
 uint32_t cd_expected_votes(void);
 bool cd_node_in_quorum_view(uint32_t nodeid);
 const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist, reread when it changes */

@@ -115,7 +115,7 @@ static int member_index(uint32_t nodeid, uint32_t pid)
 
 static bool view_has_quorum(void)
 {
-    return vmha_distinct_nodes(S.members, S.n) >= cd_quorum_needed();
+    return vmha_distinct_nodes(S.members, S.n) >= cd_quorum_nodes_needed();
 }
 
 static void send_write(Pending *w)
@@ -473,7 +473,7 @@ static void send_applied(uint64_t origin, uint64_t origin_pid, uint64_t req, int
 
 static void check_acks(Pending *w)
 {
-    if (w->applied_local && g_hash_table_size(w->acks) >= cd_quorum_needed())
+    if (w->applied_local && g_hash_table_size(w->acks) >= cd_quorum_nodes_needed())
         finish(w, VMHA_RESULT_OK, "ok");
 }
 

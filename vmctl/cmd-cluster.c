@@ -20,6 +20,7 @@
 #include "nodeexec.h"
 #include "setup-cluster.h"
 #include "setup-files.h"
+#include "setup-qdevice.h"
 #include "setup-steps.h"
 #include "update.h"
 #include "updatecheck.h"
@@ -125,12 +126,20 @@ static int parse_wait(const VmctlOptions *opts, const char *value, void *ret)
 
 static const char setup_usage[] =
         "usage: vmctl cluster setup --name NAME [--token MS] [--fence AGENT "
-        "[--fence-option NAME=VALUE]...] [--storage PATH] [--wait S] [--force] [--dry-run] "
-        "NODE[=ADDR]...";
+        "[--fence-option NAME=VALUE]...] [--qdevice HOST[=ADDR]] [--storage PATH] [--wait S] "
+        "[--force] [--dry-run] NODE[=ADDR]...";
+
+/* A failure after the quorum device's host was changed: both runs undone. */
+static int fail_undo_both(VmctlSetupRun *run, VmctlSetupRun *qrun, int code)
+{
+    if (qrun)
+        vmctl_setup_undo_all(qrun);
+    return vmctl_setup_fail_undo(run, code);
+}
 
 int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
 {
-    const char *name = NULL, *agent = NULL;
+    const char *name = NULL, *agent = NULL, *qdevice = NULL;
     unsigned token = VMHA_CS_TOKEN_DEFAULT_MS;
     g_autoptr(GPtrArray) fence_opts = g_ptr_array_new();
     g_autoptr(VmctlRemote) remote = NULL;
@@ -143,6 +152,7 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
             VMCTL_ARG_PARSED("token", parse_token, &token),
             VMCTL_ARG("fence", VMCTL_ARG_STRING, &agent),
             VMCTL_ARG("fence-option", VMCTL_ARG_LIST, fence_opts),
+            VMCTL_ARG("qdevice", VMCTL_ARG_STRING, &qdevice),
             VMCTL_ARG("storage", VMCTL_ARG_STRING, &run.storage),
             VMCTL_ARG_PARSED("wait", parse_setup_wait, &run.wait_s),
             VMCTL_ARG("force", VMCTL_ARG_FLAG, &run.force),
@@ -184,6 +194,33 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         n->nodeid = (uint32_t)(i - first + 1);
         g_ptr_array_add(nodes, n);
     }
+    /* The quorum device's host: its own run (its steps and undo), never a node of the cluster. */
+    g_autoptr(GPtrArray) qnodes =
+            g_ptr_array_new_with_free_func((GDestroyNotify)vmctl_setup_node_free);
+    VmctlSetupRun qrun = {.verb = "setup", .opts = opts, .nodes = qnodes};
+    VmctlSetupRun *q = NULL;
+    if (qdevice) {
+        VmctlSetupNode *qn = NULL;
+        int r = vmctl_setup_node_from_arg(opts, qdevice, &qn);
+        if (r != 0)
+            return r;
+        g_ptr_array_add(qnodes, qn);
+        if (nodes->len % 2)
+            return vmctl_error(opts, VMHA_RESULT_USAGE,
+                               "--qdevice needs an even number of nodes (its ffsplit algorithm "
+                               "gives the vote to one half of a split)");
+        for (guint i = 0; i < nodes->len; i++) {
+            const VmctlSetupNode *n = g_ptr_array_index(nodes, i);
+            if (qn->h.local || g_str_equal(n->h.addr, qn->h.addr) ||
+                g_str_equal(n->h.name, qn->h.name))
+                return vmctl_error(opts, VMHA_RESULT_USAGE,
+                                   "the quorum device's host '%s' must not be a node of the "
+                                   "cluster: its vote must outlive any one node",
+                                   qn->h.name);
+        }
+        run.qdevice = true;
+        q = &qrun;
+    }
     g_autofree const VmhaCsNode **cs = g_new0(const VmhaCsNode *, nodes->len);
     g_autofree VmhaCsNode *cs_store = g_new0(VmhaCsNode, nodes->len);
     for (guint i = 0; i < nodes->len; i++) {
@@ -194,15 +231,19 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     VmhaCsSpec spec = {.cluster_name = name,
                        .token_ms = token,
                        .nodes = (const VmhaCsNode *const *)cs,
-                       .n_nodes = nodes->len};
+                       .n_nodes = nodes->len,
+                       .qdevice_host =
+                               q ? ((VmctlSetupNode *)g_ptr_array_index(qnodes, 0))->h.addr : NULL};
     g_autofree char *spec_error = NULL;
     if (vmha_cs_spec_check(&spec, &spec_error) < 0)
         return vmctl_error(opts, VMHA_RESULT_USAGE, "%s", spec_error);
     if (nodes->len == 2 && !agent)
         return vmctl_error(opts, VMHA_RESULT_USAGE,
-                           "a two-node cluster needs a fence device (--fence AGENT): with "
-                           "two_node each host alone stays quorate, so only fencing keeps both "
-                           "from running the same VMs");
+                           q ? "a two-node cluster needs a fence device (--fence AGENT): the "
+                               "survivor of a node's loss must fence it before it runs its VMs"
+                             : "a two-node cluster needs a fence device (--fence AGENT): with "
+                               "two_node each host alone stays quorate, so only fencing keeps "
+                               "both from running the same VMs");
     guint n_local = 0;
     for (guint i = 0; i < nodes->len; i++)
         n_local += ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
@@ -220,22 +261,37 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     run.start_us = g_get_monotonic_time();
     remote = vmctl_remote_new();
     run.remote = remote;
+    qrun.remote = remote;
+    qrun.start_us = run.start_us;
+    qrun.force = run.force;
     vmctl_setup_progress(&run, "checking %u hosts", nodes->len);
     int rc = vmctl_setup_probe_all(&run, NULL);
     if (rc != VMHA_RESULT_OK)
         return rc;
+    if (q) {
+        vmctl_setup_progress(&run, "checking the quorum device's host %s",
+                             ((VmctlSetupNode *)g_ptr_array_index(qnodes, 0))->h.name);
+        if ((rc = vmctl_setup_qdevice_check(q)) != VMHA_RESULT_OK)
+            return rc;
+    }
     vmctl_setup_progress(&run, "every host is reachable and ready");
     if (run.dry_run) {
         printf("would write this corosync.conf on %u hosts, with a new authkey (0400), a "
                "cluster CA and a TLS certificate per host for libvirt:\n%s",
                nodes->len, conf);
-        printf("would enable and start libvirtd's TLS listener, corosync and clusterd on every "
+        if (q)
+            printf("would start corosync-qnetd on %s (with a CA of its own unless it has one), "
+                   "have it sign the cluster's quorum device certificate and install that on "
+                   "every node\n",
+                   ((VmctlSetupNode *)g_ptr_array_index(qnodes, 0))->h.name);
+        printf("would enable and start libvirtd's TLS listener, corosync%s and clusterd on every "
                "host, then wait until all %u are in sync%s\n",
-               nodes->len, agent ? " and add the fence device" : "");
+               q ? ", corosync-qdevice" : "", nodes->len, agent ? " and add the fence device" : "");
         vmctl_print_ok(opts, "checked");
         return VMHA_RESULT_OK;
     }
-    if (run.force && vmctl_setup_undo_interrupted(&run) < 0)
+    if (run.force &&
+        (vmctl_setup_undo_interrupted(&run) < 0 || (q && vmctl_setup_undo_interrupted(q) < 0)))
         return VMHA_RESULT_FAILURE;
 
     /* Key and certificates, made here in a private directory. */
@@ -258,12 +314,26 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
     if (rc != VMHA_RESULT_OK)
         goto out;
     vmctl_setup_progress(&run, "made the corosync key and the cluster's CA and host certificates");
+    g_autofree char *qdevice_ca = NULL, *qdevice_p12 = NULL;
+    if (q) {
+        if (vmctl_setup_qdevice_certs(&run, q, name, &qdevice_ca, &qdevice_p12) < 0) {
+            rc = fail_undo_both(&run, q, VMHA_RESULT_FAILURE);
+            goto out;
+        }
+        vmctl_setup_progress(&run,
+                             "corosync-qnetd runs on %s; it signed the quorum device's "
+                             "certificate",
+                             ((VmctlSetupNode *)g_ptr_array_index(qnodes, 0))->h.name);
+    }
 
     /* Install: stop what runs (--force), set the old database aside, write the files. */
     for (guint i = 0; i < nodes->len && rc == VMHA_RESULT_OK; i++) {
         VmctlSetupNode *n = g_ptr_array_index(nodes, i);
-        g_autoptr(GString) s = g_string_new("set -e\nbegin\n");
-        g_string_append(s, "stop_svc clusterd\nstop_svc corosync\n");
+        /* This node is touched already when it made the quorum device's certificate. */
+        g_autoptr(GString) s = g_string_new(n->touched ? "set -e\n" : "set -e\nbegin\n");
+        g_string_append(s, "halt_svc clusterd\nhalt_svc corosync\n");
+        if (q && !n->h.local)
+            vmctl_setup_qdevice_add(s, qdevice_ca, qdevice_p12);
         g_string_append(s, FRESH_DATABASE);
         vmctl_setup_add_put(s, COROSYNC_CONF, "0644", conf, strlen(conf));
         if (vmctl_setup_add_put_file(s, COROSYNC_AUTHKEY, "0400", keyfile, &error) < 0 ||
@@ -278,32 +348,32 @@ int vmctl_cmd_cluster_setup(const VmctlOptions *opts, int argc, char **argv)
         goto out;
     if (vmctl_setup_run_step(&run, "installing the configuration", (char **)scripts->pdata, true,
                              NULL)) {
-        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        rc = fail_undo_both(&run, q, VMHA_RESULT_FAILURE);
         goto out;
     }
     vmctl_setup_progress(&run, "installed corosync.conf, authkey and certificates on every host");
 
     g_ptr_array_set_size(scripts, 0);
     for (guint i = 0; i < nodes->len; i++)
-        g_ptr_array_add(scripts, vmctl_setup_script("set -e\nstart_svc libvirtd-tls\nstart_svc "
-                                                    "corosync\nstart_svc clusterd\n",
-                                                    true));
+        g_ptr_array_add(scripts,
+                        vmctl_setup_script(q ? START_SERVICES_QDEVICE : START_SERVICES, true));
     if (vmctl_setup_run_step(&run, "starting the services", (char **)scripts->pdata, true, NULL)) {
-        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        rc = fail_undo_both(&run, q, VMHA_RESULT_FAILURE);
         goto out;
     }
     vmctl_setup_progress(&run,
-                         "started libvirtd's TLS listener, corosync and clusterd on every host");
+                         "started libvirtd's TLS listener, corosync%s and clusterd on every host",
+                         q ? ", corosync-qdevice" : "");
     if (vmctl_setup_wait_in_sync(&run, nodes) < 0) {
-        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        rc = fail_undo_both(&run, q, VMHA_RESULT_FAILURE);
         goto out;
     }
     vmctl_setup_progress(&run, "all %u nodes quorate and in sync", nodes->len);
     if (agent && vmctl_setup_add_fence_device(&run, agent, fence_opts) < 0) {
-        rc = vmctl_setup_fail_undo(&run, VMHA_RESULT_FAILURE);
+        rc = fail_undo_both(&run, q, VMHA_RESULT_FAILURE);
         goto out;
     }
-    if (!vmctl_setup_commit_all(&run))
+    if (!vmctl_setup_commit_all(&run) || (q && !vmctl_setup_commit_all(q)))
         vmctl_warning(opts, "could not drop the undo records everywhere");
     vmctl_setup_progress(&run, "cluster '%s' is up: %u nodes", name, nodes->len);
     vmctl_print_ok(opts, "set up");
@@ -384,6 +454,11 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
         here |= ((VmctlSetupNode *)g_ptr_array_index(nodes, i))->h.local;
     if (!here)
         return vmctl_error(opts, VMHA_RESULT_USAGE, "run this on a node of the cluster");
+    if (vmha_cs_conf_get(conf, "quorum.device.model"))
+        return vmctl_error(opts, VMHA_RESULT_REFUSED,
+                           "this cluster has a quorum device: vmctl cluster join does not give "
+                           "a new node its certificate yet (corosync-qdevice-net-certutil -m on "
+                           "it); nothing done");
     new_node->nodeid = vmha_cs_conf_next_nodeid(conf);
     VmhaCsNode cs = {
             .name = new_node->h.name, .addr = new_node->h.addr, .nodeid = new_node->nodeid};
@@ -440,7 +515,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
     g_autofree char *cakey = g_strdup_printf("%s/cakey.pem", dir);
     const char *cp_ca[] = {"cp", VMHA_PKI_DIR "/cacert.pem", ca, NULL};
     const char *cp_key[] = {"cp", VMHA_PKI_DIR "/cakey.pem", cakey, NULL};
-    g_autoptr(GString) s = g_string_new("set -e\nbegin\nstop_svc clusterd\nstop_svc corosync\n");
+    g_autoptr(GString) s = g_string_new("set -e\nbegin\nhalt_svc clusterd\nhalt_svc corosync\n");
     g_string_append(s, FRESH_DATABASE);
     vmctl_setup_add_put(s, COROSYNC_CONF, "0644", text, strlen(text));
     rc = VMHA_RESULT_FAILURE;
@@ -453,7 +528,6 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
                     error ? error : "?");
         goto out;
     }
-    g_string_append(s, "start_svc libvirtd-tls\n");
     /* The new host's files and the members' new corosync.conf at once; then the reload. */
     if (vmctl_setup_install_conf(&run, n_members, text, s->str, "installing the configuration") <
         0) {
@@ -468,11 +542,7 @@ int vmctl_cmd_cluster_join(const VmctlOptions *opts, int argc, char **argv)
             nn->h.name);
     g_ptr_array_set_size(scripts, 0);
     for (guint i = 0; i < nodes->len; i++)
-        g_ptr_array_add(scripts,
-                        i == n_members ? vmctl_setup_script("set -e\nstart_svc corosync\nstart_svc "
-                                                            "clusterd\n",
-                                                            true)
-                                       : NULL);
+        g_ptr_array_add(scripts, i == n_members ? vmctl_setup_script(START_SERVICES, true) : NULL);
     if (vmctl_setup_run_step(&run, "starting the services", (char **)scripts->pdata, true, NULL) ||
         vmctl_setup_wait_in_sync(&run, nodes) < 0) {
         vmctl_setup_undo_all(&run);

@@ -101,6 +101,12 @@ static const char change_funcs[] =
         "fi\n"
         "    if ! svc is-active \"$1\"; then echo \"stop $1\" >>\"$UNDO\"; svc start \"$1\"; fi\n"
         "}\n"
+        "# halt_svc SERVICE: stops it when it runs; its start_svc follows (setup, join), so "
+        "whether it\n"
+        "# is enabled is start_svc's business\n"
+        "halt_svc() {\n"
+        "    if svc is-active \"$1\"; then echo \"start $1\" >>\"$UNDO\"; svc stop \"$1\"; fi\n"
+        "}\n"
         "stop_svc() {\n"
         "    if svc is-active \"$1\"; then echo \"start $1\" >>\"$UNDO\"; svc stop \"$1\"; fi\n"
         "    if svc is-enabled \"$1\"; then echo \"enable $1\" >>\"$UNDO\"; svc disable \"$1\"; "
@@ -312,19 +318,19 @@ static const char *kv(GStrv lines, const char *key)
     return NULL;
 }
 
-static char *probe_script(const char *storage, const char *token)
+static char *probe_script(const char *storage, const char *token, bool qdevice)
 {
     g_autofree char *q = storage ? g_shell_quote(storage) : g_strdup("''");
     g_autofree char *body = g_strdup_printf(
             "echo \"hostname=$(hostname)\"\n"
             "echo \"time=$(date +%%s.%%N)\"\n"
-            "for c in corosync corosync-keygen corosync-cfgtool libvirtd virsh base64 tac; do\n"
+            "for c in corosync corosync-keygen corosync-cfgtool libvirtd virsh base64 tac%s; do\n"
             "    command -v \"$c\" >/dev/null 2>&1 || echo \"missing=$c\"\n"
             "done\n"
             "if [ ! -x /etc/vmha/service-hook ] && [ ! -d /run/systemd/system ]; then\n"
             "    echo \"missing=systemd (or /etc/vmha/service-hook)\"\n"
             "else\n"
-            "    for s in corosync clusterd libvirtd-tls; do\n"
+            "    for s in corosync clusterd libvirtd-tls%s; do\n"
             "        svc installed \"$s\" >/dev/null 2>&1 || echo \"missing=$s service\"\n"
             "    done\n"
             "fi\n"
@@ -346,7 +352,8 @@ static char *probe_script(const char *storage, const char *token)
             "    else echo storage=missing; fi\n"
             "fi\n"
             "exit 0\n",
-            q, q, token, q, token);
+            qdevice ? " corosync-qdevice corosync-qdevice-net-certutil certutil" : "",
+            qdevice ? " corosync-qdevice" : "", q, q, token, q, token);
     return vmctl_setup_script(body, false);
 }
 
@@ -372,7 +379,7 @@ int vmctl_setup_probe_all(VmctlSetupRun *run, const bool *configured_ok)
         }
     }
     for (guint i = 0; i < run->nodes->len; i++)
-        g_ptr_array_add(scripts, probe_script(run->storage, token));
+        g_ptr_array_add(scripts, probe_script(run->storage, token, run->qdevice));
     double t0 = (double)g_get_real_time() / G_USEC_PER_SEC;
     vmctl_setup_run_step(run, "the check", (char **)scripts->pdata, false, res);
     double t1 = (double)g_get_real_time() / G_USEC_PER_SEC;

@@ -19,8 +19,14 @@
  * writes goes on undo. */
 #define FRESH_DATABASE                                                                             \
     "fresh " VMHA_STATE_DIR "/cib.xml\nfresh " VMHA_STATE_DIR                                      \
-    "/cib.xml.sig\nfresh " VMHA_STATE_DIR "/cib.work.xml\nfresh " VMHA_STATE_DIR                  \
-    "/events.jsonl\n"
+    "/cib.xml.sig\nfresh " VMHA_STATE_DIR "/cib.work.xml\nfresh " VMHA_STATE_DIR "/events.jsonl\n"
+
+/* The services a new member starts, after its files are in place: libvirtd's TLS listener (a
+ * restart of libvirtd) at the same time as corosync, and clusterd once both are up (it needs
+ * libvirtd; a failure of either fails the step). */
+#define START_SERVICES                                                                             \
+    "set -e\nstart_svc libvirtd-tls &\ntls=$!\nstart_svc corosync\nwait $tls\nstart_svc "          \
+    "clusterd\n"
 
 typedef struct {
     VmctlHost h;
@@ -40,6 +46,7 @@ typedef struct {
     bool force;
     unsigned wait_s;
     const char *storage;
+    bool qdevice; /* the nodes need corosync-qdevice (setup --qdevice) */
     VmctlRemote *remote;
     GPtrArray *nodes; /* VmctlSetupNode* */
     gint64 start_us;

@@ -143,6 +143,8 @@ static const VmctlOption cluster_setup_options[] = {
          "a fence device covering every node (required for two nodes)"},
         {"fence-option", required_argument, "NAME=VALUE", VMCTL_WORD_TEXT, NULL,
          "an option of that device (repeat)"},
+        {"qdevice", required_argument, "HOST[=ADDR]", VMCTL_WORD_TEXT, NULL,
+         "a quorum device: corosync-qnetd on HOST instead of two_node"},
         {"storage", required_argument, "PATH", VMCTL_WORD_FILE, NULL,
          "check that PATH is the same shared storage on every host"},
         {"wait", required_argument, "SECONDS", VMCTL_WORD_TEXT, NULL,
@@ -396,7 +398,8 @@ static const VmctlCommand commands[] = {
         {.name = "cluster setup",
          .run = vmctl_cmd_cluster_setup,
          .usage = "--name NAME [--token MS] [--fence AGENT [--fence-option NAME=VALUE]...] "
-                  "[--storage PATH] [--wait SECONDS] [--force] [--dry-run] NODE[=ADDR]...",
+                  "[--qdevice HOST[=ADDR]] [--storage PATH] [--wait SECONDS] [--force] "
+                  "[--dry-run] NODE[=ADDR]...",
          .summary = "make a cluster of bare hosts over SSH (root, on one of them)",
          .options = cluster_setup_options,
          .operands = {VMCTL_WORD_TEXT},
