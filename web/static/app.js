@@ -203,6 +203,13 @@ async function poll() {
 
 function showLogin() {
   session = null;
+  // Nothing of the cluster stays on a logged-out page, and the next login (perhaps read-only)
+  // starts from empty tables rather than from the last user's rows and buttons.
+  lastStatusText = null;
+  for (const id of ["#nodes tbody", "#vms tbody", "#events tbody", "#incidents"])
+    $(id).replaceChildren();
+  $("#health").textContent = "…";
+  $("#health").className = "health";
   $("#console").hidden = true;
   $("#logout").hidden = true;
   $("#who").textContent = "";
