@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "corosync.h"
+#include "dbsync.h"
 #include "events.h"
 
 static struct {
@@ -34,8 +35,9 @@ static struct {
     uint32_t quorum_needed;
     uint32_t expected_votes;
     uint32_t device_votes; /* the quorum device's votes, while it casts them for this partition */
-    GArray *view;          /* uint32_t node ids in the quorum view */
-    GArray *members;       /* CdCpgMember: the CPG view, sorted */
+    uint32_t device_votes_configured; /* its votes, wherever it casts them */
+    GArray *view;                     /* uint32_t node ids in the quorum view */
+    GArray *members;                  /* CdCpgMember: the CPG view, sorted */
     GPtrArray *nodes;
     char *cpg_group;
 } cs;
@@ -95,9 +97,10 @@ static void refresh_votes(void)
         cs.quorum_needed = info.quorum;
         cs.expected_votes = info.node_expected_votes;
         cs.device_votes = info.flags & VOTEQUORUM_INFO_QDEVICE_CAST_VOTE ? info.qdevice_votes : 0;
+        cs.device_votes_configured = info.qdevice_votes;
         return;
     }
-    cs.device_votes = 0;
+    cs.device_votes = cs.device_votes_configured = 0;
     cs.expected_votes = cs.nodes ? cs.nodes->len : 1;
     cs.quorum_needed = cs.expected_votes / 2 + 1;
 }
@@ -419,6 +422,12 @@ uint32_t cd_quorum_nodes_needed(void)
 {
     uint32_t needed = cd_quorum_needed();
     return needed > cs.device_votes ? needed - cs.device_votes : 1;
+}
+
+size_t cd_write_acks_needed(size_t members)
+{
+    return vmha_write_acks_needed(cs.nodes ? cs.nodes->len : 1, cd_quorum_needed(),
+                                  cs.device_votes_configured, cd_quorum_nodes_needed(), members);
 }
 
 uint32_t cd_expected_votes(void)

@@ -27,6 +27,9 @@ uint32_t cd_quorum_needed(void); /* votes needed for quorum (votequorum), or a m
 /* Nodes a CPG view needs: the votes needed less those of a quorum device (corosync-qdevice) that
  * casts them for this partition now; at least 1. */
 uint32_t cd_quorum_nodes_needed(void);
+/* Nodes that must have applied a write before it is acknowledged, in a view of members distinct
+ * nodes (vmha_write_acks_needed). */
+size_t cd_write_acks_needed(size_t members);
 uint32_t cd_expected_votes(void);
 bool cd_node_in_quorum_view(uint32_t nodeid);
 const GPtrArray *cd_nodes(void); /* CdNode*, from cmap's nodelist, reread when it changes */

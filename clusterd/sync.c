@@ -268,6 +268,20 @@ static int send_state(void)
     return cd_cpg_send(m);
 }
 
+static void check_acks(Pending *w);
+
+/* A member that left took its acknowledgement with it: a write it had not confirmed may now need
+ * fewer (a two-node cluster's survivor, say). The view's own sync keeps the write: this node's
+ * copy, which applied it, is among the newest. */
+static void recheck_acks(void)
+{
+    GList *values = g_hash_table_get_values(S.pending);
+
+    for (GList *l = values; l; l = l->next)
+        check_acks(l->data);
+    g_list_free(values);
+}
+
 static void on_confchg(const CdEvent *event, void *user_data)
 {
     size_t n = event->n_members;
@@ -298,6 +312,7 @@ static void on_confchg(const CdEvent *event, void *user_data)
     if (cd_cibdb_seed_nodes(cd_nodes()) < 0)
         g_warning("could not add the configured nodes to the new database");
     log_leader();
+    recheck_acks();
     if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
         return; /* we left (or have not joined yet) */
     if (send_state() < 0)
@@ -473,7 +488,8 @@ static void send_applied(uint64_t origin, uint64_t origin_pid, uint64_t req, int
 
 static void check_acks(Pending *w)
 {
-    if (w->applied_local && g_hash_table_size(w->acks) >= cd_quorum_nodes_needed())
+    if (w->applied_local &&
+        g_hash_table_size(w->acks) >= cd_write_acks_needed(vmha_distinct_nodes(S.members, S.n)))
         finish(w, VMHA_RESULT_OK, "ok");
 }
 

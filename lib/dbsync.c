@@ -64,6 +64,15 @@ uint32_t vmha_leader_choose(const VmhaPeerState *peers, size_t n, bool quorate)
     return leader;
 }
 
+size_t vmha_write_acks_needed(size_t n_nodes, uint32_t quorum, uint32_t device_votes,
+                              size_t view_nodes_needed, size_t members)
+{
+    size_t smallest_quorate = quorum > device_votes ? quorum - device_votes : 1;
+    size_t needed = n_nodes >= smallest_quorate ? n_nodes - smallest_quorate + 1 : 1;
+
+    return MAX(view_nodes_needed, MIN(needed, members));
+}
+
 size_t vmha_distinct_nodes(const VmhaPeerState *peers, size_t n)
 {
     size_t count = 0;

@@ -48,6 +48,18 @@ uint32_t vmha_leader_choose(const VmhaPeerState *peers, size_t n, bool quorate);
 /* Members with distinct node ids in the view; a node votes once however many processes it has. */
 size_t vmha_distinct_nodes(const VmhaPeerState *peers, size_t n);
 
+/* How many nodes must have applied a write before it is acknowledged: at least one of them must be
+ * in every partition that can be quorate later, or an acknowledged write could vanish with a
+ * node that is then fenced. With n_nodes configured (one vote each), quorum votes needed and a
+ * quorum device of device_votes (which it may cast for any one partition), a quorate partition
+ * holds at least quorum - device_votes nodes, so n_nodes - (quorum - device_votes) + 1 must have
+ * the write; never fewer than the view itself needs (view_nodes_needed), never more than its
+ * distinct members. With three nodes or more and no device this is the quorum itself; in a
+ * two-node cluster (two_node: quorum 1) or one with a quorum device, both nodes while both are
+ * in the view. */
+size_t vmha_write_acks_needed(size_t n_nodes, uint32_t quorum, uint32_t device_votes,
+                              size_t view_nodes_needed, size_t members);
+
 /* Whether view cur only lost members since view prev: every member of cur (node id and process)
  * was in prev. A node that was in sync in prev learns nothing new about its own VMs from such a
  * change (nobody joined), so it need not probe them all again. */

@@ -131,12 +131,36 @@ static void test_view_only_left(void **state)
     assert_false(vmha_view_only_left(NULL, 0, two, 2));
 }
 
+/* Acknowledged writes survive any later quorate partition (vmha_write_acks_needed). */
+static void test_write_acks_needed(void **state)
+{
+    (void)state;
+    /* Three or more nodes, no device: the quorum, as before. */
+    assert_int_equal(vmha_write_acks_needed(3, 2, 0, 2, 3), 2);
+    assert_int_equal(vmha_write_acks_needed(3, 2, 0, 2, 2), 2);
+    assert_int_equal(vmha_write_acks_needed(4, 3, 0, 3, 4), 3);
+    assert_int_equal(vmha_write_acks_needed(5, 3, 0, 3, 5), 3);
+    /* two_node (quorum 1): either node may go on alone after fencing the other, so both apply
+     * every write while both are there; alone, the survivor's own. */
+    assert_int_equal(vmha_write_acks_needed(2, 1, 0, 1, 2), 2);
+    assert_int_equal(vmha_write_acks_needed(2, 1, 0, 1, 1), 1);
+    /* Two nodes and a quorum device (3 votes, quorum 2): the device may give its vote to the
+     * other node later. Casting it for us, the view needs one node; the write still needs both
+     * while both are there. */
+    assert_int_equal(vmha_write_acks_needed(2, 2, 1, 1, 2), 2);
+    assert_int_equal(vmha_write_acks_needed(2, 2, 1, 1, 1), 1);
+    assert_int_equal(vmha_write_acks_needed(2, 2, 1, 2, 2), 2);
+    /* Four nodes and a device (5 votes, quorum 3): a quorate partition holds 2 nodes or more. */
+    assert_int_equal(vmha_write_acks_needed(4, 3, 1, 2, 4), 3);
+    assert_int_equal(vmha_write_acks_needed(4, 3, 1, 2, 2), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_version_compare), cmocka_unit_test(test_sync_source),
             cmocka_unit_test(test_leader),          cmocka_unit_test(test_view_only_left),
-            cmocka_unit_test(test_vm_attrs),
+            cmocka_unit_test(test_vm_attrs),        cmocka_unit_test(test_write_acks_needed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
