@@ -372,33 +372,7 @@ static void text_str(GString *out, const char *key, const char *value)
         vmha_text_puts(out, "null");
         return;
     }
-    vmha_text_putc(out, '"');
-    const char *run = value;
-    for (const char *p = value; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        vmha_text_put(out, run, (size_t)(p - run));
-        run = p + 1;
-        switch (c) {
-        case '"':
-            vmha_text_puts(out, "\\\"");
-            break;
-        case '\\':
-            vmha_text_puts(out, "\\\\");
-            break;
-        case '\n':
-            vmha_text_puts(out, "\\n");
-            break;
-        case '\t':
-            vmha_text_puts(out, "\\t");
-            break;
-        default:
-            g_string_append_printf(out, "\\u%04x", c);
-        }
-    }
-    vmha_text_puts(out, run);
-    vmha_text_putc(out, '"');
+    vmha_text_put_json_string(out, value, false);
 }
 
 void vmha_eventlog_select_text(const VmhaEventLog *log, const VmhaEventFilter *filter, GString *out)

@@ -334,9 +334,7 @@ int vmha_event_answer_scan(char *text, size_t len, VmhaEventTextFn fn, void *ctx
     return 0;
 }
 
-/* As json-c's json_escape_str: the short escapes, \u00xx for other control characters, '/'
- * only when asked; everything else (bytes >= 0x80 too) as it is. */
-static void append_escaped(GString *out, const char *str, bool escape_slash)
+void vmha_text_put_json_string(GString *out, const char *str, bool escape_slash)
 {
     static const char hex[] = "0123456789abcdef";
     const char *run = str;
@@ -451,7 +449,7 @@ static void append_str_member(GString *out, const char *key, const char *value, 
 {
     append_key(out, key, false, level);
     if (value)
-        append_escaped(out, value, level < 0);
+        vmha_text_put_json_string(out, value, level < 0);
     else
         vmha_text_puts(out, "null");
 }

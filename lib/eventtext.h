@@ -33,6 +33,11 @@ static inline void vmha_text_putc(GString *out, char c)
     vmha_text_put(out, &c, 1);
 }
 
+/* value as a JSON string, escaped as json-c's json_escape_str does: the short escapes, \u00xx for
+ * other control characters, '/' only when escape_slash; everything else (bytes >= 0x80 too) as
+ * it is. */
+void vmha_text_put_json_string(GString *out, const char *value, bool escape_slash);
+
 /* A number in decimal, as printf's %" PRIu64 " and %" PRId64 " write it. */
 void vmha_text_put_u64(GString *out, uint64_t v);
 void vmha_text_put_i64(GString *out, int64_t v);
