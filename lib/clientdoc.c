@@ -191,3 +191,19 @@ ssize_t vmha_doc_preferred_node(const VmhaVm *vm)
         }
     return best;
 }
+
+VmhaMsg *vmha_doc_move_request(const char *vm, const char *from, const char *to,
+                               VmhaMigrationMethod method)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_MOVE);
+    g_autofree char *from_kv = g_strdup_printf("from=%s", from);
+    g_autofree char *method_kv = g_strdup_printf(
+            "method=%s", vmha_migration_method_to_string(method ? method : VMHA_MIGRATION_QUICK));
+
+    if (vmha_msg_add_str(req, VMHA_F_NAME, vm) < 0 ||
+        vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
+        (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
+        vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0)
+        return NULL;
+    return g_steal_pointer(&req);
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 
 #include "drainplan.h"
+#include "vmha/migration.h"
+#include "vmha/wire.h"
 #include "eventlog.h"
 #include "model.h"
 
@@ -41,3 +43,10 @@ json_object *vmha_doc_drain_plan(const VmhaModel *m, const VmhaDrainPlan *d, con
 ssize_t vmha_doc_running_on(const VmhaModel *m, const VmhaVm *vm);
 /* The node a VM prefers most (its highest positive location score), or -1 (failback). */
 ssize_t vmha_doc_preferred_node(const VmhaVm *vm);
+
+/* The VM_MOVE request of `vmctl vm move` and the web console's move: vm from node from (to
+ * another node, or NULL to let the policy engine choose) by method (VMHA_MIGRATION_DEFAULT:
+ * quick; a move is a migration even for a VM without allow-migrate). NULL when it is too large
+ * for the wire. */
+VmhaMsg *vmha_doc_move_request(const char *vm, const char *from, const char *to,
+                               VmhaMigrationMethod method);

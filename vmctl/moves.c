@@ -306,15 +306,8 @@ ssize_t vmctl_running_on(const VmhaModel *m, const VmhaVm *vm)
 int vmctl_send_move(const VmctlOptions *opts, const char *vm, const char *from, const char *to,
                     VmhaMigrationMethod method)
 {
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_MOVE);
-    g_autofree char *from_kv = g_strdup_printf("from=%s", from);
-    /* Always a method: a move is a migration even for a VM without allow-migrate. */
-    g_autofree char *method_kv = g_strdup_printf(
-            "method=%s", vmha_migration_method_to_string(method ? method : VMHA_MIGRATION_QUICK));
-    if (vmha_msg_add_str(req, VMHA_F_NAME, vm) < 0 ||
-        vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
-        (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
-        vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0)
+    g_autoptr(VmhaMsg) req = vmha_doc_move_request(vm, from, to, method);
+    if (!req)
         return vmctl_error(opts, VMHA_RESULT_USAGE, "request too large");
     return vmctl_call(opts, req, NULL);
 }

@@ -98,9 +98,9 @@ static VmhaMsg *ask(Call *c, VmhaMsg *req, const char *what)
     return g_steal_pointer(&reply);
 }
 
-static json_object *ask_json(Call *c, uint16_t type, const char *what)
+/* The JSON document of clusterd's answer to req (NULL: c->error says why). */
+static json_object *ask_doc(Call *c, VmhaMsg *req, const char *what)
 {
-    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
     g_autoptr(VmhaMsg) reply = ask(c, req, what);
     g_autofree char *json = NULL;
 
@@ -111,6 +111,12 @@ static json_object *ask_json(Call *c, uint16_t type, const char *what)
     if (!o)
         c->error = web_api_error(VMHA_RESULT_FAILURE, "malformed JSON from clusterd");
     return o;
+}
+
+static json_object *ask_json(Call *c, uint16_t type, const char *what)
+{
+    g_autoptr(VmhaMsg) req = vmha_msg_new(type);
+    return ask_doc(c, req, what);
 }
 
 static VmhaModel *live_model(Call *c)
@@ -172,15 +178,7 @@ static json_object *events_doc(Call *c, WebQueryFn query, void *qctx)
             return NULL;
         }
     }
-    g_autoptr(VmhaMsg) reply = ask(c, req, "events");
-    g_autofree char *json = NULL;
-    if (!reply)
-        return NULL;
-    json_object *o =
-            vmha_msg_get_str(reply, VMHA_F_JSON, &json) == 0 ? json_tokener_parse(json) : NULL;
-    if (!o)
-        c->error = web_api_error(VMHA_RESULT_FAILURE, "malformed JSON from clusterd");
-    return o;
+    return ask_doc(c, req, "events");
 }
 
 static json_object *incidents_doc(Call *c, const char *id)
@@ -341,14 +339,8 @@ static json_object *drain(Call *c, const char *node, json_object *body)
 static int send_move(Call *c, const char *vm, const char *from, const char *to,
                      VmhaMigrationMethod method, const char *what)
 {
-    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_MOVE);
-    g_autofree char *from_kv = g_strdup_printf("from=%s", from);
-    g_autofree char *method_kv = g_strdup_printf(
-            "method=%s", vmha_migration_method_to_string(method ? method : VMHA_MIGRATION_QUICK));
-    if (vmha_msg_add_str(req, VMHA_F_NAME, vm) < 0 ||
-        vmha_msg_add_str(req, VMHA_F_KV, from_kv) < 0 ||
-        (to && vmha_msg_add_str(req, VMHA_F_NODE, to) < 0) ||
-        vmha_msg_add_str(req, VMHA_F_KV, method_kv) < 0) {
+    g_autoptr(VmhaMsg) req = vmha_doc_move_request(vm, from, to, method);
+    if (!req) {
         c->error = web_api_error(VMHA_RESULT_USAGE, "request too large");
         return -1;
     }
