@@ -24,6 +24,12 @@ static const WebRoute routes[] = {
         {"GET", "/", "", WEB_R_PAGE, WEB_ARG_FILE, WEB_ROLE_NONE, false},
 };
 
+const WebRoute *web_routes(size_t *ret_n)
+{
+    *ret_n = G_N_ELEMENTS(routes);
+    return routes;
+}
+
 static const struct {
     const char *name, *file, *type;
 } page_files[] = {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "session.h"
 
@@ -52,6 +53,10 @@ int web_route_match(const char *method, const char *path, const WebRoute **ret_r
  * session where one is needed, 403 for a write without the session's CSRF token (csrf_header)
  * or by a session that may only look. */
 int web_route_allow(const WebRoute *route, const WebSession *session, const char *csrf_header);
+
+/* The whole URL table (docs/web.md's API table lists each; tests/unit/test-web-route.c checks
+ * both ways). */
+const WebRoute *web_routes(size_t *ret_n);
 
 /* The page's files by name (without the leading slash; "" is index.html): the name and its
  * Content-Type, or NULL for any other. */

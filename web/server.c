@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "loginlimit.h"
 #include "route.h"
 #include "server.h"
 #include "session.h"
@@ -18,6 +19,11 @@
 #define SESSION_IDLE_S    (30 * 60)
 #define SESSION_MAX_AGE_S (12 * 60 * 60)
 #define MAX_SESSIONS      256
+/* Failed logins (a wrong password or token) per client address: at most 5 a minute, about as
+ * many as a person mistypes; a guesser waits. 4096 addresses remembered. */
+#define LOGIN_FAILURES_MAX       5
+#define LOGIN_FAILURES_WINDOW_S  60
+#define LOGIN_FAILURES_ADDRESSES 4096
 
 struct WebServer {
     WebServerConfig config;
@@ -25,6 +31,7 @@ struct WebServer {
     WebApi api;
     GMutex lock;       /* sessions */
     GMutex login_lock; /* one login at a time: getpwnam and PAM modules are not all reentrant */
+    WebLoginLimit *login_limit; /* under login_lock */
     WebSessions *sessions;
     GHashTable *files; /* name -> GBytes */
 };
@@ -130,14 +137,62 @@ static json_object *session_doc(const WebSession *s)
     return o;
 }
 
+/* The client's address as text ("" when unknown: all such clients then share one limit). */
+static void client_address(struct MHD_Connection *conn, char ret_text[static INET_ADDRSTRLEN])
+{
+    const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+    ret_text[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ret_text,
+                  INET_ADDRSTRLEN);
+}
+
+static enum MHD_Result too_many_logins(struct MHD_Connection *conn, const char *address,
+                                       int64_t wait_s)
+{
+    g_autofree char *retry = g_strdup_printf("%" G_GINT64_FORMAT, wait_s);
+    g_autofree char *message = g_strdup_printf(
+            "too many failed logins from %s: try again in %" G_GINT64_FORMAT " s", address, wait_s);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "ok", json_object_new_boolean(false));
+    json_object_object_add(o, "http_status", json_object_new_int(MHD_HTTP_TOO_MANY_REQUESTS));
+    json_object_object_add(o, "error", json_object_new_string(message));
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+    struct MHD_Response *r =
+            MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    json_object_put(o);
+    if (!r)
+        return MHD_NO;
+    add_common_headers(r);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Retry-After", retry);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_object *body)
 {
     const char *token = body_str(body, "token");
     const char *user = body_str(body, "user"), *password = body_str(body, "password");
     g_autofree char *who = NULL;
     WebRole role = WEB_ROLE_NONE;
+    char address[INET_ADDRSTRLEN];
 
+    client_address(conn, address);
     g_mutex_lock(&srv->login_lock);
+    /* Before PAM or the tokens are asked: a guesser learns nothing more, and costs nothing. */
+    int64_t wait_s = web_login_limit_wait(srv->login_limit, address, now_s());
+    if (wait_s > 0) {
+        g_mutex_unlock(&srv->login_lock);
+        g_message("login from %s refused: too many failed logins (again in %" G_GINT64_FORMAT " s)",
+                  address, wait_s);
+        return too_many_logins(conn, address, wait_s);
+    }
     if (token && srv->config.tokens) {
         const WebToken *t = web_tokens_find(srv->config.tokens, token);
         if (t) {
@@ -162,6 +217,8 @@ static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_o
             g_message("login of %s failed: %s", user, reason);
         }
     }
+    if (role == WEB_ROLE_NONE)
+        web_login_limit_failed(srv->login_limit, address, now_s());
     g_mutex_unlock(&srv->login_lock);
     if (role == WEB_ROLE_NONE)
         return respond_error(conn, MHD_HTTP_UNAUTHORIZED, "login failed");
@@ -325,6 +382,8 @@ WebServer *web_server_start(const WebServerConfig *config, GError **error)
     srv->sessions = web_sessions_new(MAX_SESSIONS, SESSION_IDLE_S, SESSION_MAX_AGE_S);
     g_mutex_init(&srv->lock);
     g_mutex_init(&srv->login_lock);
+    srv->login_limit = web_login_limit_new(LOGIN_FAILURES_MAX, LOGIN_FAILURES_WINDOW_S,
+                                           LOGIN_FAILURES_ADDRESSES);
     if (inet_pton(AF_INET, config->address, &sa.sin_addr) != 1) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "bad address '%s'", config->address);
         web_server_stop(srv);
@@ -363,5 +422,6 @@ void web_server_stop(WebServer *srv)
     web_sessions_free(srv->sessions);
     g_mutex_clear(&srv->lock);
     g_mutex_clear(&srv->login_lock);
+    web_login_limit_free(srv->login_limit);
     g_free(srv);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <glib.h>
+#include <stdlib.h>
 
 #include "route.h"
 
@@ -136,12 +138,82 @@ static void test_allow(void **state)
     assert_int_equal(web_route_allow(logout, &reader, NULL), 403);
 }
 
+/* The role column of docs/web.md's API table for a route's need. */
+static const char *doc_role(WebRole need)
+{
+    return need == WEB_ROLE_ADMIN ? "admin" : need == WEB_ROLE_READER ? "reader" : "anyone";
+}
+
+/* docs/web.md's API table and the server's URL table agree both ways: every `METHOD PATH` in
+ * the table's first column (placeholders NAME and ID, a query in [...] dropped) is a route with
+ * the role of the second column, and every route is in the table. */
+static void test_docs_list_every_route(void **state)
+{
+    const char *srcdir = getenv("VMHA_SRCDIR");
+    g_autofree char *path = g_build_filename(srcdir ? srcdir : ".", "docs", "web.md", NULL);
+    g_autofree char *text = NULL;
+    size_t n_routes = 0;
+    const WebRoute *routes = web_routes(&n_routes);
+    g_autofree bool *listed = g_new0(bool, n_routes);
+    int rows = 0;
+
+    (void)state;
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    const char *api = strstr(text, "\n## API\n");
+    assert_non_null(api);
+    const char *end = strstr(api + 1, "\n## ");
+    g_autofree char *section = end ? g_strndup(api, (gsize)(end - api)) : g_strdup(api);
+    g_auto(GStrv) lines = g_strsplit(section, "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (!g_str_has_prefix(*l, "| `"))
+            continue;
+        /* "\|" is a '|' inside a cell. */
+        g_autoptr(GString) row = g_string_new(*l);
+        g_string_replace(row, "\\|", "\x01", 0);
+        g_auto(GStrv) cells = g_strsplit(row->str, "|", -1);
+        assert_true(g_strv_length(cells) >= 4);
+        g_autofree char *role = g_strstrip(g_strdup(cells[2]));
+        /* Each `GET ...` or `POST ...` span of the first cell. */
+        g_auto(GStrv) spans = g_strsplit(cells[1], "`", -1);
+        for (int i = 1; spans[i]; i += 2) {
+            const char *method = g_str_has_prefix(spans[i], "GET ")    ? "GET"
+                                 : g_str_has_prefix(spans[i], "POST ") ? "POST"
+                                                                       : NULL;
+            if (!method)
+                continue;
+            const char *p = spans[i] + strlen(method) + 1;
+            g_autofree char *doc_path = g_strndup(p, strcspn(p, "[? "));
+            g_autoptr(GString) url = g_string_new(doc_path);
+            g_string_replace(url, "NAME", "web1", 0);
+            g_string_replace(url, "ID", "1733570000001", 0);
+            const WebRoute *r = NULL;
+            g_autofree char *arg = NULL;
+            if (web_route_match(method, url->str, &r, &arg) != 0)
+                fail_msg("docs/web.md lists %s %s, which the server does not have", method,
+                         doc_path);
+            if (strcmp(role, doc_role(r->need)) != 0)
+                fail_msg("docs/web.md: %s %s as '%s', the server needs '%s'", method, doc_path,
+                         role, doc_role(r->need));
+            listed[r - routes] = true;
+            rows++;
+        }
+    }
+    assert_true(rows > 0);
+    for (size_t i = 0; i < n_routes; i++)
+        if (!listed[i])
+            fail_msg("the server's %s %s%s%s is not in docs/web.md's API table", routes[i].method,
+                     routes[i].prefix,
+                     routes[i].suffix ? (routes[i].arg == WEB_ARG_FILE ? "FILE" : "NAME") : "",
+                     routes[i].suffix ? routes[i].suffix : "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_routes),
             cmocka_unit_test(test_refused_paths),
             cmocka_unit_test(test_allow),
+            cmocka_unit_test(test_docs_list_every_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
