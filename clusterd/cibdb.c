@@ -47,12 +47,19 @@ static struct {
     /* A copy of libcib's document that readers share until the next change: a copy of a
      * 5,000-VM database costs milliseconds, and every write and every job reads it. */
     xmlNode *snapshot;
+    uint64_t generation; /* counts the changes: readers' caches compare it */
 } db;
 
 /* After every change of libcib's document, and before any it may make. */
 static void changed(void)
 {
     g_clear_pointer(&db.snapshot, free_xml);
+    db.generation++;
+}
+
+uint64_t cd_cibdb_generation(void)
+{
+    return db.generation;
 }
 
 /* vmha_atomic_write, mode 0600, durable: the database holds fence device secrets. */

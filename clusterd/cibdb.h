@@ -12,6 +12,7 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dbsync.h"
 
@@ -37,6 +38,9 @@ xmlNode *cd_cibdb_current(void);
 /* A copy the caller owns (free_xml() it), for a caller about to change the database: the shared
  * copy when there is one (the change would drop it), so a write costs one copy, not two. */
 xmlNode *cd_cibdb_claim(void);
+/* Changes with every change of the database (a write, a sync, a bump, a revert): a reader's
+ * cache of something derived from it is valid while this stays the same. */
+uint64_t cd_cibdb_generation(void);
 /* Adds the nodes (CdNode*: cmap's nodelist) to a database nobody has written yet, so that every
  * node seeds the same list. */
 int cd_cibdb_seed_nodes(const GPtrArray *nodes) G_GNUC_WARN_UNUSED_RESULT;

@@ -34,6 +34,7 @@
 #include "selffence.h"
 #include "shutdown.h"
 #include "sync.h"
+#include "views.h"
 #include "watchdog.h"
 
 /* Tells systemd (Type=notify) how the service is doing; nothing outside systemd. The protocol
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
     rc = EXIT_SUCCESS;
 
     cd_ipc_finalise();
+    cd_views_finalise();
 out_corosync:
     cd_corosync_finalise();
 out_modules:

@@ -245,26 +245,76 @@ static json_object *vms_json(const VmhaModel *model, const VmhaPlan *plan)
     return arr;
 }
 
-/* The live model and its plan for `vmctl status`; NULL (with the reason) while out of sync or
- * when the database holds something the model refuses. */
-static VmhaModel *live_model(VmhaPlan **ret_plan, char **ret_error)
+/* The live model and plan of the last STATUS. A page or `status --watch` asks again and again
+ * while nothing changes, and reading the live CIB (a copy, printed, parsed again) is most of an
+ * answer's cost. The model stays valid while the database and the live facts cd_view_cib adds
+ * to it (quorum, each node's id and membership) do; the plan also depends on the second. */
+static struct {
+    uint64_t generation;
+    char *facts;
+    VmhaModel *model;
+    int64_t now;
+    VmhaPlan *plan;
+} status_cache;
+
+static char *live_facts(void)
+{
+    const GPtrArray *nodes = cd_nodes();
+    GString *s = g_string_new(cd_quorate() ? "quorate" : "inquorate");
+
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        const CdNode *n = g_ptr_array_index(nodes, i);
+        g_string_append_printf(s, " %s=%u:%d", n->name, n->nodeid,
+                               cd_node_in_quorum_view(n->nodeid));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void status_cache_clear(void)
+{
+    g_clear_pointer(&status_cache.facts, g_free);
+    g_clear_pointer(&status_cache.model, vmha_model_free);
+    g_clear_pointer(&status_cache.plan, vmha_plan_free);
+}
+
+void cd_views_finalise(void)
+{
+    status_cache_clear();
+}
+
+/* The live model and its plan for `vmctl status`, owned by the cache; NULL (with the reason)
+ * while out of sync or when the database holds something the model refuses. */
+static const VmhaModel *live_model(const VmhaPlan **ret_plan, char **ret_error)
 {
     g_autofree char *xml = NULL;
     g_autoptr(GError) error = NULL;
-    VmhaModel *model = NULL;
+    int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
-    if (cd_view_cib(&xml, ret_error) < 0)
-        return NULL;
-    if (vmha_model_parse(xml, strlen(xml), &model, &error) < 0) {
-        *ret_error = g_strdup(error->message);
-        return NULL;
+    g_autofree char *facts = live_facts();
+    /* Out of sync, cd_view_cib refuses and says why. */
+    if (!cd_sync_in_sync() || !status_cache.model ||
+        status_cache.generation != cd_cibdb_generation() ||
+        g_strcmp0(status_cache.facts, facts) != 0) {
+        status_cache_clear();
+        if (cd_view_cib(&xml, ret_error) < 0)
+            return NULL;
+        if (vmha_model_parse(xml, strlen(xml), &status_cache.model, &error) < 0) {
+            *ret_error = g_strdup(error->message);
+            return NULL;
+        }
+        status_cache.generation = cd_cibdb_generation();
+        status_cache.facts = g_steal_pointer(&facts);
     }
-    if (vmha_engine_plan(model, g_get_real_time() / G_USEC_PER_SEC, ret_plan) < 0) {
-        vmha_model_free(model);
-        *ret_error = g_strdup("the policy engine failed");
-        return NULL;
+    if (!status_cache.plan || status_cache.now != now) {
+        g_clear_pointer(&status_cache.plan, vmha_plan_free);
+        if (vmha_engine_plan(status_cache.model, now, &status_cache.plan) < 0) {
+            *ret_error = g_strdup("the policy engine failed");
+            return NULL;
+        }
+        status_cache.now = now;
     }
-    return model;
+    *ret_plan = status_cache.plan;
+    return status_cache.model;
 }
 
 char *cd_view_status(void)
@@ -292,8 +342,8 @@ char *cd_view_status(void)
     }
     json_object_object_add(o, "members", members);
     g_autofree char *model_error = NULL;
-    g_autoptr(VmhaPlan) plan = NULL;
-    g_autoptr(VmhaModel) model = live_model(&plan, &model_error);
+    const VmhaPlan *plan = NULL;
+    const VmhaModel *model = live_model(&plan, &model_error);
     json_object *nodes = nodes_json();
     add_node_states(nodes, model, cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL);
     json_object_object_add(o, "nodes", nodes);

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+void cd_views_finalise(void); /* drops what the status answers keep between requests */
+
 char *cd_view_status(void);
 char *cd_view_nodes(void);
 char *cd_view_vms(void);
