@@ -13,6 +13,7 @@
 #include "maintcib.h"
 #include "model.h"
 #include "statusclean.h"
+#include "vmbatch.h"
 #include "vmattr.h"
 #include "vmcib.h"
 
@@ -94,19 +95,26 @@ static VmhaResult vm_add_validate(const CdWriteCtx *ctx, const void *write, char
     return validate_nodes_known(ctx->cib, w->prefer, ret_error);
 }
 
-/* The preferences as location constraints, one create each: prefer-VM-NODE with a score
- * falling from the first node to the last. */
+/* The preference for the i-th node of a VM: prefer-VM-NODE, with a score falling from the first
+ * node to the last. */
+static xmlNode *build_preference(const char *vm, const char *node, unsigned i)
+{
+    g_autofree char *id = g_strdup_printf("prefer-%s-%s", vm, node);
+    g_autofree char *score = g_strdup_printf("%d", vmha_prefer_score(i));
+    xmlNode *loc = create_xml_node(NULL, XML_CONS_TAG_RSC_LOCATION);
+    crm_xml_add(loc, XML_ATTR_ID, id);
+    crm_xml_add(loc, "rsc", vm);
+    crm_xml_add(loc, "node", node);
+    crm_xml_add(loc, XML_RULE_ATTR_SCORE, score);
+    return loc;
+}
+
+/* The preferences as location constraints, one create each. */
 static VmhaResult add_preferences(const char *vm, char *const *nodes, char **ret_error)
 {
     for (size_t i = 0; nodes && nodes[i]; i++) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *id = g_strdup_printf("prefer-%s-%s", vm, nodes[i]);
-        g_autofree char *score = g_strdup_printf("%d", vmha_prefer_score((unsigned)i));
-        xmlNode *loc = create_xml_node(NULL, XML_CONS_TAG_RSC_LOCATION);
-        crm_xml_add(loc, XML_ATTR_ID, id);
-        crm_xml_add(loc, "rsc", vm);
-        crm_xml_add(loc, "node", nodes[i]);
-        crm_xml_add(loc, XML_RULE_ATTR_SCORE, score);
+        xmlNode *loc = build_preference(vm, nodes[i], (unsigned)i);
         int r = cd_cibdb_create(XML_CIB_TAG_CONSTRAINTS, loc, &error);
         free_xml(loc);
         if (r < 0)
@@ -115,10 +123,9 @@ static VmhaResult add_preferences(const char *vm, char *const *nodes, char **ret
     return VMHA_RESULT_OK;
 }
 
-static VmhaResult vm_add_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+/* The VM's primitive: the agent, its config, priority, target-role and utilization. */
+static xmlNode *build_primitive(const VmAdd *w)
 {
-    const VmAdd *w = write;
-    g_autoptr(GError) error = NULL;
     g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, w->memory);
     g_autofree char *cpu = g_strdup_printf("%" G_GUINT64_FORMAT, w->vcpus);
 
@@ -136,6 +143,15 @@ static VmhaResult vm_add_apply(const CdWriteCtx *ctx, const void *write, char **
     xmlNode *util = cd_write_add_set(prim, XML_TAG_UTILIZATION, w->name, "utilization");
     cd_write_add_nvpair(util, "memory", mem);
     cd_write_add_nvpair(util, "cpu", cpu);
+    return prim;
+}
+
+static VmhaResult vm_add_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmAdd *w = write;
+    g_autoptr(GError) error = NULL;
+
+    xmlNode *prim = build_primitive(w);
     int r = cd_cibdb_create(XML_CIB_TAG_RESOURCES, prim, &error);
     free_xml(prim);
     if (r < 0)
@@ -145,6 +161,181 @@ static VmhaResult vm_add_apply(const CdWriteCtx *ctx, const void *write, char **
 
 const CdWriteType cd_write_vm_add = {VMHA_MSG_VM_ADD, sizeof(VmAdd), vm_add_decode, vm_add_validate,
                                      vm_add_apply};
+
+/* ---- vm add-many: F_JSON, the definitions (lib/vmbatch.h) ---- */
+
+typedef struct {
+    VmAdd *vms;
+    size_t n;
+    unsigned *lines; /* each VM's line in the file, 0: not known */
+} VmAddMany;
+
+static char *where(const VmAddMany *w, size_t i)
+{
+    VmhaVmDef def = {.line = w->lines[i]};
+    return vmha_vmdef_where(&def, (guint)i);
+}
+
+/* Every definition passes vm add's own checks (the same code as vmctl's, vmbatch.c) before the
+ * database is looked at. */
+static VmhaResult vm_add_many_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmAddMany *w = write;
+    const char *json;
+    g_autoptr(GPtrArray) defs = NULL;
+    g_autofree char *error = NULL;
+
+    if (cd_write_str(in, VMHA_F_JSON, &json) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "no VM definitions");
+    if (vmha_vmbatch_from_json(json, &defs, &error) < 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error);
+    w->n = defs->len;
+    w->vms = cd_write_own(in, g_new0(VmAdd, w->n));
+    w->lines = cd_write_own(in, g_new0(unsigned, w->n));
+    for (size_t i = 0; i < w->n; i++) {
+        VmhaVmDef *d = defs->pdata[i];
+        VmAdd *v = &w->vms[i];
+        w->lines[i] = d->line;
+        v->name = cd_write_own(in, g_steal_pointer(&d->name));
+        v->config = cd_write_own(in, g_steal_pointer(&d->config));
+        v->priority = cd_write_own(in, g_steal_pointer(&d->priority));
+        v->memory = d->memory;
+        v->vcpus = d->vcpus;
+        v->stopped = d->stopped;
+        if (d->prefer && decode_node_list(in, d->prefer, &v->prefer, ret_error) != VMHA_RESULT_OK)
+            return VMHA_RESULT_USAGE; /* vmha_vmdef_check parsed it already */
+    }
+    return VMHA_RESULT_OK;
+}
+
+static void collect_ids(xmlNode *n, GHashTable *ids)
+{
+    for (xmlNode *c = n; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *id = crm_element_value(c, XML_ATTR_ID);
+        if (id)
+            g_hash_table_add(ids, g_strdup(id));
+        collect_ids(c->children, ids);
+    }
+}
+
+/* The first id of the elements from n on (and under them) that ids holds, or NULL. */
+static const char *find_taken_id(xmlNode *n, GHashTable *ids)
+{
+    for (xmlNode *c = n; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *id = crm_element_value(c, XML_ATTR_ID), *under;
+        if (id && g_hash_table_contains(ids, id))
+            return id;
+        if ((under = find_taken_id(c->children, ids)))
+            return under;
+    }
+    return NULL;
+}
+
+/* One VM of the batch against the ids taken so far (the database's and the batch's before it),
+ * which then holds its own: the name free, the nodes known, no id of what it adds taken. */
+static VmhaResult validate_one(xmlNode *cib, const VmAdd *v, GHashTable *ids, char **ret_error)
+{
+    g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func((GDestroyNotify)free_xml);
+    VmhaResult r = VMHA_RESULT_OK;
+
+    if (cd_cib_primitive(cib, v->name))
+        return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "a resource named '%s' already exists",
+                             v->name);
+    r = validate_nodes_known(cib, v->prefer, ret_error);
+    g_ptr_array_add(made, build_primitive(v));
+    for (size_t k = 0; r == VMHA_RESULT_OK && v->prefer && v->prefer[k]; k++)
+        g_ptr_array_add(made, build_preference(v->name, v->prefer[k], (unsigned)k));
+    for (guint i = 0; r == VMHA_RESULT_OK && i < made->len; i++) {
+        const char *taken = find_taken_id(made->pdata[i], ids);
+        if (taken)
+            r = cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "the id '%s' is taken", taken);
+    }
+    for (guint i = 0; r == VMHA_RESULT_OK && i < made->len; i++)
+        collect_ids(made->pdata[i], ids);
+    return r;
+}
+
+/* What vm add checks for one VM, for each, and that no two elements would share an id (libcib
+ * would refuse a create, perhaps the second after the first was applied). The ids are gathered
+ * once: checking each VM against the whole document would cost VMs x database. */
+static VmhaResult vm_add_many_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmAddMany *w = write;
+    g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    xmlNode *config = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONFIGURATION);
+
+    collect_ids(config, ids);
+    for (size_t i = 0; i < w->n; i++) {
+        g_autofree char *error = NULL;
+        VmhaResult r = validate_one(ctx->cib, &w->vms[i], ids, &error);
+        if (r != VMHA_RESULT_OK) {
+            g_autofree char *at = where(w, i);
+            return cd_write_fail(ret_error, r, "%s%s", at, error);
+        }
+    }
+    return VMHA_RESULT_OK;
+}
+
+/* The VMs go into the write's copy first, which must load as a model (lib/model: what the
+ * cluster would make of them) before libcib gets them: one create of all the primitives and one
+ * of all the preferences, each applied whole or not at all by libcib, and validate made sure
+ * neither can clash. One create of N children costs N lookups of an id among the section's
+ * children; N single adds would each also be replicated, saved and probed (issue 18). */
+static VmhaResult vm_add_many_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
+{
+    const VmAddMany *w = write;
+    xmlNode *resources = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_RESOURCES);
+    xmlNode *constraints = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONSTRAINTS);
+    g_autoptr(VmhaModel) model = NULL;
+    g_autoptr(GError) error = NULL;
+    xmlNode *new_res = create_xml_node(NULL, XML_CIB_TAG_RESOURCES);
+    xmlNode *new_cons = create_xml_node(NULL, XML_CIB_TAG_CONSTRAINTS);
+    VmhaResult result = VMHA_RESULT_OK;
+    bool any_cons = false;
+
+    if (!resources || !constraints) {
+        free_xml(new_res);
+        free_xml(new_cons);
+        return cd_write_fail(ret_error, VMHA_RESULT_FAILURE,
+                             "the database has no resources or "
+                             "constraints section");
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        const VmAdd *v = &w->vms[i];
+        xmlNode *prim = build_primitive(v);
+        add_node_copy(resources, prim);
+        xmlAddChild(new_res, prim);
+        for (size_t k = 0; v->prefer && v->prefer[k]; k++) {
+            xmlNode *loc = build_preference(v->name, v->prefer[k], (unsigned)k);
+            add_node_copy(constraints, loc);
+            xmlAddChild(new_cons, loc);
+            any_cons = true;
+        }
+    }
+    if (vmha_model_from_xml(ctx->cib, &model, &error) < 0) {
+        result = cd_write_fail(ret_error, VMHA_RESULT_USAGE, "%s", error->message);
+    } else {
+        int r = cd_cibdb_create(XML_CIB_TAG_RESOURCES, new_res, &error);
+        if (r < 0)
+            result = cd_write_db_result(r, error, "cannot add the VMs", ret_error);
+        else if (any_cons) {
+            r = cd_cibdb_create(XML_CIB_TAG_CONSTRAINTS, new_cons, &error);
+            if (r < 0)
+                result = cd_write_db_result(r, error, "cannot add the preferences", ret_error);
+        }
+    }
+    free_xml(new_res);
+    free_xml(new_cons);
+    return result;
+}
+
+const CdWriteType cd_write_vm_add_many = {VMHA_MSG_VM_ADD_MANY, sizeof(VmAddMany),
+                                          vm_add_many_decode, vm_add_many_validate,
+                                          vm_add_many_apply};
 
 /* ---- vm remove: F_NAME ---- */
 

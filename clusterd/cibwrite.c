@@ -16,11 +16,11 @@
 #include "cibwrite.h"
 
 static const CdWriteType *const writes[] = {
-        &cd_write_vm_add,    &cd_write_vm_remove,    &cd_write_vm_set,       &cd_write_vm_cleanup,
-        &cd_write_vm_move,   &cd_write_node_drain,   &cd_write_node_resume,  &cd_write_nodes,
-        &cd_write_fence_add, &cd_write_fence_remove, &cd_write_fence_set,    &cd_write_node_fence,
-        &cd_write_fenced,    &cd_write_config_set,   &cd_write_probe,        &cd_write_actions,
-        &cd_write_result,    &cd_write_alert_add,    &cd_write_alert_remove,
+        &cd_write_vm_add,     &cd_write_vm_add_many, &cd_write_vm_remove,    &cd_write_vm_set,
+        &cd_write_vm_cleanup, &cd_write_vm_move,     &cd_write_node_drain,   &cd_write_node_resume,
+        &cd_write_nodes,      &cd_write_fence_add,   &cd_write_fence_remove, &cd_write_fence_set,
+        &cd_write_node_fence, &cd_write_fenced,      &cd_write_config_set,   &cd_write_probe,
+        &cd_write_actions,    &cd_write_result,      &cd_write_alert_add,    &cd_write_alert_remove,
 };
 
 static const CdWriteType *find_type(uint16_t type)

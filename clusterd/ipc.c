@@ -381,6 +381,7 @@ static void handle(Client *c, const VmhaMsg *req)
         return;
     }
     case VMHA_MSG_VM_ADD:
+    case VMHA_MSG_VM_ADD_MANY:
     case VMHA_MSG_VM_REMOVE:
     case VMHA_MSG_VM_SET:
     case VMHA_MSG_VM_CLEANUP:

@@ -30,6 +30,7 @@
 #include "lrmstatus.h"
 #include "probe.h"
 #include "sync.h"
+#include "vmbatch.h"
 #include "vmha/result.h"
 
 #define PROBE_TIMEOUT_MS 20000
@@ -376,6 +377,14 @@ static void on_applied(const CdEvent *event, void *user_data)
         g_autofree char *name = NULL;
         if (vmha_msg_get_str(m, VMHA_F_NAME, &name) == 0)
             cd_probe_trigger_vm(name);
+    }
+    if (m->type == VMHA_MSG_VM_ADD_MANY) {
+        g_autofree char *json = NULL, *error = NULL;
+        g_autoptr(GPtrArray) defs = NULL;
+        if (vmha_msg_get_str(m, VMHA_F_JSON, &json) == 0 &&
+            vmha_vmbatch_from_json(json, &defs, &error) == 0)
+            for (guint i = 0; i < defs->len; i++)
+                cd_probe_trigger_vm(((VmhaVmDef *)defs->pdata[i])->name);
     }
 }
 

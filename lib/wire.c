@@ -280,6 +280,8 @@ const char *vmha_msg_type_to_str(uint16_t type)
         return "alert-list";
     case VMHA_MSG_VM_ADD:
         return "vm-add";
+    case VMHA_MSG_VM_ADD_MANY:
+        return "vm-add-many";
     case VMHA_MSG_VM_REMOVE:
         return "vm-remove";
     case VMHA_MSG_VM_SET:
@@ -338,6 +340,7 @@ bool vmha_msg_type_is_write(uint16_t type)
 {
     switch (type) {
     case VMHA_MSG_VM_ADD:
+    case VMHA_MSG_VM_ADD_MANY:
     case VMHA_MSG_VM_REMOVE:
     case VMHA_MSG_VM_SET:
     case VMHA_MSG_PROBE:

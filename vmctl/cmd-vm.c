@@ -12,9 +12,11 @@
 #include "args.h"
 #include "client.h"
 #include "commands.h"
+#include "domaindef.h"
 #include "drainplan.h"
 #include "moves.h"
 #include "vmattr.h"
+#include "vmbatch.h"
 #include "wait.h"
 
 int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
@@ -69,6 +71,58 @@ int vmctl_cmd_vm_add(const VmctlOptions *gopts, int argc, char **argv)
         (stopped && vmha_msg_add_str(req, VMHA_F_KV, "target-role=Stopped") < 0))
         return vmctl_error(&opts, VMHA_RESULT_USAGE, "request too large");
     return vmctl_change(&opts, req, stopped ? "added (stopped)" : "added");
+}
+
+/* vm add-many FILE: every line checked and every domain XML read before one request carries them
+ * all; any error refuses the whole file, naming its line. */
+int vmctl_cmd_vm_add_many(const VmctlOptions *gopts, int argc, char **argv)
+{
+    VmctlOptions opts = *gopts;
+    const char *path = vmctl_parse_operand(&opts, NULL, "usage: vmctl vm add-many FILE",
+                                           VMCTL_WORD_TEXT, argc, argv);
+    g_autofree char *text = NULL, *error = NULL;
+    g_autoptr(GError) gerror = NULL;
+    g_autoptr(GPtrArray) defs = NULL;
+
+    if (!path)
+        return VMHA_RESULT_USAGE;
+    if (!g_file_get_contents(path, &text, NULL, &gerror))
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "cannot read %s: %s", path, gerror->message);
+    if (vmha_vmbatch_parse(text, &defs, &error) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s: %s", path, error);
+    for (guint i = 0; i < defs->len; i++) {
+        VmhaVmDef *d = defs->pdata[i];
+        g_autofree char *buf = NULL;
+        g_autoptr(VmhaDomainDef) dom = NULL;
+        gsize len = 0;
+        g_clear_error(&gerror);
+        if (!g_file_get_contents(d->config, &buf, &len, &gerror))
+            return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                               "%s: line %u: cannot read the domain "
+                               "XML: %s",
+                               path, d->line, gerror->message);
+        if (vmha_domaindef_parse(buf, len, &dom, &gerror) < 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE, "%s: line %u: %s: invalid domain XML: %s",
+                               path, d->line, d->config, gerror->message);
+        if (dom->memory_mib == 0 || dom->vcpus == 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                               "%s: line %u: %s: the domain has no memory or no vCPUs", path,
+                               d->line, d->config);
+        if (strcmp(dom->name, d->name) != 0)
+            return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                               "%s: line %u: %s names the domain '%s', not '%s'", path, d->line,
+                               d->config, dom->name, d->name);
+        d->memory = dom->memory_mib;
+        d->vcpus = dom->vcpus;
+    }
+
+    g_autofree char *json = vmha_vmbatch_to_json(defs);
+    g_autofree char *done = g_strdup_printf("added %u VMs", defs->len);
+    g_autoptr(VmhaMsg) req = vmha_msg_new(VMHA_MSG_VM_ADD_MANY);
+    if (vmha_msg_add_str(req, VMHA_F_JSON, json) < 0)
+        return vmctl_error(&opts, VMHA_RESULT_USAGE,
+                           "%s: %u VMs make a request too large; split the file", path, defs->len);
+    return vmctl_change(&opts, req, done);
 }
 
 /* vm remove / vm cleanup NAME: one request naming the VM. */

@@ -20,6 +20,7 @@ int vmctl_cmd_vm_why(const VmctlOptions *opts, int argc, char **argv);
 
 /* cmd-vm.c */
 int vmctl_cmd_vm_add(const VmctlOptions *opts, int argc, char **argv);
+int vmctl_cmd_vm_add_many(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_remove(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_set(const VmctlOptions *opts, int argc, char **argv);
 int vmctl_cmd_vm_list(const VmctlOptions *opts, int argc, char **argv);

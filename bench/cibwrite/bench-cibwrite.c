@@ -1,7 +1,9 @@
 /* A replicated write's local cost by database size: clusterd's own write path (decode, validate,
  * apply through libcib, size check, save with fsync) run in-process on a database of N VMs, against
  * a floor any whole-file design pays for the same document: one copy, one dump, one digest and
- * the same durable save. Usage: bench-cibwrite [WRITES] N... (see docs/BENCHMARKS.md). */
+ * the same durable save. Usage: bench-cibwrite [WRITES] N... (see docs/BENCHMARKS.md); with
+ * --adds N..., N single vm adds against one vm add-many of the same N (N:many: the add-many
+ * alone). */
 #include "config.h"
 
 #include <crm/common/xml.h>
@@ -158,18 +160,82 @@ static int floor_one(unsigned i, unsigned n)
     return floor_write(floor_path);
 }
 
+/* --adds N...: N VMs added to an empty database one vm add at a time, against one vm add-many
+ * write of the same N (the write path and save only: no replication, no probes). */
+static VmhaMsg *add_many_msg(unsigned n)
+{
+    g_autoptr(GString) json = g_string_new("[");
+    for (unsigned i = 0; i < n; i++)
+        g_string_append_printf(json,
+                               "%s{\"name\":\"vm%u\",\"config\":\"/shared/vm.xml\",\"priority\":"
+                               "\"7\",\"memory\":512,\"vcpus\":2,\"stopped\":true}",
+                               i ? "," : "", i);
+    g_string_append(json, "]");
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_ADD_MANY);
+    if (vmha_msg_add_str(m, VMHA_F_JSON, json->str) < 0)
+        abort();
+    return m;
+}
+
+static int time_adds(GPtrArray *nodes, unsigned n, bool many, Cost *ret)
+{
+    g_autofree char *dir = g_dir_make_tmp("bench-cibwrite-XXXXXX", NULL);
+    if (!dir || cd_cibdb_init(dir) < 0 || cd_cibdb_seed_nodes(nodes) < 0)
+        return -1;
+    double c0 = cpu_ms(), w0 = wall_ms();
+    if (many) {
+        if (apply(add_many_msg(n)) < 0)
+            return -1;
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            g_autofree char *name = g_strdup_printf("vm%u", i);
+            if (apply(add_msg(name)) < 0)
+                return -1;
+        }
+    }
+    ret->cpu_ms = cpu_ms() - c0;
+    ret->wall_ms = wall_ms() - w0;
+    cd_cibdb_finalise();
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    return system(rm) == 0 ? 0 : -1;
+}
+
+static int compare_adds(GPtrArray *nodes, int argc, char **argv)
+{
+    printf("| VMs | one vm add each: CPU / wall ms | one vm add-many: CPU / wall ms | ratio (wall) "
+           "|\n|---|---|---|---|\n");
+    for (int a = 0; a < argc; a++) {
+        unsigned n = (unsigned)atoi(argv[a]);
+        /* "N:many": the add-many alone (N single adds take minutes from a few thousand on). */
+        bool many_only = g_str_has_suffix(argv[a], ":many");
+        Cost one = {0, 0}, many;
+        if (n == 0 || (!many_only && time_adds(nodes, n, false, &one) < 0) ||
+            time_adds(nodes, n, true, &many) < 0)
+            return 1;
+        if (many_only)
+            printf("| %u | - | %.0f / %.0f | - |\n", n, many.cpu_ms, many.wall_ms);
+        else
+            printf("| %u | %.0f / %.0f | %.0f / %.0f | %.1f |\n", n, one.cpu_ms, one.wall_ms,
+                   many.cpu_ms, many.wall_ms, one.wall_ms / many.wall_ms);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     unsigned writes = argc > 1 ? (unsigned)atoi(argv[1]) : 30;
     static CdNode three[] = {{1, (char *)"n1"}, {2, (char *)"n2"}, {3, (char *)"n3"}};
     g_autoptr(GPtrArray) nodes = g_ptr_array_new();
 
-    if (argc < 3 || writes == 0) {
-        fprintf(stderr, "usage: bench-cibwrite WRITES N...\n");
-        return 2;
-    }
     for (size_t i = 0; i < G_N_ELEMENTS(three); i++)
         g_ptr_array_add(nodes, &three[i]);
+    if (argc > 2 && strcmp(argv[1], "--adds") == 0)
+        return compare_adds(nodes, argc - 2, argv + 2);
+    if (argc < 3 || writes == 0) {
+        fprintf(stderr, "usage: bench-cibwrite WRITES N... | --adds N...\n");
+        return 2;
+    }
     printf("| VMs | database KB | floor: CPU / wall ms | vm set: CPU / wall ms | ratio (CPU) | "
            "status write, section replaced: CPU / wall ms | ratio (CPU) | status write: CPU / "
            "wall ms | ratio (CPU) | RSS MiB | RSS MiB, trimmed |\n"

@@ -47,6 +47,9 @@ typedef enum {
     VMHA_MSG_ALERT_ADD = 10,
     VMHA_MSG_ALERT_REMOVE = 11, /* F_NAME; root only */
     VMHA_MSG_ALERT_LIST = 12,   /* the alerts: reply VMHA_F_JSON {"alerts": [...]} */
+    /* a write numbered among the reads (as FENCE_SET): many VMs added in one write, all or none
+     * (vmctl vm add-many); VMHA_F_JSON the definitions, as lib/vmbatch.h writes them */
+    VMHA_MSG_VM_ADD_MANY = 13,
     /* vmctl -> clusterd: writes (forwarded over CPG unchanged, plus origin fields) */
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,

@@ -135,15 +135,22 @@ static VmhaMsg *writes(int i)
                    NULL);
     case 13:
         return msg(VMHA_MSG_CONFIG_SET, S(20, "n2"), S(7, "memory=8192"), S(7, "cpu=8"), NULL);
+    case 14:
+        return msg(VMHA_MSG_VM_ADD_MANY,
+                   S(10, "[{\"line\":1,\"name\":\"web3\",\"config\":\"/shared/web3.xml\","
+                         "\"priority\":\"5\",\"prefer\":\"n1,n2\",\"memory\":512,\"vcpus\":2},"
+                         "{\"line\":3,\"name\":\"web4\",\"config\":\"/shared/web4.xml\","
+                         "\"stopped\":true,\"memory\":256,\"vcpus\":1}]"),
+                   NULL);
     default:
         return NULL;
     }
 }
 
-static const char *write_names[] = {"vm-add",     "vm-set",         "vm-set-meta", "vm-remove",
-                                    "vm-cleanup", "vm-move",        "node-drain",  "node-resume",
-                                    "node-fence", "fence-add",      "fence-set",   "fence-remove",
-                                    "config-set", "config-set-node"};
+static const char *write_names[] = {"vm-add",     "vm-set",          "vm-set-meta", "vm-remove",
+                                    "vm-cleanup", "vm-move",         "node-drain",  "node-resume",
+                                    "node-fence", "fence-add",       "fence-set",   "fence-remove",
+                                    "config-set", "config-set-node", "vm-add-many"};
 
 #define MEMBERS "1:4242,2:5151,3:6161"
 #define KEY     "start:12:0:6b29fc40-ca47-1067-b31d-00dd010662da"

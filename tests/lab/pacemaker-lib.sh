@@ -46,15 +46,17 @@ pm_vm_xml() {
 }
 
 # pm_add_xml ON FILE: adds the primitives (odd lines) and constraints (even lines) of pm_vm_xml
-# output in FILE to the CIB, one write each section.
+# output in FILE to the CIB, one write each section. The sections go through files on the shared
+# storage (--xml-file): 490 primitives as one --xml-text argument exceed the kernel's limit of
+# 128 KiB per argument (bench/pacemaker run 2: "Argument list too long").
 pm_add_xml() {
-    local on=$1 file=$2
+    local on=$1 file=$2 res=$RL_SHARED/pm-add-resources.xml cons=$RL_SHARED/pm-add-constraints.xml
     mkdir -p "$RL_SHARED/snapshots"
-    "$LAB" exec "$on" cibadmin --modify --allow-create --scope resources \
-        --xml-text "<resources>$(sed -n 'p;n' "$file" | tr -d '\n')</resources>" ||
+    { echo "<resources>"; sed -n 'p;n' "$file"; echo "</resources>"; } >"$res"
+    { echo "<constraints>"; sed -n 'n;p' "$file"; echo "</constraints>"; } >"$cons"
+    "$LAB" exec "$on" cibadmin --modify --allow-create --scope resources --xml-file "$res" ||
         rl_fail "cibadmin: cannot add the VirtualDomain resources"
-    "$LAB" exec "$on" cibadmin --modify --allow-create --scope constraints \
-        --xml-text "<constraints>$(sed -n 'n;p' "$file" | tr -d '\n')</constraints>" ||
+    "$LAB" exec "$on" cibadmin --modify --allow-create --scope constraints --xml-file "$cons" ||
         rl_fail "cibadmin: cannot add the location constraints"
 }
 

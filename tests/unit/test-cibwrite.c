@@ -978,6 +978,105 @@ static void test_status_modify_same_as_replace(void **state)
     assert_true(cd_write_status_modifies < modified->len - 6);
 }
 
+/* vmctl vm add-many: one write adds every VM exactly as single vm adds would (the same
+ * configuration section, byte for byte), or refuses the whole batch naming the line at fault and
+ * changes nothing. */
+static VmhaMsg *many_msg(const char *json)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_VM_ADD_MANY);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_JSON, json), 0);
+    return m;
+}
+
+static char *configuration_of(const char *sub)
+{
+    g_autofree char *text = file_text(sub);
+    const char *a = strstr(text, "<configuration>"), *b = strstr(text, "</configuration>");
+    assert_non_null(a);
+    assert_non_null(b);
+    return g_strndup(a, b - a);
+}
+
+#define MANY_VM(line, name, extra)                                                                 \
+    "{\"line\":" #line ",\"name\":\"" name "\",\"config\":\"/shared/vm.xml\",\"priority\":\"7\","  \
+    "\"memory\":512,\"vcpus\":2" extra "}"
+
+static void test_add_many(void **state)
+{
+    VmhaCibVersion v, after;
+    char d[VMHA_DIGEST_LEN + 1];
+    g_autofree char *err = NULL;
+
+    /* The same VMs one by one, in a copy of their own. */
+    open_seeded("single");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(add_msg("web2", "n2,n3")), 0);
+    assert_int_equal(apply(add_msg("web3", "n1")), 0);
+    g_autofree char *single = configuration_of("single");
+    cd_cibdb_finalise();
+
+    open_seeded("many");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    cd_cibdb_version(&v, d);
+
+    /* Refusals, each of the whole batch: nothing changes. */
+    static const struct {
+        const char *json;
+        VmhaResult result;
+        const char *error;
+    } refused[] = {
+            {"[" MANY_VM(1, "web2", ",\"prefer\":\"n2,n3\"") "," MANY_VM(2, "web1", "") "]",
+             VMHA_RESULT_FAILURE, "line 2: a resource named 'web1' already exists"},
+            {"[" MANY_VM(4, "web2", ",\"prefer\":\"n2,n9\"") "]", VMHA_RESULT_NOT_FOUND,
+             "line 4: unknown node 'n9'"},
+            /* An id taken by something else than a VM, in the database or in the batch. */
+            {"[" MANY_VM(1, "web1-utilization", "") "]", VMHA_RESULT_FAILURE,
+             "line 1: the id 'web1-utilization' is taken"},
+            {"[" MANY_VM(1, "web2", "") "," MANY_VM(2, "web2-utilization", "") "]",
+             VMHA_RESULT_FAILURE, "line 2: the id 'web2-utilization' is taken"},
+            {"[" MANY_VM(1, "web2", ",\"prefer\":\"n1\"") "," MANY_VM(5, "prefer-web2-n1", "") "]",
+             VMHA_RESULT_FAILURE, "line 5: the id 'prefer-web2-n1' is taken"},
+            {"[" MANY_VM(1, "web2", "") "," MANY_VM(3, "web2", "") "]", VMHA_RESULT_USAGE,
+             "line 3: VM 'web2' is defined twice"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        g_autoptr(VmhaMsg) m = many_msg(refused[i].json);
+        assert_int_equal(cd_cibwrite_apply(m, members, n_members, &err), refused[i].result);
+        assert_string_equal(err, refused[i].error);
+        g_clear_pointer(&err, g_free);
+    }
+    assert_int_equal(apply(many_msg("[]")), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(vmha_msg_new(VMHA_MSG_VM_ADD_MANY)), VMHA_RESULT_USAGE);
+    assert_unchanged(&v, d);
+
+    const char *good = "[" MANY_VM(1, "web2", ",\"prefer\":\"n2,n3\"") "," MANY_VM(
+            2, "web3", ",\"prefer\":\"n1\"") "]";
+    assert_int_equal(apply(many_msg(good)), 0);
+    cd_cibdb_version(&after, NULL);
+    assert_true(vmha_cib_version_compare(&after, &v) > 0);
+    g_autofree char *many = configuration_of("many");
+    assert_string_equal(single, many);
+    g_autofree char *text = file_text("many");
+    assert_pacemaker_schema_valid(text);
+
+    /* Stopped VMs, and a thousand in one write. */
+    g_autoptr(GString) big = g_string_new("[");
+    for (unsigned i = 0; i < 1000; i++)
+        g_string_append_printf(big,
+                               "%s{\"name\":\"vm%u\",\"config\":\"/shared/vm%u.xml\","
+                               "\"memory\":64,\"vcpus\":1,\"stopped\":true}",
+                               i ? "," : "", i, i);
+    g_string_append(big, "]");
+    assert_int_equal(apply(many_msg(big->str)), 0);
+    g_free(text);
+    text = file_text("many");
+    assert_non_null(strstr(text, "<primitive id=\"vm999\" class=\"ocf\" provider=\"vmha\""));
+    assert_non_null(strstr(text, "id=\"vm999-meta_attributes-target-role\" name=\"target-role\" "
+                                 "value=\"Stopped\""));
+    assert_pacemaker_schema_valid(text);
+    cd_cibdb_finalise();
+}
+
 /* The table has a row for every write the wire defines, and for nothing else: each write sent
  * without a single field is refused by its row's decode (VMHA_RESULT_USAGE, a reason of its
  * own, nothing changed); any other message type is "unknown write". */
@@ -1080,7 +1179,7 @@ static void test_every_write_has_a_row(void **state)
             assert_string_equal(err, "unknown write");
         }
     }
-    assert_int_equal(rows, 19);
+    assert_int_equal(rows, 20);
     assert_unchanged(&v, d);
     cd_cibdb_finalise();
 }
@@ -1089,6 +1188,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_writes_and_errors),
+            cmocka_unit_test(test_add_many),
             cmocka_unit_test(test_every_write_has_a_row),
             cmocka_unit_test(test_result_after_fence),
             cmocka_unit_test(test_probe_write),
