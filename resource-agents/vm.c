@@ -333,6 +333,52 @@ static char *storage_problem(const VmAgent *a, virDomainPtr dom)
     return NULL;
 }
 
+/* NULL when this host reaches the domain's config and every local disk of it (as the config
+ * names them), else why not (vm_storage_start_problem). What a start or restore needs from the
+ * shared storage: a start that failed for want of it is marked so (blame_storage), and
+ * validate-all passing again is how clusterd learns that the storage is back. */
+static char *start_storage_problem(const VmAgent *a)
+{
+    g_autoptr(GPtrArray) disks = NULL;
+    struct stat st;
+
+    if (!a->params->config || !g_path_is_absolute(a->params->config))
+        return NULL;
+    if (stat(a->params->config, &st) < 0) {
+        int err = errno;
+        return vm_storage_verdict(err) == VM_DISK_LOST
+                       ? vm_storage_start_problem(a->params->config, err, false)
+                       : NULL;
+    }
+    if (a->xml)
+        disks = vm_storage_disks_from_xml(a->xml, strlen(a->xml));
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const VmDisk *d = g_ptr_array_index(disks, i);
+        bool write_check;
+        int err = disk_error(d, &write_check);
+
+        if (vm_storage_verdict(err) == VM_DISK_LOST)
+            return vm_storage_start_problem(d->path, err, write_check);
+    }
+    return NULL;
+}
+
+/* A start or restore that failed (r) while the shared storage is unreachable from here says so
+ * first in its exit reason: its failure then bans the VM from this node only until the storage
+ * is back (clusterd's storage watch), not until an administrator's cleanup. */
+static int blame_storage(VmAgent *a, int r)
+{
+    g_autofree char *problem = NULL;
+
+    if (r == OCF_SUCCESS || r == OCF_ERR_ARGS || r == OCF_ERR_UNIMPLEMENTED)
+        return r;
+    if (!a->xml && a->params->config) /* the start stopped before reading it */
+        (void)g_file_get_contents(a->params->config, &a->xml, NULL, NULL);
+    if (!(problem = start_storage_problem(a)))
+        return r;
+    return fail(a, r, "%s", problem);
+}
+
 /* A running domain whose disks this host cannot reach any more fails its monitor: the cluster
  * stops it here and starts it on a host that reaches them (a start here fails while the storage
  * is gone, which keeps it away from this host). */
@@ -824,11 +870,19 @@ static int action_validate(VmAgent *a)
     struct stat cst;
     int r;
 
-    if ((r = load_config(a)) != OCF_SUCCESS)
+    g_autofree char *problem = NULL;
+
+    if ((r = load_config(a)) != OCF_SUCCESS) {
+        if (r == OCF_ERR_INSTALLED && (problem = start_storage_problem(a)))
+            return fail(a, r, "%s", problem);
         return r;
+    }
     if (stat(a->params->config, &cst) < 0)
         return fail(a, OCF_ERR_INSTALLED, "cannot stat %s: %s", a->params->config,
                     g_strerror(errno));
+    /* What a start needs, writable disks writable included. */
+    if ((problem = start_storage_problem(a)))
+        return fail(a, OCF_ERR_INSTALLED, "%s", problem);
     for (guint i = 0; i < a->dom->disks->len; i++) {
         const char *disk = g_ptr_array_index(a->dom->disks, i);
         struct stat st;
@@ -893,7 +947,7 @@ int main(int argc, char **argv)
     vm_virt_init();
 
     if (strcmp(a.action, "start") == 0)
-        return action_start(&a, FALSE);
+        return blame_storage(&a, action_start(&a, FALSE));
     if (strcmp(a.action, "stop") == 0)
         return action_stop(&a);
     if (strcmp(a.action, "monitor") == 0 || strcmp(a.action, "status") == 0)
@@ -901,7 +955,7 @@ int main(int argc, char **argv)
     if (strcmp(a.action, "migrate_to") == 0)
         return action_migrate_to(&a);
     if (strcmp(a.action, "migrate_from") == 0)
-        return action_migrate_from(&a);
+        return blame_storage(&a, action_migrate_from(&a));
     if (strcmp(a.action, "validate-all") == 0)
         return action_validate(&a);
     usage(stderr);
