@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,17 +48,27 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmAgent, vm_agent_clear)
 /* One line per failure on stderr, the OCF exit reason: Pacemaker and clusterd keep it with the
  * operation's result (clusterd shows it in `vmctl status`). Put what matters first: it is cut
  * at 128 characters. */
+/* The exit reason, written once as the agent exits: a later failure's reason (blame_storage)
+ * replaces an earlier one, and Pacemaker and clusterd read one line. */
+static char *exit_reason;
+
+static void write_exit_reason(void)
+{
+    if (exit_reason)
+        fprintf(stderr, "ocf-exit-reason:%s\n", exit_reason);
+    g_clear_pointer(&exit_reason, g_free);
+}
+
 static int fail(const VmAgent *a, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static int fail(const VmAgent *a, int code, const char *fmt, ...)
 {
-    g_autofree char *msg = NULL;
     va_list ap;
 
+    g_free(exit_reason);
     va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
+    exit_reason = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_strdelimit(msg, "\r\n", ' ');
-    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
+    g_strdelimit(exit_reason, "\r\n", ' ');
     return code;
 }
 
@@ -927,6 +938,7 @@ int main(int argc, char **argv)
     g_auto(VmAgent) a = {0};
     g_autofree char *error = NULL;
 
+    atexit(write_exit_reason);
     a.start_us = g_get_monotonic_time();
     a.action = argc > 1 ? argv[1] : "";
     if (strcmp(a.action, "meta-data") == 0) {
