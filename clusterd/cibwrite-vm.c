@@ -4,6 +4,7 @@
 #include <crm/common/xml.h>
 #include <crm/crm.h>
 #include <crm/msg_xml.h>
+#include <errno.h>
 #include <string.h>
 
 #include "cibdb.h"
@@ -536,16 +537,67 @@ static VmhaResult vm_set_apply(const CdWriteCtx *ctx, const void *write, char **
 const CdWriteType cd_write_vm_set = {VMHA_MSG_VM_SET, sizeof(VmSet), vm_set_decode, vm_set_validate,
                                      vm_set_apply};
 
-/* ---- vm cleanup: F_NAME ---- */
+/* ---- vm cleanup: F_NAME; or F_NAME, F_NODE, F_KV cause=storage-back from that node's clusterd
+ * (storagewatch.c) ---- */
+
+#define CLEANUP_STORAGE_BACK "storage-back"
+
+typedef struct {
+    const char *name;
+    const char *node; /* with cause=storage-back: only this node's storage failures */
+} VmCleanup;
+
+static VmhaResult vm_cleanup_decode(CdWriteIn *in, void *write, char **ret_error)
+{
+    VmCleanup *w = write;
+    char *const *kvs = NULL;
+
+    if (decode_name(in, &w->name, ret_error) != VMHA_RESULT_OK)
+        return VMHA_RESULT_USAGE;
+    if (cd_write_strv(in, VMHA_F_KV, &kvs) < 0)
+        kvs = NULL;
+    const char *cause = cd_write_kv(kvs, "cause");
+    int r = cd_write_str(in, VMHA_F_NODE, &w->node);
+    if (r == -ENOENT && !cause)
+        return VMHA_RESULT_OK;
+    if (r < 0 || !vmha_node_name_valid(w->node) || g_strcmp0(cause, CLEANUP_STORAGE_BACK) != 0)
+        return cd_write_fail(ret_error, VMHA_RESULT_USAGE,
+                             "a cleanup on one node is only cause=" CLEANUP_STORAGE_BACK
+                             " with a valid node name");
+    return VMHA_RESULT_OK;
+}
+
+/* The node's state when its latest failure of the VM is one the agent blamed on unreachable
+ * shared storage (vmha_status_storage_failure), else NULL. */
+static xmlNode *storage_failure_state(xmlNode *cib, const VmCleanup *w)
+{
+    const char *id = cd_write_node_id(cib, w->node);
+    xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
+    xmlNode *ns = id && status ? cd_write_node_state(status, id) : NULL;
+
+    return ns && vmha_status_storage_failure(ns, w->name) ? ns : NULL;
+}
 
 /* Forgetting an operation in flight would let the leader plan the VM again while it may be
- * starting: the one thing that must never happen. */
+ * starting: the one thing that must never happen. A storage-back cleanup forgets no history,
+ * only the node's fail counts, so that the policy engine may consider the node again; it is
+ * refused when the VM's latest failure there is not (any more) the storage's, so a request
+ * that raced a later failure clears nothing. */
 static VmhaResult vm_cleanup_validate(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
-    const VmName *w = write;
+    const VmCleanup *w = write;
     const char *busy = NULL;
     VmhaResult r = cd_write_vm_known(ctx->cib, w->name, ret_error);
 
+    if (r == VMHA_RESULT_OK && w->node) {
+        if ((r = cd_write_node_known(ctx->cib, w->node, ret_error)) != VMHA_RESULT_OK)
+            return r;
+        if (!storage_failure_state(ctx->cib, w))
+            return cd_write_fail(ret_error, VMHA_RESULT_FAILURE,
+                                 "%s has no failure of %s blamed on its shared storage", w->node,
+                                 w->name);
+        return VMHA_RESULT_OK;
+    }
     if (r == VMHA_RESULT_OK &&
         vmha_status_vm_pending(pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS), w->name, &busy))
         r = cd_write_fail(ret_error, VMHA_RESULT_FAILURE,
@@ -555,19 +607,26 @@ static VmhaResult vm_cleanup_validate(const CdWriteCtx *ctx, const void *write, 
 }
 
 /* Forgets the VM's history and failures on every node; every node then probes it, as
- * Pacemaker's cleanup does. */
+ * Pacemaker's cleanup does. A storage-back cleanup clears the VM's fail counts on that node. */
 static VmhaResult vm_cleanup_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {
-    const VmName *w = write;
+    const VmCleanup *w = write;
 
     if (!pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_STATUS))
         return VMHA_RESULT_OK;
     xmlNode *copy = cd_write_status_copy(ctx->cib);
+    if (w->node) {
+        const char *id = cd_write_node_id(ctx->cib, w->node);
+        xmlNode *ns = id ? cd_write_node_state(copy, id) : NULL;
+        return cd_write_replace_status(ctx->cib, copy,
+                                       vmha_status_clear_node_failures(ns, w->name) > 0,
+                                       "cannot clear the VM's failures", ret_error);
+    }
     return cd_write_replace_status(ctx->cib, copy, vmha_status_cleanup_vm(copy, w->name) > 0,
                                    "cannot clean up the VM", ret_error);
 }
 
-const CdWriteType cd_write_vm_cleanup = {VMHA_MSG_VM_CLEANUP, sizeof(VmName), vm_name_decode,
+const CdWriteType cd_write_vm_cleanup = {VMHA_MSG_VM_CLEANUP, sizeof(VmCleanup), vm_cleanup_decode,
                                          vm_cleanup_validate, vm_cleanup_apply};
 
 /* ---- vm move: F_NAME away from F_KV from=NODE (where the asker saw it run), to F_NODE when

@@ -33,6 +33,7 @@
 #include "rexec.h"
 #include "selffence.h"
 #include "shutdown.h"
+#include "storagewatch.h"
 #include "sync.h"
 #include "views.h"
 #include "watchdog.h"
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
     cd_leader_init();
     cd_rexec_init();
     cd_nodelist_init();
+    cd_storagewatch_init();
     cd_shutdown_init(loop, cd_config.shutdown_timeout_s);
     cd_events_subscribe(CD_EVENT_APPLIED, on_database_changed, NULL);
     cd_events_subscribe(CD_EVENT_SYNCED, on_database_changed, NULL);
@@ -181,6 +183,7 @@ out_modules:
     cd_shutdown_finalise();
     cd_events_unsubscribe(on_database_changed);
     g_clear_handle_id(&trim_source, g_source_remove);
+    cd_storagewatch_finalise();
     cd_nodelist_finalise();
     cd_rexec_finalise();
     cd_leader_finalise();

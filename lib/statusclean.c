@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "vmha/ocf.h"
 #include "xmledit.h"
 
 /* fail-count-RSC, fail-count-RSC#OP_INTERVAL, and the same for last-failure-. */
@@ -17,6 +18,38 @@ static bool is_failure_attr(const char *attr, const char *rsc)
             return true;
     }
     return false;
+}
+
+/* Removes rsc's failure attributes from node_state ns; returns how many. */
+static int remove_failure_attrs(xmlNode *ns, const char *rsc, const char *only_prefix)
+{
+    int removed = 0;
+
+    for (xmlNode *ta = ns->children; ta; ta = ta->next) {
+        if (!vmha_dom_is(ta, "transient_attributes"))
+            continue;
+        for (xmlNode *set = ta->children; set; set = set->next) {
+            if (!vmha_dom_is(set, "instance_attributes"))
+                continue;
+            xmlNode *next = NULL;
+            for (xmlNode *nv = set->children; nv; nv = next) {
+                next = nv->next;
+                if (!vmha_dom_is(nv, "nvpair"))
+                    continue;
+                xmlChar *name = xmlGetProp(nv, (const xmlChar *)"name");
+                bool hit = name && is_failure_attr((const char *)name, rsc) &&
+                           (!only_prefix || g_str_has_prefix((const char *)name, only_prefix));
+                xmlFree(name);
+                if (hit && only_prefix)
+                    return 1; /* only asked whether there is one */
+                if (hit) {
+                    vmha_dom_remove(nv);
+                    removed++;
+                }
+            }
+        }
+    }
+    return removed;
 }
 
 int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
@@ -37,27 +70,7 @@ int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
                 }
             }
         }
-        for (xmlNode *ta = ns->children; ta; ta = ta->next) {
-            if (!vmha_dom_is(ta, "transient_attributes"))
-                continue;
-            for (xmlNode *set = ta->children; set; set = set->next) {
-                if (!vmha_dom_is(set, "instance_attributes"))
-                    continue;
-                xmlNode *next = NULL;
-                for (xmlNode *nv = set->children; nv; nv = next) {
-                    next = nv->next;
-                    if (!vmha_dom_is(nv, "nvpair"))
-                        continue;
-                    xmlChar *name = xmlGetProp(nv, (const xmlChar *)"name");
-                    bool hit = name && is_failure_attr((const char *)name, rsc);
-                    xmlFree(name);
-                    if (hit) {
-                        vmha_dom_remove(nv);
-                        removed++;
-                    }
-                }
-            }
-        }
+        removed += remove_failure_attrs(ns, rsc, NULL);
     }
     return removed;
 }
@@ -143,4 +156,45 @@ const char *vmha_status_node_attr(xmlNode *node_state, const char *name)
         }
     }
     return NULL;
+}
+
+bool vmha_status_storage_failure(xmlNode *node_state, const char *rsc)
+{
+    xmlNode *lrm = node_state ? vmha_dom_child(node_state, "lrm", NULL) : NULL;
+    xmlNode *rs = lrm ? vmha_dom_child(lrm, "lrm_resources", NULL) : NULL;
+    xmlNode *r = rs && rsc ? vmha_dom_child(rs, "lrm_resource", rsc) : NULL;
+    g_autofree char *fail_id = g_strdup_printf("%s_last_failure_0", rsc ? rsc : "");
+    xmlNode *op = r ? vmha_dom_child(r, "lrm_rsc_op", fail_id) : NULL;
+    bool blamed = false;
+
+    if (!op || !(vmha_dom_prop_is(op, "operation", "start") ||
+                 vmha_dom_prop_is(op, "operation", "migrate_from")))
+        return false;
+    xmlChar *reason = xmlGetProp(op, (const xmlChar *)"exit-reason");
+    blamed = reason && g_str_has_prefix((const char *)reason, VMHA_OCF_STORAGE_UNREACHABLE);
+    xmlFree(reason);
+    return blamed && remove_failure_attrs(node_state, rsc, "fail-count-") > 0;
+}
+
+char **vmha_status_storage_failures(xmlNode *node_state)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    xmlNode *lrm = node_state ? vmha_dom_child(node_state, "lrm", NULL) : NULL;
+    xmlNode *rs = lrm ? vmha_dom_child(lrm, "lrm_resources", NULL) : NULL;
+
+    for (xmlNode *r = rs ? rs->children : NULL; r; r = r->next) {
+        if (!vmha_dom_is(r, "lrm_resource"))
+            continue;
+        xmlChar *id = xmlGetProp(r, (const xmlChar *)"id");
+        if (id && vmha_status_storage_failure(node_state, (const char *)id))
+            g_ptr_array_add(names, g_strdup((const char *)id));
+        xmlFree(id);
+    }
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+int vmha_status_clear_node_failures(xmlNode *node_state, const char *rsc)
+{
+    return node_state && rsc ? remove_failure_attrs(node_state, rsc, NULL) : 0;
 }

@@ -14,6 +14,19 @@
  * "#op_interval"). Returns the number of elements removed (0: nothing to forget). */
 int vmha_status_cleanup_vm(xmlNode *status, const char *rsc);
 
+/* Whether the latest failure of rsc on node_state (RSC_last_failure_0) is a start or restore
+ * (migrate_from) that the vm agent blamed on unreachable shared storage (its exit reason starts
+ * with VMHA_OCF_STORAGE_UNREACHABLE) and rsc still has a fail count there: a failure that
+ * clusterd's storage watch on that node clears once the storage is back. */
+bool vmha_status_storage_failure(xmlNode *node_state, const char *rsc);
+/* The resources of node_state for which vmha_status_storage_failure holds, in document order;
+ * NULL-terminated (g_strfreev). */
+char **vmha_status_storage_failures(xmlNode *node_state);
+/* Removes rsc's fail-count-RSC... and last-failure-RSC... attributes from node_state alone (one
+ * node's failures, as `crm_resource --cleanup --node` clears them); its resource history stays,
+ * since that says where rsc runs. Returns the number removed. */
+int vmha_status_clear_node_failures(xmlNode *node_state, const char *rsc);
+
 /* Whether some node records an operation of rsc in flight (op-status -1, Pacemaker's pending):
  * its history must not be forgotten under it. Stores that node's uname (or id) and the
  * operation's name when asked (pointers into the document). */

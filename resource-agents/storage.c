@@ -5,6 +5,7 @@
 #include <libxml/parser.h>
 
 #include "storage.h"
+#include "vmha/ocf.h"
 
 void vm_disk_free(VmDisk *d)
 {
@@ -107,4 +108,10 @@ char *vm_storage_problem(const char *disk, int err, bool write_check)
 {
     return g_strdup_printf("disk unreachable (%s%s): %s", write_check ? "not writable: " : "",
                            g_strerror(err), disk);
+}
+
+char *vm_storage_start_problem(const char *path, int err, bool write_check)
+{
+    return g_strdup_printf(VMHA_OCF_STORAGE_UNREACHABLE " (%s%s): %s",
+                           write_check ? "not writable: " : "", g_strerror(err), path);
 }

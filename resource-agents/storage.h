@@ -39,3 +39,7 @@ VmDiskVerdict vm_storage_verdict(int err);
 /* The monitor's exit reason for @disk lost with @err: the error first (the reason is cut at 128
  * characters), then the path. */
 char *vm_storage_problem(const char *disk, int err, bool write_check);
+
+/* The exit reason of a start, restore or validate-all that found @path (the config or a disk)
+ * unreachable with @err: VMHA_OCF_STORAGE_UNREACHABLE first, which clusterd recognises. */
+char *vm_storage_start_problem(const char *path, int err, bool write_check);

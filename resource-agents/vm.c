@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,17 +48,27 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VmAgent, vm_agent_clear)
 /* One line per failure on stderr, the OCF exit reason: Pacemaker and clusterd keep it with the
  * operation's result (clusterd shows it in `vmctl status`). Put what matters first: it is cut
  * at 128 characters. */
+/* The exit reason, written once as the agent exits: a later failure's reason (blame_storage)
+ * replaces an earlier one, and Pacemaker and clusterd read one line. */
+static char *exit_reason;
+
+static void write_exit_reason(void)
+{
+    if (exit_reason)
+        fprintf(stderr, "ocf-exit-reason:%s\n", exit_reason);
+    g_clear_pointer(&exit_reason, g_free);
+}
+
 static int fail(const VmAgent *a, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static int fail(const VmAgent *a, int code, const char *fmt, ...)
 {
-    g_autofree char *msg = NULL;
     va_list ap;
 
+    g_free(exit_reason);
     va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
+    exit_reason = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_strdelimit(msg, "\r\n", ' ');
-    fprintf(stderr, "ocf-exit-reason:%s\n", msg);
+    g_strdelimit(exit_reason, "\r\n", ' ');
     return code;
 }
 
@@ -331,6 +342,52 @@ static char *storage_problem(const VmAgent *a, virDomainPtr dom)
             return vm_storage_problem(d->path, err, write_check);
     }
     return NULL;
+}
+
+/* NULL when this host reaches the domain's config and every local disk of it (as the config
+ * names them), else why not (vm_storage_start_problem). What a start or restore needs from the
+ * shared storage: a start that failed for want of it is marked so (blame_storage), and
+ * validate-all passing again is how clusterd learns that the storage is back. */
+static char *start_storage_problem(const VmAgent *a)
+{
+    g_autoptr(GPtrArray) disks = NULL;
+    struct stat st;
+
+    if (!a->params->config || !g_path_is_absolute(a->params->config))
+        return NULL;
+    if (stat(a->params->config, &st) < 0) {
+        int err = errno;
+        return vm_storage_verdict(err) == VM_DISK_LOST
+                       ? vm_storage_start_problem(a->params->config, err, false)
+                       : NULL;
+    }
+    if (a->xml)
+        disks = vm_storage_disks_from_xml(a->xml, strlen(a->xml));
+    for (guint i = 0; disks && i < disks->len; i++) {
+        const VmDisk *d = g_ptr_array_index(disks, i);
+        bool write_check;
+        int err = disk_error(d, &write_check);
+
+        if (vm_storage_verdict(err) == VM_DISK_LOST)
+            return vm_storage_start_problem(d->path, err, write_check);
+    }
+    return NULL;
+}
+
+/* A start or restore that failed (r) while the shared storage is unreachable from here says so
+ * first in its exit reason: its failure then bans the VM from this node only until the storage
+ * is back (clusterd's storage watch), not until an administrator's cleanup. */
+static int blame_storage(VmAgent *a, int r)
+{
+    g_autofree char *problem = NULL;
+
+    if (r == OCF_SUCCESS || r == OCF_ERR_ARGS || r == OCF_ERR_UNIMPLEMENTED)
+        return r;
+    if (!a->xml && a->params->config) /* the start stopped before reading it */
+        (void)g_file_get_contents(a->params->config, &a->xml, NULL, NULL);
+    if (!(problem = start_storage_problem(a)))
+        return r;
+    return fail(a, r, "%s", problem);
 }
 
 /* A running domain whose disks this host cannot reach any more fails its monitor: the cluster
@@ -824,11 +881,19 @@ static int action_validate(VmAgent *a)
     struct stat cst;
     int r;
 
-    if ((r = load_config(a)) != OCF_SUCCESS)
+    g_autofree char *problem = NULL;
+
+    if ((r = load_config(a)) != OCF_SUCCESS) {
+        if (r == OCF_ERR_INSTALLED && (problem = start_storage_problem(a)))
+            return fail(a, r, "%s", problem);
         return r;
+    }
     if (stat(a->params->config, &cst) < 0)
         return fail(a, OCF_ERR_INSTALLED, "cannot stat %s: %s", a->params->config,
                     g_strerror(errno));
+    /* What a start needs, writable disks writable included. */
+    if ((problem = start_storage_problem(a)))
+        return fail(a, OCF_ERR_INSTALLED, "%s", problem);
     for (guint i = 0; i < a->dom->disks->len; i++) {
         const char *disk = g_ptr_array_index(a->dom->disks, i);
         struct stat st;
@@ -873,6 +938,7 @@ int main(int argc, char **argv)
     g_auto(VmAgent) a = {0};
     g_autofree char *error = NULL;
 
+    atexit(write_exit_reason);
     a.start_us = g_get_monotonic_time();
     a.action = argc > 1 ? argv[1] : "";
     if (strcmp(a.action, "meta-data") == 0) {
@@ -893,7 +959,7 @@ int main(int argc, char **argv)
     vm_virt_init();
 
     if (strcmp(a.action, "start") == 0)
-        return action_start(&a, FALSE);
+        return blame_storage(&a, action_start(&a, FALSE));
     if (strcmp(a.action, "stop") == 0)
         return action_stop(&a);
     if (strcmp(a.action, "monitor") == 0 || strcmp(a.action, "status") == 0)
@@ -901,7 +967,7 @@ int main(int argc, char **argv)
     if (strcmp(a.action, "migrate_to") == 0)
         return action_migrate_to(&a);
     if (strcmp(a.action, "migrate_from") == 0)
-        return action_migrate_from(&a);
+        return blame_storage(&a, action_migrate_from(&a));
     if (strcmp(a.action, "validate-all") == 0)
         return action_validate(&a);
     usage(stderr);

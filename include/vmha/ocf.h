@@ -41,3 +41,9 @@ VmhaOcfFailureScope vmha_ocf_failure_scope(int code);
 /* The exit reason in an agent's stderr (len bytes, any content): printable ASCII only, at most
  * VMHA_OCF_EXIT_REASON_MAX bytes, spaces stripped; "" when there is none (g_free). */
 char *vmha_ocf_exit_reason(const char *err, size_t len);
+
+/* How the vm agent's exit reason starts when it blames a failed start or restore (migrate_from)
+ * on shared storage this node cannot reach (the domain's config or a disk): clusterd clears the
+ * failure counts such a failure left on the node once the agent's validate-all passes there
+ * again (docs/RELIABILITY.md, "Storage loss"). */
+#define VMHA_OCF_STORAGE_UNREACHABLE "shared storage unreachable here"

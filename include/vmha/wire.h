@@ -54,7 +54,10 @@ typedef enum {
     VMHA_MSG_VM_ADD = 16,
     VMHA_MSG_VM_REMOVE = 17,
     VMHA_MSG_VM_SET = 18,
-    VMHA_MSG_VM_CLEANUP = 20,   /* VMHA_F_NAME: forget its history and failures, probe again */
+    /* VMHA_F_NAME: forget its history and failures, probe again; from a node's clusterd also
+     * F_NODE itself and F_KV cause=storage-back: clear the VM's fail counts there, left by a
+     * start that failed for unreachable shared storage (clusterd/storagewatch.c) */
+    VMHA_MSG_VM_CLEANUP = 20,
     VMHA_MSG_NODE_FENCE = 21,   /* VMHA_F_NODE: a fence request (root only); the leader runs it */
     VMHA_MSG_FENCE_ADD = 22,    /* F_NAME id, F_KV agent=... then options, F_NODE hosts */
     VMHA_MSG_FENCE_REMOVE = 23, /* VMHA_F_NAME */

@@ -10,7 +10,9 @@
 #    the failure `vmctl status` shows); each is stopped on n1 and started on n2 or n3, its guest
 #    boots exactly once more, and never runs on two nodes at once (dupcheck throughout);
 #  - vc on n2, which still sees the storage, is left alone (same qemu, no boot);
-#  - the storage stays lost for n1 while this is checked: no VM goes back there.
+#  - the storage stays lost for n1 while this is checked: no VM goes back there;
+#  - once the storage is back, n1's clusterd clears the failures the starts there left (an event
+#    says so), nothing moves by itself, and va can be moved back to n1.
 # The lab's name carries a hash of the build directory: two checkouts never share it.
 . "$(dirname "$0")/recovery-lib.sh" "sl3$(echo "${VMHA_BUILD_DIR:-}" | md5sum | cut -c1-3)"
 
@@ -75,6 +77,51 @@ rl_stable 10
 for vm in va vb; do rl_really_elsewhere "$vm" n1 || rl_fail "$vm not on exactly one node other than n1: $(rl_where_now)"; done
 fences=$(rl_fence_lines n1)
 rl_log "n1 fenced: ${fences:-no (its VMs stopped cleanly there)}"
+
+# The storage comes back. The starts in place on n1 failed while it was gone, which bans va and
+# vb from n1 (INFINITY, as any failed start) with the agent blaming the storage; n1's clusterd
+# finds the storage reachable again (the agent's validate-all) and clears those failures on n1
+# by itself, saying so in the event history; nothing moves by itself (failback=never), and n1
+# takes a VM again: va moves there, never on two nodes. Without the storage watch the bans stay
+# until `vmctl vm cleanup`, and a VM with nowhere else to go stays down (chaos seeds 2004, 2018).
+vm_field() { # vm_field VM PYEXPR-of-v
+    vmctl_on n2 status --json | python3 -c '
+import json, sys
+v = [v for v in json.load(sys.stdin)["vms"] if v["name"] == sys.argv[1]][0]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+for vm in va vb; do
+    rl_status_check n2 "[v for v in d['vms'] if v['name'] == '$vm'][0]['fail_counts'].get('n1', {}).get('count', 0) >= 1000000" ||
+        rl_fail "$vm: no start failure counted on n1: $(vm_field "$vm" 'v["fail_counts"]')"
+    rl_log "$vm: on n1 before the storage is back: $(vm_field "$vm" 'v["fail_counts"]["n1"]'), last failure $(vm_field "$vm" 'v["last_failure"]["op"] + ": " + (v["last_failure"]["exit_reason"] or "")')"
+done
+back=$(vmctl_on n2 events --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_seq"])') ||
+    rl_fail "vmctl events"
+t1=$(rl_now_ms)
 "$LAB" exec n1 umount -l "$RL_SHARED" || rl_fail "giving n1 its storage back"
+"$LAB" exec n1 test -f "$(rl_xml va)" || rl_fail "n1 does not see the shared storage again"
+rl_log "shared storage back on n1 at $(rl_fmt "$t1")"
+n1_cleared() {
+    rl_status_check n2 "all('n1' not in v['fail_counts'] for v in d['vms'] if v['name'] in ('va', 'vb'))"
+}
+rl_wait 60 "va's and vb's failures on n1 cleared once n1's storage is back" n1_cleared
+rl_log "failures of va and vb on n1 cleared +$(($(rl_now_ms) - t1)) ms after the storage came back"
+storage_back_shown() {
+    vmctl_on n2 events --json --vm "$1" | python3 -c '
+import json, sys
+es = [e for e in json.load(sys.stdin)["events"] if e["seq"] > int(sys.argv[1])]
+m = [e for e in es if e.get("node") == "n1" and "cause=storage-back" in (e["details"] or "")]
+print(m[0]["type"] + ": " + m[0]["details"] if m else "")
+sys.exit(0 if m else 1)' "$back"
+}
+for vm in va vb; do
+    rl_wait 10 "vmctl events shows $vm's failures on n1 cleared" storage_back_shown "$vm"
+    rl_log "$vm: $(storage_back_shown "$vm")"
+done
+rl_stable 5
+for vm in va vb; do rl_really_elsewhere "$vm" n1 || rl_fail "$vm moved by itself: $(rl_where_now)"; done
+vmctl_on n2 vm move va --to n1 --wait --timeout 90 || rl_fail "va cannot move back to n1"
+rl_wait 30 "va running on n1 alone" rl_really_on va n1
+rl_log "va moved back to n1: $(rl_where_now)"
 rl_dup_stop
 rl_log "PASS"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "storage.h"
+#include "vmha/ocf.h"
 
 static const VmDisk *disk_at(GPtrArray *disks, guint i)
 {
@@ -85,6 +86,19 @@ static void test_problem(void **state)
                             "/shared/guests/va/va.qcow2");
 }
 
+/* A start's reason begins with what clusterd recognises (storagewatch.c, statusclean.c). */
+static void test_start_problem(void **state)
+{
+    g_autofree char *gone = vm_storage_start_problem("/shared/guests/va/va.xml", ENOENT, false);
+    g_autofree char *ro = vm_storage_start_problem("/shared/guests/va/va.qcow2", EROFS, true);
+
+    assert_true(g_str_has_prefix(gone, VMHA_OCF_STORAGE_UNREACHABLE));
+    assert_string_equal(gone, "shared storage unreachable here (No such file or directory): "
+                              "/shared/guests/va/va.xml");
+    assert_string_equal(ro, "shared storage unreachable here (not writable: Read-only file "
+                            "system): /shared/guests/va/va.qcow2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -92,6 +106,7 @@ int main(void)
             cmocka_unit_test(test_disks_none_or_not_a_domain),
             cmocka_unit_test(test_verdict),
             cmocka_unit_test(test_problem),
+            cmocka_unit_test(test_start_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1184,6 +1184,66 @@ static void test_every_write_has_a_row(void **state)
     cd_cibdb_finalise();
 }
 
+static VmhaMsg *storage_back_msg(const char *vm, const char *node, const char *cause)
+{
+    VmhaMsg *m = kv_msg(VMHA_MSG_VM_CLEANUP, VMHA_F_NAME, vm, cause, NULL);
+    if (node)
+        assert_int_equal(vmha_msg_add_str(m, VMHA_F_NODE, node), 0);
+    return m;
+}
+
+/* A start that failed because n2 could not reach the shared storage bans web1 from n2 (INFINITY);
+ * the cleanup that n2's storage watch sends once the storage is back clears web1's fail counts
+ * on n2 and nothing else: not its history there, not db1's failure of another cause, and a
+ * second request (or one for a failure of another cause) is refused without a change. */
+static void test_cleanup_storage_back(void **state)
+{
+    VmhaCibVersion v;
+    char d[VMHA_DIGEST_LEN + 1];
+
+    open_seeded("sb");
+    assert_int_equal(apply(add_msg("web1", NULL)), 0);
+    assert_int_equal(apply(add_msg("db1", NULL)), 0);
+    assert_int_equal(apply(actions_msg("0:1:0:u start web1 n2", 1000)), 0);
+    assert_int_equal(apply(failure_msg(2, "0:1:0:u start 0 web1 5 0 10 1001",
+                                       "shared storage unreachable here (No such file or "
+                                       "directory): /s/web1.xml")),
+                     0);
+    assert_int_equal(apply(actions_msg("0:2:0:u start db1 n2", 1002)), 0);
+    assert_int_equal(apply(failure_msg(2, "0:2:0:u start 0 db1 1 0 10 1003", "Unable to start")),
+                     0);
+    g_autofree char *text = file_text("sb");
+    assert_non_null(strstr(text, "fail-count-web1#start_0"));
+    assert_non_null(strstr(text, "fail-count-db1#start_0"));
+
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(storage_back_msg("web1", "n2", NULL)), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(storage_back_msg("web1", "n2", "cause=other")), VMHA_RESULT_USAGE);
+    assert_int_equal(apply(storage_back_msg("web1", NULL, "cause=storage-back")),
+                     VMHA_RESULT_USAGE);
+    assert_int_equal(apply(storage_back_msg("web1", "n9", "cause=storage-back")),
+                     VMHA_RESULT_NOT_FOUND);
+    assert_int_equal(apply(storage_back_msg("web1", "n3", "cause=storage-back")),
+                     VMHA_RESULT_FAILURE);
+    assert_int_equal(apply(storage_back_msg("db1", "n2", "cause=storage-back")),
+                     VMHA_RESULT_FAILURE);
+    assert_unchanged(&v, d);
+
+    assert_int_equal(apply(storage_back_msg("web1", "n2", "cause=storage-back")), 0);
+    g_free(text);
+    text = file_text("sb");
+    assert_null(strstr(text, "fail-count-web1#"));
+    assert_null(strstr(text, "last-failure-web1#"));
+    assert_non_null(strstr(text, "web1_last_failure_0"));
+    assert_non_null(strstr(text, "fail-count-db1#start_0"));
+    assert_pacemaker_schema_valid(text);
+    cd_cibdb_version(&v, d);
+    assert_int_equal(apply(storage_back_msg("web1", "n2", "cause=storage-back")),
+                     VMHA_RESULT_FAILURE);
+    assert_unchanged(&v, d);
+    cd_cibdb_finalise();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1200,6 +1260,7 @@ int main(void)
             cmocka_unit_test(test_maintenance_writes),
             cmocka_unit_test(test_placement_writes),
             cmocka_unit_test(test_remove_running_refused),
+            cmocka_unit_test(test_cleanup_storage_back),
             cmocka_unit_test(test_status_modify_same_as_replace),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
