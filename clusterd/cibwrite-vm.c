@@ -307,13 +307,17 @@ static VmhaResult vm_add_many_apply(const CdWriteCtx *ctx, const void *write, ch
     }
     for (size_t i = 0; i < w->n; i++) {
         const VmAdd *v = &w->vms[i];
+        /* Copies: each built node is the root of a document of its own, which free_xml()
+         * frees with it (moved under another parent, that document would be lost). */
         xmlNode *prim = build_primitive(v);
         add_node_copy(resources, prim);
-        xmlAddChild(new_res, prim);
+        add_node_copy(new_res, prim);
+        free_xml(prim);
         for (size_t k = 0; v->prefer && v->prefer[k]; k++) {
             xmlNode *loc = build_preference(v->name, v->prefer[k], (unsigned)k);
             add_node_copy(constraints, loc);
-            xmlAddChild(new_cons, loc);
+            add_node_copy(new_cons, loc);
+            free_xml(loc);
             any_cons = true;
         }
     }
