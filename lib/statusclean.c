@@ -5,6 +5,12 @@
 #include "vmha/ocf.h"
 #include "xmledit.h"
 
+static const char *prop_in_doc(xmlNode *n, const char *name)
+{
+    const xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
+    return a && a->children ? (const char *)a->children->content : NULL;
+}
+
 /* fail-count-RSC, fail-count-RSC#OP_INTERVAL, and the same for last-failure-. */
 static bool is_failure_attr(const char *attr, const char *rsc)
 {
@@ -20,10 +26,10 @@ static bool is_failure_attr(const char *attr, const char *rsc)
     return false;
 }
 
-/* Removes rsc's failure attributes from node_state ns; returns how many. */
-static int remove_failure_attrs(xmlNode *ns, const char *rsc, const char *only_prefix)
+/* rsc's failure attributes in node_state ns whose names start with prefix (NULL: all), in order. */
+static GPtrArray *failure_attrs(xmlNode *ns, const char *rsc, const char *prefix)
 {
-    int removed = 0;
+    GPtrArray *found = g_ptr_array_new();
 
     for (xmlNode *ta = ns->children; ta; ta = ta->next) {
         if (!vmha_dom_is(ta, "transient_attributes"))
@@ -31,25 +37,31 @@ static int remove_failure_attrs(xmlNode *ns, const char *rsc, const char *only_p
         for (xmlNode *set = ta->children; set; set = set->next) {
             if (!vmha_dom_is(set, "instance_attributes"))
                 continue;
-            xmlNode *next = NULL;
-            for (xmlNode *nv = set->children; nv; nv = next) {
-                next = nv->next;
-                if (!vmha_dom_is(nv, "nvpair"))
-                    continue;
-                xmlChar *name = xmlGetProp(nv, (const xmlChar *)"name");
-                bool hit = name && is_failure_attr((const char *)name, rsc) &&
-                           (!only_prefix || g_str_has_prefix((const char *)name, only_prefix));
-                xmlFree(name);
-                if (hit && only_prefix)
-                    return 1; /* only asked whether there is one */
-                if (hit) {
-                    vmha_dom_remove(nv);
-                    removed++;
-                }
+            for (xmlNode *nv = set->children; nv; nv = nv->next) {
+                const char *name = vmha_dom_is(nv, "nvpair") ? prop_in_doc(nv, "name") : NULL;
+                if (name && is_failure_attr(name, rsc) &&
+                    (!prefix || g_str_has_prefix(name, prefix)))
+                    g_ptr_array_add(found, nv);
             }
         }
     }
-    return removed;
+    return found;
+}
+
+/* Removes rsc's failure attributes from node_state ns; returns how many. */
+static int remove_failure_attrs(xmlNode *ns, const char *rsc)
+{
+    g_autoptr(GPtrArray) found = failure_attrs(ns, rsc, NULL);
+
+    for (guint i = 0; i < found->len; i++)
+        vmha_dom_remove(g_ptr_array_index(found, i));
+    return (int)found->len;
+}
+
+static bool has_fail_count(xmlNode *ns, const char *rsc)
+{
+    g_autoptr(GPtrArray) found = failure_attrs(ns, rsc, "fail-count-");
+    return found->len > 0;
 }
 
 int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
@@ -70,15 +82,9 @@ int vmha_status_cleanup_vm(xmlNode *status, const char *rsc)
                 }
             }
         }
-        removed += remove_failure_attrs(ns, rsc, NULL);
+        removed += remove_failure_attrs(ns, rsc);
     }
     return removed;
-}
-
-static const char *prop_in_doc(xmlNode *n, const char *name)
-{
-    const xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
-    return a && a->children ? (const char *)a->children->content : NULL;
 }
 
 bool vmha_status_vm_pending(xmlNode *status, const char *rsc, const char **ret_node)
@@ -173,7 +179,7 @@ bool vmha_status_storage_failure(xmlNode *node_state, const char *rsc)
     xmlChar *reason = xmlGetProp(op, (const xmlChar *)"exit-reason");
     blamed = reason && g_str_has_prefix((const char *)reason, VMHA_OCF_STORAGE_UNREACHABLE);
     xmlFree(reason);
-    return blamed && remove_failure_attrs(node_state, rsc, "fail-count-") > 0;
+    return blamed && has_fail_count(node_state, rsc);
 }
 
 char **vmha_status_storage_failures(xmlNode *node_state)
@@ -196,5 +202,5 @@ char **vmha_status_storage_failures(xmlNode *node_state)
 
 int vmha_status_clear_node_failures(xmlNode *node_state, const char *rsc)
 {
-    return node_state && rsc ? remove_failure_attrs(node_state, rsc, NULL) : 0;
+    return node_state && rsc ? remove_failure_attrs(node_state, rsc) : 0;
 }

@@ -27,9 +27,9 @@ static void address_free(gpointer p)
 
 WebLoginLimit *web_login_limit_new(unsigned max_failures, int64_t window_s, size_t max_addresses)
 {
+    g_return_val_if_fail(max_failures > 0 && max_addresses > 0, NULL);
     WebLoginLimit *l = g_new0(WebLoginLimit, 1);
 
-    g_return_val_if_fail(max_failures > 0 && max_addresses > 0, NULL);
     l->max_failures = max_failures;
     l->window_s = window_s;
     l->max_addresses = max_addresses;
