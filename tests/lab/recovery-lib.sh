@@ -276,6 +276,11 @@ rl_really_nowhere() { ! grep -q "^$1 " <(rl_real_where); }
 rl_first_seen() {
     awk -v v="$1" -v n="$2" -v t="$3" '$1 >= t && $2 == v && ("," $3 ",") ~ ("," n ",") {print $1; f = 1; exit} END {exit !f}' "$RL_DUP/events"
 }
+# Unix ms when VM was first seen, at or after SINCE_MS, running on one node other than LOST_NODE:
+# rl_first_seen_off VM LOST_NODE SINCE_MS (where it recovered, even if it has moved back since).
+rl_first_seen_off() {
+    awk -v v="$1" -v n="$2" -v t="$3" '$1 >= t && $2 == v && $3 != "-" && $3 !~ /,/ && $3 != n {print $1; f = 1; exit} END {exit !f}' "$RL_DUP/events"
+}
 # Unix ms when VM's guest printed a boot line at or after SINCE_MS (its CPU really runs).
 rl_booted() { awk -v v="$1" -v t="$2" '$1 >= t && $2 == v {print $1; f = 1; exit} END {exit !f}' "$RL_DUP/boots"; }
 
