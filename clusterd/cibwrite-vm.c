@@ -284,7 +284,8 @@ static VmhaResult vm_add_many_validate(const CdWriteCtx *ctx, const void *write,
 /* The VMs go into the write's copy first, which must load as a model (lib/model: what the
  * cluster would make of them) before libcib gets them: one create of all the primitives and one
  * of all the preferences, each applied whole or not at all by libcib, and validate made sure
- * neither can clash. One create of N children costs N lookups of an id among the section's
+ * neither can clash (should the second fail all the same, cd_cibwrite_apply undoes the first).
+ * One create of N children costs N lookups of an id among the section's
  * children; N single adds would each also be replicated, saved and probed (issue 18). */
 static VmhaResult vm_add_many_apply(const CdWriteCtx *ctx, const void *write, char **ret_error)
 {

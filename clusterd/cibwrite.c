@@ -62,6 +62,7 @@ VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members,
 {
     const CdWriteType *t = find_type(write->type);
     CdWriteCtx ctx = {.cib = cd_cibdb_claim(), .members = members, .n_members = n_members};
+    uint64_t before = cd_cibdb_generation();
     VmhaResult r;
 
     if (!ctx.cib)
@@ -69,6 +70,17 @@ VmhaResult cd_cibwrite_apply(const VmhaMsg *write, const VmhaPeerState *members,
     r = t ? run(t, write, &ctx, true, ret_error)
           : cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "unknown write");
     free_xml(ctx.cib);
+    /* A change from vmctl is all or none: one whose apply failed after some of its libcib
+     * requests went through (vm add's preferences after its primitive, add-many's preferences
+     * after its VMs, a drain's node state after its attributes) is undone whole. Every member
+     * undoes it alike: the same request on the same copy fails the same way. clusterd's own
+     * records keep what was applied (saved below): they report what happened. */
+    if (r != VMHA_RESULT_OK && cd_cibdb_generation() != before &&
+        !vmha_msg_type_is_internal(write->type)) {
+        /* cib.xml still holds the copy before this write. */
+        (void)cd_cibdb_revert();
+        return r;
+    }
     /* A change from vmctl that takes the database over its limit is undone and refused, on every
      * member alike (the same write on the same copy: the same size), rather than accepted and
      * left for sync and readers to choke on. clusterd's own records are never refused here:
