@@ -362,8 +362,9 @@ static GHashTable *unprobed_vms(const VmhaModel *m, xmlNode *status)
         if (n->state != VMHA_NODE_ONLINE || n->maintenance)
             continue;
         xmlNode *ns = cd_cib_node_state(status, n->id, NULL);
+        g_autoptr(GHashTable) known = ns ? vmha_lrm_history_names(ns) : NULL;
         for (size_t v = 0; v < m->n_vms; v++)
-            if (!ns || !vmha_lrm_has_history(ns, m->vms[v].name))
+            if (!known || !g_hash_table_contains(known, m->vms[v].name))
                 g_hash_table_add(out, m->vms[v].name);
     }
     return out;

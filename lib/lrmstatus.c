@@ -327,9 +327,19 @@ xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
     return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
 }
 
-bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc)
+GHashTable *vmha_lrm_history_names(xmlNode *node_state)
 {
-    return find_rsc(node_state, rsc) != NULL;
+    GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
+    xmlNode *lrm = vmha_dom_child(node_state, "lrm", NULL);
+    xmlNode *rscs = vmha_dom_child(lrm, "lrm_resources", NULL);
+
+    for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
+        const xmlAttr *id =
+                vmha_dom_is(lr, "lrm_resource") ? xmlHasProp(lr, (const xmlChar *)"id") : NULL;
+        if (id && id->children && id->children->content)
+            g_hash_table_add(names, (char *)id->children->content);
+    }
+    return names;
 }
 
 bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id)

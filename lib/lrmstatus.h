@@ -101,8 +101,10 @@ int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts);
 
 /* The pending operation of rsc on this node (its RSC_last_0 record with op-status -1), or NULL. */
 xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc);
-/* Whether the node has any record of rsc (a probe at least). */
-bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc);
+/* The resources the node has any record of (a probe at least): a set of their ids, pointing into
+ * node_state's document. One pass over the node's history: asking resource by resource would
+ * walk it once per VM (VMs² per node). */
+GHashTable *vmha_lrm_history_names(xmlNode *node_state);
 /* A node whose history shows nothing of ours running, failed or in flight gets expected="down":
  * losing it then needs no fencing (clusterd/views.c shows it offline, not unclean), as Pacemaker
  * treats a node that shut down cleanly. Called for drained nodes. Any later pending operation, or

@@ -575,6 +575,39 @@ static void test_mark_down_if_idle(void **state)
     assert_string_equal(again, "member");
 }
 
+/* The resources a node has any record of, as the leader's "not probed yet" asks. */
+static void test_history_names(void **state)
+{
+    Fix *f = *state;
+    VmhaProbeResult a = {"a", 7, VMHA_OP_STATUS_DONE, 1, 1700000000};
+
+    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &a), 1);
+    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "start", "k", NULL, NULL,
+                                             VMHA_MIGRATION_DEFAULT, 1700000001),
+                     1);
+    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &a), 1);
+    xmlNode *n1 = NULL, *n2 = NULL;
+    for (xmlNode *ns = f->status->children; ns; ns = ns->next) {
+        g_autofree char *id = (char *)xmlGetProp(ns, (const xmlChar *)"id");
+        if (g_strcmp0(id, "1") == 0)
+            n1 = ns;
+        else if (g_strcmp0(id, "2") == 0)
+            n2 = ns;
+    }
+    assert_non_null(n1);
+    assert_non_null(n2);
+    g_autoptr(GHashTable) on1 = vmha_lrm_history_names(n1);
+    g_autoptr(GHashTable) on2 = vmha_lrm_history_names(n2);
+    assert_int_equal(g_hash_table_size(on1), 2);
+    assert_true(g_hash_table_contains(on1, "a") && g_hash_table_contains(on1, "b"));
+    assert_int_equal(g_hash_table_size(on2), 1);
+    assert_false(g_hash_table_contains(on2, "b"));
+    /* A node_state with no history at all. */
+    xmlNode *bare = xmlNewChild(f->status, NULL, (const xmlChar *)"node_state", NULL);
+    g_autoptr(GHashTable) none = vmha_lrm_history_names(bare);
+    assert_int_equal(g_hash_table_size(none), 0);
+}
+
 static void test_fencing_records(void **state)
 {
     Fix *f = *state;
@@ -615,6 +648,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_migrate_failed_keeps_running, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mark_down_if_idle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fencing_records, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_history_names, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
