@@ -29,7 +29,8 @@ int main(int argc, char **argv)
     gboolean no_pam = FALSE, version = FALSE;
     GOptionEntry entries[] = {
             {"socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path, "clusterd's socket", "PATH"},
-            {"address", 'a', 0, G_OPTION_ARG_STRING, &address, "IPv4 address to listen on", "ADDR"},
+            {"address", 'a', 0, G_OPTION_ARG_STRING, &address,
+             "IPv4 or IPv6 address to listen on (:: for both)", "ADDR"},
             {"port", 'p', 0, G_OPTION_ARG_INT, &port, "HTTPS port (9443)", "PORT"},
             {"cert", 0, 0, G_OPTION_ARG_FILENAME, &cert, "certificate (PEM)", "PATH"},
             {"key", 0, 0, G_OPTION_ARG_FILENAME, &key, "its private key (PEM)", "PATH"},
@@ -111,7 +112,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmha-web: %s\n", error->message);
         return 1;
     }
-    g_message("listening on https://%s:%d/ (certificate %s)", address, port, source);
+    bool v6 = strchr(address, ':') != NULL;
+    g_message("listening on https://%s%s%s:%d/ (certificate %s)", v6 ? "[" : "", address,
+              v6 ? "]" : "", port, source);
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_signal, loop);
     g_unix_signal_add(SIGINT, on_signal, loop);

@@ -138,7 +138,7 @@ static json_object *session_doc(const WebSession *s)
 }
 
 /* The client's address as text ("" when unknown: all such clients then share one limit). */
-static void client_address(struct MHD_Connection *conn, char ret_text[static INET_ADDRSTRLEN])
+static void client_address(struct MHD_Connection *conn, char ret_text[static INET6_ADDRSTRLEN])
 {
     const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -147,7 +147,10 @@ static void client_address(struct MHD_Connection *conn, char ret_text[static INE
     ret_text[0] = '\0';
     if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ret_text,
-                  INET_ADDRSTRLEN);
+                  INET6_ADDRSTRLEN);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ret_text,
+                  INET6_ADDRSTRLEN);
 }
 
 static enum MHD_Result too_many_logins(struct MHD_Connection *conn, const char *address,
@@ -181,7 +184,7 @@ static enum MHD_Result login(WebServer *srv, struct MHD_Connection *conn, json_o
     const char *user = body_str(body, "user"), *password = body_str(body, "password");
     g_autofree char *who = NULL;
     WebRole role = WEB_ROLE_NONE;
-    char address[INET_ADDRSTRLEN];
+    char address[INET6_ADDRSTRLEN];
 
     client_address(conn, address);
     g_mutex_lock(&srv->login_lock);
@@ -375,7 +378,10 @@ static int load_files(WebServer *srv, GError **error)
 WebServer *web_server_start(const WebServerConfig *config, GError **error)
 {
     WebServer *srv = g_new0(WebServer, 1);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(config->port)};
+    struct sockaddr_in sa4 = {.sin_family = AF_INET, .sin_port = htons(config->port)};
+    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(config->port)};
+    const struct sockaddr *sa = (const struct sockaddr *)&sa4;
+    unsigned family_flags = 0;
 
     srv->config = *config;
     srv->api.socket = config->socket;
@@ -384,8 +390,13 @@ WebServer *web_server_start(const WebServerConfig *config, GError **error)
     g_mutex_init(&srv->login_lock);
     srv->login_limit = web_login_limit_new(LOGIN_FAILURES_MAX, LOGIN_FAILURES_WINDOW_S,
                                            LOGIN_FAILURES_ADDRESSES);
-    if (inet_pton(AF_INET, config->address, &sa.sin_addr) != 1) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "bad address '%s'", config->address);
+    if (inet_pton(AF_INET6, config->address, &sa6.sin6_addr) == 1) {
+        sa = (const struct sockaddr *)&sa6;
+        /* "::" takes IPv4 clients too, as an administrator listening on every address means. */
+        family_flags = IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+    } else if (inet_pton(AF_INET, config->address, &sa4.sin_addr) != 1) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "bad address '%s' (an IPv4 or IPv6 address)", config->address);
         web_server_stop(srv);
         return NULL;
     }
@@ -395,16 +406,17 @@ WebServer *web_server_start(const WebServerConfig *config, GError **error)
     }
     /* A few threads: a write waits for the cluster (up to a minute), a login for PAM. */
     srv->daemon = MHD_start_daemon(
-            MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, config->port, NULL,
-            NULL, handle, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | family_flags,
+            config->port, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, sa,
             MHD_OPTION_HTTPS_MEM_CERT, config->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, config->key_pem,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!srv->daemon) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot listen on %s:%u (HTTPS)",
-                    config->address, config->port);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot listen on %s%s%s:%u (HTTPS)",
+                    sa == (const struct sockaddr *)&sa6 ? "[" : "", config->address,
+                    sa == (const struct sockaddr *)&sa6 ? "]" : "", config->port);
         web_server_stop(srv);
         return NULL;
     }
