@@ -20,6 +20,7 @@
 #include <crm/msg_xml.h>
 #include <string.h>
 
+#include "cibdb.h"
 #include "cibread.h"
 #include "corosync.h"
 #include "dispatch.h"
@@ -36,9 +37,10 @@
 #include "views.h"
 #include "vmha/result.h"
 
-#define TICK_LOST_MS      500   /* replan while a node is lost: self-fence deadlines, retries */
-#define TICK_IDLE_MS      5000  /* replan now and then: failure-timeout expiry */
-#define FENCE_TIMEOUT_MS  60000 /* default pcmk_{reboot,off,on}_timeout */
+#define TICK_LOST_MS      500  /* replan while a node is lost: self-fence deadlines, retries */
+#define TICK_IDLE_MS      5000 /* replan now and then: failure-timeout expiry */
+#define QUIET_MAX_US      (60 * G_USEC_PER_SEC) /* replan on the tick at least this often */
+#define FENCE_TIMEOUT_MS  60000                 /* default pcmk_{reboot,off,on}_timeout */
 #define FENCE_BACKOFF_MAX 30
 
 typedef struct {
@@ -69,6 +71,14 @@ static struct {
     GHashTable *in_view;    /* node ids in the quorum view at the last change */
     GHashTable *fences;     /* node name -> Fence */
     char *uuid;             /* this process's transition keys end with it, as Pacemaker's te_uuid */
+    /* The last plan had nothing to do and would not change with the clock alone (quiet): while
+     * the database and the live facts it was made from stay the same, the tick need not copy,
+     * print, parse and plan them again (each of which costs with the VMs: issue 18). Every other
+     * change calls schedule() itself. */
+    bool quiet;
+    uint64_t quiet_generation;
+    char *quiet_facts;
+    int64_t quiet_since_us; /* monotonic */
 } L;
 
 static void schedule(void);
@@ -370,13 +380,25 @@ static GHashTable *unprobed_vms(const VmhaModel *m, xmlNode *status)
     return out;
 }
 
+/* Whether the tick may skip this replan: the last one was quiet and made from what is live now. */
+static bool still_quiet(void)
+{
+    if (!L.quiet || cd_cibdb_generation() != L.quiet_generation ||
+        g_get_monotonic_time() - L.quiet_since_us >= QUIET_MAX_US)
+        return false;
+    g_autofree char *facts = cd_view_live_facts();
+    return g_strcmp0(facts, L.quiet_facts) == 0;
+}
+
 static void transition(void)
 {
     g_autofree char *xml = NULL, *error = NULL;
     g_autoptr(GError) gerr = NULL;
     g_autoptr(VmhaModel) m = NULL;
     g_autoptr(VmhaPlan) plan = NULL;
+    uint64_t generation = cd_cibdb_generation();
 
+    L.quiet = false;
     if (cd_view_cib(&xml, &error) < 0)
         return;
     if (vmha_model_parse(xml, strlen(xml), &m, &gerr) < 0) {
@@ -426,6 +448,14 @@ static void transition(void)
             g_hash_table_iter_remove(&it);
     }
     record_self_fences(m, now);
+    if (plan->n_actions == 0 && g_hash_table_size(L.fences) == 0 &&
+        g_hash_table_size(L.dispatched) == 0 && !vmha_engine_reads_clock(m)) {
+        L.quiet = true;
+        L.quiet_generation = generation;
+        g_free(L.quiet_facts);
+        L.quiet_facts = cd_view_live_facts();
+        L.quiet_since_us = g_get_monotonic_time();
+    }
 
     VmhaDispatchInput in = {.model = m, .plan = plan, .dispatched = L.dispatched, .hold = hold};
     g_autoptr(GArray) chosen = vmha_dispatch_select(&in);
@@ -484,7 +514,8 @@ static void schedule(void)
 
 static gboolean on_tick(gpointer user_data)
 {
-    schedule();
+    if (!still_quiet())
+        schedule();
     return G_SOURCE_CONTINUE;
 }
 
@@ -561,5 +592,6 @@ void cd_leader_finalise(void)
     g_clear_pointer(&L.in_view, g_hash_table_unref);
     g_clear_pointer(&L.fences, g_hash_table_unref);
     g_clear_pointer(&L.uuid, g_free);
+    g_clear_pointer(&L.quiet_facts, g_free);
     memset(&L, 0, sizeof(L));
 }

@@ -257,7 +257,7 @@ static struct {
     VmhaPlan *plan;
 } status_cache;
 
-static char *live_facts(void)
+char *cd_view_live_facts(void)
 {
     const GPtrArray *nodes = cd_nodes();
     GString *s = g_string_new(cd_quorate() ? "quorate" : "inquorate");
@@ -290,7 +290,7 @@ static const VmhaModel *live_model(const VmhaPlan **ret_plan, char **ret_error)
     g_autoptr(GError) error = NULL;
     int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 
-    g_autofree char *facts = live_facts();
+    g_autofree char *facts = cd_view_live_facts();
     /* Out of sync, cd_view_cib refuses and says why. */
     if (!cd_sync_in_sync() || !status_cache.model ||
         status_cache.generation != cd_cibdb_generation() ||

@@ -480,6 +480,31 @@ static void engine_free(Engine *e)
  * this one starts or keeps (or holds room for), its placement is taken instead, up to
  * NEXT_PLAN_CHECKS times. A VM is then never started only to be stopped by the next plan,
  * which a greedy order alone does not promise. */
+bool vmha_engine_reads_clock(const VmhaModel *m)
+{
+    for (size_t n = 0; n < m->n_nodes; n++)
+        if (m->nodes[n].state == VMHA_NODE_LOST)
+            return true;
+    for (size_t v = 0; v < m->n_vms; v++) {
+        const VmhaVm *vm = &m->vms[v];
+        /* Every reader of e->now: vmha_vm_state (the expiries), failcount and
+         * engine_migration_failed (failure-timeout), effective_stickiness (failback windows). */
+        if (vm->n_expiries > 0)
+            return true;
+        if (vm->failback && strcmp(vm->failback, "never") != 0 &&
+            strcmp(vm->failback, "immediate") != 0)
+            return true;
+        if (vm->failure_timeout <= 0)
+            continue;
+        if (vm->n_failures > 0)
+            return true;
+        for (size_t n = 0; vm->migrate_failed_at && n < m->n_nodes; n++)
+            if (vm->migrate_failed_at[n] > 0)
+                return true;
+    }
+    return false;
+}
+
 int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
 {
     Engine *e = engine_new(m, now, NULL);

@@ -43,6 +43,11 @@ int vmha_engine_plan(const VmhaModel *model, int64_t now, VmhaPlan **ret_plan);
 
 void vmha_plan_free(VmhaPlan *plan);
 
+/* Whether a plan of this model may change with `now` alone: a node lost (its self-fence
+ * deadline), a failback window, a failed migration's hold that expires (failure-timeout). When
+ * not, the same model always gives the same plan, and the leader need not replan on its tick. */
+bool vmha_engine_reads_clock(const VmhaModel *model);
+
 const char *vmha_action_type_to_string(VmhaActionType type);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaPlan, vmha_plan_free)
