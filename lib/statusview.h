@@ -31,8 +31,8 @@ const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
 /* What a node carries: the VMs there and the utilization they ask for (their `memory` and
  * `cpu`), against the node's own (its capacity). A VM counts on every node where it runs or may
  * run (active, failed, a stop that failed) and where an operation of it is in flight, the VMs a
- * draining node must lose before it is "drained": a VM migrating counts on both nodes, whose
- * memory it holds until it has landed. */
+ * draining node must lose before it is "drained": a VM whose migrate_from runs on its target
+ * counts on both nodes, as it holds memory on both until it has landed. */
 typedef struct {
     size_t vms;
     int64_t memory_used; /* MiB */
