@@ -139,7 +139,22 @@ static json_object *time_or_null(int64_t t)
     return t > 0 ? json_object_new_int64(t) : NULL;
 }
 
-/* Adds state, standby, drain and fence to each node of `vmctl status` (docs/vmctl.md). */
+/* A node's VMs and their utilization against its capacity (docs/vmctl.md). */
+static json_object *load_json(const VmhaModel *model, size_t node)
+{
+    VmhaNodeLoad l;
+    json_object *o = json_object_new_object();
+
+    vmha_show_node_load(model, node, &l);
+    json_object_object_add(o, "vms", json_object_new_int64((int64_t)l.vms));
+    json_object_object_add(o, "memory_used_mib", json_object_new_int64(l.memory_used));
+    json_object_object_add(o, "memory_mib", l.memory >= 0 ? json_object_new_int64(l.memory) : NULL);
+    json_object_object_add(o, "cpu_used", json_object_new_int64(l.cpu_used));
+    json_object_object_add(o, "cpu", l.cpu >= 0 ? json_object_new_int64(l.cpu) : NULL);
+    return o;
+}
+
+/* Adds state, standby, drain, fence and load to each node of `vmctl status` (docs/vmctl.md). */
 static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode *status)
 {
     for (size_t i = 0; i < json_object_array_length(nodes); i++) {
@@ -149,6 +164,7 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
                 model && name ? vmha_model_find_node(model, json_object_get_string(name)) : -1;
         if (idx < 0) {
             json_object_object_add(o, "state", NULL);
+            json_object_object_add(o, "load", NULL);
             continue;
         }
         const VmhaNode *n = &model->nodes[idx];
@@ -174,6 +190,7 @@ static void add_node_states(json_object *nodes, const VmhaModel *model, xmlNode 
         json_object_object_add(fo, "last_error",
                                f.last_error ? json_object_new_string(f.last_error) : NULL);
         json_object_object_add(o, "fence", fo);
+        json_object_object_add(o, "load", load_json(model, (size_t)idx));
     }
 }
 

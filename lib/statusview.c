@@ -26,6 +26,13 @@ const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fenc
     return "unknown";
 }
 
+/* The VM runs or may run on node, or has an operation in flight there. */
+static bool vm_holds_node(const VmhaVm *vm, size_t node)
+{
+    return vm->state[node] != VMHA_RSC_INACTIVE ||
+           (vm->pending_op && vm->pending_node == (ssize_t)node);
+}
+
 const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
                                        const VmhaNodeFence *fence)
 {
@@ -33,13 +40,23 @@ const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
 
     if (strcmp(state, "draining") != 0)
         return state;
+    for (size_t v = 0; v < model->n_vms; v++)
+        if (vm_holds_node(&model->vms[v], node))
+            return state;
+    return "drained";
+}
+
+void vmha_show_node_load(const VmhaModel *model, size_t node, VmhaNodeLoad *ret)
+{
+    *ret = (VmhaNodeLoad){.memory = model->nodes[node].memory, .cpu = model->nodes[node].cpu};
     for (size_t v = 0; v < model->n_vms; v++) {
         const VmhaVm *vm = &model->vms[v];
-        if (vm->state[node] != VMHA_RSC_INACTIVE ||
-            (vm->pending_op && vm->pending_node == (ssize_t)node))
-            return state;
+        if (!vm_holds_node(vm, node))
+            continue;
+        ret->vms++;
+        ret->memory_used += MAX(vm->memory, 0);
+        ret->cpu_used += MAX(vm->cpu, 0);
     }
-    return "drained";
 }
 
 const char *vmha_show_vm_state_to_string(VmhaShowVmState state)

@@ -28,6 +28,22 @@ const char *vmha_show_node_state(const VmhaNode *node, const VmhaNodeFence *fenc
 const char *vmha_show_model_node_state(const VmhaModel *model, size_t node,
                                        const VmhaNodeFence *fence);
 
+/* What a node carries: the VMs there and the utilization they ask for (their `memory` and
+ * `cpu`), against the node's own (its capacity). A VM counts on every node where it runs or may
+ * run (active, failed, a stop that failed) and where an operation of it is in flight, the VMs a
+ * draining node must lose before it is "drained": a VM whose migrate_from runs on its target
+ * counts on both nodes, as it holds memory on both until it has landed. */
+typedef struct {
+    size_t vms;
+    int64_t memory_used; /* MiB */
+    int64_t memory;      /* capacity, MiB; -1 when the node has none configured */
+    int64_t cpu_used;    /* vCPUs */
+    int64_t cpu;         /* capacity, cores; -1 when not configured */
+} VmhaNodeLoad;
+
+/* The load of node index `node` of model. */
+void vmha_show_node_load(const VmhaModel *model, size_t node, VmhaNodeLoad *ret);
+
 typedef enum {
     VMHA_SHOW_RUNNING,
     VMHA_SHOW_STARTING,

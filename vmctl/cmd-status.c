@@ -39,10 +39,32 @@ static void append_row(GString *out, const char *head, const char *text)
     g_string_append_c(out, '\n');
 }
 
+/* The VMS, MEMORY and CPU cells from a node's "load": "3", "1536/4096 MiB", "3/8"; "-" for what
+ * is not known (out of sync, an older clusterd) and for a capacity not configured. */
+static void format_load(json_object *load, char *vms, size_t vms_len, char *mem, size_t mem_len,
+                        char *cpu, size_t cpu_len)
+{
+    json_object *mem_cap = vmctl_json_get(load, "memory_mib"),
+                *cpu_cap = vmctl_json_get(load, "cpu");
+
+    g_strlcpy(vms, "-", vms_len);
+    g_strlcpy(mem, "-", mem_len);
+    g_strlcpy(cpu, "-", cpu_len);
+    if (!load || !json_object_is_type(load, json_type_object))
+        return;
+    snprintf(vms, vms_len, "%" PRId64, vmctl_json_int(load, "vms"));
+    if (mem_cap)
+        snprintf(mem, mem_len, "%" PRId64 "/%" PRId64 " MiB",
+                 vmctl_json_int(load, "memory_used_mib"), json_object_get_int64(mem_cap));
+    if (cpu_cap)
+        snprintf(cpu, cpu_len, "%" PRId64 "/%" PRId64, vmctl_json_int(load, "cpu_used"),
+                 json_object_get_int64(cpu_cap));
+}
+
 static void append_nodes_table(GString *out, json_object *nodes)
 {
-    g_string_append_printf(out, "%-14s %4s  %-9s %-8s %-14s %s\n", "NODE", "ID", "STATE",
-                           "CLUSTERD", "ROLE", "FENCING");
+    g_string_append_printf(out, "%-14s %4s  %-9s %-8s %-12s %3s %-16s %-5s %s\n", "NODE", "ID",
+                           "STATE", "CLUSTERD", "ROLE", "VMS", "MEMORY", "CPU", "FENCING");
     for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
         json_object *n = json_object_array_get_idx(nodes, i), *f = vmctl_json_get(n, "fence");
         g_autoptr(GString) role = g_string_new(NULL), fence = g_string_new(NULL);
@@ -68,10 +90,14 @@ static void append_nodes_table(GString *out, json_object *nodes)
         const char *state = vmctl_json_str(n, "state");
         if (!state)
             state = vmctl_json_bool(n, "online") ? "online" : "offline";
-        g_autofree char *head = g_strdup_printf(
-                "%-14s %4" PRId64 "  %-9s %-8s %-14s ", vmctl_json_str(n, "name") ?: "?",
-                vmctl_json_int(n, "id"), state, vmctl_json_bool(n, "clusterd") ? "yes" : "no",
-                role->len ? role->str : "-");
+        char vms[24], mem[48], cpu[48];
+        format_load(vmctl_json_get(n, "load"), vms, sizeof(vms), mem, sizeof(mem), cpu,
+                    sizeof(cpu));
+        g_autofree char *head =
+                g_strdup_printf("%-14s %4" PRId64 "  %-9s %-8s %-12s %3s %-16s %-5s ",
+                                vmctl_json_str(n, "name") ?: "?", vmctl_json_int(n, "id"), state,
+                                vmctl_json_bool(n, "clusterd") ? "yes" : "no",
+                                role->len ? role->str : "-", vms, mem, cpu);
         append_row(out, head, fence->len ? fence->str : "-");
     }
 }

@@ -22,6 +22,7 @@ SHOTS = os.environ.get("WEB_SCREENSHOTS", "")
 VMS = os.environ.get("RL_VMS", "").split()
 CUT = os.environ.get("WEB_CUT_NODE", "n1")
 DRAIN = os.environ.get("WEB_DRAIN_NODE", "n2")
+FAILBACK_VMS = os.environ.get("WEB_FAILBACK_VMS", "").split()  # the VMs that prefer DRAIN
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-dev-shm-usage", "--ignore-certificate-errors",
@@ -165,6 +166,14 @@ ROWS = """(() => ({
 }))()"""
 
 
+# The progress of a drain or failback the page started (web/static/app.js, renderProgress).
+PROGRESS = """(() => ({shown: !document.querySelector('#progress').hidden,
+  done: document.querySelector('#progress').dataset.done === 'true',
+  title: document.querySelector('#progress-title').textContent,
+  items: Object.fromEntries([...document.querySelectorAll('#progress-list li')].map(
+    l => [l.className, l.textContent]))}))()"""
+
+
 def rows(page):
     return page.js(ROWS) or {"nodes": {}, "vms": {}, "buttons": 0, "marker": False}
 
@@ -253,8 +262,36 @@ def main():
                                                         rows(page)["vms"]))
         msg = page.js("document.querySelector('#message').textContent")
         log("message: %s" % msg)
+        p = page.wait(20, "the drain's progress done", PROGRESS + ".done && " + PROGRESS)
+        log("progress: %s %s" % (p["title"], p["items"]))
+        if not p["title"].startswith("Drain of %s done: " % DRAIN) or set(p["items"]) != {
+                "arrived"}:
+            fail("the drain's progress: %r" % p)
 
-        log("--- d. a read-only login")
+        log("--- d. resume %s with failback from the page" % DRAIN)
+        t0 = time.monotonic()
+        page.js("[...document.querySelectorAll('#nodes tbody tr')].find(r => r.dataset.node === "
+                "%s).querySelectorAll('button')[1].click(); true" % json.dumps(DRAIN))
+        p = page.wait(20, "the failback's progress", "(p => p.title.startsWith('Failback') && "
+                      "p)(%s)" % PROGRESS)
+        log("progress: %s %s" % (p["title"], p["items"]))
+        page.screenshot("web-failback.png")
+        p = page.wait(120, "the failback done", PROGRESS + ".done && " + PROGRESS)
+        want = "back on %s: %s" % (DRAIN, ", ".join(sorted(FAILBACK_VMS)))
+        got = p["items"].get("arrived", "")
+        back = sorted(got.split(": ", 1)[1].split(", ")) if ": " in got else []
+        if p["title"] != "Failback to %s done: %d of %d VM(s) back" % (
+                DRAIN, len(FAILBACK_VMS), len(FAILBACK_VMS)) or \
+                "back on %s: %s" % (DRAIN, ", ".join(back)) != want:
+            fail("the failback's progress: %r, wanted %s" % (p, want))
+        r = rows(page)
+        if any(r["vms"].get(v, ["", ""])[1] != DRAIN for v in FAILBACK_VMS):
+            fail("the page shows %s not back on %s: %s" % (FAILBACK_VMS, DRAIN, r["vms"]))
+        log("failback to %s shown done %.1f s after the click: %s" % (DRAIN,
+                                                                     time.monotonic() - t0,
+                                                                     p["title"]))
+
+        log("--- e. a read-only login")
         page.js("document.querySelector('#logout').click(); true")
         login(page, READER_TOKEN, "reader")
         page.wait(20, "the VMs listed for the reader",

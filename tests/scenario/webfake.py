@@ -1,15 +1,19 @@
 """A stand-in for clusterd on a unix socket (the wire format of include/vmha/wire.h) for
 vmha-web's scenario test and benchmark: answers STATUS with a document of three nodes and N VMs
-(changeable while it runs), EVENTS with an empty history, anything else with ok; records every
-request."""
+(changeable while it runs), EVENTS with an empty history, CIB_QUERY with the database it was
+given (set_cib), anything else with ok; records every request."""
 import json
 import socket
 import struct
 import threading
 
 MAGIC, VERSION = 0x41484D56, 1
-MSG_STATUS, MSG_EVENTS, MSG_VM_SET, MSG_REPLY = 1, 8, 18, 32
-F_NAME, F_KV, F_RC, F_MESSAGE, F_JSON, F_CALLER_COMMAND = 1, 7, 8, 9, 10, 35
+MSG_STATUS, MSG_CIB_QUERY, MSG_EVENTS, MSG_VM_SET, MSG_REPLY = 1, 5, 8, 18, 32
+MSG_NODE_RESUME, MSG_VM_MOVE = 28, 29
+F_NAME, F_KV, F_RC, F_MESSAGE, F_JSON, F_CIB, F_NODE, F_CALLER_COMMAND = 1, 7, 8, 9, 10, 19, 20, 35
+# Each VM's utilization memory (MiB) and cpu, each node's capacity (None: not configured).
+VM_MEMORY, VM_CPU = 512, 1
+NODE_MEMORY, NODE_CPU = {"n1": 4096, "n2": 2048, "n3": None}, {"n1": 8, "n2": None, "n3": None}
 
 
 def encode(mtype, fields):
@@ -36,6 +40,11 @@ def status_doc(n_vms):
     vms = [{"name": "vm%03d" % i, "state": "running", "nodes": ["n%d" % (1 + i % 3)],
             "why": None, "priority": i % 5, "planned_node": None, "target_role": None,
             "pending": None, "fail_counts": {}, "last_failure": None} for i in range(n_vms)]
+    for n in nodes:
+        on = [v for v in vms if n["name"] in v["nodes"]]
+        n["load"] = {"vms": len(on), "memory_used_mib": VM_MEMORY * len(on),
+                     "memory_mib": NODE_MEMORY[n["name"]], "cpu_used": VM_CPU * len(on),
+                     "cpu": NODE_CPU[n["name"]]}
     return {"local_node": {"id": 1, "name": "n1"}, "leader": {"id": 1, "name": "n1"},
             "corosync": True, "quorate": True, "expected_votes": 3, "nodes": nodes, "vms": vms,
             "vms_error": None, "database": {"in_sync": True}}
@@ -44,7 +53,7 @@ def status_doc(n_vms):
 class FakeClusterd:
     def __init__(self, path, n_vms):
         self.status = status_doc(n_vms)
-        self.requests, self.doc = [], json.dumps(self.status).encode()
+        self.requests, self.doc, self.cib = [], json.dumps(self.status).encode(), None
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(16)
@@ -67,6 +76,8 @@ class FakeClusterd:
             reply = [(F_RC, struct.pack("<Q", 0)), (F_MESSAGE, b"ok")]
             if mtype == MSG_STATUS:
                 reply.append((F_JSON, self.doc))
+            elif mtype == MSG_CIB_QUERY and self.cib is not None:
+                reply.append((F_CIB, self.cib))
             elif mtype == MSG_EVENTS:
                 reply.append((F_JSON, b'{"events": [], "last_seq": 0}'))
             c.sendall(encode(MSG_REPLY, reply))
@@ -75,6 +86,10 @@ class FakeClusterd:
     def set_status(self, status):
         """A new STATUS answer from the next request on."""
         self.doc = json.dumps(status).encode()
+
+    def set_cib(self, xml):
+        """The database CIB_QUERY answers with from the next request on."""
+        self.cib = xml.encode()
 
     def writes(self):
         return [(t, f) for t, f in self.requests if t not in (MSG_STATUS, MSG_EVENTS)]

@@ -1,5 +1,5 @@
-/* lib/statusview: the node and VM states `vmctl status` shows, from a CIB through lib/model and
- * the policy engine, as clusterd computes them. */
+/* lib/statusview: the node and VM states and node loads `vmctl status` shows, from a CIB through
+ * lib/model and the policy engine, as clusterd computes them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,14 +242,79 @@ static void test_node_states(void **state)
     assert_string_equal(vmha_show_node_state(&n, &fenced), "fenced");
 }
 
+/* A node's load: the VMs there or on their way there, what they need against its capacity. */
+static void test_node_load(void **state)
+{
+    static const char load_cib[] =
+            "<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+            "num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"1\"><configuration><crm_config/>"
+            "<nodes><node id=\"1\" uname=\"n1\"><utilization id=\"n1u\">"
+            "<nvpair id=\"n1m\" name=\"memory\" value=\"4096\"/>"
+            "<nvpair id=\"n1c\" name=\"cpu\" value=\"8\"/></utilization></node>"
+            "<node id=\"2\" uname=\"n2\"><utilization id=\"n2u\">"
+            "<nvpair id=\"n2m\" name=\"memory\" value=\"2048\"/></utilization></node>"
+            "<node id=\"3\" uname=\"n3\"/></nodes><resources>"
+            "<primitive id=\"a\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<utilization id=\"au\"><nvpair id=\"am\" name=\"memory\" value=\"1024\"/>"
+            "<nvpair id=\"ac\" name=\"cpu\" value=\"2\"/></utilization></primitive>"
+            "<primitive id=\"b\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<utilization id=\"bu\"><nvpair id=\"bm\" name=\"memory\" value=\"512\"/>"
+            "<nvpair id=\"bc\" name=\"cpu\" value=\"1\"/></utilization></primitive>"
+            "<primitive id=\"c\" class=\"ocf\" provider=\"vmha\" type=\"vm\">"
+            "<utilization id=\"cu\"><nvpair id=\"cm\" name=\"memory\" value=\"256\"/>"
+            "<nvpair id=\"cc\" name=\"cpu\" value=\"4\"/></utilization></primitive>"
+            "<primitive id=\"d\" class=\"ocf\" provider=\"vmha\" type=\"vm\"/>"
+            "</resources><constraints/></configuration><status/></cib>";
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) error = NULL;
+    VmhaNodeLoad l;
+
+    if (vmha_model_parse(load_cib, sizeof(load_cib) - 1, &m, &error) < 0)
+        fail_msg("%s", error->message);
+    size_t a = (size_t)vmha_model_find_vm(m, "a"), b = (size_t)vmha_model_find_vm(m, "b"),
+           c = (size_t)vmha_model_find_vm(m, "c"), d = (size_t)vmha_model_find_vm(m, "d");
+
+    /* Nothing runs: nothing used, the capacities as configured (-1: none). */
+    vmha_show_node_load(m, 0, &l);
+    assert_true(l.vms == 0 && l.memory_used == 0 && l.cpu_used == 0);
+    assert_true(l.memory == 4096 && l.cpu == 8);
+    vmha_show_node_load(m, 1, &l);
+    assert_true(l.memory == 2048 && l.cpu == -1);
+    vmha_show_node_load(m, 2, &l);
+    assert_true(l.memory == -1 && l.cpu == -1);
+
+    /* a runs on n1, b failed there (it may still run: its memory is held), d (no utilization)
+     * too; c is stopped and counts nowhere. */
+    m->vms[a].state[0] = VMHA_RSC_ACTIVE;
+    m->vms[b].state[0] = VMHA_RSC_FAILED;
+    m->vms[d].state[0] = VMHA_RSC_ACTIVE;
+    vmha_show_node_load(m, 0, &l);
+    assert_int_equal(l.vms, 3);
+    assert_int_equal(l.memory_used, 1536);
+    assert_int_equal(l.cpu_used, 3);
+    vmha_show_node_load(m, 1, &l);
+    assert_true(l.vms == 0 && l.memory_used == 0);
+
+    /* a migrating to n2: it holds memory on both until it has landed. */
+    m->vms[a].pending_op = g_strdup("migrate_from");
+    m->vms[a].pending_node = 1;
+    vmha_show_node_load(m, 1, &l);
+    assert_true(l.vms == 1 && l.memory_used == 1024 && l.cpu_used == 2 && l.memory == 2048);
+    vmha_show_node_load(m, 0, &l);
+    assert_true(l.vms == 3 && l.memory_used == 1536);
+
+    /* A stop that failed on n3 (no capacity): counted, against no capacity. */
+    m->vms[c].state[2] = VMHA_RSC_STOP_FAILED;
+    vmha_show_node_load(m, 2, &l);
+    assert_true(l.vms == 1 && l.memory_used == 256 && l.cpu_used == 4 && l.memory == -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_vm_states),
-            cmocka_unit_test(test_node_states),
-            cmocka_unit_test(test_drained),
-            cmocka_unit_test(test_pending),
-            cmocka_unit_test(test_last_failure_reason),
+            cmocka_unit_test(test_vm_states), cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_drained),   cmocka_unit_test(test_node_load),
+            cmocka_unit_test(test_pending),   cmocka_unit_test(test_last_failure_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
