@@ -32,6 +32,43 @@ xmlNode *cd_cib_primitive(xmlNode *cib, const char *id)
     return find_primitive_under(cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL, id);
 }
 
+/* Document order, as find_primitive_under: the first primitive of an id is the one. */
+static void collect_primitives(xmlNode *parent, GHashTable *prims)
+{
+    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!g_str_equal((const char *)c->name, XML_CIB_TAG_RESOURCE)) {
+            collect_primitives(c, prims);
+            continue;
+        }
+        const char *id = crm_element_value(c, XML_ATTR_ID);
+        if (id && !g_hash_table_contains(prims, id))
+            g_hash_table_insert(prims, (gpointer)id, c);
+    }
+}
+
+GHashTable *cd_cib_primitive_ids(xmlNode *cib)
+{
+    GHashTable *prims = g_hash_table_new(g_str_hash, g_str_equal);
+
+    collect_primitives(cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL, prims);
+    return prims;
+}
+
+static gboolean not_a_vm(gpointer id, gpointer prim, gpointer unused)
+{
+    return !cd_cib_is_vm(prim);
+}
+
+GHashTable *cd_cib_vm_ids(xmlNode *cib)
+{
+    GHashTable *vms = cd_cib_primitive_ids(cib);
+
+    g_hash_table_foreach_remove(vms, not_a_vm, NULL);
+    return vms;
+}
+
 bool cd_cib_is_vm(xmlNode *prim)
 {
     return prim && crm_element_value(prim, XML_ATTR_ID) &&

@@ -77,11 +77,9 @@ static VmhaResult probe_validate(const CdWriteCtx *ctx, const void *write, char 
  * flight there is this node's own, and the probe may have run before it started, so only its
  * result may end it, unless the probing clusterd writes it off (it died with an earlier clusterd
  * there: VMHA_PROBE_WRITEOFF). */
-static bool probe_ends_pending(xmlNode *status, const char *node_id, const char *rsc,
-                               char *const *kvs)
+static bool probe_ends_pending(const VmhaLrmIndex *node, const char *rsc, char *const *kvs)
 {
-    xmlNode *ns = cd_write_node_state(status, node_id);
-    xmlNode *pending = ns ? vmha_lrm_pending_op(ns, rsc) : NULL;
+    xmlNode *pending = vmha_lrm_index_pending_op(node, rsc);
     if (!pending)
         return true;
     g_autofree char *writeoff = g_strconcat(
@@ -95,13 +93,15 @@ static VmhaResult probe_apply(const CdWriteCtx *ctx, const void *write, char **r
     const char *uname = cd_write_node_uname(ctx->cib, w->node_id);
     xmlNode *status = cd_write_status_copy(ctx->cib);
     int changed = 0;
+    /* A round probes every VM: one pass over the VMs and the node's history, not one each. */
+    g_autoptr(GHashTable) vms = cd_cib_vm_ids(ctx->cib);
+    g_autoptr(VmhaLrmIndex) node = vmha_lrm_index_new(status, w->node_id);
 
     for (size_t i = 0; i < w->n_results; i++) {
         const VmhaProbeResult *r = &w->results[i];
         /* A VM removed since the probe ran: its history would be an orphan. */
-        int c = cd_cib_vm(ctx->cib, r->rsc) &&
-                                probe_ends_pending(status, w->node_id, r->rsc, w->kvs)
-                        ? vmha_lrm_record_probe(status, w->node_id, uname, r)
+        int c = g_hash_table_contains(vms, r->rsc) && probe_ends_pending(node, r->rsc, w->kvs)
+                        ? vmha_lrm_index_record_probe(node, uname, r)
                         : 0;
         if (c < 0) {
             free_xml(status);

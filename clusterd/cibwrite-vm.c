@@ -238,12 +238,13 @@ static const char *find_taken_id(xmlNode *n, GHashTable *ids)
 
 /* One VM of the batch against the ids taken so far (the database's and the batch's before it),
  * which then holds its own: the name free, the nodes known, no id of what it adds taken. */
-static VmhaResult validate_one(xmlNode *cib, const VmAdd *v, GHashTable *ids, char **ret_error)
+static VmhaResult validate_one(xmlNode *cib, GHashTable *prims, const VmAdd *v, GHashTable *ids,
+                               char **ret_error)
 {
     g_autoptr(GPtrArray) made = g_ptr_array_new_with_free_func((GDestroyNotify)free_xml);
     VmhaResult r = VMHA_RESULT_OK;
 
-    if (cd_cib_primitive(cib, v->name))
+    if (g_hash_table_contains(prims, v->name))
         return cd_write_fail(ret_error, VMHA_RESULT_FAILURE, "a resource named '%s' already exists",
                              v->name);
     r = validate_nodes_known(cib, v->prefer, ret_error);
@@ -269,10 +270,14 @@ static VmhaResult vm_add_many_validate(const CdWriteCtx *ctx, const void *write,
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     xmlNode *config = pcmk_find_cib_element(ctx->cib, XML_CIB_TAG_CONFIGURATION);
 
+    /* The database's primitives, looked up once each: a scan of them for each VM would cost
+     * VMs x database. */
+    g_autoptr(GHashTable) prims = cd_cib_primitive_ids(ctx->cib);
+
     collect_ids(config, ids);
     for (size_t i = 0; i < w->n; i++) {
         g_autofree char *error = NULL;
-        VmhaResult r = validate_one(ctx->cib, &w->vms[i], ids, &error);
+        VmhaResult r = validate_one(ctx->cib, prims, &w->vms[i], ids, &error);
         if (r != VMHA_RESULT_OK) {
             g_autofree char *at = where(w, i);
             return cd_write_fail(ret_error, r, "%s%s", at, error);

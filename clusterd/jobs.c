@@ -378,6 +378,8 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
     g_autoptr(GHashTable) want = g_hash_table_new(g_str_hash, g_str_equal);
     int64_t epoch =
             vmha_lrm_fence_epoch(my_node_state(pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS)));
+    /* After every write, every VM running here: each primitive looked up once, not in a scan. */
+    g_autoptr(GHashTable) prims = cd_cib_primitive_ids(cib);
 
     for (size_t v = 0; me >= 0 && v < m->n_vms; v++) {
         const VmhaVm *vm = &m->vms[v];
@@ -388,7 +390,7 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
         /* A series from before a fence of this node (its results would be void): anew. */
         if (!(began && *began == epoch) && g_hash_table_remove(J.monitors, vm->name))
             cd_executor_monitor_cancel(vm->name);
-        xmlNode *prim = cd_cib_primitive(cib, vm->name);
+        xmlNode *prim = g_hash_table_lookup(prims, vm->name);
         unsigned interval = cd_cib_op_ms(prim, "monitor", "interval", MONITOR_DEFAULT_MS);
         unsigned timeout = cd_cib_op_ms(prim, "monitor", "timeout", MONITOR_TIMEOUT_MS);
         g_autoptr(GHashTable) params = cd_cib_instance_params(prim);

@@ -372,9 +372,10 @@ static GHashTable *unprobed_vms(const VmhaModel *m, xmlNode *status)
         if (n->state != VMHA_NODE_ONLINE || n->maintenance)
             continue;
         xmlNode *ns = cd_cib_node_state(status, n->id, NULL);
-        g_autoptr(GHashTable) known = ns ? vmha_lrm_history_names(ns) : NULL;
+        /* Indexed: every VM on every node, thousands of each. */
+        g_autoptr(VmhaLrmIndex) history = ns ? vmha_lrm_index_new(status, n->id) : NULL;
         for (size_t v = 0; v < m->n_vms; v++)
-            if (!known || !g_hash_table_contains(known, m->vms[v].name))
+            if (!history || !vmha_lrm_index_has_history(history, m->vms[v].name))
                 g_hash_table_add(out, m->vms[v].name);
     }
     return out;

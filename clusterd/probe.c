@@ -4,8 +4,9 @@
  * change that someone joined or that this node was not in sync before, and when quorum comes
  * back) it runs the vm agent's monitor with interval 0 (a probe,
  * as Pacemaker calls it) for every VM of the database, and sends the results that differ from
- * what its history in the status section already says as one write (VMHA_MSG_PROBE). Every
- * member applies that write in CPG order (cibwrite-status.c), so every copy holds the same
+ * what its history in the status section already says as writes (VMHA_MSG_PROBE): one, or as
+ * many as a round of hundreds of VMs needs, since one write carries at most a few hundred. Every
+ * member applies each write in CPG order (cibwrite-status.c), so every copy holds the same
  * history and a new leader starts from it.
  *
  * A VM found running on two nodes is logged at critical level by the leader. The leader's plan
@@ -116,52 +117,57 @@ static void schedule_retry(void)
         P.retry_src = g_timeout_add_seconds(RETRY_S, on_retry, NULL);
 }
 
-/* Operations recorded in flight here that this process will not run: this probe ends them. */
-static void add_writeoffs(VmhaMsg *m, xmlNode *status, const char *node_id)
+/* The writeoff of rsc's operation recorded in flight here if this process will not run it (this
+ * probe ends it), else NULL. */
+static char *writeoff_of(const VmhaLrmIndex *node, const char *rsc)
 {
-    xmlNode *ns = cd_cib_node_state(status, node_id, NULL);
-    xmlNode *lrm = ns ? first_named_child(ns, XML_CIB_TAG_LRM) : NULL;
-    xmlNode *rscs = lrm ? first_named_child(lrm, XML_LRM_TAG_RESOURCES) : NULL;
-    for (xmlNode *lr = rscs ? first_named_child(rscs, XML_LRM_TAG_RESOURCE) : NULL; lr;
-         lr = crm_next_same_xml(lr)) {
-        xmlNode *op = vmha_lrm_pending_op(ns, crm_element_value(lr, XML_ATTR_ID));
-        const char *key = op ? crm_element_value(op, XML_ATTR_TRANSITION_KEY) : NULL;
-        if (!key || !g_hash_table_contains(P.writeoffs, key))
-            continue;
-        g_autofree char *kv = g_strconcat(VMHA_PROBE_WRITEOFF, key, NULL);
-        if (vmha_msg_add_str(m, VMHA_F_KV, kv) < 0)
-            g_warning("cannot write off %s", key);
-    }
+    xmlNode *op = vmha_lrm_index_pending_op(node, rsc);
+    const char *key = op ? crm_element_value(op, XML_ATTR_TRANSITION_KEY) : NULL;
+
+    if (!key || !g_hash_table_contains(P.writeoffs, key))
+        return NULL;
+    return g_strconcat(VMHA_PROBE_WRITEOFF, key, NULL);
 }
+
+/* What clusterd's sync adds to a write (origin node and pid, request id, time), with room. */
+#define SYNC_FIELDS 8
 
 static void finish_round(Round *r)
 {
     P.round = NULL;
     if (r->lines->len && may_probe()) {
         /* Compare again: another write may have recorded the same meanwhile. */
-        g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_PROBE);
         xmlNode *cib = cd_cibdb_current();
         xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
         g_autofree char *node_id = g_strdup_printf("%u", cd_local_nodeid());
-        guint n = 0;
+        g_autoptr(VmhaLrmIndex) node = status ? vmha_lrm_index_new(status, node_id) : NULL;
+        g_autoptr(GPtrArray) lines = g_ptr_array_new();
+        g_autoptr(GPtrArray) writeoffs = g_ptr_array_new_with_free_func(g_free);
         for (guint i = 0; i < r->lines->len; i++) {
             g_autofree char *buf = NULL;
             VmhaProbeResult res;
-            const char *line = g_ptr_array_index(r->lines, i);
+            char *line = g_ptr_array_index(r->lines, i);
             if (vmha_probe_result_parse(line, &res, &buf) < 0)
                 continue;
-            if (status && vmha_lrm_probe_unchanged(status, node_id, &res))
+            if (node && vmha_lrm_index_probe_unchanged(node, &res))
                 continue;
-            if (vmha_msg_add_str(m, VMHA_F_PROBE, line) < 0) {
-                g_warning("probe results do not fit in one message");
-                break;
-            }
-            n++;
+            g_ptr_array_add(lines, line);
+            g_ptr_array_add(writeoffs, node ? writeoff_of(node, res.rsc) : NULL);
         }
-        add_writeoffs(m, status, node_id);
-        if (n) {
-            g_message("recording %u changed probe result(s)", n);
-            cd_sync_submit(m, on_written, NULL);
+        /* A round of every VM holds more results than one write may carry beyond a few hundred
+         * VMs: several writes, each applied as it comes. */
+        g_autoptr(GPtrArray) msgs = lines->len
+                                            ? vmha_probe_messages((char *const *)lines->pdata,
+                                                                  (char *const *)writeoffs->pdata,
+                                                                  lines->len, SYNC_FIELDS)
+                                            : NULL;
+        if (lines->len && !msgs) {
+            g_warning("a probe result does not fit in a write; probing again in %d s", RETRY_S);
+            schedule_retry();
+        } else if (msgs) {
+            g_message("recording %u changed probe result(s) in %u write(s)", lines->len, msgs->len);
+            for (guint i = 0; i < msgs->len; i++)
+                cd_sync_submit(g_ptr_array_index(msgs, i), on_written, NULL);
         } else {
             g_info("probe round: nothing changed");
         }
@@ -313,11 +319,14 @@ static void check_duplicates(void)
     xmlNode *cib = cd_cibdb_current();
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
+    /* After each probe write, every VM on every node: indexed, not a scan of a node's history
+     * for each VM. */
+    g_autoptr(GPtrArray) history = vmha_lrm_index_all(status);
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
         const char *vm = crm_element_value(p, XML_ATTR_ID);
-        g_auto(GStrv) nodes = vm ? vmha_lrm_running_on(status, vm, false) : NULL;
+        g_auto(GStrv) nodes = vm ? vmha_lrm_index_running_on(history, vm, false) : NULL;
         if (!nodes || g_strv_length(nodes) < 2) {
             if (vm)
                 g_hash_table_remove(P.reported, vm);

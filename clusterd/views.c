@@ -422,6 +422,8 @@ char *cd_view_vms(void)
     xmlNode *res = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_RESOURCES) : NULL;
     xmlNode *cons = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_CONSTRAINTS) : NULL;
     xmlNode *status = cib ? pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS) : NULL;
+    /* Every VM's history on every node: indexed, not a scan of each node's for each VM. */
+    g_autoptr(GPtrArray) history = vmha_lrm_index_all(status);
 
     for (xmlNode *p = res ? first_named_child(res, XML_CIB_TAG_RESOURCE) : NULL; p;
          p = crm_next_same_xml(p)) {
@@ -463,8 +465,8 @@ char *cd_view_vms(void)
         json_object_object_add(vm, "prefer", prefer);
         add_rules(vm, cons, name);
         /* From the status section: where probes (and later actions) last found it. */
-        g_auto(GStrv) running = vmha_lrm_running_on(status, name, false);
-        g_auto(GStrv) maybe = vmha_lrm_running_on(status, name, true);
+        g_auto(GStrv) running = vmha_lrm_index_running_on(history, name, false);
+        g_auto(GStrv) maybe = vmha_lrm_index_running_on(history, name, true);
         json_object *ron = json_object_new_array(), *fon = json_object_new_array();
         for (size_t i = 0; maybe[i]; i++)
             json_object_array_add(g_strv_contains((const char *const *)running, maybe[i]) ? ron
@@ -473,11 +475,15 @@ char *cd_view_vms(void)
         json_object_object_add(vm, "running_on", ron);
         json_object_object_add(vm, "failed_on", fon);
         json_object *pon = json_object_new_array();
-        for (xmlNode *ns = status ? first_named_child(status, XML_CIB_TAG_STATE) : NULL; ns;
-             ns = crm_next_same_xml(ns))
-            if (vmha_lrm_state(ns, name) != VMHA_LRM_UNKNOWN)
+        for (guint i = 0; i < history->len; i++) {
+            const VmhaLrmIndex *node = g_ptr_array_index(history, i);
+            if (vmha_lrm_index_state(node, name) != VMHA_LRM_UNKNOWN)
                 json_object_array_add(
-                        pon, json_object_new_string(crm_element_value(ns, XML_ATTR_UNAME) ?: "?"));
+                        pon,
+                        json_object_new_string(
+                                crm_element_value(vmha_lrm_index_node_state(node), XML_ATTR_UNAME)
+                                        ?: "?"));
+        }
         json_object_object_add(vm, "probed_on", pon);
         json_object_object_add(vm, "instance_attributes", set_json(p, XML_TAG_ATTR_SETS));
         json_object_object_add(vm, "meta_attributes", set_json(p, XML_TAG_META_SETS));

@@ -475,11 +475,6 @@ static void engine_free(Engine *e)
 
 #define NEXT_PLAN_CHECKS 8
 
-/* Plans, then checks the plan against the one that will follow it: the plan carried out
- * (fences done, VMs where it puts them) is planned again, and when that one would stop a VM
- * this one starts or keeps (or holds room for), its placement is taken instead, up to
- * NEXT_PLAN_CHECKS times. A VM is then never started only to be stopped by the next plan,
- * which a greedy order alone does not promise. */
 bool vmha_engine_reads_clock(const VmhaModel *m)
 {
     for (size_t n = 0; n < m->n_nodes; n++)
@@ -505,6 +500,32 @@ bool vmha_engine_reads_clock(const VmhaModel *m)
     return false;
 }
 
+/* The plan's actions by VM (a counting sort, stable: plan order within a VM). */
+static void plan_index_by_vm(VmhaPlan *plan)
+{
+    size_t *start = g_new0(size_t, plan->n_vms + 1);
+    size_t *fill = g_new0(size_t, plan->n_vms + 1);
+
+    for (size_t i = 0; i < plan->n_actions; i++)
+        if (plan->actions[i].vm >= 0 && (size_t)plan->actions[i].vm < plan->n_vms)
+            start[plan->actions[i].vm + 1]++;
+    for (size_t v = 0; v < plan->n_vms; v++)
+        start[v + 1] += start[v];
+    plan->vm_actions = g_new(size_t, MAX(start[plan->n_vms], 1));
+    for (size_t i = 0; i < plan->n_actions; i++) {
+        ssize_t v = plan->actions[i].vm;
+        if (v >= 0 && (size_t)v < plan->n_vms)
+            plan->vm_actions[start[v] + fill[v]++] = i;
+    }
+    g_free(fill);
+    plan->vm_action_start = start;
+}
+
+/* Plans, then checks the plan against the one that will follow it: the plan carried out
+ * (fences done, VMs where it puts them) is planned again, and when that one would stop a VM
+ * this one starts or keeps (or holds room for), its placement is taken instead, up to
+ * NEXT_PLAN_CHECKS times. A VM is then never started only to be stopped by the next plan,
+ * which a greedy order alone does not promise. */
 int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
 {
     Engine *e = engine_new(m, now, NULL);
@@ -551,15 +572,36 @@ int vmha_engine_plan(const VmhaModel *m, int64_t now, VmhaPlan **ret_plan)
     plan->reasons = g_steal_pointer(&e->reasons);
     plan->n_actions = e->actions->len;
     plan->actions = (VmhaAction *)g_array_free(g_steal_pointer(&e->actions), false);
+    plan_index_by_vm(plan);
     engine_free(e);
     *ret_plan = plan;
     return 0;
+}
+
+const VmhaAction *vmha_plan_next_vm_action(const VmhaPlan *plan, size_t vm, size_t *cursor)
+{
+    if (plan->vm_action_start) {
+        if (vm >= plan->n_vms ||
+            plan->vm_action_start[vm] + *cursor >= plan->vm_action_start[vm + 1])
+            return NULL;
+        size_t i = plan->vm_action_start[vm] + *cursor;
+        (*cursor)++;
+        return &plan->actions[plan->vm_actions[i]];
+    }
+    while (*cursor < plan->n_actions) {
+        const VmhaAction *a = &plan->actions[(*cursor)++];
+        if (a->vm == (ssize_t)vm)
+            return a;
+    }
+    return NULL;
 }
 
 void vmha_plan_free(VmhaPlan *plan)
 {
     if (!plan)
         return;
+    g_free(plan->vm_action_start);
+    g_free(plan->vm_actions);
     for (size_t i = 0; i < plan->n_vms; i++)
         g_free(plan->reasons[i]);
     g_free(plan->reasons);

@@ -35,6 +35,12 @@ typedef struct {
     char **reasons; /* [n_vms]: why a VM is stopped, or kept on a draining node; else NULL */
     VmhaAction *actions;
     size_t n_actions;
+    /* The actions by VM, so that a caller asking about each VM (`vmctl status`) does not scan
+     * every action for each: VM v's are actions[vm_actions[i]] for i from vm_action_start[v] to
+     * vm_action_start[v + 1] - 1, in plan order. Both NULL in a plan not made by
+     * vmha_engine_plan (a test's); vmha_plan_next_vm_action() then scans. */
+    size_t *vm_action_start; /* [n_vms + 1] */
+    size_t *vm_actions;      /* [n_actions] */
 } VmhaPlan;
 
 /* Plans; returns 0. Actions are ordered: fences (node order), stops (lowest priority first),
@@ -47,6 +53,10 @@ void vmha_plan_free(VmhaPlan *plan);
  * deadline), a failback window, a failed migration's hold that expires (failure-timeout). When
  * not, the same model always gives the same plan, and the leader need not replan on its tick. */
 bool vmha_engine_reads_clock(const VmhaModel *model);
+
+/* VM vm's next action in plan order, or NULL after its last: *cursor starts at 0 and is the
+ * caller's to keep between calls. O(1) a call with the plan's index. */
+const VmhaAction *vmha_plan_next_vm_action(const VmhaPlan *plan, size_t vm, size_t *cursor);
 
 const char *vmha_action_type_to_string(VmhaActionType type);
 

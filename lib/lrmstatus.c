@@ -57,15 +57,19 @@ static xmlNode *find_rsc(xmlNode *node_state, const char *rsc)
     return vmha_dom_child(rscs, "lrm_resource", rsc);
 }
 
-bool vmha_lrm_probe_unchanged(xmlNode *status, const char *node_id, const VmhaProbeResult *r)
+static bool op_is_probe_of(xmlNode *lr, const VmhaProbeResult *r)
 {
-    xmlNode *lr = find_rsc(find_node_state(status, node_id), r->rsc);
     g_autofree char *op_id = g_strdup_printf("%s_last_0", r->rsc);
     xmlNode *op = vmha_dom_child(lr, "lrm_rsc_op", op_id);
 
     return op && vmha_dom_prop_is(op, "operation", "monitor") &&
            prop_int(op, "interval", -1) == 0 && prop_int(op, "rc-code", -1) == r->rc &&
            prop_int(op, "op-status", -1) == r->op_status;
+}
+
+bool vmha_lrm_probe_unchanged(xmlNode *status, const char *node_id, const VmhaProbeResult *r)
+{
+    return op_is_probe_of(find_rsc(find_node_state(status, node_id), r->rsc), r);
 }
 
 static int64_t max_call_id(xmlNode *node_state)
@@ -81,28 +85,115 @@ static int64_t max_call_id(xmlNode *node_state)
     return max;
 }
 
-int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node_uname,
-                          const VmhaProbeResult *r)
+struct VmhaLrmIndex {
+    xmlNode *status;
+    char *node_id;
+    xmlNode *ns;       /* the node's node_state, NULL until there is one */
+    GHashTable *by_id; /* resource id -> the first lrm_resource of that id (find_rsc's) */
+    int64_t max_call_id;
+};
+
+static VmhaLrmIndex *index_of(xmlNode *status, const char *node_id, xmlNode *ns)
 {
-    if (!status || !node_id || !node_uname || !r || !r->rsc || r->rc < 0 || r->rc > 255)
+    VmhaLrmIndex *idx = g_new0(VmhaLrmIndex, 1);
+
+    idx->status = status;
+    idx->node_id = g_strdup(node_id);
+    idx->ns = ns;
+    idx->by_id = g_hash_table_new_full(g_str_hash, g_str_equal, xmlFree, NULL);
+    idx->max_call_id = max_call_id(ns);
+    xmlNode *lrm = vmha_dom_child(ns, "lrm", NULL);
+    xmlNode *rscs = vmha_dom_child(lrm, "lrm_resources", NULL);
+    for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
+        if (!vmha_dom_is(lr, "lrm_resource"))
+            continue;
+        xmlChar *id = xmlGetProp(lr, (const xmlChar *)"id");
+        if (id && !g_hash_table_contains(idx->by_id, id))
+            g_hash_table_insert(idx->by_id, id, lr);
+        else
+            xmlFree(id);
+    }
+    return idx;
+}
+
+VmhaLrmIndex *vmha_lrm_index_new(xmlNode *status, const char *node_id)
+{
+    return index_of(status, node_id, find_node_state(status, node_id));
+}
+
+GPtrArray *vmha_lrm_index_all(xmlNode *status)
+{
+    GPtrArray *all = g_ptr_array_new_with_free_func((GDestroyNotify)vmha_lrm_index_free);
+
+    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
+        if (!vmha_dom_is(ns, "node_state"))
+            continue;
+        xmlChar *id = xmlGetProp(ns, (const xmlChar *)"id");
+        g_ptr_array_add(all, index_of(status, (const char *)id, ns));
+        xmlFree(id);
+    }
+    return all;
+}
+
+void vmha_lrm_index_free(VmhaLrmIndex *idx)
+{
+    if (!idx)
+        return;
+    g_hash_table_unref(idx->by_id);
+    g_free(idx->node_id);
+    g_free(idx);
+}
+
+static xmlNode *index_find(const VmhaLrmIndex *idx, const char *rsc)
+{
+    return rsc ? g_hash_table_lookup(idx->by_id, rsc) : NULL;
+}
+
+bool vmha_lrm_index_probe_unchanged(const VmhaLrmIndex *idx, const VmhaProbeResult *r)
+{
+    return op_is_probe_of(index_find(idx, r->rsc), r);
+}
+
+bool vmha_lrm_index_has_history(const VmhaLrmIndex *idx, const char *rsc)
+{
+    return index_find(idx, rsc) != NULL;
+}
+
+xmlNode *vmha_lrm_index_pending_op(const VmhaLrmIndex *idx, const char *rsc)
+{
+    g_autofree char *op_id = g_strdup_printf("%s_last_0", rsc);
+    xmlNode *op = vmha_dom_child(index_find(idx, rsc), "lrm_rsc_op", op_id);
+
+    return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
+}
+
+int vmha_lrm_index_record_probe(VmhaLrmIndex *idx, const char *node_uname, const VmhaProbeResult *r)
+{
+    if (!idx->status || !idx->node_id || !node_uname || !r || !r->rsc || r->rc < 0 || r->rc > 255)
         return -1;
-    if (vmha_lrm_probe_unchanged(status, node_id, r))
+    if (vmha_lrm_index_probe_unchanged(idx, r))
         return 0;
 
-    xmlNode *ns = find_node_state(status, node_id);
-    if (!ns) {
-        ns = vmha_dom_child_or_new(status, "node_state", node_id);
-        set_str(ns, "uname", node_uname);
+    if (!idx->ns) {
+        idx->ns = vmha_dom_child_or_new(idx->status, "node_state", idx->node_id);
+        set_str(idx->ns, "uname", node_uname);
     }
+    xmlNode *ns = idx->ns;
     /* Anything but "not running" means losing the node needs fencing again. */
     if (r->rc != 7)
         set_str(ns, "expected", "member");
-    int64_t call_id = max_call_id(ns) + 1;
+    /* One above the highest on the node: the new record then is the highest. */
+    int64_t call_id = ++idx->max_call_id;
     xmlNode *lrm = vmha_dom_child(ns, "lrm", NULL);
     if (!lrm)
-        lrm = vmha_dom_child_or_new(ns, "lrm", node_id);
+        lrm = vmha_dom_child_or_new(ns, "lrm", idx->node_id);
     xmlNode *rscs = vmha_dom_child_or_new(lrm, "lrm_resources", NULL);
-    xmlNode *lr = vmha_dom_child_or_new(rscs, "lrm_resource", r->rsc);
+    xmlNode *lr = index_find(idx, r->rsc);
+    if (!lr) {
+        lr = xmlNewChild(rscs, NULL, (const xmlChar *)"lrm_resource", NULL);
+        set_str(lr, "id", r->rsc);
+        g_hash_table_insert(idx->by_id, xmlStrdup((const xmlChar *)r->rsc), lr);
+    }
     set_str(lr, "type", "vm");
     set_str(lr, "class", "ocf");
     set_str(lr, "provider", "vmha");
@@ -141,9 +232,17 @@ int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node
     return 1;
 }
 
-VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc)
+int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node_uname,
+                          const VmhaProbeResult *r)
 {
-    xmlNode *lr = find_rsc(node_state, rsc);
+    if (!status || !node_id || !node_uname || !r || !r->rsc || r->rc < 0 || r->rc > 255)
+        return -1;
+    g_autoptr(VmhaLrmIndex) idx = vmha_lrm_index_new(status, node_id);
+    return vmha_lrm_index_record_probe(idx, node_uname, r);
+}
+
+static VmhaLrmState state_of(xmlNode *lr)
+{
     xmlNode *last = NULL;
     int64_t last_id = -1;
 
@@ -179,24 +278,85 @@ VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc)
     return ok ? VMHA_LRM_RUNNING : VMHA_LRM_FAILED;
 }
 
+VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc)
+{
+    return state_of(find_rsc(node_state, rsc));
+}
+
+static void add_uname(GPtrArray *out, xmlNode *ns)
+{
+    xmlChar *uname = xmlGetProp(ns, (const xmlChar *)"uname");
+    if (!uname)
+        uname = xmlGetProp(ns, (const xmlChar *)"id");
+    g_ptr_array_add(out, g_strdup(uname ? (const char *)uname : "?"));
+    xmlFree(uname);
+}
+
+static bool counts(VmhaLrmState st, bool with_failed)
+{
+    return st == VMHA_LRM_RUNNING || (with_failed && st == VMHA_LRM_FAILED);
+}
+
 char **vmha_lrm_running_on(xmlNode *status, const char *rsc, bool with_failed)
 {
     GPtrArray *out = g_ptr_array_new();
 
-    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
-        if (!vmha_dom_is(ns, "node_state"))
-            continue;
-        VmhaLrmState st = vmha_lrm_state(ns, rsc);
-        if (st != VMHA_LRM_RUNNING && !(with_failed && st == VMHA_LRM_FAILED))
-            continue;
-        xmlChar *uname = xmlGetProp(ns, (const xmlChar *)"uname");
-        if (!uname)
-            uname = xmlGetProp(ns, (const xmlChar *)"id");
-        g_ptr_array_add(out, g_strdup(uname ? (const char *)uname : "?"));
-        xmlFree(uname);
+    for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next)
+        if (vmha_dom_is(ns, "node_state") && counts(vmha_lrm_state(ns, rsc), with_failed))
+            add_uname(out, ns);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+xmlNode *vmha_lrm_index_node_state(const VmhaLrmIndex *idx)
+{
+    return idx->ns;
+}
+
+VmhaLrmState vmha_lrm_index_state(const VmhaLrmIndex *idx, const char *rsc)
+{
+    return state_of(index_find(idx, rsc));
+}
+
+char **vmha_lrm_index_running_on(const GPtrArray *all, const char *rsc, bool with_failed)
+{
+    GPtrArray *out = g_ptr_array_new();
+
+    for (guint i = 0; i < all->len; i++) {
+        const VmhaLrmIndex *idx = g_ptr_array_index(all, i);
+        if (counts(vmha_lrm_index_state(idx, rsc), with_failed))
+            add_uname(out, idx->ns);
     }
     g_ptr_array_add(out, NULL);
     return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static bool msg_has_room(const VmhaMsg *m, size_t fields, size_t bytes)
+{
+    return m->fields->len + fields <= VMHA_WIRE_MAX_FIELDS &&
+           m->size + fields * VMHA_WIRE_FIELD_HEADER_SIZE + bytes <= m->max_size;
+}
+
+GPtrArray *vmha_probe_messages(char *const *lines, char *const *writeoffs, size_t n, size_t reserve)
+{
+    g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)vmha_msg_free);
+    VmhaMsg *m = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *wo = writeoffs ? writeoffs[i] : NULL;
+        size_t fields = 1 + (wo != NULL) + reserve;
+        size_t bytes = strlen(lines[i]) + (wo ? strlen(wo) : 0) + reserve * 64;
+        if (!m || !msg_has_room(m, fields, bytes)) {
+            m = vmha_msg_new(VMHA_MSG_PROBE);
+            g_ptr_array_add(out, m);
+            if (!msg_has_room(m, fields, bytes))
+                return NULL;
+        }
+        if (vmha_msg_add_str(m, VMHA_F_PROBE, lines[i]) < 0 ||
+            (wo && vmha_msg_add_str(m, VMHA_F_KV, wo) < 0))
+            return NULL;
+    }
+    return g_steal_pointer(&out);
 }
 
 char *vmha_probe_result_format(const VmhaProbeResult *r)
@@ -327,19 +487,9 @@ xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc)
     return op && prop_int(op, "op-status", 0) == -1 ? op : NULL;
 }
 
-GHashTable *vmha_lrm_history_names(xmlNode *node_state)
+bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc)
 {
-    GHashTable *names = g_hash_table_new(g_str_hash, g_str_equal);
-    xmlNode *lrm = vmha_dom_child(node_state, "lrm", NULL);
-    xmlNode *rscs = vmha_dom_child(lrm, "lrm_resources", NULL);
-
-    for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
-        const xmlAttr *id =
-                vmha_dom_is(lr, "lrm_resource") ? xmlHasProp(lr, (const xmlChar *)"id") : NULL;
-        if (id && id->children && id->children->content)
-            g_hash_table_add(names, (char *)id->children->content);
-    }
-    return names;
+    return find_rsc(node_state, rsc) != NULL;
 }
 
 bool vmha_lrm_mark_down_if_idle(xmlNode *status, const char *node_id)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vmha/migration.h"
+#include "vmha/wire.h"
 
 /* Pacemaker's op-status values (PCMK_EXEC_*) that vmha records. */
 #define VMHA_OP_STATUS_DONE          0
@@ -37,6 +38,27 @@ bool vmha_lrm_probe_unchanged(xmlNode *status, const char *node_id, const VmhaPr
 int vmha_lrm_record_probe(xmlNode *status, const char *node_id, const char *node_uname,
                           const VmhaProbeResult *r);
 
+/* One node's history with its resources indexed by id, for a round or a write that looks up
+ * every VM on one node (a probe round, the leader's check that each node probed each VM): each
+ * lookup O(1), where the functions above scan the node's history, so thousands of VMs cost
+ * thousands of lookups and not their square. Valid while the node's history is changed only
+ * through it (the calls below) and the document lives. */
+typedef struct VmhaLrmIndex VmhaLrmIndex;
+VmhaLrmIndex *vmha_lrm_index_new(xmlNode *status, const char *node_id);
+void vmha_lrm_index_free(VmhaLrmIndex *idx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmhaLrmIndex, vmha_lrm_index_free)
+/* As vmha_lrm_probe_unchanged, vmha_lrm_has_history, vmha_lrm_pending_op and
+ * vmha_lrm_record_probe on the index's node: the same answers, the same document. */
+bool vmha_lrm_index_probe_unchanged(const VmhaLrmIndex *idx, const VmhaProbeResult *r);
+bool vmha_lrm_index_has_history(const VmhaLrmIndex *idx, const char *rsc);
+xmlNode *vmha_lrm_index_pending_op(const VmhaLrmIndex *idx, const char *rsc);
+int vmha_lrm_index_record_probe(VmhaLrmIndex *idx, const char *node_uname,
+                                const VmhaProbeResult *r);
+/* Every node_state of status indexed, in document order (free with g_ptr_array_unref). */
+GPtrArray *vmha_lrm_index_all(xmlNode *status);
+/* The node_state indexed, or NULL while the node has none. */
+xmlNode *vmha_lrm_index_node_state(const VmhaLrmIndex *idx);
+
 typedef enum {
     VMHA_LRM_UNKNOWN, /* nothing recorded on that node */
     VMHA_LRM_STOPPED, /* not running there */
@@ -51,6 +73,18 @@ VmhaLrmState vmha_lrm_state(xmlNode *node_state, const char *rsc);
 /* Unames of the nodes whose history says rsc runs there (VMHA_LRM_RUNNING), in document order;
  * when with_failed, nodes where it failed (and so may run) too. Free with g_strfreev. */
 char **vmha_lrm_running_on(xmlNode *status, const char *rsc, bool with_failed);
+/* The same two on indexes (vmha_lrm_index_all's for running_on): the same answers. */
+VmhaLrmState vmha_lrm_index_state(const VmhaLrmIndex *idx, const char *rsc);
+char **vmha_lrm_index_running_on(const GPtrArray *all, const char *rsc, bool with_failed);
+
+/* The writes (VMHA_MSG_PROBE) that carry a round's changed results: lines[i] (VMHA_F_PROBE) and
+ * with it writeoffs[i] (the VMHA_F_KV that ends its VM's orphaned operation, or NULL), in order,
+ * in as few messages as hold them, each with room left for `reserve` more fields of up to 64
+ * bytes (what clusterd's sync adds: origin, request id, time) within VMHA_WIRE_MAX_FIELDS and
+ * VMHA_WIRE_MAX_SIZE. One message cannot hold a round of every VM beyond a few hundred VMs; a
+ * result never travels without its writeoff. NULL when a single result does not fit. */
+GPtrArray *vmha_probe_messages(char *const *lines, char *const *writeoffs, size_t n,
+                               size_t reserve);
 
 /* The wire form of one result (VMHA_F_PROBE): "VM RC OP_STATUS EXEC_MS WHEN". */
 char *vmha_probe_result_format(const VmhaProbeResult *r);
@@ -101,10 +135,8 @@ int vmha_op_result_parse(const char *s, VmhaOpResult *ret, char ***ret_parts);
 
 /* The pending operation of rsc on this node (its RSC_last_0 record with op-status -1), or NULL. */
 xmlNode *vmha_lrm_pending_op(xmlNode *node_state, const char *rsc);
-/* The resources the node has any record of (a probe at least): a set of their ids, pointing into
- * node_state's document. One pass over the node's history: asking resource by resource would
- * walk it once per VM (VMs² per node). */
-GHashTable *vmha_lrm_history_names(xmlNode *node_state);
+/* Whether the node has any record of rsc (a probe at least). */
+bool vmha_lrm_has_history(xmlNode *node_state, const char *rsc);
 /* A node whose history shows nothing of ours running, failed or in flight gets expected="down":
  * losing it then needs no fencing (clusterd/views.c shows it offline, not unclean), as Pacemaker
  * treats a node that shut down cleanly. Called for drained nodes. Any later pending operation, or

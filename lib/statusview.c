@@ -74,11 +74,9 @@ const char *vmha_show_vm_state_to_string(VmhaShowVmState state)
 static char *describe_actions(const VmhaModel *m, const VmhaPlan *p, size_t vm)
 {
     g_autoptr(GString) s = g_string_new(NULL);
+    size_t cursor = 0;
 
-    for (size_t i = 0; i < p->n_actions; i++) {
-        const VmhaAction *a = &p->actions[i];
-        if (a->vm != (ssize_t)vm)
-            continue;
+    for (const VmhaAction *a; (a = vmha_plan_next_vm_action(p, vm, &cursor));) {
         g_string_append(s, s->len ? ", then " : "will ");
         switch (a->type) {
         case VMHA_ACTION_STOP:
@@ -108,10 +106,9 @@ void vmha_show_vm(const VmhaModel *m, const VmhaPlan *p, size_t v, const VmhaSho
     bool failed_somewhere = false, stop_failed = false, on_lost = false;
     size_t active = 0;
     const char *reason = p->reasons[v];
-    bool has_actions = false;
+    size_t cursor = 0;
+    bool has_actions = vmha_plan_next_vm_action(p, v, &cursor) != NULL;
 
-    for (size_t i = 0; i < p->n_actions; i++)
-        has_actions = has_actions || p->actions[i].vm == (ssize_t)v;
     for (size_t n = 0; n < m->n_nodes; n++) {
         if (vm->state[n] == VMHA_RSC_INACTIVE)
             continue;

@@ -3,7 +3,8 @@
  * a floor any whole-file design pays for the same document: one copy, one dump, one digest and
  * the same durable save. Usage: bench-cibwrite [WRITES] N... (see docs/BENCHMARKS.md); with
  * --adds N..., N single vm adds against one vm add-many of the same N (N:many: the add-many
- * alone). */
+ * alone); with --probe-rounds NODES N..., the first probe round of every node after N VMs were
+ * defined, in the writes clusterd sends for it. */
 #include "config.h"
 
 #include <crm/common/xml.h>
@@ -222,6 +223,70 @@ static int compare_adds(GPtrArray *nodes, int argc, char **argv)
     return 0;
 }
 
+/* --probe-rounds NODES N...: a cluster of NODES nodes whose database holds N VMs and no history
+ * yet; each node's first probe round (every VM found stopped: every result new) is applied as
+ * this member applies it, in writes of PROBE_BATCH results (what clusterd's probe.c sends since
+ * one write can carry no more). Per round: the mean over the nodes, and the last node's (the
+ * largest status section). */
+#define PROBE_BATCH (VMHA_WIRE_MAX_FIELDS - 8)
+
+static int probe_rounds(int argc, char **argv)
+{
+    unsigned n_nodes = (unsigned)atoi(argv[0]);
+    g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+
+    if (n_nodes < 1 || n_nodes > 64)
+        return 2;
+    for (unsigned k = 1; k <= n_nodes; k++) {
+        CdNode *node = g_new0(CdNode, 1);
+        node->nodeid = k;
+        node->name = g_strdup_printf("n%u", k); /* leaked: the bench's lifetime */
+        g_ptr_array_add(nodes, node);
+    }
+    printf("| VMs | nodes | database KB after | a node's round: CPU / wall ms (mean) | the last "
+           "node's round: CPU / wall ms | all rounds: CPU / wall s |\n|---|---|---|---|---|---|\n");
+    for (int a = 1; a < argc; a++) {
+        unsigned n = (unsigned)atoi(argv[a]);
+        g_autofree char *dir = g_dir_make_tmp("bench-cibwrite-XXXXXX", NULL);
+        if (n == 0 || !dir || cd_cibdb_init(dir) < 0 || cd_cibdb_seed_nodes(nodes) < 0 ||
+            fill(n) < 0) {
+            fprintf(stderr, "bench-cibwrite: cannot make a database of %u VMs\n", n);
+            return 1;
+        }
+        double c_all = cpu_ms(), w_all = wall_ms(), c_last = 0, w_last = 0;
+        unsigned done = 0;
+        for (unsigned k = 1; k <= n_nodes; k++) {
+            double c0 = cpu_ms(), w0 = wall_ms();
+            int rc = 0;
+            for (unsigned first = 0; rc == 0 && first < n; first += PROBE_BATCH)
+                rc = probe(k, first, MIN(PROBE_BATCH, n - first), 7, 100);
+            if (rc < 0) {
+                fprintf(stderr, "bench-cibwrite: n%u's round refused at %zu KB\n", k,
+                        cd_cibdb_size() / 1024);
+                break;
+            }
+            c_last = cpu_ms() - c0;
+            w_last = wall_ms() - w0;
+            done++;
+        }
+        double c = cpu_ms() - c_all, w = wall_ms() - w_all;
+        if (done == n_nodes)
+            printf("| %u | %u | %zu | %.0f / %.0f | %.0f / %.0f | %.1f / %.1f |\n", n, n_nodes,
+                   cd_cibdb_size() / 1024, c / done, w / done, c_last, w_last, c / 1e3, w / 1e3);
+        else
+            printf("| %u | %u | %zu (refused after %u nodes' rounds: over the size limit) | "
+                   "%.0f / %.0f | - | %.1f / %.1f |\n",
+                   n, n_nodes, cd_cibdb_size() / 1024, done, done ? c / done : 0,
+                   done ? w / done : 0, c / 1e3, w / 1e3);
+        fflush(stdout);
+        cd_cibdb_finalise();
+        g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+        if (system(rm) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     unsigned writes = argc > 1 ? (unsigned)atoi(argv[1]) : 30;
@@ -232,8 +297,11 @@ int main(int argc, char **argv)
         g_ptr_array_add(nodes, &three[i]);
     if (argc > 2 && strcmp(argv[1], "--adds") == 0)
         return compare_adds(nodes, argc - 2, argv + 2);
+    if (argc > 3 && strcmp(argv[1], "--probe-rounds") == 0)
+        return probe_rounds(argc - 2, argv + 2);
     if (argc < 3 || writes == 0) {
-        fprintf(stderr, "usage: bench-cibwrite WRITES N... | --adds N...\n");
+        fprintf(stderr,
+                "usage: bench-cibwrite WRITES N... | --adds N... | --probe-rounds NODES N...\n");
         return 2;
     }
     printf("| VMs | database KB | floor: CPU / wall ms | vm set: CPU / wall ms | ratio (CPU) | "

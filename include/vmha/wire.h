@@ -73,7 +73,8 @@ typedef enum {
      * node's capacity (memory, cpu) */
     VMHA_MSG_CONFIG_SET = 31,
     /* clusterd -> clusterd only (never accepted from vmctl): one probe round's changed results
-     * of the origin node, VMHA_F_PROBE repeated; applied like the writes above. */
+     * of the origin node, VMHA_F_PROBE repeated (a round of more than a message's fields holds
+     * goes out as several, vmha_probe_messages); applied like the writes above. */
     VMHA_MSG_PROBE = 19,
     /* clusterd -> clusterd only, replicated writes like PROBE:
      * the leader's actions (VMHA_F_ACTION repeated, VMHA_F_MEMBERS the view they were planned in),

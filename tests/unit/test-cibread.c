@@ -190,12 +190,48 @@ static void test_node_states(void **state)
     assert_null(cd_cib_node_state(NULL, "1", "n1"));
 }
 
+/* All VM ids at once: what cd_cib_vm says of each id, the first primitive of an id deciding. */
+static void test_vm_ids(void **state)
+{
+    xmlNode *cib = *state;
+    g_autoptr(GHashTable) ids = cd_cib_vm_ids(cib);
+
+    assert_int_equal(g_hash_table_size(ids), 2);
+    assert_ptr_equal(g_hash_table_lookup(ids, "web"), cd_cib_vm(cib, "web"));
+    assert_ptr_equal(g_hash_table_lookup(ids, "grouped"), cd_cib_vm(cib, "grouped"));
+    for (const char *const *id = (const char *const[]){"db", "novm", "ipmi", "app", "ghost", NULL};
+         *id; id++)
+        assert_false(g_hash_table_contains(ids, *id));
+    g_autoptr(GHashTable) none = cd_cib_vm_ids(NULL);
+    assert_int_equal(g_hash_table_size(none), 0);
+
+    /* A later VM of a name taken by a fence device is no VM (cd_cib_vm finds the device). */
+    xmlNode *twice = string2xml("<cib><configuration><resources>"
+                                "<primitive id='x' class='stonith' type='fence_lab'/>"
+                                "<primitive id='x' class='ocf' provider='vmha' type='vm'/>"
+                                "<primitive id='y' class='ocf' provider='vmha' type='vm'/>"
+                                "<group id='g'><primitive id='y' class='stonith' type='f'/></group>"
+                                "</resources></configuration></cib>");
+    g_autoptr(GHashTable) both = cd_cib_vm_ids(twice);
+    g_autoptr(GHashTable) prims = cd_cib_primitive_ids(twice);
+    assert_int_equal(g_hash_table_size(prims), 2);
+    assert_ptr_equal(g_hash_table_lookup(prims, "x"), cd_cib_primitive(twice, "x"));
+    assert_ptr_equal(g_hash_table_lookup(prims, "y"), cd_cib_primitive(twice, "y"));
+    assert_null(cd_cib_vm(twice, "x"));
+    assert_false(g_hash_table_contains(both, "x"));
+    assert_ptr_equal(g_hash_table_lookup(both, "y"), cd_cib_vm(twice, "y"));
+    assert_non_null(cd_cib_vm(twice, "y"));
+    g_clear_pointer(&both, g_hash_table_unref);
+    g_clear_pointer(&prims, g_hash_table_unref);
+    free_xml(twice);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_primitives),  cmocka_unit_test(test_attributes),
             cmocka_unit_test(test_operations),  cmocka_unit_test(test_properties),
-            cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_node_states), cmocka_unit_test(test_vm_ids),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

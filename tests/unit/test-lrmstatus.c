@@ -575,39 +575,6 @@ static void test_mark_down_if_idle(void **state)
     assert_string_equal(again, "member");
 }
 
-/* The resources a node has any record of, as the leader's "not probed yet" asks. */
-static void test_history_names(void **state)
-{
-    Fix *f = *state;
-    VmhaProbeResult a = {"a", 7, VMHA_OP_STATUS_DONE, 1, 1700000000};
-
-    assert_int_equal(vmha_lrm_record_probe(f->status, "1", "n1", &a), 1);
-    assert_int_equal(vmha_lrm_record_pending(f->status, "1", "n1", "b", "start", "k", NULL, NULL,
-                                             VMHA_MIGRATION_DEFAULT, 1700000001),
-                     1);
-    assert_int_equal(vmha_lrm_record_probe(f->status, "2", "n2", &a), 1);
-    xmlNode *n1 = NULL, *n2 = NULL;
-    for (xmlNode *ns = f->status->children; ns; ns = ns->next) {
-        g_autofree char *id = (char *)xmlGetProp(ns, (const xmlChar *)"id");
-        if (g_strcmp0(id, "1") == 0)
-            n1 = ns;
-        else if (g_strcmp0(id, "2") == 0)
-            n2 = ns;
-    }
-    assert_non_null(n1);
-    assert_non_null(n2);
-    g_autoptr(GHashTable) on1 = vmha_lrm_history_names(n1);
-    g_autoptr(GHashTable) on2 = vmha_lrm_history_names(n2);
-    assert_int_equal(g_hash_table_size(on1), 2);
-    assert_true(g_hash_table_contains(on1, "a") && g_hash_table_contains(on1, "b"));
-    assert_int_equal(g_hash_table_size(on2), 1);
-    assert_false(g_hash_table_contains(on2, "b"));
-    /* A node_state with no history at all. */
-    xmlNode *bare = xmlNewChild(f->status, NULL, (const xmlChar *)"node_state", NULL);
-    g_autoptr(GHashTable) none = vmha_lrm_history_names(bare);
-    assert_int_equal(g_hash_table_size(none), 0);
-}
-
 static void test_fencing_records(void **state)
 {
     Fix *f = *state;
@@ -633,6 +600,163 @@ static void test_fencing_records(void **state)
     assert_int_equal(m->nodes[n3].state, VMHA_NODE_OFFLINE);
 }
 
+/* A history with what a real one may hold: duplicate records of one VM, an operation in flight,
+ * call ids out of order, two nodes. */
+static const char indexed_cib[] =
+        "<cib><configuration/><status>"
+        "<node_state id=\"1\" uname=\"n1\"><lrm id=\"1\"><lrm_resources>"
+        "<lrm_resource id=\"a\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+        "<lrm_rsc_op id=\"a_last_0\" operation=\"start\" interval=\"0\" rc-code=\"0\" "
+        "op-status=\"0\" call-id=\"5\"/></lrm_resource>"
+        "<lrm_resource id=\"a\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+        "<lrm_rsc_op id=\"a_last_0\" operation=\"stop\" interval=\"0\" rc-code=\"0\" "
+        "op-status=\"0\" call-id=\"9\"/></lrm_resource>"
+        "<lrm_resource id=\"c\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+        "<lrm_rsc_op id=\"c_last_0\" operation=\"start\" interval=\"0\" rc-code=\"0\" "
+        "op-status=\"-1\" call-id=\"7\" transition-key=\"1:2:0:x\"/></lrm_resource>"
+        "</lrm_resources></lrm></node_state>"
+        "<node_state id=\"2\" uname=\"n2\"><lrm id=\"2\"><lrm_resources>"
+        "<lrm_resource id=\"b\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+        "<lrm_rsc_op id=\"b_last_0\" operation=\"monitor\" interval=\"0\" rc-code=\"0\" "
+        "op-status=\"0\" call-id=\"3\"/></lrm_resource>"
+        "</lrm_resources></lrm></node_state>"
+        "</status></cib>";
+
+static xmlNode *status_of(xmlDoc *doc)
+{
+    for (xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "status") == 0)
+            return c;
+    return NULL;
+}
+
+static char *dump(xmlDoc *doc)
+{
+    xmlChar *buf = NULL;
+    int len = 0;
+    xmlDocDumpMemory(doc, &buf, &len);
+    char *s = g_strndup((const char *)buf, (gsize)len);
+    xmlFree(buf);
+    return s;
+}
+
+/* A round recorded through one index gives the document that recording the results one by
+ * one gives (what every member of a mixed-version cluster must agree on), and the index
+ * answers the lookups as the scans do. */
+static void test_index_same_document(void **state)
+{
+    static const VmhaProbeResult results[] = {
+            {"b", 7, VMHA_OP_STATUS_DONE, 10, 1700000100}, /* new here */
+            {"a", 7, VMHA_OP_STATUS_DONE, 11, 1700000101}, /* the first of two records */
+            {"a", 7, VMHA_OP_STATUS_DONE, 12, 1700000102}, /* unchanged now */
+            {"c", 0, VMHA_OP_STATUS_DONE, 13, 1700000103}, /* ends the operation in flight */
+            {"d", 7, VMHA_OP_STATUS_DONE, 14, 1700000104},
+            {"b", 0, VMHA_OP_STATUS_DONE, 15, 1700000105}, /* changed again */
+            {"d", 1, VMHA_OP_STATUS_TIMEOUT, 16, 1700000106},
+    };
+    static const char *const nodes[][2] = {{"1", "n1"}, {"2", "n2"}, {"3", "n3"}};
+    xmlDoc *one = xmlReadMemory(indexed_cib, sizeof(indexed_cib) - 1, "t", NULL, 0);
+    xmlDoc *batch = xmlReadMemory(indexed_cib, sizeof(indexed_cib) - 1, "t", NULL, 0);
+
+    /* Lookups before any change. */
+    g_autoptr(VmhaLrmIndex) n1 = vmha_lrm_index_new(status_of(batch), "1");
+    xmlNode *ns1 = vmha_lrm_index_node_state(n1);
+    assert_non_null(ns1);
+    for (const char *const *rsc = (const char *const[]){"a", "b", "c", "d", NULL}; *rsc; rsc++) {
+        assert_int_equal(vmha_lrm_index_has_history(n1, *rsc), vmha_lrm_has_history(ns1, *rsc));
+        assert_ptr_equal(vmha_lrm_index_pending_op(n1, *rsc), vmha_lrm_pending_op(ns1, *rsc));
+        assert_int_equal(vmha_lrm_index_state(n1, *rsc), vmha_lrm_state(ns1, *rsc));
+    }
+    assert_non_null(vmha_lrm_index_pending_op(n1, "c"));
+    g_clear_pointer(&n1, vmha_lrm_index_free);
+
+    for (size_t n = 0; n < G_N_ELEMENTS(nodes); n++) {
+        g_autoptr(VmhaLrmIndex) idx = vmha_lrm_index_new(status_of(batch), nodes[n][0]);
+        for (size_t i = 0; i < G_N_ELEMENTS(results); i++) {
+            int a = vmha_lrm_record_probe(status_of(one), nodes[n][0], nodes[n][1], &results[i]);
+            int b = vmha_lrm_index_record_probe(idx, nodes[n][1], &results[i]);
+            assert_int_equal(a, b);
+            assert_int_equal(vmha_lrm_index_probe_unchanged(idx, &results[i]), true);
+        }
+    }
+    g_autofree char *x = dump(one), *y = dump(batch);
+    assert_string_equal(x, y);
+    /* Not vacuous: call ids went on from the highest (9) on n1 (b's first record, 10, was
+     * replaced by its second, 14), and n3 was created. */
+    assert_int_equal(count(one, "/cib/status/node_state[@id='1']//lrm_rsc_op[@id='a_last_0']"
+                                "[@call-id='11']"),
+                     1);
+    assert_int_equal(count(one, "/cib/status/node_state[@id='1']//lrm_rsc_op[@call-id='14']"), 1);
+    assert_int_equal(count(one, "/cib/status/node_state[@id='3'][@uname='n3']"), 1);
+
+    /* Who runs what, indexed and scanned. */
+    g_autoptr(GPtrArray) all = vmha_lrm_index_all(status_of(batch));
+    assert_int_equal(all->len, 3);
+    for (const char *const *rsc = (const char *const[]){"a", "b", "c", "d", "e", NULL}; *rsc; rsc++)
+        for (int failed = 0; failed < 2; failed++) {
+            g_auto(GStrv) scanned = vmha_lrm_running_on(status_of(batch), *rsc, failed);
+            g_auto(GStrv) indexed = vmha_lrm_index_running_on(all, *rsc, failed);
+            g_autofree char *s1 = g_strjoinv(",", scanned), *s2 = g_strjoinv(",", indexed);
+            assert_string_equal(s1, s2);
+        }
+    g_auto(GStrv) b_on = vmha_lrm_index_running_on(all, "b", false);
+    g_autofree char *b_joined = g_strjoinv(",", b_on);
+    assert_string_equal(b_joined, "n1,n2,n3");
+    xmlFreeDoc(one);
+    xmlFreeDoc(batch);
+}
+
+/* A round of thousands of VMs goes out in several writes, each within what a write may carry
+ * with the fields clusterd's sync adds, results in order, each with its writeoff. */
+static void test_probe_messages(void **state)
+{
+    enum { N = 5000, RESERVE = 8 };
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) writeoffs = g_ptr_array_new_with_free_func(g_free);
+
+    for (int i = 0; i < N; i++) {
+        g_ptr_array_add(lines, g_strdup_printf("vm%04d 7 0 12 1700000000", i));
+        g_ptr_array_add(writeoffs, i % 7 == 0 ? g_strdup_printf("writeoff=1:%d:0:x", i) : NULL);
+    }
+    g_autoptr(GPtrArray) msgs = vmha_probe_messages((char *const *)lines->pdata,
+                                                    (char *const *)writeoffs->pdata, N, RESERVE);
+    assert_non_null(msgs);
+    assert_true(msgs->len > 1);
+    size_t next = 0;
+    for (guint m = 0; m < msgs->len; m++) {
+        VmhaMsg *msg = g_ptr_array_index(msgs, m);
+        assert_int_equal(msg->type, VMHA_MSG_PROBE);
+        assert_true(msg->fields->len + RESERVE <= VMHA_WIRE_MAX_FIELDS);
+        /* What sync adds still fits, and the message encodes. */
+        for (int k = 0; k < RESERVE; k++)
+            assert_int_equal(vmha_msg_add_u64(msg, VMHA_F_REQ_ID, 1), 0);
+        g_autofree uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(vmha_msg_encode(msg, &buf, &len), 0);
+        for (guint f = 0; f < msg->fields->len - RESERVE; f++) {
+            const VmhaWireField *field = g_ptr_array_index(msg->fields, f);
+            if (field->tag == VMHA_F_KV) {
+                assert_non_null(g_ptr_array_index(writeoffs, next - 1));
+                assert_string_equal((const char *)field->data,
+                                    g_ptr_array_index(writeoffs, next - 1));
+                continue;
+            }
+            assert_int_equal(field->tag, VMHA_F_PROBE);
+            assert_string_equal((const char *)field->data, g_ptr_array_index(lines, next));
+            next++;
+        }
+    }
+    assert_int_equal(next, N);
+    g_autoptr(GPtrArray) none = vmha_probe_messages(NULL, NULL, 0, RESERVE);
+    assert_int_equal(none->len, 0);
+    /* One result larger than a write may carry: none. */
+    g_autofree char *huge = g_malloc(VMHA_WIRE_MAX_SIZE + 1);
+    memset(huge, 'x', VMHA_WIRE_MAX_SIZE);
+    huge[VMHA_WIRE_MAX_SIZE] = '\0';
+    char *one[] = {huge};
+    assert_null(vmha_probe_messages(one, NULL, 1, RESERVE));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -648,7 +772,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_migrate_failed_keeps_running, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mark_down_if_idle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_fencing_records, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_history_names, setup, teardown),
+            cmocka_unit_test(test_index_same_document),
+            cmocka_unit_test(test_probe_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -309,12 +309,105 @@ static void test_node_load(void **state)
     assert_true(l.vms == 1 && l.memory_used == 256 && l.cpu_used == 4 && l.memory == -1);
 }
 
+/* A cluster where VMs have several actions each (n1 in standby: VMs active on two nodes are
+ * stopped on both and started elsewhere, others move), and some none. */
+static char *many_actions_cib(void)
+{
+    GString *x = g_string_new("<cib have-quorum=\"1\" epoch=\"1\" num_updates=\"0\" "
+                              "admin_epoch=\"0\"><configuration><crm_config>"
+                              "<cluster_property_set id=\"o\"><nvpair id=\"o1\" "
+                              "name=\"stonith-enabled\" value=\"false\"/></cluster_property_set>"
+                              "</crm_config><nodes>");
+    for (int n = 1; n <= 3; n++)
+        g_string_append_printf(x,
+                               "<node id=\"%d\" uname=\"n%d\"><instance_attributes id=\"a%d\">"
+                               "<nvpair id=\"s%d\" name=\"standby\" value=\"%s\"/>"
+                               "</instance_attributes></node>",
+                               n, n, n, n, n == 1 ? "on" : "off");
+    g_string_append(x, "</nodes><resources>");
+    for (int v = 0; v < 12; v++)
+        g_string_append_printf(x, VM("v%02d", ""), v);
+    g_string_append(x, "</resources><constraints/></configuration><status>");
+    for (int n = 1; n <= 3; n++) {
+        g_string_append_printf(x,
+                               "<node_state id=\"%d\" uname=\"n%d\" " UP "><lrm id=\"%d\">"
+                               "<lrm_resources>",
+                               n, n, n);
+        for (int v = 0; v < 12; v++) {
+            /* v00-v03 on n1 and n2, v04-v07 on n1, v08-v11 stopped (started by the plan). */
+            bool here = (n == 1 && v < 8) || (n == 2 && v < 4);
+            if (here)
+                g_string_append_printf(
+                        x,
+                        "<lrm_resource id=\"v%02d\" type=\"vm\" class=\"ocf\" provider=\"vmha\">"
+                        "<lrm_rsc_op id=\"v%02d_last_0\" operation_key=\"v%02d_monitor_0\" "
+                        "operation=\"monitor\" interval=\"0\" rc-code=\"0\" op-status=\"0\" "
+                        "call-id=\"%d\"/></lrm_resource>",
+                        v, v, v, v + 1);
+        }
+        g_string_append(x, "</lrm_resources></lrm></node_state>");
+    }
+    g_string_append(x, "</status></cib>");
+    return g_string_free(x, false);
+}
+
+/* The plan's index by VM lists each VM's actions in plan order, as a scan of all actions does,
+ * and `vmctl status` shows the same with it as without (a plan built by hand has none). */
+static void test_actions_by_vm(void **state)
+{
+    g_autofree char *xml = many_actions_cib();
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(VmhaPlan) p = NULL;
+    g_autoptr(GError) error = NULL;
+    size_t most = 0;
+
+    if (vmha_model_parse(xml, strlen(xml), &m, &error) < 0)
+        fail_msg("%s", error->message);
+    assert_int_equal(vmha_engine_plan(m, 1000, &p), 0);
+    assert_non_null(p->vm_action_start);
+    VmhaPlan bare = *p;
+    bare.vm_action_start = NULL;
+    bare.vm_actions = NULL;
+    for (size_t v = 0; v < m->n_vms; v++) {
+        size_t cursor = 0, n = 0, scanned = 0;
+        while (vmha_plan_next_vm_action(p, v, &cursor))
+            n++;
+        for (size_t i = 0; i < p->n_actions; i++)
+            scanned += p->actions[i].vm == (ssize_t)v;
+        assert_int_equal(n, scanned);
+        /* Without the index (a scan): the same actions, the same order. */
+        size_t c_index = 0, c_scan = 0;
+        const VmhaAction *x, *y;
+        do {
+            x = vmha_plan_next_vm_action(p, v, &c_index);
+            y = vmha_plan_next_vm_action(&bare, v, &c_scan);
+            assert_ptr_equal(x, y);
+        } while (x);
+        most = MAX(most, n);
+
+        VmhaShowVm with, without;
+        vmha_show_vm(m, p, v, NULL, &with);
+        vmha_show_vm(m, &bare, v, NULL, &without);
+        assert_int_equal(with.state, without.state);
+        assert_string_equal(with.why ? with.why : "-", without.why ? without.why : "-");
+        g_autofree char *on_with = g_strjoinv(",", with.nodes);
+        g_autofree char *on_without = g_strjoinv(",", without.nodes);
+        assert_string_equal(on_with, on_without);
+        vmha_show_vm_clear(&with);
+        vmha_show_vm_clear(&without);
+    }
+    /* Not vacuous: some VM has more than one action ("stop on n1, then ..."). */
+    assert_true(most >= 2);
+    assert_null(vmha_plan_next_vm_action(p, m->n_vms, &(size_t){0}));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_vm_states), cmocka_unit_test(test_node_states),
-            cmocka_unit_test(test_drained),   cmocka_unit_test(test_node_load),
-            cmocka_unit_test(test_pending),   cmocka_unit_test(test_last_failure_reason),
+            cmocka_unit_test(test_vm_states),     cmocka_unit_test(test_node_states),
+            cmocka_unit_test(test_drained),       cmocka_unit_test(test_node_load),
+            cmocka_unit_test(test_pending),       cmocka_unit_test(test_last_failure_reason),
+            cmocka_unit_test(test_actions_by_vm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
