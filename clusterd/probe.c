@@ -32,6 +32,7 @@
 #include "probe.h"
 #include "sync.h"
 #include "vmbatch.h"
+#include "vmha/ocf.h"
 #include "vmha/result.h"
 
 #define PROBE_TIMEOUT_MS 20000
@@ -143,16 +144,24 @@ static void finish_round(Round *r)
         g_autoptr(VmhaLrmIndex) node = status ? vmha_lrm_index_new(status, node_id) : NULL;
         g_autoptr(GPtrArray) lines = g_ptr_array_new();
         g_autoptr(GPtrArray) writeoffs = g_ptr_array_new_with_free_func(g_free);
-        for (guint i = 0; i < r->lines->len; i++) {
-            g_autofree char *buf = NULL;
-            VmhaProbeResult res;
-            char *line = g_ptr_array_index(r->lines, i);
-            if (vmha_probe_result_parse(line, &res, &buf) < 0)
-                continue;
-            if (node && vmha_lrm_index_probe_unchanged(node, &res))
-                continue;
-            g_ptr_array_add(lines, line);
-            g_ptr_array_add(writeoffs, node ? writeoff_of(node, res.rsc) : NULL);
+        /* Split over several writes, the leader may plan between them: every result but "not
+         * running" goes first, so that a VM found running (or failed) here is never still shown
+         * stopped by an older record when a plan could start it elsewhere. A stale "running"
+         * record left for a later write only keeps a VM where it is meanwhile. */
+        for (int pass = 0; pass < 2; pass++) {
+            for (guint i = 0; i < r->lines->len; i++) {
+                g_autofree char *buf = NULL;
+                VmhaProbeResult res;
+                char *line = g_ptr_array_index(r->lines, i);
+                if (vmha_probe_result_parse(line, &res, &buf) < 0)
+                    continue;
+                if ((res.rc == OCF_NOT_RUNNING) != (pass == 1))
+                    continue;
+                if (node && vmha_lrm_index_probe_unchanged(node, &res))
+                    continue;
+                g_ptr_array_add(lines, line);
+                g_ptr_array_add(writeoffs, node ? writeoff_of(node, res.rsc) : NULL);
+            }
         }
         /* A round of every VM holds more results than one write may carry beyond a few hundred
          * VMs: several writes, each applied as it comes. */
