@@ -351,6 +351,19 @@ static void send_data(bool chunked)
     S.pump_src = g_idle_add(on_pump, NULL);
 }
 
+/* The state exchange of the current view, again from the start (the same members). */
+static void restart_exchange(void)
+{
+    stop_transfer();
+    memset(S.got_state, 0, S.n * sizeof(*S.got_state));
+    S.synced = false;
+    S.awaiting_bump = false;
+    S.source = -1;
+    log_leader();
+    if (send_state() < 0)
+        g_warning("cannot send the database state to the group");
+}
+
 static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
 {
     g_autofree char *key = NULL, *digest = NULL;
@@ -365,6 +378,19 @@ static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
         vmha_msg_get_str(m, VMHA_F_DIGEST, &digest) < 0 || strlen(digest) > VMHA_DIGEST_LEN) {
         g_warning("malformed sync state from node %u", nodeid);
         return;
+    }
+    if (S.got_state[i]) {
+        /* A second state from a member in what is, here, the same view: corosync showed it a
+         * membership change that this node never saw (it left and came back while the others
+         * kept their ring: the same members, so no new view here). Its exchange started over,
+         * so ours does too: every member sees this message at the same place in CPG's order and
+         * answers with its state, and the exchange ends the same everywhere. Without this, that
+         * member waits for states that never come and stays out of sync for good (chaos seed
+         * 395). */
+        g_message("node %u exchanges database states again in this view (it saw a membership "
+                  "change this node did not): sending ours again",
+                  nodeid);
+        restart_exchange();
     }
     S.members[i].version = st.version;
     g_strlcpy(S.members[i].digest, digest, sizeof(S.members[i].digest));
