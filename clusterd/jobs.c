@@ -30,6 +30,7 @@
 #define EXEC_RETRY_MS      250 /* another operation of the VM runs here (a probe): try again */
 #define MONITOR_DEFAULT_MS 10000
 #define MONITOR_TIMEOUT_MS 30000
+#define MONITOR_RECHECK_MS 500 /* a VM busy when its monitor was looked at: again this soon */
 #define START_TIMEOUT_MS   120000
 #define STOP_TIMEOUT_MS    120000
 #define MIGRATE_TIMEOUT_MS 600000
@@ -54,6 +55,7 @@ static struct {
     bool adopted;               /* the operations pending here at our first sync were set aside */
     unsigned running;           /* jobs running now (node-action-limit counts them) */
     GQueue queued;              /* Job*: waiting for one of them to end, in arrival order */
+    guint recheck_src;          /* monitors looked at again: a VM was busy when they last were */
 } J;
 
 static unsigned op_timeout(xmlNode *prim, const char *op)
@@ -372,6 +374,27 @@ static char *monitor_key(unsigned interval, unsigned timeout, GHashTable *params
     return g_string_free(key, FALSE);
 }
 
+static void reconcile_monitors(xmlNode *cib, const VmhaModel *m);
+
+/* The database as it is now, for the monitors alone. */
+static void reconcile_now(void)
+{
+    xmlNode *cib = cd_cibdb_current();
+    g_autoptr(VmhaModel) m = NULL;
+    g_autoptr(GError) gerr = NULL;
+
+    if (cib && vmha_model_from_xml(cib, &m, &gerr) == 0)
+        reconcile_monitors(cib, m);
+}
+
+static gboolean on_recheck(gpointer user_data)
+{
+    J.recheck_src = 0;
+    if (J.up)
+        reconcile_now();
+    return G_SOURCE_REMOVE;
+}
+
 static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
 {
     ssize_t me = vmha_model_find_node(m, cd_node_name(cd_local_nodeid()));
@@ -380,12 +403,22 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
             vmha_lrm_fence_epoch(my_node_state(pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS)));
     /* After every write, every VM running here: each primitive looked up once, not in a scan. */
     g_autoptr(GHashTable) prims = cd_cib_primitive_ids(cib);
+    bool busy = false;
 
     for (size_t v = 0; me >= 0 && v < m->n_vms; v++) {
         const VmhaVm *vm = &m->vms[v];
-        if (vm->state[me] != VMHA_RSC_ACTIVE || vm->pending_op || cd_executor_busy(vm->name))
+        if (vm->state[me] != VMHA_RSC_ACTIVE || vm->pending_op)
             continue;
         g_hash_table_add(want, vm->name);
+        /* An agent runs for it here (a probe after `vm set`): its monitor, if any, stays as it
+         * is (the executor holds it back meanwhile); starting or changing one waits until the
+         * run is over (looked at again shortly). Dropping it here left a VM unmonitored until
+         * some later write: a second `vm set` during the first one's probe, and a qemu killed
+         * after it went unnoticed (test-recovery-faults). */
+        if (cd_executor_busy(vm->name)) {
+            busy = true;
+            continue;
+        }
         const int64_t *began = g_hash_table_lookup(J.monitor_epochs, vm->name);
         /* A series from before a fence of this node (its results would be void): anew. */
         if (!(began && *began == epoch) && g_hash_table_remove(J.monitors, vm->name))
@@ -428,6 +461,8 @@ static void reconcile_monitors(xmlNode *cib, const VmhaModel *m)
             g_hash_table_remove(J.monitor_epochs, key);
             g_hash_table_iter_remove(&it);
         }
+    if (busy && !J.recheck_src)
+        J.recheck_src = g_timeout_add(MONITOR_RECHECK_MS, on_recheck, NULL);
 }
 
 /* ---- events ---- */
@@ -482,6 +517,8 @@ void cd_jobs_finalise(void)
         return;
     cd_events_unsubscribe(on_synced);
     cd_events_unsubscribe(on_applied);
+    if (J.recheck_src)
+        g_source_remove(J.recheck_src);
     g_clear_pointer(&J.seen, g_hash_table_unref);
     g_clear_pointer(&J.monitors, g_hash_table_unref);
     g_clear_pointer(&J.monitor_epochs, g_hash_table_unref);
