@@ -35,6 +35,7 @@
 #define WRITE_TIMEOUT_S 30
 /* A chunk corosync's flow control refused is offered again after this long. */
 #define CHUNK_RETRY_MS 5
+#define STATE_RETRY_MS 200 /* our state refused by corosync's flow control: again this soon */
 
 typedef struct {
     uint64_t req_id;
@@ -68,7 +69,10 @@ static struct {
     gint64 transfer_start; /* monotonic µs, for the log */
     size_t sent_bytes;     /* chunk bytes handed to corosync so far (compressed) */
     bool transfer_broken;  /* this view's transfer failed a check here: its chunks are ignored */
+    guint state_retry_src; /* our state could not be sent (corosync busy): again soon */
 } S;
+
+static void offer_state(void);
 
 static void pending_free(gpointer p)
 {
@@ -313,10 +317,13 @@ static void on_confchg(const CdEvent *event, void *user_data)
         g_warning("could not add the configured nodes to the new database");
     log_leader();
     recheck_acks();
+    if (S.state_retry_src) {
+        g_source_remove(S.state_retry_src);
+        S.state_retry_src = 0;
+    }
     if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
         return; /* we left (or have not joined yet) */
-    if (send_state() < 0)
-        g_warning("cannot send the database state to the group");
+    offer_state();
 }
 
 /* The source's copy to the view: in chunks, one per main loop iteration, or in one message to a
@@ -351,6 +358,30 @@ static void send_data(bool chunked)
     S.pump_src = g_idle_add(on_pump, NULL);
 }
 
+static gboolean on_state_retry(gpointer user_data);
+
+/* Sends our state for the current view; when corosync refuses it (its flow control across a
+ * membership change), tries again every STATE_RETRY_MS until it goes or the view changes:
+ * without our state, no member of the view ever gets in sync (chaos seed 395, error 6). */
+static void offer_state(void)
+{
+    if (S.state_retry_src) {
+        g_source_remove(S.state_retry_src);
+        S.state_retry_src = 0;
+    }
+    if (send_state() < 0) {
+        g_warning("cannot send the database state to the group; trying again");
+        S.state_retry_src = g_timeout_add(STATE_RETRY_MS, on_state_retry, NULL);
+    }
+}
+
+static gboolean on_state_retry(gpointer user_data)
+{
+    S.state_retry_src = 0;
+    offer_state();
+    return G_SOURCE_REMOVE;
+}
+
 /* The state exchange of the current view, again from the start (the same members). */
 static void restart_exchange(void)
 {
@@ -360,8 +391,7 @@ static void restart_exchange(void)
     S.awaiting_bump = false;
     S.source = -1;
     log_leader();
-    if (send_state() < 0)
-        g_warning("cannot send the database state to the group");
+    offer_state();
 }
 
 static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
@@ -732,6 +762,9 @@ void cd_sync_init(void)
 
 void cd_sync_finalise(void)
 {
+    if (S.state_retry_src)
+        g_source_remove(S.state_retry_src);
+    S.state_retry_src = 0;
     cd_events_unsubscribe(on_confchg);
     cd_events_unsubscribe(on_quorum);
     cd_events_unsubscribe(on_disconnect);
