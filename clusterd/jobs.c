@@ -383,8 +383,12 @@ static void reconcile_now(void)
     g_autoptr(VmhaModel) m = NULL;
     g_autoptr(GError) gerr = NULL;
 
-    if (cib && vmha_model_from_xml(cib, &m, &gerr) == 0)
+    if (!cib)
+        return;
+    if (vmha_model_from_xml(cib, &m, &gerr) == 0)
         reconcile_monitors(cib, m);
+    else
+        g_warning("cannot read the database: %s", gerr->message);
 }
 
 static gboolean on_recheck(gpointer user_data)
@@ -476,12 +480,7 @@ static void after_write(const VmhaMsg *write)
     xmlNode *status = pcmk_find_cib_element(cib, XML_CIB_TAG_STATUS);
     if (!write || write->type == VMHA_MSG_ACTIONS || write->type == VMHA_MSG_RESULT)
         run_pending(status, false);
-    g_autoptr(VmhaModel) m = NULL;
-    g_autoptr(GError) gerr = NULL;
-    if (vmha_model_from_xml(cib, &m, &gerr) == 0)
-        reconcile_monitors(cib, m);
-    else
-        g_warning("cannot read the database: %s", gerr->message);
+    reconcile_now();
 }
 
 static void on_applied(const CdEvent *event, void *user_data)

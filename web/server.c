@@ -414,9 +414,9 @@ WebServer *web_server_start(const WebServerConfig *config, GError **error)
             (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
             MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!srv->daemon) {
+        bool v6 = sa == (const struct sockaddr *)&sa6;
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot listen on %s%s%s:%u (HTTPS)",
-                    sa == (const struct sockaddr *)&sa6 ? "[" : "", config->address,
-                    sa == (const struct sockaddr *)&sa6 ? "]" : "", config->port);
+                    v6 ? "[" : "", config->address, v6 ? "]" : "", config->port);
         web_server_stop(srv);
         return NULL;
     }

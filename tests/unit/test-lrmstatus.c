@@ -622,24 +622,6 @@ static const char indexed_cib[] =
         "</lrm_resources></lrm></node_state>"
         "</status></cib>";
 
-static xmlNode *status_of(xmlDoc *doc)
-{
-    for (xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "status") == 0)
-            return c;
-    return NULL;
-}
-
-static char *dump(xmlDoc *doc)
-{
-    xmlChar *buf = NULL;
-    int len = 0;
-    xmlDocDumpMemory(doc, &buf, &len);
-    char *s = g_strndup((const char *)buf, (gsize)len);
-    xmlFree(buf);
-    return s;
-}
-
 /* A round recorded through one index gives the document that recording the results one by
  * one gives (what every member of a mixed-version cluster must agree on), and the index
  * answers the lookups as the scans do. */
@@ -659,7 +641,7 @@ static void test_index_same_document(void **state)
     xmlDoc *batch = xmlReadMemory(indexed_cib, sizeof(indexed_cib) - 1, "t", NULL, 0);
 
     /* Lookups before any change. */
-    g_autoptr(VmhaLrmIndex) n1 = vmha_lrm_index_new(status_of(batch), "1");
+    g_autoptr(VmhaLrmIndex) n1 = vmha_lrm_index_new(testcib_status(batch), "1");
     xmlNode *ns1 = vmha_lrm_index_node_state(n1);
     assert_non_null(ns1);
     for (const char *const *rsc = (const char *const[]){"a", "b", "c", "d", NULL}; *rsc; rsc++) {
@@ -671,15 +653,16 @@ static void test_index_same_document(void **state)
     g_clear_pointer(&n1, vmha_lrm_index_free);
 
     for (size_t n = 0; n < G_N_ELEMENTS(nodes); n++) {
-        g_autoptr(VmhaLrmIndex) idx = vmha_lrm_index_new(status_of(batch), nodes[n][0]);
+        g_autoptr(VmhaLrmIndex) idx = vmha_lrm_index_new(testcib_status(batch), nodes[n][0]);
         for (size_t i = 0; i < G_N_ELEMENTS(results); i++) {
-            int a = vmha_lrm_record_probe(status_of(one), nodes[n][0], nodes[n][1], &results[i]);
+            int a = vmha_lrm_record_probe(testcib_status(one), nodes[n][0], nodes[n][1],
+                                          &results[i]);
             int b = vmha_lrm_index_record_probe(idx, nodes[n][1], &results[i]);
             assert_int_equal(a, b);
             assert_int_equal(vmha_lrm_index_probe_unchanged(idx, &results[i]), true);
         }
     }
-    g_autofree char *x = dump(one), *y = dump(batch);
+    g_autofree char *x = testcib_dump(one), *y = testcib_dump(batch);
     assert_string_equal(x, y);
     /* Not vacuous: call ids went on from the highest (9) on n1 (b's first record, 10, was
      * replaced by its second, 14), and n3 was created. */
@@ -690,11 +673,11 @@ static void test_index_same_document(void **state)
     assert_int_equal(count(one, "/cib/status/node_state[@id='3'][@uname='n3']"), 1);
 
     /* Who runs what, indexed and scanned. */
-    g_autoptr(GPtrArray) all = vmha_lrm_index_all(status_of(batch));
+    g_autoptr(GPtrArray) all = vmha_lrm_index_all(testcib_status(batch));
     assert_int_equal(all->len, 3);
     for (const char *const *rsc = (const char *const[]){"a", "b", "c", "d", "e", NULL}; *rsc; rsc++)
         for (int failed = 0; failed < 2; failed++) {
-            g_auto(GStrv) scanned = vmha_lrm_running_on(status_of(batch), *rsc, failed);
+            g_auto(GStrv) scanned = vmha_lrm_running_on(testcib_status(batch), *rsc, failed);
             g_auto(GStrv) indexed = vmha_lrm_index_running_on(all, *rsc, failed);
             g_autofree char *s1 = g_strjoinv(",", scanned), *s2 = g_strjoinv(",", indexed);
             assert_string_equal(s1, s2);

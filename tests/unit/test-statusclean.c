@@ -43,28 +43,10 @@ static const char cib_text[] =
         "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"2\"/></lrm_resource>"
         "</lrm_resources></lrm></node_state></status></cib>";
 
-static xmlNode *status_of(xmlDoc *doc)
-{
-    for (xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "status") == 0)
-            return c;
-    return NULL;
-}
-
-static char *dump(xmlDoc *doc)
-{
-    xmlChar *buf = NULL;
-    int len = 0;
-    xmlDocDumpMemory(doc, &buf, &len);
-    char *s = g_strndup((const char *)buf, (gsize)len);
-    xmlFree(buf);
-    return s;
-}
-
 static void test_cleanup(void **state)
 {
     xmlDoc *doc = xmlReadMemory(cib_text, sizeof(cib_text) - 1, "cib", NULL, XML_PARSE_NONET);
-    xmlNode *status = status_of(doc);
+    xmlNode *status = testcib_status(doc);
     const char *busy = NULL;
 
     /* Before: web failed on n1 (3 failures) and runs on n2. */
@@ -84,7 +66,7 @@ static void test_cleanup(void **state)
     /* Two lrm_resources and three attributes (both forms); web2's and webx's stay. */
     assert_int_equal(vmha_status_cleanup_vm(status, "web"), 5);
     assert_int_equal(vmha_status_cleanup_vm(status, "web"), 0);
-    g_autofree char *text = dump(doc);
+    g_autofree char *text = testcib_dump(doc);
     assert_null(strstr(text, "fail-count-web#"));
     assert_null(strstr(text, "\"fail-count-web\""));
     assert_null(strstr(text, "last-failure-web#"));
@@ -105,7 +87,7 @@ static void test_cleanup(void **state)
 static void test_node_attr(void **state)
 {
     xmlDoc *doc = xmlReadMemory(cib_text, sizeof(cib_text) - 1, "cib", NULL, XML_PARSE_NONET);
-    xmlNode *status = status_of(doc);
+    xmlNode *status = testcib_status(doc);
 
     /* n2 has a node_state but no transient attributes yet; node 3 has no node_state at all. */
     assert_int_equal(vmha_status_set_node_attr(status, "2", "n2", "vmha-fence-requested", "100"),
@@ -115,7 +97,7 @@ static void test_node_attr(void **state)
     assert_int_equal(vmha_status_set_node_attr(status, "2", "n2", "vmha-fence-requested", "200"),
                      1);
     assert_int_equal(vmha_status_set_node_attr(status, "3", "n3", "vmha-fence-requested", "5"), 1);
-    g_autofree char *text = dump(doc);
+    g_autofree char *text = testcib_dump(doc);
     assert_non_null(
             strstr(text, "<node_state id=\"2\" uname=\"n2\" " TESTCIB_ONLINE "><lrm id=\"2\">"));
     assert_non_null(strstr(text, "<transient_attributes id=\"2\"><instance_attributes "
@@ -227,7 +209,7 @@ static void test_storage_failures(void **state)
 {
     xmlDoc *doc = xmlReadMemory(storage_cib_text, sizeof(storage_cib_text) - 1, "cib", NULL,
                                 XML_PARSE_NONET);
-    xmlNode *status = status_of(doc);
+    xmlNode *status = testcib_status(doc);
     xmlNode *n1 = node_state_of(status, "1"), *n2 = node_state_of(status, "2");
 
     /* Only va: vb's failure is not the storage's, vc's is a monitor, vd has no count left. */
@@ -250,7 +232,7 @@ static void test_storage_failures(void **state)
     assert_int_equal(vmha_status_clear_node_failures(n1, "va"), 3);
     assert_int_equal(vmha_status_clear_node_failures(n1, "va"), 0);
     assert_false(vmha_status_storage_failure(n1, "va"));
-    g_autofree char *text = dump(doc);
+    g_autofree char *text = testcib_dump(doc);
     assert_null(strstr(text, "fail-count-va#"));
     assert_null(strstr(text, "last-failure-va#"));
     assert_non_null(strstr(text, "fail-count-vb#start_0"));

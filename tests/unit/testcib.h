@@ -2,6 +2,10 @@
  * maintcib, lrmstatus, statusclean) are given, as C string literals. */
 #pragma once
 
+#include <glib.h>
+#include <libxml/tree.h>
+#include <string.h>
+
 /* Pacemaker's <cib> with epoch 1 and attrs after its own (" have-quorum=\"1\"", or ""), an empty
  * crm_config, the nodes n1, n2, n3 (ids 1, 2, 3), and the opening <resources>. */
 #define TESTCIB_START(attrs)                                                                       \
@@ -21,3 +25,23 @@
     "interval=\"0\" rc-code=\"0\" op-status=\"0\" call-id=\"3\"/></lrm_resource>"                  \
     "</lrm_resources></lrm></node_state>"                                                          \
     "<node_state id=\"2\" uname=\"n2\" " TESTCIB_ONLINE "/>"
+
+/* The <status> of a parsed test CIB. */
+static inline xmlNode *testcib_status(xmlDoc *doc)
+{
+    for (xmlNode *c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "status") == 0)
+            return c;
+    return NULL;
+}
+
+/* The whole document as text (g_free). */
+static inline char *testcib_dump(xmlDoc *doc)
+{
+    xmlChar *buf = NULL;
+    int len = 0;
+    xmlDocDumpMemory(doc, &buf, &len);
+    char *s = g_strndup((const char *)buf, (gsize)len);
+    xmlFree(buf);
+    return s;
+}
