@@ -11,6 +11,7 @@
 #include "domaindef.h"
 #include "health.h"
 #include "imagestore.h"
+#include "launchguard.h"
 #include "lockconf.h"
 #include "metadata.h"
 #include "params.h"
@@ -23,6 +24,9 @@
 
 /* libvirt's configuration directory (qemu:///system reads its qemu.conf there). */
 #define VM_LIBVIRT_CONF_DIR "/etc/libvirt"
+/* A healthy child of libvirtd execs qemu within milliseconds of its fork. */
+#define LAUNCH_STALL_US (5 * G_USEC_PER_SEC)
+#define LAUNCH_ATTEMPTS 3
 
 typedef struct {
     VmParams *params;
@@ -575,11 +579,47 @@ static int record_started(VmAgent *a)
     return r;
 }
 
+/* libvirt's pid file of the domain, for the launch guard; NULL for a libvirt other than the
+ * system instance (no guard: its pid file lies elsewhere). */
+static char *domain_pid_path(const VmAgent *a)
+{
+    if (!g_str_equal(a->params->hypervisor, VM_DEFAULT_HYPERVISOR))
+        return NULL;
+    return g_strdup_printf("/run/libvirt/qemu/%s.pid", a->dom->name);
+}
+
+/* Starts the domain from its definition, or from the save image @image, with the launch guard
+ * watching (launchguard.h): a launch whose child libvirt left hung before its exec is tried
+ * again, LAUNCH_ATTEMPTS times in all. */
+static int launch(VmAgent *a, const char *image, char **ret_error)
+{
+    g_autofree char *pid_path = domain_pid_path(a);
+
+    for (int attempt = 1;; attempt++) {
+        g_autofree char *error = NULL;
+        VmLaunchGuard *guard = pid_path ? vm_launch_guard_start(pid_path, LAUNCH_STALL_US) : NULL;
+        int r = image ? vm_virt_restore(a->conn, image, &error)
+                      : vm_virt_create(a->conn, a->xml, &error);
+        int killed = guard ? vm_launch_guard_stop(guard) : 0;
+
+        if (r == 0)
+            return 0;
+        if (!killed || attempt == LAUNCH_ATTEMPTS) {
+            *ret_error = g_steal_pointer(&error);
+            return -1;
+        }
+        note(a,
+             "libvirt's child process for %s (pid %d) hung for %d s before starting qemu; "
+             "killed it; launching again",
+             a->dom->name, killed, (int)(LAUNCH_STALL_US / G_USEC_PER_SEC));
+    }
+}
+
 static int cold_start(VmAgent *a)
 {
     g_autofree char *error = NULL;
 
-    if (vm_virt_create(a->conn, a->xml, &error) < 0)
+    if (launch(a, NULL, &error) < 0)
         return fail(a, OCF_ERR_GENERIC, "%s", error);
     return record_started(a);
 }
@@ -623,11 +663,11 @@ static int start_from_image_or_cold(VmAgent *a, gboolean expect_image)
         set_aside(a, claimed, problem);
         return cold_start(a);
     }
-    if (vm_virt_restore(a->conn, claimed, &error) < 0) {
+    if (launch(a, claimed, &error) < 0) {
         /* A host that cannot run the domain at all must not cost the VM its memory: when a cold
          * start fails here too, the image goes back for another node to restore. */
         g_autofree char *cold_error = NULL, *release_error = NULL;
-        if (vm_virt_create(a->conn, a->xml, &cold_error) < 0) {
+        if (launch(a, NULL, &cold_error) < 0) {
             if (vm_image_release(a->params->state_dir, a->dom->name, claimed, &release_error) < 0)
                 note(a, "%s", release_error);
             return fail(a, OCF_ERR_GENERIC,
@@ -791,7 +831,7 @@ static int quick_save(VmAgent *a, virDomainPtr dom)
         vm_image_commit(tmp, a->params->state_dir, a->dom->name, a->params->sync_image, &size,
                         &error) < 0) {
         /* Nothing half-done: bring the domain back here from the uncommitted image. */
-        if (vm_virt_restore(a->conn, tmp, &restore_error) == 0) {
+        if (launch(a, tmp, &restore_error) == 0) {
             unlink(tmp);
             return fail(a, OCF_ERR_GENERIC, "save not committed, the domain was restored here: %s",
                         error);

@@ -59,6 +59,11 @@ rl_dump() {
             tail -n 10 "$d/var/log/vmha/clusterd.out"
         fi
     done
+    # What each node's processes wait on: a hung agent or libvirt child shows here (finding 10).
+    for d in "$RL_VAR"/nodes/n*; do
+        echo "--- $(basename "$d"): processes"
+        "$LAB" exec "$(basename "$d")" ps -eo pid,ppid,stat,etimes,wchan:24,args 2>/dev/null | cut -c1-160 || true
+    done
     if [ -f "$RL_DUP/events" ]; then
         echo "--- dupcheck events (last 40)"
         tail -n 40 "$RL_DUP/events"
