@@ -54,15 +54,20 @@ rl_dump() {
         [ -f "$f" ] || continue
         echo "--- $(basename "$d"): clusterd.log (last 40 lines)"
         tail -n 40 "$f"
+        if [ -f "$d/var/log/corosync/corosync.log" ]; then
+            echo "--- $(basename "$d"): corosync.log (last 20 lines)"
+            tail -n 20 "$d/var/log/corosync/corosync.log"
+        fi
         if [ -s "$d/var/log/vmha/clusterd.out" ]; then
             echo "--- $(basename "$d"): clusterd.out (last 10 lines)"
             tail -n 10 "$d/var/log/vmha/clusterd.out"
         fi
     done
-    # What each node's processes wait on: a hung agent or libvirt child shows here (finding 10).
+    # What agents, libvirt's children and guests wait on: a hung launch shows here (finding 10).
     for d in "$RL_VAR"/nodes/n*; do
-        echo "--- $(basename "$d"): processes"
-        "$LAB" exec "$(basename "$d")" ps -eo pid,ppid,stat,etimes,wchan:24,args 2>/dev/null | cut -c1-160 || true
+        echo "--- $(basename "$d"): agents, libvirt children, guests"
+        "$LAB" exec "$(basename "$d")" ps -eo pid,ppid,stat,etimes,wchan:24,comm,args 2>/dev/null |
+            awk 'NR == 1 || $6 ~ /^(vm|rpc-|qemu-system|fence_)/' | cut -c1-140 || true
     done
     if [ -f "$RL_DUP/events" ]; then
         echo "--- dupcheck events (last 40)"
