@@ -35,7 +35,7 @@
 #define WRITE_TIMEOUT_S 30
 /* A chunk corosync's flow control refused is offered again after this long. */
 #define CHUNK_RETRY_MS 5
-#define STATE_RETRY_MS 200 /* our state refused by corosync's flow control: again this soon */
+#define STATE_RETRY_MS 50 /* our state refused by corosync's flow control: again this soon */
 
 typedef struct {
     uint64_t req_id;
@@ -66,13 +66,15 @@ static struct {
     VmhaSyncSender *sender;
     VmhaMsg *unsent; /* the next chunk to send, kept while corosync's flow control says wait */
     guint pump_src;
-    gint64 transfer_start; /* monotonic µs, for the log */
-    size_t sent_bytes;     /* chunk bytes handed to corosync so far (compressed) */
-    bool transfer_broken;  /* this view's transfer failed a check here: its chunks are ignored */
-    guint state_retry_src; /* our state could not be sent (corosync busy): again soon */
+    gint64 transfer_start;   /* monotonic µs, for the log */
+    size_t sent_bytes;       /* chunk bytes handed to corosync so far (compressed) */
+    bool transfer_broken;    /* this view's transfer failed a check here: its chunks are ignored */
+    guint state_retry_src;   /* our state could not be sent (corosync busy): again soon */
+    unsigned state_refusals; /* of our state in this view, for the log */
 } S;
 
 static void offer_state(void);
+static void cancel_state_retry(void);
 
 static void pending_free(gpointer p)
 {
@@ -255,7 +257,8 @@ static void on_bump(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
     become_synced(m);
 }
 
-static int send_state(void)
+/* @wait: through corosync's flow control for up to a second (cd_cpg_send), else one try. */
+static int send_state(bool wait)
 {
     g_autoptr(VmhaMsg) m = vmha_msg_new(VMHA_MSG_SYNC_STATE);
     VmhaCibVersion v;
@@ -269,7 +272,7 @@ static int send_state(void)
         vmha_msg_add_str(m, VMHA_F_DIGEST, digest) < 0 ||
         vmha_msg_add_u64(m, VMHA_F_SYNC_PROTOCOL, VMHA_SYNC_PROTOCOL) < 0)
         return -E2BIG;
-    return cd_cpg_send(m);
+    return wait ? cd_cpg_send(m) : cd_cpg_send_nowait(m);
 }
 
 static void check_acks(Pending *w);
@@ -317,10 +320,8 @@ static void on_confchg(const CdEvent *event, void *user_data)
         g_warning("could not add the configured nodes to the new database");
     log_leader();
     recheck_acks();
-    if (S.state_retry_src) {
-        g_source_remove(S.state_retry_src);
-        S.state_retry_src = 0;
-    }
+    cancel_state_retry();
+    S.state_refusals = 0;
     if (member_index(cd_local_nodeid(), (uint32_t)getpid()) < 0)
         return; /* we left (or have not joined yet) */
     offer_state();
@@ -360,18 +361,38 @@ static void send_data(bool chunked)
 
 static gboolean on_state_retry(gpointer user_data);
 
-/* Sends our state for the current view; when corosync refuses it (its flow control across a
+static void cancel_state_retry(void)
+{
+    if (S.state_retry_src)
+        g_source_remove(S.state_retry_src);
+    S.state_retry_src = 0;
+}
+
+/* Sends our state for the current view; while corosync refuses it (its flow control across a
  * membership change), tries again every STATE_RETRY_MS until it goes or the view changes:
- * without our state, no member of the view ever gets in sync (chaos seed 395, error 6). */
+ * without our state, no member of the view ever gets in sync (chaos seed 395, error 6). The first
+ * try waits out a short refusal as every send does; the retries do not wait, so that a refusal
+ * lasting as long as a membership change does not block the main loop. */
 static void offer_state(void)
 {
-    if (S.state_retry_src) {
-        g_source_remove(S.state_retry_src);
-        S.state_retry_src = 0;
-    }
-    if (send_state() < 0) {
-        g_warning("cannot send the database state to the group; trying again");
+    bool first = S.state_refusals == 0;
+    int r;
+
+    cancel_state_retry();
+    r = send_state(first);
+    if (r == -EAGAIN || (first && r == -EIO)) {
+        if (S.state_refusals++ == 0)
+            g_warning("corosync refused our database state for this view; sending it again "
+                      "every %d ms",
+                      STATE_RETRY_MS);
         S.state_retry_src = g_timeout_add(STATE_RETRY_MS, on_state_retry, NULL);
+    } else if (r < 0) {
+        /* Not flow control: the connection is failing, and its return starts a new view. */
+        g_warning("cannot send the database state to the group: %s", g_strerror(-r));
+        S.state_refusals = 0;
+    } else if (S.state_refusals > 0) {
+        g_message("our database state went out after %u refusal(s)", S.state_refusals);
+        S.state_refusals = 0;
     }
 }
 
@@ -653,6 +674,8 @@ static void fail_all(const char *message)
 
 static void on_disconnect(const CdEvent *event, void *user_data)
 {
+    cancel_state_retry(); /* the next view's change offers it again */
+    S.state_refusals = 0;
     stop_transfer();
     S.n = 0;
     S.synced = false;
@@ -762,9 +785,7 @@ void cd_sync_init(void)
 
 void cd_sync_finalise(void)
 {
-    if (S.state_retry_src)
-        g_source_remove(S.state_retry_src);
-    S.state_retry_src = 0;
+    cancel_state_retry();
     cd_events_unsubscribe(on_confchg);
     cd_events_unsubscribe(on_quorum);
     cd_events_unsubscribe(on_disconnect);
