@@ -197,9 +197,29 @@ int vmctl_setup_require_quorate(const VmctlOptions *opts)
                             "the cluster is not quorate and in sync here: try again when it is");
 }
 
+/* Whether corosync here runs with the nodelist of its corosync.conf, within 10 s. The reload
+ * (corosync-cfgtool -R) reaches the members of the sender's membership only: a member that was
+ * joining it at that moment, back from a fence for one, keeps its old nodelist, cannot hear a
+ * new node, and its ring never forms with it (test-guide: cluster join n4 just after n3's fence;
+ * corosync refused every send for two minutes). Such a member reloads here. A member whose
+ * corosync is not running reads the file when it starts. */
+static const char took_conf[] =
+        "nodes() { sort | tr '\\n' ' '; }\n"
+        "want=$(sed -n 's/^[[:space:]]*name:[[:space:]]*//p' /etc/corosync/corosync.conf | nodes)\n"
+        "corosync-cfgtool -s >/dev/null 2>&1 || exit 0\n"
+        "for i in $(seq 50); do\n"
+        "    have=$(corosync-cmapctl -b nodelist.node 2>/dev/null |\n"
+        "        sed -n 's/^nodelist[.]node[.][0-9]*[.]name (str) = //p' | nodes)\n"
+        "    [ \"$have\" != \"$want\" ] || exit 0\n"
+        "    corosync-cfgtool -R >/dev/null 2>&1 || true\n"
+        "    sleep 0.2\n"
+        "done\n"
+        "echo \"corosync runs with the nodes $have, not those of corosync.conf: $want\" >&2\n"
+        "exit 1\n";
+
 /* Writes conf on every member (index < n_members of run->nodes), runs `others` (a script body,
- * or NULL) on the rest at the same time, and has corosync reload the file cluster-wide
- * (corosync-cfgtool -R from this host). */
+ * or NULL) on the rest at the same time, has corosync reload the file cluster-wide
+ * (corosync-cfgtool -R from this host), and checks that every member's corosync took it. */
 int vmctl_setup_install_conf(VmctlSetupRun *run, guint n_members, const char *conf,
                              const char *others, const char *what)
 {
@@ -225,6 +245,12 @@ int vmctl_setup_install_conf(VmctlSetupRun *run, guint n_members, const char *co
         vmctl_error(run->opts, VMHA_RESULT_FAILURE, "reloading corosync.conf failed: %s", error);
         return -1;
     }
+    g_ptr_array_set_size(scripts, 0);
+    for (guint i = 0; i < run->nodes->len; i++)
+        g_ptr_array_add(scripts, i < n_members ? vmctl_setup_script(took_conf, false) : NULL);
+    if (vmctl_setup_run_step(run, "checking that every member's corosync took it",
+                             (char **)scripts->pdata, false, NULL))
+        return -1;
     return 0;
 }
 
