@@ -654,6 +654,12 @@ static void fail_all(const char *message)
 static void on_disconnect(const CdEvent *event, void *user_data)
 {
     stop_transfer();
+    /* Our state waiting for corosync belongs to a view that is gone (its retry would build a
+     * state without a view key); the view after the reconnection offers its own. */
+    if (S.state_retry_src) {
+        g_source_remove(S.state_retry_src);
+        S.state_retry_src = 0;
+    }
     S.n = 0;
     S.synced = false;
     S.awaiting_bump = false;

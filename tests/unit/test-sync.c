@@ -760,6 +760,28 @@ static void test_second_state_mid_exchange(void **state)
 
 /* ---- 5. found by this harness ---- */
 
+/* Our state refused, then the connection to corosync lost before the retry: the retry must not
+ * run for a view that is gone (it sent a state without a view key: a crash, strlen(NULL)). */
+static void test_disconnect_cancels_retry(void **state)
+{
+    F.busy = true;
+    VIEW(1, 2, 3);
+    assert_int_equal(F.refused, 1);
+    F.connected = false;
+    cd_events_publish(&(CdEvent){.type = CD_EVENT_DISCONNECTED});
+    clock_advance(10 * STATE_RETRY_MS);
+    assert_int_equal(F.refused, 1);
+    assert_int_equal(F.sent->len, 0);
+    assert_null(C.timers);
+
+    /* Connected again: the new view's state goes as usual. */
+    F.connected = true;
+    F.busy = false;
+    VIEW(1, 2, 3);
+    assert_int_equal(F.sent->len, 1);
+    assert_my_state(0);
+}
+
 /* Known bug (not fixed; run by the test 'test-sync-known-bugs', which is expected to fail): the
  * exchange restarted by a second state never ends when a member's state of the same exchange was
  * still on its way at the restart.
@@ -866,6 +888,8 @@ int main(int argc, char **argv)
             cmocka_unit_test_setup_teardown(test_second_state_restarts, member_setup,
                                             member_teardown),
             cmocka_unit_test_setup_teardown(test_second_state_mid_exchange, member_setup,
+                                            member_teardown),
+            cmocka_unit_test_setup_teardown(test_disconnect_cancels_retry, member_setup,
                                             member_teardown),
     };
     const struct CMUnitTest known_bugs[] = {
