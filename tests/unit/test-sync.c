@@ -153,6 +153,13 @@ static void clock_advance(guint64 ms)
 
 /* ---- corosync as sync.c sees it ---- */
 
+/* What a write's submitter was told (cd_sync_submit's done). */
+typedef struct {
+    unsigned calls;
+    int rc;
+    char *message;
+} Done;
+
 static struct {
     char *copy; /* this member's database directory */
     uint32_t nodeid;
@@ -165,6 +172,7 @@ static struct {
     GPtrArray *sent;  /* VmhaMsg*: what corosync took from sync.c, decoded */
     GPtrArray *nodes; /* cmap's nodelist: n1, n2, n3 */
     unsigned synced;  /* CD_EVENT_SYNCED published */
+    Done done; /* kept here, not on a test's stack: a failed test's teardown still answers it */
 } F;
 
 /* One multicast, as cpg_mcast_joined answers it. */
@@ -424,6 +432,7 @@ static int member_teardown(void **state)
     cd_events_finalise();
     cd_cibdb_finalise();
     run_idle();
+    g_free(F.done.message);
     /* sync.c leaves no timer behind it. */
     assert_null(C.timers);
     g_ptr_array_unref(F.sent);
@@ -758,6 +767,133 @@ static void test_second_state_mid_exchange(void **state)
     assert_true(cd_sync_in_sync());
 }
 
+/* ---- writes ---- */
+
+static void on_done(void *ctx, int rc, const char *message)
+{
+    Done *d = ctx;
+
+    d->calls++;
+    d->rc = rc;
+    g_free(d->message);
+    d->message = g_strdup(message);
+}
+
+/* This member (node 1) in sync in the view of nodes 1, 2 and 3, every copy alike. */
+static void sync_three(void)
+{
+    CopyState same = my_copy();
+
+    VIEW(1, 2, 3);
+    deliver_sent(last_sent(VMHA_MSG_SYNC_STATE));
+    deliver_from(2, state_msg(&same));
+    deliver_from(3, state_msg(&same));
+    deliver_sent(last_sent(VMHA_MSG_BUMP));
+    assert_true(cd_sync_in_sync());
+}
+
+/* Another member's confirmation that it applied the write this member sent as F.sent[write]. */
+static VmhaMsg *applied_msg(guint write)
+{
+    VmhaMsg *m = vmha_msg_new(VMHA_MSG_APPLIED);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_ORIGIN_NODE, F.nodeid), 0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_ORIGIN_PID, my_pid()), 0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_REQ_ID, msg_u64(sent_msg(write), VMHA_F_REQ_ID)),
+                     0);
+    assert_int_equal(vmha_msg_add_u64(m, VMHA_F_RC, 0), 0);
+    assert_int_equal(vmha_msg_add_str(m, VMHA_F_MESSAGE, ""), 0);
+    return m;
+}
+
+static bool has_vm(const char *name)
+{
+    g_autofree char *doc = NULL;
+    g_autofree char *tag = g_strdup_printf("<primitive id=\"%s\"", name);
+
+    assert_int_equal(cd_cibdb_dump(&doc), 0);
+    return strstr(doc, tag) != NULL;
+}
+
+/* A write submitted before the view is in sync goes once it is; it is acknowledged once this
+ * member applied it and as many nodes as a quorate partition needs (two of three) confirmed. */
+static void test_write_waits_for_sync_and_acks(void **state)
+{
+    g_autoptr(VmhaMsg) request = add_msg("web1", NULL);
+
+    VIEW(1, 2, 3);
+    cd_sync_submit(request, on_done, &F.done);
+    assert_int_equal(count_sent(VMHA_MSG_VM_ADD, 0), 0);
+    sync_three();
+    guint write = last_sent(VMHA_MSG_VM_ADD);
+
+    deliver_sent(write);
+    assert_true(has_vm("web1"));
+    guint applied = last_sent(VMHA_MSG_APPLIED);
+    assert_true(applied > write);
+    assert_int_equal(F.done.calls, 0);
+    deliver_sent(applied); /* this node's confirmation: one of two */
+    assert_int_equal(F.done.calls, 0);
+    deliver_from(2, applied_msg(write));
+    assert_int_equal(F.done.calls, 1);
+    assert_int_equal(F.done.rc, VMHA_RESULT_OK);
+    deliver_from(3, applied_msg(write)); /* late: nobody waits for it any more */
+    assert_int_equal(F.done.calls, 1);
+}
+
+/* A write delivered while the exchange starts over (a second state) is applied by nobody; its
+ * origin sends it again once the view is in sync again, and it is applied then. */
+static void test_write_during_restart_sent_again(void **state)
+{
+    g_autoptr(VmhaMsg) request = add_msg("web1", NULL);
+
+    sync_three();
+    cd_sync_submit(request, on_done, &F.done);
+    guint first = last_sent(VMHA_MSG_VM_ADD);
+    CopyState same = my_copy();
+    deliver_from(3, state_msg(&same)); /* node 3 again: the exchange starts over */
+    guint answer = last_sent(VMHA_MSG_SYNC_STATE);
+    deliver_sent(first);
+    assert_false(has_vm("web1"));
+    assert_int_equal(count_sent(VMHA_MSG_APPLIED, 0), 0);
+
+    deliver_from(2, state_msg(&same));
+    deliver_sent(answer);
+    deliver_sent(last_sent(VMHA_MSG_BUMP));
+    assert_true(cd_sync_in_sync());
+    guint again = last_sent(VMHA_MSG_VM_ADD);
+    assert_true(again > first);
+    assert_int_equal(msg_u64(sent_msg(again), VMHA_F_REQ_ID),
+                     msg_u64(sent_msg(first), VMHA_F_REQ_ID));
+    deliver_sent(again);
+    assert_true(has_vm("web1"));
+    deliver_sent(last_sent(VMHA_MSG_APPLIED));
+    deliver_from(2, applied_msg(again));
+    assert_int_equal(F.done.calls, 1);
+    assert_int_equal(F.done.rc, VMHA_RESULT_OK);
+}
+
+/* A view that does not get in sync fails its writes after 30 s, saying why; without quorum a
+ * write is refused at once. */
+static void test_write_timeout_and_no_quorum(void **state)
+{
+    g_autoptr(VmhaMsg) request = add_msg("web1", NULL);
+
+    VIEW(1, 2, 3);
+    cd_sync_submit(request, on_done, &F.done);
+    clock_advance(30 * 1000 - 1);
+    assert_int_equal(F.done.calls, 0);
+    clock_advance(1);
+    assert_int_equal(F.done.calls, 1);
+    assert_int_equal(F.done.rc, VMHA_RESULT_FAILURE);
+    assert_non_null(strstr(F.done.message, "did not get in sync"));
+    assert_int_equal(count_sent(VMHA_MSG_VM_ADD, 0), 0);
+
+    F.quorate = false;
+    cd_sync_submit(request, on_done, &F.done);
+    assert_int_equal(F.done.calls, 2);
+    assert_int_equal(F.done.rc, VMHA_RESULT_NO_QUORUM);
+}
+
 /* ---- 5. found by this harness ---- */
 
 /* Our state refused, then the connection to corosync lost before the retry: the retry must not
@@ -888,6 +1024,12 @@ int main(int argc, char **argv)
             cmocka_unit_test_setup_teardown(test_second_state_restarts, member_setup,
                                             member_teardown),
             cmocka_unit_test_setup_teardown(test_second_state_mid_exchange, member_setup,
+                                            member_teardown),
+            cmocka_unit_test_setup_teardown(test_write_waits_for_sync_and_acks, member_setup,
+                                            member_teardown),
+            cmocka_unit_test_setup_teardown(test_write_during_restart_sent_again, member_setup,
+                                            member_teardown),
+            cmocka_unit_test_setup_teardown(test_write_timeout_and_no_quorum, member_setup,
                                             member_teardown),
             cmocka_unit_test_setup_teardown(test_disconnect_cancels_retry, member_setup,
                                             member_teardown),
