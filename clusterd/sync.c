@@ -71,6 +71,7 @@ static struct {
     bool transfer_broken;    /* this view's transfer failed a check here: its chunks are ignored */
     guint state_retry_src;   /* our state could not be sent (corosync busy): again soon */
     unsigned state_refusals; /* of our state in this view, for the log */
+    bool state_on_its_way;   /* our state of this view went to corosync and has not come back */
 } S;
 
 static void offer_state(void);
@@ -309,6 +310,7 @@ static void on_confchg(const CdEvent *event, void *user_data)
     S.synced = false;
     S.awaiting_bump = false;
     S.source = -1;
+    S.state_on_its_way = false;
 
     GString *key = g_string_new(NULL);
     for (size_t i = 0; i < n; i++)
@@ -390,9 +392,11 @@ static void offer_state(void)
         /* Not flow control: the connection is failing, and its return starts a new view. */
         g_warning("cannot send the database state to the group: %s", g_strerror(-r));
         S.state_refusals = 0;
-    } else if (S.state_refusals > 0) {
-        g_message("our database state went out after %u refusal(s)", S.state_refusals);
+    } else {
+        if (S.state_refusals > 0)
+            g_message("our database state went out after %u refusal(s)", S.state_refusals);
         S.state_refusals = 0;
+        S.state_on_its_way = true;
     }
 }
 
@@ -412,7 +416,12 @@ static void restart_exchange(void)
     S.awaiting_bump = false;
     S.source = -1;
     log_leader();
-    offer_state();
+    /* Our state still on its way comes after the message that restarted the exchange, at every
+     * member: it counts in the new exchange. A second one would be a second state of ours in it
+     * and restart everyone's exchange again, which, with some member's state again on its way,
+     * never ends. */
+    if (!S.state_on_its_way)
+        offer_state();
 }
 
 static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
@@ -423,6 +432,8 @@ static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
 
     if (vmha_msg_get_str(m, VMHA_F_MEMBERS, &key) < 0 || g_strcmp0(key, S.key) != 0 || i < 0)
         return; /* from an earlier view */
+    if (nodeid == cd_local_nodeid() && pid == (uint32_t)getpid())
+        S.state_on_its_way = false;
     if (vmha_msg_get_u64(m, VMHA_F_ADMIN_EPOCH, &st.version.admin_epoch) < 0 ||
         vmha_msg_get_u64(m, VMHA_F_EPOCH, &st.version.epoch) < 0 ||
         vmha_msg_get_u64(m, VMHA_F_NUM_UPDATES, &st.version.num_updates) < 0 ||
@@ -435,12 +446,13 @@ static void on_state(uint32_t nodeid, uint32_t pid, const VmhaMsg *m)
          * membership change that this node never saw (it left and came back while the others
          * kept their ring: the same members, so no new view here). Its exchange started over,
          * so ours does too: every member sees this message at the same place in CPG's order and
-         * answers with its state, and the exchange ends the same everywhere. Without this, that
-         * member waits for states that never come and stays out of sync for good (chaos seed
-         * 395). */
+         * answers with its state (unless that is still on its way), and the exchange ends the
+         * same everywhere. Without this, that member waits for states that never come and stays
+         * out of sync for good (chaos seed 395). */
         g_message("node %u exchanges database states again in this view (it saw a membership "
-                  "change this node did not): sending ours again",
-                  nodeid);
+                  "change this node did not): %s",
+                  nodeid,
+                  S.state_on_its_way ? "ours, still on its way, counts" : "sending ours again");
         restart_exchange();
     }
     S.members[i].version = st.version;
@@ -674,7 +686,9 @@ static void fail_all(const char *message)
 
 static void on_disconnect(const CdEvent *event, void *user_data)
 {
-    cancel_state_retry(); /* the next view's change offers it again */
+    /* Our state waiting for corosync belongs to a view that is gone (its retry would build a
+     * state without a view key); the view after the reconnection offers its own. */
+    cancel_state_retry();
     S.state_refusals = 0;
     stop_transfer();
     S.n = 0;
